@@ -1,0 +1,58 @@
+# partycard — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck contracts check bench messages clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "partycard needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate the embedded SQLite database under var/, load demo data, serve.
+run: install
+	@mkdir -p var
+	$(BIN)/partycard migrate --no-input -v 0
+	$(BIN)/partycard demo
+	@echo ""
+	@echo "  partycard is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Log in with one of the demo users above. Stop with Ctrl-C."
+	@echo ""
+	$(BIN)/partycard runserver $(HOST):$(PORT) --noreload
+
+## make test: install and run the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL).
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+check: lint typecheck contracts
+
+## make bench: the registry benchmarks on PostgreSQL (BENCH_DATABASE_URL, BENCH_MEMBERS).
+bench: install
+	$(BIN)/python bench/registry_bench.py
+
+## make messages: compile the Vietnamese translations (the .mo is committed, so no gettext is needed to run).
+messages: install
+	$(BIN)/python scripts/compile_messages.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""The ``partycard`` command: Django's management commands with partycard's own (seed, import, export).
+
+``partycard seed --members 5600000`` is ``manage.py seed --members 5600000`` with the settings preset.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a management command; ``DJANGO_SETTINGS_MODULE`` defaults to the development settings."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partycard.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["partycard", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared building blocks of the Django apps: text folding, clock, domain errors."""

@@ -1,0 +1,54 @@
+"""The Django admin for the registry (in Vietnamese through the vi locale). Writes still go via services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from partycard.registry import services
+from partycard.registry.models import Ethnicity, Member, Organisation
+
+
+@admin.register(Ethnicity)
+class EthnicityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("name",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "level", "member_count")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    readonly_fields = ("path", "member_count")
+    raw_id_fields = ("parent",)
+    show_full_result_count = False
+
+
+@admin.register(Member)
+class MemberAdmin(SimpleHistoryAdmin):
+    list_display = ("full_name", "gender", "date_of_birth", "status", "organisation")
+    list_filter = ("status", "gender")
+    search_fields = ("=citizen_id", "=file_number", "name_search")
+    raw_id_fields = ("organisation",)
+    list_select_related = ("organisation",)
+    show_full_result_count = False
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        from partycard.core.text import fold
+
+        return super().get_search_results(request, queryset, fold(search_term) if search_term else "")
+
+    def save_model(self, request: HttpRequest, obj: Member, form: Any, change: bool) -> None:
+        """Route admin edits through the services so counters, history and rules apply."""
+        data = {f: form.cleaned_data[f] for f in form.changed_data}
+        if change:
+            services.member_update(actor=request.user, member=obj, changes=data)
+        else:
+            created = services.member_create(
+                actor=request.user, data={f.name: getattr(obj, f.name) for f in Member._meta.concrete_fields if f.name != "id"}
+            )
+            obj.pk = created.pk

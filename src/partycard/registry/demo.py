@@ -1,0 +1,62 @@
+"""Demo data for ``make run``: a small national-shaped registry and one login per role level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from partycard.accounts.models import Role, User
+from partycard.registry.choices import OrgLevel
+from partycard.registry.models import Organisation, SeedRun
+from partycard.registry.seeding.loader import seed_registry
+
+__all__ = ["DEMO_MEMBERS", "DEMO_PASSWORD", "DemoLogin", "load_demo"]
+
+DEMO_MEMBERS = 3000
+DEMO_SEED = 2025
+DEMO_PASSWORD = "doithe-2025"  # noqa: S105 - printed by make run; demo databases only
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    organisation: str
+
+
+def load_demo(*, members: int = DEMO_MEMBERS) -> list[DemoLogin]:
+    """Seed the registry if it is empty, then create (or reset) the demo users. Safe to run again."""
+    run = SeedRun.objects.order_by("-id").first()
+    if run is None or run.phase != "done":
+        if run is None and Organisation.objects.exists():
+            pass  # a registry made otherwise (e.g. imported): keep it, only add users
+        else:
+            seed_registry(members=members, seed=DEMO_SEED, progress=False)
+    centre = Organisation.objects.get(level=OrgLevel.CENTRE)
+    province = Organisation.objects.filter(level=OrgLevel.CENTRAL_COMMITTEE).order_by("id").first()
+    assert province is not None
+    grassroots = (
+        Organisation.objects.filter(path__startswith=province.path, level=OrgLevel.GRASSROOTS_COMMITTEE)
+        .order_by("path")
+        .first()
+    ) or province
+    cell = (
+        Organisation.objects.filter(path__startswith=grassroots.path, level=OrgLevel.CELL).order_by("path").first()
+    ) or grassroots
+    wanted = [
+        ("admin", Role.CENTRAL_ADMIN, centre, True),
+        ("tinh", Role.COMMITTEE_OFFICER, province, False),
+        ("coso", Role.GRASSROOTS_OFFICER, grassroots, False),
+        ("chibo", Role.CELL_SECRETARY, cell, False),
+    ]
+    logins = []
+    with transaction.atomic():
+        for username, role, org, superuser in wanted:
+            user, _ = User.objects.get_or_create(username=username)
+            user.role, user.organisation = role, org
+            user.is_staff = user.is_superuser = superuser
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            logins.append(DemoLogin(username, str(role.label), org.name))
+    return logins

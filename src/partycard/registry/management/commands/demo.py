@@ -1,0 +1,22 @@
+"""``partycard demo``: load the demo registry and users (idempotent) and print how to log in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from partycard.registry.demo import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load demo data (a small seeded registry) and the demo logins; safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--members", type=int, default=DEMO_MEMBERS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logins = load_demo(members=options["members"])
+        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        for login in logins:
+            self.stdout.write(f"  {login.username:<6} {login.role} — {login.organisation}")

@@ -1,0 +1,39 @@
+"""``partycard import FILE``: a roster (.xlsx/.csv) validated in full, then written all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+
+from partycard.registry.importing import import_roster
+from partycard.registry.roster import ParseError
+
+
+class Command(BaseCommand):
+    help = "Import members from an .xlsx or .csv roster (layout: docs/import-format.md). All rows or none."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--lang", default="vi", choices=["vi", "en"], help="language of the messages")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.exists():
+            raise CommandError(f"{path}: no such file")
+        with translation.override(options["lang"]):
+            try:
+                result = import_roster(path, actor=None)
+            except ParseError as e:
+                raise CommandError(str(e)) from e
+            if not result.ok:
+                for row in result.problems:
+                    for issue in row.issues:
+                        where = f"row {row.row}" + (f", column '{issue.field}'" if issue.field else "")
+                        self.stderr.write(f"{path.name}: {where}: {issue.message}")
+                raise CommandError(
+                    f"{len(result.problems)} of {result.rows} rows have problems; nothing was imported."
+                )
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} members from {path.name}."))

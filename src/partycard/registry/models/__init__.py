@@ -1,0 +1,8 @@
+"""Registry models, one module per sub-domain."""
+
+from .member import Member
+from .organisation import Organisation
+from .reference import Ethnicity
+from .seed import SeedRun
+
+__all__ = ["Ethnicity", "Member", "Organisation", "SeedRun"]

@@ -1,0 +1,72 @@
+"""Party organisations as one tree with a materialised path.
+
+``path`` is the chain of stable codes from the Centre, each followed by a dot ("TW.P01.P01-0001."), so a
+subtree is a prefix: ``path LIKE 'TW.P01.%'`` uses a plain b-tree on both databases (Django adds the
+``varchar_pattern_ops`` index on PostgreSQL). Codes are restricted to ``[A-Z0-9-]`` so that they never
+contain a LIKE wildcard or the separator. Moving a subtree rewrites the prefix of every path in it, in
+one statement (``services.organisation_move``).
+"""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from partycard.registry.choices import MEMBER_HOLDING_LEVELS, OrgLevel
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{0,19}$",
+    _("Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit."),
+)
+PATH_SEPARATOR = "."
+
+
+class Organisation(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=200)
+    name_search = models.CharField(max_length=200, editable=False, db_index=True)
+    level = models.PositiveSmallIntegerField(_("level"), choices=OrgLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )  # fmt: skip
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    # Probationary + official members directly in this organisation, kept by the registry services so
+    # that a province's count is a sum over its organisations, not a scan of its members.
+    member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
+    dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["member_count", "name_search", "updated_at"])
+
+    class Meta:
+        verbose_name = _("party organisation")
+        verbose_name_plural = _("party organisations")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["level", "path"], name="registry_org_level_path")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level=OrgLevel.CENTRE, parent__isnull=True)
+                | (~models.Q(level=OrgLevel.CENTRE) & models.Q(parent__isnull=False)),
+                name="registry_org_only_centre_is_root",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        """0 for the Centre, 1 for a committee directly under it, …"""
+        return self.path.count(PATH_SEPARATOR) - 1
+
+    @property
+    def holds_members(self) -> bool:
+        return self.level in MEMBER_HOLDING_LEVELS
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the Centre down to this organisation (read off the path; no query)."""
+        return self.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)

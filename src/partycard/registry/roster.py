@@ -1,0 +1,131 @@
+"""The roster spreadsheet layout, shared by import and export so that an export can be imported again.
+
+One column per field, headed in Vietnamese as offices write it (the English field name is accepted as
+a header too). Dates are dd/mm/yyyy text or spreadsheet date cells. Documented in docs/import-format.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from partycard.core.text import fold
+from partycard.registry.choices import Gender, MemberStatus, Qualification, Religion
+
+__all__ = ["COLUMNS", "Column", "ParseError", "header_map"]
+
+
+class ParseError(ValueError):
+    """A cell that cannot be read as its column's type; the message says why, in the UI language."""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ParseError(_("'%(value)s' is not a valid date (expected dd/mm/yyyy)") % {"value": text})
+
+
+def _choice(enum: type[Any], value: Any) -> str:
+    text = _text(value)
+    if not text:
+        return ""
+    folded = fold(text)
+    for member in enum:
+        if folded in (fold(str(member.value)), fold(str(member.label))):
+            return str(member.value)
+    allowed = ", ".join(str(m.label) for m in enum)
+    raise ParseError(_("'%(value)s' is not one of: %(allowed)s") % {"value": text, "allowed": allowed})
+
+
+def _digits(width: int) -> Callable[[Any], str | None]:
+    """A numeric code: spreadsheets drop leading zeros from numbers, so numbers are padded back."""
+
+    def parse(value: Any) -> str | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{int(value):0{width}d}"
+        return _text(value) or None
+
+    return parse
+
+
+def _optional_text(value: Any) -> str | None:
+    return _text(value) or None
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # Member field (or "organisation_code"/"ethnicity")
+    header: str  # Vietnamese header as written in the spreadsheet
+    required: bool
+    parse: Callable[[Any], Any]
+    width: int = 18
+
+
+COLUMNS: list[Column] = [
+    Column("organisation_code", "Mã chi bộ", True, _text, 22),
+    Column("full_name", "Họ và tên", True, _text, 26),
+    Column("birth_name", "Họ tên khai sinh", False, _text, 26),
+    Column("gender", "Giới tính", True, lambda v: _choice(Gender, v), 8),
+    Column("date_of_birth", "Ngày sinh", True, parse_date, 12),
+    Column("place_of_birth", "Nơi sinh", False, _text, 20),
+    Column("home_town", "Quê quán", False, _text, 20),
+    Column("ethnicity", "Dân tộc", False, _text, 10),
+    Column("religion", "Tôn giáo", False, lambda v: _choice(Religion, v) or Religion.NONE, 10),
+    Column("general_education", "Giáo dục phổ thông", False, _text, 10),
+    Column("qualification", "Chuyên môn", False, lambda v: _choice(Qualification, v), 12),
+    Column("occupation", "Nghề nghiệp", False, _text, 18),
+    Column("citizen_id", "Số CCCD", False, _digits(12), 14),
+    Column("file_number", "Số lý lịch", False, _optional_text, 11),
+    Column("old_card_number", "Số thẻ đảng cũ", False, _digits(8), 11),
+    Column("date_admitted", "Ngày vào Đảng", True, parse_date, 12),
+    Column("date_official", "Ngày chính thức", False, parse_date, 12),
+    Column("status", "Trạng thái", True, lambda v: _choice(MemberStatus, v), 16),
+    Column("phone", "Điện thoại", False, _digits(10), 12),
+]
+
+
+def header_map(headers: list[Any]) -> tuple[dict[int, Column], list[str]]:
+    """Column index → Column for a header row; and every problem with the headers (unknown, missing)."""
+    by_name: dict[str, Column] = {}
+    for col in COLUMNS:
+        by_name[fold(col.header)] = col
+        by_name[col.field] = col
+    mapping: dict[int, Column] = {}
+    problems: list[str] = []
+    for i, raw in enumerate(headers):
+        name = _text(raw)
+        if not name:
+            continue
+        col = by_name.get(fold(name)) or by_name.get(name)
+        if col is None:
+            problems.append(_("unknown column '%(name)s'") % {"name": name})
+        elif col in mapping.values():
+            problems.append(_("column '%(name)s' appears twice") % {"name": col.header})
+        else:
+            mapping[i] = col
+    for col in COLUMNS:
+        if col.required and col not in mapping.values():
+            problems.append(_("required column '%(name)s' is missing") % {"name": col.header})
+    return mapping, problems

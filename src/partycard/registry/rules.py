@@ -1,0 +1,124 @@
+"""The rules one member record must satisfy on its own, as (field, message) issues.
+
+One function for every entry path: the model's ``clean()``, the web form, the API and the importer all
+call :func:`member_issues`, so a row refused by one is refused by all with the same words. Rules across
+rows (uniqueness) live in :mod:`partycard.registry.services`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from partycard.core.errors import FieldIssue
+from partycard.registry.choices import MemberStatus
+from partycard.registry.citizen_id import citizen_id_issues
+
+__all__ = ["MemberFacts", "add_months", "member_issues"]
+
+FILE_NUMBER_RE = re.compile(r"^\d{6}[A-Z]{1,3}$")
+OLD_CARD_RE = re.compile(r"^\d{8}$")
+PHONE_RE = re.compile(r"^0\d{9}$")
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """The fields the single-record rules look at."""
+
+    full_name: str
+    gender: str
+    date_of_birth: dt.date | None
+    citizen_id: str | None
+    date_admitted: dt.date | None
+    date_official: dt.date | None
+    status: str
+    file_number: str | None = None
+    old_card_number: str | None = None
+    phone: str | None = None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, clamped to the month's end (29/02 + 12 months → 28/02)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def member_issues(
+    facts: MemberFacts, *, today: dt.date, probation_months: int = 12, min_admission_age: int = 18
+) -> list[FieldIssue]:
+    """Every single-record rule ``facts`` breaks, with the field it concerns."""
+    issues: list[FieldIssue] = []
+    if not facts.full_name.strip():
+        issues.append(FieldIssue("full_name", _("Full name is required.")))
+    dob = facts.date_of_birth
+    if dob is not None and dob > today:
+        issues.append(FieldIssue("date_of_birth", _("Date of birth is in the future.")))
+    if facts.citizen_id:
+        female = {"F": True, "M": False}.get(facts.gender)
+        issues.extend(
+            FieldIssue("citizen_id", _("Citizen ID %(reason)s.") % {"reason": reason})
+            for reason in citizen_id_issues(facts.citizen_id, date_of_birth=dob, female=female)
+        )
+    admitted = facts.date_admitted
+    if admitted is not None:
+        if admitted > today:
+            issues.append(FieldIssue("date_admitted", _("Date admitted is in the future.")))
+        if dob is not None:
+            adult_on = add_months(dob, 12 * min_admission_age)
+            if admitted < adult_on:
+                issues.append(
+                    FieldIssue(
+                        "date_admitted",
+                        _("Date admitted %(admitted)s is before the %(age)dth birthday (%(adult)s).")
+                        % {
+                            "admitted": admitted.strftime("%d/%m/%Y"),
+                            "age": min_admission_age,
+                            "adult": adult_on.strftime("%d/%m/%Y"),
+                        },
+                    )
+                )
+    official = facts.date_official
+    if official is not None:
+        if official > today:
+            issues.append(FieldIssue("date_official", _("Date made official is in the future.")))
+        if admitted is not None:
+            earliest = add_months(admitted, probation_months)
+            if official < earliest:
+                issues.append(
+                    FieldIssue(
+                        "date_official",
+                        _(
+                            "Date made official %(official)s is before the end of the %(months)d-month "
+                            "probation (%(earliest)s)."
+                        )
+                        % {
+                            "official": official.strftime("%d/%m/%Y"),
+                            "months": probation_months,
+                            "earliest": earliest.strftime("%d/%m/%Y"),
+                        },
+                    )
+                )
+    if facts.status == MemberStatus.PROBATIONARY and official is not None:
+        issues.append(
+            FieldIssue("date_official", _("A probationary member cannot have a date made official."))
+        )
+    if facts.status == MemberStatus.OFFICIAL and official is None:
+        issues.append(FieldIssue("date_official", _("An official member needs the date made official.")))
+    if facts.file_number and not FILE_NUMBER_RE.match(facts.file_number):
+        issues.append(
+            FieldIssue("file_number", _("File number must be 6 digits followed by 1–3 capital letters."))
+        )
+    if facts.old_card_number and not OLD_CARD_RE.match(facts.old_card_number):
+        issues.append(FieldIssue("old_card_number", _("Old card number must be exactly 8 digits.")))
+    if facts.phone and not PHONE_RE.match(facts.phone):
+        issues.append(FieldIssue("phone", _("Phone number must be 10 digits starting with 0.")))
+    return issues

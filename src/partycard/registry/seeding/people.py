@@ -1,0 +1,210 @@
+"""Member rows for the generator: realistic Vietnamese names, ages, dates and valid citizen IDs.
+
+Rows are produced per chunk of member ids from a random stream seeded by (seed, chunk), so any chunk can
+be regenerated alone, byte for byte: that is what makes a crashed seed resumable without duplicates.
+Uniqueness is by construction, not by lookup (nothing national is held in memory):
+
+* citizen ID: serial = a bijection of (id mod 10^6); the birth-province code is shifted by id // 10^6,
+  so two members sharing a serial differ in province (unique for up to 63 million members);
+* old card number: a bijection of id on 8 digits; file number: the member's rank in its committee plus
+  the committee's letters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate
+
+from partycard.core.text import fold
+from partycard.registry.seeding import data
+
+__all__ = ["COLUMNS", "MemberPlan", "chunk_copy_text", "chunk_lines", "chunk_rows"]
+
+# The COPY column order; chunk_rows yields tuples in this order.
+COLUMNS = (
+    "id", "organisation_id", "full_name", "birth_name", "alias", "name_search", "gender", "date_of_birth",
+    "place_of_birth", "home_town", "permanent_address", "temporary_address", "ethnicity_id", "religion",
+    "general_education", "qualification", "occupation", "citizen_id", "file_number", "old_card_number",
+    "date_admitted", "date_official", "status", "status_changed_on", "photo", "phone", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+_PROVINCES = [  # birth-registration codes (registry.citizen_id.PROVINCE_CODES), kept Django-free here
+    ("001", "Hà Nội"), ("002", "Hà Giang"), ("004", "Cao Bằng"), ("006", "Bắc Kạn"), ("008", "Tuyên Quang"),
+    ("010", "Lào Cai"), ("011", "Điện Biên"), ("012", "Lai Châu"), ("014", "Sơn La"), ("015", "Yên Bái"),
+    ("017", "Hòa Bình"), ("019", "Thái Nguyên"), ("020", "Lạng Sơn"), ("022", "Quảng Ninh"),
+    ("024", "Bắc Giang"), ("025", "Phú Thọ"), ("026", "Vĩnh Phúc"), ("027", "Bắc Ninh"), ("030", "Hải Dương"),
+    ("031", "Hải Phòng"), ("033", "Hưng Yên"), ("034", "Thái Bình"), ("035", "Hà Nam"), ("036", "Nam Định"),
+    ("037", "Ninh Bình"), ("038", "Thanh Hóa"), ("040", "Nghệ An"), ("042", "Hà Tĩnh"), ("044", "Quảng Bình"),
+    ("045", "Quảng Trị"), ("046", "Thừa Thiên Huế"), ("048", "Đà Nẵng"), ("049", "Quảng Nam"),
+    ("051", "Quảng Ngãi"), ("052", "Bình Định"), ("054", "Phú Yên"), ("056", "Khánh Hòa"),
+    ("058", "Ninh Thuận"), ("060", "Bình Thuận"), ("062", "Kon Tum"), ("064", "Gia Lai"), ("066", "Đắk Lắk"),
+    ("067", "Đắk Nông"), ("068", "Lâm Đồng"), ("070", "Bình Phước"), ("072", "Tây Ninh"),
+    ("074", "Bình Dương"), ("075", "Đồng Nai"), ("077", "Bà Rịa - Vũng Tàu"), ("079", "Hồ Chí Minh"),
+    ("080", "Long An"), ("082", "Tiền Giang"), ("083", "Bến Tre"), ("084", "Trà Vinh"), ("086", "Vĩnh Long"),
+    ("087", "Đồng Tháp"), ("089", "An Giang"), ("091", "Kiên Giang"), ("092", "Cần Thơ"),
+    ("093", "Hậu Giang"), ("094", "Sóc Trăng"), ("095", "Bạc Liêu"), ("096", "Cà Mau"),
+]  # fmt: skip
+
+# Age at the reference date: (lowest, highest, weight).
+_AGE_BANDS = [(19, 30, 10), (30, 40, 21), (40, 50, 22), (50, 60, 20), (60, 70, 14), (70, 80, 9), (80, 96, 4)]
+_OTHER_STATUSES = [("deceased", 0.5), ("transferred_out", 0.4), ("removed", 0.3), ("expelled", 0.1), ("resigned", 0.1)]
+
+
+def _cum(weighted: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
+    return [v for v, _ in weighted], list(accumulate(w for _, w in weighted))
+
+
+@dataclass(frozen=True)
+class MemberPlan:
+    """Everything a worker needs to produce any chunk: small, picklable, no Django."""
+
+    seed: int
+    holding_ids: tuple[int, ...]
+    holding_ends: tuple[int, ...]  # cumulative member counts: member id i is in holding k if ends[k-1] < i ≤ ends[k]
+    holding_committee: tuple[int, ...]
+    committee_first_id: tuple[int, ...]  # first member id of each committee (members are in committee order)
+    reference_date: dt.date
+    timestamp: str  # created_at/updated_at of every seeded row
+
+    @property
+    def members(self) -> int:
+        return self.holding_ends[-1] if self.holding_ends else 0
+
+
+class _Tables:
+    """Precomputed draws shared by all chunks of one process."""
+
+    def __init__(self) -> None:
+        self.family, self.family_cw = _cum(data.FAMILY_NAMES)
+        eth = [(str(code), data.ETHNICITY_WEIGHTS.get(code, data.OTHER_ETHNICITY_WEIGHT)) for code, _ in data.ETHNICITIES]
+        self.eth, self.eth_cw = _cum(eth)
+        self.rel, self.rel_cw = _cum(data.RELIGIONS)
+        self.qual, self.qual_cw = _cum(data.QUALIFICATIONS)
+        self.edu, self.edu_cw = _cum(data.EDUCATION)
+        # (lowest age in days, span in days) per band
+        self.band = [(lo * 365 + 1, (hi - lo) * 365) for lo, hi, _ in _AGE_BANDS]
+        self.band_cw = list(accumulate(w for _, _, w in _AGE_BANDS))
+        self.folds = {p: fold(p) for p in self.family + data.MIDDLE_MALE + data.MIDDLE_FEMALE
+                      + data.GIVEN_MALE + data.GIVEN_FEMALE}  # fmt: skip
+        self._iso: dict[int, str] = {}
+        self.other, self.other_cw = _cum(_OTHER_STATUSES)
+        self.letters = [c[1] for c in data.COMMITTEES]
+
+    def iso_dates(self, ref_ord: int) -> dict[int, str]:
+        """ISO text of every date a member can have (birth 100 years back to the reference date)."""
+        if not self._iso:
+            self._iso = {o: dt.date.fromordinal(o).isoformat() for o in range(ref_ord - 100 * 366, ref_ord + 1)}
+        return self._iso
+
+
+_TABLES: _Tables | None = None
+
+
+def _tables() -> _Tables:
+    global _TABLES  # noqa: PLW0603 - a per-process cache
+    if _TABLES is None:
+        _TABLES = _Tables()
+    return _TABLES
+
+
+def chunk_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
+    """Member rows for ids ``first_id..last_id`` inclusive, as COPY text lines in :data:`COLUMNS` order.
+
+    PostgreSQL loads the lines as they are; SQLite splits them (:func:`chunk_rows`). Hot loop: about
+    25 random draws per member, dates from a per-process ordinal → ISO cache.
+    """
+    t = _tables()
+    rng = random.Random(f"partycard-members:{plan.seed}:{first_id}")
+    ref_ord = plan.reference_date.toordinal()
+    iso = t.iso_dates(ref_ord)
+    ts = plan.timestamp
+    lines: list[str] = []
+    k = bisect_right(plan.holding_ends, first_id - 1)
+    rand, choices = rng.random, rng.choices
+    n = last_id - first_id + 1
+    families = choices(t.family, cum_weights=t.family_cw, k=n)
+    bands = choices(t.band, cum_weights=t.band_cw, k=n)
+    eths = choices(t.eth, cum_weights=t.eth_cw, k=n)
+    rels = choices(t.rel, cum_weights=t.rel_cw, k=n)
+    quals = choices(t.qual, cum_weights=t.qual_cw, k=n)
+    edus = choices(t.edu, cum_weights=t.edu_cw, k=n)
+    middle_m, middle_f, given_m, given_f = data.MIDDLE_MALE, data.MIDDLE_FEMALE, data.GIVEN_MALE, data.GIVEN_FEMALE
+    n_mm, n_mf, n_gm, n_gf = len(middle_m), len(middle_f), len(given_m), len(given_f)
+    folds, occupations, n_occ = t.folds, data.OCCUPATIONS, len(data.OCCUPATIONS)
+    ends, holding_ids = plan.holding_ends, plan.holding_ids
+    for offset in range(n):
+        mid = first_id + offset
+        while ends[k] < mid:
+            k += 1
+        committee = plan.holding_committee[k]
+        female = rand() < 0.38
+        if female:
+            middle, given = middle_f[int(rand() * n_mf)], given_f[int(rand() * n_gf)]
+        else:
+            middle, given = middle_m[int(rand() * n_mm)], given_m[int(rand() * n_gm)]
+        family = families[offset]
+        lo, span = bands[offset]
+        dob_ord = ref_ord - lo - int(rand() * span)
+        dob = iso[dob_ord]
+        year = int(dob[:4])
+        # Admitted between 18.5 and ~40 (never before the 18th birthday, never after the reference date).
+        admit_ord = min(ref_ord - 1 - int(rand() * 60), dob_ord + 6760 + int(rand() * 7800))
+        official_ord = admit_ord + 366 + int(rand() * 90)  # 12 months of probation (+ up to 3 months)
+        low = mid % 1_000_000
+        serial = (low * 7919 + 104_729) % 1_000_000
+        prov_code, prov_name = _PROVINCES[(low * 2_654_435_761 % 63 + mid // 1_000_000) % 63]
+        century = (0 if year < 2000 else 2) + female
+        citizen_id = f"{prov_code}{century}{year % 100:02d}{serial:06d}" if rand() > 0.003 else "\\N"
+        if official_ord > ref_ord:
+            status, date_official, changed, old_card = "probationary", "\\N", "\\N", "\\N"
+        else:
+            date_official, status, changed = iso[official_ord], "official", "\\N"
+            if rand() < 0.014:
+                status = choices(t.other, cum_weights=t.other_cw)[0]
+                changed = iso[official_ord + int(rand() * (ref_ord - official_ord))]
+            old_card = f"{(mid * 48271 + 12345) % 100_000_000:08d}" if rand() > 0.01 else "\\N"
+        rank = mid - plan.committee_first_id[committee] + 1
+        file_number = f"{rank:06d}{t.letters[committee]}" if rank < 1_000_000 else "\\N"
+        phone = f"0{3 + 2 * int(rand() * 4)}{int(rand() * 100_000_000):08d}" if rand() < 0.9 else ""
+        lines.append(
+            f"{mid}\t{holding_ids[k]}\t{family} {middle} {given}\t\t\t"
+            f"{folds[family]} {folds[middle]} {folds[given]}\t{'F' if female else 'M'}\t{dob}\t"
+            f"{prov_name}\t{prov_name}\t\t\t{eths[offset]}\t{rels[offset]}\t{edus[offset]}\t{quals[offset]}\t"
+            f"{occupations[int(rand() * n_occ)]}\t{citizen_id}\t{file_number}\t{old_card}\t"
+            f"{iso[admit_ord]}\t{date_official}\t{status}\t{changed}\t\t{phone}\t{ts}\t{ts}"
+        )
+    return lines
+
+
+def chunk_rows(plan: MemberPlan, first_id: int, last_id: int) -> list[tuple[str | None, ...]]:
+    """The same rows as tuples of text (``None`` for NULL), for databases without COPY."""
+    return [
+        tuple(None if v == "\\N" else v for v in line.split("\t"))
+        for line in chunk_lines(plan, first_id, last_id)
+    ]
+
+
+def chunk_copy_text(plan: MemberPlan, first_id: int, last_id: int) -> bytes:
+    """The same rows in PostgreSQL's COPY text format (no value contains a tab, newline or backslash)."""
+    lines = chunk_lines(plan, first_id, last_id)
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
+_WORKER_PLAN: MemberPlan | None = None
+
+
+def worker_init(plan: MemberPlan) -> None:
+    """Process-pool initializer: the plan is sent once per worker, not with every chunk."""
+    global _WORKER_PLAN  # noqa: PLW0603 - one plan per worker process
+    _WORKER_PLAN = plan
+
+
+def worker_chunk(first_id: int, last_id: int) -> bytes:
+    """One chunk of COPY text, in a worker process (this module imports no Django, so spawn is cheap)."""
+    assert _WORKER_PLAN is not None, "worker_init was not called"
+    return chunk_copy_text(_WORKER_PLAN, first_id, last_id)

@@ -1,0 +1,167 @@
+"""Writes to the registry. Each is one transaction, validates first, keeps history and the member counters.
+
+Nothing else saves an Organisation or a Member (STYLE.md rule 2). The audit log (access issue) hooks in
+here, in the same transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from partycard.core.errors import DomainError, ErrorCode
+from partycard.core.text import fold
+from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
+from partycard.registry.models import Member, Organisation
+from partycard.registry.models.organisation import PATH_SEPARATOR
+
+__all__ = [
+    "member_create",
+    "member_update",
+    "organisation_create",
+    "organisation_move",
+    "organisations_recount",
+]
+
+
+def _level_label(level: int) -> str:
+    return str(OrgLevel(level).label)
+
+
+def _check_parent(*, level: int, parent: Organisation | None) -> None:
+    if parent is None:
+        if level != OrgLevel.CENTRE:
+            raise DomainError(_("Only the Centre has no parent organisation."), field="parent")
+        return
+    if level not in ALLOWED_CHILDREN[parent.level]:
+        raise DomainError(
+            _("A %(child)s cannot be placed under a %(parent)s.")
+            % {"child": _level_label(level).lower(), "parent": _level_label(parent.level).lower()},
+            field="parent",
+        )
+
+
+@transaction.atomic
+def organisation_create(
+    *, actor: Any, code: str, name: str, level: int, parent: Organisation | None
+) -> Organisation:
+    """Create an organisation under ``parent`` if the tree allows that level there."""
+    _check_parent(level=level, parent=parent)
+    path = (parent.path if parent else "") + code + PATH_SEPARATOR
+    org = Organisation(code=code, name=name, level=level, parent=parent, path=path, name_search=fold(name))
+    org.full_clean()
+    org._history_user = actor  # type: ignore[attr-defined]
+    org.save()
+    return org
+
+
+@transaction.atomic
+def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Organisation) -> int:
+    """Move ``organisation`` and its whole subtree under ``new_parent``; return how many paths changed.
+
+    One UPDATE rewrites the path prefix of the subtree; every rewritten organisation gets a history row,
+    so the tree as it was on any date can be read back (as when communes merged on 1/7/2025).
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    new_parent = Organisation.objects.select_for_update().get(pk=new_parent.pk)
+    _check_parent(level=organisation.level, parent=new_parent)
+    old_prefix = organisation.path
+    if new_parent.path.startswith(old_prefix):
+        raise DomainError(
+            _("%(name)s cannot be moved into its own subtree.") % {"name": organisation.name},
+            field="parent",
+            code=ErrorCode.CONFLICT,
+        )
+    if new_parent.pk == organisation.parent_id:
+        return 0
+    old_parent_name = organisation.parent.name if organisation.parent else ""
+    new_prefix = new_parent.path + organisation.code + PATH_SEPARATOR
+    subtree = Organisation.objects.filter(path__startswith=old_prefix)
+    changed = subtree.update(path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)))
+    Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
+    reason = _("moved from %(old)s to %(new)s") % {"old": old_parent_name, "new": new_parent.name}
+    moved = list(Organisation.objects.filter(path__startswith=new_prefix))
+    Organisation.history.bulk_history_create(  # type: ignore[attr-defined]
+        moved, update=True, default_user=actor, default_change_reason=reason
+    )
+    return changed
+
+
+def _adjust_count(org_id: int, delta: int) -> None:
+    if delta:
+        Organisation.objects.filter(pk=org_id).update(member_count=F("member_count") + delta)
+
+
+def _validated(member: Member) -> None:
+    member.name_search = fold(member.full_name)
+    member.full_clean()
+    if member.citizen_id:
+        clash = Member.objects.filter(citizen_id=member.citizen_id).exclude(pk=member.pk).first()
+        if clash is not None:  # full_clean checks this too; this message says with whom, by number only
+            raise DomainError(
+                _("Citizen ID is already used by member #%(id)s.") % {"id": clash.pk},
+                field="citizen_id",
+                code=ErrorCode.CONFLICT,
+            )
+
+
+@transaction.atomic
+def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
+    """Create a member record after every single-record and uniqueness rule has passed."""
+    member = Member(**data)
+    _validated(member)
+    member._history_user = actor  # type: ignore[attr-defined]
+    member.save()
+    if member.status in ACTIVE_STATUSES:
+        _adjust_count(member.organisation_id, +1)
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason: str = "") -> Member:
+    """Apply ``changes`` to ``member``; history records who changed what, counters follow the cell."""
+    current = Member.objects.select_for_update().get(pk=member.pk)
+    was_active, old_org = current.status in ACTIVE_STATUSES, current.organisation_id
+    for name, value in changes.items():
+        setattr(current, name, value)
+    _validated(current)
+    current._history_user = actor  # type: ignore[attr-defined]
+    current._change_reason = reason  # type: ignore[attr-defined]
+    current.save()
+    now_active = current.status in ACTIVE_STATUSES
+    if old_org != current.organisation_id or was_active != now_active:
+        _adjust_count(old_org, -int(was_active))
+        _adjust_count(current.organisation_id, int(now_active))
+    return current
+
+
+def organisations_recount() -> int:
+    """Recompute every organisation's member counter from the members; return how many were wrong.
+
+    The counters are kept by the services; this repairs them after raw SQL work (seed) or a restore.
+    """
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    live = (
+        Member.objects.filter(organisation=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("organisation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    with transaction.atomic():
+        return (
+            Organisation.objects.annotate(live=Coalesce(Subquery(live), 0))
+            .exclude(member_count=F("live"))
+            .update(member_count=Coalesce(Subquery(live), 0))
+        )
+
+
+def probation_months() -> int:
+    return int(settings.PARTYCARD["PROBATION_MONTHS"])

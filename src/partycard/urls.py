@@ -1,0 +1,19 @@
+"""URL map: the web pages, the admin (in Vietnamese) and, later, the API."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from partycard.registry import views as registry_views
+
+admin.site.site_header = "partycard — Quản trị"
+admin.site.site_title = "partycard"
+admin.site.index_title = "Quản trị hệ thống thẻ đảng viên"
+
+urlpatterns = [
+    path("", registry_views.home, name="home"),
+    path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("registry/", include("partycard.registry.urls")),
+    path("admin/", admin.site.urls),
+]
