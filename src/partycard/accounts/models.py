@@ -18,9 +18,13 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     organisation = models.ForeignKey(
-        "registry.Organisation", verbose_name=_("organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
-    )  # fmt: skip
+        "registry.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:

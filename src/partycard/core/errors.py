@@ -20,7 +20,9 @@ class DomainError(Exception):
 
     http_status = 400
 
-    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.INVALID, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: ErrorCode = ErrorCode.INVALID, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code

@@ -49,6 +49,7 @@ class MemberAdmin(SimpleHistoryAdmin):
             services.member_update(actor=request.user, member=obj, changes=data)
         else:
             created = services.member_create(
-                actor=request.user, data={f.name: getattr(obj, f.name) for f in Member._meta.concrete_fields if f.name != "id"}
+                actor=request.user,
+                data={f.name: getattr(obj, f.name) for f in Member._meta.concrete_fields if f.name != "id"},
             )
             obj.pk = created.pk

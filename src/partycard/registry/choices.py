@@ -18,7 +18,7 @@ __all__ = [
 
 
 class OrgLevel(models.IntegerChoices):
-    """Kinds of party organisation, top to bottom (DOMAIN.md, "Scale and hierarchy"; no district level since 1/7/2025)."""
+    """Kinds of party organisation, top to bottom (DOMAIN.md "Scale and hierarchy"; no district level)."""
 
     CENTRE = 0, _("Centre")
     CENTRAL_COMMITTEE = 1, _("Committee directly under the Centre")

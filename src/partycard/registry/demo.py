@@ -42,7 +42,9 @@ def load_demo(*, members: int = DEMO_MEMBERS) -> list[DemoLogin]:
         .first()
     ) or province
     cell = (
-        Organisation.objects.filter(path__startswith=grassroots.path, level=OrgLevel.CELL).order_by("path").first()
+        Organisation.objects.filter(path__startswith=grassroots.path, level=OrgLevel.CELL)
+        .order_by("path")
+        .first()
     ) or grassroots
     wanted = [
         ("admin", Role.CENTRAL_ADMIN, centre, True),

@@ -59,10 +59,15 @@ def read_rows(path: Path) -> Iterator[list[Any]]:
             book.close()
     elif suffix == ".csv":
         text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:  # one column, or nothing to tell from: the default comma layout
+            dialect = csv.excel
         yield from csv.reader(io.StringIO(text), dialect)
     else:
-        raise ParseError(_("Only .xlsx and .csv files can be imported (got '%(suffix)s').") % {"suffix": suffix})
+        raise ParseError(
+            _("Only .xlsx and .csv files can be imported (got '%(suffix)s').") % {"suffix": suffix}
+        )
 
 
 def _issue(problems: dict[int, RowIssue], row: int, column: str, message: str) -> None:
@@ -99,9 +104,9 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
             except ParseError as e:
                 _issue(problems, number, col.header, str(e))
                 values[col.field] = None
-            if col.required and values[col.field] in (None, ""):
-                if not any(i.field == col.header for i in problems.get(number, RowIssue(0)).issues):
-                    _issue(problems, number, col.header, _("is required"))
+            already = any(i.field == col.header for i in problems.get(number, RowIssue(0)).issues)
+            if col.required and values[col.field] in (None, "") and not already:
+                _issue(problems, number, col.header, _("is required"))
         parsed.append((number, values))
     result.rows = len(parsed)
 
@@ -117,55 +122,92 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
     for number, v in parsed:
         org = orgs.get(v.get("organisation_code") or "")
         if v.get("organisation_code") and org is None:
-            _issue(problems, number, HEADERS["organisation_code"],
-                   _("no organisation has code '%(code)s'") % {"code": v["organisation_code"]})  # fmt: skip
+            _issue(
+                problems,
+                number,
+                HEADERS["organisation_code"],
+                _("no organisation has code '%(code)s'") % {"code": v["organisation_code"]},
+            )
         elif org is not None and not org.holds_members:
-            _issue(problems, number, HEADERS["organisation_code"],
-                   _("%(name)s is not a party cell; members belong to a cell") % {"name": org.name})  # fmt: skip
+            _issue(
+                problems,
+                number,
+                HEADERS["organisation_code"],
+                _("%(name)s is not a party cell; members belong to a cell") % {"name": org.name},
+            )
         elif org is not None and scope is not None and not org.path.startswith(scope.path):
-            _issue(problems, number, HEADERS["organisation_code"],
-                   _("no organisation has code '%(code)s'") % {"code": v["organisation_code"]})  # fmt: skip
+            _issue(
+                problems,
+                number,
+                HEADERS["organisation_code"],
+                _("no organisation has code '%(code)s'") % {"code": v["organisation_code"]},
+            )
         ethnicity = None
         if v.get("ethnicity"):
             ethnicity = ethnicities.get(fold(v["ethnicity"])) or ethnicities.get(v["ethnicity"])
             if ethnicity is None:
-                _issue(problems, number, HEADERS["ethnicity"],
-                       _("'%(value)s' is not one of the 54 recognised ethnic groups") % {"value": v["ethnicity"]})  # fmt: skip
+                _issue(
+                    problems,
+                    number,
+                    HEADERS["ethnicity"],
+                    _("'%(value)s' is not one of the 54 recognised ethnic groups")
+                    % {"value": v["ethnicity"]},
+                )
         facts = MemberFacts(
-            full_name=v.get("full_name") or "", gender=v.get("gender") or "", date_of_birth=v.get("date_of_birth"),
-            citizen_id=v.get("citizen_id"), date_admitted=v.get("date_admitted"),
-            date_official=v.get("date_official"), status=v.get("status") or "",
-            file_number=v.get("file_number"), old_card_number=v.get("old_card_number"), phone=v.get("phone"),
-        )  # fmt: skip
-        for issue in member_issues(facts, today=today, probation_months=options["PROBATION_MONTHS"],
-                                   min_admission_age=options["MIN_ADMISSION_AGE"]):  # fmt: skip
+            full_name=v.get("full_name") or "",
+            gender=v.get("gender") or "",
+            date_of_birth=v.get("date_of_birth"),
+            citizen_id=v.get("citizen_id"),
+            date_admitted=v.get("date_admitted"),
+            date_official=v.get("date_official"),
+            status=v.get("status") or "",
+            file_number=v.get("file_number"),
+            old_card_number=v.get("old_card_number"),
+            phone=v.get("phone"),
+        )
+        for issue in member_issues(
+            facts,
+            today=today,
+            probation_months=options["PROBATION_MONTHS"],
+            min_admission_age=options["MIN_ADMISSION_AGE"],
+        ):
             if issue.field != "full_name":  # already reported as a required column
                 _issue(problems, number, HEADERS[issue.field], issue.message)
         for f in UNIQUE_FIELDS:
             value = v.get(f)
             if value:
                 if value in seen[f]:
-                    _issue(problems, number, HEADERS[f],
-                           _("'%(value)s' is repeated: row %(other)d has it too") % {"value": value, "other": seen[f][value]})  # fmt: skip
+                    _issue(
+                        problems,
+                        number,
+                        HEADERS[f],
+                        _("'%(value)s' is repeated: row %(other)d has it too")
+                        % {"value": value, "other": seen[f][value]},
+                    )
                 else:
                     seen[f][value] = number
         if number not in problems and org is not None:
             members.append(_member(v, org, ethnicity))
 
     for f in UNIQUE_FIELDS:  # against the database, a thousand values per query
-        values = list(seen[f])
-        for start in range(0, len(values), 1000):
-            batch = values[start : start + 1000]
+        candidates = list(seen[f])
+        for start in range(0, len(candidates), 1000):
+            batch = candidates[start : start + 1000]
             for taken in Member.objects.filter(**{f"{f}__in": batch}).values_list(f, flat=True):
-                _issue(problems, seen[f][taken], HEADERS[f],
-                       _("'%(value)s' already belongs to a member in the registry") % {"value": taken})  # fmt: skip
+                _issue(
+                    problems,
+                    seen[f][taken],
+                    HEADERS[f],
+                    _("'%(value)s' already belongs to a member in the registry") % {"value": taken},
+                )
 
     result.problems = [problems[n] for n in sorted(problems)]
     if result.problems:
         return result
     with transaction.atomic():
-        created = bulk_create_with_history(members, Member, batch_size=1000, default_user=actor,
-                                           default_change_reason="import")  # fmt: skip
+        created = bulk_create_with_history(
+            members, Member, batch_size=1000, default_user=actor, default_change_reason="import"
+        )
         counts = Counter(m.organisation_id for m in members if m.status in ACTIVE_STATUSES)
         by_delta: dict[int, list[int]] = defaultdict(list)
         for org_id, n in counts.items():
@@ -178,8 +220,15 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
 
 def _member(v: dict[str, Any], org: Organisation, ethnicity: Ethnicity | None) -> Member:
     data = {c.field: v.get(c.field) for c in COLUMNS if c.field not in ("organisation_code", "ethnicity")}
-    for key in ("birth_name", "place_of_birth", "home_town", "general_education", "qualification",
-                "occupation", "phone"):  # fmt: skip
+    for key in (
+        "birth_name",
+        "place_of_birth",
+        "home_town",
+        "general_education",
+        "qualification",
+        "occupation",
+        "phone",
+    ):
         data[key] = data.get(key) or ""
     member = Member(organisation=org, ethnicity_id=ethnicity.code if ethnicity else 1, **data)
     member.name_search = fold(member.full_name)

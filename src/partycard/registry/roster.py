@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partycard.core.text import fold
@@ -47,16 +48,45 @@ def parse_date(value: Any) -> dt.date | None:
     raise ParseError(_("'%(value)s' is not a valid date (expected dd/mm/yyyy)") % {"value": text})
 
 
+# Short forms offices write in rosters, beside the full labels.
+_ALIASES: dict[str, str] = {
+    "nam": Gender.MALE,
+    "nu": Gender.FEMALE,
+    "chinh thuc": MemberStatus.OFFICIAL,
+    "du bi": MemberStatus.PROBATIONARY,
+    "tu tran": MemberStatus.DECEASED,
+    "da tu tran": MemberStatus.DECEASED,
+    "chuyen di": MemberStatus.TRANSFERRED_OUT,
+    "xoa ten": MemberStatus.REMOVED,
+    "khai tru": MemberStatus.EXPELLED,
+    "dai hoc": Qualification.BACHELOR,
+    "thac si": Qualification.MASTER,
+    "tien si": Qualification.DOCTOR,
+    "cao dang": Qualification.COLLEGE,
+    "trung cap": Qualification.VOCATIONAL,
+}
+
+
+def _spellings(enum: type[Any]) -> dict[str, str]:
+    """Every accepted spelling (folded) → value: the value itself and the label in Vietnamese and English."""
+    spellings = {fold(str(m.value)): str(m.value) for m in enum}
+    for language in ("vi", "en"):
+        with translation.override(language):
+            spellings.update({fold(str(m.label)): str(m.value) for m in enum})
+    values = set(spellings.values())
+    spellings.update({k: v for k, v in _ALIASES.items() if v in values})
+    return spellings
+
+
 def _choice(enum: type[Any], value: Any) -> str:
     text = _text(value)
     if not text:
         return ""
-    folded = fold(text)
-    for member in enum:
-        if folded in (fold(str(member.value)), fold(str(member.label))):
-            return str(member.value)
-    allowed = ", ".join(str(m.label) for m in enum)
-    raise ParseError(_("'%(value)s' is not one of: %(allowed)s") % {"value": text, "allowed": allowed})
+    found = _spellings(enum).get(fold(text))
+    if found is None:
+        allowed = ", ".join(str(m.label) for m in enum)
+        raise ParseError(_("'%(value)s' is not one of: %(allowed)s") % {"value": text, "allowed": allowed})
+    return found
 
 
 def _digits(width: int) -> Callable[[Any], str | None]:
@@ -118,13 +148,13 @@ def header_map(headers: list[Any]) -> tuple[dict[int, Column], list[str]]:
         name = _text(raw)
         if not name:
             continue
-        col = by_name.get(fold(name)) or by_name.get(name)
-        if col is None:
+        found = by_name.get(fold(name)) or by_name.get(name)
+        if found is None:
             problems.append(_("unknown column '%(name)s'") % {"name": name})
-        elif col in mapping.values():
-            problems.append(_("column '%(name)s' appears twice") % {"name": col.header})
+        elif found in mapping.values():
+            problems.append(_("column '%(name)s' appears twice") % {"name": found.header})
         else:
-            mapping[i] = col
+            mapping[i] = found
     for col in COLUMNS:
         if col.required and col not in mapping.values():
             problems.append(_("required column '%(name)s' is missing") % {"name": col.header})

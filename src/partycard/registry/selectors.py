@@ -53,10 +53,10 @@ def level_counts(root: Organisation) -> list[LevelCount]:
         organisation_subtree(root)
         .order_by()
         .values("level")
-        .annotate(orgs=Count("id"), members=Sum("member_count"))
+        .annotate(orgs=Count("id"), member_total=Sum("member_count"))
         .order_by("level")
     )
-    return [LevelCount(r["level"], r["orgs"], int(r["members"] or 0)) for r in rows]
+    return [LevelCount(r["level"], r["orgs"], int(r["member_total"] or 0)) for r in rows]
 
 
 class CommitteeCode(Func):
@@ -89,11 +89,13 @@ def committee_level_counts() -> dict[str, list[LevelCount]]:
         .annotate(committee=CommitteeCode("path"))
         .order_by()
         .values("committee", "level")
-        .annotate(orgs=Count("id"), members=Sum("member_count"))
+        .annotate(orgs=Count("id"), member_total=Sum("member_count"))
     )
     result: dict[str, list[LevelCount]] = {}
     for r in rows:
-        result.setdefault(r["committee"], []).append(LevelCount(r["level"], r["orgs"], int(r["members"] or 0)))
+        result.setdefault(r["committee"], []).append(
+            LevelCount(r["level"], r["orgs"], int(r["member_total"] or 0))
+        )
     for counts in result.values():
         counts.sort(key=lambda c: c.level)
     return result

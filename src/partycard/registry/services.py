@@ -41,7 +41,7 @@ def _check_parent(*, level: int, parent: Organisation | None) -> None:
     if level not in ALLOWED_CHILDREN[parent.level]:
         raise DomainError(
             _("A %(child)s cannot be placed under a %(parent)s.")
-            % {"child": _level_label(level).lower(), "parent": _level_label(parent.level).lower()},
+            % {"child": _level_label(level), "parent": _level_label(parent.level)},
             field="parent",
         )
 
@@ -86,7 +86,7 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     reason = _("moved from %(old)s to %(new)s") % {"old": old_parent_name, "new": new_parent.name}
     moved = list(Organisation.objects.filter(path__startswith=new_prefix))
-    Organisation.history.bulk_history_create(  # type: ignore[attr-defined]
+    Organisation.history.bulk_history_create(
         moved, update=True, default_user=actor, default_change_reason=reason
     )
     return changed

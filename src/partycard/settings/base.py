@@ -97,7 +97,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
-# Vietnamese convention: dd/mm/yyyy everywhere, also when the vi locale formats are bypassed.
+# Vietnamese convention: dd/mm/yyyy and 5.600.000 (partycard/formats/vi overrides Django's vi locale).
+FORMAT_MODULE_PATH = ["partycard.formats"]
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 STATIC_URL = "static/"

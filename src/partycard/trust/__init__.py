@@ -1,1 +1,1 @@
-"""Signing PKI (root CA, document signers, CRL, trust list). Pure library: no Django. Built in the trust-and-chip issue."""
+"""Signing PKI (root CA, document signers, CRL, trust list). Pure library, no Django; trust-and-chip issue."""

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,193 +16,588 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Ethnicity',
+            name="Ethnicity",
             fields=[
-                ('code', models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='name')),
+                (
+                    "code",
+                    models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name="code"),
+                ),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'ethnic group',
-                'verbose_name_plural': 'ethnic groups',
-                'ordering': ['code'],
+                "verbose_name": "ethnic group",
+                "verbose_name_plural": "ethnic groups",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='SeedRun',
+            name="SeedRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seed', models.BigIntegerField()),
-                ('members', models.PositiveBigIntegerField()),
-                ('phase', models.CharField(default='started', max_length=20)),
-                ('chunks_done', models.PositiveIntegerField(default=0)),
-                ('deferred_ddl', models.JSONField(default=list)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seed", models.BigIntegerField()),
+                ("members", models.PositiveBigIntegerField()),
+                ("phase", models.CharField(default="started", max_length=20)),
+                ("chunks_done", models.PositiveIntegerField(default=0)),
+                ("deferred_ddl", models.JSONField(default=list)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(null=True)),
             ],
             options={
-                'verbose_name': 'seed run',
+                "verbose_name": "seed run",
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9-]{0,19}$', 'Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit.')], verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('name_search', models.CharField(db_index=True, editable=False, max_length=200)),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'Centre'), (1, 'Committee directly under the Centre'), (2, 'Commune-level or upper-grassroots committee'), (3, 'Grassroots party committee'), (4, 'Grassroots party cell'), (5, 'Sub-committee'), (6, 'Party cell')], verbose_name='level')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True)),
-                ('member_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='members')),
-                ('dissolved_on', models.DateField(blank=True, null=True, verbose_name='dissolved on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='registry.organisation', verbose_name='parent organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9][A-Z0-9-]{0,19}$",
+                                "Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("name_search", models.CharField(db_index=True, editable=False, max_length=200)),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Centre"),
+                            (1, "Committee directly under the Centre"),
+                            (2, "Commune-level or upper-grassroots committee"),
+                            (3, "Grassroots party committee"),
+                            (4, "Grassroots party cell"),
+                            (5, "Sub-committee"),
+                            (6, "Party cell"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                ("path", models.CharField(editable=False, max_length=255, unique=True)),
+                (
+                    "member_count",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="members"),
+                ),
+                ("dissolved_on", models.DateField(blank=True, null=True, verbose_name="dissolved on")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="registry.organisation",
+                        verbose_name="parent organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'party organisation',
-                'verbose_name_plural': 'party organisations',
-                'ordering': ['path'],
+                "verbose_name": "party organisation",
+                "verbose_name_plural": "party organisations",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=100, verbose_name='full name')),
-                ('birth_name', models.CharField(blank=True, max_length=100, verbose_name='name at birth')),
-                ('alias', models.CharField(blank=True, max_length=100, verbose_name='alias')),
-                ('name_search', models.CharField(editable=False, max_length=100)),
-                ('gender', models.CharField(choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='gender')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('place_of_birth', models.CharField(blank=True, max_length=200, verbose_name='place of birth')),
-                ('home_town', models.CharField(blank=True, max_length=200, verbose_name='home town')),
-                ('permanent_address', models.CharField(blank=True, max_length=255, verbose_name='permanent address')),
-                ('temporary_address', models.CharField(blank=True, max_length=255, verbose_name='temporary address')),
-                ('religion', models.CharField(choices=[('none', 'None'), ('buddhism', 'Buddhism'), ('catholicism', 'Catholicism'), ('protestantism', 'Protestantism'), ('cao_dai', 'Cao Dai'), ('hoa_hao', 'Hoa Hao Buddhism'), ('islam', 'Islam'), ('other', 'Other')], default='none', max_length=20, verbose_name='religion')),
-                ('general_education', models.CharField(blank=True, max_length=10, verbose_name='general education')),
-                ('qualification', models.CharField(blank=True, choices=[('none', 'None'), ('vocational', 'Vocational'), ('college', 'College'), ('bachelor', 'University'), ('master', 'Master'), ('doctor', 'Doctorate')], max_length=20, verbose_name='qualification')),
-                ('occupation', models.CharField(blank=True, max_length=100, verbose_name='occupation')),
-                ('citizen_id', models.CharField(blank=True, max_length=12, null=True, verbose_name='citizen ID')),
-                ('file_number', models.CharField(blank=True, max_length=10, null=True, verbose_name='file number')),
-                ('old_card_number', models.CharField(blank=True, max_length=8, null=True, verbose_name='old card number')),
-                ('date_admitted', models.DateField(verbose_name='date admitted')),
-                ('date_official', models.DateField(blank=True, null=True, verbose_name='date made official')),
-                ('status', models.CharField(choices=[('probationary', 'Probationary member'), ('official', 'Official member'), ('transferred_out', 'Transferred out'), ('deceased', 'Deceased'), ('removed', 'Removed from the Party'), ('expelled', 'Expelled'), ('resigned', 'Left the Party at own request')], default='probationary', max_length=20, verbose_name='status')),
-                ('status_changed_on', models.DateField(blank=True, null=True, verbose_name='status changed on')),
-                ('photo', models.ImageField(blank=True, upload_to='photos/%Y/', verbose_name='photo')),
-                ('phone', models.CharField(blank=True, max_length=15, verbose_name='phone')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('ethnicity', models.ForeignKey(db_index=False, default=1, on_delete=django.db.models.deletion.PROTECT, to='registry.ethnicity', verbose_name='ethnicity')),
-                ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='registry.organisation', verbose_name='party cell')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=100, verbose_name="full name")),
+                ("birth_name", models.CharField(blank=True, max_length=100, verbose_name="name at birth")),
+                ("alias", models.CharField(blank=True, max_length=100, verbose_name="alias")),
+                ("name_search", models.CharField(editable=False, max_length=100)),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female")], max_length=1, verbose_name="gender"
+                    ),
+                ),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                (
+                    "place_of_birth",
+                    models.CharField(blank=True, max_length=200, verbose_name="place of birth"),
+                ),
+                ("home_town", models.CharField(blank=True, max_length=200, verbose_name="home town")),
+                (
+                    "permanent_address",
+                    models.CharField(blank=True, max_length=255, verbose_name="permanent address"),
+                ),
+                (
+                    "temporary_address",
+                    models.CharField(blank=True, max_length=255, verbose_name="temporary address"),
+                ),
+                (
+                    "religion",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("buddhism", "Buddhism"),
+                            ("catholicism", "Catholicism"),
+                            ("protestantism", "Protestantism"),
+                            ("cao_dai", "Cao Dai"),
+                            ("hoa_hao", "Hoa Hao Buddhism"),
+                            ("islam", "Islam"),
+                            ("other", "Other"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="religion",
+                    ),
+                ),
+                (
+                    "general_education",
+                    models.CharField(blank=True, max_length=10, verbose_name="general education"),
+                ),
+                (
+                    "qualification",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("vocational", "Vocational"),
+                            ("college", "College"),
+                            ("bachelor", "University"),
+                            ("master", "Master"),
+                            ("doctor", "Doctorate"),
+                        ],
+                        max_length=20,
+                        verbose_name="qualification",
+                    ),
+                ),
+                ("occupation", models.CharField(blank=True, max_length=100, verbose_name="occupation")),
+                (
+                    "citizen_id",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this citizen ID."},
+                        max_length=12,
+                        null=True,
+                        verbose_name="citizen ID",
+                    ),
+                ),
+                (
+                    "file_number",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this file number."},
+                        max_length=10,
+                        null=True,
+                        verbose_name="file number",
+                    ),
+                ),
+                (
+                    "old_card_number",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this old card number."},
+                        max_length=8,
+                        null=True,
+                        verbose_name="old card number",
+                    ),
+                ),
+                ("date_admitted", models.DateField(verbose_name="date admitted")),
+                ("date_official", models.DateField(blank=True, null=True, verbose_name="date made official")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("probationary", "Probationary member"),
+                            ("official", "Official member"),
+                            ("transferred_out", "Transferred out"),
+                            ("deceased", "Deceased"),
+                            ("removed", "Removed from the Party"),
+                            ("expelled", "Expelled"),
+                            ("resigned", "Left the Party at own request"),
+                        ],
+                        default="probationary",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_on",
+                    models.DateField(blank=True, null=True, verbose_name="status changed on"),
+                ),
+                ("photo", models.ImageField(blank=True, upload_to="photos/%Y/", verbose_name="photo")),
+                ("phone", models.CharField(blank=True, max_length=15, verbose_name="phone")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "ethnicity",
+                    models.ForeignKey(
+                        db_index=False,
+                        default=1,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="registry.ethnicity",
+                        verbose_name="ethnicity",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="registry.organisation",
+                        verbose_name="party cell",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'party member',
-                'verbose_name_plural': 'party members',
+                "verbose_name": "party member",
+                "verbose_name_plural": "party members",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalOrganisation',
+            name="HistoricalOrganisation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=20, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9-]{0,19}$', 'Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit.')], verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'Centre'), (1, 'Committee directly under the Centre'), (2, 'Commune-level or upper-grassroots committee'), (3, 'Grassroots party committee'), (4, 'Grassroots party cell'), (5, 'Sub-committee'), (6, 'Party cell')], verbose_name='level')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=255)),
-                ('dissolved_on', models.DateField(blank=True, null=True, verbose_name='dissolved on')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.organisation', verbose_name='parent organisation')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9][A-Z0-9-]{0,19}$",
+                                "Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Centre"),
+                            (1, "Committee directly under the Centre"),
+                            (2, "Commune-level or upper-grassroots committee"),
+                            (3, "Grassroots party committee"),
+                            (4, "Grassroots party cell"),
+                            (5, "Sub-committee"),
+                            (6, "Party cell"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, editable=False, max_length=255)),
+                ("dissolved_on", models.DateField(blank=True, null=True, verbose_name="dissolved on")),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.organisation",
+                        verbose_name="parent organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical party organisation',
-                'verbose_name_plural': 'historical party organisations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical party organisation",
+                "verbose_name_plural": "historical party organisations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalMember',
+            name="HistoricalMember",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=100, verbose_name='full name')),
-                ('birth_name', models.CharField(blank=True, max_length=100, verbose_name='name at birth')),
-                ('alias', models.CharField(blank=True, max_length=100, verbose_name='alias')),
-                ('gender', models.CharField(choices=[('M', 'Male'), ('F', 'Female')], max_length=1, verbose_name='gender')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('place_of_birth', models.CharField(blank=True, max_length=200, verbose_name='place of birth')),
-                ('home_town', models.CharField(blank=True, max_length=200, verbose_name='home town')),
-                ('permanent_address', models.CharField(blank=True, max_length=255, verbose_name='permanent address')),
-                ('temporary_address', models.CharField(blank=True, max_length=255, verbose_name='temporary address')),
-                ('religion', models.CharField(choices=[('none', 'None'), ('buddhism', 'Buddhism'), ('catholicism', 'Catholicism'), ('protestantism', 'Protestantism'), ('cao_dai', 'Cao Dai'), ('hoa_hao', 'Hoa Hao Buddhism'), ('islam', 'Islam'), ('other', 'Other')], default='none', max_length=20, verbose_name='religion')),
-                ('general_education', models.CharField(blank=True, max_length=10, verbose_name='general education')),
-                ('qualification', models.CharField(blank=True, choices=[('none', 'None'), ('vocational', 'Vocational'), ('college', 'College'), ('bachelor', 'University'), ('master', 'Master'), ('doctor', 'Doctorate')], max_length=20, verbose_name='qualification')),
-                ('occupation', models.CharField(blank=True, max_length=100, verbose_name='occupation')),
-                ('citizen_id', models.CharField(blank=True, max_length=12, null=True, verbose_name='citizen ID')),
-                ('file_number', models.CharField(blank=True, max_length=10, null=True, verbose_name='file number')),
-                ('old_card_number', models.CharField(blank=True, max_length=8, null=True, verbose_name='old card number')),
-                ('date_admitted', models.DateField(verbose_name='date admitted')),
-                ('date_official', models.DateField(blank=True, null=True, verbose_name='date made official')),
-                ('status', models.CharField(choices=[('probationary', 'Probationary member'), ('official', 'Official member'), ('transferred_out', 'Transferred out'), ('deceased', 'Deceased'), ('removed', 'Removed from the Party'), ('expelled', 'Expelled'), ('resigned', 'Left the Party at own request')], default='probationary', max_length=20, verbose_name='status')),
-                ('status_changed_on', models.DateField(blank=True, null=True, verbose_name='status changed on')),
-                ('photo', models.TextField(blank=True, max_length=100, verbose_name='photo')),
-                ('phone', models.CharField(blank=True, max_length=15, verbose_name='phone')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('ethnicity', models.ForeignKey(blank=True, db_constraint=False, default=1, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.ethnicity', verbose_name='ethnicity')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.organisation', verbose_name='party cell')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("full_name", models.CharField(max_length=100, verbose_name="full name")),
+                ("birth_name", models.CharField(blank=True, max_length=100, verbose_name="name at birth")),
+                ("alias", models.CharField(blank=True, max_length=100, verbose_name="alias")),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female")], max_length=1, verbose_name="gender"
+                    ),
+                ),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                (
+                    "place_of_birth",
+                    models.CharField(blank=True, max_length=200, verbose_name="place of birth"),
+                ),
+                ("home_town", models.CharField(blank=True, max_length=200, verbose_name="home town")),
+                (
+                    "permanent_address",
+                    models.CharField(blank=True, max_length=255, verbose_name="permanent address"),
+                ),
+                (
+                    "temporary_address",
+                    models.CharField(blank=True, max_length=255, verbose_name="temporary address"),
+                ),
+                (
+                    "religion",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("buddhism", "Buddhism"),
+                            ("catholicism", "Catholicism"),
+                            ("protestantism", "Protestantism"),
+                            ("cao_dai", "Cao Dai"),
+                            ("hoa_hao", "Hoa Hao Buddhism"),
+                            ("islam", "Islam"),
+                            ("other", "Other"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="religion",
+                    ),
+                ),
+                (
+                    "general_education",
+                    models.CharField(blank=True, max_length=10, verbose_name="general education"),
+                ),
+                (
+                    "qualification",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("vocational", "Vocational"),
+                            ("college", "College"),
+                            ("bachelor", "University"),
+                            ("master", "Master"),
+                            ("doctor", "Doctorate"),
+                        ],
+                        max_length=20,
+                        verbose_name="qualification",
+                    ),
+                ),
+                ("occupation", models.CharField(blank=True, max_length=100, verbose_name="occupation")),
+                (
+                    "citizen_id",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this citizen ID."},
+                        max_length=12,
+                        null=True,
+                        verbose_name="citizen ID",
+                    ),
+                ),
+                (
+                    "file_number",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this file number."},
+                        max_length=10,
+                        null=True,
+                        verbose_name="file number",
+                    ),
+                ),
+                (
+                    "old_card_number",
+                    models.CharField(
+                        blank=True,
+                        error_messages={"unique": "Another member already has this old card number."},
+                        max_length=8,
+                        null=True,
+                        verbose_name="old card number",
+                    ),
+                ),
+                ("date_admitted", models.DateField(verbose_name="date admitted")),
+                ("date_official", models.DateField(blank=True, null=True, verbose_name="date made official")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("probationary", "Probationary member"),
+                            ("official", "Official member"),
+                            ("transferred_out", "Transferred out"),
+                            ("deceased", "Deceased"),
+                            ("removed", "Removed from the Party"),
+                            ("expelled", "Expelled"),
+                            ("resigned", "Left the Party at own request"),
+                        ],
+                        default="probationary",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_on",
+                    models.DateField(blank=True, null=True, verbose_name="status changed on"),
+                ),
+                ("photo", models.TextField(blank=True, max_length=100, verbose_name="photo")),
+                ("phone", models.CharField(blank=True, max_length=15, verbose_name="phone")),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "ethnicity",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        default=1,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.ethnicity",
+                        verbose_name="ethnicity",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.organisation",
+                        verbose_name="party cell",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical party member',
-                'verbose_name_plural': 'historical party members',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical party member",
+                "verbose_name_plural": "historical party members",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='organisation',
-            index=models.Index(fields=['level', 'path'], name='registry_org_level_path'),
+            model_name="organisation",
+            index=models.Index(fields=["level", "path"], name="registry_org_level_path"),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('level', 0), ('parent__isnull', True)), models.Q(models.Q(('level', 0), _negated=True), ('parent__isnull', False)), _connector='OR'), name='registry_org_only_centre_is_root'),
+            model_name="organisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("level", 0), ("parent__isnull", True)),
+                    models.Q(models.Q(("level", 0), _negated=True), ("parent__isnull", False)),
+                    _connector="OR",
+                ),
+                name="registry_org_only_centre_is_root",
+            ),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['organisation', 'name_search', 'id'], name='registry_member_org_name'),
+            model_name="member",
+            index=models.Index(fields=["organisation", "name_search", "id"], name="registry_member_org_name"),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['name_search', 'id'], name='registry_member_name'),
+            model_name="member",
+            index=models.Index(fields=["name_search", "id"], name="registry_member_name"),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(fields=('citizen_id',), name='registry_member_citizen_id_unique', violation_error_message='Another member already has this citizen ID.'),
+            model_name="member",
+            constraint=models.UniqueConstraint(
+                fields=("citizen_id",), name="registry_member_citizen_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(fields=('file_number',), name='registry_member_file_number_unique', violation_error_message='Another member already has this file number.'),
+            model_name="member",
+            constraint=models.UniqueConstraint(
+                fields=("file_number",), name="registry_member_file_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.UniqueConstraint(fields=('old_card_number',), name='registry_member_old_card_unique', violation_error_message='Another member already has this old card number.'),
+            model_name="member",
+            constraint=models.UniqueConstraint(
+                fields=("old_card_number",), name="registry_member_old_card_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.CheckConstraint(condition=models.Q(('date_official__isnull', True), ('date_official__gte', models.F('date_admitted')), _connector='OR'), name='registry_member_official_after_admitted'),
+            model_name="member",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("date_official__isnull", True),
+                    ("date_official__gte", models.F("date_admitted")),
+                    _connector="OR",
+                ),
+                name="registry_member_official_after_admitted",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['probationary', 'official', 'transferred_out', 'deceased', 'removed', 'expelled', 'resigned'])), name='registry_member_status_valid'),
+            model_name="member",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "probationary",
+                            "official",
+                            "transferred_out",
+                            "deceased",
+                            "removed",
+                            "expelled",
+                            "resigned",
+                        ],
+                    )
+                ),
+                name="registry_member_status_valid",
+            ),
         ),
     ]

@@ -15,9 +15,12 @@ from partycard.registry.rules import MemberFacts, member_issues
 
 class Member(models.Model):
     organisation = models.ForeignKey(
-        "registry.Organisation", verbose_name=_("party cell"), on_delete=models.PROTECT,
-        related_name="members", db_index=False,  # covered by registry_member_org_name
-    )  # fmt: skip
+        "registry.Organisation",
+        verbose_name=_("party cell"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,  # covered by registry_member_org_name
+    )
     full_name = models.CharField(_("full name"), max_length=100)
     birth_name = models.CharField(_("name at birth"), max_length=100, blank=True)
     alias = models.CharField(_("alias"), max_length=100, blank=True)
@@ -30,7 +33,10 @@ class Member(models.Model):
     permanent_address = models.CharField(_("permanent address"), max_length=255, blank=True)
     temporary_address = models.CharField(_("temporary address"), max_length=255, blank=True)
     ethnicity = models.ForeignKey(
-        "registry.Ethnicity", verbose_name=_("ethnicity"), on_delete=models.PROTECT, default=1,
+        "registry.Ethnicity",
+        verbose_name=_("ethnicity"),
+        on_delete=models.PROTECT,
+        default=1,
         db_index=False,  # 54 values; nothing looks members up by ethnicity alone
     )
     religion = models.CharField(_("religion"), max_length=20, choices=Religion.choices, default=Religion.NONE)
@@ -41,9 +47,27 @@ class Member(models.Model):
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     # Unique through Meta.constraints (not unique=True, which also adds a useless LIKE index on PostgreSQL).
     # NULL = not recorded yet; the exchange's eligibility rules treat a missing citizen ID as incomplete data.
-    citizen_id = models.CharField(_("citizen ID"), max_length=12, null=True, blank=True)
-    file_number = models.CharField(_("file number"), max_length=10, null=True, blank=True)
-    old_card_number = models.CharField(_("old card number"), max_length=8, null=True, blank=True)
+    citizen_id = models.CharField(  # noqa: DJ001 - NULL = not recorded; unique among recorded values
+        _("citizen ID"),
+        max_length=12,
+        null=True,
+        blank=True,
+        error_messages={"unique": _("Another member already has this citizen ID.")},
+    )
+    file_number = models.CharField(  # noqa: DJ001 - NULL = not recorded; unique among recorded values
+        _("file number"),
+        max_length=10,
+        null=True,
+        blank=True,
+        error_messages={"unique": _("Another member already has this file number.")},
+    )
+    old_card_number = models.CharField(  # noqa: DJ001 - NULL = not recorded; unique among recorded values
+        _("old card number"),
+        max_length=8,
+        null=True,
+        blank=True,
+        error_messages={"unique": _("Another member already has this old card number.")},
+    )
     date_admitted = models.DateField(_("date admitted"))
     date_official = models.DateField(_("date made official"), null=True, blank=True)
     status = models.CharField(
@@ -66,16 +90,16 @@ class Member(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["citizen_id"], name="registry_member_citizen_id_unique",
-                violation_error_message=_("Another member already has this citizen ID."),
+                fields=["citizen_id"],
+                name="registry_member_citizen_id_unique",
             ),
             models.UniqueConstraint(
-                fields=["file_number"], name="registry_member_file_number_unique",
-                violation_error_message=_("Another member already has this file number."),
+                fields=["file_number"],
+                name="registry_member_file_number_unique",
             ),
             models.UniqueConstraint(
-                fields=["old_card_number"], name="registry_member_old_card_unique",
-                violation_error_message=_("Another member already has this old card number."),
+                fields=["old_card_number"],
+                name="registry_member_old_card_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(date_official__isnull=True)

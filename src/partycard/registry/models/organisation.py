@@ -29,9 +29,13 @@ class Organisation(models.Model):
     name_search = models.CharField(max_length=200, editable=False, db_index=True)
     level = models.PositiveSmallIntegerField(_("level"), choices=OrgLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
-    )  # fmt: skip
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     path = models.CharField(max_length=255, unique=True, editable=False)
     # Probationary + official members directly in this organisation, kept by the registry services so
     # that a province's count is a sum over its organisations, not a scan of its members.

@@ -17,3 +17,6 @@ class SeedRun(models.Model):
 
     class Meta:
         verbose_name = "seed run"
+
+    def __str__(self) -> str:
+        return f"seed {self.seed}: {self.members} members, {self.phase}"

@@ -22,6 +22,7 @@ from multiprocessing import get_context
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -37,8 +38,19 @@ __all__ = ["REFERENCE_DATE", "SeedReport", "make_plan", "seed_registry"]
 REFERENCE_DATE = dt.date(2026, 1, 1)
 MEMBER_TABLE = Member._meta.db_table
 ORG_TABLE = Organisation._meta.db_table
-ORG_COLUMNS = ("id", "code", "name", "name_search", "level", "parent_id", "path", "member_count",
-               "dissolved_on", "created_at", "updated_at")  # fmt: skip
+ORG_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "name_search",
+    "level",
+    "parent_id",
+    "path",
+    "member_count",
+    "dissolved_on",
+    "created_at",
+    "updated_at",
+)
 
 
 @dataclass
@@ -77,6 +89,11 @@ def make_plan(tree: Tree, seed: int, timestamp: str) -> people.MemberPlan:
     )
 
 
+def _number(n: int) -> str:
+    """Thousands grouped the local way (5.600.000 in Vietnamese)."""
+    return number_format(n, force_grouping=True)
+
+
 def _claim_run(*, members: int, seed: int) -> SeedRun:
     """The run to continue, or a new one; refuse a finished seed, a different one, or foreign data."""
     run = SeedRun.objects.order_by("-id").first()
@@ -86,7 +103,13 @@ def _claim_run(*, members: int, seed: int) -> SeedRun:
                 "This database is already seeded (%(members)s members, seed %(seed)s, finished %(at)s). "
                 "Seeding again would duplicate the registry; use an empty database."
             )
-            % {"members": f"{run.members:,}", "seed": run.seed, "at": run.finished_at},
+            % {
+                "members": _number(run.members),
+                "seed": run.seed,
+                "at": timezone.localtime(run.finished_at).strftime("%d/%m/%Y %H:%M")
+                if run.finished_at
+                else "",
+            },
             code=ErrorCode.ALREADY_SEEDED,
         )
     if run is not None and (run.members, run.seed) != (members, seed):
@@ -95,21 +118,23 @@ def _claim_run(*, members: int, seed: int) -> SeedRun:
                 "An unfinished seed of %(members)s members with seed %(seed)s is in this database. "
                 "Run 'partycard seed --members %(members_raw)s --seed %(seed)s' to resume it."
             )
-            % {"members": f"{run.members:,}", "members_raw": run.members, "seed": run.seed},
+            % {"members": _number(run.members), "members_raw": run.members, "seed": run.seed},
             code=ErrorCode.CONFLICT,
         )
     if run is None:
         if Organisation.objects.exists() or Member.objects.exists():
             raise DomainError(
-                _("The registry already holds organisations or members that seed did not create; "
-                  "seed only fills an empty registry."),  # fmt: skip
+                _(
+                    "The registry already holds organisations or members that seed did not create; "
+                    "seed only fills an empty registry."
+                ),
                 code=ErrorCode.CONFLICT,
             )
         run = SeedRun.objects.create(seed=seed, members=members)
     return run
 
 
-def _org_rows(tree: Tree, ts: str) -> list[tuple[object, ...]]:
+def _org_rows(tree: Tree, ts: str) -> list[tuple[int | str | None, ...]]:
     return [
         (o.id, o.code, o.name, fold(o.name), o.level, o.parent_id, o.path, 0, None, ts, ts) for o in tree.orgs
     ]
@@ -123,6 +148,9 @@ def _insert_tree(tree: Tree, run: SeedRun, ts: str) -> None:
             with cursor.copy(f"COPY {ORG_TABLE} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            # Check the deferred parent foreign keys now, so no trigger event is left pending when the
+            # member table's constraints are dropped next (also when both run in one outer transaction).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         else:
             marks = ", ".join(["%s"] * len(ORG_COLUMNS))
             cursor.executemany(f"INSERT INTO {ORG_TABLE} ({', '.join(ORG_COLUMNS)}) VALUES ({marks})", rows)
@@ -237,15 +265,23 @@ def seed_registry(
     total_chunks = (members + chunk_size - 1) // chunk_size
     resumed_from = run.chunks_done
     load_started = time.perf_counter()
-    bar = tqdm(total=members, initial=min(members, resumed_from * chunk_size), unit=" members",
-               unit_scale=True, disable=not progress, desc="seed", smoothing=0.1)  # fmt: skip
+    bar = tqdm(
+        total=members,
+        initial=min(members, resumed_from * chunk_size),
+        unit=" members",
+        unit_scale=True,
+        disable=not progress,
+        desc="seed",
+        smoothing=0.1,
+    )
 
     def bounds(i: int) -> tuple[int, int]:
         return i * chunk_size + 1, min(members, (i + 1) * chunk_size)
 
     if postgres and workers > 0:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=people.worker_init,
-                                 initargs=(plan,)) as pool:  # fmt: skip
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=people.worker_init, initargs=(plan,)
+        ) as pool:
             pending: deque[tuple[int, Future[bytes]]] = deque()
             nxt = resumed_from
             while pending or nxt < total_chunks:
@@ -260,7 +296,11 @@ def seed_registry(
     else:
         for i in range(resumed_from, total_chunks):
             first, last = bounds(i)
-            payload = people.chunk_copy_text(plan, first, last) if postgres else people.chunk_rows(plan, first, last)
+            payload = (
+                people.chunk_copy_text(plan, first, last)
+                if postgres
+                else people.chunk_rows(plan, first, last)
+            )
             _write_chunk(payload, run, i + 1)
             bar.update(last - first + 1)
             if after_chunk:

@@ -23,35 +23,116 @@ from partycard.registry.seeding import data
 
 __all__ = ["COLUMNS", "MemberPlan", "chunk_copy_text", "chunk_lines", "chunk_rows"]
 
+# Ids per random stream: a chunk is any whole number of blocks, or a slice of one.
+BLOCK = 1000
+
 # The COPY column order; chunk_rows yields tuples in this order.
 COLUMNS = (
-    "id", "organisation_id", "full_name", "birth_name", "alias", "name_search", "gender", "date_of_birth",
-    "place_of_birth", "home_town", "permanent_address", "temporary_address", "ethnicity_id", "religion",
-    "general_education", "qualification", "occupation", "citizen_id", "file_number", "old_card_number",
-    "date_admitted", "date_official", "status", "status_changed_on", "photo", "phone", "created_at",
+    "id",
+    "organisation_id",
+    "full_name",
+    "birth_name",
+    "alias",
+    "name_search",
+    "gender",
+    "date_of_birth",
+    "place_of_birth",
+    "home_town",
+    "permanent_address",
+    "temporary_address",
+    "ethnicity_id",
+    "religion",
+    "general_education",
+    "qualification",
+    "occupation",
+    "citizen_id",
+    "file_number",
+    "old_card_number",
+    "date_admitted",
+    "date_official",
+    "status",
+    "status_changed_on",
+    "photo",
+    "phone",
+    "created_at",
     "updated_at",
-)  # fmt: skip
+)
 
 _PROVINCES = [  # birth-registration codes (registry.citizen_id.PROVINCE_CODES), kept Django-free here
-    ("001", "Hà Nội"), ("002", "Hà Giang"), ("004", "Cao Bằng"), ("006", "Bắc Kạn"), ("008", "Tuyên Quang"),
-    ("010", "Lào Cai"), ("011", "Điện Biên"), ("012", "Lai Châu"), ("014", "Sơn La"), ("015", "Yên Bái"),
-    ("017", "Hòa Bình"), ("019", "Thái Nguyên"), ("020", "Lạng Sơn"), ("022", "Quảng Ninh"),
-    ("024", "Bắc Giang"), ("025", "Phú Thọ"), ("026", "Vĩnh Phúc"), ("027", "Bắc Ninh"), ("030", "Hải Dương"),
-    ("031", "Hải Phòng"), ("033", "Hưng Yên"), ("034", "Thái Bình"), ("035", "Hà Nam"), ("036", "Nam Định"),
-    ("037", "Ninh Bình"), ("038", "Thanh Hóa"), ("040", "Nghệ An"), ("042", "Hà Tĩnh"), ("044", "Quảng Bình"),
-    ("045", "Quảng Trị"), ("046", "Thừa Thiên Huế"), ("048", "Đà Nẵng"), ("049", "Quảng Nam"),
-    ("051", "Quảng Ngãi"), ("052", "Bình Định"), ("054", "Phú Yên"), ("056", "Khánh Hòa"),
-    ("058", "Ninh Thuận"), ("060", "Bình Thuận"), ("062", "Kon Tum"), ("064", "Gia Lai"), ("066", "Đắk Lắk"),
-    ("067", "Đắk Nông"), ("068", "Lâm Đồng"), ("070", "Bình Phước"), ("072", "Tây Ninh"),
-    ("074", "Bình Dương"), ("075", "Đồng Nai"), ("077", "Bà Rịa - Vũng Tàu"), ("079", "Hồ Chí Minh"),
-    ("080", "Long An"), ("082", "Tiền Giang"), ("083", "Bến Tre"), ("084", "Trà Vinh"), ("086", "Vĩnh Long"),
-    ("087", "Đồng Tháp"), ("089", "An Giang"), ("091", "Kiên Giang"), ("092", "Cần Thơ"),
-    ("093", "Hậu Giang"), ("094", "Sóc Trăng"), ("095", "Bạc Liêu"), ("096", "Cà Mau"),
-]  # fmt: skip
+    ("001", "Hà Nội"),
+    ("002", "Hà Giang"),
+    ("004", "Cao Bằng"),
+    ("006", "Bắc Kạn"),
+    ("008", "Tuyên Quang"),
+    ("010", "Lào Cai"),
+    ("011", "Điện Biên"),
+    ("012", "Lai Châu"),
+    ("014", "Sơn La"),
+    ("015", "Yên Bái"),
+    ("017", "Hòa Bình"),
+    ("019", "Thái Nguyên"),
+    ("020", "Lạng Sơn"),
+    ("022", "Quảng Ninh"),
+    ("024", "Bắc Giang"),
+    ("025", "Phú Thọ"),
+    ("026", "Vĩnh Phúc"),
+    ("027", "Bắc Ninh"),
+    ("030", "Hải Dương"),
+    ("031", "Hải Phòng"),
+    ("033", "Hưng Yên"),
+    ("034", "Thái Bình"),
+    ("035", "Hà Nam"),
+    ("036", "Nam Định"),
+    ("037", "Ninh Bình"),
+    ("038", "Thanh Hóa"),
+    ("040", "Nghệ An"),
+    ("042", "Hà Tĩnh"),
+    ("044", "Quảng Bình"),
+    ("045", "Quảng Trị"),
+    ("046", "Thừa Thiên Huế"),
+    ("048", "Đà Nẵng"),
+    ("049", "Quảng Nam"),
+    ("051", "Quảng Ngãi"),
+    ("052", "Bình Định"),
+    ("054", "Phú Yên"),
+    ("056", "Khánh Hòa"),
+    ("058", "Ninh Thuận"),
+    ("060", "Bình Thuận"),
+    ("062", "Kon Tum"),
+    ("064", "Gia Lai"),
+    ("066", "Đắk Lắk"),
+    ("067", "Đắk Nông"),
+    ("068", "Lâm Đồng"),
+    ("070", "Bình Phước"),
+    ("072", "Tây Ninh"),
+    ("074", "Bình Dương"),
+    ("075", "Đồng Nai"),
+    ("077", "Bà Rịa - Vũng Tàu"),
+    ("079", "Hồ Chí Minh"),
+    ("080", "Long An"),
+    ("082", "Tiền Giang"),
+    ("083", "Bến Tre"),
+    ("084", "Trà Vinh"),
+    ("086", "Vĩnh Long"),
+    ("087", "Đồng Tháp"),
+    ("089", "An Giang"),
+    ("091", "Kiên Giang"),
+    ("092", "Cần Thơ"),
+    ("093", "Hậu Giang"),
+    ("094", "Sóc Trăng"),
+    ("095", "Bạc Liêu"),
+    ("096", "Cà Mau"),
+]
 
 # Age at the reference date: (lowest, highest, weight).
 _AGE_BANDS = [(19, 30, 10), (30, 40, 21), (40, 50, 22), (50, 60, 20), (60, 70, 14), (70, 80, 9), (80, 96, 4)]
-_OTHER_STATUSES = [("deceased", 0.5), ("transferred_out", 0.4), ("removed", 0.3), ("expelled", 0.1), ("resigned", 0.1)]
+_OTHER_STATUSES = [
+    ("deceased", 0.5),
+    ("transferred_out", 0.4),
+    ("removed", 0.3),
+    ("expelled", 0.1),
+    ("resigned", 0.1),
+]
 
 
 def _cum(weighted: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
@@ -64,7 +145,9 @@ class MemberPlan:
 
     seed: int
     holding_ids: tuple[int, ...]
-    holding_ends: tuple[int, ...]  # cumulative member counts: member id i is in holding k if ends[k-1] < i ≤ ends[k]
+    holding_ends: tuple[
+        int, ...
+    ]  # cumulative member counts: member id i is in holding k if ends[k-1] < i ≤ ends[k]
     holding_committee: tuple[int, ...]
     committee_first_id: tuple[int, ...]  # first member id of each committee (members are in committee order)
     reference_date: dt.date
@@ -80,7 +163,10 @@ class _Tables:
 
     def __init__(self) -> None:
         self.family, self.family_cw = _cum(data.FAMILY_NAMES)
-        eth = [(str(code), data.ETHNICITY_WEIGHTS.get(code, data.OTHER_ETHNICITY_WEIGHT)) for code, _ in data.ETHNICITIES]
+        eth = [
+            (str(code), data.ETHNICITY_WEIGHTS.get(code, data.OTHER_ETHNICITY_WEIGHT))
+            for code, _ in data.ETHNICITIES
+        ]
         self.eth, self.eth_cw = _cum(eth)
         self.rel, self.rel_cw = _cum(data.RELIGIONS)
         self.qual, self.qual_cw = _cum(data.QUALIFICATIONS)
@@ -88,8 +174,10 @@ class _Tables:
         # (lowest age in days, span in days) per band
         self.band = [(lo * 365 + 1, (hi - lo) * 365) for lo, hi, _ in _AGE_BANDS]
         self.band_cw = list(accumulate(w for _, _, w in _AGE_BANDS))
-        self.folds = {p: fold(p) for p in self.family + data.MIDDLE_MALE + data.MIDDLE_FEMALE
-                      + data.GIVEN_MALE + data.GIVEN_FEMALE}  # fmt: skip
+        self.folds = {
+            p: fold(p)
+            for p in self.family + data.MIDDLE_MALE + data.MIDDLE_FEMALE + data.GIVEN_MALE + data.GIVEN_FEMALE
+        }
         self._iso: dict[int, str] = {}
         self.other, self.other_cw = _cum(_OTHER_STATUSES)
         self.letters = [c[1] for c in data.COMMITTEES]
@@ -97,7 +185,9 @@ class _Tables:
     def iso_dates(self, ref_ord: int) -> dict[int, str]:
         """ISO text of every date a member can have (birth 100 years back to the reference date)."""
         if not self._iso:
-            self._iso = {o: dt.date.fromordinal(o).isoformat() for o in range(ref_ord - 100 * 366, ref_ord + 1)}
+            self._iso = {
+                o: dt.date.fromordinal(o).isoformat() for o in range(ref_ord - 100 * 366, ref_ord + 1)
+            }
         return self._iso
 
 
@@ -105,7 +195,7 @@ _TABLES: _Tables | None = None
 
 
 def _tables() -> _Tables:
-    global _TABLES  # noqa: PLW0603 - a per-process cache
+    global _TABLES
     if _TABLES is None:
         _TABLES = _Tables()
     return _TABLES
@@ -114,9 +204,19 @@ def _tables() -> _Tables:
 def chunk_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
     """Member rows for ids ``first_id..last_id`` inclusive, as COPY text lines in :data:`COLUMNS` order.
 
-    PostgreSQL loads the lines as they are; SQLite splits them (:func:`chunk_rows`). Hot loop: about
-    25 random draws per member, dates from a per-process ordinal → ISO cache.
+    PostgreSQL loads the lines as they are; SQLite splits them (:func:`chunk_rows`). The random stream
+    restarts at every block of :data:`BLOCK` ids, so a row does not depend on how the ids were chunked.
     """
+    lines: list[str] = []
+    for block in range((first_id - 1) // BLOCK, (last_id - 1) // BLOCK + 1):
+        block_first = block * BLOCK + 1
+        rows = _block_lines(plan, block_first, min((block + 1) * BLOCK, plan.members))
+        lines.extend(rows[max(first_id, block_first) - block_first : last_id - block_first + 1])
+    return lines
+
+
+def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
+    """One block's rows. Hot loop: about 25 random draws per member, dates from an ordinal → ISO cache."""
     t = _tables()
     rng = random.Random(f"partycard-members:{plan.seed}:{first_id}")
     ref_ord = plan.reference_date.toordinal()
@@ -132,7 +232,12 @@ def chunk_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
     rels = choices(t.rel, cum_weights=t.rel_cw, k=n)
     quals = choices(t.qual, cum_weights=t.qual_cw, k=n)
     edus = choices(t.edu, cum_weights=t.edu_cw, k=n)
-    middle_m, middle_f, given_m, given_f = data.MIDDLE_MALE, data.MIDDLE_FEMALE, data.GIVEN_MALE, data.GIVEN_FEMALE
+    middle_m, middle_f, given_m, given_f = (
+        data.MIDDLE_MALE,
+        data.MIDDLE_FEMALE,
+        data.GIVEN_MALE,
+        data.GIVEN_FEMALE,
+    )
     n_mm, n_mf, n_gm, n_gf = len(middle_m), len(middle_f), len(given_m), len(given_f)
     folds, occupations, n_occ = t.folds, data.OCCUPATIONS, len(data.OCCUPATIONS)
     ends, holding_ids = plan.holding_ends, plan.holding_ids
@@ -151,8 +256,13 @@ def chunk_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
         dob_ord = ref_ord - lo - int(rand() * span)
         dob = iso[dob_ord]
         year = int(dob[:4])
-        # Admitted between 18.5 and ~40 (never before the 18th birthday, never after the reference date).
-        admit_ord = min(ref_ord - 1 - int(rand() * 60), dob_ord + 6760 + int(rand() * 7800))
+        # ~3.5 % admitted in the last year (still probationary); the rest between 18.5 and ~40 years of
+        # age and at least 400 days ago. Never before the 18th birthday (6,760 days = 18.5 years).
+        latest = min(14_560, ref_ord - dob_ord - 400)
+        if rand() < 0.035 or latest <= 6760:
+            admit_ord = max(ref_ord - 1 - int(rand() * 365), dob_ord + 6760)
+        else:
+            admit_ord = dob_ord + 6760 + int(rand() * (latest - 6760))
         official_ord = admit_ord + 366 + int(rand() * 90)  # 12 months of probation (+ up to 3 months)
         low = mid % 1_000_000
         serial = (low * 7919 + 104_729) % 1_000_000
@@ -200,7 +310,7 @@ _WORKER_PLAN: MemberPlan | None = None
 
 def worker_init(plan: MemberPlan) -> None:
     """Process-pool initializer: the plan is sent once per worker, not with every chunk."""
-    global _WORKER_PLAN  # noqa: PLW0603 - one plan per worker process
+    global _WORKER_PLAN
     _WORKER_PLAN = plan
 
 

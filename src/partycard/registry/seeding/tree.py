@@ -82,8 +82,14 @@ def build_tree(members: int, seed: int) -> Tree:
 
     def add(code: str, name: str, level: int, parent: OrgRow | None) -> OrgRow:
         nonlocal next_id
-        row = OrgRow(next_id, code, name, level, parent.id if parent else None,
-                     (parent.path if parent else "") + code + ".")  # fmt: skip
+        row = OrgRow(
+            next_id,
+            code,
+            name,
+            level,
+            parent.id if parent else None,
+            (parent.path if parent else "") + code + ".",
+        )
         next_id += 1
         tree.orgs.append(row)
         return row
@@ -110,7 +116,8 @@ def build_tree(members: int, seed: int) -> Tree:
                 kind = rng.choices(commune_kinds, commune_kind_weights)[0]
                 commune_name = f"Đảng bộ {kind} {_place(rng)}"
             else:
-                commune_name = f"{data.UPPER_GRASSROOTS_PREFIX} {rng.choice(['Cục', 'Vụ', 'Viện', 'Trường', 'Tổng công ty', 'Đơn vị'])} {_place(rng)}"
+                unit = rng.choice(data.UPPER_GRASSROOTS_UNITS)
+                commune_name = f"{data.UPPER_GRASSROOTS_PREFIX} {unit} {_place(rng)}"
             commune = add(f"{code}-{k:04d}", commune_name, COMMUNE, committee)
             g = max(1, round(q / MEMBERS_PER_GRASSROOTS * rng.uniform(0.7, 1.3)))
             g = min(g, max(1, q // 3))
@@ -119,11 +126,20 @@ def build_tree(members: int, seed: int) -> Tree:
             for j, (is_cell, x) in enumerate(zip(kinds, gq, strict=True), start=1):
                 gcode = f"{commune.code}-{j:03d}"
                 if is_cell or x < 6:
-                    org = add(gcode, f"Chi bộ {rng.choice(data.GRASSROOTS_KINDS)} {_place(rng)}", GRASSROOTS_CELL, commune)
+                    org = add(
+                        gcode,
+                        f"Chi bộ {rng.choice(data.GRASSROOTS_KINDS)} {_place(rng)}",
+                        GRASSROOTS_CELL,
+                        commune,
+                    )
                     hold(org, x, ci)
                     continue
-                grassroots = add(gcode, f"Đảng bộ {rng.choice(data.GRASSROOTS_KINDS)} {_place(rng)}",
-                                 GRASSROOTS_COMMITTEE, commune)  # fmt: skip
+                grassroots = add(
+                    gcode,
+                    f"Đảng bộ {rng.choice(data.GRASSROOTS_KINDS)} {_place(rng)}",
+                    GRASSROOTS_COMMITTEE,
+                    commune,
+                )
                 ncell = max(2, round(x / MEMBERS_PER_CELL * rng.uniform(0.8, 1.2)))
                 ncell = min(ncell, x // 3, 999)
                 cq = split(x, [rng.uniform(0.5, 1.5) for _ in range(ncell)])

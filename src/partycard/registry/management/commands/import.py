@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from partycard.registry.importing import import_roster
 from partycard.registry.roster import ParseError
@@ -21,9 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        if not path.exists():
-            raise CommandError(f"{path}: no such file")
         with translation.override(options["lang"]):
+            if not path.exists():
+                raise CommandError(_("%(path)s: no such file") % {"path": path})
             try:
                 result = import_roster(path, actor=None)
             except ParseError as e:
@@ -31,9 +32,15 @@ class Command(BaseCommand):
             if not result.ok:
                 for row in result.problems:
                     for issue in row.issues:
-                        where = f"row {row.row}" + (f", column '{issue.field}'" if issue.field else "")
+                        where = (
+                            _("row %(row)d, column '%(column)s'") % {"row": row.row, "column": issue.field}
+                            if issue.field
+                            else _("row %(row)d") % {"row": row.row}
+                        )
                         self.stderr.write(f"{path.name}: {where}: {issue.message}")
                 raise CommandError(
-                    f"{len(result.problems)} of {result.rows} rows have problems; nothing was imported."
+                    _("%(bad)d of %(rows)d rows have problems; nothing was imported.")
+                    % {"bad": len(result.problems), "rows": result.rows}
                 )
-        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} members from {path.name}."))
+            done = _("Imported %(n)d members from %(file)s.") % {"n": result.created, "file": path.name}
+        self.stdout.write(self.style.SUCCESS(done))

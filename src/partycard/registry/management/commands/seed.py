@@ -17,8 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, required=True, help="number of members, e.g. 5600000")
         parser.add_argument("--seed", type=int, default=1, help="random seed: same seed, same data")
         parser.add_argument("--chunk-size", type=int, default=50_000, help="members per transaction")
-        parser.add_argument("--workers", type=int, default=1,
-                            help="generator processes beside the writer (PostgreSQL); 0 = inline")  # fmt: skip
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="generator processes beside the writer (PostgreSQL); 0 = inline",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Starts `make run` in a scratch var/ directory, waits for the server, logs in as a demo user over HTTP.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scratch="$(mktemp -d)"
+export PARTYCARD_VAR="$scratch" PORT=8765
+env -u DATABASE_URL make run PORT=$PORT >"$scratch/run.log" 2>&1 &
+pid=$!
+trap 'kill -- -$pid 2>/dev/null || kill $pid 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" || true' EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$PORT/dang-nhap/" -o /dev/null 2>/dev/null && break
+  sleep 1
+done
+.venv/bin/python - "$PORT" <<'PY'
+import re, sys, urllib.request, urllib.parse, http.cookiejar
+port = sys.argv[1]
+jar = http.cookiejar.CookieJar()
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+login = f"http://127.0.0.1:{port}/dang-nhap/"
+page = opener.open(login).read().decode()
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+data = urllib.parse.urlencode({"username": "tinh", "password": "doithe-2025", "csrfmiddlewaretoken": token}).encode()
+home = opener.open(urllib.request.Request(login, data=data, headers={"Referer": login})).read().decode()
+assert "Đảng bộ thành phố Hà Nội" in home, home[:2000]
+print("make run: demo login works, home page shows the demo scope")
+PY
+grep -q "doithe-2025" "$scratch/run.log"
+grep -q "http://127.0.0.1:$PORT/" "$scratch/run.log"
+echo "make run printed the URL and the demo logins"

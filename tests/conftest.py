@@ -1,0 +1,116 @@
+"""Shared fixtures: a small organisation tree built through the services, and members on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from partycard.registry import services
+from partycard.registry.choices import Gender, MemberStatus, OrgLevel
+from partycard.registry.models import Member, Organisation
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests say why they are skipped on SQLite; in CI's PostgreSQL run nothing is skipped."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine.endswith("postgresql"):
+        return
+    if os.environ.get("PARTYCARD_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError("PARTYCARD_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL URL")
+    skip = pytest.mark.skip(reason="PostgreSQL only (COPY, pg_trgm, row locks); CI runs it with DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class TreeFixture:
+    """Centre → two provinces → a commune each → a grassroots committee (+ one grassroots cell) → cells."""
+
+    def __init__(self) -> None:
+        org = services.organisation_create
+        self.centre = org(actor=None, code="TW", name="Trung ương", level=OrgLevel.CENTRE, parent=None)
+        self.hanoi = org(
+            actor=None,
+            code="HN",
+            name="Đảng bộ thành phố Hà Nội",
+            level=OrgLevel.CENTRAL_COMMITTEE,
+            parent=self.centre,
+        )
+        self.hue = org(
+            actor=None,
+            code="HUE",
+            name="Đảng bộ thành phố Huế",
+            level=OrgLevel.CENTRAL_COMMITTEE,
+            parent=self.centre,
+        )
+        self.ba_dinh = org(
+            actor=None, code="HN-BD", name="Đảng bộ phường Ba Đình", level=OrgLevel.COMMUNE, parent=self.hanoi
+        )
+        self.thuan_hoa = org(
+            actor=None,
+            code="HUE-TH",
+            name="Đảng bộ phường Thuận Hóa",
+            level=OrgLevel.COMMUNE,
+            parent=self.hue,
+        )
+        self.school = org(
+            actor=None,
+            code="HN-BD-01",
+            name="Đảng bộ Trường THPT Phan Đình Phùng",
+            level=OrgLevel.GRASSROOTS_COMMITTEE,
+            parent=self.ba_dinh,
+        )
+        self.cell_a = org(
+            actor=None, code="HN-BD-01-01", name="Chi bộ Giáo viên 1", level=OrgLevel.CELL, parent=self.school
+        )
+        self.cell_b = org(
+            actor=None, code="HN-BD-01-02", name="Chi bộ Giáo viên 2", level=OrgLevel.CELL, parent=self.school
+        )
+        self.hue_cell = org(
+            actor=None,
+            code="HUE-TH-01",
+            name="Chi bộ cơ sở Bệnh viện",
+            level=OrgLevel.GRASSROOTS_CELL,
+            parent=self.thuan_hoa,
+        )
+
+
+@pytest.fixture
+def tree(db: Any) -> TreeFixture:
+    return TreeFixture()
+
+
+def member_data(org: Organisation, **overrides: Any) -> dict[str, Any]:
+    """A valid official member born 12/03/1980 (citizen ID matches birth year and gender)."""
+    data: dict[str, Any] = {
+        "organisation": org,
+        "full_name": "Nguyễn Văn An",
+        "gender": Gender.MALE,
+        "date_of_birth": dt.date(1980, 3, 12),
+        "citizen_id": "001080012345",
+        "date_admitted": dt.date(2005, 5, 19),
+        "date_official": dt.date(2006, 5, 19),
+        "status": MemberStatus.OFFICIAL,
+        "home_town": "Hà Nội",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def make_member(tree: TreeFixture) -> Any:
+    def make(org: Organisation | None = None, **overrides: Any) -> Member:
+        return services.member_create(actor=None, data=member_data(org or tree.cell_a, **overrides))
+
+    return make

@@ -1,0 +1,61 @@
+"""The first pages: login, the home page of the user's scope, member search, the admin — in Vietnamese."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from partycard.accounts.models import Role, User
+
+
+@pytest.fixture
+def officer(tree) -> User:
+    return User.objects.create_user(
+        "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
+    )
+
+
+def test_login_page_is_vietnamese(client: Client, db: None) -> None:
+    page = client.get("/dang-nhap/").content.decode()
+    assert "Đăng nhập" in page and "Tên đăng nhập" in page and 'lang="vi"' in page
+
+
+def test_anonymous_users_are_sent_to_login(client: Client, db: None) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/dang-nhap/")
+
+
+def test_wrong_password_is_refused_in_vietnamese(client: Client, officer: User) -> None:
+    page = client.post("/dang-nhap/", {"username": "tinh", "password": "sai"}).content.decode()
+    assert "không đúng" in page
+
+
+def test_home_shows_the_scope_and_counts_by_level(client: Client, officer: User, tree, make_member) -> None:
+    for i in range(3):
+        make_member(full_name=f"Đảng Viên {i}", citizen_id=f"00108001234{i}")
+    make_member(org=tree.hue_cell, citizen_id="001080099999")  # outside the officer's subtree
+    assert client.post("/dang-nhap/", {"username": "tinh", "password": "mat-khau-dai-1"}).status_code == 302
+    page = client.get("/").content.decode()
+    assert "Đảng bộ thành phố Hà Nội" in page
+    assert "<strong>3</strong>" in page  # Huế's member is not counted
+    assert "Chi bộ" in page and "Đảng bộ cơ sở" in page
+
+
+def test_member_search_is_accent_insensitive_and_scoped(
+    client: Client, officer: User, tree, make_member
+) -> None:
+    make_member(full_name="Nguyễn Văn An", date_of_birth=__import__("datetime").date(1980, 3, 12))
+    make_member(org=tree.hue_cell, full_name="Nguyễn Văn An Huế", citizen_id="001080099999")
+    client.force_login(officer)
+    page = client.get("/registry/members/", {"q": "nguyen van an"}).content.decode()
+    assert "Nguyễn Văn An" in page and "12/03/1980" in page
+    assert "Nguyễn Văn An Huế" not in page
+
+
+def test_admin_speaks_vietnamese(client: Client, tree) -> None:
+    admin = User.objects.create_superuser("admin", password="mat-khau-dai-1", organisation=tree.centre)
+    client.force_login(admin)
+    page = client.get("/admin/").content.decode()
+    assert "Quản trị" in page and "Đảng viên" in page and "Tổ chức đảng" in page
+    page = client.get("/admin/registry/member/add/").content.decode()
+    assert "Ngày vào Đảng" in page
