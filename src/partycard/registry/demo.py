@@ -13,7 +13,7 @@ from partycard.registry.seeding.loader import seed_registry
 
 __all__ = ["DEMO_MEMBERS", "DEMO_PASSWORD", "DemoLogin", "load_demo"]
 
-DEMO_MEMBERS = 3000
+DEMO_MEMBERS = 20_000
 DEMO_SEED = 2025
 DEMO_PASSWORD = "doithe-2025"  # noqa: S105 - printed by make run; demo databases only
 

@@ -3,3 +3,6 @@
 from .base import *  # noqa: F403
 
 DEBUG = True
+
+# The embedded database and uploads live under var/ (or $PARTYCARD_VAR); create it on first use.
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
