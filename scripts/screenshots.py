@@ -10,8 +10,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 
 

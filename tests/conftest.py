@@ -12,6 +12,7 @@ from django.db import connection
 from partycard.registry import services
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel
 from partycard.registry.models import Member, Organisation
+from partycard.registry.models.reference import ensure_ethnicities
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,6 +39,7 @@ class TreeFixture:
     """Centre → two provinces → a commune each → a grassroots committee (+ one grassroots cell) → cells."""
 
     def __init__(self) -> None:
+        ensure_ethnicities()  # a transactional test before this one may have truncated the reference table
         org = services.organisation_create
         self.centre = org(actor=None, code="TW", name="Trung ương", level=OrgLevel.CENTRE, parent=None)
         self.hanoi = org(

@@ -43,11 +43,16 @@ def page() -> Iterator[Any]:
         browser.close()
 
 
-def test_login_and_search_by_unaccented_name(page: Any, live_server: Any, tree, make_member) -> None:
+@pytest.fixture
+def officer(tree, make_member) -> User:
+    """Data first, outside Playwright's event loop: a connection opened inside it outlives the test."""
     make_member(full_name="Nguyễn Văn An")
-    User.objects.create_user(
+    return User.objects.create_user(
         "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
     )
+
+
+def test_login_and_search_by_unaccented_name(live_server: Any, officer: User, page: Any) -> None:
     page.goto(f"{live_server.url}/")
     assert "/dang-nhap/" in page.url
     page.fill("#id_username", "tinh")

@@ -59,3 +59,50 @@ def test_admin_speaks_vietnamese(client: Client, tree) -> None:
     assert "Quản trị" in page and "Đảng viên" in page and "Tổ chức đảng" in page
     page = client.get("/admin/registry/member/add/").content.decode()
     assert "Ngày vào Đảng" in page
+
+
+def test_admin_edits_go_through_the_services(client: Client, tree, make_member) -> None:
+    admin = User.objects.create_superuser("admin", password="mat-khau-dai-1", organisation=tree.centre)
+    client.force_login(admin)
+    # Creating an organisation computes its path; a cell under a commune is refused with a field error.
+    refused = client.post(
+        "/admin/registry/organisation/add/",
+        {"code": "HN-BD-09", "name": "Chi bộ sai cấp", "level": 6, "parent": tree.ba_dinh.pk},
+    )
+    assert refused.status_code == 200 and "Không thể đặt" in refused.content.decode()
+    created = client.post(
+        "/admin/registry/organisation/add/",
+        {"code": "HN-BD-01-03", "name": "Chi bộ Giáo viên 3", "level": 6, "parent": tree.school.pk},
+    )
+    assert created.status_code == 302
+    from partycard.registry.models import Member, Organisation
+
+    assert Organisation.objects.get(code="HN-BD-01-03").path == "TW.HN.HN-BD.HN-BD-01.HN-BD-01-03."
+    # Moving the school under Huế's commune through the admin rewrites the whole subtree.
+    moved = client.post(
+        f"/admin/registry/organisation/{tree.school.pk}/change/",
+        {"name": tree.school.name, "parent": tree.thuan_hoa.pk},
+    )
+    assert moved.status_code == 302, moved.content.decode()[:3000]
+    assert Organisation.objects.get(code="HN-BD-01-03").path.startswith("TW.HUE.HUE-TH.HN-BD-01.")
+    # A member edited in the admin keeps history with the admin as the author and the counters right.
+    member = make_member()
+    page = client.get(f"/admin/registry/member/{member.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "photo"}
+    data.update(
+        {
+            "organisation": tree.hue_cell.pk,
+            "phone": "0987654321",
+            "ethnicity": 1,
+            "date_of_birth": "12/03/1980",
+            "date_admitted": "19/05/2005",
+            "date_official": "19/05/2006",
+        }
+    )
+    changed = client.post(f"/admin/registry/member/{member.pk}/change/", data)
+    assert changed.status_code == 302, changed.content.decode()[:3000]
+    member = Member.objects.get(pk=member.pk)
+    assert member.phone == "0987654321" and member.history.latest().history_user == admin
+    assert Organisation.objects.get(pk=tree.hue_cell.pk).member_count == 1
+    assert Organisation.objects.get(pk=tree.cell_a.pk).member_count == 0

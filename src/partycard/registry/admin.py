@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from partycard.registry import services
+from partycard.registry.forms import OrganisationAdminForm
 from partycard.registry.models import Ethnicity, Member, Organisation
 
 
@@ -20,12 +21,32 @@ class EthnicityAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
+    form = OrganisationAdminForm
     list_display = ("code", "name", "level", "member_count")
     list_filter = ("level",)
     search_fields = ("code", "name")
-    readonly_fields = ("path", "member_count")
     raw_id_fields = ("parent",)
     show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Organisation | None = None) -> tuple[str, ...]:
+        # Codes and levels are stable; the path and counter are derived.
+        return ("code", "level", "path", "member_count") if obj else ("path", "member_count")
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        """Create, move, rename or dissolve through the services (paths, level rules, history)."""
+        data = form.cleaned_data
+        if not change:
+            created = services.organisation_create(
+                actor=request.user, code=data["code"], name=data["name"], level=data["level"],
+                parent=data.get("parent"),
+            )  # fmt: skip
+            obj.pk, obj.path = created.pk, created.path
+            return
+        if "parent" in form.changed_data and data.get("parent") is not None:
+            services.organisation_move(actor=request.user, organisation=obj, new_parent=data["parent"])
+        edits = {f: data[f] for f in form.changed_data if f in services.ORGANISATION_EDITABLE}
+        if edits:
+            services.organisation_update(actor=request.user, organisation=obj, changes=edits)
 
 
 @admin.register(Member)

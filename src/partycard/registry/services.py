@@ -21,10 +21,12 @@ from partycard.registry.models import Member, Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
 
 __all__ = [
+    "check_parent",
     "member_create",
     "member_update",
     "organisation_create",
     "organisation_move",
+    "organisation_update",
     "organisations_recount",
 ]
 
@@ -33,7 +35,8 @@ def _level_label(level: int) -> str:
     return str(OrgLevel(level).label)
 
 
-def _check_parent(*, level: int, parent: Organisation | None) -> None:
+def check_parent(*, level: int, parent: Organisation | None) -> None:
+    """Refuse a parent whose level may not hold ``level`` (``choices.ALLOWED_CHILDREN``)."""
     if parent is None:
         if level != OrgLevel.CENTRE:
             raise DomainError(_("Only the Centre has no parent organisation."), field="parent")
@@ -51,13 +54,35 @@ def organisation_create(
     *, actor: Any, code: str, name: str, level: int, parent: Organisation | None
 ) -> Organisation:
     """Create an organisation under ``parent`` if the tree allows that level there."""
-    _check_parent(level=level, parent=parent)
+    check_parent(level=level, parent=parent)
     path = (parent.path if parent else "") + code + PATH_SEPARATOR
     org = Organisation(code=code, name=name, level=level, parent=parent, path=path, name_search=fold(name))
     org.full_clean()
     org._history_user = actor  # type: ignore[attr-defined]
     org.save()
     return org
+
+
+ORGANISATION_EDITABLE = frozenset({"name", "dissolved_on"})
+
+
+@transaction.atomic
+def organisation_update(*, actor: Any, organisation: Organisation, changes: dict[str, Any]) -> Organisation:
+    """Rename or dissolve an organisation. Code and level never change; the parent changes by a move."""
+    refused = set(changes) - ORGANISATION_EDITABLE
+    if refused:
+        raise DomainError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(refused))},
+            field=sorted(refused)[0],
+        )
+    current = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.name_search = fold(current.name)
+    current.full_clean()
+    current._history_user = actor  # type: ignore[attr-defined]
+    current.save()
+    return current
 
 
 @transaction.atomic
@@ -69,7 +94,7 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     """
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     new_parent = Organisation.objects.select_for_update().get(pk=new_parent.pk)
-    _check_parent(level=organisation.level, parent=new_parent)
+    check_parent(level=organisation.level, parent=new_parent)
     old_prefix = organisation.path
     if new_parent.path.startswith(old_prefix):
         raise DomainError(
