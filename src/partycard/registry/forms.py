@@ -20,7 +20,7 @@ class OrganisationAdminForm(forms.ModelForm):
         fields = ["code", "name", "level", "parent", "dissolved_on"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         level = data.get("level", self.instance.level if self.instance.pk else None)
         parent = data.get("parent")
         if level is None:
