@@ -23,6 +23,9 @@ from partycard.registry.seeding import data
 
 __all__ = ["COLUMNS", "MemberPlan", "chunk_copy_text", "chunk_lines", "chunk_rows"]
 
+# Distinct (ethnicity, religion, education, qualification, occupation) profiles drawn per process.
+PROFILE_POOL = 16_384
+
 # Ids per random stream: a chunk is any whole number of blocks, or a slice of one.
 BLOCK = 1000
 
@@ -182,6 +185,35 @@ class _Tables:
         self.other, self.other_cw = _cum(_OTHER_STATUSES)
         self.letters = [c[1] for c in data.COMMITTEES]
 
+        # "full name<TAB>birth name<TAB>alias<TAB>folded name" per [family][middle][given], by gender.
+        def names(middles: list[str], givens: list[str]) -> list[list[list[str]]]:
+            return [
+                [[f"{f} {m} {g}\t\t\t{fold(f)} {fold(m)} {fold(g)}" for g in givens] for m in middles]
+                for f in self.family
+            ]
+
+        self.names_m = names(data.MIDDLE_MALE, data.GIVEN_MALE)
+        self.names_f = names(data.MIDDLE_FEMALE, data.GIVEN_FEMALE)
+        self.n_mm, self.n_gm = len(data.MIDDLE_MALE), len(data.GIVEN_MALE)
+        self.n_mf, self.n_gf = len(data.MIDDLE_FEMALE), len(data.GIVEN_FEMALE)
+        # place of birth, home town, permanent and temporary address (blank), per province code.
+        self.provinces = [(code, f"{name}\t{name}\t\t\t") for code, name in _PROVINCES]
+        self.yy = [f"{y:02d}" for y in range(100)]
+        # A pool of ethnicity/religion/education/qualification/occupation profiles drawn with the
+        # configured shares, so the hot loop makes one draw instead of five.
+        pool = random.Random("partycard-profiles")
+        self.profiles = [
+            f"{e}\t{r}\t{ed}\t{q}\t{o}"
+            for e, r, ed, q, o in zip(
+                pool.choices(self.eth, cum_weights=self.eth_cw, k=PROFILE_POOL),
+                pool.choices(self.rel, cum_weights=self.rel_cw, k=PROFILE_POOL),
+                pool.choices(self.edu, cum_weights=self.edu_cw, k=PROFILE_POOL),
+                pool.choices(self.qual, cum_weights=self.qual_cw, k=PROFILE_POOL),
+                pool.choices(data.OCCUPATIONS, k=PROFILE_POOL),
+                strict=True,
+            )
+        ]
+
     def iso_dates(self, ref_ord: int) -> dict[int, str]:
         """ISO text of every date a member can have (birth 100 years back to the reference date)."""
         if not self._iso:
@@ -216,42 +248,34 @@ def chunk_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
 
 
 def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
-    """One block's rows. Hot loop: about 25 random draws per member, dates from an ordinal → ISO cache."""
+    """One block's rows. The hot loop: ~15 random draws and one f-string per member; names, profiles
+    (ethnicity, religion, education, qualification, occupation) and places come prebuilt from tables."""
     t = _tables()
     rng = random.Random(f"partycard-members:{plan.seed}:{first_id}")
     ref_ord = plan.reference_date.toordinal()
     iso = t.iso_dates(ref_ord)
-    ts = plan.timestamp
+    tail = f"\t{plan.timestamp}\t{plan.timestamp}"
     lines: list[str] = []
     k = bisect_right(plan.holding_ends, first_id - 1)
     rand, choices = rng.random, rng.choices
     n = last_id - first_id + 1
-    families = choices(t.family, cum_weights=t.family_cw, k=n)
+    families = choices(range(len(t.family)), cum_weights=t.family_cw, k=n)
     bands = choices(t.band, cum_weights=t.band_cw, k=n)
-    eths = choices(t.eth, cum_weights=t.eth_cw, k=n)
-    rels = choices(t.rel, cum_weights=t.rel_cw, k=n)
-    quals = choices(t.qual, cum_weights=t.qual_cw, k=n)
-    edus = choices(t.edu, cum_weights=t.edu_cw, k=n)
-    middle_m, middle_f, given_m, given_f = (
-        data.MIDDLE_MALE,
-        data.MIDDLE_FEMALE,
-        data.GIVEN_MALE,
-        data.GIVEN_FEMALE,
-    )
-    n_mm, n_mf, n_gm, n_gf = len(middle_m), len(middle_f), len(given_m), len(given_f)
-    folds, occupations, n_occ = t.folds, data.OCCUPATIONS, len(data.OCCUPATIONS)
-    ends, holding_ids = plan.holding_ends, plan.holding_ids
+    names_m, names_f, n_mm, n_gm, n_mf, n_gf = t.names_m, t.names_f, t.n_mm, t.n_gm, t.n_mf, t.n_gf
+    profiles, n_profiles = t.profiles, len(t.profiles)
+    provinces, yy = t.provinces, t.yy
+    ends, holding_ids, holding_committee = plan.holding_ends, plan.holding_ids, plan.holding_committee
+    committee_first_id, letters = plan.committee_first_id, t.letters
     for offset in range(n):
         mid = first_id + offset
         while ends[k] < mid:
             k += 1
-        committee = plan.holding_committee[k]
+        committee = holding_committee[k]
         female = rand() < 0.38
         if female:
-            middle, given = middle_f[int(rand() * n_mf)], given_f[int(rand() * n_gf)]
+            name = names_f[families[offset]][int(rand() * n_mf)][int(rand() * n_gf)]
         else:
-            middle, given = middle_m[int(rand() * n_mm)], given_m[int(rand() * n_gm)]
-        family = families[offset]
+            name = names_m[families[offset]][int(rand() * n_mm)][int(rand() * n_gm)]
         lo, span = bands[offset]
         dob_ord = ref_ord - lo - int(rand() * span)
         dob = iso[dob_ord]
@@ -265,27 +289,30 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
             admit_ord = dob_ord + 6760 + int(rand() * (latest - 6760))
         official_ord = admit_ord + 366 + int(rand() * 90)  # 12 months of probation (+ up to 3 months)
         low = mid % 1_000_000
-        serial = (low * 7919 + 104_729) % 1_000_000
-        prov_code, prov_name = _PROVINCES[(low * 2_654_435_761 % 63 + mid // 1_000_000) % 63]
-        century = (0 if year < 2000 else 2) + female
-        citizen_id = f"{prov_code}{century}{year % 100:02d}{serial:06d}" if rand() > 0.003 else "\\N"
-        if official_ord > ref_ord:
-            status, date_official, changed, old_card = "probationary", "\\N", "\\N", "\\N"
+        prov_code, places = provinces[(low * 2_654_435_761 % 63 + mid // 1_000_000) % 63]
+        if rand() > 0.003:
+            serial = (low * 7919 + 104_729) % 1_000_000
+            citizen_id = f"{prov_code}{(year >= 2000) * 2 + female}{yy[year % 100]}{serial:06d}"
         else:
-            date_official, status, changed = iso[official_ord], "official", "\\N"
+            citizen_id = "\\N"
+        if official_ord > ref_ord:
+            state = "\\N\tprobationary\t\\N"
+            old_card = "\\N"
+        else:
             if rand() < 0.014:
-                status = choices(t.other, cum_weights=t.other_cw)[0]
+                other = choices(t.other, cum_weights=t.other_cw)[0]
                 changed = iso[official_ord + int(rand() * (ref_ord - official_ord))]
+                state = f"{iso[official_ord]}\t{other}\t{changed}"
+            else:
+                state = f"{iso[official_ord]}\tofficial\t\\N"
             old_card = f"{(mid * 48271 + 12345) % 100_000_000:08d}" if rand() > 0.01 else "\\N"
-        rank = mid - plan.committee_first_id[committee] + 1
-        file_number = f"{rank:06d}{t.letters[committee]}" if rank < 1_000_000 else "\\N"
+        rank = mid - committee_first_id[committee] + 1
+        file_number = f"{rank:06d}{letters[committee]}" if rank < 1_000_000 else "\\N"
         phone = f"0{3 + 2 * int(rand() * 4)}{int(rand() * 100_000_000):08d}" if rand() < 0.9 else ""
         lines.append(
-            f"{mid}\t{holding_ids[k]}\t{family} {middle} {given}\t\t\t"
-            f"{folds[family]} {folds[middle]} {folds[given]}\t{'F' if female else 'M'}\t{dob}\t"
-            f"{prov_name}\t{prov_name}\t\t\t{eths[offset]}\t{rels[offset]}\t{edus[offset]}\t{quals[offset]}\t"
-            f"{occupations[int(rand() * n_occ)]}\t{citizen_id}\t{file_number}\t{old_card}\t"
-            f"{iso[admit_ord]}\t{date_official}\t{status}\t{changed}\t\t{phone}\t{ts}\t{ts}"
+            f"{mid}\t{holding_ids[k]}\t{name}\t{'F' if female else 'M'}\t{dob}\t{places}"
+            f"{profiles[int(rand() * n_profiles)]}\t{citizen_id}\t{file_number}\t{old_card}\t"
+            f"{iso[admit_ord]}\t{state}\t\t{phone}{tail}"
         )
     return lines
 
