@@ -11,6 +11,7 @@ still restores them.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,7 +33,11 @@ from partycard.registry.models import Member, Organisation, SeedRun
 from partycard.registry.seeding import people
 from partycard.registry.seeding.tree import Tree, build_tree
 
-__all__ = ["REFERENCE_DATE", "SeedReport", "make_plan", "seed_registry"]
+__all__ = ["DEFAULT_WORKERS", "REFERENCE_DATE", "SeedReport", "make_plan", "seed_registry"]
+
+# Generation is the bottleneck (one process makes ~160,000 rows/s, COPY takes ~330,000/s): one worker per
+# CPU, up to 4 (docs/performance.md: on 2 cores, 2 workers reach 56 % of raw COPY, 1 worker 48 %).
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 # Ages and dates are generated relative to this day, so the same seed gives the same rows on any day.
 REFERENCE_DATE = dt.date(2026, 1, 1)
@@ -59,7 +64,7 @@ class SeedReport:
     members: int
     resumed_from_chunk: int
     load_seconds: float  # member rows only: generate + write
-    finish_seconds: float  # index and constraint rebuild, counters, ANALYZE
+    finish_seconds: float  # index and constraint rebuild, counters, VACUUM (ANALYZE)
     total_seconds: float
 
 
@@ -234,7 +239,7 @@ def seed_registry(
     members: int,
     seed: int = 1,
     chunk_size: int = 50_000,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     progress: bool = True,
     after_chunk: Callable[[int], None] | None = None,
 ) -> SeedReport:
@@ -317,9 +322,12 @@ def seed_registry(
                 cursor.execute(sql)
         SeedRun.objects.filter(pk=run.pk).update(phase="done", finished_at=timezone.now())
     if postgres:
+        # VACUUM also sets the visibility map, without which no query can be answered from an index
+        # alone until autovacuum passes; it cannot run inside a transaction (tests), ANALYZE can.
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {ORG_TABLE}")
-            cursor.execute(f"ANALYZE {MEMBER_TABLE}")
+            cursor.execute(f"{verb} {ORG_TABLE}")
+            cursor.execute(f"{verb} {MEMBER_TABLE}")
     return SeedReport(
         organisations=len(tree.orgs),
         members=members,

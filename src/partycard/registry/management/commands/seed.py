@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partycard.core.errors import DomainError
-from partycard.registry.seeding.loader import seed_registry
+from partycard.registry.seeding.loader import DEFAULT_WORKERS, seed_registry
 
 
 class Command(BaseCommand):
@@ -20,8 +20,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=1,
-            help="generator processes beside the writer (PostgreSQL); 0 = inline",
+            default=DEFAULT_WORKERS,
+            help=f"generator processes beside the writer (PostgreSQL; default {DEFAULT_WORKERS}, "
+            "the CPU count up to 4); 0 = inline",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
