@@ -7,12 +7,15 @@ not sit in memory.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from django.db import transaction
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from tqdm import tqdm
 
+from partycard.audit.services import audit_record
 from partycard.registry.models import Member, Organisation
 from partycard.registry.roster import COLUMNS
 
@@ -21,8 +24,11 @@ __all__ = ["export_roster"]
 DATE_FORMAT = "DD/MM/YYYY"
 
 
-def export_roster(root: Organisation, path: Path, *, progress: bool = False) -> int:
-    """Write every member of ``root``'s subtree to ``path``; return how many rows were written."""
+def export_roster(root: Organisation, path: Path, *, actor: Any = None, progress: bool = False) -> int:
+    """Write every member of ``root``'s subtree to ``path``; return how many rows were written.
+
+    The export itself is audited (who exported which subtree, how many members), not its content.
+    """
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Danh sách đảng viên")
     for i, col in enumerate(COLUMNS):
@@ -61,4 +67,6 @@ def export_roster(root: Organisation, path: Path, *, progress: bool = False) -> 
         written += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+    with transaction.atomic():
+        audit_record(actor=actor, action="export", obj=root, changes={"members": [None, written]})
     return written

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from partycard.audit.services import audit_record_many, diff, snapshot
 from partycard.core import clock
 from partycard.core.errors import FieldIssue, RowIssue
 from partycard.core.text import fold
@@ -214,6 +215,11 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
             by_delta[n].append(org_id)
         for delta, ids in by_delta.items():
             Organisation.objects.filter(pk__in=ids).update(member_count=F("member_count") + delta)
+        audit_record_many(
+            actor=actor,
+            action="import",
+            items=((Member._meta.label_lower, str(m.pk), diff({}, snapshot(m))) for m in created),
+        )
     result.created = len(created)
     return result
 

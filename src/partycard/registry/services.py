@@ -14,6 +14,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from partycard.audit.services import audit_record, diff, snapshot
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
@@ -60,6 +61,7 @@ def organisation_create(
     org.full_clean()
     org._history_user = actor  # type: ignore[attr-defined]
     org.save()
+    audit_record(actor=actor, action="create", obj=org, changes=diff({}, snapshot(org)))
     return org
 
 
@@ -76,12 +78,14 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
             field=sorted(refused)[0],
         )
     current = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
     current.name_search = fold(current.name)
     current.full_clean()
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
+    audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
     return current
 
 
@@ -114,6 +118,16 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     Organisation.history.bulk_history_create(
         moved, update=True, default_user=actor, default_change_reason=reason
     )
+    audit_record(
+        actor=actor,
+        action="move",
+        obj=organisation,
+        changes={
+            "parent_id": [organisation.parent_id, new_parent.pk],
+            "path": [old_prefix, new_prefix],
+            "subtree_size": [changed, changed],
+        },
+    )
     return changed
 
 
@@ -144,6 +158,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     member.save()
     if member.status in ACTIVE_STATUSES:
         _adjust_count(member.organisation_id, +1)
+    audit_record(actor=actor, action="create", obj=member, changes=diff({}, snapshot(member)))
     return member
 
 
@@ -152,6 +167,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     """Apply ``changes`` to ``member``; history records who changed what, counters follow the cell."""
     current = Member.objects.select_for_update().get(pk=member.pk)
     was_active, old_org = current.status in ACTIVE_STATUSES, current.organisation_id
+    before = snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
     _validated(current)
@@ -162,6 +178,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     if old_org != current.organisation_id or was_active != now_active:
         _adjust_count(old_org, -int(was_active))
         _adjust_count(current.organisation_id, int(now_active))
+    audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
     return current
 
 

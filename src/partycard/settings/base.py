@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "partycard.core",
     "partycard.accounts",
     "partycard.registry",
+    "partycard.audit",
 ]
 
 MIDDLEWARE = [

@@ -27,9 +27,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from partycard.audit.services import audit_record
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.text import fold
 from partycard.registry.models import Member, Organisation, SeedRun
+from partycard.registry.models.reference import ensure_ethnicities
 from partycard.registry.seeding import people
 from partycard.registry.seeding.tree import Tree, build_tree
 
@@ -256,6 +258,7 @@ def seed_registry(
         raise DomainError(_("--members must be at least 1."), field="members")
     started = time.perf_counter()
     run = _claim_run(members=members, seed=seed)
+    ensure_ethnicities()  # the rows reference the 54 groups (normally loaded by migration 0002)
     tree = build_tree(members, seed)
     ts = _timestamp(run.started_at or timezone.now())
     if run.phase == "started":
@@ -321,6 +324,17 @@ def seed_registry(
             for sql in connection.ops.sequence_reset_sql(no_style(), [Organisation, Member]):
                 cursor.execute(sql)
         SeedRun.objects.filter(pk=run.pk).update(phase="done", finished_at=timezone.now())
+        audit_record(
+            actor=None,
+            action="seed",
+            object_type="registry.seedrun",
+            object_id=str(run.pk),
+            changes={
+                "members": [None, members],
+                "organisations": [None, len(tree.orgs)],
+                "seed": [None, seed],
+            },
+        )
     if postgres:
         # VACUUM also sets the visibility map, without which no query can be answered from an index
         # alone until autovacuum passes; it cannot run inside a transaction (tests), ANALYZE can.

@@ -1,0 +1,158 @@
+"""Appending to the audit log and checking the chain.
+
+``audit_record`` must run inside the writer's transaction (it refuses otherwise): the change and its
+audit row commit together or not at all. It locks the chain head, so appends are serialised; the lock is
+held until the writer commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from partycard.audit.chain import GENESIS, canonical, row_hash
+from partycard.audit.models import AuditEvent, ChainHead
+from partycard.core import clock
+
+__all__ = ["ChainReport", "audit_record", "audit_record_many", "audit_verify", "diff", "snapshot"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return value.pk
+    if hasattr(value, "name") and hasattr(value, "storage"):  # a FieldFile
+        return value.name or ""
+    return json.loads(json.dumps(value, default=str))
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose value changed, as JSON values."""
+    return {
+        name: [_jsonable(before.get(name)), _jsonable(after.get(name))]
+        for name in sorted(set(before) | set(after))
+        if _jsonable(before.get(name)) != _jsonable(after.get(name))
+    }
+
+
+SKIPPED_FIELDS = frozenset({"created_at", "updated_at", "name_search", "member_count", "password"})
+
+
+def snapshot(obj: Model) -> dict[str, Any]:
+    """The audited fields of ``obj`` (foreign keys as ids; no timestamps, derived or secret fields)."""
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.name not in SKIPPED_FIELDS and not f.primary_key
+    }
+
+
+def _actor(actor: Any) -> tuple[int | None, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, "system" if actor is None else "anonymous"
+    return actor.pk, actor.get_username()
+
+
+def audit_record_many(
+    *, actor: Any, action: str, items: Iterable[tuple[str, str, dict[str, Any]]]
+) -> list[AuditEvent]:
+    """Append one row per (object_type, object_id, changes) in ``items``, chained, in one statement."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the writer's transaction")
+    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+    actor_id, actor_name = _actor(actor)
+    at = clock.now()
+    rows = []
+    seq, prev = head.seq, head.hash
+    for object_type, object_id, changes in items:
+        seq += 1
+        content = canonical(
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor=actor_name,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            changes=changes,
+        )
+        digest = row_hash(prev, content)
+        rows.append(
+            AuditEvent(
+                seq=seq,
+                at=at,
+                actor_id=actor_id,
+                actor=actor_name,
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                changes=changes,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    if not rows:
+        return []
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return rows
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit row for ``action`` on ``obj`` (or the given type and id) by ``actor``."""
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+    (event,) = audit_record_many(actor=actor, action=action, items=[(object_type, object_id, changes or {})])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def audit_verify(*, chunk: int = 5000) -> ChainReport:
+    """Walk the whole chain in sequence order; name the first row that was altered, removed or reordered."""
+    expected_seq, prev, checked = 1, GENESIS, 0
+    for row in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk):
+        if row.seq != expected_seq:
+            return ChainReport(
+                False, checked, expected_seq, f"row #{expected_seq} is missing (next row found is #{row.seq})"
+            )
+        if row.prev_hash != prev:
+            reason = f"row #{row.seq} does not follow row #{row.seq - 1} (removed or reordered)"
+            return ChainReport(False, checked, row.seq, reason)
+        content = canonical(
+            seq=row.seq, at=row.at, actor_id=row.actor_id, actor=row.actor, action=row.action,
+            object_type=row.object_type, object_id=row.object_id, changes=row.changes,
+        )  # fmt: skip
+        if row_hash(prev, content) != row.hash:
+            return ChainReport(
+                False, checked, row.seq, f"row #{row.seq} was altered (its hash does not match)"
+            )
+        prev, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    head = ChainHead.objects.filter(pk=1).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if (head_seq, head_hash) != (checked, prev):
+        reason = f"the chain ends at row #{checked} but its head says #{head_seq}: rows were removed"
+        return ChainReport(False, checked, checked + 1, reason)
+    return ChainReport(True, checked)
