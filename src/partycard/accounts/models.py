@@ -6,14 +6,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from partycard.accounts.roles import Role
 
-class Role(models.TextChoices):
-    CENTRAL_ADMIN = "central_admin", _("Central administrator")
-    COMMITTEE_OFFICER = "committee_officer", _("Committee officer")
-    GRASSROOTS_OFFICER = "grassroots_officer", _("Grassroots officer")
-    CELL_SECRETARY = "cell_secretary", _("Cell secretary")
-    INSPECTOR = "inspector", _("Inspector")
-    MEMBER = "member", _("Member")
+__all__ = ["Role", "User"]
 
 
 class User(AbstractUser):
@@ -26,6 +21,11 @@ class User(AbstractUser):
         related_name="users",
     )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices, default=Role.MEMBER)
+    # For the member role: the user's own record, the only one they may see.
+    member = models.OneToOneField(
+        "registry.Member", verbose_name=_("member record"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="user",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("user")

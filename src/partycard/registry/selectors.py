@@ -10,12 +10,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Func, Q, QuerySet, Sum
 from django.db.models.expressions import Combinable
 
+from partycard.core.scope import scope_path
 from partycard.core.text import fold
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
@@ -26,6 +28,7 @@ __all__ = [
     "level_counts",
     "member_search",
     "organisation_subtree",
+    "scope_root",
     "subtree_member_count",
 ]
 
@@ -39,6 +42,16 @@ class LevelCount:
     @property
     def label(self) -> str:
         return str(OrgLevel(self.level).label)
+
+
+def scope_root(actor: Any, action: str) -> Organisation | None:
+    """The top of the subtree ``actor`` may use for ``action`` (their organisation; the Centre for a
+    central administrator without one), or None (no such right, or a member who sees only their record)."""
+    path = scope_path(actor)
+    if path is None:
+        return None
+    visible = Organisation.objects.scoped(actor, action)
+    return visible.filter(path=path).first() if path else visible.filter(parent__isnull=True).first()
 
 
 def organisation_subtree(root: Organisation) -> QuerySet[Organisation]:

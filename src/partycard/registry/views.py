@@ -6,23 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from partycard.accounts.roles import Action
 from partycard.registry import selectors
-from partycard.registry.models import Organisation
-
-
-def _root_for(request: HttpRequest) -> Organisation | None:
-    """The user's organisation; a superuser without one sees the whole tree from the Centre."""
-    user = request.user
-    org: Organisation | None = getattr(user, "organisation", None)
-    if org is None and user.is_superuser:
-        org = Organisation.objects.filter(parent__isnull=True).first()
-    return org
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The user's organisation with organisation and member counts by level in its subtree."""
-    root = _root_for(request)
+    root = selectors.scope_root(request.user, Action.VIEW_ORGANISATION)
     counts = selectors.level_counts(root) if root else []
     total = sum(c.members for c in counts)
     return render(request, "registry/home.html", {"root": root, "counts": counts, "total_members": total})
@@ -31,7 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def member_search_page(request: HttpRequest) -> HttpResponse:
     """Accent-insensitive name search inside the user's subtree (the full member list comes later)."""
-    root = _root_for(request)
+    root = selectors.scope_root(request.user, Action.SEARCH_MEMBER)
     query = request.GET.get("q", "").strip()
     members = selectors.member_search(root, query, limit=50) if root and query else []
     return render(request, "registry/member_search.html", {"root": root, "query": query, "members": members})

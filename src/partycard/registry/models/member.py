@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from partycard.core import clock
+from partycard.core.scope import ScopedManager
 from partycard.registry.choices import Gender, MemberStatus, Qualification, Religion
 from partycard.registry.rules import MemberFacts, member_issues
 
@@ -80,6 +81,10 @@ class Member(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["name_search", "updated_at"])
+
+    objects = ScopedManager["Member"]()
+    scope_path = "organisation__path"
+    scope_own = "pk"
 
     class Meta:
         verbose_name = _("party member")

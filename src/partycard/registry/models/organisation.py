@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from partycard.core.scope import ScopedManager
 from partycard.registry.choices import MEMBER_HOLDING_LEVELS, OrgLevel
 
 CODE_VALIDATOR = RegexValidator(
@@ -45,6 +46,10 @@ class Organisation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["member_count", "name_search", "updated_at"])
+
+    objects = ScopedManager["Organisation"]()
+    scope_path = "path"
+    scope_own = None
 
     class Meta:
         verbose_name = _("party organisation")

@@ -1,0 +1,68 @@
+"""The one role table: which role may do which action (``<app>.<verb>_<model>``), and over what scope.
+
+Every view, export, API route, CLI command and task asks :func:`allowed` through
+``core.scope`` (``objects.scoped(actor, action)``); the leak-matrix tests are generated from this table.
+Officers and inspectors act on their organisation's subtree; a member only on their own record.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["ACTIONS", "ROLE_ACTIONS", "Action", "Role", "ScopeKind", "allowed", "scope_kind"]
+
+
+class Role(models.TextChoices):
+    CENTRAL_ADMIN = "central_admin", _("Central administrator")
+    COMMITTEE_OFFICER = "committee_officer", _("Committee officer")
+    GRASSROOTS_OFFICER = "grassroots_officer", _("Grassroots officer")
+    CELL_SECRETARY = "cell_secretary", _("Cell secretary")
+    INSPECTOR = "inspector", _("Inspector")
+    MEMBER = "member", _("Member")
+
+
+class Action(StrEnum):
+    VIEW_ORGANISATION = "registry.view_organisation"
+    ADD_ORGANISATION = "registry.add_organisation"
+    CHANGE_ORGANISATION = "registry.change_organisation"
+    VIEW_MEMBER = "registry.view_member"
+    SEARCH_MEMBER = "registry.search_member"
+    ADD_MEMBER = "registry.add_member"
+    CHANGE_MEMBER = "registry.change_member"
+    IMPORT_MEMBER = "registry.import_member"
+    EXPORT_MEMBER = "registry.export_member"
+    VIEW_AUDIT = "audit.view_auditevent"
+
+
+ACTIONS = frozenset(Action)
+_READ = {Action.VIEW_ORGANISATION, Action.VIEW_MEMBER, Action.SEARCH_MEMBER}
+_EDIT_MEMBERS = {Action.ADD_MEMBER, Action.CHANGE_MEMBER, Action.IMPORT_MEMBER, Action.EXPORT_MEMBER}
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.CENTRAL_ADMIN: frozenset(Action),
+    Role.COMMITTEE_OFFICER: frozenset(
+        _READ | _EDIT_MEMBERS | {Action.ADD_ORGANISATION, Action.CHANGE_ORGANISATION, Action.VIEW_AUDIT}
+    ),
+    Role.GRASSROOTS_OFFICER: frozenset(_READ | _EDIT_MEMBERS),
+    # Review and correction start at the cell: the secretary corrects records, the committees add members.
+    Role.CELL_SECRETARY: frozenset(_READ | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
+    # The Inspection Commission reads its scope, including the audit log, and changes nothing.
+    Role.INSPECTOR: frozenset(_READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT}),
+    Role.MEMBER: frozenset({Action.VIEW_MEMBER}),
+}
+
+
+class ScopeKind(StrEnum):
+    SUBTREE = "subtree"  # the user's organisation and everything under it
+    OWN = "own"  # the user's own member record only
+
+
+def allowed(role: str, action: str) -> bool:
+    return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+def scope_kind(role: str) -> ScopeKind:
+    return ScopeKind.OWN if role == Role.MEMBER else ScopeKind.SUBTREE

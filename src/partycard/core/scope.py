@@ -1,0 +1,71 @@
+"""The scope filter, defined once: what an actor may see or change is ``objects.scoped(actor, action)``.
+
+A model opts in with ``ScopedManager`` and two class attributes: ``scope_path`` (the lookup of the
+materialised path its subtree is read from) and ``scope_own`` (the lookup matched against the actor's own
+member record, or None). An action the role may not do gives an empty queryset; an object outside the
+scope answers 404 with the same message as a missing one (``get_scoped_or_404``), so its existence does
+not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from partycard.accounts.roles import Role, ScopeKind, allowed, scope_kind
+
+__all__ = ["ScopedManager", "ScopedQuerySet", "get_scoped_or_404", "scope_path"]
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _role(actor: Any) -> str | None:
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return None
+    return Role.CENTRAL_ADMIN if actor.is_superuser else actor.role
+
+
+def scope_path(actor: Any) -> str | None:
+    """The path prefix of the actor's subtree ("" for the whole tree), or None if they have no subtree."""
+    role = _role(actor)
+    if role is None or scope_kind(role) != ScopeKind.SUBTREE:
+        return None
+    org = getattr(actor, "organisation", None)
+    if org is None:
+        return "" if role == Role.CENTRAL_ADMIN else None
+    return str(org.path)
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    def scoped(self, actor: Any, action: str) -> ScopedQuerySet[M]:
+        """The rows ``actor`` may touch with ``action``: their subtree, their own record, or none."""
+        role = _role(actor)
+        if role is None or not allowed(role, action):
+            return self.none()
+        if scope_kind(role) == ScopeKind.OWN:
+            own = getattr(self.model, "scope_own", None)
+            member_id = getattr(actor, "member_id", None)
+            return self.filter(**{own: member_id}) if own and member_id else self.none()
+        prefix = scope_path(actor)
+        if prefix is None:
+            return self.none()
+        return self.filter(**{f"{self.model.scope_path}__startswith": prefix}) if prefix else self.all()  # type: ignore[attr-defined]
+
+
+class ScopedManager(models.Manager[M]):
+    def get_queryset(self) -> ScopedQuerySet[M]:
+        return ScopedQuerySet(self.model, using=self._db)
+
+    def scoped(self, actor: Any, action: str) -> ScopedQuerySet[M]:
+        return self.get_queryset().scoped(actor, action)
+
+
+def get_scoped_or_404(model: type[M], actor: Any, action: str, **lookup: Any) -> M:
+    """The object, if it exists and is in the actor's scope for ``action``; otherwise the same 404."""
+    try:
+        return model.objects.scoped(actor, action).get(**lookup)  # type: ignore[attr-defined]
+    except model.DoesNotExist as e:  # type: ignore[attr-defined]
+        raise Http404(_("No such record.")) from e
