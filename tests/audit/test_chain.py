@@ -127,3 +127,23 @@ def test_logins_are_audited_without_the_password(client: Client, tree) -> None:
     assert (failed.action, failed.changes) == ("login_failed", {"username": [None, "tinh"]})
     assert ok.action == "login" and ok.actor == "tinh"
     assert "sai-mat-khau" not in str(AuditEvent.objects.values_list("changes", flat=True))
+
+
+def test_role_changes_in_the_admin_are_audited(client: Client, tree) -> None:
+    admin = User.objects.create_superuser("admin", password="mat-khau-dai-1", organisation=tree.centre)
+    officer = User.objects.create_user("tinh", organisation=tree.hanoi, role="cell_secretary")
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{officer.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions")
+    }
+    data.update({"role": "committee_officer", "organisation": tree.hanoi.pk, "date_joined_0": "25/11/2026",
+                 "date_joined_1": "08:00:00", "member": ""})  # fmt: skip
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    response = client.post(f"/admin/accounts/user/{officer.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.latest("seq")
+    assert (event.action, event.actor, event.object_id) == ("role_change", "admin", str(officer.pk))
+    assert event.changes == {"role": ["cell_secretary", "committee_officer"]}

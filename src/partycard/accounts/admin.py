@@ -1,6 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from partycard.accounts.services import user_save
 
 from .models import User
 
@@ -10,4 +15,9 @@ class PartycardUserAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "organisation", "is_active")
     list_filter = ("role", "is_active", "is_staff")
     autocomplete_fields = ("organisation",)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Through the service, so a role or rights change is in the audit log."""
+        user_save(actor=request.user, user=obj)
+
     fieldsets = (*UserAdmin.fieldsets, (_("Party organisation"), {"fields": ("organisation", "role")}))  # type: ignore[misc]
