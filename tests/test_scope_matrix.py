@@ -114,3 +114,21 @@ def test_central_administrator_at_the_centre_sees_the_whole_tree(world: dict[str
     nobody = User.objects.create_user("nobody", role=Role.COMMITTEE_OFFICER, organisation=None)
     assert not Member.objects.scoped(nobody, Action.VIEW_MEMBER).exists()
     assert not Member.objects.scoped(None, Action.VIEW_MEMBER).exists()
+
+
+def test_the_admin_is_scoped_for_staff(world: dict[str, Any]) -> None:
+    from django.contrib.auth.models import Permission
+
+    officer = world["users"][("hn", Role.COMMITTEE_OFFICER)]
+    officer.is_staff = True
+    officer.save()
+    officer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_member", "view_organisation"])
+    )
+    client = Client()
+    client.force_login(officer)
+    listing = client.get("/admin/registry/member/").content.decode()
+    assert "Hoàng Văn Hà Nội" in listing and "Hoàng Văn Huế" not in listing
+    other = world["sides"]["hue"]["member"]
+    assert client.get(f"/admin/registry/member/{other.pk}/change/").status_code in (302, 404)
+    assert "Huế" not in client.get("/admin/registry/organisation/").content.decode()

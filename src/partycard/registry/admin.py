@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from partycard.accounts.roles import Action
 from partycard.registry import services
 from partycard.registry.forms import OrganisationAdminForm
 from partycard.registry.models import Ethnicity, Member, Organisation
@@ -22,6 +23,11 @@ class EthnicityAdmin(admin.ModelAdmin):
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
     form = OrganisationAdminForm
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        """The admin is scoped like every other view (a staff user sees only their subtree)."""
+        return Organisation.objects.scoped(request.user, Action.VIEW_ORGANISATION)
+
     list_display = ("code", "name", "level", "member_count")
     list_filter = ("level",)
     search_fields = ("code", "name")
@@ -57,6 +63,9 @@ class MemberAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("organisation",)
     list_select_related = ("organisation",)
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return Member.objects.scoped(request.user, Action.VIEW_MEMBER).select_related("organisation")
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
         from partycard.core.text import fold
