@@ -54,6 +54,20 @@ def snapshot(obj: Model) -> dict[str, Any]:
     }
 
 
+def _content(event: AuditEvent) -> bytes:
+    """The canonical bytes of a row, the same for appending and for verifying."""
+    return canonical(
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor=event.actor,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        changes=event.changes,
+    )
+
+
 def _actor(actor: Any) -> tuple[int | None, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "system" if actor is None else "anonymous"
@@ -73,7 +87,7 @@ def audit_record_many(
     seq, prev = head.seq, head.hash
     for object_type, object_id, changes in items:
         seq += 1
-        content = canonical(
+        event = AuditEvent(
             seq=seq,
             at=at,
             actor_id=actor_id,
@@ -82,22 +96,10 @@ def audit_record_many(
             object_type=object_type,
             object_id=str(object_id),
             changes=changes,
+            prev_hash=prev,
         )
-        digest = row_hash(prev, content)
-        rows.append(
-            AuditEvent(
-                seq=seq,
-                at=at,
-                actor_id=actor_id,
-                actor=actor_name,
-                action=action,
-                object_type=object_type,
-                object_id=str(object_id),
-                changes=changes,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        event.hash = digest = row_hash(prev, _content(event))
+        rows.append(event)
         prev = digest
     if not rows:
         return []
@@ -141,11 +143,7 @@ def audit_verify(*, chunk: int = 5000) -> ChainReport:
         if row.prev_hash != prev:
             reason = f"row #{row.seq} does not follow row #{row.seq - 1} (removed or reordered)"
             return ChainReport(False, checked, row.seq, reason)
-        content = canonical(
-            seq=row.seq, at=row.at, actor_id=row.actor_id, actor=row.actor, action=row.action,
-            object_type=row.object_type, object_id=row.object_id, changes=row.changes,
-        )  # fmt: skip
-        if row_hash(prev, content) != row.hash:
+        if row_hash(prev, _content(row)) != row.hash:
             return ChainReport(
                 False, checked, row.seq, f"row #{row.seq} was altered (its hash does not match)"
             )
