@@ -88,6 +88,9 @@ def test_resumes_after_a_crash_without_duplicates(is_postgres: bool) -> None:
     assert SeedRun.objects.get().chunks_done == 2
     with pytest.raises(DomainError):  # a different seed must not mix with the unfinished one
         seed_registry(members=2500, seed=10, chunk_size=500, workers=0, progress=False)
+    with pytest.raises(DomainError) as e:  # another chunk size would misnumber the chunks
+        seed_registry(members=2500, seed=9, chunk_size=400, workers=0, progress=False)
+    assert e.value.field == "chunk_size" and Member.objects.count() == 1000
     report = seed_registry(members=2500, seed=9, chunk_size=500, workers=0, progress=False)
     assert report.resumed_from_chunk == 2
     assert Member.objects.count() == 2500

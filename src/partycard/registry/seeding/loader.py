@@ -22,6 +22,7 @@ from multiprocessing import get_context
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -272,6 +273,15 @@ def seed_registry(
         SeedRun.objects.filter(pk=run.pk).update(phase="members")
     total_chunks = (members + chunk_size - 1) // chunk_size
     resumed_from = run.chunks_done
+    if resumed_from:  # chunks are numbered by size: resuming with another size would skip or repeat ids
+        last_id = Member.objects.aggregate(n=Max("id"))["n"] or 0
+        if last_id != min(members, resumed_from * chunk_size):
+            raise DomainError(
+                _("This seed was started with --chunk-size %(size)s; resume it with the same chunk size.")
+                % {"size": last_id // resumed_from},
+                field="chunk_size",
+                code=ErrorCode.CONFLICT,
+            )
     load_started = time.perf_counter()
     bar = tqdm(
         total=members,
