@@ -211,3 +211,11 @@ def test_export_command(tree, make_member, tmp_path: Path) -> None:
     assert rows[0][:2] == ("Mã chi bộ", "Họ và tên") and rows[1][1] == "Nguyễn Văn An" and len(rows) == 2
     with pytest.raises(CommandError):
         call_command("export", "--org", "NOPE", "-o", str(out))
+
+
+def test_a_csv_that_is_not_utf8_is_refused_clearly(tree, tmp_path: Path) -> None:
+    path = tmp_path / "cp1258.csv"
+    path.write_bytes((HEADER + "\n" + row() + "\n").encode("utf-16"))
+    with translation.override("en"), pytest.raises(CommandError, match="not UTF-8"):
+        call_command("import", str(path), "--lang", "en")
+    assert Member.objects.count() == 0

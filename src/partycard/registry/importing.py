@@ -59,7 +59,13 @@ def read_rows(path: Path) -> Iterator[list[Any]]:
         finally:
             book.close()
     elif suffix == ".csv":
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ParseError(
+                _("The file is not UTF-8 text (byte %(at)d); save it as 'CSV UTF-8' and import again.")
+                % {"at": e.start}
+            ) from e
         try:
             dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:  # one column, or nothing to tell from: the default comma layout
