@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -26,8 +25,8 @@ from partycard.core.errors import FieldIssue, RowIssue
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES
 from partycard.registry.models import Ethnicity, Member, Organisation
-from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
-from partycard.registry.rules import MemberFacts, member_issues
+from partycard.registry.roster import COLUMNS, ParseError, header_map
+from partycard.registry.rules import MemberFacts, configured_member_issues
 
 __all__ = ["ImportResult", "import_roster", "read_rows"]
 
@@ -119,10 +118,8 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
 
     codes = {v.get("organisation_code") for _, v in parsed if v.get("organisation_code")}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
-    ethnicities = {fold(e.name): e for e in Ethnicity.objects.all()} | {
-        str(e.code): e for e in Ethnicity.objects.all()
-    }
-    options = settings.PARTYCARD
+    groups = list(Ethnicity.objects.all())
+    ethnicities = {fold(e.name): e for e in groups} | {str(e.code): e for e in groups}
     today = clock.today()
     seen: dict[str, dict[str, int]] = {f: {} for f in UNIQUE_FIELDS}
     members: list[Member] = []
@@ -172,12 +169,7 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
             old_card_number=v.get("old_card_number"),
             phone=v.get("phone"),
         )
-        for issue in member_issues(
-            facts,
-            today=today,
-            probation_months=options["PROBATION_MONTHS"],
-            min_admission_age=options["MIN_ADMISSION_AGE"],
-        ):
+        for issue in configured_member_issues(facts, today=today):
             if issue.field != "full_name":  # already reported as a required column
                 _issue(problems, number, HEADERS[issue.field], issue.message)
         for f in UNIQUE_FIELDS:
@@ -245,7 +237,3 @@ def _member(v: dict[str, Any], org: Organisation, ethnicity: Ethnicity | None) -
     member = Member(organisation=org, ethnicity_id=ethnicity.code if ethnicity else 1, **data)
     member.name_search = fold(member.full_name)
     return member
-
-
-def columns() -> list[Column]:
-    return COLUMNS

@@ -17,7 +17,7 @@ from partycard.core.errors import FieldIssue
 from partycard.registry.choices import MemberStatus
 from partycard.registry.citizen_id import citizen_id_issues
 
-__all__ = ["MemberFacts", "add_months", "member_issues"]
+__all__ = ["MemberFacts", "add_months", "configured_member_issues", "member_issues"]
 
 FILE_NUMBER_RE = re.compile(r"^\d{6}[A-Z]{1,3}$")
 OLD_CARD_RE = re.compile(r"^\d{8}$")
@@ -122,3 +122,18 @@ def member_issues(
     if facts.phone and not PHONE_RE.match(facts.phone):
         issues.append(FieldIssue("phone", _("Phone number must be 10 digits starting with 0.")))
     return issues
+
+
+def configured_member_issues(facts: MemberFacts, *, today: dt.date | None = None) -> list[FieldIssue]:
+    """:func:`member_issues` with the project's settings (``PARTYCARD``) and, by default, today's date."""
+    from django.conf import settings
+
+    from partycard.core import clock
+
+    options = settings.PARTYCARD
+    return member_issues(
+        facts,
+        today=today or clock.today(),
+        probation_months=options["PROBATION_MONTHS"],
+        min_admission_age=options["MIN_ADMISSION_AGE"],
+    )

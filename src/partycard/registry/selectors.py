@@ -80,8 +80,6 @@ def level_counts(root: Organisation) -> list[LevelCount]:
 class CommitteeCode(Func):
     """The second path segment: the code of the committee directly under the Centre."""
 
-    output_field_class = None
-
     def __init__(self, expression: Combinable | str) -> None:
         from django.db.models import CharField
 

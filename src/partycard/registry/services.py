@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
@@ -138,15 +137,7 @@ def _adjust_count(org_id: int, delta: int) -> None:
 
 def _validated(member: Member) -> None:
     member.name_search = fold(member.full_name)
-    member.full_clean()
-    if member.citizen_id:
-        clash = Member.objects.filter(citizen_id=member.citizen_id).exclude(pk=member.pk).first()
-        if clash is not None:  # full_clean checks this too; this message says with whom, by number only
-            raise DomainError(
-                _("Citizen ID is already used by member #%(id)s.") % {"id": clash.pk},
-                field="citizen_id",
-                code=ErrorCode.CONFLICT,
-            )
+    member.full_clean()  # the single-record rules and the unique constraints, each error on its field
 
 
 @transaction.atomic
@@ -203,7 +194,3 @@ def organisations_recount() -> int:
             .exclude(member_count=F("live"))
             .update(member_count=Coalesce(Subquery(live), 0))
         )
-
-
-def probation_months() -> int:
-    return int(settings.PARTYCARD["PROBATION_MONTHS"])

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from partycard.core import clock
 from partycard.core.scope import ScopedManager
 from partycard.registry.choices import Gender, MemberStatus, Qualification, Religion
-from partycard.registry.rules import MemberFacts, member_issues
+from partycard.registry.rules import MemberFacts, configured_member_issues
 
 
 class Member(models.Model):
@@ -134,15 +132,9 @@ class Member(models.Model):
         )
 
     def clean(self) -> None:
-        """Single-record rules (:func:`member_issues`); the organisation must be a cell."""
+        """Single-record rules (:func:`configured_member_issues`); the organisation must be a cell."""
         errors: dict[str, list[str]] = {}
-        options = settings.PARTYCARD
-        for issue in member_issues(
-            self.facts(),
-            today=clock.today(),
-            probation_months=options["PROBATION_MONTHS"],
-            min_admission_age=options["MIN_ADMISSION_AGE"],
-        ):
+        for issue in configured_member_issues(self.facts()):
             errors.setdefault(issue.field, []).append(issue.message)
         if self.organisation_id is not None and not self.organisation.holds_members:
             errors.setdefault("organisation", []).append(

@@ -75,7 +75,3 @@ class Organisation(models.Model):
     @property
     def holds_members(self) -> bool:
         return self.level in MEMBER_HOLDING_LEVELS
-
-    def ancestor_codes(self) -> list[str]:
-        """Codes from the Centre down to this organisation (read off the path; no query)."""
-        return self.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)

@@ -14,7 +14,6 @@ import random
 from array import array
 from dataclasses import dataclass, field
 
-from partycard.core.text import fold
 from partycard.registry.seeding import data
 
 __all__ = ["OrgRow", "Tree", "build_tree", "split"]
@@ -155,7 +154,3 @@ def build_tree(members: int, seed: int) -> Tree:
                     cell = add(f"{parent.code}-{n:03d}", f"Chi bộ {cell_kind} {n}", CELL, parent)
                     hold(cell, size, ci)
     return tree
-
-
-def org_search_name(row: OrgRow) -> str:
-    return fold(row.name)
