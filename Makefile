@@ -27,6 +27,8 @@ run: install
 	@echo ""
 	@echo "  partycard is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Log in with one of the demo users above. Stop with Ctrl-C."
+	@echo "  Then the six-digit code: add the demo secret printed above to an authenticator app,"
+	@echo "  or run  $(BIN)/partycard demo_otp USERNAME  (e.g. $(BIN)/partycard demo_otp tinh)."
 	@echo ""
 	$(BIN)/partycard runserver $(HOST):$(PORT) --noreload
 

@@ -12,7 +12,7 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 .venv/bin/python - "$PORT" <<'PY'
-import re, sys, urllib.request, urllib.parse, http.cookiejar
+import os, re, subprocess, sys, urllib.request, urllib.parse, http.cookiejar
 port = sys.argv[1]
 jar = http.cookiejar.CookieJar()
 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -20,10 +20,22 @@ login = f"http://127.0.0.1:{port}/dang-nhap/"
 page = opener.open(login).read().decode()
 token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
 data = urllib.parse.urlencode({"username": "tinh", "password": "doithe-2025", "csrfmiddlewaretoken": token}).encode()
-home = opener.open(urllib.request.Request(login, data=data, headers={"Referer": login})).read().decode()
+reply = opener.open(urllib.request.Request(login, data=data, headers={"Referer": login}))
+# An officer: the password leads to the TOTP step; the demo_otp command prints the demo device's code.
+assert "/dang-nhap/xac-thuc/" in reply.geturl(), reply.geturl()
+page = reply.read().decode()
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+code = subprocess.run([".venv/bin/partycard", "demo_otp", "tinh"], env=env, check=True,
+                      capture_output=True, text=True).stdout.strip()
+assert re.fullmatch(r"\d{6}", code), code
+data = urllib.parse.urlencode({"otp_token": code, "next": "/", "csrfmiddlewaretoken": token}).encode()
+verify = reply.geturl()
+home = opener.open(urllib.request.Request(verify, data=data, headers={"Referer": verify})).read().decode()
 assert "Đảng bộ thành phố Hà Nội" in home, home[:2000]
-print("make run: demo login works, home page shows the demo scope")
+print("make run: demo login with the TOTP code works, home page shows the demo scope")
 PY
 grep -q "doithe-2025" "$scratch/run.log"
+grep -q "demo_otp USERNAME" "$scratch/run.log"
 grep -q "http://127.0.0.1:$PORT/" "$scratch/run.log"
-echo "make run printed the URL and the demo logins"
+echo "make run printed the URL, the demo logins and how to get a TOTP code"

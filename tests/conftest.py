@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from partycard.registry import services
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel
@@ -116,3 +118,22 @@ def make_member(tree: TreeFixture) -> Any:
         return services.member_create(actor=None, data=member_data(org or tree.cell_a, **overrides))
 
     return make
+
+
+@pytest.fixture
+def login(db: Any) -> Callable[[Client, Any], None]:
+    """``login(client, user)``: a signed-in session, OTP-verified for officers (as after the TOTP step)."""
+    import django_otp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from partycard.accounts.two_factor import needs_two_factor
+
+    def do(client: Client, user: Any) -> None:
+        client.force_login(user)
+        if needs_two_factor(user):
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+            session = client.session
+            session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    return do

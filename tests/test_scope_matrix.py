@@ -84,10 +84,10 @@ def _missing(user: User, action: str) -> Http404:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_pages_show_nothing_of_the_sibling(world: dict[str, Any], role: str) -> None:
+def test_pages_show_nothing_of_the_sibling(world: dict[str, Any], role: str, login) -> None:
     for side, other in (("hn", "hue"), ("hue", "hn")):
         client = Client()
-        client.force_login(world["users"][(side, role)])
+        login(client, world["users"][(side, role)])
         other_side = world["sides"][other]
         pages = [
             client.get("/").content.decode(),
@@ -116,7 +116,7 @@ def test_central_administrator_at_the_centre_sees_the_whole_tree(world: dict[str
     assert not Member.objects.scoped(None, Action.VIEW_MEMBER).exists()
 
 
-def test_the_admin_is_scoped_for_staff(world: dict[str, Any]) -> None:
+def test_the_admin_is_scoped_for_staff(world: dict[str, Any], login) -> None:
     from django.contrib.auth.models import Permission
 
     officer = world["users"][("hn", Role.COMMITTEE_OFFICER)]
@@ -126,7 +126,7 @@ def test_the_admin_is_scoped_for_staff(world: dict[str, Any]) -> None:
         *Permission.objects.filter(codename__in=["view_member", "view_organisation"])
     )
     client = Client()
-    client.force_login(officer)
+    login(client, officer)
     listing = client.get("/admin/registry/member/").content.decode()
     assert "Hoàng Văn Hà Nội" in listing and "Hoàng Văn Huế" not in listing
     other = world["sides"]["hue"]["member"]

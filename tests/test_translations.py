@@ -160,7 +160,7 @@ def test_catalogue_has_every_msgid_of_the_source(po: polib.POFile, tmp_path: Pat
         ("Committee directly under the Centre", "Đảng bộ trực thuộc Trung ương"),
         ("Log in", "Đăng nhập"),
         ("Log out", "Đăng xuất"),
-        ("Search members", "Tìm kiếm đảng viên"),
+        ("Member list", "Danh sách đảng viên"),
     ],
 )
 def test_gettext_speaks_vietnamese(english: str, vietnamese: str) -> None:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from partycard.api import v1 as api_v1
 from partycard.registry import views as registry_views
 
 admin.site.site_header = "partycard — Quản trị"
@@ -13,7 +14,10 @@ admin.site.index_title = "Quản trị hệ thống thẻ đảng viên"
 urlpatterns = [
     path("", registry_views.home, name="home"),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
+    path("dang-nhap/", include("partycard.accounts.urls")),  # the TOTP steps after the password
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("registry/", include("partycard.registry.urls")),
     path("admin/", admin.site.urls),
+    path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
+    path("api/v1/", api_v1.urls()),
 ]

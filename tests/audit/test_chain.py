@@ -129,10 +129,10 @@ def test_logins_are_audited_without_the_password(client: Client, tree) -> None:
     assert "sai-mat-khau" not in str(AuditEvent.objects.values_list("changes", flat=True))
 
 
-def test_role_changes_in_the_admin_are_audited(client: Client, tree) -> None:
+def test_role_changes_in_the_admin_are_audited(client: Client, tree, login) -> None:
     admin = User.objects.create_superuser("admin", password="mat-khau-dai-1", organisation=tree.centre)
     officer = User.objects.create_user("tinh", organisation=tree.hanoi, role="cell_secretary")
-    client.force_login(admin)
+    login(client, admin)
     page = client.get(f"/admin/accounts/user/{officer.pk}/change/")
     form = page.context["adminform"].form
     data = {

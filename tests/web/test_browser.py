@@ -1,15 +1,21 @@
-"""A real browser (Debian's Chromium, headless, driven by Playwright): log in, see the scope, search."""
+"""A real browser (Debian's Chromium, headless, driven by Playwright): log in (with TOTP), search."""
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from partycard.accounts.models import Role, User
+from partycard.registry.models import Member
 
 CHROMIUM = os.environ.get("PARTYCARD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARGS = [
@@ -22,6 +28,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+OTP_KEY = b"12345678901234567890"  # the RFC 6238 test key, on the officer's authenticator
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("PARTYCARD_REQUIRE_BROWSER") == "1":
@@ -47,8 +55,19 @@ def page() -> Iterator[Any]:
 def officer(tree, make_member) -> User:
     """Data first, outside Playwright's event loop: a connection opened inside it outlives the test."""
     make_member(full_name="Nguyễn Văn An")
-    return User.objects.create_user(
+    make_member(full_name="Trần Thị Bình", gender="F", citizen_id="001180054321")
+    user = User.objects.create_user(
         "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
+    )
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True, key=OTP_KEY.hex())
+    return user
+
+
+@pytest.fixture
+def new_officer(tree) -> User:
+    """An officer without an authenticator yet: the first login enrols one."""
+    return User.objects.create_user(
+        "coso", password="mat-khau-dai-1", organisation=tree.school, role=Role.GRASSROOTS_OFFICER
     )
 
 
@@ -58,10 +77,59 @@ def test_login_and_search_by_unaccented_name(live_server: Any, officer: User, pa
     page.fill("#id_username", "tinh")
     page.fill("#id_password", "mat-khau-dai-1")
     page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dang-nhap/xac-thuc/?next=/")  # an officer: the TOTP step
+    page.fill("#id_otp_token", f"{totp(OTP_KEY):06d}")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert "Đảng bộ thành phố Hà Nội" in page.inner_text("main")
     page.goto(f"{live_server.url}/registry/members/")
+    assert "Trần Thị Bình" in page.inner_text("table")  # the list starts with everyone in scope
     page.fill("#q", "nguyen van an")
-    page.click("form.search button[type=submit]")
-    page.wait_for_selector("table tbody tr")
-    assert "Nguyễn Văn An" in page.inner_text("table")
+    page.click("form.search button[type=submit]")  # htmx swaps the results in place
+    expect(page.locator("#results")).not_to_contain_text("Trần Thị Bình")  # waits; no eval under the CSP
+    assert "Nguyễn Văn An" in page.inner_text("#results table")
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["nguyen van an"]  # in the address bar (hx-push-url)
+
+
+def _log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/dang-nhap/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "mat-khau-dai-1")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dang-nhap/xac-thuc/**")
+    page.fill("#id_otp_token", f"{totp(OTP_KEY):06d}")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_edit_with_a_bad_citizen_id_shows_the_vietnamese_error_and_saves_nothing(
+    live_server: Any, officer: User, page: Any
+) -> None:
+    member = Member.objects.get(full_name="Nguyễn Văn An")
+    _log_in(page, live_server.url, "tinh")
+    page.goto(f"{live_server.url}/registry/members/{member.pk}/")
+    page.click("text=Sửa")
+    page.fill("#id_citizen_id", "0010800123")
+    page.fill("#id_phone", "0912345678")
+    page.click("form.member-form button[type=submit]")
+    error = page.inner_text("#error-citizen_id")
+    assert "12 chữ số" in error
+    assert "Chưa lưu gì" in page.inner_text("main")
+    saved = Member.objects.get(pk=member.pk)
+    assert saved.citizen_id == "001080012345" and saved.phone == ""  # nothing of the form was written
+    assert member.history.count() == 1
+
+
+def test_first_login_enrols_an_authenticator(live_server: Any, new_officer: User, page: Any) -> None:
+    page.goto(f"{live_server.url}/registry/members/")
+    page.fill("#id_username", "coso")
+    page.fill("#id_password", "mat-khau-dai-1")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dang-nhap/thiet-lap-xac-thuc/?next=/registry/members/")
+    # The QR is a data: image, which the Content-Security-Policy allows; it must actually render.
+    page.wait_for_function("document.querySelector('img.qr').naturalWidth > 0")
+    secret = page.inner_text("code.secret").replace(" ", "")
+    page.fill("#id_otp_token", f"{totp(base64.b32decode(secret)):06d}")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/registry/members/")
+    assert page.locator("#q").count() == 1

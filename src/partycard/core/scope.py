@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Role, ScopeKind, allowed, scope_kind
 
-__all__ = ["ScopedManager", "ScopedQuerySet", "get_scoped_or_404", "scope_path"]
+__all__ = ["ScopedManager", "ScopedQuerySet", "get_scoped_or_404", "role_of", "scope_path"]
 
 M = TypeVar("M", bound=models.Model)
 
 
-def _role(actor: Any) -> str | None:
+def role_of(actor: Any) -> str | None:
+    """The role the actor acts in (a superuser acts as central administrator), or None if they cannot act."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return None
     return Role.CENTRAL_ADMIN if actor.is_superuser else actor.role
@@ -30,7 +31,7 @@ def _role(actor: Any) -> str | None:
 
 def scope_path(actor: Any) -> str | None:
     """The path prefix of the actor's subtree ("" for the whole tree), or None if they have no subtree."""
-    role = _role(actor)
+    role = role_of(actor)
     if role is None or scope_kind(role) != ScopeKind.SUBTREE:
         return None
     org = getattr(actor, "organisation", None)
@@ -42,7 +43,7 @@ def scope_path(actor: Any) -> str | None:
 class ScopedQuerySet(models.QuerySet[M]):
     def scoped(self, actor: Any, action: str) -> ScopedQuerySet[M]:
         """The rows ``actor`` may touch with ``action``: their subtree, their own record, or none."""
-        role = _role(actor)
+        role = role_of(actor)
         if role is None or not allowed(role, action):
             return self.none()
         if scope_kind(role) == ScopeKind.OWN:

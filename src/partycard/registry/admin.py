@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from partycard.accounts.roles import Action
@@ -14,14 +15,51 @@ from partycard.registry.forms import OrganisationAdminForm
 from partycard.registry.models import Ethnicity, Member, Organisation
 
 
+class ScopedHistoryAdmin(SimpleHistoryAdmin):
+    """simple_history's history pages look the object up on the model's default manager, not through
+    ``get_queryset``: check the scope first, so an object outside it is a 404 there too (found by the
+    leak matrix)."""
+
+    def _in_scope_or_404(self, request: HttpRequest, object_id: str) -> None:
+        if not str(object_id).isdigit() or not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404(_("No such record."))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Registry records are never deleted: a member leaves by a status change, an organisation is
+        dissolved (``dissolved_on``); both keep their history."""
+        return False
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        self._in_scope_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        self._in_scope_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(Ethnicity)
 class EthnicityAdmin(admin.ModelAdmin):
+    """The 54 groups are reference data loaded by a migration: read-only here (a delete page would also
+    list every member of the group, nationally)."""
+
     list_display = ("code", "name")
     search_fields = ("name",)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(ScopedHistoryAdmin):
     form = OrganisationAdminForm
 
     def get_queryset(self, request: HttpRequest) -> Any:
@@ -56,7 +94,7 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(ScopedHistoryAdmin):
     list_display = ("full_name", "gender", "date_of_birth", "status", "organisation")
     list_filter = ("status", "gender")
     search_fields = ("=citizen_id", "=file_number", "name_search")

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partycard.accounts.models import Role, User
+from partycard.accounts.two_factor import totp_current_code, totp_device_install
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation, SeedRun
 from partycard.registry.seeding.loader import seed_registry
 
-__all__ = ["DEMO_MEMBERS", "DEMO_PASSWORD", "DemoLogin", "load_demo"]
+__all__ = [
+    "DEMO_MEMBERS",
+    "DEMO_OTP_DEVICE",
+    "DEMO_OTP_SECRET",
+    "DEMO_PASSWORD",
+    "DemoLogin",
+    "demo_otp_code",
+    "load_demo",
+]
 
 DEMO_MEMBERS = 20_000
 DEMO_SEED = 2025
 DEMO_PASSWORD = "doithe-2025"  # noqa: S105 - printed by make run; demo databases only
+# The demo officers' TOTP secret (base32, as authenticator apps take it), printed by make run; public,
+# so ``partycard demo_otp`` prints codes only for a device named DEMO_OTP_DEVICE holding this secret.
+DEMO_OTP_SECRET = "PARTYCARDDEMOTOTPSECRETKEY234567"  # noqa: S105 - demo databases only
+DEMO_OTP_DEVICE = "demo"
 
 
 @dataclass(frozen=True)
@@ -60,5 +75,24 @@ def load_demo(*, members: int = DEMO_MEMBERS) -> list[DemoLogin]:
             user.is_staff = user.is_superuser = superuser
             user.set_password(DEMO_PASSWORD)
             user.save()
+            totp_device_install(actor=None, user=user, name=DEMO_OTP_DEVICE, secret_b32=DEMO_OTP_SECRET)
             logins.append(DemoLogin(username, str(role.label), org.name))
     return logins
+
+
+def demo_otp_code(*, username: str) -> str:
+    """The current code of ``username``'s demo device, for ``partycard demo_otp``.
+
+    Only a device named ``DEMO_OTP_DEVICE`` that holds the public demo secret qualifies, so this prints
+    nothing a production database could use.
+
+    Raises:
+        LookupError: the user has no such device.
+    """
+    key = base64.b32decode(DEMO_OTP_SECRET).hex()
+    device = TOTPDevice.objects.filter(
+        user__username=username, name=DEMO_OTP_DEVICE, confirmed=True, key=key
+    ).first()
+    if device is None:
+        raise LookupError(username)
+    return totp_current_code(device)

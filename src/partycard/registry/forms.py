@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from partycard.accounts.roles import Action
 from partycard.core.errors import DomainError
 from partycard.registry import services
-from partycard.registry.models import Organisation
+from partycard.registry.models import Member, Organisation
 
 
 class OrganisationAdminForm(forms.ModelForm):
@@ -35,3 +38,97 @@ class OrganisationAdminForm(forms.ModelForm):
                 "parent", _("%(name)s cannot be moved into its own subtree.") % {"name": self.instance.name}
             )
         return data
+
+
+DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+
+MEMBER_FIELDS = [
+    "full_name",
+    "birth_name",
+    "alias",
+    "gender",
+    "date_of_birth",
+    "place_of_birth",
+    "home_town",
+    "permanent_address",
+    "temporary_address",
+    "ethnicity",
+    "religion",
+    "general_education",
+    "qualification",
+    "occupation",
+    "citizen_id",
+    "file_number",
+    "old_card_number",
+    "date_admitted",
+    "date_official",
+    "status",
+    "status_changed_on",
+    "phone",
+]
+
+
+class MemberForm(forms.ModelForm):
+    """The member record as officers type it. Validation is the model's (``rules.member_issues``, each error
+    on its field, in Vietnamese); the view saves through the services, which check again in the transaction.
+
+    A new member needs the code of a cell in the officer's scope; an existing member's cell changes only by
+    a transfer, which is a procedure of its own.
+    """
+
+    organisation_code = forms.CharField(label=gettext_lazy("Party cell code"), max_length=20, required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason for the change"), max_length=100, required=False)
+
+    class Meta:
+        model = Member
+        fields = MEMBER_FIELDS
+        widgets = {
+            "date_of_birth": DATE_WIDGET,
+            "date_admitted": DATE_WIDGET,
+            "date_official": DATE_WIDGET,
+            "status_changed_on": DATE_WIDGET,
+        }
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        for name in ("date_of_birth", "date_admitted", "date_official", "status_changed_on"):
+            field = self.fields[name]
+            assert isinstance(field, forms.DateField)
+            field.input_formats = ["%d/%m/%Y", "%Y-%m-%d"]
+        if self.instance.pk:
+            del self.fields["organisation_code"]
+        else:
+            self.fields["organisation_code"].required = True
+            del self.fields["reason"]
+
+    def clean_organisation_code(self) -> str:
+        code = self.cleaned_data["organisation_code"].strip().upper()
+        org = Organisation.objects.scoped(self.actor, Action.ADD_MEMBER).filter(code=code).first()
+        if org is None:  # outside the scope reads the same as unknown
+            raise forms.ValidationError(
+                _("No organisation in your scope has code '%(code)s'.") % {"code": code}
+            )
+        self.instance.organisation = org  # the model's clean checks that it is a cell
+        return code
+
+    def changes(self) -> dict[str, Any]:
+        """The model fields the officer changed, with their new values."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in MEMBER_FIELDS}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put the services' errors (a race: e.g. a citizen ID taken meanwhile) on their fields."""
+        for field, messages in error.message_dict.items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Roster file (.xlsx or .csv)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Only .xlsx or .csv files can be imported."))
+        return upload

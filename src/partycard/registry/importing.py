@@ -80,11 +80,15 @@ def _issue(problems: dict[int, RowIssue], row: int, column: str, message: str) -
     problems.setdefault(row, RowIssue(row)).issues.append(FieldIssue(column, message))
 
 
-def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) -> ImportResult:
+def import_roster(
+    path: Path, *, actor: Any, scope: Organisation | None = None, dry_run: bool = False
+) -> ImportResult:
     """Validate every row of ``path``; if none has a problem, create all members in one transaction.
 
     Args:
         scope: when given, every row's cell must lie in this organisation's subtree.
+        dry_run: validate only (the web import's preview); ``rows`` and ``problems`` say what a real run
+            would do, nothing is written.
     """
     result = ImportResult()
     problems: dict[int, RowIssue] = {}
@@ -201,7 +205,7 @@ def import_roster(path: Path, *, actor: Any, scope: Organisation | None = None) 
                 )
 
     result.problems = [problems[n] for n in sorted(problems)]
-    if result.problems:
+    if result.problems or dry_run:
         return result
     with transaction.atomic():
         created = bulk_create_with_history(

@@ -6,6 +6,8 @@ web views pass the user's own organisation as the root.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,19 +16,34 @@ from typing import Any
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Func, Q, QuerySet, Sum
+from django.db.models import Count, Func, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Combinable
+from django.db.models.functions import StrIndex
 
+from partycard.accounts.roles import Action
+from partycard.core import clock
 from partycard.core.scope import scope_path
 from partycard.core.text import fold
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 
 __all__ = [
+    "AGE_BANDS",
+    "Cursor",
+    "FieldChange",
     "LevelCount",
+    "MemberFilters",
+    "TimelineEntry",
+    "TreeNode",
     "committee_level_counts",
+    "decode_cursor",
+    "encode_cursor",
     "level_counts",
+    "member_list",
     "member_search",
+    "member_timeline",
+    "organisation_children",
+    "organisation_children_page",
     "organisation_subtree",
     "scope_root",
     "subtree_member_count",
@@ -117,16 +134,105 @@ def committee_level_counts() -> dict[str, list[LevelCount]]:
     return result
 
 
-# The bounded walk of the name index (single-word searches): at most this many rows (~0.4 s), and only in a
-# subtree holding at least this share of the organisations, where a spread-out word fills a page early.
+# The bounded walk of the name index (single-word searches and plain lists in a large subtree): at most
+# this many rows (~0.4 s); a spread-out word fills a page early.
 _NAME_WALK_ROWS = 100_000
-_NAME_WALK_MIN_SHARE = 0.03
+
+# Age bands offered by the member list (inclusive, in whole years; None = no upper bound).
+AGE_BANDS: dict[str, tuple[int, int | None]] = {
+    "18-30": (18, 30),
+    "31-45": (31, 45),
+    "46-60": (46, 60),
+    "61-75": (61, 75),
+    "76+": (76, None),
+}
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    """What the member list is narrowed to, besides the actor's scope. Empty values mean "any"."""
+
+    q: str = ""
+    organisation: Organisation | None = None  # a sub-subtree, already checked to be inside the scope
+    status: str = ""
+    gender: str = ""
+    age_band: str = ""  # a key of AGE_BANDS
+
+    def member_q(self, today: dt.date) -> Q:
+        """The filters on the member row itself (status, gender, date of birth for the age band)."""
+        cond = Q()
+        if self.status:
+            cond &= Q(status=self.status)
+        if self.gender:
+            cond &= Q(gender=self.gender)
+        if self.age_band:
+            low, high = AGE_BANDS[self.age_band]
+            cond &= Q(date_of_birth__lte=_years_before(today, low))
+            if high is not None:  # older than high+1 years is out: born after (today - (high+1) years)
+                cond &= Q(date_of_birth__gt=_years_before(today, high + 1))
+        return cond
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+Cursor = tuple[str, int]
+
+
+def encode_cursor(member: Member) -> str:
+    """An opaque "continue after this row" token for keyset pages (URL-safe)."""
+    raw = json.dumps([member.name_search, member.pk], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> Cursor | None:
+    """The (name_search, id) a cursor stands for, or None if it is not one of ours."""
+    try:
+        name, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(name, str) or not isinstance(pk, int) or isinstance(pk, bool) or len(name) > 100:
+        return None
+    return name, pk
+
+
+def member_list(
+    actor: Any, filters: MemberFilters, *, after: Cursor | None = None, limit: int = 50
+) -> list[Member]:
+    """One page of the members ``actor`` may see, narrowed by ``filters``, in name order (keyset).
+
+    The actor's scope comes first (``Member.objects.scoped``); ``filters.organisation`` can only narrow it.
+    A member (own-record scope) gets their own record if it matches.
+    """
+    root = scope_root(actor, Action.SEARCH_MEMBER)
+    if root is None:
+        own = Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation")
+        return list(own.filter(filters.member_q(clock.today()))[:limit]) if not filters.q else []
+    if filters.organisation is not None:
+        if not filters.organisation.path.startswith(root.path):
+            return []
+        root = filters.organisation
+    return member_search(root, filters.q, limit=limit, after=after, where=filters.member_q(clock.today()))
 
 
 def member_search(
-    root: Organisation, query: str, *, limit: int = 50, after: tuple[str, int] | None = None
+    root: Organisation,
+    query: str,
+    *,
+    limit: int = 50,
+    after: Cursor | None = None,
+    where: Q | None = None,
 ) -> list[Member]:
-    """Members in ``root``'s subtree whose name contains ``query``, accents ignored, ordered by name.
+    """Members in ``root``'s subtree whose name contains ``query``, accents ignored, in name order; ``where``
+    narrows further (status, gender, date of birth).
+
+    The query is one contiguous fragment ("nguyen van an", "thuy"), not a bag of words: the trigrams that
+    span the words make a full name selective in the trigram index (3,300 candidate rows at 5.6 M members),
+    while each word alone matches millions ("nguyen" ∧ "van" ∧ "an": 112,000 rows, 1 s).
 
     Keyset-paginated: pass the (name_search, id) of the last row seen as ``after``.
 
@@ -136,58 +242,102 @@ def member_search(
     millions of rows when they are bunched (a full name, "tran thi thu": 15 s at 5.6 M members; a family
     name, "pham": 11 s). So that unbounded walk is never used (docs/performance.md, "Registry"):
 
-    * the query runs with index scans off, which leaves the trigram bitmap (cost grows with the national
-      number of matches: ~0.13 s for a full name at 5.6 M) or, for a small subtree, bitmaps on its
-      organisations' members (milliseconds);
-    * before that, a single word searched in a large subtree (a big province, the Centre) walks at most
-      ``_NAME_WALK_ROWS`` rows of the name index; a full page found there is the answer.
+    * a subtree of fewer than ``_SMALL_SUBTREE_MEMBERS`` members (a commune, a small province) is read
+      through its cells' (organisation, name) index, never the national trigram index;
+    * in a larger one, a list or a single word first walks at most ``_NAME_WALK_ROWS`` rows of the name
+      index; a full page found there is the answer;
+    * otherwise the query runs with index scans off, which leaves the trigram bitmap (cost grows with the
+      national number of matches: ~0.13 s for a full name at 5.6 M).
 
     The result is the same whichever plan runs.
     """
-    needle = fold(query)
+    needle = " ".join(fold(query).split())
     qs = Member.objects.filter(organisation__path__startswith=root.path)
-    if needle:
-        qs = qs.filter(name_search__contains=needle)
+    if where:
+        qs = qs.filter(where)
     if after is not None:
         qs = qs.filter(Q(name_search__gt=after[0]) | Q(name_search=after[0], id__gt=after[1]))
-    qs = qs.select_related("organisation").order_by("name_search", "id")
     conn = connections[qs.db]
-    if not needle or conn.vendor != "postgresql":
-        return list(qs[:limit])
-    if " " not in needle and _subtree_share(root) >= _NAME_WALK_MIN_SHARE:
-        ids = _walk_name_order(conn, root, needle, limit=limit, after=after)
+    if conn.vendor != "postgresql":
+        if needle:
+            qs = qs.filter(name_search__contains=needle)
+        return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
+    # PostgreSQL: JIT compilation costs ~130 ms per statement here and never pays off for one page.
+    small = _small_subtree(root)
+    if small is not None:
+        # A small subtree is read through its cells' (organisation, name) index; strpos() keeps the planner
+        # off the national trigram index, whose cost does not shrink with the subtree.
+        qs = Member.objects.filter(organisation_id__in=small)
+        if where:
+            qs = qs.filter(where)
+        if after is not None:
+            qs = qs.filter(Q(name_search__gt=after[0]) | Q(name_search=after[0], id__gt=after[1]))
+        if needle:
+            qs = qs.alias(at=StrIndex("name_search", Value(needle))).filter(at__gt=0)
+        # Bitmap scans of those cells, then a sort of their rows: never a walk of the national name index.
+        with _planner_settings(conn, enable_indexscan="off", jit="off"):
+            return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
+    if needle:
+        qs = qs.filter(name_search__contains=needle)
+    qs = qs.select_related("organisation").order_by("name_search", "id")
+    if " " not in needle:
+        ids = _walk_name_order(conn, root, needle, where, limit=limit, after=after)
         if ids is not None:
             return list(
                 Member.objects.filter(id__in=ids).select_related("organisation").order_by("name_search", "id")
             )
-    with _planner_settings(conn, enable_indexscan="off"):
+    with _planner_settings(conn, enable_indexscan="off", jit="off"):
         return list(qs[:limit])
 
 
-def _subtree_share(root: Organisation) -> float:
-    """The planner's estimate of the share of all organisations in ``root``'s subtree (no rows read)."""
+# A subtree with fewer members than this is searched through its cells' index (see member_search).
+_SMALL_SUBTREE_MEMBERS = 100_000
 
-    def rows(qs: QuerySet[Organisation]) -> float:
-        return float(json.loads(qs.order_by().explain(format="json"))[0]["Plan"]["Plan Rows"])
 
-    return rows(organisation_subtree(root)) / max(1.0, rows(Organisation.objects.all()))
+def _small_subtree(root: Organisation) -> list[int] | None:
+    """The ids of the organisations holding members in ``root``'s subtree, if it is small; else None.
+
+    The Centre is never small, and summing its ~300,000 counters would cost ~0.1 s; below a committee
+    directly under the Centre the sum is over a few thousand rows at most.
+    """
+    if root.level == OrgLevel.CENTRE or subtree_member_count(root) >= _SMALL_SUBTREE_MEMBERS:
+        return None
+    return list(organisation_subtree(root).filter(member_count__gt=0).values_list("id", flat=True))
 
 
 def _walk_name_order(
-    conn: BaseDatabaseWrapper, root: Organisation, needle: str, *, limit: int, after: tuple[str, int] | None
+    conn: BaseDatabaseWrapper,
+    root: Organisation,
+    needle: str,
+    where: Q | None,
+    *,
+    limit: int,
+    after: Cursor | None,
 ) -> list[int] | None:
     """The first ``limit`` matches in name order if they lie within ``_NAME_WALK_ROWS`` rows of the name
-    index (from ``after``), else None. The walk stops as soon as it has ``limit`` matches."""
+    index (from ``after``), else None. The walk stops as soon as it has ``limit`` matches.
+
+    The walk reads the covering (name_search, id, organisation_id) index; member-row filters (``where``)
+    are checked on the rows that pass the name and subtree tests, through the primary key.
+    """
     member, org = Member._meta.db_table, Organisation._meta.db_table
     start = "WHERE (name_search, id) > (%s, %s)" if after is not None else ""
+    like = conn.ops.prep_for_like_query
+    params: list[Any] = [*(after or ()), _NAME_WALK_ROWS, f"%{like(needle)}%", f"{like(root.path)}%"]
+    join = extra = ""
+    if where:
+        # The member-row filters, compiled by the ORM; they read the walked row through its primary key.
+        query = Member.objects.filter(where).query
+        where_sql, where_params = query.where.as_sql(query.get_compiler(connection=conn), conn)
+        join, extra = f" JOIN {member} ON {member}.id = w.id", f" AND {where_sql}"
+        params.extend(where_params)
     # Table names come from the models; every value is a parameter.
     sql = (
         f"SELECT w.id FROM (SELECT id, name_search, organisation_id FROM {member} {start} "  # noqa: S608
-        f"ORDER BY name_search, id LIMIT %s) w JOIN {org} o ON o.id = w.organisation_id "
-        f"WHERE w.name_search LIKE %s AND o.path LIKE %s ORDER BY w.name_search, w.id LIMIT %s"
+        f"ORDER BY name_search, id LIMIT %s) w JOIN {org} o ON o.id = w.organisation_id{join} "
+        f"WHERE w.name_search LIKE %s AND o.path LIKE %s{extra} ORDER BY w.name_search, w.id LIMIT %s"
     )
-    like = conn.ops.prep_for_like_query
-    params = [*(after or ()), _NAME_WALK_ROWS, f"%{like(needle)}%", f"{like(root.path)}%", limit]
+    params.append(limit)
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
@@ -208,3 +358,106 @@ def _planner_settings(conn: BaseDatabaseWrapper, **settings: str) -> Iterator[No
         yield
         for name, value in previous.items():
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def organisation_children_page(
+    actor: Any, parent: Organisation, *, after: str | None = None, limit: int = 50
+) -> list[Organisation]:
+    """One page of ``parent``'s children that ``actor`` may view, in code order (keyset on the code)."""
+    qs = Organisation.objects.scoped(actor, Action.VIEW_ORGANISATION).filter(parent=parent)
+    if after is not None:
+        qs = qs.filter(code__gt=after)
+    return list(qs.select_related("parent").order_by("code")[:limit])
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    organisation: Organisation
+    members: int  # probationary and official members in its subtree
+    has_children: bool
+
+
+def organisation_children(parent: Organisation) -> list[TreeNode]:
+    """The organisations directly under ``parent``, each with its subtree's member total, in code order.
+
+    One grouped pass over ``parent``'s subtree (the path segment after the parent's names the child), not a
+    query per child; at the Centre that is the ~310,000 organisations of the country.
+    """
+    children = list(Organisation.objects.filter(parent=parent).order_by("code"))
+    if not children:
+        return []
+    depth = parent.path.count(".") + 1  # the child's code is this 1-based segment of every descendant path
+    below = Organisation.objects.filter(path__startswith=parent.path).exclude(pk=parent.pk)
+    totals: dict[str, int] = {}
+    deeper: set[str] = set()
+    if connections[below.db].vendor == "postgresql":
+        rows = (
+            below.annotate(child=PathSegment("path", depth))
+            .order_by()
+            .values("child")
+            .annotate(n=Sum("member_count"), orgs=Count("id"))
+        )
+        for r in rows:
+            totals[r["child"]] = int(r["n"] or 0)
+            if r["orgs"] > 1:
+                deeper.add(r["child"])
+    else:  # SQLite (make run's demo): small enough to group in Python
+        counted: dict[str, int] = {}
+        for path, n in below.values_list("path", "member_count"):
+            code = path.split(".")[depth - 1]
+            totals[code] = totals.get(code, 0) + n
+            counted[code] = counted.get(code, 0) + 1
+        deeper = {code for code, orgs in counted.items() if orgs > 1}
+    return [TreeNode(c, totals.get(c.code, 0), c.code in deeper) for c in children]
+
+
+class PathSegment(Func):
+    """PostgreSQL: the n-th (1-based) dot-separated segment of a path."""
+
+    def __init__(self, expression: Combinable | str, index: int) -> None:
+        from django.db.models import CharField, Value
+
+        super().__init__(expression, Value(index), output_field=CharField())
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return super().as_sql(
+            compiler, connection, template="split_part(%(expressions)s)", arg_joiner=", '.', "
+        )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # "+" created, "~" changed, "-" deleted (simple_history's history_type)
+    user: str
+    reason: str
+    changes: list[FieldChange]
+
+
+def member_timeline(member: Member) -> list[TimelineEntry]:
+    """The member's history, newest first: who, when, why, and each changed field before → after."""
+    records = list(member.history.select_related("history_user").order_by("history_date", "history_id"))
+    labels = {f.name: str(f.verbose_name) for f in Member._meta.fields}
+    entries: list[TimelineEntry] = []
+    previous = None
+    for record in records:
+        changes: list[FieldChange] = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            changes = [FieldChange(labels.get(c.field, c.field), c.old, c.new) for c in delta.changes]
+        user = record.history_user.get_username() if record.history_user else ""
+        entries.append(
+            TimelineEntry(
+                record.history_date, record.history_type, user, record.history_change_reason or "", changes
+            )
+        )
+        previous = record
+    entries.reverse()
+    return entries

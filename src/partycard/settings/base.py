@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -31,10 +32,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "partycard.core",
     "partycard.accounts",
     "partycard.registry",
     "partycard.audit",
+    "partycard.api",
+    "ninja",  # its templates and static files: the API docs page without a CDN
 ]
 
 MIDDLEWARE = [
@@ -44,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # sets request.user.is_verified()
+    "partycard.accounts.middleware.RequireTwoFactorMiddleware",  # officers: TOTP before anything else
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -111,6 +118,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Two-factor login (django-otp, TOTP): the issuer names the account in authenticator apps.
+OTP_TOTP_ISSUER = "partycard"
+# The admin never shows a device's secret or QR code: each officer enrols their own device after login.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -156,11 +168,14 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # partycard's own settings.
-PARTYCARD = {
+PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Months between admission and becoming an official member (Party Charter art. 5: 12 months).
     "PROBATION_MONTHS": int(os.environ.get("PARTYCARD_PROBATION_MONTHS", "12")),
     # Minimum age at admission (Party Charter art. 1: 18 years).
     "MIN_ADMISSION_AGE": 18,
+    # Requests per API token per window ("N/second|minute|hour|day"), counted in the cache (CACHES):
+    # per process with the default LocMem cache, across processes when CACHES points at Redis (production).
+    "API_RATE_LIMIT": os.environ.get("PARTYCARD_API_RATE_LIMIT", "600/minute"),
 }
 
 LOGGING = {

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from partycard.registry.demo import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
+from partycard.registry.demo import DEMO_MEMBERS, DEMO_OTP_SECRET, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -20,3 +20,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.username:<6} {login.role} — {login.organisation}")
+        self.stdout.write(
+            "Every demo login is an officer: after the password it asks for a six-digit code (TOTP).\n"
+            f"  Add this secret to an authenticator app: {DEMO_OTP_SECRET}\n"
+            "  or print the current code with: .venv/bin/partycard demo_otp USERNAME"
+        )

@@ -1,0 +1,1 @@
+"""Ninja routers of the API, one module per app."""

@@ -1,0 +1,83 @@
+"""The API, version 1: the Ninja instance, its OpenAPI schema and its URL patterns (mounted at /api/v1/).
+
+Every route needs a bearer token (``auth.TokenAuth``) and is rate-limited per token
+(``throttling.TokenRateThrottle``); every error is problem+json (``problems``), and the OpenAPI schema says
+so: error responses are declared as ``application/problem+json``, 401 with ``WWW-Authenticate`` and 429
+with ``Retry-After``. The interactive docs (/api/v1/docs) are Swagger UI served from Ninja's own static
+files (``ninja`` in INSTALLED_APPS), so they work offline and under the strict CSP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, re_path
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
+
+from partycard.api.auth import TokenAuth
+from partycard.api.problems import MEDIA_TYPE, install_handlers, not_found_view, with_problem_405
+from partycard.api.routers.registry import router as registry_router
+from partycard.api.throttling import TokenRateThrottle
+
+__all__ = ["api", "urls"]
+
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", "schema": {"type": "string"}}},
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the token's rate-limit window ends.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+class PartycardAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Ninja's schema with the error responses declared as problem+json, with their headers."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if int(status) < 400:
+                        continue
+                    content = response.get("content", {})
+                    if "application/json" in content:
+                        content[MEDIA_TYPE] = content.pop("application/json")
+                    if int(status) in _HEADERS:
+                        response["headers"] = _HEADERS[int(status)]
+        return schema
+
+
+api = PartycardAPI(
+    title="partycard API",
+    version="1",
+    description="The party member registry, scoped like the web UI. See docs/api.md.",
+    urls_namespace="api-v1",
+    auth=TokenAuth(),
+    throttle=TokenRateThrottle(),
+    docs=Swagger(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_handlers(api)
+api.add_router("/", registry_router)
+
+
+def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """Ninja's URL patterns, with its plain 405 as a problem and a problem 404 for the bare root (Ninja's
+    raises an HTML 404) and for any other path."""
+    patterns, app_name, namespace = api.urls
+    wrapped: list[URLPattern | URLResolver] = []
+    for p in patterns:
+        if isinstance(p, URLPattern):
+            view = not_found_view if p.name == "api-root" else with_problem_405(p.callback)
+            p = URLPattern(p.pattern, view, p.default_args, p.name)
+        wrapped.append(p)
+    wrapped.append(re_path(r"^.*$", not_found_view))
+    return wrapped, app_name, namespace

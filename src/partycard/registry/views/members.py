@@ -1,0 +1,157 @@
+"""The member list (filters, accent-insensitive search, keyset pages), detail, create, edit and export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from partycard.accounts.roles import Action, allowed
+from partycard.core import clock
+from partycard.core.scope import get_scoped_or_404, role_of
+from partycard.registry import selectors, services
+from partycard.registry.choices import Gender, MemberStatus
+from partycard.registry.exporting import export_roster
+from partycard.registry.forms import MemberForm
+from partycard.registry.models import Member, Organisation
+
+PAGE_SIZE = 50
+
+
+def _filters(request: HttpRequest) -> tuple[selectors.MemberFilters, list[str]]:
+    """The list filters from the query string; unknown values are dropped with a message, not a 500."""
+    get = request.GET
+    problems: list[str] = []
+    status = get.get("status", "")
+    gender = get.get("gender", "")
+    band = get.get("age_band", "")
+    if status and status not in MemberStatus.values:
+        problems.append(_("Unknown status; showing every status."))
+        status = ""
+    if gender and gender not in Gender.values:
+        gender = ""
+    if band and band not in selectors.AGE_BANDS:
+        band = ""
+    org = None
+    code = get.get("organisation", "").strip().upper()
+    if code:
+        org = Organisation.objects.scoped(request.user, Action.SEARCH_MEMBER).filter(code=code).first()
+        if org is None:
+            problems.append(_("No organisation in your scope has code '%(code)s'.") % {"code": code})
+    filters = selectors.MemberFilters(
+        q=get.get("q", "").strip()[:100], organisation=org, status=status, gender=gender, age_band=band
+    )
+    return filters, problems
+
+
+@login_required
+def member_list_page(request: HttpRequest) -> HttpResponse:
+    """One keyset page: ``after`` is the cursor of the last row of the previous page, so page 1,000 costs
+    what page 1 costs. An htmx request gets the results fragment only."""
+    filters, problems = _filters(request)
+    after = selectors.decode_cursor(request.GET.get("after", "")) if request.GET.get("after") else None
+    rows = selectors.member_list(request.user, filters, after=after, limit=PAGE_SIZE + 1)
+    page, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    query = request.GET.copy()
+    query.pop("after", None)
+    next_query = None
+    if more:
+        query["after"] = selectors.encode_cursor(page[-1])
+        next_query = query.urlencode()
+        query.pop("after")
+    role = role_of(request.user) or ""
+    context: dict[str, Any] = {
+        "filters": filters,
+        "organisation_code": request.GET.get("organisation", ""),
+        "members": page,
+        "next_query": next_query,
+        "first_query": query.urlencode() if after else None,
+        "problems": problems,
+        "statuses": MemberStatus.choices,
+        "genders": Gender.choices,
+        "age_bands": list(selectors.AGE_BANDS),
+        "can_add": allowed(role, Action.ADD_MEMBER),
+        "can_export": allowed(role, Action.EXPORT_MEMBER),
+        "today": clock.today(),
+    }
+    template = (
+        "registry/_member_results.html" if request.headers.get("HX-Request") else "registry/member_list.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_scoped_or_404(Member, request.user, Action.VIEW_MEMBER, pk=pk)
+    can_edit = Member.objects.scoped(request.user, Action.CHANGE_MEMBER).filter(pk=pk).exists()
+    context = {"member": member, "timeline": selectors.member_timeline(member), "can_edit": can_edit}
+    return render(request, "registry/member_detail.html", context)
+
+
+@login_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    if not Organisation.objects.scoped(request.user, Action.ADD_MEMBER).exists():
+        raise Http404(_("No such record."))
+    initial = {"organisation_code": request.GET.get("organisation", "")}
+    form = MemberForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data["organisation"] = form.instance.organisation
+        try:
+            member = services.member_create(actor=request.user, data=data)
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, _("The member record was created."))
+            return redirect("registry:member_detail", pk=member.pk)
+    return render(request, "registry/member_form.html", {"form": form, "member": None})
+
+
+@login_required
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_scoped_or_404(Member, request.user, Action.CHANGE_MEMBER, pk=pk)
+    form = MemberForm(request.POST or None, instance=member, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("registry:member_detail", pk=pk)
+        fresh = Member.objects.get(pk=pk)  # the form's instance holds the typed values; the service the saved
+        try:
+            services.member_update(
+                actor=request.user, member=fresh, changes=changes, reason=form.cleaned_data.get("reason", "")
+            )
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("registry:member_detail", pk=pk)
+    original = Member.objects.get(pk=pk)
+    return render(request, "registry/member_form.html", {"form": form, "member": original})
+
+
+@login_required
+def member_export(request: HttpRequest) -> FileResponse:
+    """The roster of an organisation's subtree (default: the whole scope) as .xlsx; the export is audited."""
+    code = request.GET.get("organisation", "").strip().upper()
+    if code:
+        root = get_scoped_or_404(Organisation, request.user, Action.EXPORT_MEMBER, code=code)
+    else:
+        top = selectors.scope_root(request.user, Action.EXPORT_MEMBER)
+        if top is None:
+            raise Http404(_("No such record."))
+        root = top
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - FileResponse closes it
+    path = Path(handle.name)
+    handle.close()
+    export_roster(root, path, actor=request.user)
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"dang-vien-{root.code}.xlsx")
+    path.unlink()  # the open handle keeps the data until the response is sent (POSIX)
+    return response

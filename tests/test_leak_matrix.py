@@ -1,0 +1,253 @@
+"""The leak matrix, generated: every URL pattern (web pages, the admin, the API) × every role × two users in
+sibling provinces. Zero leaks: nothing of the other province is listed, shown, exported or changed.
+
+The patterns come from Django's resolver, so a new page or API route joins the matrix by itself; a route
+whose parameter has no filler below fails the test until one is added.
+
+For each pattern, role and side, the route is called with the *other* side's objects in its parameters
+(and as filter values), by GET and by every writing method, as a web session (verified two-factor) and,
+under /api/, with the user's bearer token. Then:
+
+* no answer is a server error;
+* no answer (HTML, JSON, or an exported .xlsx opened and read) contains a marker of the other side: its
+  member's name or citizen ID, the names of its organisations (codes are not markers: the probes send
+  them, and a login page may echo its own query string);
+* the other side's rows (members, organisations, users) are exactly as before, and no audit row names them.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db.models import Max
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from partycard.accounts.models import User
+from partycard.accounts.roles import Role
+from partycard.api.services import token_issue
+from partycard.audit.models import AuditEvent
+from partycard.registry.models import Member, Organisation
+
+pytestmark = pytest.mark.django_db
+
+ROLES = list(Role)
+WRITE_METHODS = ("post", "put", "patch", "delete")
+# Django's own pages that hold no registry data and need no probing by role.
+SKIP_NAMES = {"jsi18n", "set_language", "view_on_site"}
+
+
+def patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """Every URL pattern with its full route (regex or path syntax as declared)."""
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from patterns(p, route)
+        else:
+            yield route, p
+
+
+ALL_PATTERNS = sorted({route: p for route, p in patterns()}.items())
+
+
+@pytest.fixture
+def world(tree, make_member) -> dict[str, Any]:
+    hn_member = make_member(full_name="Hoàng Văn Hà Nội")
+    hue_member = make_member(org=tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
+    sides = {
+        "hn": {
+            "province": tree.hanoi, "grassroots": tree.school, "cell": tree.cell_a, "member": hn_member,
+            "markers": [
+                "Hoàng Văn Hà Nội", "Đảng bộ thành phố Hà Nội", "Đảng bộ phường Ba Đình",
+                "Chi bộ Giáo viên 1", "001080012345",
+            ],
+        },
+        "hue": {
+            "province": tree.hue, "grassroots": tree.hue_cell, "cell": tree.hue_cell, "member": hue_member,
+            "markers": [
+                "Hoàng Văn Huế", "Đảng bộ thành phố Huế", "Đảng bộ phường Thuận Hóa",
+                "Chi bộ cơ sở Bệnh viện", "001080099999",
+            ],
+        },
+    }  # fmt: skip
+    where = {
+        Role.CENTRAL_ADMIN: "province",
+        Role.COMMITTEE_OFFICER: "province",
+        Role.INSPECTOR: "province",
+        Role.GRASSROOTS_OFFICER: "grassroots",
+        Role.CELL_SECRETARY: "cell",
+        Role.MEMBER: "cell",
+    }
+    # Officers are staff with the registry's model permissions, so the admin is probed for real too.
+    registry_perms = list(Permission.objects.filter(content_type__app_label="registry"))
+    users, tokens = {}, {}
+    for side, role in itertools.product(sides, ROLES):
+        user = User.objects.create_user(
+            f"{side}-{role}", password="mat-khau-dai-1", role=role, organisation=sides[side][where[role]],
+            member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
+        )  # fmt: skip
+        if role != Role.MEMBER:
+            user.user_permissions.add(*registry_perms)
+        users[(side, role)] = user
+        tokens[(side, role)] = token_issue(actor=None, user=user, name="matrix")[1]
+    return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
+
+
+def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
+    """The route as a URL whose parameters name the other side's objects."""
+    name = pattern.name or ""
+    model = name.rsplit("_", 1)[0] if name.count("_") >= 2 else ""  # admin: "<app>_<model>_<view>"
+    other_side = "hue" if side == "hn" else "hn"
+    by_model = {
+        "registry_member": other["member"].pk,
+        "registry_organisation": other["province"].pk,
+        "accounts_user": users[(other_side, Role.COMMITTEE_OFFICER)].pk,
+    }
+    fillers = {
+        "pk": other["member"].pk,
+        "member_id": other["member"].pk,
+        "id": other["member"].pk,
+        "code": other["cell"].code,
+        "object_id": by_model.get(model, other["member"].pk),
+        "app_label": "registry",
+        "content_type_id": 1,
+        "history_id": 1,
+        "token_id": 1,
+        "url": f"registry/member/{other['member'].pk}/",
+    }
+
+    def value(match: re.Match[str]) -> str:
+        param = match.group("name")
+        if param not in fillers:
+            raise AssertionError(f"no filler for parameter {param!r} of {route!r}: add one to the matrix")
+        return str(fillers[param])
+
+    url = re.sub(r"<(?:\w+:)?(?P<name>\w+)>", value, route)  # path() syntax
+    url = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", value, url)  # re_path() syntax
+    url = url.lstrip("^").rstrip("$").replace("\\", "")
+    return "/" + url
+
+
+def text_of(response: Any) -> str:
+    """What the answer shows, whatever its form: an .xlsx is opened and read cell by cell."""
+    if hasattr(response, "streaming_content"):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(body))
+        return "\n".join(
+            str(v) for row in book.active.iter_rows(values_only=True) for v in row if v is not None
+        )
+    text = body.decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/") and text.startswith(("{", "[")):
+        text += json.dumps(json.loads(text), ensure_ascii=False)  # \u escapes decoded
+    return text
+
+
+def state_of(side: dict[str, Any]) -> list[Any]:
+    """The other side's rows, to compare before and after every call."""
+    province = side["province"]
+    return [
+        list(Member.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
+        list(Organisation.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        list(User.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
+    ]
+
+
+def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
+    province = side["province"]
+    ids = {
+        ("registry.member", str(pk))
+        for pk in Member.objects.filter(organisation__path__startswith=province.path).values_list(
+            "pk", flat=True
+        )
+    }
+    ids |= {
+        ("registry.organisation", str(pk))
+        for pk in Organisation.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
+    }
+    return ids
+
+
+def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
+    """Write payloads aimed at the other side: move into its cell, rename its member, add under it."""
+    return {
+        "full_name": "Đã Bị Sửa",
+        "name": "Đã Bị Sửa",
+        "organisation": other["cell"].code,
+        "organisation_code": other["cell"].code,
+        "parent": other["province"].code,
+        "code": "LEAK-1",
+        "level": 6,
+        "gender": "M",
+        "date_of_birth": "1980-03-12",
+        "date_admitted": "2005-05-19",
+        "status": "official",
+        "citizen_id": "001080055555",
+        "reason": "matrix",
+        "confirm": "1",
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_leaks_the_sibling_province(world: dict[str, Any], role: str, login: Any) -> None:
+    checked = 0
+    statuses = {True: 0, False: 0}  # answered / refused
+    for side, other_name in (("hn", "hue"), ("hue", "hn")):
+        user = world["users"][(side, role)]
+        other = world["sides"][other_name]
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][(side, role)]}")
+        before, audited = state_of(other), audited_ids(other)
+        last_seq = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
+        for route, pattern in ALL_PATTERNS:
+            if (pattern.name or "") in SKIP_NAMES or route.startswith("static/"):
+                continue
+            url = fill(route, pattern, other, world["users"], side)
+            web = Client()  # a fresh session per route: a logout route must not end the probing early
+            login(web, user)
+            client = api if url.startswith("/api/") else web
+            query = {"organisation": other["cell"].code, "parent": other["province"].code, "q": "hoang van"}
+            calls = [("get", client.get(url, query))]
+            payload = probe_bodies(other)
+            for method in WRITE_METHODS:
+                if url.startswith("/api/"):
+                    response = getattr(client, method)(
+                        url, json.dumps(payload), content_type="application/json"
+                    )
+                else:
+                    response = getattr(client, method)(url, payload) if method == "post" else None
+                if response is not None:
+                    calls.append((method, response))
+            for method, response in calls:
+                where = f"{role} of {side}: {method.upper()} {url} → {response.status_code}"
+                assert response.status_code < 500, where
+                shown = text_of(response)
+                for marker in other["markers"]:
+                    assert marker not in shown, f"{where} shows {marker!r}"
+                checked += 1
+                statuses[response.status_code < 400] += 1
+        assert state_of(other) == before, f"{role} of {side} changed the other province"
+        new_events = AuditEvent.objects.filter(seq__gt=last_seq)
+        touched = {(e.object_type, e.object_id) for e in new_events}
+        assert not (touched & audited), (
+            f"{role} of {side}: audit rows name the other province: {touched & audited}"
+        )
+    assert checked > 100 and statuses[True] > 20  # the matrix is not empty, and not all refused
+
+
+def test_the_matrix_covers_pages_admin_and_api() -> None:
+    routes = [route for route, _ in ALL_PATTERNS]
+    assert any(r.startswith("registry/members/") for r in routes)
+    assert any(r.startswith("admin/") and "object_id" in r for r in routes)
+    assert sum(r.startswith("api/v1/") for r in routes) >= 4
