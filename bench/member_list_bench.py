@@ -204,7 +204,7 @@ def main() -> None:
         [str(ROOT / ".venv/bin/partycard"), "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log, unread, would fill a pipe and block it
     )
     try:
         for _ in range(100):
@@ -239,8 +239,15 @@ def main() -> None:
             )
 
         for case in cases:  # warm-up, and the row count for the record
+            t0 = time.perf_counter()
             case["rows"] = server_call(case)
+            t1 = time.perf_counter()
             http(case)
+            print(
+                f"  warm-up {case['scope']} {case['filter']} page {case['page']}: "
+                f"{(t1 - t0) * 1000:.0f} / {(time.perf_counter() - t1) * 1000:.0f} ms",
+                flush=True,
+            )
             case["server_s"], case["http_s"] = [], []
         for _ in range(runs):
             for case in cases:

@@ -96,3 +96,17 @@ def test_recount_repairs_drift(tree, make_member) -> None:
     Organisation.objects.filter(pk=tree.cell_a.pk).update(member_count=7)
     assert services.organisations_recount() == 1
     assert count(tree.cell_a) == 1
+
+
+def test_first_change_of_a_bulk_loaded_record_keeps_the_state_before(make_member) -> None:
+    from partycard.registry import selectors
+
+    member = make_member()
+    member.history.all().delete()  # as the seed's COPY leaves it: no history row
+    officer = User.objects.create_user("tinh", password="mat-khau-dai-1")
+    services.member_update(actor=officer, member=member, changes={"phone": "0912345678"}, reason="rà soát")
+    timeline = selectors.member_timeline(member)
+    assert [e.kind for e in timeline] == ["~", "+"]
+    assert [(c.old, c.new) for c in timeline[0].changes] == [("", "0912345678")]
+    assert timeline[0].reason == "rà soát"
+    assert timeline[1].user == ""  # the bulk-loaded state is nobody's edit

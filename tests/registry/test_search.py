@@ -36,3 +36,23 @@ def test_keyset_pages(tree, make_member) -> None:
         tree.centre, "pham van tu", limit=3, after=(page2[-1].name_search, page2[-1].pk)
     )
     assert names(page1 + page2 + page3) == [f"Phạm Văn Tú {i}" for i in range(7)]
+
+
+def test_trigram_pattern_loosens_only_between_long_words() -> None:
+    from partycard.registry.selectors import _trigram_pattern
+
+    def same(word: str) -> str:
+        return word
+
+    assert _trigram_pattern("tran thi thu", same) == "%tran_thi_thu%"
+    assert _trigram_pattern("nguyen van an", same) == "%nguyen_van an%"
+    assert _trigram_pattern("le van hung", same) == "%le van_hung%"
+
+
+def test_full_name_search_is_exact_whatever_the_index_pattern(tree, make_member) -> None:
+    make_member(full_name="Trần Thị Thu")
+    make_member(full_name="Trần Thị Thu Hà", gender="F", citizen_id="001180012346")
+    make_member(full_name="Trần Thịxthu", gender="F", citizen_id="001180012347")  # matches tran_thi_thu only
+    make_member(full_name="Lê Văn An", citizen_id="001080012348")
+    assert names(selectors.member_search(tree.centre, "tran thi thu")) == ["Trần Thị Thu", "Trần Thị Thu Hà"]
+    assert names(selectors.member_search(tree.centre, "  le   van an ")) == ["Lê Văn An"]

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Func, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, Func, Lookup, Q, QuerySet, Sum, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import StrIndex
 
@@ -211,7 +212,10 @@ def member_list(
     root = scope_root(actor, Action.SEARCH_MEMBER)
     if root is None:
         own = Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation")
-        return list(own.filter(filters.member_q(clock.today()))[:limit]) if not filters.q else []
+        own = own.filter(
+            filters.member_q(clock.today()), name_search__contains=" ".join(fold(filters.q).split())
+        )
+        return list(own[:limit])
     if filters.organisation is not None:
         if not filters.organisation.path.startswith(root.path):
             return []
@@ -277,7 +281,14 @@ def member_search(
         # Bitmap scans of those cells, then a sort of their rows: never a walk of the national name index.
         with _planner_settings(conn, enable_indexscan="off", jit="off"):
             return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
-    if needle:
+    if " " in needle:
+        # The trigram index is asked for a looser pattern that skips the word-boundary trigrams of long
+        # words (the most frequent ones: "  t", " th"…); strpos() then keeps exactly the contiguous matches.
+        # 2× faster for most full names ("tran thi thu": 208 → 86 ms at 5.6 M; see _trigram_pattern).
+        like = _trigram_pattern(needle, conn.ops.prep_for_like_query)
+        qs = qs.filter(Like(F("name_search"), Value(like)))
+        qs = qs.alias(at=StrIndex("name_search", Value(needle))).filter(at__gt=0)
+    elif needle:
         qs = qs.filter(name_search__contains=needle)
     qs = qs.select_related("organisation").order_by("name_search", "id")
     if " " not in needle:
@@ -288,6 +299,31 @@ def member_search(
             )
     with _planner_settings(conn, enable_indexscan="off", jit="off"):
         return list(qs[:limit])
+
+
+class Like(Lookup):
+    """``lhs LIKE rhs`` with a pattern built here (Django's lookups escape the wildcards we need)."""
+
+    lookup_name = "partycard_like"
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+def _trigram_pattern(needle: str, escape: Callable[[str], str]) -> str:
+    """A LIKE pattern that every name containing ``needle`` matches, cheap for the trigram index.
+
+    Between two words of three letters or more the space becomes ``_`` (any one character): pg_trgm then
+    takes no word-boundary trigrams for those words, and those are the longest posting lists. A word of one
+    or two letters keeps its spaces, which give it its only trigrams (" an", "an ").
+    """
+    words = [escape(w) for w in needle.split(" ")]
+    pattern = words[0]
+    for previous, word in itertools.pairwise(words):
+        pattern += ("_" if len(previous) >= 3 and len(word) >= 3 else " ") + word
+    return f"%{pattern}%"
 
 
 # A subtree with fewer members than this is searched through its cells' index (see member_search).

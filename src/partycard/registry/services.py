@@ -159,6 +159,14 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     current = Member.objects.select_for_update().get(pk=member.pk)
     was_active, old_org = current.status in ACTIVE_STATUSES, current.organisation_id
     before = snapshot(current)
+    if not Member.history.filter(id=current.pk).exists():
+        # Records loaded in bulk (the seed's COPY) have no history row: keep the state before the first
+        # change, so that the member's timeline can show what that change was.
+        Member.history.bulk_history_create(
+            [current], default_date=current.created_at, default_change_reason=_("Loaded in bulk")
+        )
+        # simple_history would credit the request's user with it; nobody made this row by hand.
+        Member.history.filter(id=current.pk).update(history_user=None)
     for name, value in changes.items():
         setattr(current, name, value)
     _validated(current)
