@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "partycard.accounts",
     "partycard.registry",
     "partycard.audit",
+    "partycard.exchange",
     "partycard.api",
     "ninja",  # its templates and static files: the API docs page without a CDN
 ]
