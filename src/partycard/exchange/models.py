@@ -1,9 +1,50 @@
-"""Card numbers handed out: one row per number, so that a number is never given twice or reused."""
+"""The exchange's records: campaigns with their rule settings, and the card numbers handed out."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from partycard.exchange.eligibility import Rules
+
+
+class Campaign(models.Model):
+    """An exchange campaign (đợt đổi thẻ): its cut-off date and the settings of the eligibility rules.
+
+    More than one exists over the years; each case belongs to one. The settings are the [U] items of
+    DOMAIN.md, chosen per campaign rather than fixed in code.
+    """
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    cut_off = models.DateField(_("cut-off date"))
+    max_dues_months_unpaid = models.PositiveSmallIntegerField(_("months of unpaid dues allowed"), default=3)
+    postpone_under_discipline = models.BooleanField(
+        _("postpone members under disciplinary review"), default=True
+    )
+    postpone_under_inspection = models.BooleanField(_("postpone members under inspection"), default=True)
+    postpone_transfer_in_progress = models.BooleanField(_("postpone members being transferred"), default=True)
+    require_citizen_id = models.BooleanField(_("require a valid citizen ID"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange campaign")
+        verbose_name_plural = _("exchange campaigns")
+        ordering = ["-cut_off"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rules(self) -> Rules:
+        """The pure rule settings ``eligibility.evaluate`` takes."""
+        return Rules(
+            cut_off=self.cut_off,
+            max_dues_months_unpaid=self.max_dues_months_unpaid,
+            postpone_under_discipline=self.postpone_under_discipline,
+            postpone_under_inspection=self.postpone_under_inspection,
+            postpone_transfer_in_progress=self.postpone_transfer_in_progress,
+            require_citizen_id=self.require_citizen_id,
+        )
 
 
 class IssuedCardNumber(models.Model):
