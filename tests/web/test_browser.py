@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connections
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -102,12 +103,16 @@ def _log_in(page: Any, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+@pytest.fixture
+def member_pk(officer: User) -> int:
+    return Member.objects.get(full_name="Nguyễn Văn An").pk
+
+
 def test_edit_with_a_bad_citizen_id_shows_the_vietnamese_error_and_saves_nothing(
-    live_server: Any, officer: User, page: Any
+    live_server: Any, member_pk: int, page: Any
 ) -> None:
-    member = Member.objects.get(full_name="Nguyễn Văn An")
     _log_in(page, live_server.url, "tinh")
-    page.goto(f"{live_server.url}/registry/members/{member.pk}/")
+    page.goto(f"{live_server.url}/registry/members/{member_pk}/")
     page.click("text=Sửa")
     page.fill("#id_citizen_id", "0010800123")
     page.fill("#id_phone", "0912345678")
@@ -115,9 +120,12 @@ def test_edit_with_a_bad_citizen_id_shows_the_vietnamese_error_and_saves_nothing
     error = page.inner_text("#error-citizen_id")
     assert "12 chữ số" in error
     assert "Chưa lưu gì" in page.inner_text("main")
-    saved = Member.objects.get(pk=member.pk)
-    assert saved.citizen_id == "001080012345" and saved.phone == ""  # nothing of the form was written
-    assert member.history.count() == 1
+    try:  # a connection opened inside Playwright's event loop must be closed here, or it outlives the test
+        saved = Member.objects.get(pk=member_pk)
+        assert saved.citizen_id == "001080012345" and saved.phone == ""  # nothing of the form was written
+        assert saved.history.count() == 1
+    finally:
+        connections.close_all()
 
 
 def test_first_login_enrols_an_authenticator(live_server: Any, new_officer: User, page: Any) -> None:
