@@ -43,7 +43,9 @@ def test_tree_shows_children_with_subtree_counts_and_loads_deeper_lazily(
     fragment = signed_in.get("/registry/organisations/HN-BD-01/children/", HTTP_HX_REQUEST="true")
     text = fragment.content.decode()
     assert "Chi bộ Giáo viên 1" in text and "Chi bộ Giáo viên 2" in text and "<html" not in text
-    assert ">2</a>" in signed_in.get("/registry/organisations/").content.decode()  # Ba Đình's subtree total
+    page = signed_in.get("/registry/organisations/").content.decode()
+    assert ">2</a>" in page  # Ba Đình's subtree total
+    assert "<strong>2</strong>" in page  # Hà Nội's total, from its children's
 
 
 def test_tree_outside_the_scope_is_404(signed_in: Client, tree) -> None:

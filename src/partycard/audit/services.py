@@ -126,16 +126,14 @@ def audit_record_many(
 
 def _lock_head() -> tuple[int, str]:
     """Lock the chain head row (created on first use) and return its sequence number and hash."""
-    if connection.vendor != "postgresql":
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        return head.seq, head.hash
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {ChainHead._meta.db_table} WHERE id = 1 FOR UPDATE")  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        return head.seq, head.hash
-    return int(row[0]), str(row[1])
+    if connection.vendor == "postgresql":  # raw SQL: one round trip without the ORM's overhead
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, hash FROM {ChainHead._meta.db_table} WHERE id = 1 FOR UPDATE")  # noqa: S608
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), str(row[1])
+    head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head.seq, head.hash
 
 
 def _append(rows: list[AuditEvent], *, seq: int, head_hash: str) -> None:

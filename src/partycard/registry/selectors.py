@@ -96,7 +96,8 @@ def level_counts(root: Organisation) -> list[LevelCount]:
 
 
 class CommitteeCode(Func):
-    """The second path segment: the code of the committee directly under the Centre."""
+    """The second path segment: the code of the committee directly under the Centre (``PathSegment(path,
+    2)`` on PostgreSQL; SQLite, which has no split_part, gets its own template)."""
 
     def __init__(self, expression: Combinable | str) -> None:
         from django.db.models import CharField
@@ -104,7 +105,7 @@ class CommitteeCode(Func):
         super().__init__(expression, output_field=CharField())
 
     def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        return self.as_sql(compiler, connection, template="split_part(%(expressions)s, '.', 2)", **extra)
+        return PathSegment(*self.get_source_expressions(), 2).as_sql(compiler, connection, **extra)
 
     def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
         # rest = the path after "TW."; the committee code is rest up to its first dot.
@@ -256,29 +257,27 @@ def member_search(
     The result is the same whichever plan runs.
     """
     needle = " ".join(fold(query).split())
-    qs = Member.objects.filter(organisation__path__startswith=root.path)
+    conn = connections[Member.objects.db]
+    # A small subtree is read through its cells' (organisation, name) index (PostgreSQL; see below).
+    small = _small_subtree(root) if conn.vendor == "postgresql" else None
+    subtree = (
+        Q(organisation_id__in=small) if small is not None else Q(organisation__path__startswith=root.path)
+    )
+    qs = Member.objects.filter(subtree)
     if where:
         qs = qs.filter(where)
     if after is not None:
         qs = qs.filter(Q(name_search__gt=after[0]) | Q(name_search=after[0], id__gt=after[1]))
-    conn = connections[qs.db]
     if conn.vendor != "postgresql":
         if needle:
             qs = qs.filter(name_search__contains=needle)
         return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
     # PostgreSQL: JIT compilation costs ~130 ms per statement here and never pays off for one page.
-    small = _small_subtree(root)
     if small is not None:
-        # A small subtree is read through its cells' (organisation, name) index; strpos() keeps the planner
-        # off the national trigram index, whose cost does not shrink with the subtree.
-        qs = Member.objects.filter(organisation_id__in=small)
-        if where:
-            qs = qs.filter(where)
-        if after is not None:
-            qs = qs.filter(Q(name_search__gt=after[0]) | Q(name_search=after[0], id__gt=after[1]))
+        # strpos() keeps the planner off the national trigram index, whose cost does not shrink with the
+        # subtree; bitmap scans of the cells, then a sort of their rows: never a walk of the name index.
         if needle:
             qs = qs.alias(at=StrIndex("name_search", Value(needle))).filter(at__gt=0)
-        # Bitmap scans of those cells, then a sort of their rows: never a walk of the national name index.
         with _planner_settings(conn, enable_indexscan="off", jit="off"):
             return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
     if " " in needle:

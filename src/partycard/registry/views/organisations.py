@@ -24,10 +24,12 @@ def organisation_tree(request: HttpRequest) -> HttpResponse:
     breadcrumbs = list(
         Organisation.objects.filter(path__in=_ancestor_paths(root.path, top.path)).order_by("path")
     )
+    nodes = selectors.organisation_children(root)
     context = {
         "root": root,
-        "total": selectors.subtree_member_count(root),
-        "nodes": selectors.organisation_children(root),
+        # the children's totals already cover the subtree: no second pass over it (~0.1 s at the Centre)
+        "total": root.member_count + sum(n.members for n in nodes),
+        "nodes": nodes,
         "breadcrumbs": breadcrumbs,
     }
     return render(request, "registry/organisation_tree.html", context)
