@@ -137,3 +137,32 @@ def login(db: Any) -> Callable[[Client, Any], None]:
             session.save()
 
     return do
+
+
+# Where each role's user sits in the sibling-province fixtures. A central administrator is placed at a
+# province too: the scope follows the organisation.
+ROLE_PLACE = {
+    "central_admin": "province",
+    "committee_officer": "province",
+    "inspector": "province",
+    "grassroots_officer": "grassroots",
+    "cell_secretary": "cell",
+    "member": "cell",
+}
+
+
+@pytest.fixture
+def siblings(tree: TreeFixture, make_member: Any) -> dict[str, dict[str, Any]]:
+    """Hà Nội and Huế, each with its province, grassroots organisation, cell and one member: the two sides
+    of the leak matrices."""
+    hn_member = make_member(full_name="Hoàng Văn Hà Nội")
+    hue_member = make_member(org=tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
+    return {
+        "hn": {"province": tree.hanoi, "grassroots": tree.school, "cell": tree.cell_a, "member": hn_member},
+        "hue": {
+            "province": tree.hue,
+            "grassroots": tree.hue_cell,
+            "cell": tree.hue_cell,
+            "member": hue_member,
+        },
+    }

@@ -35,6 +35,7 @@ from partycard.accounts.roles import Role
 from partycard.api.services import token_issue
 from partycard.audit.models import AuditEvent
 from partycard.registry.models import Member, Organisation
+from tests.conftest import ROLE_PLACE
 
 pytestmark = pytest.mark.django_db
 
@@ -58,40 +59,28 @@ def patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[
 ALL_PATTERNS = sorted({route: p for route, p in patterns()}.items())
 
 
+MARKERS = {
+    "hn": [
+        "Hoàng Văn Hà Nội", "Đảng bộ thành phố Hà Nội", "Đảng bộ phường Ba Đình", "Chi bộ Giáo viên 1",
+        "001080012345",
+    ],
+    "hue": [
+        "Hoàng Văn Huế", "Đảng bộ thành phố Huế", "Đảng bộ phường Thuận Hóa", "Chi bộ cơ sở Bệnh viện",
+        "001080099999",
+    ],
+}  # fmt: skip
+
+
 @pytest.fixture
-def world(tree, make_member) -> dict[str, Any]:
-    hn_member = make_member(full_name="Hoàng Văn Hà Nội")
-    hue_member = make_member(org=tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
-    sides = {
-        "hn": {
-            "province": tree.hanoi, "grassroots": tree.school, "cell": tree.cell_a, "member": hn_member,
-            "markers": [
-                "Hoàng Văn Hà Nội", "Đảng bộ thành phố Hà Nội", "Đảng bộ phường Ba Đình",
-                "Chi bộ Giáo viên 1", "001080012345",
-            ],
-        },
-        "hue": {
-            "province": tree.hue, "grassroots": tree.hue_cell, "cell": tree.hue_cell, "member": hue_member,
-            "markers": [
-                "Hoàng Văn Huế", "Đảng bộ thành phố Huế", "Đảng bộ phường Thuận Hóa",
-                "Chi bộ cơ sở Bệnh viện", "001080099999",
-            ],
-        },
-    }  # fmt: skip
-    where = {
-        Role.CENTRAL_ADMIN: "province",
-        Role.COMMITTEE_OFFICER: "province",
-        Role.INSPECTOR: "province",
-        Role.GRASSROOTS_OFFICER: "grassroots",
-        Role.CELL_SECRETARY: "cell",
-        Role.MEMBER: "cell",
-    }
+def world(tree, siblings) -> dict[str, Any]:
+    sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
     # Officers are staff with the registry's model permissions, so the admin is probed for real too.
     registry_perms = list(Permission.objects.filter(content_type__app_label="registry"))
     users, tokens = {}, {}
     for side, role in itertools.product(sides, ROLES):
         user = User.objects.create_user(
-            f"{side}-{role}", password="mat-khau-dai-1", role=role, organisation=sides[side][where[role]],
+            f"{side}-{role}", password="mat-khau-dai-1", role=role,
+            organisation=sides[side][ROLE_PLACE[role]],
             member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
         )  # fmt: skip
         if role != Role.MEMBER:

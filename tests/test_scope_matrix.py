@@ -18,6 +18,7 @@ from partycard.accounts.models import User
 from partycard.accounts.roles import ROLE_ACTIONS, Action, Role, allowed
 from partycard.core.scope import get_scoped_or_404
 from partycard.registry.models import Member, Organisation
+from tests.conftest import ROLE_PLACE
 
 pytestmark = pytest.mark.django_db
 
@@ -25,30 +26,11 @@ ROLES = list(Role)
 
 
 @pytest.fixture
-def world(tree, make_member) -> dict[str, Any]:
-    hn_member = make_member(full_name="Hoàng Văn Hà Nội")
-    hue_member = make_member(org=tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
-    sides = {
-        "hn": {"province": tree.hanoi, "grassroots": tree.school, "cell": tree.cell_a, "member": hn_member},
-        "hue": {
-            "province": tree.hue,
-            "grassroots": tree.hue_cell,
-            "cell": tree.hue_cell,
-            "member": hue_member,
-        },
-    }
-    # A central administrator is placed at a province here too: the scope follows the organisation.
-    where = {
-        Role.CENTRAL_ADMIN: "province",
-        Role.COMMITTEE_OFFICER: "province",
-        Role.INSPECTOR: "province",
-        Role.GRASSROOTS_OFFICER: "grassroots",
-        Role.CELL_SECRETARY: "cell",
-        Role.MEMBER: "cell",
-    }
+def world(tree, siblings) -> dict[str, Any]:
+    sides = siblings
     users = {}
     for side, role in itertools.product(sides, ROLES):
-        org = sides[side][where[role]]
+        org = sides[side][ROLE_PLACE[role]]
         users[(side, role)] = User.objects.create_user(
             f"{side}-{role}", password="mat-khau-dai-1", role=role, organisation=org,
             member=sides[side]["member"] if role == Role.MEMBER else None,
