@@ -35,23 +35,34 @@ class Action(StrEnum):
     IMPORT_MEMBER = "registry.import_member"
     EXPORT_MEMBER = "registry.export_member"
     VIEW_AUDIT = "audit.view_auditevent"
+    VIEW_CASE = "exchange.view_case"
+    # Act on exchange cases. Which transition, at which level, is workflow.check's to say.
+    CHANGE_CASE = "exchange.change_case"
+    EVALUATE_CAMPAIGN = "exchange.evaluate_campaign"  # run the whole-subtree eligibility job
+    VIEW_JOB = "jobs.view_job"
 
 
 ACTIONS = frozenset(Action)
 _READ = {Action.VIEW_ORGANISATION, Action.VIEW_MEMBER, Action.SEARCH_MEMBER}
 _EDIT_MEMBERS = {Action.ADD_MEMBER, Action.CHANGE_MEMBER, Action.IMPORT_MEMBER, Action.EXPORT_MEMBER}
+_EXCHANGE = {Action.VIEW_CASE, Action.CHANGE_CASE, Action.VIEW_JOB}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CENTRAL_ADMIN: frozenset(Action),
     Role.COMMITTEE_OFFICER: frozenset(
-        _READ | _EDIT_MEMBERS | {Action.ADD_ORGANISATION, Action.CHANGE_ORGANISATION, Action.VIEW_AUDIT}
+        _READ
+        | _EDIT_MEMBERS
+        | _EXCHANGE
+        | {Action.ADD_ORGANISATION, Action.CHANGE_ORGANISATION, Action.VIEW_AUDIT, Action.EVALUATE_CAMPAIGN}
     ),
-    Role.GRASSROOTS_OFFICER: frozenset(_READ | _EDIT_MEMBERS),
+    Role.GRASSROOTS_OFFICER: frozenset(_READ | _EDIT_MEMBERS | _EXCHANGE),
     # Review and correction start at the cell: the secretary corrects records, the committees add members.
-    Role.CELL_SECRETARY: frozenset(_READ | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
+    Role.CELL_SECRETARY: frozenset(_READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
-    Role.INSPECTOR: frozenset(_READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT}),
-    Role.MEMBER: frozenset({Action.VIEW_MEMBER}),
+    Role.INSPECTOR: frozenset(
+        _READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT, Action.VIEW_CASE, Action.VIEW_JOB}
+    ),
+    Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE}),
 }
 
 

@@ -65,6 +65,11 @@ MEMBER_FIELDS = [
     "status",
     "status_changed_on",
     "phone",
+    "under_discipline",
+    "under_inspection",
+    "dues_months_unpaid",
+    "transfer_in_progress",
+    "abroad",
 ]
 
 

@@ -27,6 +27,7 @@ from partycard.registry.choices import ACTIVE_STATUSES
 from partycard.registry.models import Ethnicity, Member, Organisation
 from partycard.registry.roster import COLUMNS, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
+from partycard.registry.signals import members_changed
 
 __all__ = ["ImportResult", "import_roster", "read_rows"]
 
@@ -222,6 +223,7 @@ def import_roster(
             action="import",
             items=((Member._meta.label_lower, str(m.pk), diff({}, snapshot(m))) for m in created),
         )
+        members_changed.send(sender=Member, member_ids=[m.pk for m in created], actor=actor)
     result.created = len(created)
     return result
 

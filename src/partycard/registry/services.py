@@ -19,6 +19,7 @@ from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
 from partycard.registry.models import Member, Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
+from partycard.registry.signals import members_changed
 
 __all__ = [
     "check_parent",
@@ -85,6 +86,7 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
+    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
     return current
 
 
@@ -150,6 +152,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     if member.status in ACTIVE_STATUSES:
         _adjust_count(member.organisation_id, +1)
     audit_record(actor=actor, action="create", obj=member, changes=diff({}, snapshot(member)))
+    members_changed.send(sender=Member, member_ids=[member.pk], actor=actor)
     return member
 
 
@@ -178,6 +181,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
         _adjust_count(old_org, -int(was_active))
         _adjust_count(current.organisation_id, int(now_active))
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
+    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
     return current
 
 

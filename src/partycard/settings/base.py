@@ -38,7 +38,10 @@ INSTALLED_APPS = [
     "partycard.accounts",
     "partycard.registry",
     "partycard.audit",
+    "partycard.jobs",
     "partycard.exchange",
+    "django_tasks",
+    "django_tasks_db",
     "partycard.api",
     "ninja",  # its templates and static files: the API docs page without a CDN
 ]
@@ -177,7 +180,15 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Requests per API token per window ("N/second|minute|hour|day"), counted in the cache (CACHES):
     # per process with the default LocMem cache, across processes when CACHES points at Redis (production).
     "API_RATE_LIMIT": os.environ.get("PARTYCARD_API_RATE_LIMIT", "600/minute"),
+    # Background jobs: targets per chunk (one transaction each), and a pause between chunks to spare the
+    # database during office hours (seconds; 0 in production batch windows).
+    "JOB_CHUNK_SIZE": int(os.environ.get("PARTYCARD_JOB_CHUNK_SIZE", "1000")),
+    "JOB_CHUNK_PAUSE": float(os.environ.get("PARTYCARD_JOB_CHUNK_PAUSE", "0")),
 }
+
+# Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
+# web app enqueues jobs, ``partycard db_worker`` runs them (``make run`` starts one; docs/exchange.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,

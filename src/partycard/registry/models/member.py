@@ -73,6 +73,20 @@ class Member(models.Model):
         _("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.PROBATIONARY
     )
     status_changed_on = models.DateField(_("status changed on"), null=True, blank=True)
+    # Standing, as the exchange's eligibility rules need it (exchange/eligibility.py). Kept by the cell: the
+    # disciplinary, inspection, dues and transfer records themselves live in their own systems. Database
+    # defaults too, so that bulk loaders (the seed's COPY) need not name them.
+    under_discipline = models.BooleanField(_("under disciplinary review"), default=False, db_default=False)
+    under_inspection = models.BooleanField(
+        _("under inspection or complaint review"), default=False, db_default=False
+    )
+    dues_months_unpaid = models.PositiveSmallIntegerField(_("months of dues unpaid"), default=0, db_default=0)
+    transfer_in_progress = models.BooleanField(
+        _("membership transfer in progress"), default=False, db_default=False
+    )
+    abroad = models.BooleanField(
+        _("abroad (card held by the Foreign Affairs committee)"), default=False, db_default=False
+    )
     photo = models.ImageField(_("photo"), upload_to="photos/%Y/", blank=True)
     phone = models.CharField(_("phone"), max_length=15, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-"""The exchange's records: campaigns with their rule settings, and the card numbers handed out."""
+"""Campaigns with their rule settings, and the national card numbers handed out."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class Campaign(models.Model):
     postpone_under_inspection = models.BooleanField(_("postpone members under inspection"), default=True)
     postpone_transfer_in_progress = models.BooleanField(_("postpone members being transferred"), default=True)
     require_citizen_id = models.BooleanField(_("require a valid citizen ID"), default=True)
+    # An open campaign takes proposals, and member changes re-evaluate its eligibility and hold its cases.
+    is_open = models.BooleanField(_("open"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

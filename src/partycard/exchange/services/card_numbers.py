@@ -1,4 +1,4 @@
-"""Writes of the exchange. So far: allocating national card numbers (card_number.py has the format)."""
+"""Allocating national card numbers (card_number.py has the format)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,139 @@
+"""The exchange's background jobs: whole-subtree eligibility, and bulk transitions (proposals included).
+
+Both are deterministic in their chunks: evaluation by member-id ranges fixed when the job is made, bulk
+transitions by slices of the target list stored in the job. The job runner (``jobs.services.job_run``)
+makes each chunk commit once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+
+from partycard.exchange.models import Campaign
+from partycard.exchange.workflow import Level, Transition
+from partycard.jobs.models import Job
+from partycard.jobs.services import ChunkResult, job_create, register
+from partycard.registry.models import Member
+
+__all__ = ["EVALUATE", "TRANSITION", "register_kinds", "start_evaluation", "start_transition"]
+
+EVALUATE = "exchange.evaluate"
+TRANSITION = "exchange.transition"
+
+
+def _size(job: Job) -> int:
+    return int(job.params.get("chunk") or settings.PARTYCARD["JOB_CHUNK_SIZE"])
+
+
+class Evaluate:
+    """Evaluate every member under ``path`` (all of them at the Centre) for a campaign."""
+
+    def chunk_count(self, job: Job) -> int:
+        lo, hi = job.params["min_id"], job.params["max_id"]
+        return 0 if lo is None else math.ceil((hi - lo + 1) / _size(job))
+
+    def total(self, job: Job) -> int:
+        return int(job.params["count"])
+
+    def run_chunk(self, job: Job, index: int) -> ChunkResult:
+        from partycard.exchange.services.evaluation import evaluate_members
+
+        lo = job.params["min_id"] + index * _size(job)
+        where: dict[str, Any] = {"pk__gte": lo, "pk__lt": lo + _size(job)}
+        if job.params["path"]:
+            where["organisation__path__startswith"] = job.params["path"]
+        campaign = Campaign.objects.get(pk=job.params["campaign"])
+        return ChunkResult(succeeded=len(evaluate_members(campaign, **where)))
+
+
+class BulkTransition:
+    """One transition over a fixed list of cases (or, to propose, members), by the job's actor."""
+
+    def chunk_count(self, job: Job) -> int:
+        return math.ceil(len(job.params["targets"]) / _size(job))
+
+    def total(self, job: Job) -> int:
+        return len(job.params["targets"])
+
+    def run_chunk(self, job: Job, index: int) -> ChunkResult:
+        from partycard.exchange.services.cases import cases_propose, cases_transition
+
+        size = _size(job)
+        targets = job.params["targets"][index * size : (index + 1) * size]
+        actor = job.actor
+        transition = Transition(job.params["transition"])
+        if transition is Transition.PROPOSE:
+            campaign = Campaign.objects.get(pk=job.params["campaign"])
+            outcome = cases_propose(actor=actor, campaign=campaign, member_ids=targets, job_id=job.pk)
+        else:
+            return_to = job.params.get("return_to")
+            outcome = cases_transition(
+                actor=actor,
+                transition=transition,
+                case_ids=targets,
+                reason=job.params.get("reason", ""),
+                return_to=Level(return_to) if return_to else None,
+                job_id=job.pk,
+            )
+        return ChunkResult(succeeded=len(outcome.succeeded), failures=outcome.failures)
+
+
+def register_kinds() -> None:
+    register(EVALUATE, Evaluate())
+    register(TRANSITION, BulkTransition())
+
+
+def _enqueue(job: Job, enqueue: bool) -> Job:
+    if enqueue:
+        from partycard.jobs.tasks import run_job
+
+        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
+
+
+@transaction.atomic
+def start_evaluation(
+    *, actor: Any, campaign: Campaign, path: str = "", chunk: int | None = None, enqueue: bool = True
+) -> Job:
+    """A job evaluating every member under ``path`` ("" = the whole country) for ``campaign``."""
+    members = Member.objects.filter(organisation__path__startswith=path) if path else Member.objects.all()
+    bounds = members.aggregate(lo=Min("pk"), hi=Max("pk"))
+    params = {
+        "campaign": campaign.pk,
+        "path": path,
+        "min_id": bounds["lo"],
+        "max_id": bounds["hi"],
+        "count": members.count(),
+        "chunk": chunk or settings.PARTYCARD["JOB_CHUNK_SIZE"] * 5,
+    }
+    return _enqueue(job_create(actor=actor, kind=EVALUATE, params=params), enqueue)
+
+
+@transaction.atomic
+def start_transition(
+    *,
+    actor: Any,
+    transition: Transition,
+    targets: list[int],
+    reason: str = "",
+    return_to: Level | None = None,
+    campaign: Campaign | None = None,
+    chunk: int | None = None,
+    enqueue: bool = True,
+) -> Job:
+    """A job making ``transition`` on every target (case ids; member ids to propose)."""
+    params: dict[str, Any] = {
+        "transition": transition.value,
+        "targets": sorted(set(targets)),
+        "reason": reason,
+        "return_to": return_to.value if return_to else None,
+        "campaign": campaign.pk if campaign else None,
+    }
+    if chunk:
+        params["chunk"] = chunk
+    return _enqueue(job_create(actor=actor, kind=TRANSITION, params=params), enqueue)

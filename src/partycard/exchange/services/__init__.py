@@ -1,0 +1,33 @@
+"""Writes of the exchange: card numbers, eligibility, case transitions (one at a time and in bulk)."""
+
+from partycard.exchange.services.card_numbers import MAX_BLOCK, SEQUENCE, card_numbers_allocate
+from partycard.exchange.services.cases import (
+    BulkOutcome,
+    CaseError,
+    actor_levels,
+    case_propose,
+    case_transition,
+    cases_transition,
+)
+from partycard.exchange.services.evaluation import (
+    evaluate_members,
+    facts_of,
+    members_reevaluate,
+    verdict_of,
+)
+
+__all__ = [
+    "MAX_BLOCK",
+    "SEQUENCE",
+    "BulkOutcome",
+    "CaseError",
+    "actor_levels",
+    "card_numbers_allocate",
+    "case_propose",
+    "case_transition",
+    "cases_transition",
+    "evaluate_members",
+    "facts_of",
+    "members_reevaluate",
+    "verdict_of",
+]

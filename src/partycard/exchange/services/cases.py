@@ -1,0 +1,334 @@
+"""Case transitions: one at a time or in bulk, each checked against ``workflow.check``, audited.
+
+A bulk transition (approve 5,000 cases) is cut into chunks by the job runner; each chunk is one call of
+:func:`cases_transition`, one transaction: the cases that may move move, and each that may not is reported
+with why. The rows are locked (``SELECT … FOR UPDATE``) so that two officers acting at once cannot both
+move one case. The per-case work is in Python; the writes are a handful of statements per chunk (grouped
+updates, one insert of events, one audit append) — that is what makes a chunk cheap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from partycard.accounts.roles import Action, Role
+from partycard.audit.services import audit_record_many
+from partycard.core import clock
+from partycard.core.scope import role_of
+from partycard.exchange.eligibility import evaluate
+from partycard.exchange.models import Campaign, Case, CaseEvent
+from partycard.exchange.services.card_numbers import card_numbers_allocate
+from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values
+from partycard.exchange.workflow import Level, Problem, State, Transition, check, target_state
+from partycard.jobs.services import Failure
+from partycard.registry.choices import OrgLevel
+from partycard.registry.models import Member
+
+__all__ = [
+    "BulkOutcome",
+    "CaseError",
+    "actor_levels",
+    "case_propose",
+    "case_transition",
+    "cases_propose",
+    "cases_transition",
+]
+
+_GRASSROOTS = frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL})
+_CELLS = frozenset({OrgLevel.CELL, OrgLevel.GRASSROOTS_CELL})
+
+
+class CaseError(Exception):
+    """A single transition refused; ``problems`` says every reason, in Vietnamese and English."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message_en for p in problems))
+        self.problems = list(problems)
+
+
+@dataclass
+class BulkOutcome:
+    succeeded: list[int] = field(default_factory=list)  # case ids (member ids for proposals)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def actor_levels(actor: Any, cell_path: str) -> frozenset[Level]:
+    """The levels at which ``actor`` stands for a member of the cell at ``cell_path``.
+
+    No query: the grassroots organisation is the one ancestor-or-self of the cell at a grassroots level,
+    and the committee above it is the one ancestor at the commune level (``ALLOWED_CHILDREN``), so an
+    officer's level follows from their organisation's level and whether its path is a prefix of the cell's.
+    The secretary of a grassroots cell (chi bộ cơ sở) acts for the cell and for the grassroots.
+    """
+    role = role_of(actor)
+    org = getattr(actor, "organisation", None)
+    if role == Role.CENTRAL_ADMIN:  # the Centre's own officers (an administrator placed lower does not)
+        centre = org is None or org.level == OrgLevel.CENTRE
+        return frozenset({Level.CENTRE}) if centre else frozenset()
+    if role is None or org is None or not cell_path.startswith(org.path):
+        return frozenset()
+    levels = set()
+    if role == Role.CELL_SECRETARY and org.path == cell_path and org.level in _CELLS:
+        levels.add(Level.CELL)
+        if org.level == OrgLevel.GRASSROOTS_CELL:
+            levels.add(Level.GRASSROOTS)
+    elif role == Role.GRASSROOTS_OFFICER and org.level in _GRASSROOTS:
+        levels.add(Level.GRASSROOTS)
+    elif role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.COMMUNE:
+        levels.add(Level.UPPER)
+    return frozenset(levels)
+
+
+def _failure(target_id: int, problems: Sequence[Problem]) -> Failure:
+    return Failure(
+        target_id, " ".join(p.message_vi for p in problems), " ".join(p.message_en for p in problems)
+    )
+
+
+_NOT_FOUND = Problem(
+    "not_found", "Không tìm thấy hồ sơ (hoặc ngoài phạm vi của bạn).", "No such case in your scope."
+)
+
+
+def _locked_cases(ids: Sequence[int], actor: Any, system: bool) -> dict[int, Case]:
+    qs = Case.objects.all() if system else Case.objects.scoped(actor, Action.CHANGE_CASE)
+    qs = qs.select_for_update(of=("self",)).select_related("campaign").order_by("pk")
+    return {c.pk: c for c in qs.filter(pk__in=ids)}
+
+
+def _verdicts(member_ids: Sequence[int], campaign: Campaign) -> dict[int, bool]:
+    rules = campaign.rules()
+    rows = Member.objects.filter(pk__in=member_ids).values(*FACT_FIELDS)
+    return {v["id"]: evaluate(facts_from_values(v), rules).eligible for v in rows}
+
+
+def cases_transition(
+    *,
+    actor: Any,
+    transition: Transition,
+    case_ids: Sequence[int],
+    reason: str = "",
+    return_to: Level | None = None,
+    system: bool = False,
+    job_id: int | None = None,
+) -> BulkOutcome:
+    """Move every case of ``case_ids`` that may move; report each that may not, and why.
+
+    ``system`` is for eligibility changes (hold, resume, cancel): it acts at ``Level.SYSTEM`` on any case;
+    ``actor`` is then who made the member change, for the audit log.
+    """
+    outcome = BulkOutcome()
+    reason = reason.strip()[:500]
+    with transaction.atomic():
+        cases = _locked_cases(case_ids, actor, system)
+        needs_verdict = transition in (
+            Transition.CONFIRM,
+            Transition.DECIDE,
+            Transition.ACCEPT,
+            Transition.RESUBMIT,
+            Transition.RESUME,
+        )
+        eligible: dict[int, bool] = {}
+        if needs_verdict and cases:
+            by_campaign: dict[int, list[int]] = defaultdict(list)
+            for c in cases.values():
+                by_campaign[c.campaign_id].append(c.member_id)
+            campaigns = {c.campaign_id: c.campaign for c in cases.values()}
+            for cid, mids in by_campaign.items():
+                eligible.update(_verdicts(mids, campaigns[cid]))
+        movers: list[tuple[Case, State]] = []
+        for case_id in dict.fromkeys(case_ids):
+            case = cases.get(case_id)
+            if case is None:
+                outcome.failures.append(_failure(case_id, [_NOT_FOUND]))
+                continue
+            levels = frozenset({Level.SYSTEM}) if system else actor_levels(actor, case.path)
+            problems = check(
+                transition,
+                state=State(case.state),
+                actor_levels=levels,
+                eligible=eligible.get(case.member_id, True),
+                reason=reason,
+                returned_to=Level(case.returned_to) if case.returned_to else None,
+                return_to=return_to,
+                has_card_number=bool(case.card_number),
+            )
+            if problems:
+                outcome.failures.append(_failure(case_id, problems))
+                continue
+            movers.append((case, _target(case, transition)))
+        if movers:
+            _apply(
+                movers, transition=transition, actor=actor, reason=reason, return_to=return_to, job_id=job_id
+            )
+        outcome.succeeded = [c.pk for c, _ in movers]
+    return outcome
+
+
+def _target(case: Case, transition: Transition) -> State:
+    return target_state(
+        transition,
+        returned_to=Level(case.returned_to) if case.returned_to else None,
+        held_from=State(case.held_from) if case.held_from else None,
+    )
+
+
+def _apply(
+    movers: list[tuple[Case, State]],
+    *,
+    transition: Transition,
+    actor: Any,
+    reason: str,
+    return_to: Level | None,
+    job_id: int | None,
+) -> None:
+    now = clock.now()
+    numbers = iter(card_numbers_allocate(len(movers))) if transition is Transition.ACCEPT else None
+    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    numbered: list[Case] = []
+    events, audit = [], []
+    for case, target in movers:
+        before = case.state
+        case.state = target
+        case.updated_at = now
+        if transition is Transition.RETURN:
+            case.returned_to = return_to.value if return_to else ""
+        elif transition is Transition.RESUBMIT:
+            case.returned_to = ""
+        if transition is Transition.HOLD:
+            case.held_from = before
+        elif transition is Transition.RESUME:
+            case.held_from = ""
+        if reason:
+            case.note = reason
+        groups[(case.state, case.returned_to, case.held_from, case.note)].append(case.pk)
+        changes: dict[str, Any] = {"state": [before, target]}
+        if numbers is not None:
+            case.card_number = next(numbers)
+            numbered.append(case)
+            changes["card_number"] = [None, case.card_number]
+        if reason:
+            changes["reason"] = reason
+        events.append(
+            CaseEvent(
+                case_id=case.pk,
+                transition=transition.value,
+                from_state=before,
+                to_state=target,
+                actor=actor if getattr(actor, "pk", None) else None,
+                reason=reason,
+                job_id=job_id,
+                at=now,
+            )
+        )
+        audit.append((Case._meta.label_lower, str(case.pk), changes))
+    for (state, returned_to, held_from, note), ids in groups.items():
+        Case.objects.filter(pk__in=ids).update(
+            state=state, returned_to=returned_to, held_from=held_from, note=note, updated_at=now
+        )
+    if numbered:
+        Case.objects.bulk_update(numbered, ["card_number"], batch_size=1000)
+    CaseEvent.objects.bulk_create(events, batch_size=2000)
+    audit_record_many(actor=actor, action=f"exchange.{transition.value}", items=audit)
+
+
+def case_transition(
+    *, actor: Any, case: Case, transition: Transition, reason: str = "", return_to: Level | None = None
+) -> Case:
+    """One transition of one case, or :class:`CaseError` with every reason it was refused."""
+    outcome = cases_transition(
+        actor=actor, transition=transition, case_ids=[case.pk], reason=reason, return_to=return_to
+    )
+    if outcome.failures:
+        f = outcome.failures[0]
+        raise CaseError([Problem("refused", f.message_vi, f.message_en)])
+    return Case.objects.get(pk=case.pk)
+
+
+def cases_propose(
+    *, actor: Any, campaign: Campaign, member_ids: Sequence[int], job_id: int | None = None
+) -> BulkOutcome:
+    """The cell proposes its eligible members; each refused one is reported (not eligible, already has a
+    case, not in the secretary's cell, campaign closed)."""
+    outcome = BulkOutcome()
+    with transaction.atomic():
+        members = {
+            m.pk: m
+            for m in Member.objects.scoped(actor, Action.VIEW_MEMBER)
+            .select_for_update(of=("self",))
+            .select_related("organisation")
+            .filter(pk__in=member_ids)
+        }
+        existing = set(
+            Case.objects.filter(campaign=campaign, member_id__in=member_ids).values_list(
+                "member_id", flat=True
+            )
+        )
+        rules = campaign.rules()
+        new: list[Case] = []
+        for member_id in dict.fromkeys(member_ids):
+            member = members.get(member_id)
+            if member is None:
+                outcome.failures.append(_failure(member_id, [_NOT_FOUND]))
+                continue
+            problems = check(
+                Transition.PROPOSE,
+                state=State.PROPOSED if member_id in existing else None,
+                actor_levels=actor_levels(actor, member.organisation.path),
+                eligible=evaluate(facts_from_values(vars(member)), rules).eligible,
+            )
+            if not campaign.is_open:
+                problems.append(Problem("closed", "Đợt đổi thẻ đã kết thúc.", "The campaign is closed."))
+            if problems:
+                outcome.failures.append(_failure(member_id, problems))
+                continue
+            new.append(
+                Case(
+                    campaign=campaign,
+                    member=member,
+                    organisation=member.organisation,
+                    path=member.organisation.path,
+                    state=State.PROPOSED,
+                )
+            )
+        created = Case.objects.bulk_create(new, batch_size=2000)
+        now = clock.now()
+        who = actor if getattr(actor, "pk", None) else None
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case=c,
+                transition=Transition.PROPOSE.value,
+                to_state=State.PROPOSED,
+                actor=who,
+                job_id=job_id,
+                at=now,
+            )
+            for c in created
+        )
+        audit_record_many(
+            actor=actor,
+            action="exchange.propose",
+            items=(
+                (
+                    Case._meta.label_lower,
+                    str(c.pk),
+                    {"member": c.member_id, "campaign": campaign.pk, "state": [None, State.PROPOSED.value]},
+                )
+                for c in created
+            ),
+        )
+        outcome.succeeded = [c.member_id for c in created]
+    return outcome
+
+
+def case_propose(*, actor: Any, campaign: Campaign, member: Member) -> Case:
+    outcome = cases_propose(actor=actor, campaign=campaign, member_ids=[member.pk])
+    if outcome.failures:
+        f = outcome.failures[0]
+        raise CaseError([Problem("refused", f.message_vi, f.message_en)])
+    return Case.objects.get(campaign=campaign, member=member)

@@ -1,0 +1,84 @@
+"""Long jobs, cut into chunks that each commit once (``services.job_run``).
+
+A job is resumable and exactly-once because a chunk's work and its ``JobChunk`` row commit in one
+transaction, and the row is unique per (job, index): a chunk either happened, with its row, or did not,
+and a runner that finds the row skips it. Per-target failures (a case that could not move, and why) are
+kept in ``JobFailure`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from partycard.core.scope import ScopedManager
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped with an error")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    params = models.JSONField(_("parameters"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, on_delete=models.SET_NULL
+    )
+    # The starter's subtree when the job was made: who else may watch it (their committee and above).
+    path = models.CharField(max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
+    total = models.PositiveIntegerField(_("items"), default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(_("succeeded"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ScopedManager["Job"]()
+    scope_path = "path"
+    scope_own = None
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.chunk_count else int(100 * self.chunks_done / self.chunk_count)
+
+
+class JobChunk(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="jobs_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index}"
+
+
+class JobFailure(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="failures")
+    target_id = models.BigIntegerField()
+    message_vi = models.TextField()
+    message_en = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "target_id"], name="jobs_failure_job_target")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.target_id}"
