@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## make run: install, migrate the embedded SQLite database under var/, load demo data, serve.
+## make run: install, migrate the embedded SQLite database under var/, load demo data, serve (web + worker).
 run: install
 	@mkdir -p var
 	$(BIN)/partycard migrate --no-input -v 0
@@ -27,10 +27,14 @@ run: install
 	@echo ""
 	@echo "  partycard is serving at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Log in with one of the demo users above. Stop with Ctrl-C."
+	@echo "  A background worker (partycard db_worker) runs bulk jobs next to the server."
 	@echo "  Then the six-digit code: add the demo secret printed above to an authenticator app,"
 	@echo "  or run  $(BIN)/partycard demo_otp USERNAME  (e.g. $(BIN)/partycard demo_otp tinh)."
 	@echo ""
-	$(BIN)/partycard runserver $(HOST):$(PORT) --noreload
+	@# The background worker (django-tasks-db) runs the exchange's bulk jobs; it stops with the server.
+	@$(BIN)/partycard db_worker --no-reload -v 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/partycard runserver $(HOST):$(PORT) --noreload
 
 ## make test: install and run the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL).
 test: install

@@ -12,11 +12,13 @@ under /api/, with the user's bearer token. Then:
 * no answer (HTML, JSON, or an exported .xlsx opened and read) contains a marker of the other side: its
   member's name or citizen ID, the names of its organisations (codes are not markers: the probes send
   them, and a login page may echo its own query string);
-* the other side's rows (members, organisations, users) are exactly as before, and no audit row names them.
+* the other side's rows (members, organisations, users, exchange cases, jobs) are exactly as before, and
+  no audit row names them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import json
@@ -34,6 +36,10 @@ from partycard.accounts.models import User
 from partycard.accounts.roles import Role
 from partycard.api.services import token_issue
 from partycard.audit.models import AuditEvent
+from partycard.exchange.jobs import start_transition
+from partycard.exchange.models import Campaign, Case
+from partycard.exchange.workflow import State, Transition
+from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE
 
@@ -87,7 +93,20 @@ def world(tree, siblings) -> dict[str, Any]:
             user.user_permissions.add(*registry_perms)
         users[(side, role)] = user
         tokens[(side, role)] = token_issue(actor=None, user=user, name="matrix")[1]
-    return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
+    # Each side's member has an exchange case, and each side's cell secretary a job over it.
+    campaign = Campaign.objects.create(code="matrix", name="Đợt ma trận", cut_off=dt.date(2026, 6, 30))
+    for side, objects in sides.items():
+        member, cell = objects["member"], objects["cell"]
+        objects["case"] = Case.objects.create(
+            campaign=campaign, member=member, organisation=cell, path=cell.path, state=State.PROPOSED
+        )
+        objects["job"] = start_transition(
+            actor=users[(side, Role.CELL_SECRETARY)],
+            transition=Transition.CONFIRM,
+            targets=[objects["case"].pk],
+            enqueue=False,
+        )
+    return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
 def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
@@ -99,11 +118,23 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "registry_member": other["member"].pk,
         "registry_organisation": other["province"].pk,
         "accounts_user": users[(other_side, Role.COMMITTEE_OFFICER)].pk,
+        "exchange_case": other["case"].pk,
+        "jobs_job": other["job"].pk,
     }
+    # The object a bare "pk"/"id" names depends on the route: an exchange case, a job, or a member.
+    if "doi-the" in route or "cases" in route:
+        target = other["case"].pk
+    elif "tac-vu" in route or "jobs" in route:
+        target = other["job"].pk
+    else:
+        target = other["member"].pk
     fillers = {
-        "pk": other["member"].pk,
+        "pk": target,
         "member_id": other["member"].pk,
-        "id": other["member"].pk,
+        "id": target,
+        "case_id": other["case"].pk,
+        "job_id": other["job"].pk,
+        "campaign_id": other["case"].campaign_id,
         "code": other["cell"].code,
         "object_id": by_model.get(model, other["member"].pk),
         "app_label": "registry",
@@ -151,6 +182,8 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Member.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
         list(Organisation.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(User.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
+        list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
     ]
 
 
@@ -165,6 +198,10 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
     ids |= {
         ("registry.organisation", str(pk))
         for pk in Organisation.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
+    }
+    ids |= {
+        ("exchange.case", str(pk))
+        for pk in Case.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
     return ids
 
@@ -186,6 +223,15 @@ def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
         "citizen_id": "001080055555",
         "reason": "matrix",
         "confirm": "1",
+        # exchange: propose the other side's member, move its case (web forms and API bodies)
+        "member": other["member"].pk,
+        "members": [other["member"].pk],
+        "campaign": other["case"].campaign_id,
+        "case": other["case"].pk,
+        "cases": [other["case"].pk],
+        "case_ids": [other["case"].pk],
+        "transition": "confirm",
+        "return_to": "cell",
     }
 
 

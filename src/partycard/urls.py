@@ -17,6 +17,8 @@ urlpatterns = [
     path("dang-nhap/", include("partycard.accounts.urls")),  # the TOTP steps after the password
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("registry/", include("partycard.registry.urls")),
+    path("doi-the/", include("partycard.exchange.urls")),
+    path("tac-vu/", include("partycard.jobs.urls")),
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
     path("api/v1/", api_v1.urls()),

@@ -7,6 +7,7 @@ response must be documented (status code, content type, headers, body schema), a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,10 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+
+from partycard.exchange.jobs import start_transition
+from partycard.exchange.models import Campaign, Case
+from partycard.exchange.workflow import Transition
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +47,14 @@ CONFIG = schemathesis.Config.from_dict(
 @pytest.fixture
 def bearer(tree: Any, make_member: Any, officer: Any, issue: Any, settings: Any) -> Iterator[dict[str, str]]:
     """Hà Nội's officer's token, a member on each side, no rate limit in the way; WSGI-safe connections."""
-    make_member()
+    member = make_member(old_card_number="12345678")
     make_member(org=tree.hue_cell, full_name="Lê Văn Huế", citizen_id="001080099999")
+    # An exchange campaign, a case and a job, so that the exchange routes answer more than 404.
+    campaign = Campaign.objects.create(code="dot-2026", name="Đợt 2026", cut_off=dt.date(2026, 6, 30))
+    case = Case.objects.create(
+        campaign=campaign, member=member, organisation=tree.cell_a, path=tree.cell_a.path, state="proposed"
+    )
+    start_transition(actor=officer, transition=Transition.CONFIRM, targets=[case.pk], enqueue=False)
     settings.PARTYCARD = {**settings.PARTYCARD, "API_RATE_LIMIT": "100000/minute"}
     # Django's test client detaches these so that a request does not close the test's connection (and
     # with it the transaction, or the in-memory SQLite database); calling the WSGI app needs the same.

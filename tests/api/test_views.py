@@ -58,3 +58,14 @@ def test_posts_need_the_csrf_token(officer, login) -> None:
     login(client, officer)
     assert client.post(PAGE, {"name": "x"}).status_code == 403
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_post_to_an_unknown_api_path_is_a_404_problem_not_a_csrf_page() -> None:
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/nowhere/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")

@@ -17,6 +17,7 @@ class ProblemType:
     RATE_LIMITED = "urn:partycard:problem:rate-limited"
     BAD_CURSOR = "urn:partycard:problem:bad-cursor"
     FORBIDDEN = "urn:partycard:problem:forbidden"
+    WORKFLOW = "urn:partycard:problem:workflow"  # a case may not make this transition now
 
 
 class ApiProblem(Exception):

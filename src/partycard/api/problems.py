@@ -3,7 +3,9 @@
 A problem has ``type``, ``title``, ``status`` and ``detail``; a refused input adds
 ``errors: [{"field": ..., "reason": ...}]`` (``field`` null for the record as a whole). Django's
 ``ValidationError``, ``DomainError`` and Ninja's request validation all map to that one shape, so a client
-handles field errors the same way whichever layer refused the input. A 500 never carries a traceback.
+handles field errors the same way whichever layer refused the input. A refused case transition
+(``CaseError``) adds ``problems: [{"code", "message_vi", "message_en"}]``, every reason at once. A 500
+never carries a traceback.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from partycard.api.errors import ApiProblem, ProblemType
 from partycard.core.errors import DomainError, ErrorCode
+from partycard.exchange.services import CaseError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -49,8 +53,10 @@ def problem_response(
     type: str = ProblemType.BLANK,
     title: str | None = None,
     errors: Iterable[tuple[str | None, str]] | None = None,
+    problems: Iterable[Any] | None = None,
 ) -> HttpResponse:
-    """The ``application/problem+json`` response for ``status``."""
+    """The ``application/problem+json`` response for ``status``; ``problems`` are the workflow's (each with
+    ``code``, ``message_vi`` and ``message_en``)."""
     body: dict[str, Any] = {
         "type": type,
         "title": title or HTTPStatus(status).phrase,
@@ -59,6 +65,10 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = [{"field": field, "reason": str(reason)} for field, reason in errors]
+    if problems is not None:
+        body["problems"] = [
+            {"code": p.code, "message_vi": p.message_vi, "message_en": p.message_en} for p in problems
+        ]
     return HttpResponse(
         json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False),
         status=status,
@@ -113,6 +123,31 @@ def _on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _validation([(exc.field, exc.message)])
 
 
+# Workflow problems that are about the request's own input, and the field each names.
+_INPUT_PROBLEMS = {"reason_required": "reason", "return_level": "return_to"}
+
+
+def _on_case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
+    """A refused transition or proposal: 422 if only the input is at fault (a missing reason, a wrong
+    ``return_to``), otherwise 409 (the case's state, the actor's level, the member's eligibility)."""
+    if exc.problems and all(p.code in _INPUT_PROBLEMS for p in exc.problems):
+        return problem_response(
+            422,
+            "The request was refused; see errors for each field.",
+            type=ProblemType.VALIDATION,
+            title="Validation failed",
+            errors=[(_INPUT_PROBLEMS[p.code], p.message_en) for p in exc.problems],
+            problems=exc.problems,
+        )
+    return problem_response(
+        409,
+        "The case may not make this transition now; see problems for every reason.",
+        type=ProblemType.WORKFLOW,
+        title="Transition refused",
+        problems=exc.problems,
+    )
+
+
 def _on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
     return problem_response(exc.status, exc.detail, type=exc.type)
 
@@ -160,12 +195,14 @@ def install_handlers(api: NinjaAPI) -> None:
         NinjaValidationError: _on_ninja_validation,
         DjangoValidationError: _on_django_validation,
         DomainError: _on_domain,
+        CaseError: _on_case_error,
         ApiProblem: _on_problem,
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)
 
 
+@csrf_exempt  # the API authenticates by token, never by cookie: a POST to a wrong path is a 404 problem
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any path under the API that no route matches."""
     return problem_response(404, "No such endpoint.")

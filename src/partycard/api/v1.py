@@ -18,6 +18,8 @@ from ninja.openapi.schema import OpenAPISchema
 
 from partycard.api.auth import TokenAuth
 from partycard.api.problems import MEDIA_TYPE, install_handlers, not_found_view, with_problem_405
+from partycard.api.routers.cases import router as cases_router
+from partycard.api.routers.jobs import router as jobs_router
 from partycard.api.routers.registry import router as registry_router
 from partycard.api.throttling import TokenRateThrottle
 
@@ -57,7 +59,7 @@ class PartycardAPI(NinjaAPI):
 api = PartycardAPI(
     title="partycard API",
     version="1",
-    description="The party member registry, scoped like the web UI. See docs/api.md.",
+    description="The party member registry and the card exchange, scoped like the web UI. See docs/api.md.",
     urls_namespace="api-v1",
     auth=TokenAuth(),
     throttle=TokenRateThrottle(),
@@ -67,6 +69,8 @@ api = PartycardAPI(
 )
 install_handlers(api)
 api.add_router("/", registry_router)
+api.add_router("/", cases_router)
+api.add_router("/", jobs_router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

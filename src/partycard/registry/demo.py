@@ -61,9 +61,12 @@ def load_demo(*, members: int = DEMO_MEMBERS) -> list[DemoLogin]:
         .order_by("path")
         .first()
     ) or grassroots
+    commune = grassroots.parent if grassroots.level == OrgLevel.GRASSROOTS_COMMITTEE else None
     wanted = [
         ("admin", Role.CENTRAL_ADMIN, centre, True),
         ("tinh", Role.COMMITTEE_OFFICER, province, False),
+        # The committee directly above the grassroots: it decides cards in the exchange.
+        *([("phuong", Role.COMMITTEE_OFFICER, commune, False)] if commune else []),
         ("coso", Role.GRASSROOTS_OFFICER, grassroots, False),
         ("chibo", Role.CELL_SECRETARY, cell, False),
     ]

@@ -87,10 +87,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the web server read while a seed or import writes.
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )
+    # WAL lets the web server read while a seed, an import or the job worker writes. Write transactions
+    # start IMMEDIATE (take the write lock up front) and wait up to 20 s for it, so that the web server
+    # and the worker queue for the single writer instead of failing with "database is locked".
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    options["transaction_mode"] = "IMMEDIATE"
+    options["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -7,12 +7,18 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-__all__ = ["FieldProblem", "Problem", "problems"]
+__all__ = ["FieldProblem", "Problem", "WorkflowProblem", "problems"]
 
 
 class FieldProblem(Schema):
     field: str | None = Field(description="The input field refused; null for the record as a whole.")
     reason: str
+
+
+class WorkflowProblem(Schema):
+    code: str = Field(description="A stable code: wrong_state, wrong_level, not_eligible, reason_required, …")
+    message_vi: str
+    message_en: str
 
 
 class Problem(Schema):
@@ -22,6 +28,9 @@ class Problem(Schema):
     detail: str
     errors: list[FieldProblem] | None = Field(
         default=None, description="Each refused field (validation problems only)."
+    )
+    problems: list[WorkflowProblem] | None = Field(
+        default=None, description="Every reason a case transition was refused (exchange routes only)."
     )
 
 

@@ -7,6 +7,7 @@ from partycard.exchange.services.cases import (
     actor_levels,
     case_propose,
     case_transition,
+    cases_propose,
     cases_transition,
 )
 from partycard.exchange.services.evaluation import (
@@ -25,6 +26,7 @@ __all__ = [
     "card_numbers_allocate",
     "case_propose",
     "case_transition",
+    "cases_propose",
     "cases_transition",
     "evaluate_members",
     "facts_of",

@@ -4,15 +4,18 @@ their case)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from partycard.core import clock
-from partycard.exchange.eligibility import Facts, ReasonCode, Verdict, evaluate
+from partycard.exchange.eligibility import Facts, ReasonCode, Rules, Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, Eligibility
 from partycard.exchange.workflow import FINAL_STATES, TRANSITIONS, State, Transition
 from partycard.registry.citizen_id import citizen_id_issues
@@ -26,6 +29,7 @@ __all__ = [
     "facts_of",
     "members_reevaluate",
     "verdict_of",
+    "verdicts_from_values",
 ]
 
 # The member columns the rules read: the whole-country job reads only these.
@@ -49,18 +53,30 @@ FACT_FIELDS = (
 )
 # Reasons that end a case rather than hold it.
 ENDING = frozenset({ReasonCode.DECEASED, ReasonCode.REMOVED, ReasonCode.EXPELLED, ReasonCode.LEFT})
+_FEMALE = {"F": True, "M": False}
 
 
-def facts_from_values(v: dict[str, Any]) -> Facts:
+def facts_from_values(v: Mapping[str, Any]) -> Facts:
     """``Facts`` from a member's :data:`FACT_FIELDS` (a ``values()`` row or a model's attributes)."""
+    options = settings.PARTYCARD
+    return _facts(
+        v,
+        today=clock.today(),
+        probation_months=options["PROBATION_MONTHS"],
+        min_admission_age=options["MIN_ADMISSION_AGE"],
+    )
+
+
+def _facts(v: Mapping[str, Any], *, today: dt.date, probation_months: int, min_admission_age: int) -> Facts:
+    """:func:`facts_from_values` with the day and settings read once by the caller (the bulk path reads
+    them once per chunk: per member they cost more than the rules themselves)."""
     cid = v["citizen_id"]
-    female = {"F": True, "M": False}.get(v["gender"])
+    female = _FEMALE.get(v["gender"])
     if not cid:
         cid_problem: str | None = _("not recorded")
     else:
         bad = citizen_id_issues(cid, date_of_birth=v["date_of_birth"], female=female)
         cid_problem = "; ".join(bad) if bad else None
-    options = settings.PARTYCARD
     issues = member_issues(
         MemberFacts(
             full_name=v["full_name"],
@@ -74,9 +90,9 @@ def facts_from_values(v: dict[str, Any]) -> Facts:
             old_card_number=v["old_card_number"],
             phone=v["phone"],
         ),
-        today=clock.today(),
-        probation_months=options["PROBATION_MONTHS"],
-        min_admission_age=options["MIN_ADMISSION_AGE"],
+        today=today,
+        probation_months=probation_months,
+        min_admission_age=min_admission_age,
     )
     return Facts(
         status=v["status"],
@@ -100,6 +116,29 @@ def verdict_of(member: Member, campaign: Campaign) -> Verdict:
     return evaluate(facts_of(member), campaign.rules())
 
 
+def verdicts_from_values(rows: Iterable[Mapping[str, Any]], rules: Rules) -> dict[int, Verdict]:
+    """The verdict of every row (each a member's :data:`FACT_FIELDS`), by member id.
+
+    The day and the settings are read once, and members with equal ``Facts`` share one ``Verdict`` (most
+    eligible members differ only in their dates): the rules still decide every distinct case.
+    """
+    options = settings.PARTYCARD
+    today, months, age = clock.today(), options["PROBATION_MONTHS"], options["MIN_ADMISSION_AGE"]
+    seen: dict[Facts, Verdict] = {}
+    verdicts: dict[int, Verdict] = {}
+    for v in rows:
+        facts = _facts(v, today=today, probation_months=months, min_admission_age=age)
+        verdict = seen.get(facts)
+        if verdict is None:
+            verdict = seen[facts] = evaluate(facts, rules)
+        verdicts[v["id"]] = verdict
+    return verdicts
+
+
+def _codes(verdict: Verdict) -> str:
+    return ",".join(sorted(verdict.codes)) if verdict.reasons else ""
+
+
 def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
     at = clock.now()
     rows = [
@@ -108,7 +147,7 @@ def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
             member_id=member_id,
             eligible=v.eligible,
             postponed=v.postponed,
-            codes=",".join(sorted(v.codes)),
+            codes=_codes(v),
             evaluated_at=at,
         )
         for member_id, v in verdicts
@@ -122,15 +161,72 @@ def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
     )
 
 
+# Verdicts per upsert statement on PostgreSQL: small enough that the rules of the next batch run in Python
+# while the server writes this one, large enough that a statement's overhead does not count.
+_PIPELINE_BATCH = 1000
+
+_UPSERT = (
+    "INSERT INTO {table} (campaign_id, member_id, eligible, postponed, codes, evaluated_at) "
+    "SELECT %s, m, e, p, c, %s FROM unnest(%s::bigint[], %s::boolean[], %s::boolean[], %s::text[]) "
+    "AS t(m, e, p, c) "
+    "ON CONFLICT (campaign_id, member_id) DO UPDATE SET eligible = EXCLUDED.eligible, "
+    "postponed = EXCLUDED.postponed, codes = EXCLUDED.codes, evaluated_at = EXCLUDED.evaluated_at"
+)
+
+
+def _upsert_params(campaign_id: int, verdicts: Iterable[tuple[int, Verdict]], at: dt.datetime) -> list[Any]:
+    """The parameters of :data:`_UPSERT`: the verdicts as four arrays, not a model instance and six
+    parameters per row as ``bulk_create(update_conflicts=True)`` makes them."""
+    ids: list[int] = []
+    eligible: list[bool] = []
+    postponed: list[bool] = []
+    codes: list[str] = []
+    for member_id, v in verdicts:
+        ids.append(member_id)
+        eligible.append(v.eligible)
+        postponed.append(v.postponed)
+        codes.append(_codes(v))
+    return [campaign_id, at, ids, eligible, postponed, codes]
+
+
+def _evaluate_postgres(campaign: Campaign, rows: QuerySet[Member]) -> dict[int, Verdict]:
+    """Read, judge and store in batches, pipelined (psycopg's pipeline mode): each batch's upsert is sent
+    without waiting for it, so PostgreSQL writes one batch while Python judges the next — the two halves
+    of the work run on two cores instead of taking turns. The same verdicts and rows as the ORM path."""
+    rules = campaign.rules()
+    try:
+        sql, params = rows.order_by("pk").values_list(*FACT_FIELDS).query.sql_with_params()
+    except EmptyResultSet:  # e.g. an empty list of member ids: nothing to read
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+    if not records:
+        return {}
+    upsert = _UPSERT.format(table=Eligibility._meta.db_table)
+    at = clock.now()
+    verdicts: dict[int, Verdict] = {}
+    with connection.wrap_database_errors, connection.connection.pipeline(), connection.cursor() as cursor:
+        for start in range(0, len(records), _PIPELINE_BATCH):
+            batch = verdicts_from_values(
+                (dict(zip(FACT_FIELDS, r, strict=True)) for r in records[start : start + _PIPELINE_BATCH]),
+                rules,
+            )
+            cursor.execute(upsert, _upsert_params(campaign.pk, batch.items(), at))  # sent, not awaited
+            verdicts.update(batch)
+    return verdicts
+
+
 def evaluate_members(
     campaign: Campaign, member_ids: Sequence[int] | None = None, **where: Any
 ) -> dict[int, Verdict]:
     """Evaluate and store the verdicts of the given members (or those matching ``where``)."""
-    rules = campaign.rules()
     rows = (
         Member.objects.filter(pk__in=member_ids) if member_ids is not None else Member.objects.filter(**where)
     )
-    verdicts = {v["id"]: evaluate(facts_from_values(v), rules) for v in rows.values(*FACT_FIELDS)}
+    if connection.vendor == "postgresql":
+        return _evaluate_postgres(campaign, rows)
+    verdicts = verdicts_from_values(rows.values(*FACT_FIELDS), campaign.rules())
     _store(campaign, verdicts.items())
     return verdicts
 

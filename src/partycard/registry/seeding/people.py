@@ -8,6 +8,10 @@ Uniqueness is by construction, not by lookup (nothing national is held in memory
   so two members sharing a serial differ in province (unique for up to 63 million members);
 * old card number: a bijection of id on 8 digits; file number: the member's rank in its committee plus
   the committee's letters.
+
+The standing columns the exchange's eligibility reads (under discipline or inspection, dues unpaid, a
+transfer in progress, abroad) come from a second random stream per block, so adding them left every other
+column of every row as it was.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ COLUMNS = (
     "phone",
     "created_at",
     "updated_at",
+    "under_discipline",
+    "under_inspection",
+    "dues_months_unpaid",
+    "transfer_in_progress",
+    "abroad",
 )
 
 _PROVINCES = [  # birth-registration codes (registry.citizen_id.PROVINCE_CODES), kept Django-free here
@@ -136,6 +145,32 @@ _OTHER_STATUSES = [
     ("expelled", 0.1),
     ("resigned", 0.1),
 ]
+
+
+# Standing of an active member (official or probationary), as shares of them; the rest is in good standing.
+# Each member has at most one of these. Postponing: discipline, inspection, transfer; refusing: abroad and
+# more than 3 months of dues unpaid (the campaign's default limit); 1–3 months unpaid stays eligible.
+_GOOD_STANDING = "\t0\t0\t0\t0\t0"
+_STANDING = [  # (cumulative share, columns or None for "dues unpaid, months drawn")
+    (0.004, "\t1\t0\t0\t0\t0"),  # under disciplinary review
+    (0.007, "\t0\t1\t0\t0\t0"),  # under inspection or complaint review
+    (0.015, "\t0\t0\t0\t1\t0"),  # transfer in progress
+    (0.017, "\t0\t0\t0\t0\t1"),  # abroad
+    (0.067, None),  # 1–3 months of dues unpaid
+    (0.072, None),  # 4–12 months of dues unpaid
+]
+_STANDING_ANY = _STANDING[-1][0]
+
+
+def _standing(draw: float, months: float) -> str:
+    """The standing columns of an active member whose draw fell below :data:`_STANDING_ANY`."""
+    for share, columns in _STANDING:
+        if draw < share:
+            if columns is not None:
+                return columns
+            unpaid = 1 + int(months * 3) if share < _STANDING_ANY else 4 + int(months * 9)
+            return f"\t0\t0\t{unpaid}\t0\t0"
+    return _GOOD_STANDING
 
 
 def _cum(weighted: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
@@ -252,6 +287,7 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
     (ethnicity, religion, education, qualification, occupation) and places come prebuilt from tables."""
     t = _tables()
     rng = random.Random(f"partycard-members:{plan.seed}:{first_id}")
+    standing_draw = random.Random(f"partycard-standing:{plan.seed}:{first_id}").random
     ref_ord = plan.reference_date.toordinal()
     iso = t.iso_dates(ref_ord)
     tail = f"\t{plan.timestamp}\t{plan.timestamp}"
@@ -295,6 +331,8 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
             citizen_id = f"{prov_code}{(year >= 2000) * 2 + female}{yy[year % 100]}{serial:06d}"
         else:
             citizen_id = "\\N"
+        draw = standing_draw()
+        standing = _standing(draw, standing_draw()) if draw < _STANDING_ANY else _GOOD_STANDING
         if official_ord > ref_ord:
             state = "\\N\tprobationary\t\\N"
             old_card = "\\N"
@@ -303,6 +341,7 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
                 other = choices(t.other, cum_weights=t.other_cw)[0]
                 changed = iso[official_ord + int(rand() * (ref_ord - official_ord))]
                 state = f"{iso[official_ord]}\t{other}\t{changed}"
+                standing = _GOOD_STANDING  # no longer a member: no standing kept
             else:
                 state = f"{iso[official_ord]}\tofficial\t\\N"
             old_card = f"{(mid * 48271 + 12345) % 100_000_000:08d}" if rand() > 0.01 else "\\N"
@@ -312,7 +351,7 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
         lines.append(
             f"{mid}\t{holding_ids[k]}\t{name}\t{'F' if female else 'M'}\t{dob}\t{places}"
             f"{profiles[int(rand() * n_profiles)]}\t{citizen_id}\t{file_number}\t{old_card}\t"
-            f"{iso[admit_ord]}\t{state}\t\t{phone}{tail}"
+            f"{iso[admit_ord]}\t{state}\t\t{phone}{tail}{standing}"
         )
     return lines
 

@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
 from partycard.core.scope import get_scoped_or_404, role_of
+from partycard.exchange.models import Case
+from partycard.exchange.selectors import case_events
+from partycard.exchange.views.common import timeline_rows
 from partycard.registry import selectors, services
 from partycard.registry.choices import Gender, MemberStatus
 from partycard.registry.exporting import export_roster
@@ -91,7 +94,17 @@ def member_list_page(request: HttpRequest) -> HttpResponse:
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_scoped_or_404(Member, request.user, Action.VIEW_MEMBER, pk=pk)
     can_edit = Member.objects.scoped(request.user, Action.CHANGE_MEMBER).filter(pk=pk).exists()
-    context = {"member": member, "timeline": selectors.member_timeline(member), "can_edit": can_edit}
+    cases = (
+        Case.objects.scoped(request.user, Action.VIEW_CASE).filter(member=member).select_related("campaign")
+    )
+    context = {
+        "member": member,
+        "timeline": selectors.member_timeline(member),
+        "can_edit": can_edit,
+        "exchange_cases": [
+            (case, timeline_rows(case_events(case))) for case in cases.order_by("-created_at")
+        ],
+    }
     return render(request, "registry/member_detail.html", context)
 
 

@@ -1,0 +1,340 @@
+"""Routes of the card exchange: campaigns, cases and their transitions, eligibility, background jobs.
+
+The same rules as the web UI, through the same services and selectors. Scope: a case, member or job
+outside the actor's subtree, or one the role may not act on, is the 404 of a missing one; a write by a role
+that may do it nowhere is a 403. A transition the workflow refuses (wrong state, wrong level, member not
+eligible) is a 409 listing every problem with its code; one refused only for its input (no reason, a
+wrong ``return_to``) is a 422 naming the fields as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Path, Query, Router, Status
+
+from partycard.accounts.roles import Action
+from partycard.api.errors import ApiProblem, ProblemType
+from partycard.api.routers.jobs import job_out
+from partycard.api.schemas.exchange import (
+    MAX_ID,
+    BulkTransitionIn,
+    CampaignOut,
+    CaseCounts,
+    CaseDetail,
+    CaseIn,
+    CasePage,
+    CaseQuery,
+    EligibilityOut,
+    JobOut,
+    TransitionIn,
+)
+from partycard.api.schemas.problems import problems
+from partycard.core.errors import DomainError
+from partycard.core.scope import get_scoped_or_404, scope_path
+from partycard.exchange import card_number, selectors, services
+from partycard.exchange.jobs import start_evaluation, start_transition
+from partycard.exchange.models import Campaign, Case
+from partycard.exchange.services import CaseError
+from partycard.exchange.workflow import TRANSITIONS, Level, Problem, State, Transition, check
+from partycard.registry.models import Member, Organisation
+
+__all__ = ["router"]
+
+router = Router(tags=["exchange"])
+
+_LOCATION = {
+    "Location": {
+        "description": "The job's URL (GET /api/v1/jobs/{job_id}).",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+_ACCEPTED = {"responses": {202: {"headers": _LOCATION}}}
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.auth.user  # type: ignore[attr-defined]
+
+
+def _require(actor: Any, action: Action) -> None:
+    """403 unless ``action`` reaches at least one organisation for the actor."""
+    if not Organisation.objects.scoped(actor, action).exists():
+        raise ApiProblem(403, "Your role may not do this.", type=ProblemType.FORBIDDEN)
+
+
+def _campaign(campaign_id: int | None) -> Campaign | None:
+    """The campaign asked for (404 if there is none such), or by default the current open one."""
+    if campaign_id is None:
+        return selectors.campaign_current()
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def _accepted(response: HttpResponse, job: Any) -> Status[dict[str, Any]]:
+    response["Location"] = reverse("api-v1:job_get", kwargs={"job_id": job.pk})
+    return Status(202, job_out(job))
+
+
+# ---- why a case may not move ---------------------------------------------------------------------
+# ``case_transition`` and ``case_propose`` refuse with one combined problem; the API lists every reason
+# with its code, so it asks ``workflow.check`` again with the inputs the service used. The service alone
+# decides; this only explains a refusal it made.
+
+
+def _with_reasons(found: list[Problem], member: Member, campaign: Campaign) -> list[Problem]:
+    """The workflow's problems, each eligibility reason after ``not_eligible``."""
+    out: list[Problem] = []
+    for p in found:
+        out.append(p)
+        if p.code == "not_eligible":
+            reasons = services.verdict_of(member, campaign).reasons
+            out += [Problem(r.code.value, r.message_vi, r.message_en) for r in reasons]
+    return out
+
+
+def _transition_problems(
+    actor: Any, case_id: int, transition: Transition, reason: str, return_to: Level | None
+) -> list[Problem]:
+    case = Case.objects.select_related("member", "campaign").get(pk=case_id)
+    found = check(
+        transition,
+        state=State(case.state),
+        actor_levels=selectors.can_act(actor, case),
+        eligible=services.verdict_of(case.member, case.campaign).eligible,
+        reason=reason.strip(),
+        returned_to=Level(case.returned_to) if case.returned_to else None,
+        return_to=return_to,
+        has_card_number=bool(case.card_number),
+    )
+    return _with_reasons(found, case.member, case.campaign)
+
+
+def _proposal_problems(actor: Any, campaign: Campaign, member: Member) -> list[Problem]:
+    exists = Case.objects.filter(campaign=campaign, member=member).exists()
+    found = check(
+        Transition.PROPOSE,
+        state=State.PROPOSED if exists else None,
+        actor_levels=services.actor_levels(actor, member.organisation.path),
+        eligible=services.verdict_of(member, campaign).eligible,
+    )
+    return _with_reasons(found, member, campaign)
+
+
+# ---- campaigns -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/campaigns",
+    response={200: list[CampaignOut], **problems()},
+    operation_id="campaign_list",
+    summary="The open exchange campaigns, latest cut-off first",
+)
+def campaign_list(request: HttpRequest) -> Any:
+    return Campaign.objects.filter(is_open=True).order_by("-cut_off", "pk")
+
+
+@router.post(
+    "/campaigns/{campaign_id}/evaluations",
+    response={202: JobOut, **problems(403, 404, 422)},
+    operation_id="campaign_evaluate",
+    summary="Evaluate every member of your subtree for an open campaign (a background job)",
+    openapi_extra=_ACCEPTED,
+)
+def campaign_evaluate(
+    request: HttpRequest, response: HttpResponse, campaign_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    actor = _actor(request)
+    _require(actor, Action.EVALUATE_CAMPAIGN)
+    campaign = Campaign.objects.filter(pk=campaign_id, is_open=True).first()
+    if campaign is None:
+        raise Http404
+    return _accepted(response, start_evaluation(actor=actor, campaign=campaign, path=scope_path(actor) or ""))
+
+
+# ---- cases ---------------------------------------------------------------------------------------
+# The fixed paths (/cases/counts, /cases/bulk-transitions) come before /cases/{case_id}: Django tries the
+# patterns in order, and a path parameter matches any segment.
+
+
+def _case_rows(actor: Any, campaign: Campaign, query: CaseQuery) -> QuerySet[Case]:
+    """The cases the list shows, before paging (every filter only narrows the actor's scope)."""
+    if query.waiting:
+        cases = selectors.queue_for(actor, campaign)
+    else:
+        cases = selectors.cases_for(actor, campaign).select_related("member", "organisation")
+    if query.state is not None:
+        cases = cases.filter(state=query.state.value)
+    if query.organisation is not None:
+        org = get_scoped_or_404(Organisation, actor, Action.VIEW_ORGANISATION, code=query.organisation)
+        cases = cases.filter(path__startswith=org.path)
+    if query.card_number is not None:
+        cases = cases.filter(card_number=card_number.normalise(query.card_number))
+    return cases
+
+
+@router.get(
+    "/cases",
+    response={200: CasePage, **problems(400, 404, 422)},
+    operation_id="case_list",
+    summary="List the cases of a campaign in your scope, or your queue",
+)
+def case_list(request: HttpRequest, query: Query[CaseQuery]) -> Any:
+    """Cases you may see, oldest first (keyset pages: pass ``next_cursor`` back as ``cursor``)."""
+    actor = _actor(request)
+    after = 0
+    if query.cursor is not None:
+        if not query.cursor.isascii() or not query.cursor.isdigit() or int(query.cursor) > MAX_ID:
+            raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+        after = int(query.cursor)
+    if query.card_number is not None:
+        reason = card_number.problem(query.card_number)
+        if reason is not None:
+            raise DomainError(f"Not a card number: {reason}.", field="card_number")
+    campaign = _campaign(query.campaign)
+    if campaign is None:
+        return {"items": [], "next_cursor": None}
+    rows = list(_case_rows(actor, campaign, query).filter(pk__gt=after).order_by("pk")[: query.limit + 1])
+    items = rows[: query.limit]
+    return {"items": items, "next_cursor": str(items[-1].pk) if len(rows) > query.limit else None}
+
+
+@router.get(
+    "/cases/counts",
+    response={200: CaseCounts, **problems(404, 422)},
+    operation_id="case_counts",
+    summary="How many cases of a campaign are in each state, in your scope",
+)
+def case_counts(request: HttpRequest, campaign: int | None = Query(None, ge=1, le=MAX_ID)) -> Any:
+    found = _campaign(campaign)
+    if found is None:
+        raise Http404
+    return {"campaign": found.pk, "counts": selectors.state_counts(_actor(request), found)}
+
+
+@router.post(
+    "/cases/bulk-transitions",
+    response={202: JobOut, **problems(400, 403, 422)},
+    operation_id="case_bulk_transition",
+    summary="Move many cases in a background job; each case that may not move is reported with why",
+    openapi_extra=_ACCEPTED,
+)
+def case_bulk_transition(request: HttpRequest, response: HttpResponse, payload: BulkTransitionIn) -> Any:
+    actor = _actor(request)
+    _require(actor, Action.CHANGE_CASE)
+    if TRANSITIONS[payload.transition].needs_reason and not payload.reason.strip():
+        raise DomainError("A reason is required.", field="reason")
+    if payload.transition is Transition.RETURN and payload.return_to is None:
+        raise DomainError("Say which level the cases go back to.", field="return_to")
+    job = start_transition(
+        actor=actor,
+        transition=payload.transition,
+        targets=payload.case_ids,
+        reason=payload.reason.strip(),
+        return_to=payload.return_to,
+    )
+    return _accepted(response, job)
+
+
+@router.get(
+    "/cases/{case_id}",
+    response={200: CaseDetail, **problems(404, 422)},
+    operation_id="case_get",
+    summary="One case with its timeline",
+)
+def case_get(request: HttpRequest, case_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return get_scoped_or_404(Case, _actor(request), Action.VIEW_CASE, pk=case_id)
+
+
+@router.post(
+    "/cases",
+    response={201: CaseDetail, **problems(400, 403, 409, 422)},
+    operation_id="case_propose",
+    summary="Propose a member of your cell for a new card",
+)
+def case_propose(request: HttpRequest, payload: CaseIn) -> Any:
+    actor = _actor(request)
+    _require(actor, Action.CHANGE_CASE)
+    campaign = Campaign.objects.filter(pk=payload.campaign, is_open=True).first()
+    if campaign is None:
+        raise DomainError("No open campaign has this id.", field="campaign")
+    member = (
+        Member.objects.scoped(actor, Action.VIEW_MEMBER)
+        .select_related("organisation")
+        .filter(pk=payload.member)
+        .first()
+    )
+    if member is None:
+        raise DomainError("No member has this id.", field="member")
+    try:
+        case = services.case_propose(actor=actor, campaign=campaign, member=member)
+    except CaseError as e:
+        raise CaseError(_proposal_problems(actor, campaign, member) or e.problems) from e
+    return Status(201, case)
+
+
+@router.post(
+    "/cases/{case_id}/transitions",
+    response={200: CaseDetail, **problems(400, 404, 409, 422)},
+    operation_id="case_transition",
+    summary="Move one case (confirm, decide, accept, return, reject, …)",
+)
+def case_transition(
+    request: HttpRequest, payload: TransitionIn, case_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    actor = _actor(request)
+    case = get_scoped_or_404(Case, actor, Action.CHANGE_CASE, pk=case_id)
+    try:
+        return services.case_transition(
+            actor=actor,
+            case=case,
+            transition=payload.transition,
+            reason=payload.reason,
+            return_to=payload.return_to,
+        )
+    except CaseError as e:
+        explained = _transition_problems(
+            actor, case.pk, payload.transition, payload.reason, payload.return_to
+        )
+        raise CaseError(explained or e.problems) from e
+
+
+# ---- eligibility ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/members/{member_id}/eligibility",
+    response={200: EligibilityOut, **problems(404, 422)},
+    operation_id="member_eligibility",
+    summary="Whether a member may get a new card in a campaign, with every reason (computed now)",
+)
+def member_eligibility(
+    request: HttpRequest,
+    member_id: int = Path(..., ge=1, le=MAX_ID),
+    campaign: int | None = Query(None, ge=1, le=MAX_ID),
+) -> Any:
+    member = get_scoped_or_404(Member, _actor(request), Action.VIEW_MEMBER, pk=member_id)
+    found = _campaign(campaign)
+    if found is None:
+        raise Http404
+    verdict = services.verdict_of(member, found)
+    return {
+        "member": member.pk,
+        "campaign": found.pk,
+        "eligible": verdict.eligible,
+        "postponed": verdict.postponed,
+        "reasons": [
+            {
+                "code": r.code.value,
+                "message_vi": r.message_vi,
+                "message_en": r.message_en,
+                "postpones": r.postpones,
+            }
+            for r in verdict.reasons
+        ],
+    }

@@ -1,0 +1,86 @@
+"""A case's page (member, state, card number, timeline, the buttons the officer may press) and the one
+transition those buttons post; the service decides, and its refusal is shown in the workflow's words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partycard.accounts.roles import Action
+from partycard.core.scope import get_scoped_or_404
+from partycard.exchange import selectors
+from partycard.exchange.card_number import format_number
+from partycard.exchange.forms import CaseTransitionForm
+from partycard.exchange.models import Case
+from partycard.exchange.services import CaseError, case_transition, verdict_of
+from partycard.exchange.views.common import MANUAL, moves_for, timeline_rows, top_level, verdict_label
+from partycard.exchange.workflow import TRANSITIONS
+
+__all__ = ["case_act", "case_detail"]
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_scoped_or_404(Case, request.user, Action.VIEW_CASE, pk=pk)
+    verdict = verdict_of(case.member, case.campaign)
+    css, label = verdict_label(verdict)
+    context: dict[str, Any] = {
+        "case": case,
+        "member": case.member,
+        "card_number": format_number(case.card_number) if case.card_number else "",
+        "timeline": timeline_rows(selectors.case_events(case)),
+        "moves": moves_for(request.user, case, verdict=verdict),
+        "verdict": verdict,
+        "verdict_class": css,
+        "verdict_label": label,
+        "here": reverse("exchange:case_detail", args=[case.pk]),
+    }
+    return render(request, "exchange/case_detail.html", context)
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    """Where to go back to: a page of this site named by the form, else ``default``."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and safe else default
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """One transition of one case. Outside the actor's scope for changes: the same 404 as a missing case."""
+    case = get_scoped_or_404(Case, request.user, Action.CHANGE_CASE, pk=pk)
+    back = _next(request, reverse("exchange:case_detail", args=[case.pk]))
+    top = top_level(selectors.can_act(request.user, case))
+    form = CaseTransitionForm(request.POST, transitions=MANUAL, top=top)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        case_transition(
+            actor=request.user,
+            case=case,
+            transition=data["transition"],
+            reason=data["reason"],
+            return_to=data["return_to"],
+        )
+    except CaseError as e:
+        for problem in e.problems:
+            messages.error(request, problem.message_vi)
+    else:
+        label = TRANSITIONS[data["transition"]].label_vi
+        messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return redirect(back)

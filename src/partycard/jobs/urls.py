@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("<int:pk>/", views.job_detail, name="job_detail"),
+    path("<int:pk>/tien-do/", views.job_progress, name="job_progress"),
+]

@@ -1,0 +1,369 @@
+"""The state machine as a table (``exchange.workflow``, pure): its shape, and what ``check`` answers.
+
+The services and the stateful test (test_state_machine.py) rely on these properties; here they are
+checked on the table alone, with no database.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from partycard.accounts.roles import Role
+from partycard.exchange import workflow
+from partycard.exchange.workflow import (
+    FINAL_STATES,
+    OPEN_STATES,
+    RANK,
+    RESUBMITTED_TO,
+    ROLE_AT,
+    TRANSITIONS,
+    Level,
+    State,
+    Transition,
+    check,
+    queue_states,
+    target_state,
+)
+
+T = Transition
+OFFICER_LEVELS = (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.CENTRE)
+
+
+def _codes(transition: Transition, **kwargs: object) -> set[str]:
+    kwargs.setdefault("eligible", True)
+    return {p.code for p in check(transition, **kwargs)}  # type: ignore[arg-type]
+
+
+def successors(state: State | None) -> set[State]:
+    """Every state one transition leads to from ``state``, by the table alone (resubmit: any level a case
+    can be returned to; resume: any state a case can be held from)."""
+    out: set[State] = set()
+    for transition, spec in TRANSITIONS.items():
+        if state not in spec.sources:
+            continue
+        if spec.target is not None:
+            out.add(spec.target)
+        elif transition is T.RESUBMIT:
+            out |= set(RESUBMITTED_TO.values())
+        else:  # RESUME
+            out |= {s for s in TRANSITIONS[T.HOLD].sources if s is not None}
+    return out
+
+
+# -- the roles --------------------------------------------------------------------------------------------
+
+
+def test_the_role_at_each_level_is_a_role_of_the_role_table() -> None:
+    assert set(ROLE_AT) == set(OFFICER_LEVELS) == set(RANK)
+    assert set(ROLE_AT.values()) <= {r.value for r in Role}
+    assert {
+        Level.CELL: Role.CELL_SECRETARY.value,
+        Level.GRASSROOTS: Role.GRASSROOTS_OFFICER.value,
+        Level.UPPER: Role.COMMITTEE_OFFICER.value,
+        Level.CENTRE: Role.CENTRAL_ADMIN.value,
+    } == ROLE_AT
+
+
+def test_every_public_name_exists() -> None:
+    assert all(hasattr(workflow, name) for name in workflow.__all__)
+
+
+# -- the table's shape -------------------------------------------------------------------------------------
+
+
+def test_every_transition_is_in_the_table_once_with_labels_in_both_languages() -> None:
+    assert set(TRANSITIONS) == set(Transition)
+    for transition, spec in TRANSITIONS.items():
+        assert spec.label_vi and spec.label_en, transition
+        assert spec.levels, transition
+        assert spec.sources, transition
+
+
+def test_only_resubmit_and_resume_work_their_target_out() -> None:
+    assert {t for t, spec in TRANSITIONS.items() if spec.target is None} == {T.RESUBMIT, T.RESUME}
+
+
+def test_final_states_have_no_way_out_and_open_states_have_one() -> None:
+    assert {State.OLD_DESTROYED, State.REJECTED, State.CANCELLED} == FINAL_STATES
+    assert set(State) == OPEN_STATES | FINAL_STATES and not OPEN_STATES & FINAL_STATES
+    for state in State:
+        assert bool(successors(state)) == (state in OPEN_STATES), state
+
+
+def test_only_propose_starts_a_case() -> None:
+    assert [t for t, spec in TRANSITIONS.items() if None in spec.sources] == [T.PROPOSE]
+
+
+def test_the_system_holds_and_resumes_and_no_officer_does() -> None:
+    assert TRANSITIONS[T.HOLD].levels == {Level.SYSTEM}
+    assert TRANSITIONS[T.RESUME].levels == {Level.SYSTEM}
+    assert TRANSITIONS[T.CANCEL].levels == {Level.SYSTEM, Level.UPPER}
+    officer_only = {t for t, spec in TRANSITIONS.items() if Level.SYSTEM not in spec.levels}
+    assert officer_only == set(Transition) - {T.HOLD, T.RESUME, T.CANCEL}
+
+
+def test_cases_in_or_after_hand_over_are_never_held_or_cancelled() -> None:
+    after = {State.HANDED_OVER, State.OLD_RECOVERED, State.OLD_DESTROYED}
+    assert not after & TRANSITIONS[T.HOLD].sources
+    assert not after & TRANSITIONS[T.CANCEL].sources
+    assert State.ON_HOLD not in TRANSITIONS[T.HOLD].sources  # held once, from the state it was in
+
+
+def test_every_state_is_reachable_from_no_case() -> None:
+    """A breadth-first walk of the table from "no case" reaches every state (test_state_machine.py
+    drives a real case into each)."""
+    seen: set[State] = set()
+    queue: deque[State | None] = deque([None])
+    while queue:
+        for nxt in successors(queue.popleft()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    assert seen == set(State)
+
+
+def test_every_open_state_can_still_end() -> None:
+    """No open state is a dead end: a final state is reachable from each."""
+    for start in OPEN_STATES:
+        seen, queue = {start}, deque([start])
+        while queue:
+            for nxt in successors(queue.popleft()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        assert seen & FINAL_STATES, start
+
+
+def test_resubmitting_goes_back_to_the_state_the_level_produces() -> None:
+    assert RESUBMITTED_TO == {
+        Level.CELL: State.PROPOSED,
+        Level.GRASSROOTS: State.CONFIRMED,
+        Level.UPPER: State.DECIDED,
+    }
+    for level, state in RESUBMITTED_TO.items():
+        producer = next(t for t, spec in TRANSITIONS.items() if spec.target is state)
+        assert TRANSITIONS[producer].levels == {level}
+
+
+def test_the_queues_split_the_waiting_states_between_the_levels() -> None:
+    queues = {level: queue_states(level) for level in Level}
+    assert queues[Level.CELL] == {State.SENT, State.HANDED_OVER}
+    assert queues[Level.GRASSROOTS] == {State.PROPOSED}
+    assert queues[Level.UPPER] == {State.CONFIRMED, State.OLD_RECOVERED}
+    assert queues[Level.CENTRE] == {State.DECIDED, State.ACCEPTED, State.IN_PRODUCTION, State.PRODUCED}
+    assert queues[Level.SYSTEM] == set()
+    # A case waiting in a queue is moved on by that level.
+    for level, states in queues.items():
+        for state in states:
+            assert any(
+                state in spec.sources and level in spec.levels and t not in (T.RETURN, T.REJECT)
+                for t, spec in TRANSITIONS.items()
+            ), (level, state)
+
+
+# -- target_state ------------------------------------------------------------------------------------------
+
+
+def test_target_state_of_a_fixed_transition_is_the_table_s() -> None:
+    for transition, spec in TRANSITIONS.items():
+        if spec.target is not None:
+            assert target_state(transition) is spec.target
+
+
+@pytest.mark.parametrize("level", list(RESUBMITTED_TO))
+def test_a_resubmitted_case_goes_where_the_level_it_was_returned_to_puts_it(level: Level) -> None:
+    assert target_state(T.RESUBMIT, returned_to=level) is RESUBMITTED_TO[level]
+
+
+@pytest.mark.parametrize("state", sorted(s for s in TRANSITIONS[T.HOLD].sources if s is not None))
+def test_a_resumed_case_goes_back_to_the_state_it_was_held_from(state: State) -> None:
+    assert target_state(T.RESUME, held_from=state) is state
+
+
+def test_target_state_refuses_without_what_it_needs() -> None:
+    with pytest.raises(ValueError):
+        target_state(T.RESUBMIT)
+    with pytest.raises(ValueError):
+        target_state(T.RESUBMIT, returned_to=Level.CENTRE)  # nobody resubmits to the Centre
+    with pytest.raises(ValueError):
+        target_state(T.RESUME)
+
+
+# -- check -------------------------------------------------------------------------------------------------
+
+
+def test_the_happy_path_is_allowed_to_the_right_level_only() -> None:
+    path = [
+        (T.PROPOSE, None, Level.CELL),
+        (T.CONFIRM, State.PROPOSED, Level.GRASSROOTS),
+        (T.DECIDE, State.CONFIRMED, Level.UPPER),
+        (T.ACCEPT, State.DECIDED, Level.CENTRE),
+        (T.START_PRODUCTION, State.ACCEPTED, Level.CENTRE),
+        (T.MARK_PRODUCED, State.IN_PRODUCTION, Level.CENTRE),
+        (T.SEND, State.PRODUCED, Level.CENTRE),
+        (T.HAND_OVER, State.SENT, Level.CELL),
+        (T.RECOVER_OLD, State.HANDED_OVER, Level.CELL),
+        (T.DESTROY_OLD, State.OLD_RECOVERED, Level.UPPER),
+    ]
+    for transition, state, level in path:
+        assert check(transition, state=state, actor_levels=frozenset({level}), eligible=True) == []
+        for other in set(Level) - {level}:
+            codes = _codes(transition, state=state, actor_levels=frozenset({other}))
+            assert codes == {"wrong_level"}, (transition, other)
+
+
+def test_a_wrong_state_is_named() -> None:
+    assert _codes(T.CONFIRM, state=State.CONFIRMED, actor_levels=frozenset({Level.GRASSROOTS})) == {
+        "wrong_state"
+    }
+    assert _codes(T.PROPOSE, state=State.PROPOSED, actor_levels=frozenset({Level.CELL})) == {"wrong_state"}
+    problems = check(T.CONFIRM, state=None, actor_levels=frozenset({Level.GRASSROOTS}), eligible=True)
+    assert "none" in problems[0].message_en and str(problems[0]) == problems[0].message_en
+
+
+def test_the_steps_that_need_an_eligible_member_say_so() -> None:
+    needs = {t for t, spec in TRANSITIONS.items() if spec.needs_eligible}
+    assert needs == {T.PROPOSE, T.CONFIRM, T.DECIDE, T.ACCEPT, T.RESUBMIT, T.RESUME}
+    codes = _codes(T.ACCEPT, state=State.DECIDED, actor_levels=frozenset({Level.CENTRE}), eligible=False)
+    assert codes == {"not_eligible"}
+    # Handing a produced card over does not ask again (the system holds a case that stops being eligible).
+    assert not check(T.HAND_OVER, state=State.SENT, actor_levels=frozenset({Level.CELL}), eligible=False)
+
+
+def test_a_case_is_numbered_once() -> None:
+    codes = _codes(
+        T.ACCEPT, state=State.DECIDED, actor_levels=frozenset({Level.CENTRE}), has_card_number=True
+    )
+    assert codes == {"has_number"}
+
+
+@pytest.mark.parametrize("transition", [T.RETURN, T.REJECT, T.HOLD, T.CANCEL])
+def test_sending_back_rejecting_holding_and_cancelling_need_a_reason(transition: Transition) -> None:
+    level = Level.SYSTEM if transition in (T.HOLD, T.CANCEL) else Level.GRASSROOTS
+    kwargs = {"return_to": Level.CELL} if transition is T.RETURN else {}
+    ok = check(
+        transition,
+        state=State.PROPOSED,
+        actor_levels=frozenset({level}),
+        eligible=True,
+        reason="Ảnh mờ",
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert ok == []
+    blank = _codes(transition, state=State.PROPOSED, actor_levels=frozenset({level}), reason="  ", **kwargs)
+    assert blank == {"reason_required"}
+
+
+@pytest.mark.parametrize(
+    ("state", "level"),
+    [(State.PROPOSED, Level.GRASSROOTS), (State.CONFIRMED, Level.UPPER), (State.DECIDED, Level.CENTRE)],
+)
+def test_only_the_level_whose_turn_it_is_returns_or_rejects(state: State, level: Level) -> None:
+    for transition in (T.RETURN, T.REJECT):
+        for other in set(TRANSITIONS[transition].levels) - {level}:
+            codes = _codes(
+                transition, state=state, actor_levels=frozenset({other}), reason="r", return_to=Level.CELL
+            )
+            assert "wrong_level" in codes, (transition, state, other)
+    assert not check(
+        T.REJECT, state=state, actor_levels=frozenset({level}), eligible=True, reason="Không đủ hồ sơ"
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "level"),
+    [(State.PROPOSED, Level.GRASSROOTS), (State.CONFIRMED, Level.UPPER), (State.DECIDED, Level.CENTRE)],
+)
+def test_a_case_is_returned_only_to_a_level_below_the_one_returning_it(state: State, level: Level) -> None:
+    for return_to in (*Level, None):
+        codes = _codes(
+            T.RETURN, state=state, actor_levels=frozenset({level}), reason="r", return_to=return_to
+        )
+        below = return_to in RESUBMITTED_TO and RANK[return_to] < RANK[level]
+        assert (codes == set()) == below, return_to
+        assert (codes == {"return_level"}) == (not below), return_to
+
+
+@pytest.mark.parametrize("returned_to", list(RESUBMITTED_TO))
+def test_a_returned_case_is_resubmitted_by_the_level_it_waits_at(returned_to: Level) -> None:
+    for level in Level:
+        codes = _codes(
+            T.RESUBMIT, state=State.RETURNED, actor_levels=frozenset({level}), returned_to=returned_to
+        )
+        assert (codes == set()) == (level is returned_to), level
+
+
+def test_a_grassroots_cell_s_secretary_acts_at_both_levels() -> None:
+    both = frozenset({Level.CELL, Level.GRASSROOTS})
+    assert not check(T.PROPOSE, state=None, actor_levels=both, eligible=True)
+    assert not check(T.CONFIRM, state=State.PROPOSED, actor_levels=both, eligible=True)
+    # Returning from the grassroots, they send it to the cell (itself), never to the grassroots.
+    assert not check(
+        T.RETURN, state=State.PROPOSED, actor_levels=both, eligible=True, reason="r", return_to=Level.CELL
+    )
+    assert _codes(
+        T.RETURN, state=State.PROPOSED, actor_levels=both, reason="r", return_to=Level.GRASSROOTS
+    ) == {"return_level"}
+
+
+def test_every_problem_is_named_at_once() -> None:
+    problems = check(
+        T.RETURN, state=State.ACCEPTED, actor_levels=frozenset(), eligible=False, reason="", return_to=None
+    )
+    assert {p.code for p in problems} == {"wrong_state", "wrong_level", "reason_required", "return_level"}
+    assert all(p.message_vi and p.message_en for p in problems)
+
+
+levels_st = st.frozensets(st.sampled_from(list(Level)))
+state_st = st.one_of(st.none(), st.sampled_from(list(State)))
+level_or_none = st.one_of(st.none(), st.sampled_from(list(Level)))
+
+
+@given(
+    transition=st.sampled_from(list(Transition)),
+    state=state_st,
+    actor_levels=levels_st,
+    eligible=st.booleans(),
+    reason=st.sampled_from(["", " ", "Ảnh mờ"]),
+    returned_to=level_or_none,
+    return_to=level_or_none,
+    has_card_number=st.booleans(),
+)
+def test_an_allowed_transition_meets_every_condition_of_the_table(
+    transition: Transition,
+    state: State | None,
+    actor_levels: frozenset[Level],
+    eligible: bool,
+    reason: str,
+    returned_to: Level | None,
+    return_to: Level | None,
+    has_card_number: bool,
+) -> None:
+    problems = check(
+        transition,
+        state=state,
+        actor_levels=actor_levels,
+        eligible=eligible,
+        reason=reason,
+        returned_to=returned_to,
+        return_to=return_to,
+        has_card_number=has_card_number,
+    )
+    assert len({p.code for p in problems}) == len(problems)  # each problem once
+    if problems:
+        return
+    spec = TRANSITIONS[transition]
+    assert state in spec.sources
+    assert spec.levels & actor_levels
+    assert eligible or not spec.needs_eligible
+    assert reason.strip() or not spec.needs_reason
+    if transition is T.RESUBMIT and returned_to is not None:
+        assert returned_to in actor_levels
+    if transition is T.RETURN:
+        assert return_to in RESUBMITTED_TO
+    if transition is T.ACCEPT:
+        assert not has_card_number
