@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="$(mktemp -d)"
 export PARTYCARD_VAR="$scratch" PORT=8765
+unset DATABASE_URL  # make run is the embedded SQLite database
 env -u DATABASE_URL make run PORT=$PORT >"$scratch/run.log" 2>&1 &
 pid=$!
-trap 'kill -- -$pid 2>/dev/null || kill $pid 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" || true' EXIT
+trap 'kill -- -$pid 2>/dev/null || kill $pid 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" || true; pkill -f "partycard db_worker" || true' EXIT
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$PORT/dang-nhap/" -o /dev/null 2>/dev/null && break
   sleep 1
@@ -35,6 +36,16 @@ home = opener.open(urllib.request.Request(verify, data=data, headers={"Referer":
 assert "Đảng bộ thành phố Hà Nội" in home, home[:2000]
 print("make run: demo login with the TOTP code works, home page shows the demo scope")
 PY
+# The worker make run starts next to the server runs an enqueued job to the end.
+out="$(.venv/bin/partycard exchange evaluate --campaign dot-2026 --no-wait)"
+job="$(echo "$out" | sed -n 's/^Job #\([0-9]*\) enqueued.*/\1/p')"
+test -n "$job" || { echo "no job id in: $out"; exit 1; }
+for _ in $(seq 1 60); do
+  .venv/bin/partycard job show "$job" | head -1 | grep -q "	done	" && break
+  sleep 1
+done
+.venv/bin/partycard job show "$job" | head -1 | grep -q "	done	" || { echo "the worker did not finish job $job"; exit 1; }
+echo "make run: the background worker ran job #$job to the end"
 grep -q "doithe-2025" "$scratch/run.log"
 grep -q "demo_otp USERNAME" "$scratch/run.log"
 grep -q "http://127.0.0.1:$PORT/" "$scratch/run.log"

@@ -101,9 +101,10 @@ def job_run(job_id: int, *, progress: ProgressFn | None = None, stop_after: int 
             return job
         try:
             _run_one(job, kind, index)
-        except IntegrityError:
-            continue  # another runner committed this chunk first: its work stands, ours rolled back
         except Exception as e:
+            if isinstance(e, IntegrityError) and JobChunk.objects.filter(job=job, index=index).exists():
+                continue  # another runner committed this chunk first: its work stands, ours rolled back
+            # Any other error, a constraint the chunk's own work broke included, stops the job.
             Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, error=f"chunk {index}: {e}")
             raise
         ran += 1

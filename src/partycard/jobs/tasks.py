@@ -1,7 +1,7 @@
 """The jobs as Django tasks: the web app enqueues, the database-backed worker runs them.
 
 The worker is django-tasks-db's ``partycard db_worker`` (``make run`` starts one next to the web
-server). A worker that dies mid-job leaves whole chunks behind; ``partycard job resume`` (or enqueuing
+server). A worker that dies mid-job leaves whole chunks behind; ``partycard job run ID`` (or enqueuing
 the job again) finishes it exactly once.
 """
 
