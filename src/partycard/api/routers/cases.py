@@ -38,8 +38,7 @@ from partycard.core.scope import get_scoped_or_404, scope_path
 from partycard.exchange import card_number, selectors, services
 from partycard.exchange.jobs import start_evaluation, start_transition
 from partycard.exchange.models import Campaign, Case
-from partycard.exchange.services import CaseError
-from partycard.exchange.workflow import TRANSITIONS, Level, Problem, State, Transition, check
+from partycard.exchange.workflow import TRANSITIONS, Transition
 from partycard.registry.models import Member, Organisation
 
 __all__ = ["router"]
@@ -79,51 +78,6 @@ def _campaign(campaign_id: int | None) -> Campaign | None:
 def _accepted(response: HttpResponse, job: Any) -> Status[dict[str, Any]]:
     response["Location"] = reverse("api-v1:job_get", kwargs={"job_id": job.pk})
     return Status(202, job_out(job))
-
-
-# ---- why a case may not move ---------------------------------------------------------------------
-# ``case_transition`` and ``case_propose`` refuse with one combined problem; the API lists every reason
-# with its code, so it asks ``workflow.check`` again with the inputs the service used. The service alone
-# decides; this only explains a refusal it made.
-
-
-def _with_reasons(found: list[Problem], member: Member, campaign: Campaign) -> list[Problem]:
-    """The workflow's problems, each eligibility reason after ``not_eligible``."""
-    out: list[Problem] = []
-    for p in found:
-        out.append(p)
-        if p.code == "not_eligible":
-            reasons = services.verdict_of(member, campaign).reasons
-            out += [Problem(r.code.value, r.message_vi, r.message_en) for r in reasons]
-    return out
-
-
-def _transition_problems(
-    actor: Any, case_id: int, transition: Transition, reason: str, return_to: Level | None
-) -> list[Problem]:
-    case = Case.objects.select_related("member", "campaign").get(pk=case_id)
-    found = check(
-        transition,
-        state=State(case.state),
-        actor_levels=selectors.can_act(actor, case),
-        eligible=services.verdict_of(case.member, case.campaign).eligible,
-        reason=reason.strip(),
-        returned_to=Level(case.returned_to) if case.returned_to else None,
-        return_to=return_to,
-        has_card_number=bool(case.card_number),
-    )
-    return _with_reasons(found, case.member, case.campaign)
-
-
-def _proposal_problems(actor: Any, campaign: Campaign, member: Member) -> list[Problem]:
-    exists = Case.objects.filter(campaign=campaign, member=member).exists()
-    found = check(
-        Transition.PROPOSE,
-        state=State.PROPOSED if exists else None,
-        actor_levels=services.actor_levels(actor, member.organisation.path),
-        eligible=services.verdict_of(member, campaign).eligible,
-    )
-    return _with_reasons(found, member, campaign)
 
 
 # ---- campaigns -----------------------------------------------------------------------------------
@@ -271,11 +225,8 @@ def case_propose(request: HttpRequest, payload: CaseIn) -> Any:
     )
     if member is None:
         raise DomainError("No member has this id.", field="member")
-    try:
-        case = services.case_propose(actor=actor, campaign=campaign, member=member)
-    except CaseError as e:
-        raise CaseError(_proposal_problems(actor, campaign, member) or e.problems) from e
-    return Status(201, case)
+    # A refusal raises CaseError with every reason, coded (the error handler answers 409 or 422).
+    return Status(201, services.case_propose(actor=actor, campaign=campaign, member=member))
 
 
 @router.post(
@@ -289,19 +240,13 @@ def case_transition(
 ) -> Any:
     actor = _actor(request)
     case = get_scoped_or_404(Case, actor, Action.CHANGE_CASE, pk=case_id)
-    try:
-        return services.case_transition(
-            actor=actor,
-            case=case,
-            transition=payload.transition,
-            reason=payload.reason,
-            return_to=payload.return_to,
-        )
-    except CaseError as e:
-        explained = _transition_problems(
-            actor, case.pk, payload.transition, payload.reason, payload.return_to
-        )
-        raise CaseError(explained or e.problems) from e
+    return services.case_transition(  # a refusal: CaseError with every reason, coded
+        actor=actor,
+        case=case,
+        transition=payload.transition,
+        reason=payload.reason,
+        return_to=payload.return_to,
+    )
 
 
 # ---- eligibility ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record_many
 from partycard.core import clock
 from partycard.core.scope import role_of
-from partycard.exchange.eligibility import evaluate
+from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, verdicts_from_values
@@ -54,7 +54,12 @@ class CaseError(Exception):
 @dataclass
 class BulkOutcome:
     succeeded: list[int] = field(default_factory=list)  # case ids (member ids for proposals)
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  # what the job records, worded
+    problems: dict[int, list[Problem]] = field(default_factory=dict)  # the same, with their codes
+
+    def refuse(self, target_id: int, problems: list[Problem]) -> None:
+        self.failures.append(_failure(target_id, problems))
+        self.problems[target_id] = problems
 
 
 def actor_levels(actor: Any, cell_path: str) -> frozenset[Level]:
@@ -115,9 +120,19 @@ def _locked_cases(ids: Sequence[int], actor: Any, system: bool) -> dict[int, Cas
     return {c.pk: c for c in qs.filter(pk__in=ids)}
 
 
-def _verdicts(member_ids: Sequence[int], campaign: Campaign) -> dict[int, bool]:
+def _verdicts(member_ids: Sequence[int], campaign: Campaign) -> dict[int, Verdict]:
     rows = Member.objects.filter(pk__in=member_ids).values(*FACT_FIELDS)
-    return {member_id: v.eligible for member_id, v in verdicts_from_values(rows, campaign.rules()).items()}
+    return verdicts_from_values(rows, campaign.rules())
+
+
+def _explained(problems: list[Problem], verdict: Verdict | None) -> list[Problem]:
+    """The workflow's problems, with every eligibility reason after ``not_eligible`` (why not, in full)."""
+    out: list[Problem] = []
+    for p in problems:
+        out.append(p)
+        if p.code == "not_eligible" and verdict is not None:
+            out += [Problem(r.code.value, r.message_vi, r.message_en) for r in verdict.reasons]
+    return out
 
 
 def cases_transition(
@@ -146,33 +161,33 @@ def cases_transition(
             Transition.RESUBMIT,
             Transition.RESUME,
         )
-        eligible: dict[int, bool] = {}
+        verdicts: dict[int, Verdict] = {}
         if needs_verdict and cases:
             by_campaign: dict[int, list[int]] = defaultdict(list)
             for c in cases.values():
                 by_campaign[c.campaign_id].append(c.member_id)
             campaigns = Campaign.objects.in_bulk(list(by_campaign))
             for cid, mids in by_campaign.items():
-                eligible.update(_verdicts(mids, campaigns[cid]))
+                verdicts.update(_verdicts(mids, campaigns[cid]))
         movers: list[tuple[Case, State]] = []
         for case_id in dict.fromkeys(case_ids):
             case = cases.get(case_id)
             if case is None:
-                outcome.failures.append(_failure(case_id, [_NOT_FOUND]))
+                outcome.refuse(case_id, [_NOT_FOUND])
                 continue
             levels = frozenset({Level.SYSTEM}) if system else actor_levels(actor, case.path)
             problems = check(
                 transition,
                 state=State(case.state),
                 actor_levels=levels,
-                eligible=eligible.get(case.member_id, True),
+                eligible=case.member_id not in verdicts or verdicts[case.member_id].eligible,
                 reason=reason,
                 returned_to=Level(case.returned_to) if case.returned_to else None,
                 return_to=return_to,
                 has_card_number=bool(case.card_number),
             )
             if problems:
-                outcome.failures.append(_failure(case_id, problems))
+                outcome.refuse(case_id, _explained(problems, verdicts.get(case.member_id)))
                 continue
             movers.append((case, _target(case, transition)))
         if movers:
@@ -325,8 +340,7 @@ def case_transition(
         actor=actor, transition=transition, case_ids=[case.pk], reason=reason, return_to=return_to
     )
     if outcome.failures:
-        f = outcome.failures[0]
-        raise CaseError([Problem("refused", f.message_vi, f.message_en)])
+        raise CaseError(outcome.problems[case.pk])
     return Case.objects.get(pk=case.pk)
 
 
@@ -354,18 +368,19 @@ def cases_propose(
         for member_id in dict.fromkeys(member_ids):
             member = members.get(member_id)
             if member is None:
-                outcome.failures.append(_failure(member_id, [_NOT_FOUND]))
+                outcome.refuse(member_id, [_NOT_FOUND])
                 continue
+            verdict = evaluate(facts_from_values(vars(member)), rules)
             problems = check(
                 Transition.PROPOSE,
                 state=State.PROPOSED if member_id in existing else None,
                 actor_levels=actor_levels(actor, member.organisation.path),
-                eligible=evaluate(facts_from_values(vars(member)), rules).eligible,
+                eligible=verdict.eligible,
             )
             if not campaign.is_open:
                 problems.append(Problem("closed", "Đợt đổi thẻ đã kết thúc.", "The campaign is closed."))
             if problems:
-                outcome.failures.append(_failure(member_id, problems))
+                outcome.refuse(member_id, _explained(problems, verdict))
                 continue
             new.append(
                 Case(
@@ -409,6 +424,5 @@ def cases_propose(
 def case_propose(*, actor: Any, campaign: Campaign, member: Member) -> Case:
     outcome = cases_propose(actor=actor, campaign=campaign, member_ids=[member.pk])
     if outcome.failures:
-        f = outcome.failures[0]
-        raise CaseError([Problem("refused", f.message_vi, f.message_en)])
+        raise CaseError(outcome.problems[member.pk])
     return Case.objects.get(campaign=campaign, member=member)

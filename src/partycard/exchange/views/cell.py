@@ -113,5 +113,4 @@ def _report(request: HttpRequest, outcome: BulkOutcome, candidates: list[Candida
     for failure in outcome.failures:
         candidate = by_id.get(failure.target_id)
         name = candidate.member.full_name if candidate else f"#{failure.target_id}"
-        reasons = [r.message_vi for r in candidate.verdict.reasons] if candidate else []
-        messages.error(request, " ".join([f"{name}:", failure.message_vi, *reasons]))
+        messages.error(request, f"{name}: {failure.message_vi}")  # the eligibility reasons included
