@@ -438,3 +438,22 @@ def test_the_member_page_shows_the_case_timeline(as_: Any, officers: Any, propos
         assert timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M") in page
     outside = _text(as_(officers.province).get(f"/registry/members/{proposed.binh.member_id}/"))
     assert f"/doi-the/ho-so/{proposed.an.pk}/" not in outside  # each member's own cases only
+
+
+def test_a_bulk_action_over_more_cases_than_a_job_takes_is_refused(
+    client: Client, login: Any, officers: Any, campaign: Any, make_member: Any, monkeypatch: Any
+) -> None:
+    from partycard.exchange.views import queue
+
+    monkeypatch.setattr(queue, "MAX_BULK", 1)
+    for i in range(2):
+        case_propose(
+            actor=officers.cell,
+            campaign=campaign,
+            member=card_holder(make_member, citizen_id=f"0010800{i:05d}", old_card_number=f"2000000{i}"),
+        )
+    login(client, officers.grassroots)
+    response = client.post("/doi-the/", {"all_in_queue": "on", "transition": "confirm"})
+    assert response.status_code == 200
+    assert "Mỗi lần chỉ xử lý tối đa 1 hồ sơ" in response.content.decode()
+    assert not Job.objects.exists()

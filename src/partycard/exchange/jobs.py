@@ -20,10 +20,12 @@ from partycard.jobs.models import Job
 from partycard.jobs.services import ChunkResult, job_create, register
 from partycard.registry.models import Member
 
-__all__ = ["EVALUATE", "TRANSITION", "register_kinds", "start_evaluation", "start_transition"]
+__all__ = ["EVALUATE", "MAX_BULK", "TRANSITION", "register_kinds", "start_evaluation", "start_transition"]
 
 EVALUATE = "exchange.evaluate"
 TRANSITION = "exchange.transition"
+# Targets of one bulk transition: the ids are stored in the job; a larger batch is split by organisation.
+MAX_BULK = 50_000
 
 
 def _size(job: Job) -> int:
@@ -127,6 +129,8 @@ def start_transition(
     enqueue: bool = True,
 ) -> Job:
     """A job making ``transition`` on every target (case ids; member ids to propose)."""
+    if len(targets) > MAX_BULK:
+        raise ValueError(f"at most {MAX_BULK} targets in one job, not {len(targets)}")
     params: dict[str, Any] = {
         "transition": transition.value,
         "targets": sorted(set(targets)),

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from partycard.exchange.jobs import MAX_BULK  # case ids in one bulk transition
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.selectors import can_act, case_events
 from partycard.exchange.workflow import RESUBMITTED_TO, TRANSITIONS, Level, State, Transition
@@ -36,7 +37,6 @@ __all__ = [
     "TransitionIn",
 ]
 
-MAX_BULK = 50_000  # case ids in one bulk transition
 MAX_ID = 2**63 - 1  # a bigint primary key
 _NO_NUL = r"^[^\x00]*$"
 

@@ -15,7 +15,7 @@ from partycard.accounts.roles import Action, allowed
 from partycard.core.scope import role_of, scope_path
 from partycard.exchange import selectors
 from partycard.exchange.forms import BulkTransitionForm
-from partycard.exchange.jobs import start_transition
+from partycard.exchange.jobs import MAX_BULK, start_transition
 from partycard.exchange.models.case import STATE_CHOICES
 from partycard.exchange.workflow import State
 from partycard.registry.models import Organisation
@@ -71,8 +71,17 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         form = BulkTransitionForm(request.POST or None, level=level, transitions=transitions)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            targets = list(queue.values_list("pk", flat=True)) if data["all_in_queue"] else data["cases"]
-            if targets:
+            targets = data["cases"]
+            if data["all_in_queue"]:
+                targets = list(queue.values_list("pk", flat=True)[: MAX_BULK + 1])
+            if len(targets) > MAX_BULK:
+                many = f"{MAX_BULK:,}".replace(",", ".")  # Vietnamese groups thousands with dots
+                form.add_error(
+                    None, _("At most %(n)s cases at a time: filter the queue by organisation.") % {"n": many}
+                )
+            elif not targets:
+                form.add_error("cases", _("There is no case in the queue."))
+            else:
                 job = start_transition(
                     actor=user,
                     transition=data["transition"],
@@ -82,7 +91,6 @@ def queue_page(request: HttpRequest) -> HttpResponse:
                     campaign=campaign,
                 )
                 return redirect("jobs:job_detail", pk=job.pk)
-            form.add_error("cases", _("There is no case in the queue."))
     counts = selectors.state_counts(user, campaign)
     page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("trang"))
     query = request.GET.copy()
