@@ -24,7 +24,7 @@ from partycard.core import clock
 from partycard.core.scope import scope_path
 from partycard.jobs.models import Job, JobChunk, JobFailure
 
-__all__ = ["ChunkResult", "Failure", "Kind", "job_create", "job_run", "register"]
+__all__ = ["ChunkResult", "Failure", "Kind", "job_create", "job_resume", "job_run", "register"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,21 @@ def job_create(*, actor: Any, kind: str, params: dict[str, Any]) -> Job:
     job.save()
     audit_record(actor=actor, action="job.create", obj=job, changes={"kind": kind, "total": job.total})
     return job
+
+
+def job_resume(*, actor: Any, job: Job) -> None:
+    """Ask the worker to finish a job that stopped (a worker killed mid-job, or a chunk that failed).
+
+    Safe even if a worker is still on it: chunks done are skipped, and a chunk two runners race on
+    commits once (see the module's docstring).
+    """
+    from partycard.jobs.tasks import run_job
+
+    if job.status == Job.Status.DONE:
+        raise ValueError("the job is done")
+    with transaction.atomic():
+        audit_record(actor=actor, action="job.resume", obj=job, changes={"chunks_done": job.chunks_done})
+        transaction.on_commit(lambda: run_job.enqueue(job.pk))
 
 
 ProgressFn = Callable[[Job], None]

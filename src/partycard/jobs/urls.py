@@ -6,4 +6,5 @@ app_name = "jobs"
 urlpatterns = [
     path("<int:pk>/", views.job_detail, name="job_detail"),
     path("<int:pk>/tien-do/", views.job_progress, name="job_progress"),
+    path("<int:pk>/tiep-tuc/", views.job_resume, name="job_resume"),
 ]

@@ -10,20 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
 from partycard.core.scope import get_scoped_or_404
 from partycard.exchange.models import Case
 from partycard.exchange.workflow import TRANSITIONS, Transition
+from partycard.jobs import services
 from partycard.jobs.models import Job
 from partycard.registry.models import Member
 
-__all__ = ["FAILURES_SHOWN", "job_detail", "job_progress"]
+__all__ = ["FAILURES_SHOWN", "job_detail", "job_progress", "job_resume"]
 
 FAILURES_SHOWN = 500
 KIND_LABELS = {
@@ -70,7 +73,13 @@ def _context(actor: Any, job: Job) -> dict[str, Any]:
         "more_failures": max(job.failed - len(failures), 0),
         "target_view": target_view,
         "back_url": reverse("exchange:queue") if job.kind.startswith("exchange.") else reverse("home"),
+        "can_resume": _can_resume(actor, job),
     }
+
+
+def _can_resume(actor: Any, job: Job) -> bool:
+    """The starter may resume their job once it stopped short (running with no worker, or failed)."""
+    return job.actor_id == actor.pk and job.status in (Job.Status.RUNNING, Job.Status.FAILED)
 
 
 @login_required
@@ -84,3 +93,15 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress part alone (htmx polls it)."""
     job = get_scoped_or_404(Job, request.user, Action.VIEW_JOB, pk=pk)
     return render(request, "jobs/_progress.html", _context(request.user, job))
+
+
+@login_required
+@require_POST
+def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enqueue the job again; the worker does only the chunks not done yet."""
+    job = get_scoped_or_404(Job, request.user, Action.VIEW_JOB, pk=pk)
+    if not _can_resume(request.user, job):
+        raise Http404(_("No such record."))
+    services.job_resume(actor=request.user, job=job)
+    messages.success(request, _("The job will continue where it stopped; finished parts are not redone."))
+    return redirect("jobs:job_detail", pk=job.pk)
