@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,39 +14,11 @@ from playwright.sync_api import expect
 
 from partycard.accounts.models import Role, User
 from partycard.registry.models import Member
+from tests.web.browser import OTP_KEY, require_chromium
 
-CHROMIUM = os.environ.get("PARTYCARD_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-OTP_KEY = b"12345678901234567890"  # the RFC 6238 test key, on the officer's authenticator
-
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("PARTYCARD_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"PARTYCARD_REQUIRE_BROWSER=1 but no Chromium at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (CI installs Debian's chromium)", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")  # a phone
-        yield context.new_page()
-        browser.close()
 
 
 @pytest.fixture
