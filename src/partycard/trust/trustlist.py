@@ -1,0 +1,254 @@
+"""The signed trust list verifiers download: DS certificates, the root's CRL, issue and next-update time.
+
+Wire format (UTF-8 JSON): ``{"payload", "signature", "signer_certificate"}``, each base64. The signature
+is ECDSA-SHA256 over the exact payload bytes, so no canonicalisation is needed to verify. The signer is
+a root-issued certificate with the trust-list-signing extended key usage (like ICAO's master list
+signer, 9303-12 §7.1.1.2); a verifier trusts only the root certificate it already holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from partycard.trust import _der, oids
+from partycard.trust.errors import (
+    CertificateExpired,
+    CertificateNotIssuedByRoot,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    CertificateUsageInvalid,
+    CrlInvalid,
+    PkiParameterError,
+    TrustError,
+    TrustListBadSignature,
+    TrustListMalformed,
+)
+from partycard.trust.keystore import KeyStore
+
+__all__ = ["FORMAT_VERSION", "MAX_DOCUMENT_BYTES", "TrustList", "trustlist_build", "trustlist_verify"]
+
+FORMAT_VERSION = 1
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # far above any real list; bounds what a verifier will parse
+_DOCUMENT_KEYS = {"payload", "signature", "signer_certificate"}
+_PAYLOAD_KEYS = {"version", "issued_at", "next_update", "signers", "crl"}
+
+
+@dataclass(frozen=True)
+class TrustList:
+    """A verified trust list. ``stale`` is True once ``now`` passed ``next_update``: still authentic,
+    but the verifier must say it is out of date instead of showing green (DESIGN, trust model)."""
+
+    issued_at: datetime
+    next_update: datetime
+    signers: tuple[x509.Certificate, ...]
+    crl: x509.CertificateRevocationList
+    signer_certificate: x509.Certificate
+    stale: bool
+
+    def is_revoked(self, certificate: x509.Certificate) -> bool:
+        """True if the list's CRL revokes ``certificate`` (matched by serial; one issuer, the root)."""
+        return self.crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(value: Any, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise TrustListMalformed(f"{field} is not a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise TrustListMalformed(f"{field} is not valid base64") from e
+
+
+def _time_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise PkiParameterError("datetimes must be timezone-aware")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _time_parse(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise TrustListMalformed(f"{field} is not a time string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise TrustListMalformed(f"{field} is not an ISO 8601 time") from e
+    if moment.tzinfo is None:
+        raise TrustListMalformed(f"{field} has no time zone")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as e:  # e.g. 0001-01-01T00:00+01:00
+        raise TrustListMalformed(f"{field} is out of range") from e
+
+
+def _json_object(raw: bytes, keys: set[str], what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise TrustListMalformed(f"{what} is not JSON") from e
+    if not isinstance(value, dict) or set(value) != keys:
+        raise TrustListMalformed(f"{what} must be an object with exactly {sorted(keys)}")
+    return value
+
+
+def _certificate(der: bytes, field: str) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as e:
+        raise TrustListMalformed(f"{field} is not a DER certificate") from e
+
+
+def trustlist_build(
+    *,
+    store: KeyStore,
+    signer_label: str,
+    signer_certificate: x509.Certificate,
+    signers: Sequence[x509.Certificate],
+    crl: x509.CertificateRevocationList,
+    issued_at: datetime,
+    next_update: datetime,
+) -> bytes:
+    """Sign a trust list with the trust-list signer's key; return the document verifiers download.
+
+    Raises:
+        PkiParameterError: ``next_update`` not after ``issued_at`` or naive datetimes.
+        StoreKeyMismatch: ``signer_label`` does not hold ``signer_certificate``'s key.
+    """
+    if next_update <= issued_at:
+        raise PkiParameterError("next_update must be after issued_at")
+    _der.require_store_key(store, signer_label, signer_certificate)
+    payload = json.dumps(
+        {
+            "version": FORMAT_VERSION,
+            "issued_at": _time_text(issued_at),
+            "next_update": _time_text(next_update),
+            "signers": [_b64(c.public_bytes(serialization.Encoding.DER)) for c in signers],
+            "crl": _b64(crl.public_bytes(serialization.Encoding.DER)),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    document = {
+        "payload": _b64(payload),
+        "signature": _b64(store.sign(signer_label, payload)),
+        "signer_certificate": _b64(signer_certificate.public_bytes(serialization.Encoding.DER)),
+    }
+    return json.dumps(document, sort_keys=True, indent=1).encode("utf-8")
+
+
+def _check_issued_by_root(certificate: x509.Certificate, root_cert: x509.Certificate, what: str) -> None:
+    try:
+        certificate.verify_directly_issued_by(root_cert)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError) as e:
+        raise CertificateNotIssuedByRoot(f"{what} was not issued by the trusted root") from e
+
+
+def _check_validity(certificate: x509.Certificate, at: datetime, what: str) -> None:
+    if at < certificate.not_valid_before_utc:
+        raise CertificateNotYetValid(f"{what} is not valid before {certificate.not_valid_before_utc}")
+    if at > certificate.not_valid_after_utc:
+        raise CertificateExpired(f"{what} expired at {certificate.not_valid_after_utc}")
+
+
+def _check_trustlist_signer_usage(certificate: x509.Certificate) -> None:
+    try:
+        basic = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        extended = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError) as e:
+        raise CertificateUsageInvalid("the signer certificate lacks the trust-list signer extensions") from e
+    if basic.ca or not usage.digital_signature or oids.TRUST_LIST_SIGNING not in extended:
+        raise CertificateUsageInvalid("the signer certificate is not a trust-list signer")
+
+
+def _verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -> TrustList:
+    if now.tzinfo is None:
+        raise PkiParameterError("now must be timezone-aware")
+    raw = document.encode("utf-8", "surrogatepass") if isinstance(document, str) else document
+    if not isinstance(raw, bytes | bytearray) or len(raw) > MAX_DOCUMENT_BYTES:
+        raise TrustListMalformed("the trust list is not bytes of a sane size")
+    envelope = _json_object(bytes(raw), _DOCUMENT_KEYS, "the trust list")
+    payload = _unb64(envelope["payload"], "payload")
+    signature = _unb64(envelope["signature"], "signature")
+    signer = _certificate(_unb64(envelope["signer_certificate"], "signer_certificate"), "signer_certificate")
+
+    # Trust flows from the root: the signer first, then its signature, only then the content.
+    _check_issued_by_root(signer, root_cert, "the trust-list signer")
+    _check_trustlist_signer_usage(signer)
+    _check_validity(signer, now, "the trust-list signer")
+    signer_key = signer.public_key()
+    if not isinstance(signer_key, ec.EllipticCurvePublicKey):
+        raise CertificateUsageInvalid("the trust-list signer's key is not an EC key")
+    if not _der.verify_with(signer_key, signature, payload):
+        raise TrustListBadSignature("the trust list signature does not verify")
+
+    content = _json_object(payload, _PAYLOAD_KEYS, "the payload")
+    if content["version"] != FORMAT_VERSION or isinstance(content["version"], bool):
+        raise TrustListMalformed(f"unsupported trust list version {content['version']!r}")
+    issued_at = _time_parse(content["issued_at"], "issued_at")
+    next_update = _time_parse(content["next_update"], "next_update")
+    if not isinstance(content["signers"], list):
+        raise TrustListMalformed("signers is not a list")
+    signers = tuple(_certificate(_unb64(item, "signers[]"), "signers[]") for item in content["signers"])
+    try:
+        crl = x509.load_der_x509_crl(_unb64(content["crl"], "crl"))
+    except ValueError as e:
+        raise TrustListMalformed("crl is not a DER CRL") from e
+
+    root_key = root_cert.public_key()
+    if (
+        not isinstance(root_key, ec.EllipticCurvePublicKey)
+        or crl.issuer != root_cert.subject
+        or not crl.is_signature_valid(root_key)
+    ):
+        raise CrlInvalid("the trust list's CRL is not signed by the trusted root")
+    for certificate in signers:
+        _check_issued_by_root(certificate, root_cert, f"document signer {certificate.serial_number:x}")
+    if crl.get_revoked_certificate_by_serial_number(signer.serial_number) is not None:
+        raise CertificateRevoked("the trust-list signer is revoked by the root's CRL")
+    return TrustList(
+        issued_at=issued_at,
+        next_update=next_update,
+        signers=signers,
+        crl=crl,
+        signer_certificate=signer,
+        stale=now > next_update,
+    )
+
+
+def trustlist_verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -> TrustList:
+    """Verify a downloaded trust list against the root the verifier already holds, at time ``now``.
+
+    A stale list (``now`` after ``next_update``) is returned with ``stale=True``, not rejected.
+
+    Raises:
+        TrustListMalformed: not the documented format.
+        CertificateNotIssuedByRoot: the signer or a listed DS was not issued by ``root_cert``.
+        CertificateUsageInvalid: the signer is not a trust-list signer.
+        CertificateNotYetValid, CertificateExpired: the signer is outside its validity at ``now``.
+        TrustListBadSignature: the signature does not cover this payload with the signer's key.
+        CrlInvalid: the CRL is not the root's.
+        CertificateRevoked: the root's CRL revokes the signer.
+    """
+    try:
+        return _verify(document, root_cert, now)
+    except TrustError:
+        raise
+    except (ValueError, TypeError, OverflowError, UnsupportedAlgorithm) as e:
+        # Lazily parsed DER (extensions, keys) can still fail deep inside cryptography; a verifier
+        # must get one error type for every bad input, never a crash.
+        raise TrustListMalformed(f"the trust list cannot be read: {e}") from e
