@@ -40,11 +40,16 @@ PY
 out="$(.venv/bin/partycard exchange evaluate --campaign dot-2026 --no-wait)"
 job="$(echo "$out" | sed -n 's/^Job #\([0-9]*\) enqueued.*/\1/p')"
 test -n "$job" || { echo "no job id in: $out"; exit 1; }
+job_done() {  # the first line of `job show` says the status; no pipe (pipefail + an early exit = SIGPIPE)
+  local shown
+  shown="$(.venv/bin/partycard job show "$job")"
+  [[ "${shown%%$'\n'*}" == *$'\tdone\t'* ]]
+}
 for _ in $(seq 1 60); do
-  .venv/bin/partycard job show "$job" | head -1 | grep -q "	done	" && break
+  job_done && break
   sleep 1
 done
-.venv/bin/partycard job show "$job" | head -1 | grep -q "	done	" || { echo "the worker did not finish job $job"; exit 1; }
+job_done || { echo "the worker did not finish job $job"; exit 1; }
 echo "make run: the background worker ran job #$job to the end"
 grep -q "doithe-2025" "$scratch/run.log"
 grep -q "demo_otp USERNAME" "$scratch/run.log"
