@@ -1,0 +1,435 @@
+"""The party card's data groups as bytes (ICAO 9303-10 LDS v1): EF.COM, DG1, DG2, DG14, DG15.
+
+Each file has a ``*_build`` that returns its exact bytes (what EF.SOD hashes) and a ``*_parse`` that
+accepts only well-formed bytes and returns a frozen dataclass, raising :class:`ChipFormatError`.
+
+DG1 is our own template, since the party card is not an MRTD and has no MRZ. Inside tag 61 each field
+is a primitive context-specific TLV whose value is UTF-8 text, in this fixed order:
+
+====  =======================  ==========================================
+tag   field                    value
+====  =======================  ==========================================
+80    card number              text as printed on the card
+81    full name                text (Vietnamese, NFC as entered)
+82    date of birth            ``YYYYMMDD``
+83    gender                   ``M`` or ``F`` (the registry's codes)
+84    date admitted            ``YYYYMMDD`` (joined the party)
+85    date made official       ``YYYYMMDD`` (cards are issued to official members)
+86    issuing committee        text
+87    issue date               ``YYYYMMDD``
+====  =======================  ==========================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from asn1crypto import core
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from partycard.chip.errors import ChipFormatError
+from partycard.chip.tlv import Tlv, tlv_encode, tlv_parse, tlv_unwrap
+
+__all__ = [
+    "DG_TAGS",
+    "ECDSA_PLAIN_SHA256",
+    "FID_COM",
+    "FID_DG1",
+    "FID_DG2",
+    "FID_DG14",
+    "FID_DG15",
+    "FID_SOD",
+    "ID_AA",
+    "LDS_VERSION",
+    "UNICODE_VERSION",
+    "CardData",
+    "Dg2",
+    "Dg14",
+    "Dg15",
+    "EfCom",
+    "com_build",
+    "com_parse",
+    "dg1_build",
+    "dg1_parse",
+    "dg2_build",
+    "dg2_parse",
+    "dg14_build",
+    "dg14_parse",
+    "dg15_build",
+    "dg15_parse",
+]
+
+# 9303-10 §4.6 Table 33: the tag of each data group's outer template, by data group number.
+DG_TAGS: dict[int, int] = {
+    1: 0x61,
+    2: 0x75,
+    3: 0x63,
+    4: 0x76,
+    5: 0x65,
+    6: 0x66,
+    7: 0x67,
+    8: 0x68,
+    9: 0x69,
+    10: 0x6A,
+    11: 0x6B,
+    12: 0x6C,
+    13: 0x6D,
+    14: 0x6E,
+    15: 0x6F,
+    16: 0x70,
+}
+TAG_COM = 0x60
+
+# 9303-10 §3.11.2 / Table 39: short EF identifiers of the LDS v1 application's files.
+FID_COM = 0x011E
+FID_DG1 = 0x0101
+FID_DG2 = 0x0102
+FID_DG14 = 0x010E
+FID_DG15 = 0x010F
+FID_SOD = 0x011D
+
+LDS_VERSION = "0108"  # 9303-10 §4.6.1: "aabb" = LDS 1.8
+UNICODE_VERSION = "040000"  # 9303-10 §4.6.1: "aabbcc", the value the 9303 examples carry
+
+ID_AA = "2.23.136.1.1.5"  # id-icao-mrtd-security-aaProtocolObject, 9303-11 §9.2.9
+ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"  # ecdsa-plain-SHA256, BSI TR-03111 §5.2.1
+
+_TAG_LDS_VERSION, _TAG_UNICODE_VERSION, _TAG_TAG_LIST = 0x5F01, 0x5F36, 0x5C
+
+
+def _expect(item: Tlv, tag: int) -> Tlv:
+    if item.tag != tag:
+        raise ChipFormatError(f"expected tag {tag:02X}, found {item.tag:02X}")
+    return item
+
+
+def _ascii_digits(value: bytes, size: int, what: str) -> str:
+    if len(value) != size or not value.isdigit():
+        raise ChipFormatError(f"{what} must be {size} ASCII digits, found {value!r}")
+    return value.decode("ascii")
+
+
+# --- EF.COM -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EfCom:
+    """EF.COM (9303-10 §4.6.1): LDS and Unicode versions and the tags of the data groups present."""
+
+    lds_version: str
+    unicode_version: str
+    tags: tuple[int, ...]
+
+
+def com_build(
+    *, tags: tuple[int, ...], lds_version: str = LDS_VERSION, unicode_version: str = UNICODE_VERSION
+) -> bytes:
+    """EF.COM listing the data group tags present (one byte each, 9303-10 §4.6.1 tag 5C)."""
+    com = EfCom(lds_version, unicode_version, tags)
+    _com_check(com)
+    return tlv_encode(
+        TAG_COM,
+        [
+            tlv_encode(_TAG_LDS_VERSION, lds_version.encode("ascii")),
+            tlv_encode(_TAG_UNICODE_VERSION, unicode_version.encode("ascii")),
+            tlv_encode(_TAG_TAG_LIST, bytes(tags)),
+        ],
+    )
+
+
+def _com_check(com: EfCom) -> None:
+    _ascii_digits(com.lds_version.encode(), 4, "LDS version")
+    _ascii_digits(com.unicode_version.encode(), 6, "Unicode version")
+    known = set(DG_TAGS.values())
+    if len(set(com.tags)) != len(com.tags) or not set(com.tags) <= known:
+        raise ChipFormatError(f"tag list must name distinct data group tags, found {com.tags!r}")
+
+
+def com_parse(data: bytes) -> EfCom:
+    """Parse EF.COM: exactly 5F01, 5F36, 5C in that order (9303-10 §4.6.1).
+
+    Raises:
+        ChipFormatError: anything else.
+    """
+    root = _expect(tlv_parse(data), TAG_COM)
+    if [c.tag for c in root.children] != [_TAG_LDS_VERSION, _TAG_UNICODE_VERSION, _TAG_TAG_LIST]:
+        raise ChipFormatError("EF.COM must hold 5F01, 5F36 and 5C in that order")
+    lds, uni, tag_list = root.children
+    com = EfCom(
+        _ascii_digits(lds.value, 4, "LDS version"),
+        _ascii_digits(uni.value, 6, "Unicode version"),
+        tuple(tag_list.value),
+    )
+    _com_check(com)
+    return com
+
+
+# --- DG1 ----------------------------------------------------------------------------------------------
+
+_GENDERS = frozenset({"M", "F"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class CardData:
+    """What DG1 holds: the printed face of the card. Text is stored as given (callers normalise)."""
+
+    card_number: str
+    full_name: str
+    date_of_birth: date
+    gender: str
+    date_admitted: date
+    date_official: date
+    issuing_committee: str
+    issue_date: date
+
+
+_DG1_FIELDS: tuple[tuple[int, str], ...] = (
+    (0x80, "card_number"),
+    (0x81, "full_name"),
+    (0x82, "date_of_birth"),
+    (0x83, "gender"),
+    (0x84, "date_admitted"),
+    (0x85, "date_official"),
+    (0x86, "issuing_committee"),
+    (0x87, "issue_date"),
+)
+
+
+def _text_check(value: str, what: str) -> str:
+    if not value or value != value.strip() or _CONTROL.search(value):
+        raise ChipFormatError(f"{what} must be non-empty text without control or edge whitespace")
+    if value.startswith("\ufeff"):
+        raise ChipFormatError(f"{what} must not start with a byte order mark")
+    return value
+
+
+def _dg1_value(card: CardData, name: str) -> bytes:
+    value: Any = getattr(card, name)
+    if isinstance(value, date):
+        return value.strftime("%Y%m%d").encode("ascii")
+    if name == "gender" and value not in _GENDERS:
+        raise ChipFormatError(f"gender must be one of {sorted(_GENDERS)}, found {value!r}")
+    return _text_check(value, name).encode("utf-8")
+
+
+def dg1_build(card: CardData) -> bytes:
+    """DG1 (tag 61) in the template of the module docstring.
+
+    Raises:
+        ChipFormatError: a text field is empty or has control characters, or the gender is unknown.
+    """
+    return tlv_encode(DG_TAGS[1], [tlv_encode(tag, _dg1_value(card, name)) for tag, name in _DG1_FIELDS])
+
+
+def _dg1_field(item: Tlv, name: str) -> Any:
+    if name.startswith("date") or name.endswith("date"):
+        digits = _ascii_digits(item.value, 8, name)
+        try:
+            return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError as e:
+            raise ChipFormatError(f"{name} is not a calendar date: {digits}") from e
+    try:
+        text = item.value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ChipFormatError(f"{name} is not UTF-8") from e
+    if name == "gender" and text not in _GENDERS:
+        raise ChipFormatError(f"gender must be one of {sorted(_GENDERS)}, found {text!r}")
+    return _text_check(text, name)
+
+
+def dg1_parse(data: bytes) -> CardData:
+    """Parse DG1: the eight fields, each once, in order, primitive.
+
+    Raises:
+        ChipFormatError: wrong or missing tags, bad UTF-8, bad dates, unknown gender.
+    """
+    root = _expect(tlv_parse(data), DG_TAGS[1])
+    expected = [tag for tag, _ in _DG1_FIELDS]
+    if [c.tag for c in root.children] != expected or any(c.constructed for c in root.children):
+        raise ChipFormatError(f"DG1 must hold the primitive tags {[f'{t:02X}' for t in expected]} in order")
+    values = {
+        name: _dg1_field(item, name) for item, (_, name) in zip(root.children, _DG1_FIELDS, strict=True)
+    }
+    return CardData(**values)
+
+
+# --- DG2 ----------------------------------------------------------------------------------------------
+
+_JPEG_SOI = b"\xff\xd8\xff"
+_TAG_BIT_GROUP, _TAG_BIT, _TAG_BHT, _TAG_BDB = 0x7F61, 0x7F60, 0xA1, 0x5F2E
+_TAG_COUNT, _TAG_BIOMETRIC_TYPE = 0x02, 0x81
+_BIOMETRIC_TYPE_FACE = b"\x02"  # CBEFF / ISO/IEC 7816-11 biometric type "facial features"
+
+
+@dataclass(frozen=True, slots=True)
+class Dg2:
+    """DG2: the member's photo as JPEG bytes."""
+
+    photo_jpeg: bytes
+
+
+def dg2_build(photo_jpeg: bytes) -> bytes:
+    """DG2 (tag 75): one biometric information template holding the JPEG (9303-10 §4.7.2, simplified).
+
+    Simplified on purpose: the biometric header carries only the type (face) and the data block 5F2E
+    holds the bare JPEG rather than an ISO/IEC 19794-5 facial record, since no reader of ours needs the
+    record's feature points. The nesting (75 > 7F61 > 02, 7F60 > A1, 5F2E) is 9303's.
+
+    Raises:
+        ChipFormatError: the bytes do not start like a JPEG.
+    """
+    if not photo_jpeg.startswith(_JPEG_SOI):
+        raise ChipFormatError("the photo must be a JPEG (starts with FF D8 FF)")
+    bit = tlv_encode(
+        _TAG_BIT,
+        [
+            tlv_encode(_TAG_BHT, tlv_encode(_TAG_BIOMETRIC_TYPE, _BIOMETRIC_TYPE_FACE)),
+            tlv_encode(_TAG_BDB, photo_jpeg),
+        ],
+    )
+    group = tlv_encode(_TAG_BIT_GROUP, [tlv_encode(_TAG_COUNT, b"\x01"), bit])
+    return tlv_encode(DG_TAGS[2], group)
+
+
+def dg2_parse(data: bytes) -> Dg2:
+    """Parse DG2 as :func:`dg2_build` writes it (one instance, face, JPEG).
+
+    Raises:
+        ChipFormatError: another structure, more than one instance, or a data block that is no JPEG.
+    """
+    root = _expect(tlv_parse(data), DG_TAGS[2])
+    if [c.tag for c in root.children] != [_TAG_BIT_GROUP]:
+        raise ChipFormatError("DG2 must hold one biometric information group template 7F61")
+    group = root.children[0]
+    if [c.tag for c in group.children] != [_TAG_COUNT, _TAG_BIT] or group.children[0].value != b"\x01":
+        raise ChipFormatError("DG2 7F61 must hold the instance count 1 and one template 7F60")
+    bit = group.children[1]
+    if [c.tag for c in bit.children] != [_TAG_BHT, _TAG_BDB]:
+        raise ChipFormatError("DG2 7F60 must hold a header A1 and a data block 5F2E")
+    biometric_type = bit.children[0].one(_TAG_BIOMETRIC_TYPE).value
+    if biometric_type != _BIOMETRIC_TYPE_FACE:
+        raise ChipFormatError(f"DG2 biometric type must be face (02), found {biometric_type.hex()}")
+    photo = bit.children[1].value
+    if not photo.startswith(_JPEG_SOI):
+        raise ChipFormatError("DG2 data block is not a JPEG")
+    return Dg2(photo)
+
+
+# --- DG14 ---------------------------------------------------------------------------------------------
+
+
+class _SecurityInfo(core.Sequence):
+    """9303-11 §9.2: SEQUENCE { protocol OID, requiredData ANY, optionalData ANY OPTIONAL }."""
+
+    _fields = [
+        ("protocol", core.ObjectIdentifier),
+        ("required_data", core.Any),
+        ("optional_data", core.Any, {"optional": True}),
+    ]
+
+
+class _SecurityInfos(core.SetOf):
+    _child_spec = _SecurityInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Dg14:
+    """DG14: the security protocols the chip supports.
+
+    ``active_auth_algorithm`` is the signature OID of ActiveAuthenticationInfo (9303-11 §9.2.9), which an
+    ECDSA chip must declare so the terminal knows how to check INTERNAL AUTHENTICATE; ``protocols``
+    lists every SecurityInfo's protocol OID (dotted) in file order.
+    """
+
+    active_auth_algorithm: str | None
+    protocols: tuple[str, ...]
+
+
+def dg14_build(*, active_auth_algorithm: str = ECDSA_PLAIN_SHA256) -> bytes:
+    """DG14 (tag 6E) with one ActiveAuthenticationInfo: id-AA, version 1, the signature algorithm."""
+    info = _SecurityInfo(
+        {
+            "protocol": ID_AA,
+            "required_data": core.Integer(1),
+            "optional_data": core.ObjectIdentifier(active_auth_algorithm),
+        }
+    )
+    return tlv_encode(DG_TAGS[14], _SecurityInfos([info]).dump())
+
+
+def dg14_parse(data: bytes) -> Dg14:
+    """Parse DG14's SecurityInfos; an ActiveAuthenticationInfo, if present, must be version 1 with an OID.
+
+    Raises:
+        ChipFormatError: not DER SecurityInfos, or a malformed ActiveAuthenticationInfo.
+    """
+    value = tlv_unwrap(data, DG_TAGS[14])
+    try:
+        infos = _SecurityInfos.load(value, strict=True)
+        protocols: list[str] = []
+        algorithm: str | None = None
+        for info in infos:
+            protocol = info["protocol"].dotted
+            protocols.append(protocol)
+            if protocol != ID_AA:
+                continue
+            if algorithm is not None:
+                raise ChipFormatError("DG14 holds two ActiveAuthenticationInfos")
+            version = core.Integer.load(info["required_data"].dump(), strict=True).native
+            optional = info["optional_data"]
+            if version != 1 or isinstance(optional, core.Void):
+                raise ChipFormatError("ActiveAuthenticationInfo must be version 1 with a signature algorithm")
+            algorithm = core.ObjectIdentifier.load(optional.dump(), strict=True).dotted
+    except ChipFormatError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+        raise ChipFormatError(f"DG14 is not DER SecurityInfos: {e}") from e
+    return Dg14(algorithm, tuple(protocols))
+
+
+# --- DG15 ---------------------------------------------------------------------------------------------
+
+
+def _spki_der(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dg15:
+    """DG15: the chip's active authentication public key (9303-11 §6.1), P-256 in our profile."""
+
+    public_key: ec.EllipticCurvePublicKey
+
+    @property
+    def spki_der(self) -> bytes:
+        return _spki_der(self.public_key)
+
+
+def dg15_build(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """DG15 (tag 6F) wrapping the SubjectPublicKeyInfo DER (9303-10 §4.7.15)."""
+    return tlv_encode(DG_TAGS[15], _spki_der(public_key))
+
+
+def dg15_parse(data: bytes) -> Dg15:
+    """Parse DG15: a DER SubjectPublicKeyInfo of a P-256 key, re-encoding to the same bytes.
+
+    Raises:
+        ChipFormatError: not DER, not EC, or not P-256.
+    """
+    value = tlv_unwrap(data, DG_TAGS[15])
+    try:
+        key = serialization.load_der_public_key(value)
+    except (ValueError, TypeError) as e:
+        raise ChipFormatError(f"DG15 is not a SubjectPublicKeyInfo: {e}") from e
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ChipFormatError("DG15 must hold a P-256 public key")
+    if _spki_der(key) != value:
+        raise ChipFormatError("DG15 SubjectPublicKeyInfo is not in canonical DER (uncompressed point)")
+    return Dg15(key)

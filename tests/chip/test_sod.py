@@ -1,0 +1,254 @@
+"""EF.SOD: its signature, digests and hashes check with ``cryptography`` and, independently, with OpenSSL."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from partycard.chip import lds
+from partycard.chip.errors import ChipFormatError, SodSignerMismatch
+from partycard.chip.lds import CardData
+from partycard.chip.sod import ID_LDS_SECURITY_OBJECT, LdsSecurityObject, Sod, dg_hash, sod_build, sod_parse
+from partycard.chip.tlv import tlv_encode, tlv_unwrap
+from partycard.trust.keystore.file import FileKeyStore
+from tests.trust.conftest import T0, Pki
+
+SIGNED_AT = T0 + timedelta(days=2)
+
+
+@pytest.fixture
+def data_groups(card: CardData, photo_jpeg: bytes) -> dict[int, bytes]:
+    chip_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return {
+        1: lds.dg1_build(card),
+        2: lds.dg2_build(photo_jpeg),
+        14: lds.dg14_build(),
+        15: lds.dg15_build(chip_key),
+    }
+
+
+@pytest.fixture
+def sod_bytes(chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]) -> bytes:
+    return sod_build(
+        store=chip_store,
+        signer_label=chip_pki.ds_label,
+        signer_cert=chip_pki.ds,
+        data_groups=data_groups,
+        signed_at=SIGNED_AT,
+    )
+
+
+def _verify(certificate: x509.Certificate, signature: bytes, data: bytes) -> None:
+    public_key = certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+
+
+def test_sod_parses_with_our_profile(sod_bytes: bytes, chip_pki: Pki) -> None:
+    assert sod_bytes[0] == 0x77
+    sod = sod_parse(sod_bytes)
+    assert sod.hash_algorithm == sod.digest_algorithm == "sha256"
+    assert sod.signature_algorithm == "sha256_ecdsa"
+    assert sod.certificate == chip_pki.ds
+    assert sod.signer_serial == chip_pki.ds.serial_number
+    assert sod.signer_issuer_der == chip_pki.ds.issuer.public_bytes()
+    assert sod.signing_time == SIGNED_AT
+    assert sorted(sod.data_group_hashes) == [1, 2, 14, 15]
+
+
+def test_signature_digest_and_hashes_verify(sod_bytes: bytes, data_groups: dict[int, bytes]) -> None:
+    sod = sod_parse(sod_bytes)
+    # The signature covers the signed attributes as a DER SET (RFC 5652 §5.4), with the DS key.
+    assert sod.signed_attrs_der[0] == 0x31
+    _verify(sod.certificate, sod.signature, sod.signed_attrs_der)
+    # messageDigest is the SHA-256 of the encapsulated LDSSecurityObject (RFC 5652 §11.2).
+    assert sod.message_digest == hashlib.sha256(sod.lds_security_object_der).digest()
+    # Each DG hash is the SHA-256 of the file's exact bytes, tag and length included.
+    for number, data in data_groups.items():
+        assert sod.data_group_hashes[number] == hashlib.sha256(data).digest() == dg_hash(data)
+    lds_object = LdsSecurityObject.load(sod.lds_security_object_der)
+    assert lds_object["version"].native == 0
+    assert lds_object["hash_algorithm"]["algorithm"].dotted == "2.16.840.1.101.3.4.2.1"
+
+
+def test_signed_attributes_are_der_sorted_and_typed(sod_bytes: bytes) -> None:
+    sod = sod_parse(sod_bytes)
+    attrs = cms.CMSAttributes.load(sod.signed_attrs_der)
+    encodings = [a.dump() for a in attrs]
+    assert encodings == sorted(encodings)
+    assert {a["type"].native for a in attrs} == {"content_type", "message_digest", "signing_time"}
+    content_type = next(a for a in attrs if a["type"].native == "content_type")
+    assert content_type["values"][0].dotted == ID_LDS_SECURITY_OBJECT
+
+
+def test_changed_data_group_byte_mismatches_its_hash_only(
+    sod_bytes: bytes, data_groups: dict[int, bytes]
+) -> None:
+    sod = sod_parse(sod_bytes)
+    tampered = bytearray(data_groups[1])
+    tampered[-1] ^= 0x01
+    assert dg_hash(bytes(tampered)) != sod.data_group_hashes[1]
+    assert all(dg_hash(data_groups[n]) == sod.data_group_hashes[n] for n in (2, 14, 15))
+
+
+def test_changed_sod_content_breaks_the_digest_or_signature(sod_bytes: bytes) -> None:
+    sod = sod_parse(sod_bytes)
+    # Flip a byte of the DG1 hash inside the SOD: it still parses, but the digest no longer matches.
+    digest = sod.data_group_hashes[1]
+    tampered = sod_parse(sod_bytes.replace(digest, bytes([digest[0] ^ 1]) + digest[1:], 1))
+    assert tampered.message_digest != hashlib.sha256(tampered.lds_security_object_der).digest()
+    # Flip a byte of the signed messageDigest itself: the signature no longer verifies.
+    forged = sod_parse(
+        sod_bytes.replace(sod.message_digest, bytes([sod.message_digest[0] ^ 1]) + sod.message_digest[1:], 1)
+    )
+    with pytest.raises(InvalidSignature):
+        _verify(forged.certificate, forged.signature, forged.signed_attrs_der)
+
+
+def test_signing_time_is_optional(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    sod = sod_parse(
+        sod_build(
+            store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds, data_groups=data_groups
+        )
+    )
+    assert sod.signing_time is None
+    _verify(sod.certificate, sod.signature, sod.signed_attrs_der)
+
+
+def test_wrong_signer_label_refused(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    with pytest.raises(SodSignerMismatch):
+        sod_build(
+            store=chip_store, signer_label=chip_pki.tl_label, signer_cert=chip_pki.ds, data_groups=data_groups
+        )
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [({}, "at least one"), ({17: b"\x70\x00"}, "outside"), ({1: b"\x75\x00"}, "expected tag 61")],
+)
+def test_bad_data_groups_refused(
+    chip_store: FileKeyStore, chip_pki: Pki, groups: dict[int, bytes], message: str
+) -> None:
+    with pytest.raises(ChipFormatError, match=message):
+        sod_build(
+            store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds, data_groups=groups
+        )
+
+
+def test_sod_parse_refuses_malformed(sod_bytes: bytes) -> None:
+    for data in (b"", b"\x77\x00", tlv_encode(0x77, b"\x30\x00"), sod_bytes[:-1], sod_bytes + b"\x00"):
+        with pytest.raises(ChipFormatError):
+            sod_parse(data)
+    with pytest.raises(ChipFormatError, match="expected tag 77"):
+        sod_parse(b"\x6f" + sod_bytes[1:])
+
+
+def test_sod_parse_refuses_other_content_type(sod_bytes: bytes) -> None:
+    der = tlv_unwrap(sod_bytes, 0x77)
+    info = cms.ContentInfo.load(der)
+    signed = info["content"]
+    signed["encap_content_info"] = {
+        "content_type": "data",
+        "content": signed["encap_content_info"]["content"].native,
+    }
+    info = cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    with pytest.raises(ChipFormatError, match="eContentType"):
+        sod_parse(tlv_encode(0x77, info.dump()))
+
+
+# --- OpenSSL, an independent CMS implementation ------------------------------------------------------------
+
+
+def _openssl_verify(
+    tmp_path: Path, sod: bytes, root: x509.Certificate, *, extra: list[str]
+) -> subprocess.CompletedProcess[bytes]:
+    signed_data = tmp_path / "sod.der"
+    signed_data.write_bytes(tlv_unwrap(sod, 0x77))  # ContentInfo(SignedData), the 77 wrapper removed
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    return subprocess.run(
+        [
+            "openssl", "cms", "-verify", "-inform", "DER", "-in", str(signed_data),
+            "-CAfile", str(tmp_path / "root.pem"), "-binary", "-out", str(tmp_path / "content.der"),
+            *extra,
+        ],
+        capture_output=True,
+        check=False,
+    )  # fmt: skip
+
+
+# DS certificates carry keyUsage digitalSignature and no extendedKeyUsage; OpenSSL's default S/MIME purpose
+# check is about e-mail, so "-purpose any" keeps the chain and signature checks and drops only that one.
+# "-attime" pins the chain check to the PKI's own clock (T0 + 2 days) instead of today's date.
+_AT = ["-purpose", "any", "-attime", str(int(SIGNED_AT.timestamp()))]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl command is not installed")
+def test_openssl_verifies_sod_and_extracts_the_lds_object(
+    tmp_path: Path, sod_bytes: bytes, chip_pki: Pki
+) -> None:
+    result = _openssl_verify(tmp_path, sod_bytes, chip_pki.root, extra=_AT)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Verification successful" in result.stderr
+    assert (tmp_path / "content.der").read_bytes() == sod_parse(sod_bytes).lds_security_object_der
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl command is not installed")
+def test_openssl_refuses_other_root_and_forged_digest(
+    tmp_path: Path, sod_bytes: bytes, chip_pki: Pki, chip_store: FileKeyStore
+) -> None:
+    from tests.trust.conftest import make_pki
+
+    attacker = make_pki(chip_store, cn="CSCA Attacker")
+    result = _openssl_verify(tmp_path, sod_bytes, attacker.root, extra=_AT)
+    assert result.returncode != 0
+    assert b"certificate verify error" in result.stderr
+    digest = sod_parse(sod_bytes).data_group_hashes[1]
+    tampered = sod_bytes.replace(digest, bytes([digest[0] ^ 1]) + digest[1:], 1)
+    result = _openssl_verify(tmp_path, tampered, chip_pki.root, extra=_AT)
+    assert result.returncode != 0
+    assert b"content verify error" in result.stderr  # messageDigest no longer matches the content
+
+
+def test_sod_type_is_frozen(sod_bytes: bytes) -> None:
+    sod = sod_parse(sod_bytes)
+    assert isinstance(sod, Sod)
+    with pytest.raises(AttributeError):
+        sod.signature = b""  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def sample_sod(chip_store: FileKeyStore, chip_pki: Pki) -> bytes:
+    chip_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    groups = {14: lds.dg14_build(), 15: lds.dg15_build(chip_key)}
+    return sod_build(
+        store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds, data_groups=groups
+    )
+
+
+# Mutated certificates may carry a non-positive serial, which cryptography still loads with a warning.
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 255)), min_size=1, max_size=4))
+def test_mutated_sod_raises_only_chip_format_error(sample_sod: bytes, flips: list[tuple[int, int]]) -> None:
+    data = bytearray(sample_sod)
+    for position, mask in flips:
+        data[position % len(data)] ^= mask
+    with contextlib.suppress(ChipFormatError):
+        sod_parse(bytes(data))
