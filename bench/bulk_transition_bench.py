@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -41,41 +40,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from common import env_int, log, machine_info  # bench/common.py (bench/ is the script's dir)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partycard_elig"
 BAR_CASES_PER_S = 2000.0
-GIB = 1024**3
 
 
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, "").replace("_", "").replace(",", "") or default)
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def machine_info(url: str) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            info["cpu"] = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            info["mem_total_gib"] = round(int(line.split()[1]) * 1024 / GIB, 1)
-    with psycopg.connect(url, autocommit=True) as conn:
-        info["postgres"] = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
-        for name in ("autovacuum", "shared_buffers", "work_mem", "synchronous_commit", "jit"):
-            info[name] = conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-    return info
+PG_SETTINGS = ("autovacuum", "shared_buffers", "work_mem", "synchronous_commit", "jit")
 
 
 def prefix(path: str, segments: int) -> str:
@@ -238,7 +211,7 @@ def main() -> None:
         "committee": committee.code,
         "chunk_size": settings.PARTYCARD["JOB_CHUNK_SIZE"],
         "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "machine": machine_info(url),
+        "machine": machine_info(url, PG_SETTINGS),
         "bar_cases_per_s": BAR_CASES_PER_S,
         "repeats": [],
     }
