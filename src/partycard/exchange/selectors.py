@@ -8,14 +8,13 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from partycard.accounts.roles import Action, Role
-from partycard.core.scope import role_of
+from partycard.accounts.roles import Action
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
-from partycard.exchange.services.cases import actor_levels
+from partycard.exchange.services.cases import actor_levels, home_level
 from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values
 from partycard.exchange.workflow import TRANSITIONS, Level, State, Transition, queue_states
-from partycard.registry.choices import ACTIVE_STATUSES, MEMBER_HOLDING_LEVELS, OrgLevel
+from partycard.registry.choices import ACTIVE_STATUSES
 from partycard.registry.models import Member, Organisation
 
 __all__ = [
@@ -34,25 +33,6 @@ __all__ = [
 def campaign_current() -> Campaign | None:
     """The open campaign with the latest cut-off (the one the screens show by default)."""
     return Campaign.objects.filter(is_open=True).order_by("-cut_off").first()
-
-
-def home_level(actor: Any) -> Level | None:
-    """The level an officer acts at, from their role and organisation (None: they act at none)."""
-    role, org = role_of(actor), getattr(actor, "organisation", None)
-    if role == Role.CENTRAL_ADMIN:
-        return Level.CENTRE if org is None or org.level == OrgLevel.CENTRE else None
-    if org is None:
-        return None
-    if role == Role.CELL_SECRETARY and org.level in MEMBER_HOLDING_LEVELS:
-        return Level.CELL
-    if role == Role.GRASSROOTS_OFFICER and org.level in (
-        OrgLevel.GRASSROOTS_COMMITTEE,
-        OrgLevel.GRASSROOTS_CELL,
-    ):
-        return Level.GRASSROOTS
-    if role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.COMMUNE:
-        return Level.UPPER
-    return None
 
 
 def level_transitions(level: Level | None) -> list[Transition]:

@@ -37,6 +37,7 @@ __all__ = [
     "case_transition",
     "cases_propose",
     "cases_transition",
+    "home_level",
 ]
 
 _GRASSROOTS = frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL})
@@ -62,31 +63,48 @@ class BulkOutcome:
         self.problems[target_id] = problems
 
 
+def home_level(actor: Any) -> Level | None:
+    """The level an officer acts at, from their role and their organisation's level (None: none).
+
+    The one role × organisation-level table: a cell secretary at a cell, a grassroots officer at a
+    grassroots organisation, a committee officer at the commune level (the committee directly above the
+    grassroots, ``ALLOWED_CHILDREN``), a central administrator at the Centre (one placed lower acts at
+    no level).
+    """
+    role = role_of(actor)
+    org = getattr(actor, "organisation", None)
+    if role == Role.CENTRAL_ADMIN:
+        return Level.CENTRE if org is None or org.level == OrgLevel.CENTRE else None
+    if org is None:
+        return None
+    if role == Role.CELL_SECRETARY and org.level in _CELLS:
+        return Level.CELL
+    if role == Role.GRASSROOTS_OFFICER and org.level in _GRASSROOTS:
+        return Level.GRASSROOTS
+    if role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.COMMUNE:
+        return Level.UPPER
+    return None
+
+
 def actor_levels(actor: Any, cell_path: str) -> frozenset[Level]:
     """The levels at which ``actor`` stands for a member of the cell at ``cell_path``.
 
     No query: the grassroots organisation is the one ancestor-or-self of the cell at a grassroots level,
-    and the committee above it is the one ancestor at the commune level (``ALLOWED_CHILDREN``), so an
-    officer's level follows from their organisation's level and whether its path is a prefix of the cell's.
-    The secretary of a grassroots cell (chi bộ cơ sở) acts for the cell and for the grassroots.
+    and the committee above it the one ancestor at the commune level, so an officer's :func:`home_level`
+    applies to the cell when their organisation's path is a prefix of the cell's (for a secretary: is
+    the cell's). The secretary of a grassroots cell (chi bộ cơ sở) acts for the cell and the grassroots.
     """
-    role = role_of(actor)
-    org = getattr(actor, "organisation", None)
-    if role == Role.CENTRAL_ADMIN:  # the Centre's own officers (an administrator placed lower does not)
-        centre = org is None or org.level == OrgLevel.CENTRE
-        return frozenset({Level.CENTRE}) if centre else frozenset()
-    if role is None or org is None or not cell_path.startswith(org.path):
+    level = home_level(actor)
+    if level is None:
         return frozenset()
-    levels = set()
-    if role == Role.CELL_SECRETARY and org.path == cell_path and org.level in _CELLS:
-        levels.add(Level.CELL)
-        if org.level == OrgLevel.GRASSROOTS_CELL:
-            levels.add(Level.GRASSROOTS)
-    elif role == Role.GRASSROOTS_OFFICER and org.level in _GRASSROOTS:
-        levels.add(Level.GRASSROOTS)
-    elif role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.COMMUNE:
-        levels.add(Level.UPPER)
-    return frozenset(levels)
+    if level is Level.CENTRE:
+        return frozenset({Level.CENTRE})
+    org = actor.organisation
+    if not cell_path.startswith(org.path) or (level is Level.CELL and org.path != cell_path):
+        return frozenset()
+    if level is Level.CELL and org.level == OrgLevel.GRASSROOTS_CELL:
+        return frozenset({Level.CELL, Level.GRASSROOTS})
+    return frozenset({level})
 
 
 def _failure(target_id: int, problems: Sequence[Problem]) -> Failure:
