@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,15 @@ from hypothesis import strategies as st
 from partycard.chip import lds
 from partycard.chip.errors import ChipFormatError, SodSignerMismatch
 from partycard.chip.lds import CardData
-from partycard.chip.sod import ID_LDS_SECURITY_OBJECT, LdsSecurityObject, Sod, dg_hash, sod_build, sod_parse
+from partycard.chip.sod import (
+    ID_LDS_SECURITY_OBJECT,
+    LdsSecurityObject,
+    Sod,
+    SodSigner,
+    dg_hash,
+    sod_build,
+    sod_parse,
+)
 from partycard.chip.tlv import tlv_encode, tlv_unwrap
 from partycard.trust.keystore.file import FileKeyStore
 from tests.trust.conftest import T0, Pki
@@ -249,3 +257,37 @@ def test_mutated_sod_raises_only_chip_format_error(sample_sod: bytes, flips: lis
         data[position % len(data)] ^= mask
     with contextlib.suppress(ChipFormatError):
         sod_parse(bytes(data))
+
+
+# --- the batch signer: hand-written DER, the same bytes as asn1crypto's ----------------------------------
+
+
+@pytest.mark.parametrize("signed_at", [None, SIGNED_AT, SIGNED_AT.replace(year=2051)])
+def test_batch_signer_writes_canonical_der(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes], signed_at: datetime | None
+) -> None:
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    for groups in (data_groups, {1: data_groups[1]}, {n: data_groups[n] for n in (1, 15)}):
+        sod = signer.build(groups, signed_at)
+        der = tlv_unwrap(sod, 0x77)
+        # asn1crypto re-encodes every field from its parsed value: any length or order slip would differ.
+        assert cms.ContentInfo.load(der).dump(force=True) == der
+        parsed = sod_parse(sod)
+        assert parsed.data_group_hashes == {n: dg_hash(d) for n, d in groups.items()}
+        assert parsed.signing_time == (signed_at.replace(microsecond=0) if signed_at else None)
+        _verify(parsed.certificate, parsed.signature, parsed.signed_attrs_der)
+
+
+def test_batch_signer_checks_its_key_once(chip_store: FileKeyStore, chip_pki: Pki) -> None:
+    with pytest.raises(SodSignerMismatch):
+        SodSigner(store=chip_store, signer_label=chip_pki.tl_label, signer_cert=chip_pki.ds)
+
+
+def test_batch_signer_refuses_bad_input_before_signing(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    with pytest.raises(ValueError, match="timezone"):
+        signer.build(data_groups, SIGNED_AT.replace(tzinfo=None))
+    with pytest.raises(ChipFormatError, match="expected tag 61"):
+        signer.build({1: b"\x75\x00"})

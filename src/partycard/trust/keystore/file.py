@@ -99,6 +99,11 @@ class FileKeyStore:
         return self._dir / (check_label(label) + _SUFFIX)
 
     def _private(self, label: str) -> ec.EllipticCurvePrivateKey:
+        # Fast path without the lock or a Path: only checked labels are ever cached, and a dict read is
+        # atomic. A batch signs thousands of times with one key; this is most of the store's overhead.
+        cached = self._keys.get(label)
+        if cached is not None:
+            return cached
         path = self._path(label)
         with self._lock:
             cached = self._keys.get(label)

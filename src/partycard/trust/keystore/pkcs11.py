@@ -54,6 +54,10 @@ class Pkcs11KeyStore:
         except pkcs11.PKCS11Error as e:
             raise KeyStoreError(f"cannot open PKCS#11 token {token_label!r} with {module_path}: {e!r}") from e
         self._session = self._login(user_pin)
+        # Signing-key handles by label. Finding a key costs a token search (~90 µs on SoftHSM2, more on
+        # a network HSM), more than the signature itself; labels are never reused, so a handle stays
+        # right for the session's life (a key destroyed behind our back fails its next sign, cleanly).
+        self._signing_keys: dict[str, pkcs11.types.SignMixin] = {}
 
     def __repr__(self) -> str:
         return f"Pkcs11KeyStore(token={self._token_label!r})"
@@ -122,8 +126,15 @@ class Pkcs11KeyStore:
         digest = hashlib.sha256(data).digest()
 
         def run(session: pkcs11.Session) -> bytes:
-            key = self._get(session, ObjectClass.PRIVATE_KEY, label, pkcs11.types.SignMixin)
-            raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+            key = self._signing_keys.get(label)
+            if key is None:
+                key = self._get(session, ObjectClass.PRIVATE_KEY, label, pkcs11.types.SignMixin)
+                self._signing_keys[label] = key
+            try:
+                raw = key.sign(digest, mechanism=Mechanism.ECDSA)
+            except pkcs11.PKCS11Error:
+                self._signing_keys.pop(label, None)
+                raise
             if len(raw) != 64:
                 raise KeyStoreError(f"key {label!r} gave a {len(raw)}-byte signature, not P-256 r || s")
             return encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
