@@ -13,8 +13,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The pcsc extra (pyscard, for `partycard read-card`) compiles against pcsc-lite: only where its headers
+# and swig are (apt-get install libpcsclite-dev swig pcscd vsmartcard-vpcd; then rm $(STAMP) and re-run).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@extras=dev; \
+	if [ -e /usr/include/PCSC/winscard.h ] && command -v swig >/dev/null 2>&1; then extras=dev,pcsc; \
+	else echo "note: no pcsc-lite headers or swig: installing without PC/SC (read-card and its tests need it)"; fi; \
+	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
 	@touch $(STAMP)
 
 install: $(STAMP)

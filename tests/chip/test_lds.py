@@ -179,3 +179,14 @@ def test_dg1_round_trip_property(card: CardData) -> None:
     data = lds.dg1_build(card)
     assert lds.dg1_parse(data) == card
     assert lds.dg1_build(lds.dg1_parse(data)) == data
+
+
+def test_dg15_with_an_unknown_curve_is_a_format_error() -> None:
+    """Found by atheris (fuzz/fuzz_chip.py lds): one bit in the curve OID made cryptography raise
+    UnsupportedAlgorithm, which escaped the parser and would have crashed a verifier."""
+    spki = bytes.fromhex(
+        "3059301306072a8648ce3d020106082a8448ce3d030107034200041d2252b826f9341fedc653c5123135c4657fa4df3430b4"
+        "d801e9ab272a24d0ee07ffdee0eb25b65cda4350eb286530e1848f22025b80bf09c92f3a92f24ed5fe"
+    )
+    with pytest.raises(ChipFormatError, match="SubjectPublicKeyInfo"):
+        lds.dg15_parse(b"\x6f\x5b" + spki)

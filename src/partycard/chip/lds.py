@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from asn1crypto import core
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -35,6 +36,7 @@ from partycard.chip.errors import ChipFormatError
 from partycard.chip.tlv import Tlv, tlv_encode, tlv_parse, tlv_unwrap
 
 __all__ = [
+    "AID_LDS1",
     "DG_TAGS",
     "ECDSA_PLAIN_SHA256",
     "FID_COM",
@@ -83,6 +85,11 @@ DG_TAGS: dict[int, int] = {
     16: 0x70,
 }
 TAG_COM = 0x60
+
+#: The LDS1 application's AID (9303-10 §3.6.1). The party card is modelled on the eMRTD and keeps its
+#: AID, so ICAO tooling selects it; a party-card AID of its own is a registration matter (RID of the
+#: Government Cipher Committee), not a code change: pass another ``aid`` to the applet and the reader.
+AID_LDS1 = bytes.fromhex("A0000002471001")
 
 # 9303-10 §3.11.2 / Table 39: short EF identifiers of the LDS v1 application's files.
 FID_COM = 0x011E
@@ -426,7 +433,7 @@ def dg15_parse(data: bytes) -> Dg15:
     value = tlv_unwrap(data, DG_TAGS[15])
     try:
         key = serialization.load_der_public_key(value)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:  # atheris found the last one
         raise ChipFormatError(f"DG15 is not a SubjectPublicKeyInfo: {e}") from e
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ChipFormatError("DG15 must hold a P-256 public key")
