@@ -1,5 +1,6 @@
 """The admin manages campaigns (national, so not scoped: only the Centre's administrators hold the
-permission). Cases are moved only through the workflow's pages and API, never edited in the admin."""
+permission). Cases are moved only through the workflow's pages and API, never edited in the admin; their
+signed chip images are shown read-only (only ``services.chip_image_sign`` writes them)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from partycard.audit.services import audit_record, diff, snapshot
-from partycard.exchange.models import Campaign
+from partycard.exchange.models import Campaign, ChipImageRecord
 
 
 @admin.register(Campaign)
@@ -28,3 +30,39 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             super().save_model(request, obj, form, change)
             action = "change" if change else "create"
             audit_record(actor=request.user, action=action, obj=obj, changes=diff(before, snapshot(obj)))
+
+
+_CHIP_IMAGE_FIELDS: tuple[str, ...] = (
+    "case",
+    "card_number",
+    "signer_label",
+    "signer_serial",
+    "sod_sha256",
+    "chip_key_label",
+    "file_sizes",
+    "signed_at",
+    "created_at",
+)
+
+
+@admin.register(ChipImageRecord)
+class ChipImageRecordAdmin(admin.ModelAdmin[ChipImageRecord]):
+    list_display = ["card_number", "case", "signer_serial", "signed_at"]
+    search_fields = ["card_number", "sod_sha256", "chip_key_label"]
+    list_select_related = ["case"]
+    fields = _CHIP_IMAGE_FIELDS
+    readonly_fields = _CHIP_IMAGE_FIELDS  # nothing is edited here
+
+    @admin.display(description=_("chip files"))
+    def file_sizes(self, obj: ChipImageRecord) -> str:
+        """Each file's ID and size (the bytes themselves go to the manufacturer, not to the screen)."""
+        return ", ".join(f"{fid:04X}: {len(data)} B" for fid, data in obj.file_set().items())
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: ChipImageRecord | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: ChipImageRecord | None = None) -> bool:
+        return False

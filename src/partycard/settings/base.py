@@ -187,6 +187,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # database during office hours (seconds; 0 in production batch windows).
     "JOB_CHUNK_SIZE": int(os.environ.get("PARTYCARD_JOB_CHUNK_SIZE", "1000")),
     "JOB_CHUNK_PAUSE": float(os.environ.get("PARTYCARD_JOB_CHUNK_PAUSE", "0")),
+    # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
+    # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
+    "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
 }
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the

@@ -12,3 +12,5 @@ SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# No placeholder photo on a production chip: a member without a photo is refused at signing.
+PARTYCARD["CHIP_PLACEHOLDER_PHOTO"] = os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "0") == "1"  # noqa: F405

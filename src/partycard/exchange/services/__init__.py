@@ -1,4 +1,5 @@
-"""Writes of the exchange: card numbers, eligibility, case transitions (one at a time and in bulk)."""
+"""Writes of the exchange: card numbers, eligibility, case transitions (one at a time and in bulk), and
+the signed chip image of an accepted case."""
 
 from partycard.exchange.services.card_numbers import MAX_BLOCK, SEQUENCE, card_numbers_allocate
 from partycard.exchange.services.cases import (
@@ -10,6 +11,7 @@ from partycard.exchange.services.cases import (
     cases_propose,
     cases_transition,
 )
+from partycard.exchange.services.chip_images import ChipImageError, chip_image_sign, chip_images_sign
 from partycard.exchange.services.evaluation import (
     evaluate_members,
     facts_of,
@@ -22,12 +24,15 @@ __all__ = [
     "SEQUENCE",
     "BulkOutcome",
     "CaseError",
+    "ChipImageError",
     "actor_levels",
     "card_numbers_allocate",
     "case_propose",
     "case_transition",
     "cases_propose",
     "cases_transition",
+    "chip_image_sign",
+    "chip_images_sign",
     "evaluate_members",
     "facts_of",
     "members_reevaluate",

@@ -7,32 +7,25 @@ command is audited.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from partycard.audit.services import audit_record
 from partycard.core import clock
+from partycard.core.signing import (
+    NoUsableSigner,
+    SigningUnavailable,
+    document_signer_current,
+    pki_directory,
+    pki_keystore_open,
+    pki_state_load,
+)
 from partycard.trust.authority import authority_init, authority_publish, authority_revoke, authority_rollover
 from partycard.trust.errors import TrustError
-from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.state import PkiState
-
-
-def _directory() -> Path:
-    return Path(os.environ.get("PARTYCARD_PKI_DIR") or Path(settings.VAR_DIR) / "pki")
-
-
-def _store(directory: Path) -> FileKeyStore:
-    passphrase = os.environ.get("PARTYCARD_PKI_PASSPHRASE", "")
-    if len(passphrase) < 12:
-        raise CommandError("set PARTYCARD_PKI_PASSPHRASE (12 characters or more) to open the key store")
-    return FileKeyStore(directory / "keys", passphrase.encode())
 
 
 class Command(BaseCommand):
@@ -49,11 +42,14 @@ class Command(BaseCommand):
         sub.add_parser("show", help="list the signers and revocations")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        directory, action, now = _directory(), options["action"], clock.now()
-        if action == "show":
-            self._show(directory)
-            return
-        store = _store(directory)
+        directory, action, now = pki_directory(), options["action"], clock.now()
+        try:
+            if action == "show":
+                self._show(directory)
+                return
+            store = pki_keystore_open(directory)
+        except SigningUnavailable as e:
+            raise CommandError(e.message_en) from e
         try:
             with transaction.atomic():
                 if action == "init":
@@ -72,15 +68,21 @@ class Command(BaseCommand):
         except (TrustError, ValueError) as e:
             raise CommandError(str(e)) from e
         self.stdout.write(f"pki {action}: done; trust list at {directory / 'trustlist.json'}")
-        self._show(directory)
+        try:
+            self._show(directory)
+        except SigningUnavailable as e:
+            raise CommandError(e.message_en) from e
 
     def _show(self, directory: Path) -> None:
-        path = directory / "state.json"
-        if not path.exists():
-            raise CommandError(f"no authority in {directory}: run `partycard pki init`")
-        state = PkiState.from_json(path.read_text(encoding="utf-8"))
+        """Raises: AuthorityMissing (the caller words it for the command line)."""
+        state = pki_state_load(directory)
         revoked = {r.serial for r in state.revocations}
         for s in state.signers:
             mark = " REVOKED" if s.serial in revoked else ""
             self.stdout.write(f"{s.role:<16} {s.label:<12} {s.serial}  {s.not_before} → {s.not_after}{mark}")
         self.stdout.write(f"CRL number {state.crl_number}")
+        try:
+            signer = document_signer_current(directory=directory, at=clock.now())
+            self.stdout.write(f"signing now: {signer.label} ({signer.serial})")
+        except NoUsableSigner as e:
+            self.stdout.write(f"signing now: none; {e.message_en}")

@@ -1,0 +1,174 @@
+"""Opening the signing authority on disk for the apps: its directory, its key store, its current signer.
+
+``partycard pki`` and the services that sign (the chip image, later the e-card) find the authority the
+same way: ``PARTYCARD_PKI_DIR`` (default ``VAR_DIR/pki``), the encrypted file store under ``keys/`` opened
+with ``PARTYCARD_PKI_PASSPHRASE`` (docs/trust.md). Production swaps the file store for an HSM.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from django.conf import settings
+from django.utils import translation
+
+from partycard.core.errors import DomainError, ErrorCode
+from partycard.trust.errors import PkiStateMalformed
+from partycard.trust.keystore import KeyStoreError
+from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.pki import signer_key_usable
+from partycard.trust.state import PkiState
+
+__all__ = [
+    "DOCUMENT_SIGNER",
+    "MIN_PASSPHRASE",
+    "AuthorityMissing",
+    "DocumentSigner",
+    "KeyStoreUnavailable",
+    "NoUsableSigner",
+    "SigningUnavailable",
+    "document_signer_current",
+    "pki_directory",
+    "pki_keystore_open",
+    "pki_state_load",
+]
+
+DOCUMENT_SIGNER = "document-signer"  # PkiState's role of a DS (trust.authority writes it)
+MIN_PASSPHRASE = 12
+
+
+class SigningUnavailable(DomainError):
+    """Nothing can be signed now. ``reason`` is a stable code; both wordings are kept (CLI, API, UI).
+
+    ``message`` (DomainError's, shown to the user) is the Vietnamese wording when Vietnamese is active.
+    """
+
+    http_status = 409
+    reason = "signing_unavailable"
+
+    def __init__(self, message_en: str, message_vi: str) -> None:
+        vietnamese = (translation.get_language() or settings.LANGUAGE_CODE).startswith("vi")
+        super().__init__(message_vi if vietnamese else message_en, code=ErrorCode.CONFLICT)
+        self.message_en = message_en
+        self.message_vi = message_vi
+
+    def __str__(self) -> str:
+        return self.message_en
+
+
+class KeyStoreUnavailable(SigningUnavailable):
+    """The key store cannot be opened (no or short passphrase, wrong passphrase, unreadable store)."""
+
+    reason = "key_store_unavailable"
+
+
+class AuthorityMissing(SigningUnavailable):
+    """No authority in the directory (``partycard pki init`` was never run there), or its state is damaged."""
+
+    reason = "no_authority"
+
+
+class NoUsableSigner(SigningUnavailable):
+    """No document signer may sign now: every one is past its private key usage period or revoked."""
+
+    reason = "no_usable_signer"
+
+
+@dataclass(frozen=True)
+class DocumentSigner:
+    """The DS key's label in the store and its certificate (what the SOD embeds)."""
+
+    label: str
+    certificate: x509.Certificate
+
+    @property
+    def serial(self) -> str:
+        """The certificate serial in hex, as ``PkiState`` and ``partycard pki show`` write it."""
+        return f"{self.certificate.serial_number:x}"
+
+
+def pki_directory() -> Path:
+    """The authority's directory: ``PARTYCARD_PKI_DIR``, or ``VAR_DIR/pki``."""
+    return Path(os.environ.get("PARTYCARD_PKI_DIR") or Path(settings.VAR_DIR) / "pki")
+
+
+def pki_keystore_open(directory: Path | None = None) -> FileKeyStore:
+    """The encrypted file store under ``directory/keys``, opened with ``PARTYCARD_PKI_PASSPHRASE``.
+
+    Raises:
+        KeyStoreUnavailable: the passphrase is unset or shorter than 12 characters, or does not open the
+            keys already in the store.
+    """
+    directory = directory or pki_directory()
+    passphrase = os.environ.get("PARTYCARD_PKI_PASSPHRASE", "")
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise KeyStoreUnavailable(
+            f"set PARTYCARD_PKI_PASSPHRASE ({MIN_PASSPHRASE} characters or more) to open the key store",
+            f"Hãy đặt PARTYCARD_PKI_PASSPHRASE (từ {MIN_PASSPHRASE} ký tự trở lên) để mở kho khóa.",
+        )
+    try:
+        return FileKeyStore(directory / "keys", passphrase.encode())
+    except (KeyStoreError, OSError) as e:
+        raise KeyStoreUnavailable(
+            f"cannot open the key store in {directory / 'keys'}: {e}",
+            f"Không mở được kho khóa {directory / 'keys'}: sai mật khẩu hoặc kho bị hỏng.",
+        ) from e
+
+
+def pki_state_load(directory: Path) -> PkiState:
+    """The authority's state (its signers and revocations).
+
+    Raises:
+        AuthorityMissing: no ``state.json`` in ``directory``, or one that does not parse.
+    """
+    path = directory / "state.json"
+    if not path.exists():
+        raise AuthorityMissing(
+            f"no authority in {directory}: run `partycard pki init`",
+            f"Chưa có tổ chức chứng thực trong {directory}: hãy chạy `partycard pki init`.",
+        )
+    try:
+        return PkiState.from_json(path.read_text(encoding="utf-8"))
+    except PkiStateMalformed as e:
+        raise AuthorityMissing(
+            f"the authority's state in {path} is damaged",
+            f"Tệp trạng thái {path} của tổ chức chứng thực bị hỏng.",
+        ) from e
+
+
+def document_signer_current(*, directory: Path, at: datetime) -> DocumentSigner:
+    """The document signer that signs at ``at``: the newest one, not revoked, inside its key usage period.
+
+    A DS signs only during its private key usage period (``trust.pki.signer_key_usable``); its
+    certificate lives on so that what it signed still verifies. Whether the store holds the key is checked
+    when signing (``chip.sod.signer_key_check``).
+
+    Raises:
+        AuthorityMissing: no authority in ``directory``, or a signer's certificate file is missing.
+        NoUsableSigner: every document signer is revoked or outside its usage period at ``at``.
+    """
+    state = pki_state_load(directory)
+    revoked = {r.serial for r in state.revocations}
+    for record in reversed(state.signers):  # rollover appends: the newest signer is last
+        if record.role != DOCUMENT_SIGNER or record.serial in revoked:
+            continue
+        path = directory / f"{record.label}.pem"
+        try:
+            certificate = x509.load_pem_x509_certificate(path.read_bytes())
+        except (OSError, ValueError) as e:
+            raise AuthorityMissing(
+                f"the certificate of document signer {record.label} ({path}) is missing or damaged",
+                f"Thiếu hoặc hỏng chứng thư của khóa ký tài liệu {record.label} ({path}).",
+            ) from e
+        if signer_key_usable(certificate, at):
+            return DocumentSigner(record.label, certificate)
+    raise NoUsableSigner(
+        "no document signer may sign now (each is revoked or past its private key usage period): "
+        "run `partycard pki rollover`",
+        "Không còn khóa ký tài liệu (DS) nào được phép ký lúc này (đã bị thu hồi hoặc hết thời hạn "
+        "dùng khóa): hãy chạy `partycard pki rollover`.",
+    )
