@@ -20,6 +20,7 @@ from partycard.chip.image import ChipImage, chip_image_build
 from partycard.chip.lds import AID_LDS1, CardData
 from partycard.chip.reader import CardRead, card_read
 from partycard.trust import pki
+from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
 from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
 from tests.pcsc import pcsc_inserted, pcsc_reader
@@ -34,7 +35,7 @@ NOW = T0 + timedelta(days=3)  # when the cards are read: the trust list (next up
 class World:
     """Root, signers and the trust list a reader holds; labels are the key store's."""
 
-    store: FileKeyStore
+    store: KeyStore
     root: x509.Certificate
     signers: dict[str, tuple[str, x509.Certificate]]  # name → (label, certificate)
     trust_document: bytes
@@ -44,12 +45,12 @@ class World:
 
 
 def _signer(
-    store: FileKeyStore, root: x509.Certificate, root_label: str, label: str, **kw: object
+    store: KeyStore, root: x509.Certificate, root_label: str, label: str, **kw: object
 ) -> x509.Certificate:
     return pki.signer_issue(store=store, root_cert=root, root_label=root_label, signer_label=label, **kw)  # type: ignore[arg-type]
 
 
-def build_world(store: FileKeyStore, prefix: str, cn: str = "CSCA Dang Cong san Viet Nam") -> World:
+def build_world(store: KeyStore, prefix: str, cn: str = "CSCA Dang Cong san Viet Nam") -> World:
     root_label = f"{prefix}-root"
     root = pki.root_create(
         store=store, label=root_label, subject_cn=cn, valid_years=15, not_before=T0 - timedelta(days=400)
