@@ -197,20 +197,23 @@ class SodSigner:
         layout = self._layouts.get(key)
         if layout is not None:
             return layout
+        for number in numbers:
+            if not 1 <= number <= _MAX_DATA_GROUP:
+                raise ChipFormatError(f"data group number {number} is outside 1-{_MAX_DATA_GROUP}")
         entries_size = sum(len(self._hash_heads[n]) + 32 for n in numbers)
         content_size = len(_der(b"\x30", self._lds_head + _der(b"\x30", bytes(entries_size))))
         content_prefix = _der(b"\x30", self._lds_head + _der(b"\x30", bytes(entries_size)))[:-entries_size]
         digest_attr = _der(b"\x30", self._message_digest_type + _der(b"\x31", _der(b"\x04", bytes(32))))
-        parts = [(self._content_type_attribute, "type"), (digest_attr, "digest")]
+        parts = [(self._content_type_attribute, 0), (digest_attr, 1)]  # indices into build's values
         if time_size:
             time_attr = _der(b"\x30", self._signing_time_type + _der(b"\x31", bytes(time_size)))
-            parts.append((time_attr, "time"))
+            parts.append((time_attr, 2))
         # DER (X.690 §11.6) orders a SET OF by the elements' encodings; verifiers such as OpenSSL
         # re-encode the signed attributes before checking. The attributes' lengths (second byte) all
         # differ, so their order does not depend on the digest or the time: fix it once.
         if len({encoded[1] for encoded, _ in parts}) != len(parts):
             raise RuntimeError("the signed attributes' DER order would depend on their values")
-        order = tuple(name for _, name in sorted(parts))
+        order = tuple(index for _, index in sorted(parts))
         attributes_size = sum(len(encoded) for encoded, _ in parts)
         layout = _Layout(
             content_prefix=content_prefix,
@@ -245,20 +248,23 @@ class SodSigner:
             ValueError: ``signed_at`` is naive.
             SodSignerMismatch: ``check`` and the signature does not verify.
         """
-        _check_data_groups(data_groups)
+        if not data_groups:
+            raise ChipFormatError("an SOD needs at least one data group")
         numbers = tuple(sorted(data_groups))
         time = _der_time(signed_at) if signed_at is not None else b""
-        layout = self._layout(numbers, len(time))
-        heads = self._hash_heads
-        content = layout.content_prefix + b"".join(
-            heads[n] + hashlib.sha256(data_groups[n]).digest() for n in numbers
+        layout = self._layout(numbers, len(time))  # refuses numbers outside 1-16
+        heads, sha256, entries = self._hash_heads, hashlib.sha256, []
+        for n in numbers:  # one pass: check each file's header, then hash its exact bytes
+            data = data_groups[n]
+            _check_data_group(DG_TAGS[n], data)
+            entries.append(heads[n] + sha256(data).digest())
+        content = layout.content_prefix + b"".join(entries)
+        values = (
+            self._content_type_attribute,
+            layout.digest_prefix + sha256(content).digest(),
+            layout.time_prefix + time,
         )
-        values = {
-            "type": self._content_type_attribute,
-            "digest": layout.digest_prefix + hashlib.sha256(content).digest(),
-            "time": layout.time_prefix + time,
-        }
-        attributes = b"".join(values[name] for name in layout.order)
+        attributes = b"".join([values[i] for i in layout.order])
         signed = layout.signed_prefix + attributes
         signature = self._store.sign(self._label, signed)
         if check:
@@ -313,7 +319,7 @@ class _Layout:
     encap_prefix: bytes  # encapContentInfo up to the content
     digest_prefix: bytes  # the messageDigest attribute up to the digest
     time_prefix: bytes  # the signingTime attribute up to the time (empty: no signing time)
-    order: tuple[str, ...]  # the attributes in DER SET OF order
+    order: tuple[int, ...]  # the attributes (0 contentType, 1 messageDigest, 2 signingTime) in DER order
     signed_prefix: bytes  # SET OF tag and length: what the signature covers
     implicit_prefix: bytes  # [0] IMPLICIT tag and length: how SignerInfo carries the same attributes
     frames: dict[int, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # by signature size

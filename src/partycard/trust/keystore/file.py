@@ -22,6 +22,9 @@ __all__ = ["FileKeyStore"]
 _SUFFIX = ".key.pem"
 
 
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # immutable; made once, not per signature
+
+
 class FileKeyStore:
     """Keys in ``directory``, each encrypted with ``passphrase``; implements ``KeyStore``.
 
@@ -85,7 +88,7 @@ class FileKeyStore:
         Raises:
             InvalidLabel, KeyNotFound, BadPassphrase.
         """
-        return self._private(label).sign(data, ec.ECDSA(hashes.SHA256()))
+        return self._private(label).sign(data, _ECDSA_SHA256)
 
     def labels(self) -> list[str]:
         """Every key label in the store, sorted."""
