@@ -254,3 +254,12 @@ def test_reader_survives_any_card(answers: list[bytes]) -> None:
     except ChipError:
         return
     assert read.aa_nonce and len(read.aa_nonce) == 8
+
+
+def test_verdict_says_when_and_whether_stale(world: World) -> None:
+    read = card_read(MemoryTransport(genuine(world).applet()))
+    fresh = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW)
+    assert fresh.ok and not fresh.stale and fresh.at == NOW
+    later = NOW + timedelta(days=30)
+    stale = chip_verdict(read, trust=world.trust(later), root=world.root, now=later)
+    assert not stale.ok and stale.stale and stale.at == later

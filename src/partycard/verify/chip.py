@@ -367,4 +367,4 @@ def chip_verdict(
             holder = holder_of(dg1_parse(dg1))
         except ChipFormatError:
             reasons.append(_invalid("dg_malformed", "DG1 cannot be read", "Không đọc được DG1"))
-    return verdict_of(reasons, holder)
+    return verdict_of(reasons, holder, at=now)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-__all__ = ["Kind", "Outcome", "Reason", "Verdict", "verdict_of"]
+__all__ = ["STALE_CODES", "Kind", "Outcome", "Reason", "Verdict", "verdict_of"]
 
 
 class Outcome(StrEnum):
@@ -50,13 +51,29 @@ class Reason:
     message_vi: str
 
 
+#: Reason codes that say the verifier's own data is out of date (not that the card is bad).
+STALE_CODES = frozenset({"trust_list_stale", "status_list_stale"})
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The outcome, every reason behind it, and the holder data as read (trusted only if valid)."""
+    """The outcome, every reason behind it, the holder data as read (trusted only if valid), and the
+    time the verifier judged at."""
 
     outcome: Outcome
     reasons: tuple[Reason, ...]
     holder: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Valid: the only outcome on which a card may be accepted."""
+        return self.outcome is Outcome.VALID
+
+    @property
+    def stale(self) -> bool:
+        """Whether the verifier's trust or status data was out of date (refresh, then check again)."""
+        return any(r.code in STALE_CODES for r in self.reasons)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -64,7 +81,9 @@ class Verdict:
         return tuple(r.code for r in self.reasons)
 
 
-def verdict_of(reasons: Sequence[Reason], holder: Mapping[str, str] | None = None) -> Verdict:
+def verdict_of(
+    reasons: Sequence[Reason], holder: Mapping[str, str] | None = None, at: datetime | None = None
+) -> Verdict:
     """The verdict that ``reasons`` add up to (module docstring), carrying ``holder`` read-only."""
     kinds = {r.kind for r in reasons}
     if Kind.INVALID in kinds:
@@ -73,4 +92,6 @@ def verdict_of(reasons: Sequence[Reason], holder: Mapping[str, str] | None = Non
         outcome = Outcome.CANNOT_TELL
     else:
         outcome = Outcome.VALID
-    return Verdict(outcome=outcome, reasons=tuple(reasons), holder=MappingProxyType(dict(holder or {})))
+    return Verdict(
+        outcome=outcome, reasons=tuple(reasons), holder=MappingProxyType(dict(holder or {})), at=at
+    )
