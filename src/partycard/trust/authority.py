@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from partycard.trust import oids
 from partycard.trust.errors import PkiParameterError
 from partycard.trust.keystore import KeyStore
 from partycard.trust.pki import crl_issue, root_create, signer_issue, trustlist_signer_issue
@@ -114,6 +115,9 @@ def authority_rollover(
         valid_days=policy.signer_valid_days,
         private_key_usage_days=policy.signer_usage_days,
         not_before=now,
+        # One signer for both documents: the chip's SOD and the e-card's credentials and status lists
+        # (a verifier checks the type it needs; separate signers are a policy change, not a code one).
+        document_types=(oids.PARTY_CARD_DOCUMENT_TYPE, oids.ECARD_DOCUMENT_TYPE),
     )
     _write(directory / f"{label}.pem", _pem(cert))
     state.signer_record(label=label, certificate=cert, role="document-signer")

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from cryptography.x509 import ObjectIdentifier
 
-__all__ = ["DOCUMENT_TYPE_LIST", "PARTYCARD_ARC", "PARTY_CARD_DOCUMENT_TYPE", "TRUST_LIST_SIGNING"]
+__all__ = [
+    "DOCUMENT_TYPE_LIST",
+    "ECARD_DOCUMENT_TYPE",
+    "PARTYCARD_ARC",
+    "PARTY_CARD_DOCUMENT_TYPE",
+    "TRUST_LIST_SIGNING",
+]
 
 PARTYCARD_ARC = "1.3.6.1.4.1.32473.1"  # PLACEHOLDER arc, see the module docstring
 
@@ -23,4 +29,5 @@ DOCUMENT_TYPE_LIST = ObjectIdentifier(PARTYCARD_ARC + ".1")
 # verifier refuse a trust list signed by a document signer.
 TRUST_LIST_SIGNING = ObjectIdentifier(PARTYCARD_ARC + ".2")
 
-PARTY_CARD_DOCUMENT_TYPE = "PC"
+PARTY_CARD_DOCUMENT_TYPE = "PC"  # the chip card's EF.SOD
+ECARD_DOCUMENT_TYPE = "EC"  # the electronic card: QR credential, SD-JWT VC, status lists

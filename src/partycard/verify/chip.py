@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -32,7 +32,7 @@ from partycard.chip.lds import FID_SOD, CardData, dg1_parse, dg15_parse
 from partycard.chip.reader import CardRead, dg_fid
 from partycard.chip.sod import Sod, dg_hash, sod_parse
 from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
-from partycard.trust.pki import document_types_of
+from partycard.verify.signer import invalid, reason, signer_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
 
 if TYPE_CHECKING:
@@ -42,14 +42,6 @@ __all__ = ["AaMemory", "chip_verdict", "holder_of"]
 
 #: Data groups a party card must carry and sign: the face (DG1), the photo (DG2), the AA key (DG15).
 REQUIRED_DATA_GROUPS = (1, 2, 15)
-
-
-def _r(code: str, kind: Kind, en: str, vi: str) -> Reason:
-    return Reason(code=code, kind=kind, message_en=en, message_vi=vi)
-
-
-def _invalid(code: str, en: str, vi: str) -> Reason:
-    return _r(code, Kind.INVALID, en, vi)
 
 
 class AaMemory:
@@ -96,13 +88,13 @@ def _sod(read: CardRead) -> tuple[Sod | None, list[Reason]]:
     raw = read.files.get(FID_SOD)
     if raw is None:
         return None, [
-            _invalid("sod_missing", "the chip has no EF.SOD", "Chip không có EF.SOD (dữ liệu ký số)")
+            invalid("sod_missing", "the chip has no EF.SOD", "Chip không có EF.SOD (dữ liệu ký số)")
         ]
     try:
         return sod_parse(raw), []
     except ChipFormatError as e:
         return None, [
-            _invalid("sod_malformed", f"EF.SOD cannot be read: {e}", "EF.SOD bị hỏng, không đọc được")
+            invalid("sod_malformed", f"EF.SOD cannot be read: {e}", "EF.SOD bị hỏng, không đọc được")
         ]
 
 
@@ -111,7 +103,7 @@ def _data_group_reasons(read: CardRead, sod: Sod) -> list[Reason]:
     for number in REQUIRED_DATA_GROUPS:
         if number not in sod.data_group_hashes:
             reasons.append(
-                _invalid(
+                invalid(
                     "dg_not_signed",
                     f"EF.SOD does not cover DG{number}",
                     f"Chữ ký số không bao gồm nhóm dữ liệu DG{number}",
@@ -121,11 +113,11 @@ def _data_group_reasons(read: CardRead, sod: Sod) -> list[Reason]:
         content = read.files.get(dg_fid(number))
         if content is None:
             reasons.append(
-                _invalid("dg_missing", f"DG{number} is signed but missing", f"Thiếu nhóm dữ liệu DG{number}")
+                invalid("dg_missing", f"DG{number} is signed but missing", f"Thiếu nhóm dữ liệu DG{number}")
             )
         elif dg_hash(content) != expected:
             reasons.append(
-                _invalid(
+                invalid(
                     "dg_hash_mismatch",
                     f"DG{number} was changed after signing (hash mismatch)",
                     f"Nhóm dữ liệu DG{number} đã bị thay đổi sau khi ký (sai giá trị băm)",
@@ -138,7 +130,7 @@ def _signature_reasons(sod: Sod) -> list[Reason]:
     reasons = []
     if hashlib.sha256(sod.lds_security_object_der).digest() != sod.message_digest:
         reasons.append(
-            _invalid(
+            invalid(
                 "sod_digest_mismatch",
                 "EF.SOD was changed: its content does not match the signed messageDigest",
                 "EF.SOD đã bị thay đổi: nội dung không khớp giá trị băm đã ký",
@@ -155,7 +147,7 @@ def _signature_reasons(sod: Sod) -> list[Reason]:
             pass
     if not valid:
         reasons.append(
-            _invalid(
+            invalid(
                 "sod_signature_invalid",
                 "the EF.SOD signature does not verify with its document signer certificate",
                 "Chữ ký số của EF.SOD không hợp lệ với chứng thư của đơn vị ký",
@@ -164,116 +156,13 @@ def _signature_reasons(sod: Sod) -> list[Reason]:
     return reasons
 
 
-def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(root)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _usage_reasons(ds: x509.Certificate) -> list[Reason]:
-    try:
-        key_usage = ds.extensions.get_extension_for_class(x509.KeyUsage).value
-        signs = key_usage.digital_signature
-    except x509.ExtensionNotFound:
-        signs = False
-    try:
-        types = document_types_of(ds)
-    except (ValueError, TypeError):
-        types = []
-    if signs and PARTY_CARD_DOCUMENT_TYPE in types:
-        return []
-    return [
-        _invalid(
-            "signer_usage_invalid",
-            "the signer's certificate is not for signing party cards (key usage or document type)",
-            "Chứng thư của đơn vị ký không dùng để ký thẻ đảng viên",
-        )
-    ]
-
-
-def _signer_reasons(sod: Sod, trust: TrustList, root: x509.Certificate, now: datetime) -> list[Reason]:
-    ds = sod.certificate
-    if ds.issuer != root.subject:
-        return [
-            _invalid(
-                "signer_other_root",
-                "the document signer belongs to another root, not the party card root",
-                "Đơn vị ký thuộc hệ thống chứng thực khác, không phải của thẻ đảng viên",
-            )
-        ]
-    if not _issued_by(ds, root):
-        return [
-            _invalid(
-                "signer_unknown",
-                "the document signer names the root but was not issued by it (unknown signer)",
-                "Đơn vị ký không do tổ chức chứng thực gốc cấp (đơn vị ký lạ)",
-            )
-        ]
-    reasons = _usage_reasons(ds)
-    if trust.is_revoked(ds):
-        reasons.append(
-            _invalid(
-                "signer_revoked",
-                "the document signer's certificate is revoked",
-                "Chứng thư của đơn vị ký đã bị thu hồi",
-            )
-        )
-    if now < ds.not_valid_before_utc:
-        reasons.append(
-            _invalid(
-                "signer_not_yet_valid",
-                "the document signer's certificate is not valid yet",
-                "Chứng thư của đơn vị ký chưa có hiệu lực",
-            )
-        )
-    elif now > ds.not_valid_after_utc:
-        reasons.append(
-            _invalid(
-                "signer_expired",
-                "the document signer's certificate has expired",
-                "Chứng thư của đơn vị ký đã hết hạn",
-            )
-        )
-    if sod.signing_time is not None and not _in_usage_period(ds, sod.signing_time):
-        reasons.append(
-            _invalid(
-                "signed_outside_usage_period",
-                "the card was signed outside the signer key's usage period",
-                "Thẻ được ký ngoài thời hạn sử dụng khóa của đơn vị ký",
-            )
-        )
-    if ds not in trust.signers:
-        reasons.append(
-            _r(
-                "signer_not_in_trust_list",
-                Kind.CANNOT_TELL,
-                "the document signer is not on this trust list yet: update the trust list",
-                "Đơn vị ký chưa có trong danh sách tin cậy: hãy cập nhật danh sách",
-            )
-        )
-    return reasons
-
-
-def _in_usage_period(ds: x509.Certificate, at: datetime) -> bool:
-    try:
-        period = ds.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
-    except x509.ExtensionNotFound:
-        return ds.not_valid_before_utc <= at <= ds.not_valid_after_utc
-    naive = at.astimezone(UTC).replace(tzinfo=None)  # cryptography gives naive UTC bounds here
-    return (period.not_before is None or period.not_before <= naive) and (
-        period.not_after is None or naive <= period.not_after
-    )
-
-
 def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> list[Reason]:
     dg15 = read.files.get(dg_fid(15))
     # Only a DG15 the SOD vouches for may prove the chip; an unsigned one proves nothing.
     vouched = sod is not None and dg15 is not None and sod.data_group_hashes.get(15) == dg_hash(dg15)
     if not vouched or dg15 is None:
         return [
-            _invalid(
+            invalid(
                 "aa_unavailable",
                 "the chip's own key (DG15) is missing or not signed: the chip cannot be proven genuine",
                 "Không có khóa của chip (DG15) đã ký: không chứng minh được chip là thật",
@@ -281,7 +170,7 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
         ]
     if read.aa_signature is None:
         return [
-            _invalid(
+            invalid(
                 "aa_refused",
                 f"the chip refused active authentication (status {read.aa_status:04X})",
                 "Chip từ chối xác thực chủ động",
@@ -289,7 +178,7 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
         ]
     if memory is not None and memory.seen_before(read.aa_signature):
         return [
-            _invalid(
+            invalid(
                 "aa_replayed",
                 "the chip replayed an answer from an earlier session: not a genuine chip",
                 "Chip phát lại câu trả lời của lần đọc trước: không phải chip thật",
@@ -298,10 +187,10 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
     try:
         key = dg15_parse(dg15).public_key
     except ChipFormatError:
-        return [_invalid("aa_unavailable", "DG15 holds no usable key", "DG15 không chứa khóa dùng được")]
+        return [invalid("aa_unavailable", "DG15 holds no usable key", "DG15 không chứa khóa dùng được")]
     if not aa_verify(key, read.aa_nonce, read.aa_signature):
         return [
-            _invalid(
+            invalid(
                 "aa_failed",
                 "the chip did not prove it holds the card's key: cloned or substituted chip",
                 "Chip không chứng minh được khóa của thẻ: chip sao chép hoặc bị thay",
@@ -348,11 +237,18 @@ def chip_verdict(
     if sod is not None:
         reasons += _data_group_reasons(read, sod)
         reasons += _signature_reasons(sod)
-        reasons += _signer_reasons(sod, trust, root, now)
+        reasons += signer_reasons(
+            sod.certificate,
+            trust=trust,
+            root=root,
+            now=now,
+            signed_at=sod.signing_time,
+            document_type=PARTY_CARD_DOCUMENT_TYPE,
+        )
     reasons += _aa_reasons(read, sod, memory)
     if trust.stale:
         reasons.append(
-            _r(
+            reason(
                 "trust_list_stale",
                 Kind.CANNOT_TELL,
                 f"the trust list is out of date since {trust.next_update:%d/%m/%Y %H:%M} UTC:"
@@ -366,5 +262,5 @@ def chip_verdict(
         try:
             holder = holder_of(dg1_parse(dg1))
         except ChipFormatError:
-            reasons.append(_invalid("dg_malformed", "DG1 cannot be read", "Không đọc được DG1"))
+            reasons.append(invalid("dg_malformed", "DG1 cannot be read", "Không đọc được DG1"))
     return verdict_of(reasons, holder, at=now)

@@ -1,0 +1,146 @@
+"""Whether a document signer may be trusted, for every verifier (chip, QR, SD-JWT): one set of checks
+and one set of reason codes (docs/trust.md), so that the same signer fault reads the same everywhere.
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from partycard.trust.pki import document_types_of
+from partycard.verify.verdict import Kind, Reason
+
+if TYPE_CHECKING:
+    from partycard.trust.trustlist import TrustList
+
+__all__ = ["invalid", "reason", "signer_reasons"]
+
+
+def reason(code: str, kind: Kind, en: str, vi: str) -> Reason:
+    """A reason (shorthand for the verifiers' long lists)."""
+    return Reason(code=code, kind=kind, message_en=en, message_vi=vi)
+
+
+def invalid(code: str, en: str, vi: str) -> Reason:
+    """A reason that makes the verdict invalid."""
+    return Reason(code=code, kind=Kind.INVALID, message_en=en, message_vi=vi)
+
+
+def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _usage_reasons(ds: x509.Certificate, document_type: str) -> list[Reason]:
+    try:
+        key_usage = ds.extensions.get_extension_for_class(x509.KeyUsage).value
+        signs = key_usage.digital_signature
+    except x509.ExtensionNotFound:
+        signs = False
+    try:
+        types = document_types_of(ds)
+    except (ValueError, TypeError):
+        types = []
+    if signs and document_type in types:
+        return []
+    return [
+        invalid(
+            "signer_usage_invalid",
+            f"the signer's certificate is not for signing this document (key usage or type {document_type})",
+            "Chứng thư của đơn vị ký không dùng để ký loại giấy tờ này",
+        )
+    ]
+
+
+def signer_reasons(
+    ds: x509.Certificate,
+    *,
+    trust: TrustList,
+    root: x509.Certificate,
+    now: datetime,
+    signed_at: datetime | None,
+    document_type: str,
+) -> list[Reason]:
+    """Every reason not to trust ``ds`` for ``document_type`` at ``now``, for a signature made at
+    ``signed_at`` (None: unknown, the usage period is not checked); empty if it may be trusted.
+
+    Order of trust: the issuer, then the root's signature on ``ds`` (a forged DS stops there), then
+    usage, revocation, validity, usage period and the trust list.
+    """
+    if ds.issuer != root.subject:
+        return [
+            invalid(
+                "signer_other_root",
+                "the document signer belongs to another root, not the party card root",
+                "Đơn vị ký thuộc hệ thống chứng thực khác, không phải của thẻ đảng viên",
+            )
+        ]
+    if not _issued_by(ds, root):
+        return [
+            invalid(
+                "signer_unknown",
+                "the document signer names the root but was not issued by it (unknown signer)",
+                "Đơn vị ký không do tổ chức chứng thực gốc cấp (đơn vị ký lạ)",
+            )
+        ]
+    reasons = _usage_reasons(ds, document_type)
+    if trust.is_revoked(ds):
+        reasons.append(
+            invalid(
+                "signer_revoked",
+                "the document signer's certificate is revoked",
+                "Chứng thư của đơn vị ký đã bị thu hồi",
+            )
+        )
+    if now < ds.not_valid_before_utc:
+        reasons.append(
+            invalid(
+                "signer_not_yet_valid",
+                "the document signer's certificate is not valid yet",
+                "Chứng thư của đơn vị ký chưa có hiệu lực",
+            )
+        )
+    elif now > ds.not_valid_after_utc:
+        reasons.append(
+            invalid(
+                "signer_expired",
+                "the document signer's certificate has expired",
+                "Chứng thư của đơn vị ký đã hết hạn",
+            )
+        )
+    if signed_at is not None and not _in_usage_period(ds, signed_at):
+        reasons.append(
+            invalid(
+                "signed_outside_usage_period",
+                "it was signed outside the signer key's usage period",
+                "Được ký ngoài thời hạn sử dụng khóa của đơn vị ký",
+            )
+        )
+    if ds not in trust.signers:
+        reasons.append(
+            reason(
+                "signer_not_in_trust_list",
+                Kind.CANNOT_TELL,
+                "the document signer is not on this trust list yet: update the trust list",
+                "Đơn vị ký chưa có trong danh sách tin cậy: hãy cập nhật danh sách",
+            )
+        )
+    return reasons
+
+
+def _in_usage_period(ds: x509.Certificate, at: datetime) -> bool:
+    try:
+        period = ds.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
+    except x509.ExtensionNotFound:
+        return ds.not_valid_before_utc <= at <= ds.not_valid_after_utc
+    naive = at.astimezone(UTC).replace(tzinfo=None)  # cryptography gives naive UTC bounds here
+    return (period.not_before is None or period.not_before <= naive) and (
+        period.not_after is None or naive <= period.not_after
+    )
