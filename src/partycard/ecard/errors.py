@@ -10,6 +10,7 @@ __all__ = [
     "CoseError",
     "CwtError",
     "ECardError",
+    "JwsError",
     "SdJwtError",
     "StatusListError",
 ]
@@ -29,6 +30,10 @@ class CoseError(ECardError, ValueError):
 
 class CwtError(ECardError, ValueError):
     """A CWT claims set that is malformed or misses a claim the party card needs."""
+
+
+class JwsError(ECardError, ValueError):
+    """A compact JWS that is malformed or outside our profile (ES256 only, no ``crit``)."""
 
 
 class SdJwtError(ECardError, ValueError):
