@@ -74,10 +74,11 @@ def sign1_parse(data: bytes) -> Sign1:
         if item.tag != TAG_SIGN1:
             raise CoseError(f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
         item = item.value
-    if not isinstance(item, list) or len(item) != 4:
+    # cbor2 6 decodes a tag's content immutably (tuple, frozendict); untagged, as list and dict.
+    if not isinstance(item, list | tuple) or len(item) != 4:
         raise CoseError("a COSE_Sign1 is an array of four items")
     protected_bytes, unprotected, payload, signature = item
-    if not isinstance(protected_bytes, bytes) or not isinstance(unprotected, dict):
+    if not isinstance(protected_bytes, bytes) or not isinstance(unprotected, Mapping):
         raise CoseError("malformed COSE headers")
     if not isinstance(payload, bytes) or not isinstance(signature, bytes):
         raise CoseError("the payload and signature must be byte strings (no detached payload)")
@@ -85,7 +86,7 @@ def sign1_parse(data: bytes) -> Sign1:
         protected = cbor2.loads(protected_bytes) if protected_bytes else {}
     except Exception as e:
         raise CoseError(f"the protected header is not CBOR: {e}") from e
-    if not isinstance(protected, dict):
+    if not isinstance(protected, Mapping):
         raise CoseError("the protected header is not a map")
     if protected.get(HEADER_ALG) != ALG_ES256:
         raise CoseError(f"algorithm {protected.get(HEADER_ALG)!r} is not ES256 (-7)")
