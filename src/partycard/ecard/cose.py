@@ -8,8 +8,10 @@ the same but is ~20× slower and breaks with cbor2 6 (DESIGN.md).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import cbor2
@@ -20,7 +22,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from partycard.ecard.errors import CoseError
 from partycard.trust.ecdsa import der_to_plain, plain_to_der
 
-__all__ = ["ALG_ES256", "HEADER_ALG", "HEADER_KID", "Sign1", "sign1_create", "sign1_parse", "sign1_verify"]
+__all__ = [
+    "ALG_ES256",
+    "HEADER_ALG",
+    "HEADER_KID",
+    "Sign1",
+    "cbor_loads",
+    "cose_key_decode",
+    "cose_key_encode",
+    "es256_verify",
+    "sign1_create",
+    "sign1_parse",
+    "sign1_verify",
+]
 
 TAG_SIGN1 = 18
 HEADER_ALG = 1
@@ -47,6 +61,24 @@ class Sign1:
         return kid if isinstance(kid, bytes) else None
 
 
+def cbor_loads(data: bytes, what: str = "CBOR") -> Any:
+    """One CBOR item that spans all of ``data``, strictly: no bytes after it (cbor2 alone ignores them),
+    no duplicate map keys and no indefinite lengths (RFC 8949 §5.6: a parser differential between two
+    verifiers — this one and the browser's — must not be possible), nesting at most 400 deep.
+
+    Raises:
+        CoseError: not CBOR, or outside those rules.
+    """
+    fp = io.BytesIO(data)
+    try:
+        item = cbor2.CBORDecoder(fp, allow_duplicate_keys=False, allow_indefinite=False).decode()
+    except Exception as e:  # cbor2 raises several types (CBORDecodeError, ValueError, …) on bad input
+        raise CoseError(f"{what} is not CBOR: {e}") from e
+    if fp.tell() != len(data):
+        raise CoseError(f"{what} has {len(data) - fp.tell()} bytes after its CBOR item")
+    return item
+
+
 def _to_be_signed(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
     return cbor2.dumps(["Signature1", protected, external_aad, payload])
 
@@ -58,6 +90,25 @@ def sign1_create(payload: bytes, *, sign: Callable[[bytes], bytes], kid: bytes) 
     return cbor2.dumps(cbor2.CBORTag(TAG_SIGN1, [protected, {}, payload, signature]))
 
 
+_MAPS = (dict, cbor2.frozendict)  # what cbor2 decodes a map to, untagged and inside a tag (cbor2 6)
+_PROTECTED: dict[bytes, Mapping[Any, Any]] = {}  # every credential of one signer has the same header
+
+
+def _protected_header(data: bytes) -> Mapping[Any, Any]:
+    """The protected header decoded (and remembered: a verifier sees a handful of distinct ones)."""
+    header = _PROTECTED.get(data)
+    if header is None:
+        decoded = cbor_loads(data, "the protected header") if data else {}
+        if type(decoded) not in _MAPS:
+            raise CoseError("the protected header is not a map")
+        header = MappingProxyType(dict(decoded))
+        if len(data) <= 64:  # ours is 15 bytes; hostile input must not fill memory
+            if len(_PROTECTED) >= 256:
+                _PROTECTED.clear()
+            _PROTECTED[data] = header
+    return header
+
+
 def sign1_parse(data: bytes) -> Sign1:
     """Parse a COSE_Sign1 (tagged or untagged) in our profile: ES256, a byte-string payload.
 
@@ -66,10 +117,7 @@ def sign1_parse(data: bytes) -> Sign1:
     """
     if not isinstance(data, bytes | bytearray) or len(data) > MAX_BYTES:
         raise CoseError("not a COSE_Sign1 of a sane size")
-    try:
-        item = cbor2.loads(data)
-    except Exception as e:  # cbor2 raises several types (CBORDecodeError, ValueError, …) on bad input
-        raise CoseError(f"not CBOR: {e}") from e
+    item = cbor_loads(bytes(data), "the COSE_Sign1")
     if isinstance(item, cbor2.CBORTag):
         if item.tag != TAG_SIGN1:
             raise CoseError(f"CBOR tag {item.tag} is not COSE_Sign1 (18)")
@@ -78,16 +126,11 @@ def sign1_parse(data: bytes) -> Sign1:
     if not isinstance(item, list | tuple) or len(item) != 4:
         raise CoseError("a COSE_Sign1 is an array of four items")
     protected_bytes, unprotected, payload, signature = item
-    if not isinstance(protected_bytes, bytes) or not isinstance(unprotected, Mapping):
+    if type(protected_bytes) is not bytes or type(unprotected) not in _MAPS:
         raise CoseError("malformed COSE headers")
-    if not isinstance(payload, bytes) or not isinstance(signature, bytes):
+    if type(payload) is not bytes or type(signature) is not bytes:
         raise CoseError("the payload and signature must be byte strings (no detached payload)")
-    try:
-        protected = cbor2.loads(protected_bytes) if protected_bytes else {}
-    except Exception as e:
-        raise CoseError(f"the protected header is not CBOR: {e}") from e
-    if not isinstance(protected, Mapping):
-        raise CoseError("the protected header is not a map")
+    protected = _protected_header(protected_bytes)
     if protected.get(HEADER_ALG) != ALG_ES256:
         raise CoseError(f"algorithm {protected.get(HEADER_ALG)!r} is not ES256 (-7)")
     return Sign1(protected, unprotected, payload, signature, _to_be_signed(protected_bytes, payload))
@@ -95,10 +138,52 @@ def sign1_parse(data: bytes) -> Sign1:
 
 def sign1_verify(message: Sign1, public_key: ec.EllipticCurvePublicKey) -> bool:
     """Whether ``message``'s signature is ``public_key``'s ES256 over its Sig_structure. Never raises."""
-    if len(message.signature) != 64:
+    return es256_verify(public_key, message.signature, message.to_be_signed)
+
+
+def es256_verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` (r || s) is ``public_key``'s ECDSA-SHA256 over ``data``. Never raises."""
+    if not isinstance(signature, bytes) or len(signature) != 64:
         return False
     try:
-        public_key.verify(plain_to_der(message.signature), message.to_be_signed, _ES256)
+        public_key.verify(plain_to_der(signature), data, _ES256)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+# COSE_Key (RFC 9052 §7, RFC 9053 §7.1.1): an EC2 key on P-256, as the cnf claim carries it (RFC 8747).
+KEY_KTY, KEY_CRV, KEY_X, KEY_Y = 1, -1, -2, -3
+KTY_EC2, CRV_P256 = 2, 1
+
+
+def cose_key_encode(public_key: ec.EllipticCurvePublicKey) -> dict[int, Any]:
+    """A P-256 public key as a COSE_Key map: ``{1: 2 (EC2), -1: 1 (P-256), -2: x, -3: y}``."""
+    if not isinstance(public_key.curve, ec.SECP256R1):
+        raise CoseError("only P-256 keys are used here")
+    numbers = public_key.public_numbers()
+    return {
+        KEY_KTY: KTY_EC2,
+        KEY_CRV: CRV_P256,
+        KEY_X: numbers.x.to_bytes(32, "big"),
+        KEY_Y: numbers.y.to_bytes(32, "big"),
+    }
+
+
+def cose_key_decode(key: Any) -> ec.EllipticCurvePublicKey:
+    """The P-256 public key of a COSE_Key map (EC2, P-256, 32-byte x and y, a point on the curve).
+
+    Raises:
+        CoseError: anything else.
+    """
+    if not isinstance(key, Mapping):
+        raise CoseError("a COSE_Key is a map")
+    if key.get(KEY_KTY) != KTY_EC2 or key.get(KEY_CRV) != CRV_P256:
+        raise CoseError("the COSE_Key is not an EC2 key on P-256")
+    x, y = key.get(KEY_X), key.get(KEY_Y)
+    if not isinstance(x, bytes) or not isinstance(y, bytes) or len(x) != 32 or len(y) != 32:
+        raise CoseError("the COSE_Key's x and y must be 32-byte strings")
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+    except ValueError as e:  # not a point on the curve
+        raise CoseError(f"the COSE_Key is not a P-256 point: {e}") from e

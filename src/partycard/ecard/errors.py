@@ -13,6 +13,11 @@ __all__ = [
     "JwsError",
     "SdJwtError",
     "StatusListError",
+    "StatusListNotYetValid",
+    "StatusListRollback",
+    "StatusListSignatureInvalid",
+    "StatusListSignerUnknown",
+    "StatusListWrongSubject",
 ]
 
 
@@ -42,3 +47,23 @@ class SdJwtError(ECardError, ValueError):
 
 class StatusListError(ECardError, ValueError):
     """A status list token that is malformed, or an index outside its list."""
+
+
+class StatusListSignerUnknown(StatusListError):
+    """No document signer on the trust list has the status list token's kid (or it names none)."""
+
+
+class StatusListSignatureInvalid(StatusListError):
+    """No document signer with the token's kid made its signature: a tampered or forged list."""
+
+
+class StatusListWrongSubject(StatusListError):
+    """The token's subject is not the status list URI the credential points to."""
+
+
+class StatusListNotYetValid(StatusListError):
+    """The token was issued after the verifier's clock (beyond the allowed skew)."""
+
+
+class StatusListRollback(StatusListError):
+    """A status list older than the one a verifier holds for the same URI (a replayed list)."""

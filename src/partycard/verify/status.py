@@ -1,0 +1,238 @@
+"""Whether a status list may be believed, what it says about one card, and the verifier's cache of lists.
+
+A status list token is believed when a document signer on the trust list with the token's kid made its
+signature and passes the same signer checks as every credential (``verify/signer.py``: the root issued
+it, not revoked, valid now, signing within its key usage period, the ``EC`` document type). An offline
+verifier keeps the last verified list per URI (:class:`StatusListCache`) and reads each card's index in
+it; a list past its expiry or time-to-live still answers, and the verdict says "cannot tell".
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from partycard.ecard.errors import (
+    StatusListError,
+    StatusListNotYetValid,
+    StatusListRollback,
+    StatusListSignatureInvalid,
+    StatusListSignerUnknown,
+    StatusListWrongSubject,
+)
+from partycard.ecard.keys import signers_with_kid
+from partycard.ecard.status import (
+    STATUS_INVALID,
+    STATUS_SUSPENDED,
+    STATUS_VALID,
+    StatusList,
+    StatusListToken,
+    status_list_cwt_parse,
+    status_list_jwt_parse,
+)
+from partycard.trust.oids import ECARD_DOCUMENT_TYPE
+from partycard.verify.signer import invalid, reason, signer_reasons
+from partycard.verify.verdict import Kind, Reason
+
+if TYPE_CHECKING:
+    from partycard.trust.trustlist import TrustList
+
+__all__ = [
+    "CLOCK_SKEW",
+    "StatusListCache",
+    "StatusListSignerUntrusted",
+    "status_list_verify_cwt",
+    "status_list_verify_jwt",
+    "status_reasons",
+]
+
+#: How far a list's ``iat`` may be ahead of the verifier's clock (clocks of offline readers drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class StatusListSignerUntrusted(StatusListError):
+    """The token's signer fails the signer checks; ``reasons`` are ``signer_reasons``' (same codes as
+    for a credential), for the verdict."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        super().__init__("the status list's signer is not trusted: " + ", ".join(r.code for r in reasons))
+        self.reasons = tuple(reasons)
+
+
+def _verified(
+    token: StatusListToken, *, trust: TrustList, root: x509.Certificate, now: datetime, uri: str | None
+) -> StatusList:
+    candidates = [] if token.kid is None else signers_with_kid(trust.signers, token.kid)
+    if not candidates:
+        raise StatusListSignerUnknown("no document signer on the trust list has the status list's kid")
+    # Every signer with that kid is tried: 8 bytes of hash may collide (ecard/keys.py).
+    signer = next((c for c in candidates if token.verified_by(c.public_key())), None)
+    if signer is None:
+        raise StatusListSignatureInvalid("the status list's signature does not verify")
+    status_list = token.status_list
+    reasons = signer_reasons(
+        signer,
+        trust=trust,
+        root=root,
+        now=now,
+        signed_at=status_list.issued_at,
+        document_type=ECARD_DOCUMENT_TYPE,
+    )
+    if reasons:
+        raise StatusListSignerUntrusted(reasons)
+    if uri is not None and status_list.uri != uri:
+        raise StatusListWrongSubject(f"the status list is {status_list.uri!r}, not {uri!r}")
+    if status_list.issued_at > now + CLOCK_SKEW:
+        raise StatusListNotYetValid("the status list was issued after now")
+    return status_list
+
+
+def status_list_verify_jwt(
+    token: str, *, trust: TrustList, root: x509.Certificate, now: datetime, uri: str | None = None
+) -> StatusList:
+    """Parse and verify a status list JWT; the list, stale or not (ask ``StatusList.stale(now)``).
+
+    Args:
+        uri: the URI the credential names; if given, the token's ``sub`` must be it (draft §5.1).
+
+    Raises:
+        StatusListError: malformed or wrong ``typ``; or its subclasses: ``StatusListSignerUnknown``,
+            ``StatusListSignatureInvalid``, :class:`StatusListSignerUntrusted` (with reasons),
+            ``StatusListWrongSubject``, ``StatusListNotYetValid``.
+    """
+    return _verified(status_list_jwt_parse(token), trust=trust, root=root, now=now, uri=uri)
+
+
+def status_list_verify_cwt(
+    token: bytes, *, trust: TrustList, root: x509.Certificate, now: datetime, uri: str | None = None
+) -> StatusList:
+    """As :func:`status_list_verify_jwt`, for the CWT form."""
+    return _verified(status_list_cwt_parse(token), trust=trust, root=root, now=now, uri=uri)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    status_list: StatusList
+    fetched_at: datetime
+
+
+class StatusListCache:
+    """The last verified status list per URI, with when it was fetched.
+
+    A list replaces the held one only if it was issued no earlier (a replayed older list, in which a
+    since-revoked card is still valid, is refused). ``max_age`` bounds how long a list that carries
+    neither ``exp`` nor ``ttl`` counts as fresh after it was fetched (None: forever).
+    """
+
+    def __init__(self, max_age: timedelta | None = None) -> None:
+        self._held: dict[str, _Held] = {}
+        self.max_age = max_age
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def put(self, status_list: StatusList, *, fetched_at: datetime) -> None:
+        """Hold ``status_list`` (already verified) for its URI.
+
+        Raises:
+            StatusListRollback: it was issued before the list held for the URI.
+        """
+        held = self._held.get(status_list.uri)
+        if held is not None and status_list.issued_at < held.status_list.issued_at:
+            raise StatusListRollback(
+                f"the status list for {status_list.uri!r} is older than the one held "
+                f"({status_list.issued_at.isoformat()} < {held.status_list.issued_at.isoformat()})"
+            )
+        self._held[status_list.uri] = _Held(status_list, fetched_at)
+
+    def update_jwt(
+        self, token: str, *, trust: TrustList, root: x509.Certificate, now: datetime, uri: str | None = None
+    ) -> StatusList:
+        """Verify a JWT (:func:`status_list_verify_jwt`) and hold its list, fetched ``now``."""
+        status_list = status_list_verify_jwt(token, trust=trust, root=root, now=now, uri=uri)
+        self.put(status_list, fetched_at=now)
+        return status_list
+
+    def update_cwt(
+        self, token: bytes, *, trust: TrustList, root: x509.Certificate, now: datetime, uri: str | None = None
+    ) -> StatusList:
+        """Verify a CWT (:func:`status_list_verify_cwt`) and hold its list, fetched ``now``."""
+        status_list = status_list_verify_cwt(token, trust=trust, root=root, now=now, uri=uri)
+        self.put(status_list, fetched_at=now)
+        return status_list
+
+    def get(self, uri: str, now: datetime) -> tuple[StatusList, bool] | None:
+        """The list held for ``uri`` and whether it is stale at ``now``; None if none is held."""
+        held = self._held.get(uri)
+        if held is None:
+            return None
+        status_list = held.status_list
+        stale = status_list.stale(now)
+        unbounded = status_list.expires_at is None and status_list.ttl is None
+        if unbounded and self.max_age is not None and now > held.fetched_at + self.max_age:
+            stale = True
+        return status_list, stale
+
+    def reasons(self, uri: str, index: int, now: datetime) -> list[Reason]:
+        """:func:`status_reasons` for the card at ``index`` of the list held for ``uri``."""
+        held = self.get(uri, now)
+        if held is None:
+            return status_reasons(None, index=index, now=now)
+        return status_reasons(held[0], index=index, now=now, stale=held[1])
+
+
+def status_reasons(
+    status_list: StatusList | None, *, index: int, now: datetime, stale: bool | None = None
+) -> list[Reason]:
+    """What ``status_list`` says of the card at ``index``, with the codes the QR and SD-JWT verifiers
+    use: nothing if valid and fresh; ``revoked`` or ``suspended`` (invalid); ``status_unknown`` (cannot
+    tell: no list, an index beyond it — the card is newer than the list —, or a value we do not define);
+    ``status_list_stale`` (cannot tell) beside any of them.
+
+    Args:
+        stale: as :meth:`StatusListCache.get` says; None: ``status_list.stale(now)``.
+    """
+    if status_list is None:
+        return [
+            reason(
+                "status_unknown",
+                Kind.CANNOT_TELL,
+                "this verifier holds no status list for this card: revocation cannot be checked",
+                "Thiết bị chưa có danh sách trạng thái của thẻ này: không kiểm tra được thu hồi",
+            )
+        ]
+    reasons: list[Reason] = []
+    if status_list.stale(now) if stale is None else stale:
+        reasons.append(
+            reason(
+                "status_list_stale",
+                Kind.CANNOT_TELL,
+                "the status list is out of date: a recent revocation may be missing",
+                "Danh sách trạng thái đã quá hạn: có thể thiếu các thu hồi gần đây",
+            )
+        )
+    value = status_list.status(index) if 0 <= index < len(status_list) else None
+    if value == STATUS_INVALID:
+        reasons.append(
+            invalid(
+                "revoked",
+                "the card is revoked (lost, expelled, removed or deceased)",
+                "Thẻ đã bị thu hồi (mất thẻ, khai trừ, xóa tên hoặc từ trần)",
+            )
+        )
+    elif value == STATUS_SUSPENDED:
+        reasons.append(invalid("suspended", "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
+    elif value != STATUS_VALID:
+        reasons.append(
+            reason(
+                "status_unknown",
+                Kind.CANNOT_TELL,
+                "the status list does not give this card a known status (update the status list)",
+                "Danh sách trạng thái không cho biết trạng thái của thẻ này (hãy cập nhật danh sách)",
+            )
+        )
+    return reasons
