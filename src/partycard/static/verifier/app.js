@@ -1,0 +1,325 @@
+// The offline verifier's page: keeps the trust list and the status lists (fetched when online, verified,
+// stored with their fetch time), judges a QR from the camera or the text field with verify.js, and shows
+// the verdict first, every reason, then the holder data. Also registers the service worker.
+
+import * as verify from "./verify.js";
+import { dataGet, dataNames, dataPut } from "./store.js";
+import { scanStart } from "./scan.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("verifier-config").textContent);
+const rootPem = JSON.parse($("root-pem").textContent);
+
+const state = {
+  root: null,
+  trust: null, // trustListVerify's result
+  trustFetchedAt: null,
+  statusLists: new Map(), // uri → verified list
+  statusFetchedAt: new Map(), // uri → Date
+  knownUris: new Set(config.statusListUris || []),
+  stopScan: null,
+};
+
+// --- formatting (dd/mm/yyyy, the device's time zone) ---------------------------------------------------
+const pad = (n) => String(n).padStart(2, "0");
+export function localDateTime(d) {
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+const OUTCOME_TEXT = {
+  valid: "✔ HỢP LỆ",
+  invalid: "✘ KHÔNG HỢP LỆ",
+  cannot_tell: "? CHƯA XÁC ĐỊNH ĐƯỢC",
+};
+const HOLDER_LABELS = [
+  ["full_name", "Họ và tên"],
+  ["card_number", "Số thẻ"],
+  ["date_of_birth", "Ngày sinh"],
+  ["member_status", "Loại đảng viên"],
+  ["organisation_code", "Mã tổ chức đảng"],
+  ["issued_at", "Ngày cấp"],
+  ["expires_at", "Có giá trị đến"],
+];
+const MEMBER_STATUS = { official: "Đảng viên chính thức", probationary: "Đảng viên dự bị" };
+
+function showError(message) {
+  const el = $("data-error");
+  el.textContent = message || "";
+  el.hidden = !message;
+}
+
+// --- data: load, refresh, show -------------------------------------------------------------------------
+function statusFetchUrl(uri) {
+  // Status lists are fetched from the server that served this page (the Content-Security-Policy allows
+  // only it), at the path the credential names.
+  const url = new URL(uri, location.href);
+  return url.origin === location.origin || !url.pathname.startsWith("/api/") ? url.href : url.pathname + url.search;
+}
+
+async function loadTrust(text, fetchedAt) {
+  const trust = await verify.trustListVerify(text, state.root, new Date());
+  state.trust = trust;
+  state.trustFetchedAt = fetchedAt;
+  return trust;
+}
+
+async function loadStatus(uri, text, fetchedAt) {
+  const list = await verify.statusListVerify(text, { trust: state.trust, root: state.root, now: new Date(), uri });
+  state.statusLists.set(uri, list);
+  state.statusFetchedAt.set(uri, fetchedAt);
+  return list;
+}
+
+async function loadCached() {
+  const held = await dataGet("trust-list");
+  if (held) {
+    try {
+      await loadTrust(held.text, new Date(held.meta.fetchedAt));
+    } catch (e) {
+      showError(`Danh sách tin cậy đã lưu không còn dùng được (${e.code || e.message}): hãy cập nhật dữ liệu.`);
+    }
+  }
+  if (!state.trust) return;
+  for (const uri of await dataNames("status-list")) {
+    state.knownUris.add(uri);
+    const item = await dataGet("status-list", uri);
+    try {
+      await loadStatus(uri, item.text, new Date(item.meta.fetchedAt));
+    } catch (e) {
+      // kept but unusable now (e.g. its signer was revoked): the verdict will say status_unknown
+    }
+  }
+}
+
+async function fetchText(url) {
+  const response = await fetch(url, { cache: "no-store", credentials: "omit" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+}
+
+async function refreshStatus(uri) {
+  const text = await fetchText(statusFetchUrl(uri));
+  const fetchedAt = new Date();
+  const list = await verify.statusListVerify(text, { trust: state.trust, root: state.root, now: fetchedAt, uri });
+  const held = state.statusLists.get(uri);
+  if (held && list.issuedAt < held.issuedAt) throw new Error("danh sách cũ hơn danh sách đang giữ"); // rollback
+  state.statusLists.set(uri, list);
+  state.statusFetchedAt.set(uri, fetchedAt);
+  await dataPut("status-list", uri, text, { fetchedAt: fetchedAt.toISOString() });
+}
+
+/** Fetch, verify and keep the trust list and every known status list. */
+export async function refresh() {
+  showError("");
+  const problems = [];
+  try {
+    const text = await fetchText(config.trustListUrl);
+    const fetchedAt = new Date();
+    const trust = await verify.trustListVerify(text, state.root, fetchedAt);
+    if (state.trust && trust.issuedAt < state.trust.issuedAt) throw new Error("danh sách cũ hơn danh sách đang giữ");
+    state.trust = trust;
+    state.trustFetchedAt = fetchedAt;
+    await dataPut("trust-list", "", text, { fetchedAt: fetchedAt.toISOString() });
+  } catch (e) {
+    problems.push(`danh sách tin cậy: ${e.code || e.message}`);
+  }
+  if (state.trust) {
+    for (const uri of state.knownUris) {
+      try {
+        await refreshStatus(uri);
+      } catch (e) {
+        problems.push(`danh sách trạng thái ${uri}: ${e.code || e.message}`);
+      }
+    }
+  }
+  if (problems.length) showError(`Không cập nhật được ${problems.join("; ")}.`);
+  showData();
+}
+
+function showData() {
+  const now = new Date();
+  const trustEl = $("trust-state");
+  if (state.trust) {
+    const stale = now > state.trust.nextUpdate;
+    trustEl.innerHTML = "";
+    trustEl.append(
+      `Tải về lúc ${localDateTime(state.trustFetchedAt)}; phát hành ${localDateTime(state.trust.issuedAt)}; ` +
+      `cần cập nhật trước ${localDateTime(state.trust.nextUpdate)}`,
+    );
+    if (stale) {
+      const flag = document.createElement("span");
+      flag.className = "stale";
+      flag.textContent = " — QUÁ HẠN";
+      trustEl.append(flag);
+    }
+    trustEl.dataset.fetchedAt = state.trustFetchedAt.toISOString();
+    trustEl.dataset.stale = String(stale);
+  } else {
+    trustEl.textContent = "Chưa có: hãy kết nối mạng và cập nhật dữ liệu";
+  }
+  const statusEl = $("status-state");
+  statusEl.innerHTML = "";
+  if (!state.statusLists.size) statusEl.textContent = "Chưa có";
+  for (const [uri, list] of state.statusLists) {
+    const line = document.createElement("div");
+    const stale = verify.statusListStale(list, now);
+    line.textContent = `${uri.replace(/^.*\/status-lists\//, "Danh sách số ")}: tải về lúc ` +
+      `${localDateTime(state.statusFetchedAt.get(uri))}${list.expiresAt ? `; hết hạn ${localDateTime(list.expiresAt)}` : ""}`;
+    if (stale) {
+      const flag = document.createElement("span");
+      flag.className = "stale";
+      flag.textContent = " — QUÁ HẠN";
+      line.append(flag);
+    }
+    statusEl.append(line);
+  }
+  $("offline-state").textContent = navigator.onLine ? "" : "Đang ngoại tuyến: dùng dữ liệu đã lưu.";
+  $("network").textContent = navigator.onLine ? "Trực tuyến" : "Ngoại tuyến";
+}
+
+// --- judging --------------------------------------------------------------------------------------------
+function noTrustVerdict() {
+  return verify.verdictOf([{
+    code: "trust_list_missing",
+    kind: verify.Kind.CANNOT_TELL,
+    message_en: "this verifier holds no usable trust list: connect and update the data",
+    message_vi: "Thiết bị chưa có danh sách tin cậy dùng được: hãy kết nối mạng và cập nhật dữ liệu",
+  }], {}, new Date());
+}
+
+async function judge(text) {
+  if (!state.root || !state.trust) return noTrustVerdict();
+  const uri = await verify.qrStatusUri(text);
+  if (uri && navigator.onLine && (!state.statusLists.has(uri) ||
+      verify.statusListStale(state.statusLists.get(uri), new Date()))) {
+    state.knownUris.add(uri);
+    try {
+      await refreshStatus(uri);
+      showData();
+    } catch (e) {
+      // offline in practice, or the list does not verify: judge with what is held
+    }
+  }
+  return verify.qrVerdict(text, {
+    trust: state.trust,
+    root: state.root,
+    now: new Date(),
+    statusLists: state.statusLists,
+    deviceRequired: !$("allow-static").checked,
+  });
+}
+
+function showVerdict(verdict) {
+  $("result").hidden = false;
+  const banner = $("verdict");
+  banner.className = `verdict ${verdict.outcome}`;
+  banner.textContent = OUTCOME_TEXT[verdict.outcome];
+  banner.dataset.outcome = verdict.outcome;
+  const data = state.trust && state.trustFetchedAt ? ` Dữ liệu tải về lúc ${localDateTime(state.trustFetchedAt)}.` : "";
+  $("verdict-time").textContent = `Kiểm tra lúc ${localDateTime(new Date())}.${data}`;
+  const list = $("reasons");
+  list.innerHTML = "";
+  for (const r of verdict.reasons) {
+    const item = document.createElement("li");
+    item.dataset.code = r.code;
+    item.textContent = `${r.message_vi} `;
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = `(${r.code})`;
+    item.append(code);
+    list.append(item);
+  }
+  // Holder data only after the verdict, and marked as unproven unless valid (STYLE: verdict first).
+  const holder = $("holder");
+  const entries = HOLDER_LABELS.filter(([key]) => verdict.holder[key]);
+  holder.hidden = entries.length === 0;
+  holder.classList.toggle("untrusted", verdict.outcome !== "valid");
+  $("holder-title").textContent = verdict.outcome === "valid" ? "Thông tin trên thẻ" : "Thông tin đọc được (CHƯA được xác thực)";
+  const dl = $("holder-data");
+  dl.innerHTML = "";
+  for (const [key, label] of entries) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.dataset.field = key;
+    dd.textContent = key === "member_status" ? MEMBER_STATUS[verdict.holder[key]] || verdict.holder[key] : verdict.holder[key];
+    dl.append(dt, dd);
+  }
+  banner.scrollIntoView({ block: "start" });
+}
+
+async function check(text) {
+  $("verify-button").disabled = true;
+  try {
+    showVerdict(await judge(text));
+  } finally {
+    $("verify-button").disabled = false;
+  }
+}
+
+// --- wiring ---------------------------------------------------------------------------------------------
+async function startCamera() {
+  const video = $("video");
+  $("camera").hidden = false;
+  $("camera-start").hidden = true;
+  $("camera-stop").hidden = false;
+  try {
+    state.stopScan = await scanStart(video, (text) => {
+      stopCamera();
+      $("qr-text").value = text;
+      check(text);
+    }, { jsqrUrl: config.jsqrUrl });
+  } catch (e) {
+    stopCamera();
+    showError(`Không mở được máy ảnh (${e.name || e.message}): hãy cho phép dùng máy ảnh, hoặc dán nội dung mã QR.`);
+  }
+}
+
+function stopCamera() {
+  if (state.stopScan) state.stopScan();
+  state.stopScan = null;
+  $("camera").hidden = true;
+  $("camera-start").hidden = false;
+  $("camera-stop").hidden = true;
+}
+
+async function main() {
+  $("verify-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    check($("qr-text").value.trim());
+  });
+  $("refresh").addEventListener("click", () => refresh());
+  $("camera-start").addEventListener("click", () => startCamera());
+  $("camera-stop").addEventListener("click", () => stopCamera());
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) $("camera-start").hidden = true;
+  addEventListener("online", () => refresh());
+  addEventListener("offline", () => showData());
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.serviceWorkerUrl, { scope: config.scope }).catch((e) => {
+      showError(`Không cài được chế độ ngoại tuyến (${e.message}).`);
+    });
+  }
+  if (!rootPem) {
+    showError("Máy chủ chưa có chứng thư gốc (chưa chạy partycard pki init): không kiểm tra được thẻ.");
+  } else {
+    try {
+      state.root = await verify.rootLoad(rootPem);
+    } catch (e) {
+      showError(`Chứng thư gốc không đọc được (${e.message}).`);
+    }
+  }
+  if (state.root) {
+    await loadCached();
+    showData();
+    if (navigator.onLine) await refresh();
+  }
+  showData();
+  document.documentElement.dataset.ready = "1";
+}
+
+// For the browser tests and the console: the whole verification in one call (verify.js verifyAll).
+self.partycardVerify = (text, options) => verify.verifyAll(text, options);
+self.partycardVerifier = { ...verify, refresh, state };
+
+main();
