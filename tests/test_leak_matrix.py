@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.db.models import Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -78,7 +79,11 @@ MARKERS = {
 
 
 @pytest.fixture
-def world(tree, siblings) -> dict[str, Any]:
+def world(tree, siblings, tmp_path, monkeypatch) -> dict[str, Any]:
+    # A signing authority, so that the e-card's public routes (trust and status lists) answer for real.
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    call_command("pki", "init", stdout=io.StringIO())
     sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
     # Officers are staff with the registry's model permissions, so the admin is probed for real too.
     registry_perms = list(Permission.objects.filter(content_type__app_label="registry"))
@@ -141,6 +146,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "content_type_id": 1,
         "history_id": 1,
         "token_id": 1,
+        "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
     }
 

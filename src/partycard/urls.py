@@ -19,6 +19,8 @@ urlpatterns = [
     path("registry/", include("partycard.registry.urls")),
     path("doi-the/", include("partycard.exchange.urls")),
     path("tac-vu/", include("partycard.jobs.urls")),
+    path("the-dien-tu/", include("partycard.credentials.urls")),  # the member's own e-card
+    path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
     path("api/v1/", api_v1.urls()),

@@ -8,12 +8,15 @@ response must be documented (status code, content type, headers, body schema), a
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
@@ -45,8 +48,14 @@ CONFIG = schemathesis.Config.from_dict(
 
 
 @pytest.fixture
-def bearer(tree: Any, make_member: Any, officer: Any, issue: Any, settings: Any) -> Iterator[dict[str, str]]:
-    """Hà Nội's officer's token, a member on each side, no rate limit in the way; WSGI-safe connections."""
+def bearer(
+    tree: Any, make_member: Any, officer: Any, issue: Any, settings: Any, tmp_path: Path, monkeypatch: Any
+) -> Iterator[dict[str, str]]:
+    """Hà Nội's officer's token, a member on each side, no rate limit in the way; WSGI-safe connections;
+    a signing authority, so that the e-card's trust and status list routes have something to serve."""
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    call_command("pki", "init", stdout=io.StringIO())
     member = make_member(old_card_number="12345678")
     make_member(org=tree.hue_cell, full_name="Lê Văn Huế", citizen_id="001080099999")
     # An exchange campaign, a case and a job, so that the exchange routes answer more than 404.

@@ -16,7 +16,7 @@ from partycard.accounts.two_factor import has_confirmed_device, needs_two_factor
 
 __all__ = ["RequireTwoFactorMiddleware"]
 
-EXEMPT_PREFIXES = ("/static/", "/api/")
+EXEMPT_PREFIXES = ("/static/", "/api/", "/kiem-tra/")  # the verifier PWA is public and offline
 EXEMPT_URL_NAMES = ("login", "logout", "accounts:otp_verify", "accounts:otp_enrol")
 
 

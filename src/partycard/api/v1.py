@@ -19,6 +19,7 @@ from ninja.openapi.schema import OpenAPISchema
 from partycard.api.auth import TokenAuth
 from partycard.api.problems import MEDIA_TYPE, install_handlers, not_found_view, with_problem_405
 from partycard.api.routers.cases import router as cases_router
+from partycard.api.routers.credentials import router as credentials_router
 from partycard.api.routers.jobs import router as jobs_router
 from partycard.api.routers.registry import router as registry_router
 from partycard.api.throttling import TokenRateThrottle
@@ -71,6 +72,7 @@ install_handlers(api)
 api.add_router("/", registry_router)
 api.add_router("/", cases_router)
 api.add_router("/", jobs_router)
+api.add_router("/", credentials_router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

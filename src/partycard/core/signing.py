@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -17,11 +17,12 @@ from django.conf import settings
 from django.utils import translation
 
 from partycard.core.errors import DomainError, ErrorCode
-from partycard.trust.errors import PkiStateMalformed
+from partycard.trust.errors import PkiStateMalformed, TrustError
 from partycard.trust.keystore import KeyStoreError
 from partycard.trust.keystore.file import FileKeyStore
 from partycard.trust.pki import signer_key_usable
 from partycard.trust.state import PkiState
+from partycard.trust.trustlist import TrustList, trustlist_verify
 
 __all__ = [
     "DOCUMENT_SIGNER",
@@ -31,10 +32,12 @@ __all__ = [
     "KeyStoreUnavailable",
     "NoUsableSigner",
     "SigningUnavailable",
+    "TrustMaterial",
     "document_signer_current",
     "pki_directory",
     "pki_keystore_open",
     "pki_state_load",
+    "trust_material",
 ]
 
 DOCUMENT_SIGNER = "document-signer"  # PkiState's role of a DS (trust.authority writes it)
@@ -172,3 +175,51 @@ def document_signer_current(*, directory: Path, at: datetime) -> DocumentSigner:
         "Không còn khóa ký tài liệu (DS) nào được phép ký lúc này (đã bị thu hồi hoặc hết thời hạn "
         "dùng khóa): hãy chạy `partycard pki rollover`.",
     )
+
+
+@dataclass(frozen=True)
+class TrustMaterial:
+    """What a verifier holds: the root certificate, the signed trust list as published, and it verified."""
+
+    root: x509.Certificate
+    document: bytes
+    trust: TrustList
+
+
+_trust_cache: dict[tuple[str, float, float], tuple[bytes, x509.Certificate, TrustList, datetime]] = {}
+_REVERIFY = timedelta(minutes=5)  # a verified list is reused this long (its validity checks are by day)
+
+
+def trust_material(*, directory: Path | None = None, at: datetime) -> TrustMaterial:
+    """The authority's root and current trust list, the list verified at ``at`` (a stale one is flagged,
+    not refused). The files are read again only when they change, and verified again every few minutes
+    or when ``at`` crosses the list's next update (a verify endpoint must not re-check every request).
+
+    Raises:
+        AuthorityMissing: no root or trust list in the directory, or a list the root does not vouch for.
+    """
+    directory = directory or pki_directory()
+    root_path, list_path = directory / "root.pem", directory / "trustlist.json"
+    try:
+        key = (str(directory), root_path.stat().st_mtime, list_path.stat().st_mtime)
+    except OSError as e:
+        raise AuthorityMissing(
+            f"no root or trust list in {directory}: run `partycard pki init`",
+            f"Chưa có chứng thư gốc hoặc danh sách tin cậy trong {directory}: hãy chạy `partycard pki init`.",
+        ) from e
+    cached = _trust_cache.get(key)
+    if cached is not None:
+        document, root, trust, verified_at = cached
+        if abs(at - verified_at) < _REVERIFY and trust.stale == (at > trust.next_update):
+            return TrustMaterial(root=root, document=document, trust=trust)
+    document, root = list_path.read_bytes(), x509.load_pem_x509_certificate(root_path.read_bytes())
+    try:
+        trust = trustlist_verify(document, root, at)
+    except TrustError as e:
+        raise AuthorityMissing(
+            f"the trust list in {directory} does not verify: {e}",
+            f"Danh sách tin cậy trong {directory} không hợp lệ.",
+        ) from e
+    _trust_cache.clear()
+    _trust_cache[key] = (document, root, trust, at)
+    return TrustMaterial(root=root, document=document, trust=trust)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "partycard.audit",
     "partycard.jobs",
     "partycard.exchange",
+    "partycard.credentials",
     "django_tasks",
     "django_tasks_db",
     "partycard.api",

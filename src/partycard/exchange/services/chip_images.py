@@ -64,6 +64,7 @@ __all__ = [
     "chip_image_sign",
     "chip_images_sign",
     "chip_key_labels",
+    "issuing_committee_name",
     "photo_placeholder",
 ]
 
@@ -138,7 +139,7 @@ def _photo(member: Member) -> bytes | Problem:
     return buffer.getvalue()
 
 
-def _issuing_committee(cell: Organisation) -> str:
+def issuing_committee_name(cell: Organisation) -> str:
     """The name of the committee above the cell's grassroots organisation (commune level), from the path.
 
     A tree always has one (``ALLOWED_CHILDREN``); should it not, the nearest ancestor above the
@@ -180,7 +181,7 @@ def _card_data(case: Case, at: datetime) -> CardData | list[Problem]:
         gender=gender,
         date_admitted=member.date_admitted,
         date_official=member.date_official,
-        issuing_committee=" ".join(_issuing_committee(case.organisation).split()),
+        issuing_committee=" ".join(issuing_committee_name(case.organisation).split()),
         issue_date=timezone.localdate(at),
     )
 

@@ -1,0 +1,21 @@
+"""The electronic party card in the app: credentials issued to members, their status lists, and the
+verify, trust-list and status-list endpoints (docs/ecard.md). The formats are ``partycard.ecard``'s and
+the verdicts ``partycard.verify``'s; this app keeps the state and serves it."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CredentialsConfig(AppConfig):
+    name = "partycard.credentials"
+    label = "credentials"
+    verbose_name = _("Electronic party cards")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from partycard.credentials.services import on_members_changed
+        from partycard.registry.signals import members_changed
+
+        members_changed.connect(on_members_changed, dispatch_uid="credentials.status")

@@ -1,0 +1,154 @@
+"""What the verifier endpoints serve: signed status list tokens (cached per list version) and the
+server's own verdicts (against the current trust list and the authoritative status lists).
+
+A status list token is signed on the first fetch of each version and kept in memory, so a burst of
+verifiers costs one signature per revocation, not one per request. The server's own verifier uses the
+lists straight from the database (fresher than any token) through a short in-process cache.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from partycard.core import clock
+from partycard.core.signing import document_signer_current, pki_directory, pki_keystore_open, trust_material
+from partycard.credentials.models import StatusListRecord
+from partycard.credentials.services import status_list_current, status_list_uri
+from partycard.ecard.status import StatusList
+from partycard.verify.verdict import Verdict
+
+__all__ = [
+    "StatusListMissing",
+    "StatusToken",
+    "caches_clear",
+    "status_list_lookup",
+    "status_list_token",
+    "verdict_for",
+]
+
+TTL = timedelta(minutes=15)  # how long verifiers may use a list before fetching it again
+VALIDITY = timedelta(days=1)  # a list's exp: past it, offline verifiers say "cannot tell"
+_LOCAL_SECONDS = 2.0  # the server's own verifier re-reads a list's version at most this often
+
+
+class StatusListMissing(LookupError):
+    """No status list with that id."""
+
+
+@dataclass(frozen=True)
+class StatusToken:
+    body: bytes
+    media_type: str
+    ttl_seconds: int
+
+
+_tokens: dict[tuple[int, int, bool], StatusToken] = {}
+_lists: dict[int, tuple[float, int, StatusList]] = {}
+_lock = threading.Lock()
+
+
+def caches_clear() -> None:
+    """Forget every cached token and list (tests; a restored database)."""
+    with _lock:
+        _tokens.clear()
+        _lists.clear()
+
+
+def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
+    """The signed token of status list ``list_id`` (JWT, or CWT), signed by the current signer.
+
+    Raises:
+        StatusListMissing: no such list.
+        SigningUnavailable: the key store or a usable signer is missing.
+    """
+    from partycard.ecard import status as status_format
+
+    record = StatusListRecord.objects.filter(pk=list_id).first()
+    if record is None:
+        raise StatusListMissing(list_id)
+    key = (record.pk, record.version, cwt)
+    with _lock:
+        cached = _tokens.get(key)
+    if cached is not None:
+        return cached
+    now = clock.now()
+    directory = pki_directory()
+    store = pki_keystore_open(directory)
+    signer = document_signer_current(directory=directory, at=now)
+    sign = status_format.status_list_cwt_sign if cwt else status_format.status_list_jwt_sign
+    signed = sign(
+        store,
+        signer.label,
+        signer.certificate,
+        uri=status_list_uri(record.pk),
+        packed=bytes(record.packed),
+        bits=record.bits,
+        issued_at=now,
+        expires_at=now + VALIDITY,
+        ttl=TTL,
+    )
+    if isinstance(signed, bytes):
+        token = StatusToken(signed, "application/statuslist+cwt", int(TTL.total_seconds()))
+    else:
+        token = StatusToken(signed.encode("ascii"), "application/statuslist+jwt", int(TTL.total_seconds()))
+    with _lock:
+        for stale_key in [k for k in _tokens if k[0] == record.pk]:
+            del _tokens[stale_key]
+        _tokens[key] = token
+    return token
+
+
+def status_list_lookup(uri: str, *, at: datetime) -> StatusList | None:
+    """This server's status list at ``uri`` (None if the URI is not one of ours)."""
+    prefix = status_list_uri(0)[:-1]
+    if not uri.startswith(prefix) or not uri[len(prefix) :].isdigit():
+        return None
+    list_id = int(uri[len(prefix) :])
+    now = time.monotonic()
+    with _lock:
+        cached = _lists.get(list_id)
+    if cached is not None and now - cached[0] < _LOCAL_SECONDS:
+        return cached[2]
+    version = StatusListRecord.objects.filter(pk=list_id).values_list("version", flat=True).first()
+    if version is None:
+        return None
+    if cached is not None and cached[1] == version:
+        current = cached[2]
+    else:
+        current = status_list_current(StatusListRecord.objects.get(pk=list_id), at=at)
+    with _lock:
+        _lists[list_id] = (now, version, current)
+    return current
+
+
+def verdict_for(
+    *, qr: str | None, sd_jwt: str | None, audience: str | None, nonce: str | None, at: datetime
+) -> Verdict:
+    """The server's verdict on a QR or an SD-JWT presentation.
+
+    Raises:
+        SigningUnavailable: no trust material on this server.
+    """
+    from partycard.verify import qr as qr_verify
+    from partycard.verify import sdjwt as sdjwt_verify
+
+    material = trust_material(at=at)
+
+    def lookup(uri: str) -> StatusList | None:
+        return status_list_lookup(uri, at=at)
+
+    if qr is not None:
+        return qr_verify.qr_verdict(qr, trust=material.trust, root=material.root, now=at, status=lookup)
+    assert sd_jwt is not None and audience is not None and nonce is not None
+    return sdjwt_verify.sdjwt_verdict(
+        sd_jwt,
+        trust=material.trust,
+        root=material.root,
+        now=at,
+        status=lookup,
+        audience=audience,
+        nonce=nonce,
+    )

@@ -1,0 +1,116 @@
+"""Issuing e-cards, revoking them when a member leaves, and the status lists behind them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from partycard.audit.models import AuditEvent
+from partycard.core import clock
+from partycard.core.signing import trust_material
+from partycard.credentials.models import Credential, CredentialStatus, StatusListRecord
+from partycard.credentials.publishing import status_list_lookup, verdict_for
+from partycard.credentials.services import (
+    CredentialError,
+    credential_issue,
+    credential_status_set,
+    status_list_uri,
+)
+from partycard.ecard.sdjwt import sdjwt_present
+from partycard.ecard.status import status_list_jwt_parse
+from partycard.registry import services as registry_services
+from partycard.registry.choices import MemberStatus
+from partycard.verify.verdict import Outcome
+from tests.exchange.conftest import card_holder
+
+pytestmark = pytest.mark.django_db
+
+
+def _device() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_issue_gives_a_valid_qr_and_sd_jwt(authority: Path, make_member: Any) -> None:
+    member = card_holder(make_member, full_name="Trần  Thị Bích")
+    device, spki = _device()
+    credential = credential_issue(actor=None, member=member, device_key=spki)
+    assert credential.card_number == "12345678" and credential.status_index == 0
+    assert AuditEvent.objects.filter(action="credentials.issue", object_id=str(credential.pk)).count() == 1
+
+    static = verdict_for(qr=credential.qr, sd_jwt=None, audience=None, nonce=None, at=clock.now())
+    # A bound credential shown without the phone's proof: the verifier refuses it (screenshot risk).
+    assert static.codes == ("device_proof_missing",)
+
+    presentation = sdjwt_present(
+        credential.sd_jwt,
+        disclose=["organisation", "membership"],
+        sign=lambda data: device.sign(data, ec.ECDSA(hashes.SHA256())),
+        audience="https://meeting.example",
+        nonce="n-1",
+        issued_at=clock.now(),
+    )
+    verdict = verdict_for(
+        qr=None, sd_jwt=presentation, audience="https://meeting.example", nonce="n-1", at=clock.now()
+    )
+    assert verdict.outcome is Outcome.VALID, verdict.reasons
+    assert "date_of_birth" not in verdict.holder and verdict.holder["membership.status"] == "official"
+
+
+def test_unbound_credential_has_a_static_qr_and_no_sd_jwt(authority: Path, make_member: Any) -> None:
+    credential = credential_issue(actor=None, member=card_holder(make_member))
+    assert credential.sd_jwt == "" and credential.qr.startswith("PC1:")
+
+
+def test_indexes_are_never_shared(authority: Path, make_member: Any) -> None:
+    members = [
+        card_holder(make_member, citizen_id=f"00108001234{i}", old_card_number=f"1234567{i}")
+        for i in range(3)
+    ]
+    indexes = [credential_issue(actor=None, member=m).status_index for m in members]
+    assert indexes == [0, 1, 2]
+    assert StatusListRecord.objects.get().next_index == 3
+
+
+def test_leaving_the_party_revokes_and_flips_the_list(authority: Path, make_member: Any) -> None:
+    member = card_holder(make_member)
+    credential = credential_issue(actor=None, member=member)
+    registry_services.member_update(actor=None, member=member, changes={"status": MemberStatus.EXPELLED})
+    credential.refresh_from_db()
+    assert (credential.status, credential.status_reason) == (CredentialStatus.REVOKED, "expelled")
+    listed = status_list_lookup(status_list_uri(credential.status_list_id), at=clock.now())
+    assert listed is not None and listed.status(credential.status_index) == CredentialStatus.REVOKED
+    with pytest.raises(CredentialError):
+        credential_status_set(actor=None, credential=credential, status=CredentialStatus.VALID, reason="undo")
+
+
+def test_suspension_is_published_in_the_signed_list(authority: Path, make_member: Any, client: Any) -> None:
+    credential = credential_issue(actor=None, member=card_holder(make_member))
+    credential_status_set(actor=None, credential=credential, status=CredentialStatus.SUSPENDED, reason="lost")
+    response = client.get(f"/api/v1/status-lists/{credential.status_list_id}")
+    assert response.status_code == 200 and response["Content-Type"] == "application/statuslist+jwt"
+    token = status_list_jwt_parse(response.content.decode())
+    assert token.status_list.status(credential.status_index) == CredentialStatus.SUSPENDED
+    material = trust_material(at=clock.now())
+    assert any(token.verified_by(c.public_key()) for c in material.trust.signers)
+
+
+def test_only_a_current_member_with_a_card_number(authority: Path, make_member: Any) -> None:
+    with pytest.raises(CredentialError):
+        credential_issue(actor=None, member=make_member())  # no card number
+    with pytest.raises(CredentialError):
+        credential_issue(
+            actor=None,
+            member=card_holder(
+                make_member,
+                status=MemberStatus.DECEASED,
+                citizen_id="001080012399",
+                old_card_number="87654321",
+            ),
+        )
+    assert not Credential.objects.exists()
