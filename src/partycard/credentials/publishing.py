@@ -14,10 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from partycard.core import clock
-from partycard.core.signing import document_signer_current, pki_directory, pki_keystore_open, trust_material
+from partycard.core.signing import (
+    TrustMaterial,
+    document_signer_current,
+    pki_directory,
+    pki_keystore_open,
+    trust_material,
+)
 from partycard.credentials.models import StatusListRecord
 from partycard.credentials.services import status_list_current, status_list_uri
 from partycard.ecard.status import StatusList
+from partycard.verify.qr import QrVerifier
 from partycard.verify.verdict import Verdict
 
 __all__ = [
@@ -52,9 +59,11 @@ _lock = threading.Lock()
 
 def caches_clear() -> None:
     """Forget every cached token and list (tests; a restored database)."""
+    global _verifier
     with _lock:
         _tokens.clear()
         _lists.clear()
+        _verifier = None
 
 
 def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
@@ -124,6 +133,28 @@ def status_list_lookup(uri: str, *, at: datetime) -> StatusList | None:
     return current
 
 
+_verifier: QrVerifier | None = None
+
+
+def _qr_verifier(material: TrustMaterial) -> QrVerifier:
+    """One verifier per process while the trust material stays the same: it caches each signer's
+    checks (a root signature verify), which rebuilt per request cost ~45 % of a verdict
+    (docs/performance.md). ``trust_material`` returns the same objects until the files change or the
+    list is re-checked, and then a new verifier is made; two threads racing build two, the last wins."""
+    global _verifier
+    verifier = _verifier
+    if verifier is None or verifier.trust is not material.trust or verifier.root is not material.root:
+        # The lookup must not close over one request's time: the verifier outlives it. The server's own
+        # lists are never stale, so the time only dates them.
+        verifier = QrVerifier(
+            trust=material.trust,
+            root=material.root,
+            status=lambda uri: status_list_lookup(uri, at=clock.now()),
+        )
+        _verifier = verifier
+    return verifier
+
+
 def verdict_for(
     *, qr: str | None, sd_jwt: str | None, audience: str | None, nonce: str | None, at: datetime
 ) -> Verdict:
@@ -132,7 +163,6 @@ def verdict_for(
     Raises:
         SigningUnavailable: no trust material on this server.
     """
-    from partycard.verify import qr as qr_verify
     from partycard.verify import sdjwt as sdjwt_verify
 
     material = trust_material(at=at)
@@ -141,7 +171,7 @@ def verdict_for(
         return status_list_lookup(uri, at=at)
 
     if qr is not None:
-        return qr_verify.qr_verdict(qr, trust=material.trust, root=material.root, now=at, status=lookup)
+        return _qr_verifier(material).verdict(qr, now=at)
     assert sd_jwt is not None and audience is not None and nonce is not None
     return sdjwt_verify.sdjwt_verdict(
         sd_jwt,
