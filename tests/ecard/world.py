@@ -6,18 +6,13 @@ key, all in a real FileKeyStore. Plain functions, so that tests/vectors/make_qr_
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from cryptography import x509
+from datetime import date, datetime, timedelta
 
 from partycard.ecard.qr import CardClaims, qr_credential_sign
 from partycard.ecard.status import STATUS_INVALID, STATUS_SUSPENDED, StatusList
-from partycard.trust import pki
 from partycard.trust.keystore import KeyStore
-from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
+from tests.pki import ROOT_CN, T0, PkiWorld, build_pki
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=3, hours=2, minutes=7, seconds=10)  # the trust list (next update T0 + 8 d) is fresh
 STATUS_URI = "https://the.partycard.example/status/ec/1"
 REVOKED_INDEX, SUSPENDED_INDEX, GOOD_INDEX = 3, 4, 7
@@ -25,17 +20,11 @@ DOCUMENT_TYPES = ("PC", "EC")
 
 
 @dataclass
-class QrWorld:
+class QrWorld(PkiWorld):
     """Root, signers (name → (label, certificate)), the trust list document, the device key's label."""
 
-    store: KeyStore
-    root: x509.Certificate
-    signers: dict[str, tuple[str, x509.Certificate]]
-    trust_document: bytes
     device_label: str
-
-    def trust(self, now: datetime = NOW) -> TrustList:
-        return trustlist_verify(self.trust_document, self.root, now)
+    now = NOW
 
     def device_sign(self, data: bytes) -> bytes:
         return self.store.sign(self.device_label, data)
@@ -60,72 +49,12 @@ def status_list(
     )
 
 
-def build_qr_world(store: KeyStore, prefix: str, cn: str = "CSCA Dang Cong san Viet Nam") -> QrWorld:
-    root_label = f"{prefix}-root"
-    root = pki.root_create(
-        store=store, label=root_label, subject_cn=cn, valid_years=15, not_before=T0 - timedelta(days=400)
-    )
-    specs: dict[str, dict[str, Any]] = {
-        # The everyday signer: signing since T0 for 90 days, for the chip and the e-card.
-        "good": dict(subject_cn="DS 1", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # Revoked on the CRL below.
-        "revoked": dict(subject_cn="DS 2", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # Its certificate ended before NOW (valid 100 days from T0 - 300 d).
-        "expired": dict(
-            subject_cn="DS 3", valid_days=100, private_key_usage_days=30, not_before=T0 - timedelta(days=300)
-        ),
-        # Issued by the root, not on the trust list: its kid is unknown to the verifier.
-        "unlisted": dict(subject_cn="DS 4", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # On the list, but may sign only the chip (PC): not the e-card.
-        "chip_only": dict(
-            subject_cn="DS 5",
-            valid_days=3650,
-            private_key_usage_days=90,
-            not_before=T0,
-            document_types=("PC",),
-        ),
-    }
-    signers = {}
-    for name, kw in specs.items():
-        label = f"{prefix}-ds-{name}"
-        kw = {"document_types": DOCUMENT_TYPES, **kw}
-        certificate = pki.signer_issue(
-            store=store, root_cert=root, root_label=root_label, signer_label=label, **kw
-        )
-        signers[name] = (label, certificate)
-    tl_label = f"{prefix}-tl"
-    tl_signer = pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        signer_label=tl_label,
-        subject_cn="TL",
-        valid_days=365,
-        not_before=T0,
-    )
-    crl = pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        revoked=[
-            (signers["revoked"][1].serial_number, T0 + timedelta(days=1), x509.ReasonFlags.key_compromise)
-        ],
-        this_update=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-        crl_number=1,
-    )
-    document = trustlist_build(
-        store=store,
-        signer_label=tl_label,
-        signer_certificate=tl_signer,
-        signers=[signers[n][1] for n in ("good", "revoked", "expired", "chip_only")],
-        crl=crl,
-        issued_at=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-    )
+def build_qr_world(store: KeyStore, prefix: str, cn: str = ROOT_CN) -> QrWorld:
+    """tests/pki.py's world (each signer may sign ``PC`` and ``EC``, but ``chip_only``), a device key."""
+    base = build_pki(store, prefix, cn=cn, document_types=DOCUMENT_TYPES)
     device_label = f"{prefix}-device"
     store.generate(device_label)
-    return QrWorld(store, root, signers, document, device_label)
+    return QrWorld(base.store, base.root, base.signers, base.trust_document, device_label)
 
 
 def claims_for(world: QrWorld, signer: str = "good", **changes: object) -> CardClaims:

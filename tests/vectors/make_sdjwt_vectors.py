@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -31,17 +30,20 @@ from partycard.ecard.sdjwt import (
     sdjwt_bind,
     sdjwt_present,
 )
-from partycard.ecard.status import STATUS_INVALID, STATUS_SUSPENDED, StatusList
-from partycard.trust import pki
+from partycard.ecard.status import StatusList
 from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
+from tests.ecard.world import (  # the same times, status list and document types as the QR world
+    DOCUMENT_TYPES,
+    GOOD_INDEX,
+    NOW,
+    REVOKED_INDEX,
+    STATUS_URI,
+    SUSPENDED_INDEX,
+    status_list,
+)
+from tests.pki import ROOT_CN, T0, PkiWorld, build_pki
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-NOW = T0 + timedelta(days=3, hours=2, minutes=7, seconds=10)  # the trust list (next update T0 + 8 d) is fresh
-STATUS_URI = "https://the.partycard.example/status/ec/1"
-REVOKED_INDEX, SUSPENDED_INDEX, GOOD_INDEX = 3, 4, 7
-DOCUMENT_TYPES = ("PC", "EC")
 AUDIENCE = "https://verifier.partycard.example/meeting/2026-03-04"
 NONCE = "n-0S6_WzA2Mj"
 DIR = Path(__file__).parent / "sdjwt"
@@ -86,108 +88,22 @@ GOOD_STANDING = ("organisation", "membership")  # "official member in good stand
 
 
 @dataclass
-class SdJwtWorld:
+class SdJwtWorld(PkiWorld):
     """Root, signers (name → (label, certificate)), the trust list document, the holder key's label."""
 
-    store: KeyStore
-    root: x509.Certificate
-    signers: dict[str, tuple[str, x509.Certificate]]
-    trust_document: bytes
     holder_label: str
-
-    def trust(self, now: datetime = NOW) -> TrustList:
-        return trustlist_verify(self.trust_document, self.root, now)
+    now = NOW
 
     def holder_sign(self, data: bytes) -> bytes:
         return self.store.sign(self.holder_label, data)
 
 
-def status_list(
-    *, issued_at: datetime = T0 + timedelta(days=1), expires_at: datetime | None = None
-) -> StatusList:
-    """Sixteen 2-bit entries: index 3 revoked, 4 suspended, the others valid; fresh until T0 + 8 d."""
-    entries = [0] * 16
-    entries[REVOKED_INDEX] = STATUS_INVALID
-    entries[SUSPENDED_INDEX] = STATUS_SUSPENDED
-    raw = bytearray(len(entries) * 2 // 8)
-    for index, value in enumerate(entries):  # the draft's order: least significant bits first
-        raw[index * 2 // 8] |= value << (index * 2 % 8)
-    return StatusList(
-        uri=STATUS_URI,
-        bits=2,
-        statuses=bytes(raw),
-        issued_at=issued_at,
-        expires_at=expires_at or T0 + timedelta(days=8),
-    )
-
-
-def build_sdjwt_world(store: KeyStore, prefix: str, cn: str = "CSCA Dang Cong san Viet Nam") -> SdJwtWorld:
-    root_label = f"{prefix}-root"
-    root = pki.root_create(
-        store=store, label=root_label, subject_cn=cn, valid_years=15, not_before=T0 - timedelta(days=400)
-    )
-    specs: dict[str, dict[str, Any]] = {
-        "good": dict(subject_cn="DS 1", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        "revoked": dict(subject_cn="DS 2", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # Its certificate ended before NOW (valid 100 days from T0 - 300 d).
-        "expired": dict(
-            subject_cn="DS 3", valid_days=100, private_key_usage_days=30, not_before=T0 - timedelta(days=300)
-        ),
-        # Issued by the root, not on the trust list: its kid is unknown to the verifier.
-        "unlisted": dict(subject_cn="DS 4", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # On the list, but may sign only the chip (PC).
-        "chip_only": dict(
-            subject_cn="DS 5",
-            valid_days=3650,
-            private_key_usage_days=90,
-            not_before=T0,
-            document_types=("PC",),
-        ),
-    }
-    signers = {}
-    for name, kw in specs.items():
-        label = f"{prefix}-ds-{name}"
-        certificate = pki.signer_issue(
-            store=store,
-            root_cert=root,
-            root_label=root_label,
-            signer_label=label,
-            **{"document_types": DOCUMENT_TYPES, **kw},
-        )
-        signers[name] = (label, certificate)
-    tl_label = f"{prefix}-tl"
-    tl_signer = pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        signer_label=tl_label,
-        subject_cn="TL",
-        valid_days=365,
-        not_before=T0,
-    )
-    crl = pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        revoked=[
-            (signers["revoked"][1].serial_number, T0 + timedelta(days=1), x509.ReasonFlags.key_compromise)
-        ],
-        this_update=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-        crl_number=1,
-    )
-    document = trustlist_build(
-        store=store,
-        signer_label=tl_label,
-        signer_certificate=tl_signer,
-        signers=[signers[n][1] for n in ("good", "revoked", "expired", "chip_only")],
-        crl=crl,
-        issued_at=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-    )
+def build_sdjwt_world(store: KeyStore, prefix: str, cn: str = ROOT_CN) -> SdJwtWorld:
+    """tests/pki.py's world (each signer may sign ``PC`` and ``EC``, but ``chip_only``), a holder key."""
+    base = build_pki(store, prefix, cn=cn, document_types=DOCUMENT_TYPES)
     holder_label = f"{prefix}-holder"
     store.generate(holder_label)
-    return SdJwtWorld(store, root, signers, document, holder_label)
+    return SdJwtWorld(base.store, base.root, base.signers, base.trust_document, holder_label)
 
 
 def issue(

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cbor2
-from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from partycard.ecard.jws import b64url, b64url_decode
@@ -31,10 +29,9 @@ from partycard.ecard.status import (
     status_list_jwt_sign,
     status_list_pack,
 )
-from partycard.trust import pki
 from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
+from tests.pki import T0, PkiWorld, build_pki
 
 __all__ = [
     "ENTRIES",
@@ -50,7 +47,6 @@ __all__ = [
     "sign_jwt",
 ]
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ISSUED_AT = T0 + timedelta(days=1)  # the status list's iat
 EXPIRES_AT = ISSUED_AT + timedelta(days=7)
 TTL = timedelta(hours=12)
@@ -63,17 +59,10 @@ SUSPENDED = (5, 33)
 OUT = Path(__file__).parent / "status"
 
 
-@dataclass
-class StatusWorld:
+class StatusWorld(PkiWorld):
     """Root, signers (name → (label, certificate)) and the trust list document a verifier holds."""
 
-    store: KeyStore
-    root: x509.Certificate
-    signers: dict[str, tuple[str, x509.Certificate]]
-    trust_document: bytes
-
-    def trust(self, now: datetime = NOW) -> TrustList:
-        return trustlist_verify(self.trust_document, self.root, now)
+    now = NOW
 
 
 def entries() -> bytes:
@@ -87,67 +76,10 @@ def entries() -> bytes:
 
 
 def build_status_world(store: KeyStore, prefix: str) -> StatusWorld:
-    root_label = f"{prefix}-root"
-    root = pki.root_create(
-        store=store,
-        label=root_label,
-        subject_cn="CSCA Dang Cong san Viet Nam",
-        valid_years=15,
-        not_before=T0 - timedelta(days=400),
-    )
-    both = ("PC", "EC")
-    specs: dict[str, dict[str, object]] = {
-        "good": dict(subject_cn="DS 1", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        "revoked": dict(subject_cn="DS 2", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        "expired": dict(
-            subject_cn="DS 3", valid_days=100, private_key_usage_days=30, not_before=T0 - timedelta(days=300)
-        ),
-        "chip_only": dict(subject_cn="DS 5", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        "unlisted": dict(subject_cn="DS 4", valid_days=3650, private_key_usage_days=90, not_before=T0),
-    }
-    signers = {}
-    for name, spec in specs.items():
-        label = f"{prefix}-ds-{name}"
-        cert = pki.signer_issue(
-            store=store,
-            root_cert=root,
-            root_label=root_label,
-            signer_label=label,
-            document_types=("PC",) if name == "chip_only" else both,
-            **spec,  # type: ignore[arg-type]
-        )
-        signers[name] = (label, cert)
-    tl_label = f"{prefix}-tl"
-    tl_signer = pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        signer_label=tl_label,
-        subject_cn="TL",
-        valid_days=365,
-        not_before=T0,
-    )
-    crl = pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        revoked=[
-            (signers["revoked"][1].serial_number, T0 + timedelta(hours=1), x509.ReasonFlags.key_compromise)
-        ],
-        this_update=T0 + timedelta(hours=1),
-        next_update=T0 + timedelta(days=8),
-        crl_number=1,
-    )
-    document = trustlist_build(
-        store=store,
-        signer_label=tl_label,
-        signer_certificate=tl_signer,
-        signers=[signers[n][1] for n in ("good", "revoked", "expired", "chip_only")],
-        crl=crl,
-        issued_at=T0 + timedelta(hours=1),
-        next_update=T0 + timedelta(days=8),
-    )
-    return StatusWorld(store=store, root=root, signers=signers, trust_document=document)
+    """tests/pki.py's world (every signer may sign ``PC`` and ``EC``, but ``chip_only``); the CRL and the
+    trust list issued at T0 + 1 h."""
+    base = build_pki(store, prefix, document_types=("PC", "EC"), issued_at=T0 + timedelta(hours=1))
+    return StatusWorld(base.store, base.root, base.signers, base.trust_document)
 
 
 def _args(packed: bytes | bytearray | None, issued_at: datetime) -> dict[str, object]:

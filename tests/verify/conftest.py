@@ -9,100 +9,37 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from cryptography import x509
 from PIL import Image
 
 from partycard.chip.applet import Applet
 from partycard.chip.image import ChipImage, chip_image_build
 from partycard.chip.lds import AID_LDS1, CardData
 from partycard.chip.reader import CardRead, card_read
-from partycard.trust import pki
 from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
 from tests.pcsc import pcsc_inserted, pcsc_reader
+from tests.pki import ROOT_CN, T0, PkiWorld, build_pki
 
 __all__ = ["pcsc_reader"]  # the fixture, for the tests here
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=3)  # when the cards are read: the trust list (next update T0 + 7 d) is fresh
 
 
-@dataclass
-class World:
+class World(PkiWorld):
     """Root, signers and the trust list a reader holds; labels are the key store's."""
 
-    store: KeyStore
-    root: x509.Certificate
-    signers: dict[str, tuple[str, x509.Certificate]]  # name → (label, certificate)
-    trust_document: bytes
-
-    def trust(self, now: datetime = NOW) -> TrustList:
-        return trustlist_verify(self.trust_document, self.root, now)
+    now = NOW
 
 
-def _signer(
-    store: KeyStore, root: x509.Certificate, root_label: str, label: str, **kw: object
-) -> x509.Certificate:
-    return pki.signer_issue(store=store, root_cert=root, root_label=root_label, signer_label=label, **kw)  # type: ignore[arg-type]
-
-
-def build_world(store: KeyStore, prefix: str, cn: str = "CSCA Dang Cong san Viet Nam") -> World:
-    root_label = f"{prefix}-root"
-    root = pki.root_create(
-        store=store, label=root_label, subject_cn=cn, valid_years=15, not_before=T0 - timedelta(days=400)
+def build_world(store: KeyStore, prefix: str, cn: str = ROOT_CN) -> World:
+    """tests/pki.py's world for the chip: the signers may sign only ``PC``; no ``chip_only``."""
+    base = build_pki(
+        store, prefix, cn=cn, document_types=("PC",), signers=("good", "revoked", "expired", "unlisted")
     )
-    signers = {
-        # The everyday signer: signing since T0, for 90 days.
-        "good": dict(subject_cn="DS 1", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # Revoked on the CRL below.
-        "revoked": dict(subject_cn="DS 2", valid_days=3650, private_key_usage_days=90, not_before=T0),
-        # Its certificate ended before NOW (valid 100 days from T0 - 300 d).
-        "expired": dict(
-            subject_cn="DS 3", valid_days=100, private_key_usage_days=30, not_before=T0 - timedelta(days=300)
-        ),
-        # Issued by the root but not on the trust list the reader holds (issued after the download).
-        "unlisted": dict(subject_cn="DS 4", valid_days=3650, private_key_usage_days=90, not_before=T0),
-    }
-    issued = {
-        name: (f"{prefix}-ds-{name}", _signer(store, root, root_label, f"{prefix}-ds-{name}", **kw))
-        for name, kw in signers.items()
-    }
-    tl_label = f"{prefix}-tl"
-    tl_signer = pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        signer_label=tl_label,
-        subject_cn="TL",
-        valid_days=365,
-        not_before=T0,
-    )
-    crl = pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label=root_label,
-        revoked=[
-            (issued["revoked"][1].serial_number, T0 + timedelta(days=1), x509.ReasonFlags.key_compromise)
-        ],
-        this_update=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-        crl_number=1,
-    )
-    listed = [issued[n][1] for n in ("good", "revoked", "expired")]
-    document = trustlist_build(
-        store=store,
-        signer_label=tl_label,
-        signer_certificate=tl_signer,
-        signers=listed,
-        crl=crl,
-        issued_at=T0 + timedelta(days=1),
-        next_update=T0 + timedelta(days=8),
-    )
-    return World(store=store, root=root, signers=issued, trust_document=document)
+    return World(base.store, base.root, base.signers, base.trust_document)
 
 
 def photo(size: tuple[int, int] = (240, 320)) -> bytes:

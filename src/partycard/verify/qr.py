@@ -26,9 +26,10 @@ from partycard.ecard.device import SKEW_WINDOWS, device_proof_verify, window_at
 from partycard.ecard.errors import ECardError
 from partycard.ecard.keys import kid_of
 from partycard.ecard.qr import CardClaims, QrPresentation, cwt_claims_decode, qr_parse
-from partycard.ecard.status import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID, StatusList
+from partycard.ecard.status import StatusList
 from partycard.trust.oids import ECARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
+from partycard.verify.status import status_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
 
 if TYPE_CHECKING:
@@ -210,44 +211,7 @@ class QrVerifier:
         return found
 
     def _status_reasons(self, claims: CardClaims, now: datetime) -> list[Reason]:
-        status_list = self._status(claims.status_uri)
-        if status_list is None:
-            return [
-                reason(
-                    "status_unknown",
-                    Kind.CANNOT_TELL,
-                    "this verifier holds no status list for this card: revocation cannot be checked",
-                    "Thiết bị chưa có danh sách trạng thái của thẻ này: không kiểm tra được thu hồi",
-                )
-            ]
-        reasons: list[Reason] = []
-        if status_list.stale(now):
-            reasons.append(
-                reason(
-                    "status_list_stale",
-                    Kind.CANNOT_TELL,
-                    "the status list is out of date: a recent revocation may be missing",
-                    "Danh sách trạng thái đã quá hạn: có thể thiếu các thu hồi gần đây",
-                )
-            )
-        try:
-            value = status_list.status(claims.status_index)
-        except ECardError:
-            value = None
-        if value == STATUS_INVALID:
-            reasons.append(invalid("revoked", "the card is revoked", "Thẻ đã bị thu hồi"))
-        elif value == STATUS_SUSPENDED:
-            reasons.append(invalid("suspended", "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
-        elif value != STATUS_VALID:
-            reasons.append(
-                reason(
-                    "status_unknown",
-                    Kind.CANNOT_TELL,
-                    "the status list does not give this card a known status",
-                    "Danh sách trạng thái không cho biết trạng thái của thẻ này",
-                )
-            )
-        return reasons
+        return status_reasons(self._status(claims.status_uri), index=claims.status_index, now=now)
 
     def _device_reasons(
         self, presentation: QrPresentation, claims: CardClaims, now: datetime

@@ -217,13 +217,7 @@ def status_reasons(
         )
     value = status_list.status(index) if 0 <= index < len(status_list) else None
     if value == STATUS_INVALID:
-        reasons.append(
-            invalid(
-                "revoked",
-                "the card is revoked (lost, expelled, removed or deceased)",
-                "Thẻ đã bị thu hồi (mất thẻ, khai trừ, xóa tên hoặc từ trần)",
-            )
-        )
+        reasons.append(invalid("revoked", "the card is revoked", "Thẻ đã bị thu hồi"))
     elif value == STATUS_SUSPENDED:
         reasons.append(invalid("suspended", "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
     elif value != STATUS_VALID:
@@ -231,8 +225,8 @@ def status_reasons(
             reason(
                 "status_unknown",
                 Kind.CANNOT_TELL,
-                "the status list does not give this card a known status (update the status list)",
-                "Danh sách trạng thái không cho biết trạng thái của thẻ này (hãy cập nhật danh sách)",
+                "the status list does not give this card a known status",
+                "Danh sách trạng thái không cho biết trạng thái của thẻ này",
             )
         )
     return reasons
