@@ -32,6 +32,7 @@ TRUST_LIST_URL = "/api/v1/trust-list"
 SHELL_ASSETS = (
     "verifier/app.js",
     "verifier/verify.js",
+    "verifier/sdjwt.js",
     "verifier/codec.js",
     "verifier/der.js",
     "verifier/store.js",

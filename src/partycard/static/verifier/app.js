@@ -3,6 +3,7 @@
 // the verdict first, every reason, then the holder data. Also registers the service worker.
 
 import * as verify from "./verify.js";
+import * as sdjwt from "./sdjwt.js";
 import { dataGet, dataNames, dataPut } from "./store.js";
 import { scanStart } from "./scan.js";
 
@@ -39,7 +40,17 @@ const HOLDER_LABELS = [
   ["organisation_code", "Mã tổ chức đảng"],
   ["issued_at", "Ngày cấp"],
   ["expires_at", "Có giá trị đến"],
+  // an SD-JWT VC presentation: only what its holder disclosed (sdjwt.js holderOfDisclosed)
+  ["gender", "Giới tính"],
+  ["date_admitted", "Ngày vào Đảng"],
+  ["date_official", "Ngày chính thức"],
+  ["issuing_committee", "Cấp ủy cấp thẻ"],
+  ["organisation.code", "Mã tổ chức đảng"],
+  ["organisation.name", "Tổ chức đảng"],
+  ["membership.status", "Loại đảng viên"],
+  ["membership.good_standing", "Đảng viên đang sinh hoạt bình thường"],
 ];
+const GOOD_STANDING = { true: "Có", false: "Không" };
 const MEMBER_STATUS = { official: "Đảng viên chính thức", probationary: "Đảng viên dự bị" };
 
 function showError(message) {
@@ -189,7 +200,8 @@ function noTrustVerdict() {
 
 async function judge(text) {
   if (!state.root || !state.trust) return noTrustVerdict();
-  const uri = await verify.qrStatusUri(text);
+  const presentation = sdjwt.looksLikeSdJwt(text);
+  const uri = presentation ? await sdjwt.sdjwtStatusUri(text) : await verify.qrStatusUri(text);
   if (uri && navigator.onLine && (!state.statusLists.has(uri) ||
       verify.statusListStale(state.statusLists.get(uri), new Date()))) {
     state.knownUris.add(uri);
@@ -199,6 +211,22 @@ async function judge(text) {
     } catch (e) {
       // offline in practice, or the list does not verify: judge with what is held
     }
+  }
+  if (presentation) {
+    const audience = $("sdjwt-audience").value.trim();
+    const nonce = $("sdjwt-nonce").value.trim();
+    if (!audience || !nonce) {
+      $("sdjwt-challenge").open = true;
+      return verify.verdictOf([{
+        code: "sdjwt_challenge_missing",
+        kind: verify.Kind.CANNOT_TELL,
+        message_en: "to check an SD-JWT presentation, fill in this verifier's audience and the nonce given to the holder",
+        message_vi: "Để kiểm tra bản trình thẻ điện tử, hãy điền mã nơi kiểm tra và mã thử đã đưa cho người trình thẻ",
+      }], {}, new Date());
+    }
+    return sdjwt.verifySdJwt(text, {
+      trust: state.trust, root: state.root, now: new Date(), statusLists: state.statusLists, audience, nonce,
+    });
   }
   return verify.qrVerdict(text, {
     trust: state.trust,
@@ -242,7 +270,9 @@ function showVerdict(verdict) {
     dt.textContent = label;
     const dd = document.createElement("dd");
     dd.dataset.field = key;
-    dd.textContent = key === "member_status" ? MEMBER_STATUS[verdict.holder[key]] || verdict.holder[key] : verdict.holder[key];
+    const value = verdict.holder[key];
+    dd.textContent = key === "member_status" || key === "membership.status" ? MEMBER_STATUS[value] || value
+      : key === "membership.good_standing" ? GOOD_STANDING[value] || value : value;
     dl.append(dt, dd);
   }
   banner.scrollIntoView({ block: "start" });
@@ -283,12 +313,19 @@ function stopCamera() {
   $("camera-stop").hidden = true;
 }
 
+/** A fresh challenge for an SD-JWT presentation: 128 random bits, base64url. */
+function freshNonce() {
+  return sdjwt.b64urlEncodeBytes(crypto.getRandomValues(new Uint8Array(16)));
+}
+
 async function main() {
   $("verify-form").addEventListener("submit", (event) => {
     event.preventDefault();
     check($("qr-text").value.trim());
   });
   $("refresh").addEventListener("click", () => refresh());
+  $("sdjwt-audience").value ||= `${location.origin}${config.scope}`;
+  $("sdjwt-nonce").value ||= freshNonce();
   $("camera-start").addEventListener("click", () => startCamera());
   $("camera-stop").addEventListener("click", () => stopCamera());
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) $("camera-start").hidden = true;
@@ -320,6 +357,6 @@ async function main() {
 
 // For the browser tests and the console: the whole verification in one call (verify.js verifyAll).
 self.partycardVerify = (text, options) => verify.verifyAll(text, options);
-self.partycardVerifier = { ...verify, refresh, state };
+self.partycardVerifier = { ...verify, sdjwt, refresh, state };
 
 main();
