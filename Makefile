@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 ## make run: install, migrate the embedded SQLite database under var/, load demo data, serve (web + worker).
+# The demo's signing authority (var/pki) is encrypted under a public demo passphrase: demo data only.
+run: export PARTYCARD_PKI_PASSPHRASE ?= demo-passphrase-not-for-production
 run: install
 	@mkdir -p var
 	$(BIN)/partycard migrate --no-input -v 0
@@ -35,6 +37,8 @@ run: install
 	@echo "  A background worker (partycard db_worker) runs bulk jobs next to the server."
 	@echo "  Then the six-digit code: add the demo secret printed above to an authenticator app,"
 	@echo "  or run  $(BIN)/partycard demo_otp USERNAME  (e.g. $(BIN)/partycard demo_otp tinh)."
+	@echo "  A member: log in as dangvien (same password, no code) to see the e-card at /the-dien-tu/;"
+	@echo "  the offline verifier is at http://$(HOST):$(PORT)/kiem-tra/."
 	@echo ""
 	@# The background worker (django-tasks-db) runs the exchange's bulk jobs; it stops with the server.
 	@$(BIN)/partycard db_worker --no-reload -v 0 & worker=$$!; \

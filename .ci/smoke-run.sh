@@ -55,3 +55,10 @@ grep -q "doithe-2025" "$scratch/run.log"
 grep -q "demo_otp USERNAME" "$scratch/run.log"
 grep -q "http://127.0.0.1:$PORT/" "$scratch/run.log"
 echo "make run printed the URL, the demo logins and how to get a TOTP code"
+# The e-card demo: make run made an authority, so the public trust list is served, and the member login
+# and the offline verifier are printed.
+curl -fsS "http://127.0.0.1:$PORT/api/v1/trust-list" -o "$scratch/trustlist.json"
+grep -q '"signature"' "$scratch/trustlist.json"
+curl -fsS "http://127.0.0.1:$PORT/kiem-tra/" -o /dev/null
+grep -q "Member login (no TOTP): dangvien" "$scratch/run.log"
+echo "make run: the e-card demo serves its trust list and the offline verifier, and prints the member login"

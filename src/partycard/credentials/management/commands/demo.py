@@ -1,6 +1,7 @@
-"""``partycard demo``: load the demo registry, users and exchange (idempotent) and print how to log in.
+"""``partycard demo``: load the demo registry, users, exchange and e-card (idempotent); print how to log in.
 
-It lives in the exchange app, the top of the stack, because it loads both the registry and the exchange."""
+It lives in the credentials app, the top of the stack, because it loads the registry, the exchange and the
+e-card."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from partycard.credentials.demo import load_ecard_demo
 from partycard.exchange.demo import demo_summary, load_exchange_demo
 from partycard.registry.demo import DEMO_MEMBERS, DEMO_OTP_SECRET, DEMO_PASSWORD, load_demo
 
@@ -30,3 +32,11 @@ class Command(BaseCommand):
             "  or print the current code with: .venv/bin/partycard demo_otp USERNAME"
         )
         self.stdout.write(demo_summary(campaign))
+        ecard = load_ecard_demo()
+        if ecard is None:
+            self.stdout.write("E-card demo skipped: set PARTYCARD_PKI_PASSPHRASE (make run sets a demo one).")
+        else:
+            self.stdout.write(
+                f"Member login (no TOTP): {ecard.username} — {ecard.member_name}, e-card {ecard.card_number}"
+                " at /the-dien-tu/; the offline verifier is at /kiem-tra/."
+            )

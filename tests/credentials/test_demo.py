@@ -1,0 +1,39 @@
+"""The e-card demo: an authority and a member login with an e-card, once, and only with a passphrase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from partycard.accounts.models import User
+from partycard.accounts.roles import Role
+from partycard.credentials.demo import DEMO_MEMBER_LOGIN, load_ecard_demo
+from partycard.credentials.models import Credential
+from tests.exchange.conftest import card_holder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_makes_the_authority_and_a_member_with_an_e_card(
+    tmp_path: Path, monkeypatch: Any, make_member: Any
+) -> None:
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    member = card_holder(make_member)
+    first = load_ecard_demo()
+    assert first is not None and first.card_number == member.old_card_number
+    assert (tmp_path / "trustlist.json").exists()
+    user = User.objects.get(username=DEMO_MEMBER_LOGIN)
+    assert (user.role, user.member_id) == (Role.MEMBER, member.pk)
+    assert load_ecard_demo() == first  # idempotent: the same e-card, not a second one
+    assert Credential.objects.filter(member=member).count() == 1
+
+
+def test_demo_without_a_passphrase_does_nothing(tmp_path: Path, monkeypatch: Any, make_member: Any) -> None:
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.delenv("PARTYCARD_PKI_PASSPHRASE", raising=False)
+    card_holder(make_member)
+    assert load_ecard_demo() is None
+    assert not (tmp_path / "state.json").exists() and not Credential.objects.exists()
