@@ -37,3 +37,17 @@ def test_demo_without_a_passphrase_does_nothing(tmp_path: Path, monkeypatch: Any
     card_holder(make_member)
     assert load_ecard_demo() is None
     assert not (tmp_path / "state.json").exists() and not Credential.objects.exists()
+
+
+def test_member_page_offers_the_sd_jwt_only_when_bound(
+    tmp_path: Path, monkeypatch: Any, make_member: Any, client: Any
+) -> None:
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    card_holder(make_member)
+    load_ecard_demo()
+    client.force_login(User.objects.get(username=DEMO_MEMBER_LOGIN))
+    page = client.get("/the-dien-tu/").content.decode()
+    assert "Thẻ đảng viên điện tử" in page and "<svg" in page
+    assert "/the-dien-tu/sd-jwt/" not in page  # an unbound e-card has no SD-JWT to download
+    assert client.get("/the-dien-tu/sd-jwt/").status_code == 404

@@ -114,3 +114,12 @@ def test_only_a_current_member_with_a_card_number(authority: Path, make_member: 
             ),
         )
     assert not Credential.objects.exists()
+
+
+def test_a_new_e_card_supersedes_the_earlier_one(authority: Path, make_member: Any) -> None:
+    member = card_holder(make_member)
+    first = credential_issue(actor=None, member=member)
+    second = credential_issue(actor=None, member=member)
+    first.refresh_from_db()
+    assert (first.status, first.status_reason) == (CredentialStatus.REVOKED, "superseded")
+    assert second.status == CredentialStatus.VALID and second.status_index != first.status_index

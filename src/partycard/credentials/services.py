@@ -118,6 +118,8 @@ def credential_issue(
 ) -> Credential:
     """Issue ``member`` an e-card: a status list index, the signed QR credential and the SD-JWT VC.
 
+    Earlier valid e-cards of the member are revoked ("superseded") in the same transaction.
+
     Args:
         actor: the member themself, a central administrator, or None (the system).
         device_key: the member's phone key (SubjectPublicKeyInfo DER, P-256) to bind the QR and the
@@ -145,6 +147,11 @@ def credential_issue(
         raise CredentialError(e.message) from e
     expires_at = at + timedelta(days=int(_config("ECARD_VALID_DAYS", 365)))
     with transaction.atomic():
+        # A new e-card replaces the member's earlier ones: they stop verifying (status "revoked").
+        for earlier in Credential.objects.filter(member=member, status=CredentialStatus.VALID):
+            credential_status_set(
+                actor=actor, credential=earlier, status=CredentialStatus.REVOKED, reason="superseded"
+            )
         record = _list_for(signing.signer.label)
         index = record.next_index
         record.next_index += 1

@@ -53,7 +53,7 @@ def my_card_sd_jwt(request: HttpRequest) -> HttpResponse:
     """The SD-JWT VC as issued (every disclosure), for the member's wallet."""
     member = _member(request)
     credential = Credential.objects.filter(member=member).order_by("-issued_at").first()
-    if credential is None:
+    if credential is None or not credential.sd_jwt:
         raise Http404(_("No electronic party card yet."))
     response = HttpResponse(credential.sd_jwt, content_type="application/dc+sd-jwt")
     response["Content-Disposition"] = f'attachment; filename="the-dang-{credential.card_number}.sd-jwt"'
