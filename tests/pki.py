@@ -120,3 +120,60 @@ def build_pki(
         next_update=T0 + timedelta(days=8),
     )
     return PkiWorld(store=store, root=root, signers=issued, trust_document=document)
+
+
+@dataclass(frozen=True)
+class SmallPki:
+    """One root, one document signer (label ``ds``) and the signed trust list listing it."""
+
+    root: x509.Certificate
+    ds: x509.Certificate
+    trust_document: bytes
+
+
+def build_small_pki(
+    store: KeyStore, *, now: datetime, name: str, document_types: Iterable[str] = ("PC", "EC")
+) -> SmallPki:
+    """A PKI dated around ``now`` (root 30 days back, signers 2 days back, CRL and list an hour back,
+    next update in 7 days), labels ``root``, ``ds``, ``tl``; ``name`` ends each subject CN."""
+    root = pki.root_create(
+        store=store,
+        label="root",
+        subject_cn=f"CSCA {name}",
+        valid_years=15,
+        not_before=now - timedelta(days=30),
+    )
+    common: dict[str, Any] = {
+        "store": store,
+        "root_cert": root,
+        "root_label": "root",
+        "not_before": now - timedelta(days=2),
+    }
+    ds = pki.signer_issue(
+        **common,
+        signer_label="ds",
+        subject_cn=f"DS {name}",
+        valid_days=3650,
+        private_key_usage_days=90,
+        document_types=tuple(document_types),
+    )
+    tl = pki.trustlist_signer_issue(**common, signer_label="tl", subject_cn=f"TL {name}", valid_days=365)
+    crl = pki.crl_issue(
+        store=store,
+        root_cert=root,
+        root_label="root",
+        revoked=[],
+        this_update=now - timedelta(hours=1),
+        next_update=now + timedelta(days=7),
+        crl_number=1,
+    )
+    document = trustlist_build(
+        store=store,
+        signer_label="tl",
+        signer_certificate=tl,
+        signers=[ds],
+        crl=crl,
+        issued_at=now - timedelta(hours=1),
+        next_update=now + timedelta(days=7),
+    )
+    return SmallPki(root, ds, document)

@@ -32,12 +32,12 @@ from playwright.sync_api import expect
 from partycard.ecard.device import device_qr
 from partycard.ecard.qr import CardClaims, qr_credential_sign, qr_encode, qr_png
 from partycard.ecard.status import StatusList, status_list_jwt_sign, status_list_pack
-from partycard.trust import pki
 from partycard.trust.errors import TrustError
 from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.trustlist import trustlist_build, trustlist_verify
+from partycard.trust.trustlist import trustlist_verify
 from partycard.verify.qr import qr_verdict
 from partycard.verify.status import status_list_verify_jwt
+from tests.pki import build_small_pki
 from tests.web.browser import ARGS, CHROMIUM, require_chromium
 
 require_chromium()
@@ -158,47 +158,8 @@ class World:
 def build_world(directory: Path, status_uri: str, *, index: int = 7) -> World:
     now = datetime.now(UTC).replace(microsecond=0)
     store = FileKeyStore(directory / "keys", b"verifier browser test passphrase")
-    root = pki.root_create(
-        store=store, label="root", subject_cn="CSCA test", valid_years=15, not_before=now - timedelta(days=30)
-    )
-    ds = pki.signer_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        signer_label="ds",
-        subject_cn="DS test",
-        valid_days=3650,
-        private_key_usage_days=90,
-        not_before=now - timedelta(days=2),
-        document_types=("PC", "EC"),
-    )
-    tl = pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        signer_label="tl",
-        subject_cn="TL test",
-        valid_days=365,
-        not_before=now - timedelta(days=2),
-    )
-    crl = pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        revoked=[],
-        this_update=now - timedelta(hours=1),
-        next_update=now + timedelta(days=7),
-        crl_number=1,
-    )
-    document = trustlist_build(
-        store=store,
-        signer_label="tl",
-        signer_certificate=tl,
-        signers=[ds],
-        crl=crl,
-        issued_at=now - timedelta(hours=1),
-        next_update=now + timedelta(days=7),
-    )
+    small = build_small_pki(store, now=now, name="test", document_types=("PC", "EC"))
+    root, ds, document = small.root, small.ds, small.trust_document
     store.generate("device")
     issued = now - timedelta(days=1)
     claims = CardClaims(

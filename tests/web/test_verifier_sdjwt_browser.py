@@ -31,6 +31,7 @@ from partycard.ecard.status import StatusList
 from partycard.trust.trustlist import trustlist_verify
 from partycard.verify.sdjwt import sdjwt_verdict
 from partycard.verify.verdict import Verdict
+from tests.pki import build_small_pki
 from tests.web.browser import require_chromium
 
 require_chromium()
@@ -212,53 +213,12 @@ def _crafted(directory: Path) -> tuple[str, bytes, datetime, dict[str, Any], lis
         sdjwt_bind,
         sdjwt_issue,
     )
-    from partycard.trust import pki as trust_pki
     from partycard.trust.keystore.file import FileKeyStore
-    from partycard.trust.trustlist import trustlist_build
 
     now = datetime(2026, 3, 4, 10, 7, 10, tzinfo=datetime.fromisoformat(CASES[0]["now"]).tzinfo)
     store = FileKeyStore(directory / "keys", b"sdjwt browser test passphrase")
-    root = trust_pki.root_create(
-        store=store, label="root", subject_cn="CSCA sd", valid_years=15, not_before=now - timedelta(days=30)
-    )
-    ds = trust_pki.signer_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        signer_label="ds",
-        subject_cn="DS sd",
-        valid_days=3650,
-        private_key_usage_days=90,
-        not_before=now - timedelta(days=2),
-        document_types=("EC",),
-    )
-    tl = trust_pki.trustlist_signer_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        signer_label="tl",
-        subject_cn="TL sd",
-        valid_days=365,
-        not_before=now - timedelta(days=2),
-    )
-    crl = trust_pki.crl_issue(
-        store=store,
-        root_cert=root,
-        root_label="root",
-        revoked=[],
-        this_update=now - timedelta(hours=1),
-        next_update=now + timedelta(days=7),
-        crl_number=1,
-    )
-    document = trustlist_build(
-        store=store,
-        signer_label="tl",
-        signer_certificate=tl,
-        signers=[ds],
-        crl=crl,
-        issued_at=now - timedelta(hours=1),
-        next_update=now + timedelta(days=7),
-    )
+    small = build_small_pki(store, now=now, name="sd", document_types=("EC",))
+    root, ds, document = small.root, small.ds, small.trust_document
     holder = store.generate("holder")
     uri = "https://the.partycard.example/status/ec/9"
     status = {
