@@ -209,29 +209,14 @@ def ms_stats(seconds: list[float]) -> dict[str, float]:
 def inserted(world: World, reader: str, port: int) -> Iterator[tuple[Any, float]]:
     """Insert the card into vpcd; yield the ``VirtualCard`` and the seconds until ``pcsc_connect``
     reached it."""
-    from partycard.chip.pcsc import pcsc_connect
+    from partycard.chip.pcsc import pcsc_wait_for_card
     from partycard.chip.vpcd import VirtualCard
 
     virtual = VirtualCard(world.applet, port=port)
     t0 = time.perf_counter()
-    deadline = time.monotonic() + 15
-    while True:  # vpcd accepts the next card only once it has noticed the last one leave
-        try:
-            virtual.insert()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    virtual.insert(timeout=15)
     try:
-        while True:
-            try:
-                with pcsc_connect(reader):
-                    break
-            except CardReadError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        pcsc_wait_for_card(reader, timeout=max(0.0, 15 - (time.perf_counter() - t0)))
         yield virtual, time.perf_counter() - t0
     finally:
         virtual.remove()

@@ -46,29 +46,14 @@ def pcsc_reader() -> str:
 @contextmanager
 def vpcd_inserted(applet_factory: Callable[[], CardApplet], reader: str = VPCD_READER) -> Iterator[None]:
     """Insert a virtual card running ``applet_factory()`` and return once pcscd can connect to it."""
-    from partycard.chip.pcsc import pcsc_connect
-    from partycard.chip.reader import CardReadError
+    from partycard.chip.pcsc import pcsc_wait_for_card
     from partycard.chip.vpcd import VirtualCard
 
     virtual = VirtualCard(applet_factory)
-    deadline = time.monotonic() + _WAIT_SECONDS
-    while True:  # vpcd accepts the next card only once it has noticed the last one leave
-        try:
-            virtual.insert()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    started = time.monotonic()  # one deadline for both waits
+    virtual.insert(timeout=_WAIT_SECONDS)
     try:
-        while True:
-            try:
-                with pcsc_connect(reader):
-                    break
-            except CardReadError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        pcsc_wait_for_card(reader, timeout=max(0.0, _WAIT_SECONDS - (time.monotonic() - started)))
         yield
     finally:
         virtual.remove()

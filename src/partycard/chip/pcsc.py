@@ -6,6 +6,7 @@ Windows) rather than ctypes by hand. The reader is chosen by name, or the first 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,7 +16,7 @@ from smartcard.System import readers as pcsc_readers
 
 from partycard.chip.reader import CardReadError
 
-__all__ = ["PcscTransport", "pcsc_connect", "reader_names"]
+__all__ = ["PcscTransport", "pcsc_connect", "pcsc_wait_for_card", "reader_names"]
 
 
 def reader_names() -> list[str]:
@@ -67,3 +68,21 @@ def pcsc_connect(reader: str | None = None) -> Iterator[PcscTransport]:
             connection.disconnect()
         return
     raise CardReadError("no card in any reader: " + "; ".join(failures))
+
+
+def pcsc_wait_for_card(reader: str, timeout: float = 10.0) -> None:
+    """Return once a card in ``reader`` can be connected to (pcscd polls readers, so a card just
+    inserted is seen some 50-400 ms later).
+
+    Raises:
+        CardReadError: still no card after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with pcsc_connect(reader):
+                return
+        except CardReadError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

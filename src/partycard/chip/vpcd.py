@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -83,10 +84,21 @@ class VirtualCard:
     def insert(self, timeout: float = 5.0) -> None:
         """Connect to vpcd (the card is then present) and answer it in a background thread.
 
+        vpcd takes the next card only once it has noticed the last one leave, so a refused connection
+        is tried again until ``timeout`` seconds have passed.
+
         Raises:
-            OSError: vpcd is not listening (pcscd not started, or another card is in that reader).
+            OSError: vpcd still refuses (pcscd not started, or another card is in that reader).
         """
-        sock = socket.create_connection(self._address, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                sock = socket.create_connection(self._address, timeout=timeout)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _quickack(sock)
