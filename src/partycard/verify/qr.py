@@ -82,7 +82,7 @@ class _Signer:
         self.key = public_key if isinstance(public_key, ec.EllipticCurvePublicKey) else None
         self.not_before = certificate.not_valid_before_utc
         self.not_after = certificate.not_valid_after_utc
-        # The private key usage period as signer_reasons reads it (verify/signer.py _in_usage_period).
+        # The private key usage period as signer_reasons reads it (trust.pki.signer_key_usable), parsed once.
         try:
             period = certificate.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
             self.usage_before = period.not_before.replace(tzinfo=UTC) if period.not_before else None

@@ -5,13 +5,13 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from partycard.trust.pki import document_types_of
+from partycard.trust.pki import document_types_of, signer_key_usable
 from partycard.verify.verdict import Kind, Reason
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def signer_reasons(
                 "Chứng thư của đơn vị ký đã hết hạn",
             )
         )
-    if signed_at is not None and not _in_usage_period(ds, signed_at):
+    if signed_at is not None and not signer_key_usable(ds, signed_at):
         reasons.append(
             invalid(
                 "signed_outside_usage_period",
@@ -133,14 +133,3 @@ def signer_reasons(
             )
         )
     return reasons
-
-
-def _in_usage_period(ds: x509.Certificate, at: datetime) -> bool:
-    try:
-        period = ds.extensions.get_extension_for_class(x509.PrivateKeyUsagePeriod).value
-    except x509.ExtensionNotFound:
-        return ds.not_valid_before_utc <= at <= ds.not_valid_after_utc
-    naive = at.astimezone(UTC).replace(tzinfo=None)  # cryptography gives naive UTC bounds here
-    return (period.not_before is None or period.not_before <= naive) and (
-        period.not_after is None or naive <= period.not_after
-    )
