@@ -7,17 +7,46 @@ from typing import Any
 from django.db import transaction
 
 from partycard.accounts.models import User
+from partycard.accounts.roles import Role
 from partycard.audit.services import audit_record, diff
+from partycard.core.scope import OutOfScope, scope_path
 
 __all__ = ["AUDITED_FIELDS", "user_save"]
+
+
+def _check_scope(actor: Any, user: User, before: dict[str, Any]) -> None:
+    if actor is None or getattr(actor, "is_superuser", False):
+        return  # the system, or the Centre's superuser
+    prefix = scope_path(actor)
+    if prefix is None:
+        raise OutOfScope()
+    if (user.is_superuser and not before.get("is_superuser")) or (
+        user.role == Role.CENTRAL_ADMIN and before.get("role") != Role.CENTRAL_ADMIN
+    ):
+        raise OutOfScope("role")
+    paths = User.objects.filter(pk=user.pk).values_list("organisation__path", flat=True) if user.pk else []
+    targets = [*paths, user.organisation.path if user.organisation_id else None]  # type: ignore[union-attr]
+    if user.member_id:
+        targets.append(user.member.organisation.path)  # type: ignore[union-attr]
+    if any(path is None or not path.startswith(prefix) for path in targets):
+        raise OutOfScope("organisation")
+
 
 AUDITED_FIELDS = ("role", "organisation_id", "member_id", "is_active", "is_staff", "is_superuser")
 
 
 @transaction.atomic
 def user_save(*, actor: Any, user: User) -> User:
-    """Save ``user``; a change of role, organisation or rights appends a ``role_change`` audit row."""
+    """Save ``user``; a change of role, organisation or rights appends a ``role_change`` audit row.
+
+    An officer who is not a superuser manages only accounts of their own subtree, before and after the
+    change (organisation and linked member record), and grants no superuser rights and no central role.
+
+    Raises:
+        OutOfScope: the account, its new organisation or its member record is outside the actor's scope.
+    """
     before = dict(User.objects.filter(pk=user.pk).values(*AUDITED_FIELDS).first() or {}) if user.pk else {}
+    _check_scope(actor, user, before)
     created = user.pk is None
     user.save()
     after = {f: getattr(user, f) for f in AUDITED_FIELDS}

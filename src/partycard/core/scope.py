@@ -16,8 +16,17 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Role, ScopeKind, allowed, scope_kind
+from partycard.core.errors import DomainError, ErrorCode
 
-__all__ = ["ScopedManager", "ScopedQuerySet", "get_scoped_or_404", "role_of", "scope_path"]
+__all__ = [
+    "OutOfScope",
+    "ScopedManager",
+    "ScopedQuerySet",
+    "get_scoped_or_404",
+    "role_of",
+    "scope_path",
+    "scope_require",
+]
 
 M = TypeVar("M", bound=models.Model)
 
@@ -70,3 +79,34 @@ def get_scoped_or_404(model: type[M], actor: Any, action: str, **lookup: Any) ->
         return model.objects.scoped(actor, action).get(**lookup)  # type: ignore[attr-defined]
     except model.DoesNotExist as e:  # type: ignore[attr-defined]
         raise Http404(_("No such record.")) from e
+
+
+class OutOfScope(DomainError):
+    """A write names an object the actor may not touch: the same message and status as a missing one."""
+
+    http_status = 404
+
+    def __init__(self, field: str | None = None) -> None:
+        super().__init__(_("No such record."), code=ErrorCode.NOT_FOUND, field=field)
+
+
+def scope_require(actor: Any, action: str, *objects: models.Model | None, field: str | None = None) -> None:
+    """Refuse unless every one of ``objects`` is in ``objects.scoped(actor, action)`` of its model.
+
+    Every service that writes calls this for the object it changes **and** every organisation it points
+    to (a new parent, a member's new cell), whatever door the call came through: a form's choices are a
+    convenience, this is the rule. ``actor=None`` is the system (migrations, the seed, the operator's
+    command line), which acts on the whole tree. ``None`` entries are skipped.
+
+    Raises:
+        OutOfScope: an object is outside the scope, or the role may not do ``action`` at all.
+    """
+    if actor is None:
+        return
+    by_model: dict[type[models.Model], set[Any]] = {}
+    for obj in objects:
+        if obj is not None:
+            by_model.setdefault(type(obj), set()).add(obj.pk)
+    for model, pks in by_model.items():
+        if None in pks or model.objects.scoped(actor, action).filter(pk__in=pks).count() != len(pks):  # type: ignore[attr-defined]
+            raise OutOfScope(field)

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from partycard.accounts.roles import Action
+from partycard.core.admin_widgets import SafeAutocompleteSelect
 from partycard.registry import services
+from partycard.registry.choices import MEMBER_HOLDING_LEVELS
 from partycard.registry.forms import OrganisationAdminForm
 from partycard.registry.models import Ethnicity, Member, Organisation
 
@@ -28,6 +30,32 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
         """Registry records are never deleted: a member leaves by a status change, an organisation is
         dissolved (``dissolved_on``); both keep their history."""
         return False
+
+    # The foreign keys to organisations, and the action whose scope their choices come from.
+    scoped_foreign_keys: dict[str, Action] = {}
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Only organisations of the officer's scope are offered (the services check it again)."""
+        if db_field.name in self.scoped_foreign_keys:
+            choices = Organisation.objects.scoped(request.user, self.scoped_foreign_keys[db_field.name])
+            if db_field.name == "organisation":
+                choices = choices.filter(level__in=MEMBER_HOLDING_LEVELS)
+            kwargs["queryset"] = choices
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """An add page's ``?organisation=``/``?parent=`` prefill is kept only for an id in the scope: the
+        widget would otherwise look up (and a raw-id one print) whatever it is given."""
+        initial = super().get_changeform_initial_data(request)
+        for name, action in self.scoped_foreign_keys.items():
+            value = initial.get(name)
+            if value is None:
+                continue
+            ok = str(value).isascii() and str(value).isdigit()
+            if not ok or not Organisation.objects.scoped(request.user, action).filter(pk=value).exists():
+                del initial[name]
+        return initial
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
         self._in_scope_or_404(request, object_id)
@@ -69,7 +97,9 @@ class OrganisationAdmin(ScopedHistoryAdmin):
     list_display = ("code", "name", "level", "member_count")
     list_filter = ("level",)
     search_fields = ("code", "name")
-    raw_id_fields = ("parent",)
+    # Not raw_id_fields: its widget prints the name of any id it is given, in scope or not.
+    autocomplete_fields = ("parent",)
+    scoped_foreign_keys = {"parent": Action.CHANGE_ORGANISATION}
     show_full_result_count = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Organisation | None = None) -> tuple[str, ...]:
@@ -98,7 +128,8 @@ class MemberAdmin(ScopedHistoryAdmin):
     list_display = ("full_name", "gender", "date_of_birth", "status", "organisation")
     list_filter = ("status", "gender")
     search_fields = ("=citizen_id", "=file_number", "name_search")
-    raw_id_fields = ("organisation",)
+    autocomplete_fields = ("organisation",)  # scoped lists (raw_id_fields printed any id's name)
+    scoped_foreign_keys = {"organisation": Action.CHANGE_MEMBER}
     list_select_related = ("organisation",)
     show_full_result_count = False
 

@@ -37,6 +37,11 @@ class OrganisationAdminForm(forms.ModelForm):
             self.add_error(
                 "parent", _("%(name)s cannot be moved into its own subtree.") % {"name": self.instance.name}
             )
+        if self.instance.pk and data.get("dissolved_on") and "dissolved_on" in self.changed_data:
+            try:
+                services.check_dissolvable(self.instance)
+            except DomainError as e:
+                self.add_error("dissolved_on", e.message)
         return data
 
 

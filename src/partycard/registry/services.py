@@ -1,7 +1,9 @@
 """Writes to the registry. Each is one transaction, validates first, keeps history and the member counters.
 
 Nothing else saves an Organisation or a Member (STYLE.md rule 2). The audit log (access issue) hooks in
-here, in the same transactions.
+here, in the same transactions. Each write checks the actor's scope on the object it changes and on every
+organisation it points to (``core.scope.scope_require``), so no door (page, admin, API, import, job) can
+write outside it, whatever choices its form offered.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record, diff, snapshot
 from partycard.core.errors import DomainError, ErrorCode
+from partycard.core.scope import OutOfScope, scope_path, scope_require
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
 from partycard.registry.models import Member, Organisation
@@ -22,6 +26,7 @@ from partycard.registry.models.organisation import PATH_SEPARATOR
 from partycard.registry.signals import members_changed
 
 __all__ = [
+    "check_dissolvable",
     "check_parent",
     "member_create",
     "member_update",
@@ -54,7 +59,10 @@ def check_parent(*, level: int, parent: Organisation | None) -> None:
 def organisation_create(
     *, actor: Any, code: str, name: str, level: int, parent: Organisation | None
 ) -> Organisation:
-    """Create an organisation under ``parent`` if the tree allows that level there."""
+    """Create an organisation under ``parent`` (in the actor's scope) if the tree allows that level there."""
+    if parent is None and actor is not None and scope_path(actor) != "":
+        raise OutOfScope("parent")  # only who holds the whole tree may add a root
+    scope_require(actor, Action.ADD_ORGANISATION, parent, field="parent")
     check_parent(level=level, parent=parent)
     path = (parent.path if parent else "") + code + PATH_SEPARATOR
     org = Organisation(code=code, name=name, level=level, parent=parent, path=path, name_search=fold(name))
@@ -77,10 +85,13 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
             _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(refused))},
             field=sorted(refused)[0],
         )
+    scope_require(actor, Action.CHANGE_ORGANISATION, organisation)
     current = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
+    if current.dissolved_on is not None and before["dissolved_on"] is None:
+        check_dissolvable(current)
     current.name_search = fold(current.name)
     current.full_clean()
     current._history_user = actor  # type: ignore[attr-defined]
@@ -90,6 +101,23 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
     return current
 
 
+def check_dissolvable(org: Organisation) -> None:
+    """An organisation is dissolved only once it is empty: its members moved on and its child
+    organisations dissolved or moved (otherwise they would hang under a body that no longer exists)."""
+    if Member.objects.filter(organisation__path__startswith=org.path, status__in=ACTIVE_STATUSES).exists():
+        raise DomainError(
+            _("%(name)s still has members: transfer them before dissolving it.") % {"name": org.name},
+            field="dissolved_on",
+            code=ErrorCode.CONFLICT,
+        )
+    if Organisation.objects.filter(parent=org, dissolved_on__isnull=True).exists():
+        raise DomainError(
+            _("%(name)s still has organisations under it: dissolve or move them first.") % {"name": org.name},
+            field="dissolved_on",
+            code=ErrorCode.CONFLICT,
+        )
+
+
 @transaction.atomic
 def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Organisation) -> int:
     """Move ``organisation`` and its whole subtree under ``new_parent``; return how many paths changed.
@@ -97,6 +125,8 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     One UPDATE rewrites the path prefix of the subtree; every rewritten organisation gets a history row,
     so the tree as it was on any date can be read back (as when communes merged on 1/7/2025).
     """
+    scope_require(actor, Action.CHANGE_ORGANISATION, organisation)
+    scope_require(actor, Action.CHANGE_ORGANISATION, new_parent, field="parent")
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     new_parent = Organisation.objects.select_for_update().get(pk=new_parent.pk)
     check_parent(level=organisation.level, parent=new_parent)
@@ -144,8 +174,13 @@ def _validated(member: Member) -> None:
 
 @transaction.atomic
 def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
-    """Create a member record after every single-record and uniqueness rule has passed."""
+    """Create a member record in a cell of the actor's scope, after every single-record and uniqueness rule
+    has passed."""
     member = Member(**data)
+    if member.organisation_id is not None:
+        scope_require(actor, Action.ADD_MEMBER, Organisation(pk=member.organisation_id), field="organisation")
+    elif actor is not None:
+        raise OutOfScope("organisation")
     _validated(member)
     member._history_user = actor  # type: ignore[attr-defined]
     member.save()
@@ -158,7 +193,11 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
 
 @transaction.atomic
 def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason: str = "") -> Member:
-    """Apply ``changes`` to ``member``; history records who changed what, counters follow the cell."""
+    """Apply ``changes`` to ``member``; history records who changed what, counters follow the cell.
+
+    The member must be in the actor's scope, and so must a new cell it moves to.
+    """
+    scope_require(actor, Action.CHANGE_MEMBER, member)
     current = Member.objects.select_for_update().get(pk=member.pk)
     was_active, old_org = current.status in ACTIVE_STATUSES, current.organisation_id
     before = snapshot(current)
@@ -172,6 +211,9 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
         Member.history.filter(id=current.pk).update(history_user=None)
     for name, value in changes.items():
         setattr(current, name, value)
+    if current.organisation_id != old_org:
+        new_org = Organisation(pk=current.organisation_id) if current.organisation_id else None
+        scope_require(actor, Action.CHANGE_MEMBER, new_org, field="organisation")
     _validated(current)
     current._history_user = actor  # type: ignore[attr-defined]
     current._change_reason = reason  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, cast
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel, Qualification, Religion
 from partycard.registry.models import Member, Organisation
@@ -38,8 +38,18 @@ def _text(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=_NO_NUL)
 
 
+def _iso_day(value: Any) -> Any:
+    """Only an ISO 8601 calendar date (YYYY-MM-DD): pydantic would read a number as seconds since 1970,
+    so ``0`` became 1 January 1970."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return dt.date.fromisoformat(value)
+
+
 # A date the registry can hold: the rules compute ages and anniversaries on them.
-Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))]
+Day = Annotated[dt.date, BeforeValidator(_iso_day), Field(ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")]
 CodeRef = Annotated[str, _text(20, 1)]  # a code to look up: anything else is simply not found
 

@@ -9,11 +9,15 @@ one statement (``services.organisation_move``).
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from partycard.core import clock
 from partycard.core.scope import ScopedManager
 from partycard.registry.choices import MEMBER_HOLDING_LEVELS, OrgLevel
 
@@ -22,6 +26,8 @@ CODE_VALIDATOR = RegexValidator(
     _("Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit."),
 )
 PATH_SEPARATOR = "."
+# The Communist Party of Vietnam was founded on 3 February 1930: no organisation of it ended before that.
+PARTY_FOUNDED = dt.date(1930, 2, 3)
 
 
 class Organisation(models.Model):
@@ -66,6 +72,18 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """A dissolution date is a real day of the Party's history: not before its founding (a ``0`` read
+        as 1 January 1970 is caught by the API's date type), not in the future."""
+        super().clean()
+        if self.dissolved_on is not None and not PARTY_FOUNDED <= self.dissolved_on <= clock.today():
+            raise ValidationError(
+                {
+                    "dissolved_on": _("The dissolution date must be between %(first)s and today.")
+                    % {"first": PARTY_FOUNDED.strftime("%d/%m/%Y")}
+                }
+            )
 
     @property
     def depth(self) -> int:

@@ -1,4 +1,6 @@
-"""``partycard import FILE``: a roster (.xlsx/.csv) validated in full, then written all or nothing."""
+"""``partycard import FILE [--as USERNAME]``: a roster (.xlsx/.csv) validated in full, then written all or
+nothing. Without ``--as`` the operator imports as the system (any cell); with it, as that officer, whose
+scope every row's cell must lie in, exactly as on the web page."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from partycard.accounts.roles import Action
+from partycard.registry import selectors
 from partycard.registry.importing import import_roster
+from partycard.registry.models import Organisation
 from partycard.registry.roster import ParseError
 
 
@@ -19,14 +24,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--lang", default="vi", choices=["vi", "en"], help="language of the messages")
+        parser.add_argument(
+            "--as", dest="as_user", metavar="USERNAME", help="import as this officer, within their scope"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         with translation.override(options["lang"]):
             if not path.exists():
                 raise CommandError(_("%(path)s: no such file") % {"path": path})
+            actor, scope = _acting(options["as_user"])
             try:
-                result = import_roster(path, actor=None)
+                result = import_roster(path, actor=actor, scope=scope)
             except ParseError as e:
                 raise CommandError(str(e)) from e
             if not result.ok:
@@ -44,3 +53,16 @@ class Command(BaseCommand):
                 )
             done = _("Imported %(n)d members from %(file)s.") % {"n": result.created, "file": path.name}
         self.stdout.write(self.style.SUCCESS(done))
+
+
+def _acting(username: str | None) -> tuple[Any, Organisation | None]:
+    """The officer named by ``--as`` and the top of their import scope; (None, None) for the system."""
+    if username is None:
+        return None, None
+    from partycard.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).select_related("organisation").first()
+    scope = selectors.scope_root(user, Action.IMPORT_MEMBER) if user else None
+    if user is None or scope is None:
+        raise CommandError(_("%(user)s may not import members.") % {"user": username})
+    return user, scope

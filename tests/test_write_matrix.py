@@ -1,0 +1,420 @@
+"""The write matrix: every role × every write, by every door, aimed at the sibling province. Zero writes.
+
+The leak matrix (test_leak_matrix.py) proves that nothing of the other province can be read, and that a
+write to the other side's *own* URLs is refused. This one aims the actor's *own* objects, or a create, at
+the other side: move one's own member into the other province's cell, one's own commune under the other
+province, create an organisation or a member inside it, rename its province, give an account one of its
+organisations. Each is tried
+
+* at the services (``registry.services``, ``accounts.services``), the one place the rule lives
+  (``core.scope.scope_require``), for every role;
+* through every door that reaches them: the web pages, the Django admin (officers are staff with the
+  model permissions, as an attacker with an officer's login would be), the REST API, the roster import
+  (web page and command line).
+
+After each attempt the other province's rows are exactly as before and no audit row names them. Every
+refusal is a 4xx, never a 500. A positive control per door shows the same request, aimed inside the
+actor's own scope, is accepted: the refusals are the scope's, not a malformed request's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Max
+from django.test import Client
+
+from partycard.accounts.models import User
+from partycard.accounts.roles import Action, Role, allowed
+from partycard.accounts.services import user_save
+from partycard.api.services import token_issue
+from partycard.audit.models import AuditEvent
+from partycard.core.errors import DomainError
+from partycard.core.scope import OutOfScope
+from partycard.registry import services
+from partycard.registry.choices import OrgLevel
+from partycard.registry.models import Member, Organisation
+from tests.conftest import ROLE_PLACE, member_data
+from tests.test_leak_matrix import audited_ids, state_of
+
+pytestmark = pytest.mark.django_db
+
+ROLES = list(Role)
+
+
+@pytest.fixture
+def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Both sides, with every role's user (officers staff with the registry's and accounts' admin rights),
+    an API token each, and each side's commune and a second cell on the Hà Nội side for the controls."""
+    perms = list(Permission.objects.filter(content_type__app_label__in=["registry", "accounts"]))
+    sides = siblings
+    sides["hn"]["commune"], sides["hue"]["commune"] = tree.ba_dinh, tree.thuan_hoa
+    sides["hn"]["other_cell"] = tree.cell_b
+    users: dict[tuple[str, str], User] = {}
+    tokens: dict[tuple[str, str], str] = {}
+    for side in sides:
+        for role in ROLES:
+            user = User.objects.create_user(
+                f"w-{side}-{role}", password="mat-khau-dai-1", role=role,
+                organisation=sides[side][ROLE_PLACE[role]],
+                member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
+            )  # fmt: skip
+            if role != Role.MEMBER:
+                user.user_permissions.add(*perms)
+            users[(side, role)] = user
+            tokens[(side, role)] = token_issue(actor=None, user=user, name="write-matrix")[1]
+    # A member-role account on each side: the target of the account writes.
+    for side in sides:
+        sides[side]["account"] = User.objects.create_user(
+            f"w-{side}-account", password="mat-khau-dai-1", role=Role.CELL_SECRETARY,
+            organisation=sides[side]["cell"],
+        )  # fmt: skip
+    return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
+
+
+class Untouched:
+    """The other province's rows and audit trail, compared before and after a block of attempts."""
+
+    def __init__(self, other: dict[str, Any]) -> None:
+        self.other = other
+        self.before = state_of(other)
+        self.audited = audited_ids(other)
+        self.last_seq = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
+
+    def check(self, where: str) -> None:
+        assert state_of(self.other) == self.before, f"{where}: the other province changed"
+        touched = {(e.object_type, e.object_id) for e in AuditEvent.objects.filter(seq__gt=self.last_seq)}
+        assert not (touched & self.audited), f"{where}: audit rows name the other province"
+
+
+# ---- the services, for every role -------------------------------------------------------------------
+
+SERVICE_ATTACKS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]] = {
+    "member_create in the other cell": lambda actor, own, other: services.member_create(
+        actor=actor, data=member_data(other["cell"], citizen_id="001080055555", full_name="Đã Bị Thêm")
+    ),
+    "member_update: own member into the other cell": lambda actor, own, other: services.member_update(
+        actor=actor, member=own["member"], changes={"organisation": other["cell"]}
+    ),
+    "member_update: own member into the other cell by id": lambda actor, own, other: services.member_update(
+        actor=actor, member=own["member"], changes={"organisation_id": other["cell"].pk}
+    ),
+    "member_update of the other member": lambda actor, own, other: services.member_update(
+        actor=actor, member=other["member"], changes={"full_name": "Đã Bị Sửa"}
+    ),
+    "organisation_create under the other commune": lambda actor, own, other: services.organisation_create(
+        actor=actor,
+        code="LEAK-1",
+        name="Đã Bị Thêm",
+        level=OrgLevel.GRASSROOTS_COMMITTEE,
+        parent=other["commune"],
+    ),
+    "organisation_create of a root": lambda actor, own, other: services.organisation_create(
+        actor=actor, code="LEAK-2", name="Đã Bị Thêm", level=OrgLevel.CENTRE, parent=None
+    ),
+    "organisation_move: own commune under the other province": lambda actor, own, other: (
+        services.organisation_move(actor=actor, organisation=own["commune"], new_parent=other["province"])
+    ),
+    "organisation_move: the other commune under own province": lambda actor, own, other: (
+        services.organisation_move(actor=actor, organisation=other["commune"], new_parent=own["province"])
+    ),
+    "organisation_update of the other province": lambda actor, own, other: services.organisation_update(
+        actor=actor, organisation=other["province"], changes={"name": "Đã Bị Sửa"}
+    ),
+    "user_save: own account into the other cell": lambda actor, own, other: user_save(
+        actor=actor, user=_moved(own["account"], other["cell"])
+    ),
+    "user_save: the other side's account": lambda actor, own, other: user_save(
+        actor=actor, user=_moved(other["account"], own["cell"])
+    ),
+}
+
+
+def _moved(user: User, organisation: Organisation) -> User:
+    fresh = User.objects.get(pk=user.pk)
+    fresh.organisation = organisation
+    return fresh
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("attack", list(SERVICE_ATTACKS))
+def test_no_service_writes_into_the_sibling_province(world: dict[str, Any], role: str, attack: str) -> None:
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, own, other = world["users"][(side, role)], world["sides"][side], world["sides"][other_side]
+        guard = Untouched(other)
+        own_before = state_of(own)
+        with pytest.raises(DomainError) as refused:
+            SERVICE_ATTACKS[attack](actor, own, other)
+        assert isinstance(refused.value, OutOfScope) or (role == Role.CENTRAL_ADMIN and "root" in attack), (
+            f"{role} of {side}, {attack}: refused for another reason: {refused.value.message}"
+        )
+        guard.check(f"{role} of {side}, {attack}")
+        assert state_of(own) == own_before, f"{role} of {side}, {attack}: its own side changed"
+
+
+def test_a_central_administrator_at_the_centre_may_write_anywhere(world: dict[str, Any]) -> None:
+    """The control: the rule is the subtree, not a blanket refusal (the Centre's subtree is everything)."""
+    centre_admin = User.objects.create_user(
+        "w-centre", password="mat-khau-dai-1", role=Role.CENTRAL_ADMIN, organisation=world["tree"].centre
+    )
+    hn, hue = world["sides"]["hn"], world["sides"]["hue"]
+    services.member_update(actor=centre_admin, member=hn["member"], changes={"organisation": hue["cell"]})
+    assert Member.objects.get(pk=hn["member"].pk).organisation_id == hue["cell"].pk
+    services.organisation_move(actor=centre_admin, organisation=hn["commune"], new_parent=hue["province"])
+    assert Organisation.objects.get(pk=hn["commune"].pk).path.startswith(hue["province"].path)
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.GRASSROOTS_OFFICER, Role.CENTRAL_ADMIN])
+def test_writes_inside_the_scope_are_accepted(world: dict[str, Any], role: str) -> None:
+    actor, hn = world["users"][("hn", role)], world["sides"]["hn"]
+    services.member_update(actor=actor, member=hn["member"], changes={"organisation": hn["other_cell"]})
+    assert Member.objects.get(pk=hn["member"].pk).organisation_id == hn["other_cell"].pk
+    created = services.member_create(
+        actor=actor, data=member_data(hn["cell"], citizen_id="001080055555", full_name="Trần Văn Mới")
+    )
+    assert created.organisation_id == hn["cell"].pk
+
+
+# ---- the doors --------------------------------------------------------------------------------------
+
+
+def _web(world: dict[str, Any], login: Any, side: str, role: str) -> Client:
+    client = Client()
+    login(client, world["users"][(side, role)])
+    return client
+
+
+def _api(world: dict[str, Any], side: str, role: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][(side, role)]}")
+
+
+def _day(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def admin_member_form(member: Member, **overrides: Any) -> dict[str, Any]:
+    """The admin's change form for ``member`` as a browser would post it back, with ``overrides``."""
+    data: dict[str, Any] = {}
+    for field in Member._meta.concrete_fields:
+        if not field.editable or field.primary_key or field.name in {"photo"}:
+            continue
+        value = getattr(member, field.attname)
+        if isinstance(value, bool):
+            if value:
+                data[field.name] = "on"
+            continue
+        if isinstance(value, dt.date):
+            value = _day(value)
+        data[field.name] = "" if value is None else value
+    data.update(overrides)
+    return data
+
+
+def roster_bytes(cell_code: str) -> bytes:
+    """A one-row roster in the import layout (docs/import-format.md), naming ``cell_code``."""
+    from partycard.registry.roster import COLUMNS
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([c.header for c in COLUMNS])
+    row = {
+        "organisation_code": cell_code, "full_name": "Đã Bị Nhập", "gender": "Nam",
+        "date_of_birth": "12/03/1980",
+        "citizen_id": "001080077777", "date_admitted": "19/05/2005", "date_official": "19/05/2006",
+        "status": "Chính thức",
+    }  # fmt: skip
+    sheet.append([row.get(c.field, "") for c in COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str, Callable[[], Any]]:
+    """Each door's attempt at the other side (a request; the caller checks the answer and the rows)."""
+    own, other = world["sides"][side], world["sides"]["hue" if side == "hn" else "hn"]
+    web, api = _web(world, login, side, role), _api(world, side, role)
+    new_member = member_data(other["cell"], citizen_id="001080055555", full_name="Đã Bị Thêm")
+    page_form = {
+        **{
+            k: (_day(v) if isinstance(v, dt.date) else v)
+            for k, v in new_member.items()
+            if k != "organisation"
+        },
+        "organisation_code": other["cell"].code,
+    }
+    return {
+        "page: new member in the other cell": lambda: web.post("/registry/members/new/", page_form),
+        "admin: own member into the other cell": lambda: web.post(
+            f"/admin/registry/member/{own['member'].pk}/change/",
+            admin_member_form(own["member"], organisation=other["cell"].pk),
+        ),
+        "admin: new member in the other cell": lambda: web.post(
+            "/admin/registry/member/add/",
+            admin_member_form(Member(**new_member), organisation=other["cell"].pk),
+        ),
+        "admin: own commune under the other province": lambda: web.post(
+            f"/admin/registry/organisation/{own['commune'].pk}/change/",
+            {"name": own["commune"].name, "parent": other["province"].pk, "dissolved_on": ""},
+        ),
+        "admin: new organisation under the other commune": lambda: web.post(
+            "/admin/registry/organisation/add/",
+            {
+                "code": "LEAK-1",
+                "name": "Đã Bị Thêm",
+                "level": OrgLevel.GRASSROOTS_COMMITTEE,
+                "parent": other["commune"].pk,
+                "dissolved_on": "",
+            },
+        ),
+        "admin: own account into the other cell": lambda: web.post(
+            f"/admin/accounts/user/{own['account'].pk}/change/",
+            {
+                "username": own["account"].username,
+                "organisation": other["cell"].pk,
+                "role": Role.CELL_SECRETARY,
+                "is_active": "on",
+                "date_joined_0": "01/01/2026",
+                "date_joined_1": "00:00:00",
+            },
+        ),
+        "admin: make oneself a superuser": lambda: web.post(
+            f"/admin/accounts/user/{world['users'][(side, role)].pk}/change/",
+            {
+                "username": world["users"][(side, role)].username,
+                "organisation": own[ROLE_PLACE[role]].pk,
+                "role": Role.CENTRAL_ADMIN,
+                "is_active": "on",
+                "is_staff": "on",
+                "is_superuser": "on",
+                "date_joined_0": "01/01/2026",
+                "date_joined_1": "00:00:00",
+            },
+        ),
+        "api: new member in the other cell": lambda: api.post(
+            "/api/v1/members",
+            json.dumps(
+                {
+                    **page_form,
+                    "organisation": other["cell"].code,
+                    "date_of_birth": "1980-03-12",
+                    "date_admitted": "2005-05-19",
+                    "date_official": "2006-05-19",
+                }
+            ),
+            content_type="application/json",
+        ),
+        "api: own member into the other cell": lambda: api.patch(
+            f"/api/v1/members/{own['member'].pk}",
+            json.dumps({"organisation": other["cell"].code}),
+            content_type="application/json",
+        ),
+        "api: new organisation under the other commune": lambda: api.post(
+            "/api/v1/organisations",
+            json.dumps({"code": "LEAK-1", "name": "Đã Bị Thêm", "level": 3, "parent": other["commune"].code}),
+            content_type="application/json",
+        ),
+        "import page: a row in the other cell": lambda: web.post(
+            "/registry/import/", {"file": _upload(roster_bytes(other["cell"].code))}
+        ),
+    }
+
+
+def _upload(content: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("roster.xlsx", content)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_door_writes_into_the_sibling_province(world: dict[str, Any], role: str, login: Any) -> None:
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        other = world["sides"][other_side]
+        guard = Untouched(other)
+        for door, attempt in _doors(world, login, side, role).items():
+            response = attempt()
+            where = f"{role} of {side}, {door} → {response.status_code}"
+            assert response.status_code < 500, where
+            guard.check(where)
+            # An import that was refused leaves no pending upload to confirm either.
+            web = _web(world, login, side, role)
+            web.post("/registry/import/", {"confirm": "1"})
+            guard.check(f"{where}, then confirm")
+        me = User.objects.get(pk=world["users"][(side, role)].pk)
+        assert not me.is_superuser and me.role == role, f"{role} of {side} raised their own rights"
+        assert Member.objects.get(pk=world["sides"][side]["member"].pk).organisation_id == (
+            world["sides"][side]["cell"].pk
+        )
+
+
+def test_the_admin_add_page_does_not_name_an_organisation_outside_the_scope(
+    world: dict[str, Any], login: Any
+) -> None:
+    """``/admin/registry/member/add/?organisation=<id>`` printed any organisation's name and code."""
+    for role in ROLES:
+        if role == Role.MEMBER:
+            continue
+        web = _web(world, login, "hn", role)
+        hue = world["sides"]["hue"]
+        for url in (
+            f"/admin/registry/member/add/?organisation={hue['cell'].pk}",
+            f"/admin/registry/organisation/add/?parent={hue['commune'].pk}",
+        ):
+            page = web.get(url).content.decode()
+            assert hue["cell"].name not in page and hue["commune"].name not in page, (role, url)
+            assert hue["cell"].code not in page and hue["commune"].code not in page, (role, url)
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.CENTRAL_ADMIN])
+def test_the_doors_accept_the_same_writes_inside_the_scope(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """The control for the door matrix: the same admin and API writes, aimed at one's own side, land."""
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", role), _api(world, "hn", role)
+    response = web.post(
+        f"/admin/registry/member/{hn['member'].pk}/change/",
+        admin_member_form(hn["member"], organisation=hn["other_cell"].pk),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Member.objects.get(pk=hn["member"].pk).organisation_id == hn["other_cell"].pk
+    response = api.patch(
+        f"/api/v1/members/{hn['member'].pk}",
+        json.dumps({"organisation": hn["cell"].code}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    response = web.post(
+        "/admin/registry/organisation/add/",
+        {"code": "HN-BD-02", "name": "Đảng bộ Mới", "level": OrgLevel.GRASSROOTS_COMMITTEE,
+         "parent": hn["commune"].pk, "dissolved_on": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Organisation.objects.filter(code="HN-BD-02", parent=hn["commune"]).exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_command_line_import_acting_as_an_officer_stays_in_scope(
+    world: dict[str, Any], role: str, tmp_path: Any
+) -> None:
+    """``partycard import FILE --as USERNAME`` acts with that officer's scope, like the web page."""
+    other = world["sides"]["hue"]
+    guard = Untouched(other)
+    roster = tmp_path / "roster.xlsx"
+    roster.write_bytes(roster_bytes(other["cell"].code))
+    user = world["users"][("hn", role)]
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("import", str(roster), "--as", user.username, stdout=io.StringIO(), stderr=io.StringIO())
+    guard.check(f"CLI import as {role}")
+    if allowed(role, Action.IMPORT_MEMBER):
+        roster.write_bytes(roster_bytes(world["sides"]["hn"]["cell"].code))
+        call_command("import", str(roster), "--as", user.username, stdout=io.StringIO())
+        assert Member.objects.filter(citizen_id="001080077777").exists(), f"control: {role} imports at home"
