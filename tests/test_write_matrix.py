@@ -418,3 +418,26 @@ def test_the_command_line_import_acting_as_an_officer_stays_in_scope(
         roster.write_bytes(roster_bytes(world["sides"]["hn"]["cell"].code))
         call_command("import", str(roster), "--as", user.username, stdout=io.StringIO())
         assert Member.objects.filter(citizen_id="001080077777").exists(), f"control: {role} imports at home"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_province_cannot_change_the_national_campaign_in_the_admin(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """Campaigns are national: staff of a province given the exchange's model permissions still may not
+    add one or change its rules."""
+    from partycard.exchange.models import Campaign
+
+    campaign = Campaign.objects.create(code="quoc-gia", name="Đợt quốc gia", cut_off=dt.date(2026, 6, 30))
+    user = world["users"][("hn", role)]
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="exchange"))
+    web = _web(world, login, "hn", role)
+    before = list(Campaign.objects.values())
+    for url, data in (
+        (f"/admin/exchange/campaign/{campaign.pk}/change/", {"code": "quoc-gia", "name": "Đã Bị Sửa",
+                                                             "cut_off": "30/06/2030"}),
+        ("/admin/exchange/campaign/add/", {"code": "lau", "name": "Đợt lậu", "cut_off": "30/06/2030"}),
+    ):  # fmt: skip
+        response = web.post(url, data)
+        assert response.status_code in (302, 403, 404), (role, url, response.status_code)
+    assert list(Campaign.objects.values()) == before

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from partycard.audit.services import audit_record, diff, snapshot
+from partycard.core.scope import scope_path
 from partycard.exchange.models import Campaign, ChipImageRecord
 
 
@@ -23,6 +24,14 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
     def has_delete_permission(self, request: Any, obj: Campaign | None = None) -> bool:
         return False  # a campaign with cases is history; close it instead
 
+    def has_add_permission(self, request: Any) -> bool:
+        return _national(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: Any, obj: Campaign | None = None) -> bool:
+        """A campaign's rules decide who is eligible nationwide: only who holds the whole tree changes
+        them, whatever model permissions a province's staff were given."""
+        return _national(request) and super().has_change_permission(request, obj)
+
     def save_model(self, request: Any, obj: Campaign, form: Any, change: bool) -> None:
         """Save and audit in one transaction (rule changes alter who is eligible)."""
         with transaction.atomic():
@@ -30,6 +39,10 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             super().save_model(request, obj, form, change)
             action = "change" if change else "create"
             audit_record(actor=request.user, action=action, obj=obj, changes=diff(before, snapshot(obj)))
+
+
+def _national(request: Any) -> bool:
+    return scope_path(request.user) == ""
 
 
 _CHIP_IMAGE_FIELDS: tuple[str, ...] = (
