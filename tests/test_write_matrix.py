@@ -441,3 +441,26 @@ def test_a_province_cannot_change_the_national_campaign_in_the_admin(
         response = web.post(url, data)
         assert response.status_code in (302, 403, 404), (role, url, response.status_code)
     assert list(Campaign.objects.values()) == before
+
+
+def test_a_central_administrator_at_a_province_issues_no_e_card_in_the_sibling_province(
+    world: dict[str, Any], tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The e-card service took any central administrator, wherever placed; the scope decides."""
+    from partycard.credentials.models import Credential
+    from partycard.credentials.services import CredentialError, credential_issue
+
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    call_command("pki", "init", stdout=io.StringIO())
+    holders = {}
+    for side, number in (("hn", "12345670"), ("hue", "12345671")):
+        holders[side] = services.member_update(
+            actor=None, member=world["sides"][side]["member"], changes={"old_card_number": number}
+        )
+    actor = world["users"][("hn", Role.CENTRAL_ADMIN)]
+    with pytest.raises(CredentialError):
+        credential_issue(actor=actor, member=holders["hue"])
+    assert not Credential.objects.filter(member=holders["hue"]).exists()
+    issued = credential_issue(actor=actor, member=holders["hn"])  # the control
+    assert issued.member_id == holders["hn"].pk

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from partycard.accounts.roles import Role
+from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
@@ -105,7 +105,10 @@ def _may_issue(actor: Any, member: Member) -> bool:
         return True  # the system (the command line, a job)
     if getattr(actor, "role", None) == Role.MEMBER:
         return getattr(actor, "member_id", None) == member.pk
-    return bool(getattr(actor, "role", None) == Role.CENTRAL_ADMIN)
+    # A central administrator, for a member of their subtree (one placed at a province holds only it).
+    if getattr(actor, "role", None) != Role.CENTRAL_ADMIN and not getattr(actor, "is_superuser", False):
+        return False
+    return Member.objects.scoped(actor, Action.VIEW_MEMBER).filter(pk=member.pk).exists()
 
 
 def credential_issue(
