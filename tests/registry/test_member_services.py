@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from partycard.accounts.models import User
+from partycard.accounts.models import Role, User
 from partycard.registry import services
 from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member, Organisation
@@ -46,7 +46,7 @@ def test_member_must_sit_in_a_cell(tree) -> None:
 
 
 def test_history_records_who_changed_what(tree, make_member) -> None:
-    officer = User.objects.create_user("officer", organisation=tree.hanoi)
+    officer = User.objects.create_user("officer", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER)
     member = make_member()
     services.member_update(
         actor=officer,
@@ -98,12 +98,14 @@ def test_recount_repairs_drift(tree, make_member) -> None:
     assert count(tree.cell_a) == 1
 
 
-def test_first_change_of_a_bulk_loaded_record_keeps_the_state_before(make_member) -> None:
+def test_first_change_of_a_bulk_loaded_record_keeps_the_state_before(tree, make_member) -> None:
     from partycard.registry import selectors
 
     member = make_member()
     member.history.all().delete()  # as the seed's COPY leaves it: no history row
-    officer = User.objects.create_user("tinh", password="mat-khau-dai-1")
+    officer = User.objects.create_user(
+        "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
+    )
     services.member_update(actor=officer, member=member, changes={"phone": "0912345678"}, reason="rà soát")
     timeline = selectors.member_timeline(member)
     assert [e.kind for e in timeline] == ["~", "+"]
