@@ -43,9 +43,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "from partycard.accounts.models import Role, User; "
         f"User.objects.create_user('tinh', password='{PASSWORD}', role=Role.COMMITTEE_OFFICER)"
     ))  # fmt: skip
-    with app_server(env=env, log=base / "granian.log") as app_port:
-        with nginx_in_front(app_port=app_port, directory=base / "nginx") as (proxy_port, certificate):
-            yield Deployment(proxy_port, app_port, certificate)
+    with (
+        app_server(env=env, log=base / "granian.log") as app_port,
+        nginx_in_front(app_port=app_port, directory=base / "nginx") as (proxy_port, certificate),
+    ):
+        yield Deployment(proxy_port, app_port, certificate)
 
 
 def test_https_through_the_proxy_serves_the_page_instead_of_redirecting(deployment: Deployment) -> None:
