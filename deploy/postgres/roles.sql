@@ -10,13 +10,4 @@
 \set ON_ERROR_STOP on
 CREATE ROLE :"owner" LOGIN;
 CREATE ROLE :"app" LOGIN;
-CREATE DATABASE :"db" OWNER :"owner" ENCODING 'UTF8' TEMPLATE template0;
-\connect :"db"
-REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"db" TO :"app";
-REVOKE ALL ON SCHEMA public FROM PUBLIC;
-ALTER SCHEMA public OWNER TO :"owner";
-GRANT USAGE ON SCHEMA public TO :"app";
--- pg_trgm (accent-insensitive search) is a trusted extension: the owner could create it, but the migration
--- that needs it runs faster when it is there already.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+\ir database.sql

@@ -4,6 +4,7 @@ server and the worker do their work, and cannot truncate, rewrite or drop what t
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,6 +39,21 @@ def _run(env: dict[str, str], *command: str) -> str:
     return done.stdout
 
 
+def _as_superuser(script: str, *, owner: str, app: str, db: str) -> None:
+    variables = ("-v", f"owner={owner}", "-v", f"app={app}", "-v", f"db={db}")
+    _run(
+        dict(os.environ),
+        "psql",
+        "--no-psqlrc",
+        "-q",
+        "-d",
+        _superuser_url("postgres"),
+        *variables,
+        "-f",
+        script,
+    )
+
+
 @pytest.fixture
 def roles() -> Iterator[tuple[str, str, str]]:
     """(owner, app, database) made by deploy/postgres/roles.sql; dropped afterwards."""
@@ -51,35 +67,57 @@ def roles() -> Iterator[tuple[str, str, str]]:
                 connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
     drop()
-    variables = ("-v", f"owner={owner}", "-v", f"app={app}", "-v", f"db={db}")
-    _run(dict(os.environ), "psql", "--no-psqlrc", "-q", "-d", _superuser_url("postgres"), *variables,
-         "-f", "deploy/postgres/roles.sql")  # fmt: skip
+    _as_superuser("deploy/postgres/roles.sql", owner=owner, app=app, db=db)
     try:
         yield owner, app, db
     finally:
         drop()
 
 
-def test_the_app_role_works_and_cannot_truncate_rewrite_or_drop(
+def test_the_app_role_works_and_cannot_truncate_rewrite_or_drop_also_after_a_restore(
     roles: tuple[str, str, str], tmp_path: Path
 ) -> None:
     owner, app, db = roles
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PARTYCARD_PKI_DIR")}
-    env.update(PARTYCARD_VAR=str(tmp_path), PARTYCARD_PKI_PASSPHRASE="a long test passphrase")
+    env.update(PARTYCARD_VAR=str(tmp_path / "var"), PARTYCARD_PKI_PASSPHRASE="a long test passphrase")
     as_owner, as_app = {**env, "DATABASE_URL": _url(owner, db)}, {**env, "DATABASE_URL": _url(app, db)}
     partycard = (sys.executable, "-m", "partycard.cli")
+    grants = (
+        "psql",
+        "--no-psqlrc",
+        "-q",
+        "-d",
+        _url(owner, db),
+        "-v",
+        f"app={app}",
+        "-f",
+        "deploy/postgres/grants.sql",
+    )
 
     # The owner migrates and loads the demo (the seed drops and rebuilds indexes), then grants.
     _run(as_owner, *partycard, "migrate", "--no-input", "-v", "0")
     _run(as_owner, *partycard, "demo", "--members", "60")
-    _run(as_owner, "psql", "--no-psqlrc", "-q", "-d", _url(owner, db), "-v", f"app={app}",
-         "-f", "deploy/postgres/grants.sql")  # fmt: skip
+    _run(as_owner, *grants)
 
     # The app role does the app's work: audited writes, a background job, the chain check.
     _run(as_app, *partycard, "pki", "rollover")
     _run(as_app, *partycard, "exchange", "evaluate", "--campaign", "dot-2026")
     assert "intact" in _run(as_app, *partycard, "audit", "verify")
+    _assert_refused(app, db)
 
+    # Backed up and restored as the owner into a new database (database.sql): the grants come back with it.
+    _run(as_owner, "bash", "scripts/backup.sh", str(tmp_path / "backup"))
+    with psycopg.connect(_superuser_url("postgres"), autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db)))
+    shutil.rmtree(tmp_path / "var")
+    _as_superuser("deploy/postgres/database.sql", owner=owner, app=app, db=db)
+    _run(as_owner, "bash", "scripts/restore.sh", str(tmp_path / "backup"))
+    assert "intact" in _run(as_app, *partycard, "audit", "verify")
+    _run(as_app, *partycard, "pki", "publish")
+    _assert_refused(app, db)
+
+
+def _assert_refused(app: str, db: str) -> None:
     refused = [
         "TRUNCATE audit_auditevent",
         "DELETE FROM audit_auditevent",
@@ -95,4 +133,5 @@ def test_the_app_role_works_and_cannot_truncate_rewrite_or_drop(
         for statement in refused:
             with pytest.raises(errors.InsufficientPrivilege):
                 connection.execute(statement)  # type: ignore[arg-type]  # literal SQL, no parameters
-        assert connection.execute("SELECT count(*) FROM audit_auditevent").fetchone()[0] > 0  # type: ignore[index]
+        rows = connection.execute("SELECT count(*) FROM audit_auditevent").fetchone()
+        assert rows is not None and rows[0] > 0
