@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Restore a backup made by scripts/backup.sh: the database and the files beside it, together
 # (docs/operations.md, "Backup and restore"). Refuses to overwrite anything: the database must exist and be
-# empty (createdb as its owner role), the PKI directory must be absent or empty, and no file of the var
-# archive may already exist.
+# empty (deploy/postgres/database.sql), the PKI directory must be absent or empty, and no file of the var
+# and media archives may already exist. All of it is checked before anything is written.
 #
 #   DATABASE_URL=postgres://… PARTYCARD_VAR=/srv/partycard/var scripts/restore.sh /backups/partycard-2026-12-06
 #
@@ -33,13 +33,20 @@ tables="$(psql --no-password -d "$url" -Atc \
   || die "cannot connect to the database (create it first, empty, owned by the app's owner role)"
 [ "$tables" = "0" ] || die "the database is not empty ($tables relations): restore only into a new database"
 if [ -e "$pki" ] && [ -n "$(ls -A "$pki")" ]; then die "$pki is not empty: move the old authority away first"; fi
+for part in 1-var.tar.gz:"$var" 3-media.tar.gz:"$var/media"; do
+  while IFS= read -r member; do
+    case "$member" in */ | .) continue ;; esac
+    [ ! -e "${part#*:}/$member" ] || die "${part#*:}/$member exists: restore into an empty var directory"
+  done < <(tar -tzf "$backup/${part%%:*}")
+done
 
 # The database, in one transaction: all of it or nothing.
 pg_restore --no-password --exit-on-error --single-transaction --dbname="$url" "$backup/2-database.dump"
 # The files: --keep-old-files refuses to replace a file that is there.
-mkdir -p "$var" "$pki"
+mkdir -p "$var" "$var/media" "$pki"
 tar -C "$var" --keep-old-files -xzf "$backup/1-var.tar.gz"
-tar -C "$pki" --keep-old-files -xzf "$backup/3-pki.tar.gz"
+tar -C "$var/media" --keep-old-files -xzf "$backup/3-media.tar.gz"
+tar -C "$pki" --keep-old-files -xzf "$backup/4-pki.tar.gz"
 chmod 700 "$pki"
 
 echo "restore: database and files restored from $backup"

@@ -98,7 +98,7 @@ def test_backup_then_restore_keeps_the_audit_chain_and_the_revocation(database: 
 
     _run(env, "bash", "scripts/backup.sh", str(backup))
     assert sorted(p.name for p in backup.iterdir()) == [
-        "1-var.tar.gz", "2-database.dump", "3-pki.tar.gz", "MANIFEST", "SHA256SUMS"
+        "1-var.tar.gz", "2-database.dump", "3-media.tar.gz", "4-pki.tar.gz", "MANIFEST", "SHA256SUMS"
     ]  # fmt: skip
     assert f"audit_rows: {rows}" in (backup / "MANIFEST").read_text()
 
@@ -114,10 +114,20 @@ def test_backup_then_restore_keeps_the_audit_chain_and_the_revocation(database: 
     # A damaged backup is refused before anything is written.
     damaged = tmp_path / "damaged"
     shutil.copytree(backup, damaged)
-    (damaged / "3-pki.tar.gz").write_bytes((damaged / "3-pki.tar.gz").read_bytes()[:-10] + b"0123456789")
+    (damaged / "4-pki.tar.gz").write_bytes((damaged / "4-pki.tar.gz").read_bytes()[:-10] + b"0123456789")
     refused = _run(env, "bash", "scripts/restore.sh", str(damaged), ok=False)
     assert refused.returncode != 0 and "SHA256SUMS" in refused.stderr, refused.stderr
     assert not var.exists()
+    # A file in the way is found before the database is touched.
+    (var / "media" / "photos").mkdir(parents=True)
+    (var / "media" / "photos" / "a.jpg").write_bytes(b"another photo")
+    refused = _run(env, "bash", "scripts/restore.sh", str(backup), ok=False)
+    assert refused.returncode != 0 and "a.jpg exists" in refused.stderr, refused.stderr
+    with psycopg.connect(_server_url(database)) as connection:
+        assert connection.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone() == (0,)
+    shutil.rmtree(var)
 
     _run(env, "bash", "scripts/restore.sh", str(backup))
 
