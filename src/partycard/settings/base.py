@@ -107,8 +107,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
-# django-axes: lock a username after 5 failed logins from one address, for 30 minutes; the backend
-# refuses locked-out logins before any password is checked.
+# django-axes: lock a (username, client address) pair after 5 failed logins, for 30 minutes; the backend
+# refuses locked-out logins before any password is checked. By the pair, not the username alone: else anyone
+# could lock any officer out. The address is the real client's behind the proxy (TRUSTED_PROXIES below).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -119,6 +120,27 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # its log lines would carry usernames and addresses: no personal data in logs
+
+
+def _trusted_proxies(value: str) -> int:
+    """``PARTYCARD_TRUSTED_PROXIES``: how many reverse proxies stand in front of the app (0, 1, 2, …)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not value.strip().isdecimal() or not value.isascii():
+        raise ImproperlyConfigured(f"PARTYCARD_TRUSTED_PROXIES must be a number of proxies, not {value!r}")
+    return int(value)
+
+
+# Behind the TLS-terminating reverse proxy (docs/operations.md), set PARTYCARD_TRUSTED_PROXIES to the number
+# of proxy hops in front of the app (1 for one nginx). Then the proxy's X-Forwarded-Proto says whether the
+# client spoke HTTPS (else SECURE_SSL_REDIRECT would redirect every request to itself forever), and the
+# lock-out counts failures per (username, the client's real address) taken from X-Forwarded-For, right-most
+# entries first (partycard.core.client_address). With 0 (no proxy) both headers are ignored: a client
+# could forge them. The app server must then be reachable only through the proxies.
+TRUSTED_PROXIES = _trusted_proxies(os.environ.get("PARTYCARD_TRUSTED_PROXIES", "0"))
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+AXES_CLIENT_IP_CALLABLE = "partycard.core.client_address.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,6 +214,8 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
+    # Reverse proxies in front of the app (see TRUSTED_PROXIES above; partycard.core.client_address).
+    "TRUSTED_PROXIES": TRUSTED_PROXIES,
 }
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
