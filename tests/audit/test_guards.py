@@ -41,8 +41,8 @@ def test_head_moved_past_or_beside_the_last_row_is_refused(rows: list[AuditEvent
     # A row #4 appended by hand, and the head moved onto #4 but with another hash: still refused.
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO audit_auditevent (seq, at, actor, action, object_type, object_id, changes, prev_hash,"
-            " hash) VALUES (4, now(), '', 'x', '', '', '{}', %s, %s)",
+            "INSERT INTO audit_auditevent (seq, at, actor, action, object_type, object_id, changes,"
+            " prev_hash, hash) VALUES (4, now(), '', 'x', '', '', '{}', %s, %s)",
             [rows[-1].hash, "ef" * 32],
         )
     assert "last row" in refused("UPDATE audit_chainhead SET seq = 4, hash = %s", ["cd" * 32])
@@ -50,10 +50,14 @@ def test_head_moved_past_or_beside_the_last_row_is_refused(rows: list[AuditEvent
 
 def test_head_cannot_be_deleted_or_recreated(rows: list[AuditEvent]) -> None:
     assert "cannot be deleted" in refused("DELETE FROM audit_chainhead")
-    assert "created empty" in refused("INSERT INTO audit_chainhead (id, seq, hash) VALUES (2, 3, %s)", ["ab" * 32])
+    assert "created empty" in refused(
+        "INSERT INTO audit_chainhead (id, seq, hash) VALUES (2, 3, %s)", ["ab" * 32]
+    )
 
 
-@pytest.mark.parametrize("table", ["audit_auditevent", "audit_chainhead", "audit_auditevent, audit_chainhead"])
+@pytest.mark.parametrize(
+    "table", ["audit_auditevent", "audit_chainhead", "audit_auditevent, audit_chainhead"]
+)
 def test_truncate_is_refused(rows: list[AuditEvent], table: str) -> None:
     assert "TRUNCATE refused" in refused(f"TRUNCATE {table}")
     assert AuditEvent.objects.count() == 3 and audit_verify().ok
