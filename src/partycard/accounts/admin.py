@@ -1,18 +1,35 @@
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from partycard.accounts.services import user_save
+from partycard.accounts.services import user_password_set, user_save
 from partycard.core.scope import scope_path
 
 from .models import User
 
 
+# The officer using the change-password page: Django's view builds the form itself, without the request.
+_password_actor: ContextVar[Any] = ContextVar("partycard_password_actor", default=None)
+
+
+class AuditedAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's change-password form, saving through ``user_password_set`` so the change is audited."""
+
+    def save(self, commit: bool = True) -> Any:
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password") else None
+        return user_password_set(actor=_password_actor.get(), user=self.user, password=password, door="admin")
+
+
 @admin.register(User)
 class PartycardUserAdmin(UserAdmin):
+    change_password_form = AuditedAdminPasswordChangeForm
+
     list_display = ("username", "first_name", "last_name", "role", "organisation", "is_active")
     list_filter = ("role", "is_active", "is_staff")
     autocomplete_fields = ("organisation",)
@@ -24,6 +41,15 @@ class PartycardUserAdmin(UserAdmin):
             return qs
         prefix = scope_path(request.user)
         return qs.filter(organisation__path__startswith=prefix) if prefix is not None else qs.none()
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Django's page, in one transaction with the officer known to the form (for the audit row)."""
+        token = _password_actor.set(request.user)
+        try:
+            with transaction.atomic():
+                return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         """Through the service, so a role or rights change is in the audit log."""

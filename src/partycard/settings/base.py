@@ -23,6 +23,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its ``changepassword`` command (audited) replaces Django's.
+    "partycard.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -35,7 +37,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "partycard.core",
-    "partycard.accounts",
     "partycard.registry",
     "partycard.audit",
     "partycard.jobs",
