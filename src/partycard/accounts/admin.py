@@ -13,7 +13,6 @@ from partycard.core.scope import scope_path
 
 from .models import User
 
-
 # The officer using the change-password page: Django's view builds the form itself, without the request.
 _password_actor: ContextVar[Any] = ContextVar("partycard_password_actor", default=None)
 
