@@ -146,8 +146,8 @@ def make_member(tree: TreeFixture) -> Any:
 def login(db: Any) -> Callable[[Client, Any], None]:
     """``login(client, user)``: a signed-in session, OTP-verified for officers (as after the TOTP step)."""
     import django_otp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from partycard.accounts.models import TOTPDevice
     from partycard.accounts.two_factor import needs_two_factor
 
     def do(client: Client, user: Any) -> None:

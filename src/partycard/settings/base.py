@@ -177,6 +177,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # partycard's own settings.
+_DEV_TOTP_KEY = "cGFydHljYXJkLWRldmVsb3BtZW50LXRvdHAta2V5ISE="  # public: development and tests only
 PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Months between admission and becoming an official member (Party Charter art. 5: 12 months).
     "PROBATION_MONTHS": int(os.environ.get("PARTYCARD_PROBATION_MONTHS", "12")),
@@ -192,6 +193,15 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
+    # Fernet keys that encrypt the TOTP secrets at rest, comma-separated, the first encrypting
+    # (accounts/totp_key.py). The default is public, for development and tests: prod.py requires the variable.
+    "TOTP_KEYS": [
+        k.strip()
+        for k in os.environ.get("PARTYCARD_TOTP_KEYS", "cGFydHljYXJkLWRldmVsb3BtZW50LXRvdHAta2V5ISE=").split(
+            ","
+        )
+        if k.strip()
+    ],
 }
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
