@@ -3,6 +3,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import transaction
@@ -62,7 +63,7 @@ class PartycardUserAdmin(UserAdmin):
 
 # django-otp's own TOTP model is no longer used (migration 0004 moved its devices here, encrypted): its
 # admin page would let a plain-hex device be added.
-with contextlib.suppress(admin.sites.NotRegistered):
+with contextlib.suppress(NotRegistered):
     admin.site.unregister(BaseTOTPDevice)
 
 

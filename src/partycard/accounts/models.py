@@ -20,7 +20,7 @@ from partycard.accounts.roles import Role
 __all__ = ["EncryptedSecretField", "Role", "TOTPDevice", "User"]
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # TOTPDevice's base is untyped
     organisation = models.ForeignKey(
         "registry.Organisation",
         verbose_name=_("organisation"),
@@ -61,19 +61,21 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     they read the secret only through ``bin_key``. Migration 0004 moved the existing devices here.
     """
 
-    user = models.ForeignKey(
+    user: models.ForeignKey[Any, Any] = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="totp_devices",
         verbose_name=_("user"),
     )
     key = EncryptedSecretField(_("secret"), default=default_key, validators=[key_validator])  # hex, encrypted
-    step = models.PositiveSmallIntegerField(default=30)
-    t0 = models.BigIntegerField(default=0)
-    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
-    tolerance = models.PositiveSmallIntegerField(default=1)
-    drift = models.SmallIntegerField(default=0)
-    last_t = models.BigIntegerField(default=-1)
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=30)
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        choices=[(6, 6), (8, 8)], default=6
+    )
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=1)
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP device")
