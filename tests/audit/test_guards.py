@@ -3,6 +3,7 @@ row, and neither table can be truncated (issue 12: a reset head and a TRUNCATE v
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,3 +71,34 @@ def test_appends_still_move_the_head(rows: list[AuditEvent]) -> None:
     head = ChainHead.objects.get()
     assert (head.seq, head.hash) == (5, AuditEvent.objects.get(seq=5).hash)
     assert audit_verify().ok
+
+
+def test_the_application_role_only_appends(rows: list[AuditEvent]) -> None:
+    """scripts/postgres_app_role.sql, the deployment's grants: the application role writes and audits as
+    usual, and may neither truncate, delete nor rewrite audit rows nor reset the head."""
+    role = "pc_audit_test_app"
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "postgres_app_role.sql").read_text()
+    statements = [
+        line.replace(':"app"', f'"{role}"')
+        for line in script.splitlines()
+        if line and not line.startswith("--")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')  # rolled back with the test's transaction
+        for statement in statements:
+            cursor.execute(statement)
+        cursor.execute(f'SET LOCAL ROLE "{role}"')
+    with transaction.atomic():
+        audit_record(actor=None, action="test", object_type="t", object_id="4")
+    for sql in (
+        "TRUNCATE audit_auditevent",
+        "TRUNCATE audit_chainhead",
+        "DELETE FROM audit_auditevent",
+        "UPDATE audit_auditevent SET actor = 'x'",
+        "DELETE FROM audit_chainhead",
+    ):
+        assert "permission denied" in refused(sql)
+    assert "only moves forward" in refused("UPDATE audit_chainhead SET seq = 0, hash = %s", [GENESIS])
+    assert audit_verify().ok and audit_verify().checked == 4
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")

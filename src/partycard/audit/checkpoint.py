@@ -145,6 +145,14 @@ def audit_keystore_open() -> KeyStore:
         return store
 
 
+def audit_keystores_close() -> None:
+    """Close the HSM sessions ``audit_keystore_open`` keeps (at shutdown; a test that opened one)."""
+    with _pkcs11_lock:
+        for store in _pkcs11_stores.values():
+            store.close()  # type: ignore[attr-defined]  # only Pkcs11KeyStore is cached here
+        _pkcs11_stores.clear()
+
+
 def checkpoint_sign(*, store: KeyStore, label: str, seq: int, hash: str, at: dt.datetime) -> Checkpoint:
     """Sign ``(seq, hash, at)`` with the audit key ``label``, made in the store on first use.
 
