@@ -51,10 +51,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--every", type=float, default=0, help="checkpoint: repeat every this many seconds (0: once)"
         )
+        parser.add_argument(
+            "--require-checkpoints",
+            action="store_true",
+            help="verify: fail (exit 7) when there is no signed checkpoint, as production should",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
-            self._verify()
+            self._verify(require_checkpoints=options["require_checkpoints"])
             return
         every = options["every"]
         while True:
@@ -63,7 +68,7 @@ class Command(BaseCommand):
                 return
             time.sleep(every)
 
-    def _verify(self) -> None:
+    def _verify(self, *, require_checkpoints: bool) -> None:
         path = checkpoint_path()
         checkpoints = []
         if path.exists() and path.stat().st_size > 0:
@@ -73,11 +78,14 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot check the checkpoints: {e}", returncode=EXIT_KEY_STORE) from e
             except CheckpointInvalid as e:
                 raise CommandError(f"checkpoint invalid: {e}", returncode=EXIT_CHECKPOINT_INVALID) from e
-        else:
-            self.stderr.write(
-                f"warning: no signed checkpoint in {path}: the chain is checked against itself only "
+        if not checkpoints:
+            message = (
+                f"no signed checkpoint in {path}: the chain is checked against itself only "
                 "(run `partycard audit checkpoint`)"
             )
+            if require_checkpoints:
+                raise CommandError(message, returncode=EXIT_CHECKPOINT_INVALID)
+            self.stderr.write(f"warning: {message}")
         report = audit_verify(checkpoints=checkpoints)
         if not report.ok:
             assert report.problem is not None
@@ -86,10 +94,15 @@ class Command(BaseCommand):
                 f"{report.reason}",
                 returncode=EXIT_CODES[report.problem],
             )
+        last = (
+            f"; the last signed at {checkpoints[-1].at.isoformat()} (row #{checkpoints[-1].seq})"
+            if checkpoints
+            else ""
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"audit chain intact: {report.checked} rows, "
-                f"checked against {report.checkpoints} signed checkpoints"
+                f"checked against {report.checkpoints} signed checkpoints{last}"
             )
         )
 
