@@ -14,7 +14,6 @@ keeps a checkpoint signature from ever being mistaken for another of the store's
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import json
 import os
@@ -187,30 +186,29 @@ def checkpoints_load(path: Path, store: KeyStore) -> list[Checkpoint]:
         CheckpointInvalid: a line that does not parse, names an unknown key, carries a wrong signature, or
             goes back in sequence.
     """
-    with contextlib.suppress(FileNotFoundError), path.open(encoding="utf-8") as f:
-        lines = f.read().splitlines()
-        result: list[Checkpoint] = []
-        keys: dict[str, ec.EllipticCurvePublicKey] = {}
-        for number, text in enumerate(lines, 1):
-            if not text.strip():
-                continue
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    result: list[Checkpoint] = []
+    keys: dict[str, ec.EllipticCurvePublicKey] = {}
+    for number, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            checkpoint = Checkpoint.from_line(text)
+        except (ValueError, KeyError, TypeError) as e:
+            raise CheckpointInvalid(number, "not a checkpoint line") from e
+        if checkpoint.key not in keys:
             try:
-                checkpoint = Checkpoint.from_line(text)
-            except (ValueError, KeyError, TypeError) as e:
-                raise CheckpointInvalid(number, "not a checkpoint line") from e
-            if checkpoint.key not in keys:
-                try:
-                    keys[checkpoint.key] = store.public_key(checkpoint.key)
-                except TrustError as e:
-                    raise CheckpointInvalid(
-                        number, f"the key store has no audit key {checkpoint.key!r}"
-                    ) from e
-            try:
-                keys[checkpoint.key].verify(checkpoint.signature, checkpoint.message(), _ECDSA_SHA256)
-            except InvalidSignature as e:
-                raise CheckpointInvalid(number, "the signature does not verify (forged or altered)") from e
-            if result and checkpoint.seq < result[-1].seq:
-                raise CheckpointInvalid(number, "its sequence number goes back")
-            result.append(checkpoint)
-        return result
-    return []
+                keys[checkpoint.key] = store.public_key(checkpoint.key)
+            except TrustError as e:
+                raise CheckpointInvalid(number, f"the key store has no audit key {checkpoint.key!r}") from e
+        try:
+            keys[checkpoint.key].verify(checkpoint.signature, checkpoint.message(), _ECDSA_SHA256)
+        except InvalidSignature as e:
+            raise CheckpointInvalid(number, "the signature does not verify (forged or altered)") from e
+        if result and checkpoint.seq < result[-1].seq:
+            raise CheckpointInvalid(number, "its sequence number goes back")
+        result.append(checkpoint)
+    return result
