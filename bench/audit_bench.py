@@ -6,6 +6,9 @@ is the overhead. Usage:
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/partycard_audit_bench \\
     BENCH_WRITES=2000 .venv/bin/python bench/audit_bench.py
+
+``BENCH_WITHOUT_HEAD_TRIGGERS=1`` drops the chain head's triggers (audit migration 0003) after migrating,
+to measure what they cost.
 """
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ def main() -> None:
     from django.db import transaction
 
     call_command("migrate", verbosity=0)
+    if os.environ.get("BENCH_WITHOUT_HEAD_TRIGGERS") == "1":
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER audit_head_guard ON audit_chainhead")
+            cursor.execute("DROP TRIGGER audit_head_on_last_row ON audit_chainhead")
+        print("without the chain head's triggers")
     from partycard.audit.models import AuditEvent
     from partycard.audit.services import audit_record, audit_verify
     from partycard.registry import services

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import re
@@ -510,6 +511,7 @@ def main() -> None:
                 os.pathsep
             ),
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "PARTYCARD_TOTP_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": admin_url.rsplit("/", 1)[0] + "/" + db,
             "PARTYCARD_PKI_DIR": str(tmp / "pki"),

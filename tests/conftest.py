@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from partycard.registry import services
@@ -30,6 +30,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_guard() -> Iterator[None]:
+    """Let the test runner's flush (TRUNCATE of every table after a transactional test) pass the audit
+    log's TRUNCATE trigger (audit migration 0003), as a database administrator would, on purpose, with
+    ``session_replication_role = replica``. Nothing else in the tests or the application gets past it."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            original(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -124,8 +146,8 @@ def make_member(tree: TreeFixture) -> Any:
 def login(db: Any) -> Callable[[Client, Any], None]:
     """``login(client, user)``: a signed-in session, OTP-verified for officers (as after the TOTP step)."""
     import django_otp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from partycard.accounts.models import TOTPDevice
     from partycard.accounts.two_factor import needs_two_factor
 
     def do(client: Client, user: Any) -> None:

@@ -11,10 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partycard.accounts.forms import OtpTokenForm
-from partycard.accounts.models import Role, User
+from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.accounts.two_factor import Outcome
 from partycard.audit.models import AuditEvent
 from partycard.registry.demo import DEMO_OTP_DEVICE, DEMO_OTP_SECRET
@@ -121,7 +120,7 @@ def test_the_right_code_signs_in_and_is_audited(client: Client, device: TOTPDevi
     assert client.get("/registry/members/").status_code == 200
     event = AuditEvent.objects.get(action="otp_verify")
     assert (event.actor, event.object_id) == ("tinh", str(device.pk))
-    assert event.object_type == "otp_totp.totpdevice"
+    assert event.object_type == "accounts.totpdevice"
     assert device.key not in str(event.changes) and code(device) not in str(event.changes)
 
 

@@ -9,10 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connections
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from partycard.accounts.models import Role, User
+from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.registry.models import Member
 from tests.web.browser import OTP_KEY, require_chromium
 

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from django.db import connections
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from partycard.accounts.models import Role, User
+from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.exchange.models import Campaign, Case
 from partycard.exchange.services import case_propose
 from partycard.exchange.workflow import State

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from partycard.accounts.models import Role, User
+from partycard.accounts.models import Role, TOTPDevice, User
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Two-factor login (TOTP, RFC 6238) for every officer: who must pass it, enrolment and verification.
 
-django-otp's ``TOTPDevice.verify_token`` does the cryptography, the exponential throttling and the
-refusal of a time step already used; this module adds the rule of who needs it and the audit rows.
-Secrets and codes never reach the audit log or the logs.
+django-otp's ``verify_token`` (on partycard's ``TOTPDevice``, whose secret is encrypted at rest) does the
+cryptography, the exponential throttling and the refusal of a time step already used; this module adds the
+rule of who needs it and the audit rows: every change of a device (enrolment started, confirmed, reset,
+changed or removed in the admin) appends one. Secrets and codes never reach the audit log or the logs.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import segno
 from django.db import transaction
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from partycard.accounts.models import TOTPDevice
 from partycard.accounts.roles import Role
-from partycard.audit.services import audit_record
+from partycard.audit.services import audit_record, diff
 
 __all__ = [
     "ENROL_DEVICE_NAME",
@@ -29,6 +30,8 @@ __all__ = [
     "needs_two_factor",
     "totp_current_code",
     "totp_device_install",
+    "totp_device_remove",
+    "totp_device_update",
     "totp_enrol_confirm",
     "totp_enrol_start",
     "totp_qr_data_uri",
@@ -70,14 +73,35 @@ def has_confirmed_device(user: Any) -> bool:
     return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
+# The fields of a device an audit row shows: everything but the secret.
+AUDITED_DEVICE_FIELDS = (
+    "user_id",
+    "name",
+    "confirmed",
+    "step",
+    "t0",
+    "digits",
+    "tolerance",
+    "drift",
+    "throttling_failure_count",
+    "throttling_failure_timestamp",
+)
+
+
+def _state(device: TOTPDevice | None) -> dict[str, Any]:
+    return {f: getattr(device, f) for f in AUDITED_DEVICE_FIELDS} if device is not None else {}
+
+
+@transaction.atomic
 def totp_enrol_start(*, user: Any) -> TOTPDevice:
-    """The user's pending (unconfirmed) device, created on first call.
+    """The user's pending (unconfirmed) device, created on first call (appends ``otp_enrol_start``).
 
     Reused on later calls so that reloading the page does not invalidate a QR already scanned.
     """
     device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("-id").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=ENROL_DEVICE_NAME, confirmed=False)
+        audit_record(actor=user, action="otp_enrol_start", obj=device, changes=diff({}, _state(device)))
     return device
 
 
@@ -105,7 +129,16 @@ def totp_enrol_confirm(*, user: Any, token: str) -> Verification:
     if result.device is not None:
         result.device.confirmed = True
         result.device.save(update_fields=["confirmed"])
-        audit_record(actor=user, action="otp_enrol", obj=result.device, changes={"confirmed": [False, True]})
+        audit_record(
+            actor=user,
+            action="otp_enrol",
+            obj=result.device,
+            changes={
+                "user_id": [user.pk, user.pk],
+                "name": [result.device.name] * 2,
+                "confirmed": [False, True],
+            },
+        )
     return result
 
 
@@ -126,17 +159,45 @@ def totp_verify(*, user: Any, token: str) -> Verification:
 
 @transaction.atomic
 def totp_device_install(*, actor: Any, user: Any, name: str, secret_b32: str) -> TOTPDevice:
-    """Create or reset the confirmed device ``name`` of ``user`` with a known secret (the demo's)."""
+    """Create (``otp_enrol``) or reset (``otp_reset``: a new secret, confirmed, throttling cleared) the
+    device ``name`` of ``user`` with a known secret (the demo's)."""
     key = base64.b32decode(secret_b32).hex()
-    device, created = TOTPDevice.objects.get_or_create(
-        user=user, name=name, defaults={"key": key, "confirmed": True}
-    )
-    if not created:
-        device.key, device.confirmed = key, True
-        device.throttle_reset(commit=False)
-        device.save()
-    audit_record(actor=actor, action="otp_enrol", obj=device, changes={"confirmed": [None, True]})
+    device = TOTPDevice.objects.select_for_update().filter(user_id=user.pk, name=name).first()
+    before = _state(device)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=name, key=key, confirmed=True)
+        audit_record(actor=actor, action="otp_enrol", obj=device, changes=diff({}, _state(device)))
+        return device
+    device.key, device.confirmed = key, True
+    device.throttle_reset(commit=False)
+    device.save()
+    changes = {"secret": [None, "replaced"], **diff(before, _state(device))}
+    audit_record(actor=actor, action="otp_reset", obj=device, changes=changes)
     return device
+
+
+@transaction.atomic
+def totp_device_update(*, actor: Any, device: TOTPDevice) -> TOTPDevice:
+    """Save a device changed in the admin (its name, confirmation, drift, throttling); appends
+    ``otp_change`` with what changed. The secret is never changed here (``totp_device_install``)."""
+    before = _state(TOTPDevice.objects.select_for_update().filter(pk=device.pk).first())
+    device.save()
+    changes = diff(before, _state(device))
+    if changes:
+        audit_record(actor=actor, action="otp_change", obj=device, changes=changes)
+    return device
+
+
+@transaction.atomic
+def totp_device_remove(*, actor: Any, device: TOTPDevice) -> None:
+    """Delete a device (a lost phone: its officer enrols a new one at the next login); appends
+    ``otp_remove`` with the device as it was."""
+    state, pk = _state(device), device.pk
+    device.delete()
+    audit_record(
+        actor=actor, action="otp_remove", object_type=TOTPDevice._meta.label_lower, object_id=str(pk),
+        changes=diff(state, {}),
+    )  # fmt: skip
 
 
 def totp_secret_b32(device: TOTPDevice) -> str:

@@ -8,19 +8,34 @@ held until the writer commits.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 from partycard.audit.chain import GENESIS, canonical, row_hash
+from partycard.audit.checkpoint import Checkpoint, checkpoint_append, checkpoint_sign, checkpoints_load
 from partycard.audit.models import AuditEvent, ChainHead
 from partycard.core import clock
+from partycard.trust.keystore import KeyStore
 
-__all__ = ["ChainReport", "audit_record", "audit_record_many", "audit_verify", "diff", "snapshot"]
+__all__ = [
+    "ChainBroken",
+    "ChainReport",
+    "Problem",
+    "audit_checkpoint",
+    "audit_record",
+    "audit_record_many",
+    "audit_verify",
+    "diff",
+    "snapshot",
+]
 
 
 def _jsonable(value: Any) -> Any:
@@ -191,33 +206,140 @@ def audit_record(
     return event
 
 
+class Problem(StrEnum):
+    """What is wrong with the chain, each named apart (``partycard audit verify`` exits with its own code)."""
+
+    ALTERED = "altered"  # a row's content no longer matches its hash
+    MISSING = "missing"  # a sequence number is missing
+    REORDERED = "reordered"  # a row does not follow the one before it
+    HEAD_MISMATCH = "head_mismatch"  # the head names rows past the end: rows cut off the end
+    HEAD_RESET = "head_reset"  # the head is behind the rows: it was set back
+    TRUNCATED = "truncated"  # the log ends before the last signed checkpoint
+    REHASHED = "rehashed"  # a consistent chain, but not the one a checkpoint signed: rewritten and re-hashed
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    problem: Problem | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    checkpoints: int = 0  # how many signed checkpoints the chain was checked against
 
 
-def audit_verify(*, chunk: int = 5000) -> ChainReport:
-    """Walk the whole chain in sequence order; name the first row that was altered, removed or reordered."""
+def _bad(checked: int, seq: int | None, problem: Problem, reason: str) -> ChainReport:
+    return ChainReport(False, checked, seq, reason, problem)
+
+
+def audit_verify(
+    *, checkpoints: Sequence[Checkpoint] = (), start: Checkpoint | None = None, chunk: int = 5000
+) -> ChainReport:
+    """Walk the chain in sequence order; name the first row that was altered, removed or reordered, and
+    check the chain against signed ``checkpoints`` (a row they signed must still carry the signed hash, and
+    the log and its head must reach the last of them).
+
+    With ``start`` (a checkpoint already checked), only the rows after it are walked: what
+    ``audit_checkpoint`` does before it signs the next one. The walk and the head are read in one snapshot
+    (REPEATABLE READ on PostgreSQL) when no transaction is open, so appends meanwhile are no false alarm.
+    """
+    inside_callers_transaction = connection.in_atomic_block  # then its isolation is the caller's
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not inside_callers_transaction:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify(checkpoints=checkpoints, start=start, chunk=chunk)
+
+
+def _verify(*, checkpoints: Sequence[Checkpoint], start: Checkpoint | None, chunk: int) -> ChainReport:
+    signed = {c.seq: c for c in checkpoints}
     expected_seq, prev, checked = 1, GENESIS, 0
-    for row in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk):
+    rows = AuditEvent.objects.order_by("seq")
+    if start is not None and start.seq > 0:
+        anchor = AuditEvent.objects.filter(seq=start.seq).values_list("hash", flat=True).first()
+        if anchor is None:
+            return _bad(0, start.seq, Problem.TRUNCATED, _truncated(start.seq - 1, start))
+        if anchor != start.hash:
+            return _bad(0, start.seq, Problem.REHASHED, _rehashed(start))
+        expected_seq, prev = start.seq + 1, start.hash
+        rows = rows.filter(seq__gt=start.seq)
+    for row in rows.iterator(chunk_size=chunk):
         if row.seq != expected_seq:
-            return ChainReport(
-                False, checked, expected_seq, f"row #{expected_seq} is missing (next row found is #{row.seq})"
-            )
+            reason = f"row #{expected_seq} is missing (next row found is #{row.seq})"
+            return _bad(checked, expected_seq, Problem.MISSING, reason)
         if row.prev_hash != prev:
             reason = f"row #{row.seq} does not follow row #{row.seq - 1} (removed or reordered)"
-            return ChainReport(False, checked, row.seq, reason)
+            return _bad(checked, row.seq, Problem.REORDERED, reason)
         if row_hash(prev, _content(row)) != row.hash:
-            return ChainReport(
-                False, checked, row.seq, f"row #{row.seq} was altered (its hash does not match)"
+            return _bad(
+                checked, row.seq, Problem.ALTERED, f"row #{row.seq} was altered (its hash does not match)"
             )
+        checkpoint = signed.get(row.seq)
+        if checkpoint is not None and checkpoint.hash != row.hash:
+            return _bad(checked, row.seq, Problem.REHASHED, _rehashed(checkpoint))
         prev, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    last_seq = expected_seq - 1
+    latest = max(checkpoints, key=lambda c: c.seq, default=None)
+    if latest is not None and latest.seq > last_seq:
+        return _bad(checked, last_seq + 1, Problem.TRUNCATED, _truncated(last_seq, latest))
     head = ChainHead.objects.filter(pk=1).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if (head_seq, head_hash) != (checked, prev):
-        reason = f"the chain ends at row #{checked} but its head says #{head_seq}: rows were removed"
-        return ChainReport(False, checked, checked + 1, reason)
-    return ChainReport(True, checked)
+    if head_seq < last_seq:
+        reason = f"the chain head says #{head_seq} but the rows run to #{last_seq}: the head was set back"
+        return _bad(checked, head_seq + 1, Problem.HEAD_RESET, reason)
+    if (head_seq, head_hash) != (last_seq, prev):
+        reason = f"the chain ends at row #{last_seq} but its head says #{head_seq}: rows were removed"
+        return _bad(checked, last_seq + 1, Problem.HEAD_MISMATCH, reason)
+    return ChainReport(True, checked, head_seq=head_seq, head_hash=head_hash, checkpoints=len(checkpoints))
+
+
+def _when(checkpoint: Checkpoint) -> str:
+    return checkpoint.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _truncated(last_seq: int, checkpoint: Checkpoint) -> str:
+    return (
+        f"the log ends at row #{last_seq} but the checkpoint signed at {_when(checkpoint)} covers rows up to "
+        f"#{checkpoint.seq}: the log was truncated (rows #{last_seq + 1} to #{checkpoint.seq} are gone)"
+    )
+
+
+def _rehashed(checkpoint: Checkpoint) -> str:
+    return (
+        f"row #{checkpoint.seq} is not the row the checkpoint signed at {_when(checkpoint)} names: the chain "
+        "up to it was rewritten and re-hashed"
+    )
+
+
+class ChainBroken(Exception):
+    """The chain does not verify from the last checkpoint to its head: nothing is signed over it."""
+
+    def __init__(self, report: ChainReport) -> None:
+        super().__init__(report.reason)
+        self.report = report
+
+
+def audit_checkpoint(*, at: dt.datetime, store: KeyStore, path: Path, label: str) -> Checkpoint:
+    """Check the rows since the last checkpoint, then sign the head and append the checkpoint to ``path``.
+
+    A file lock around the whole keeps two runs from appending out of order.
+
+    Raises:
+        CheckpointInvalid: the existing checkpoints do not verify.
+        ChainBroken: the rows since the last checkpoint do not verify: nothing is signed over them.
+        TrustError: the key store refuses to sign.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        existing = checkpoints_load(path, store)
+        report = audit_verify(start=existing[-1] if existing else None)
+        if not report.ok:
+            raise ChainBroken(report)
+        checkpoint = checkpoint_sign(
+            store=store, label=label, seq=report.head_seq, hash=report.head_hash, at=at
+        )
+        checkpoint_append(path, checkpoint)
+        return checkpoint

@@ -6,9 +6,8 @@ import base64
 from dataclasses import dataclass
 
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from partycard.accounts.models import Role, User
+from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.accounts.two_factor import totp_current_code, totp_device_install
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation, SeedRun
@@ -93,9 +92,9 @@ def demo_otp_code(*, username: str) -> str:
         LookupError: the user has no such device.
     """
     key = base64.b32decode(DEMO_OTP_SECRET).hex()
-    device = TOTPDevice.objects.filter(
-        user__username=username, name=DEMO_OTP_DEVICE, confirmed=True, key=key
-    ).first()
+    # The secret is encrypted (a fresh IV each time): compared here, not in SQL.
+    devices = TOTPDevice.objects.filter(user__username=username, name=DEMO_OTP_DEVICE, confirmed=True)
+    device = next((d for d in devices if d.key == key), None)
     if device is None:
         raise LookupError(username)
     return totp_current_code(device)

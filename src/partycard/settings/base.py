@@ -23,6 +23,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its ``changepassword`` command (audited) replaces Django's.
+    "partycard.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -35,7 +37,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "partycard.core",
-    "partycard.accounts",
     "partycard.registry",
     "partycard.audit",
     "partycard.jobs",
@@ -199,6 +200,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # partycard's own settings.
+_DEV_TOTP_KEY = "cGFydHljYXJkLWRldmVsb3BtZW50LXRvdHAta2V5ISE="  # public: development and tests only
 PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Months between admission and becoming an official member (Party Charter art. 5: 12 months).
     "PROBATION_MONTHS": int(os.environ.get("PARTYCARD_PROBATION_MONTHS", "12")),
@@ -216,6 +218,15 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
     # Reverse proxies in front of the app (see TRUSTED_PROXIES above; partycard.core.client_address).
     "TRUSTED_PROXIES": TRUSTED_PROXIES,
+    # Fernet keys that encrypt the TOTP secrets at rest, comma-separated, the first encrypting
+    # (accounts/totp_key.py). The default is public, for development and tests: prod.py requires the variable.
+    "TOTP_KEYS": [
+        k.strip()
+        for k in os.environ.get("PARTYCARD_TOTP_KEYS", "cGFydHljYXJkLWRldmVsb3BtZW50LXRvdHAta2V5ISE=").split(
+            ","
+        )
+        if k.strip()
+    ],
 }
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the

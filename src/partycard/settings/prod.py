@@ -2,6 +2,8 @@
 
 import os
 
+from partycard.accounts.totp_key import fernet_keys_check
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -14,3 +16,5 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 # No placeholder photo on a production chip: a member without a photo is refused at signing.
 PARTYCARD["CHIP_PLACEHOLDER_PHOTO"] = os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "0") == "1"  # noqa: F405
+# TOTP secrets are encrypted with these keys: no default in production (a clear error at startup instead).
+PARTYCARD["TOTP_KEYS"] = fernet_keys_check(os.environ.get("PARTYCARD_TOTP_KEYS", ""))  # noqa: F405

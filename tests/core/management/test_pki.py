@@ -36,3 +36,37 @@ def test_pki_init_then_revoke(tmp_path: Path, monkeypatch: Any) -> None:
     ]
     with pytest.raises(CommandError, match="already"):
         call_command("pki", "init")
+
+
+def test_rollover_and_revoke_rows_name_the_serial_reason_and_new_signer(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Issue 12: the audit row of ``pki revoke`` and ``pki rollover`` named neither the serial, the reason nor
+    the new signer."""
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    call_command("pki", "init", stdout=io.StringIO())
+    first = x509.load_pem_x509_certificate((tmp_path / "ds-1.pem").read_bytes())
+    call_command("pki", "rollover", stdout=io.StringIO())
+    second = x509.load_pem_x509_certificate((tmp_path / "ds-2.pem").read_bytes())
+    call_command("pki", "revoke", f"{first.serial_number:x}", "--reason", "superseded", stdout=io.StringIO())
+    init, rollover, revoke = AuditEvent.objects.filter(action__startswith="pki.").order_by("seq")
+
+    assert sorted(s["label"] for s in init.changes["signers_issued"][1]) == ["ds-1", "trustlist-1"]
+    assert (rollover.object_type, rollover.object_id) == ("trust.signer", f"{second.serial_number:x}")
+    (issued,) = rollover.changes["signers_issued"][1]
+    assert (issued["label"], issued["serial"], issued["role"]) == (
+        "ds-2",
+        f"{second.serial_number:x}",
+        "document-signer",
+    )
+    assert rollover.changes["crl_number"] == [1, 2]
+    assert (revoke.object_type, revoke.object_id) == ("trust.signer", f"{first.serial_number:x}")
+    (revoked,) = revoke.changes["revoked"][1]
+    assert (revoked["serial"], revoked["label"], revoked["reason"]) == (
+        f"{first.serial_number:x}",
+        "ds-1",
+        "superseded",
+    )
+    assert revoke.changes["crl_number"] == [2, 3]
+    assert "BEGIN" not in str([init.changes, rollover.changes, revoke.changes])  # no key or certificate

@@ -7,6 +7,7 @@ command is audited.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import transaction
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.signing import (
+    AuthorityMissing,
     NoUsableSigner,
     SigningUnavailable,
     document_signer_current,
@@ -26,6 +28,60 @@ from partycard.core.signing import (
 )
 from partycard.trust.authority import authority_init, authority_publish, authority_revoke, authority_rollover
 from partycard.trust.errors import TrustError
+from partycard.trust.state import PkiState
+
+
+def _state_or_none(directory: Path) -> PkiState | None:
+    try:
+        return pki_state_load(directory)
+    except AuthorityMissing:
+        return None
+
+
+def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]]:
+    """What one command changed in the authority, for its audit row: the signers it issued (label, role,
+    serial, validity), the revocations it added (serial, signer, reason, time), the CRL number, and the
+    operating-system account that ran it. Certificates are public; no key material is in the state."""
+    old_signers = {s.serial for s in before.signers} if before else set()
+    old_revoked = {r.serial for r in before.revocations} if before else set()
+    labels = {s.serial: s.label for s in after.signers}
+    issued = [
+        {
+            "label": s.label,
+            "role": s.role,
+            "serial": s.serial,
+            "not_before": s.not_before,
+            "not_after": s.not_after,
+        }
+        for s in after.signers
+        if s.serial not in old_signers
+    ]
+    revoked = [
+        {
+            "serial": r.serial,
+            "label": labels.get(r.serial, ""),
+            "reason": r.reason,
+            "revoked_at": r.revoked_at,
+        }
+        for r in after.revocations
+        if r.serial not in old_revoked
+    ]
+    changes: dict[str, list[Any]] = {"operator": [None, _operator()]}
+    if issued:
+        changes["signers_issued"] = [None, issued]
+    if revoked:
+        changes["revoked"] = [None, revoked]
+    if before is None or before.crl_number != after.crl_number:
+        changes["crl_number"] = [before.crl_number if before else None, after.crl_number]
+    return changes
+
+
+def _operator() -> str:
+    """The operating-system account that ran the command (the audit row's actor is "system")."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
 
 
 class Command(BaseCommand):
@@ -52,18 +108,26 @@ class Command(BaseCommand):
             raise CommandError(e.message_en) from e
         try:
             with transaction.atomic():
+                before = _state_or_none(directory)
+                object_type, object_id = "trust.authority", "root"
                 if action == "init":
                     authority_init(store=store, directory=directory, now=now)
                 elif action == "publish":
                     authority_publish(store=store, directory=directory, now=now)
                 elif action == "rollover":
-                    authority_rollover(store=store, directory=directory, now=now)
+                    cert = authority_rollover(store=store, directory=directory, now=now)
+                    object_type, object_id = "trust.signer", f"{cert.serial_number:x}"
                 else:
                     serial = int(options["serial"], 16)
                     reason = x509.ReasonFlags[options["reason"]]
                     authority_revoke(store=store, directory=directory, serial=serial, now=now, reason=reason)
+                    object_type, object_id = "trust.signer", f"{serial:x}"
                 audit_record(
-                    actor=None, action=f"pki.{action}", object_type="trust.authority", object_id="root"
+                    actor=None,
+                    action=f"pki.{action}",
+                    object_type=object_type,
+                    object_id=object_id,
+                    changes=pki_changes(before, pki_state_load(directory)),
                 )
         except (TrustError, ValueError) as e:
             raise CommandError(str(e)) from e
