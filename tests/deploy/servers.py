@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 import pytest
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -89,6 +90,7 @@ def production_env(var: Path, **extra: str) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="partycard.settings.prod",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        PARTYCARD_TOTP_KEYS=Fernet.generate_key().decode(),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         PARTYCARD_VAR=str(var),
         DATABASE_URL=f"sqlite:///{var / 'partycard.sqlite3'}",
