@@ -74,14 +74,14 @@ def test_appends_still_move_the_head(rows: list[AuditEvent]) -> None:
 
 
 def test_the_application_role_only_appends(rows: list[AuditEvent]) -> None:
-    """scripts/postgres_app_role.sql, the deployment's grants: the application role writes and audits as
+    """deploy/postgres/grants.sql, the deployment's grants: the application role writes and audits as
     usual, and may neither truncate, delete nor rewrite audit rows nor reset the head."""
     role = "pc_audit_test_app"
-    script = (Path(__file__).resolve().parents[2] / "scripts" / "postgres_app_role.sql").read_text()
-    statements = [
+    script = (Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "grants.sql").read_text()
+    statements = [  # its SQL statements, inside the test's own transaction (no psql commands, no COMMIT)
         line.replace(':"app"', f'"{role}"')
         for line in script.splitlines()
-        if line and not line.startswith("--")
+        if line and not line.startswith(("--", "\\", "BEGIN", "COMMIT"))
     ]
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')  # rolled back with the test's transaction
