@@ -188,6 +188,14 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # database during office hours (seconds; 0 in production batch windows).
     "JOB_CHUNK_SIZE": int(os.environ.get("PARTYCARD_JOB_CHUNK_SIZE", "1000")),
     "JOB_CHUNK_PAUSE": float(os.environ.get("PARTYCARD_JOB_CHUNK_PAUSE", "0")),
+    # A running job's lease (seconds), renewed after each chunk: it must outlast the slowest chunk. A job
+    # whose lease ran out lost its worker and is queued again by the sweep, which every worker runs on start
+    # and then every JOB_SWEEP_SECONDS (docs/exchange.md, "Background jobs").
+    "JOB_LEASE_SECONDS": float(os.environ.get("PARTYCARD_JOB_LEASE_SECONDS", "120")),
+    "JOB_SWEEP_SECONDS": float(os.environ.get("PARTYCARD_JOB_SWEEP_SECONDS", "15")),
+    # Background jobs one user (and so each of their API tokens) may have queued or running at once;
+    # one more is refused with 429 until one has finished.
+    "JOBS_PER_USER": int(os.environ.get("PARTYCARD_JOBS_PER_USER", "3")),
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
