@@ -185,8 +185,16 @@ def _worker(name: str, *, pause: str) -> subprocess.Popen[str]:
         "PARTYCARD_JOB_SWEEP_SECONDS": "0.5",
     }
     return subprocess.Popen(
-        [str(PARTYCARD), "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"]
-        + ["--worker-id", name],
+        [
+            str(PARTYCARD),
+            "db_worker",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            "0.1",
+            "--worker-id",
+            name,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "partycard.core.middleware.RequestGuardMiddleware",  # NUL in the URL → 400; a job bound → 429 page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,6 +201,12 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
 }
+
+# The largest request body Django reads into memory (form fields and API bodies; uploaded files are
+# streamed to disk and not counted): over it a page answers 413 and the API a 413 problem (docs/api.md).
+# Django's own default, set here so that it is documented: the largest legitimate API body, a bulk
+# transition of 50,000 case ids, is under 1 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
 # web app enqueues jobs, ``partycard db_worker`` runs them (``make run`` starts one; docs/exchange.md).
