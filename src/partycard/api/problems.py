@@ -98,7 +98,11 @@ def _ninja_field(loc: Iterable[Any]) -> str | None:
 
 
 def _on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _validation([(_ninja_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors])
+    errors = [(_ninja_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors]
+    if errors and all(field == "cursor" for field, _ in errors):
+        # A cursor the lists never hand out: the same 400 bad-cursor whether its shape or its value is off.
+        return problem_response(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+    return _validation(errors)
 
 
 def _on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from partycard.api.schemas.paging import Cursor20
+from partycard.api.schemas.paging import IdCursor
 from partycard.exchange.jobs import MAX_BULK  # case ids in one bulk transition
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.selectors import can_act, case_events
@@ -185,7 +185,7 @@ class CaseQuery(Schema):
         None, description="The new card's number (spaces and hyphens allowed)."
     )
     waiting: bool = Field(False, description="Only the cases waiting for your level (your queue).")
-    cursor: Cursor20 = Field(None, description="next_cursor of the page before; empty: the first page.")
+    cursor: IdCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -240,7 +240,7 @@ class FailureOut(Schema):
 
 
 class FailureQuery(Schema):
-    cursor: Cursor20 = Field(None, description="next_cursor of the page before; empty: the first page.")
+    cursor: IdCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(100, ge=1, le=1000)
 
 

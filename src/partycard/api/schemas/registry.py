@@ -13,7 +13,7 @@ from typing import Annotated, Any, cast
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from partycard.api.schemas.paging import Cursor20, Cursor200
+from partycard.api.schemas.paging import CodeCursor, TokenCursor
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel, Qualification, Religion
 from partycard.registry.models import Member, Organisation
 from partycard.registry.selectors import AGE_BANDS
@@ -103,7 +103,7 @@ class OrganisationPage(Schema):
 
 class OrganisationQuery(Schema):
     parent: CodeRef | None = Field(None, description="Whose children to list; default the top of your scope.")
-    cursor: Cursor20 = Field(None, description="next_cursor of the page before; empty: the first page.")
+    cursor: CodeCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -172,7 +172,7 @@ class MemberQuery(Schema):
     status: MemberStatus | None = None
     gender: Gender | None = None
     age_band: AgeBand | None = None
-    cursor: Cursor200 = Field(None, description="next_cursor of the page before; empty: the first page.")
+    cursor: TokenCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 
