@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import get_resolver
 
-from partycard import error_views
 from partycard.exchange.services import case_propose
 from partycard.jobs.models import Job
 from tests.exchange import conftest as exchange_fixtures
@@ -47,15 +46,18 @@ def _page(response: Any, status: int, sentence: str | None = None) -> str:
 
 def test_django_answers_with_the_project_s_handlers() -> None:
     resolver = get_resolver()
-    assert {code: resolver.resolve_error_handler(code).__name__ for code in (400, 403, 404, 500)} == {
-        400: "bad_request",
-        403: "permission_denied",
-        404: "page_not_found",
-        500: "server_error",
+    handlers = {code: resolver.resolve_error_handler(code) for code in (400, 403, 404, 500)}
+    assert {code: f"{h.__module__}.{h.__name__}" for code, h in handlers.items()} == {
+        400: "partycard.error_views.bad_request",
+        403: "partycard.error_views.permission_denied",
+        404: "partycard.error_views.page_not_found",
+        500: "partycard.error_views.server_error",
     }
 
 
 def test_each_error_page_is_vietnamese() -> None:
+    from partycard import error_views
+
     request = RequestFactory().get("/registry/members/")
     _page(error_views.bad_request(request, ValueError("x")), 400)
     _page(error_views.bad_request(request, RequestDataTooBig("x")), 413)
