@@ -9,11 +9,15 @@ The end-to-end proof is ``test_a_killed_worker_s_job_is_finished_once_by_another
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
+import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +41,7 @@ from tests.jobs.test_resume import (
 )
 
 LEASE = dt.timedelta(seconds=120)  # the default JOB_LEASE_SECONDS
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``tests`` is importable from there
 
 
 @pytest.fixture
@@ -174,11 +179,11 @@ def test_a_user_may_have_three_jobs_queued_or_running(kind: Chunks, officers: An
 # -- a real worker killed -----------------------------------------------------------------------------------
 
 
-def _worker(name: str, *, pause: str) -> subprocess.Popen[str]:
+def _worker(name: str, *, pause: str, database_url: str | None = None) -> subprocess.Popen[str]:
     """``partycard db_worker`` on the test database: a 2-second lease, swept every half second."""
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": database_url or _test_database_url(),
         "DJANGO_SETTINGS_MODULE": "partycard.settings.test",
         "PARTYCARD_JOB_CHUNK_PAUSE": pause,
         "PARTYCARD_JOB_LEASE_SECONDS": "2",
@@ -262,3 +267,63 @@ def test_a_killed_worker_s_job_is_finished_once_by_another_worker(
     assert reclaimed.get().changes["runner"].split(":")[1] == str(first.pid)
     done = Job.objects.get(pk=job.pk)
     assert (done.lease_owner, done.lease_expires_at) == ("", None)
+
+
+def _sqlite(db: Path, sql: str, *params: Any) -> Any:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def test_a_killed_worker_s_job_is_finished_once_by_another_worker_on_sqlite(tmp_path: Path) -> None:
+    """The same on a file-backed SQLite database, as ``make run`` uses: the sweep's thread and the worker
+    share one file, whose writes SQLite serialises (a sweep that finds it locked waits for the next)."""
+    db = tmp_path / "partycard.sqlite3"
+    url = f"sqlite:///{db}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "partycard.settings.test"}
+    script = [sys.executable, "-m", "tests.jobs.sqlite_worker_db"]
+    made = subprocess.run([*script, "setup"], env=env, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert made.returncode == 0, made.stderr
+    job = json.loads(made.stdout.splitlines()[-1])["job"]
+    first = _worker("first", pause="0.3", database_url=url)
+    second: subprocess.Popen[str] | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while _sqlite(db, "SELECT count(*) FROM jobs_jobchunk WHERE job_id = ?", job) < 2:
+            if first.poll() is not None:
+                pytest.fail(f"the worker ended before it was killed: {_stop(first)}")
+            assert time.monotonic() < deadline, "the worker did not start the job within a minute"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        _stop(first)
+        assert _sqlite(db, "SELECT status FROM jobs_job WHERE id = ?", job) == "running"
+        done_before = _sqlite(db, "SELECT chunks_done FROM jobs_job WHERE id = ?", job)
+        assert 2 <= done_before < 12
+
+        second = _worker("second", pause="0", database_url=url)
+        deadline = time.monotonic() + 90
+        while _sqlite(db, "SELECT status FROM jobs_job WHERE id = ?", job) != "done":
+            if second.poll() is not None:
+                pytest.fail(f"the second worker ended: {_stop(second)}")
+            assert time.monotonic() < deadline, "the second worker did not finish the job"
+            time.sleep(0.1)
+    finally:
+        _stop(first)
+        if second is not None:
+            second.send_signal(signal.SIGTERM)
+            try:
+                second.wait(timeout=10)
+            finally:
+                _stop(second)
+    checked = subprocess.run(
+        [*script, "check", made.stdout.splitlines()[-1]],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert checked.returncode == 0 and checked.stdout.strip() == "ok", checked.stderr[-3000:]
+    reclaimed = _sqlite(
+        db, "SELECT count(*) FROM audit_auditevent WHERE action = 'job.reclaim' AND object_id = ?", str(job)
+    )
+    assert reclaimed == 1
