@@ -30,7 +30,7 @@ _HEADERS = {
     401: {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", "schema": {"type": "string"}}},
     429: {
         "Retry-After": {
-            "description": "Seconds until the token's rate-limit window ends.",
+            "description": "Seconds to wait: until the rate-limit window ends, or 60 for the bound on jobs.",
             "required": True,
             "schema": {"type": "integer", "minimum": 1},
         }
