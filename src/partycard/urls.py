@@ -25,3 +25,9 @@ urlpatterns = [
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
     path("api/v1/", api_v1.urls()),
 ]
+
+# Vietnamese error pages (templates/4xx.html, 500.html), problem+json under /api/ (error_views.py).
+handler400 = "partycard.error_views.bad_request"
+handler403 = "partycard.error_views.permission_denied"
+handler404 = "partycard.error_views.page_not_found"
+handler500 = "partycard.error_views.server_error"

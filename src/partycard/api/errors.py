@@ -18,6 +18,8 @@ class ProblemType:
     BAD_CURSOR = "urn:partycard:problem:bad-cursor"
     FORBIDDEN = "urn:partycard:problem:forbidden"
     WORKFLOW = "urn:partycard:problem:workflow"  # a case may not make this transition now
+    TOO_MANY_JOBS = "urn:partycard:problem:too-many-jobs"  # the user's bound on jobs queued or running
+    TOO_LARGE = "urn:partycard:problem:too-large"  # a request body over DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class ApiProblem(Exception):

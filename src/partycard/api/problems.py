@@ -18,7 +18,8 @@ from functools import wraps
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
@@ -97,7 +98,11 @@ def _ninja_field(loc: Iterable[Any]) -> str | None:
 
 
 def _on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _validation([(_ninja_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors])
+    errors = [(_ninja_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors]
+    if errors and all(field == "cursor" for field, _ in errors):
+        # A cursor the lists never hand out: the same 400 bad-cursor whether its shape or its value is off.
+        return problem_response(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+    return _validation(errors)
 
 
 def _on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -114,9 +119,15 @@ def _on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> H
 
 # ErrorCode → status; an INVALID refusal is a validation error on its field.
 _DOMAIN_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409}
+# Seconds a client waits before it asks again for a job refused by the bound on jobs per user.
+JOB_RETRY_AFTER = 60
 
 
 def _on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if exc.code is ErrorCode.TOO_MANY:
+        response = problem_response(429, exc.message, type=ProblemType.TOO_MANY_JOBS, title="Too many jobs")
+        response["Retry-After"] = str(JOB_RETRY_AFTER)
+        return response
     status = _DOMAIN_STATUS.get(exc.code)
     if status is not None:
         return problem_response(status, exc.message)
@@ -179,6 +190,21 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(exc.status_code, str(exc))
 
 
+def _on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (by its Content-Length, before
+    # reading it); that is the client's request, not a server error.
+    return problem_response(
+        413,
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        type=ProblemType.TOO_LARGE,
+    )
+
+
+def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Too many fields, a malformed multipart body, …: Django's own refusals of a request, all a 400.
+    return problem_response(400, "The request could not be read.")
+
+
 def _on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s %s", request.method, request.path)
     return problem_response(500, "An unexpected error occurred. It has been logged.")
@@ -197,6 +223,8 @@ def install_handlers(api: NinjaAPI) -> None:
         DomainError: _on_domain,
         CaseError: _on_case_error,
         ApiProblem: _on_problem,
+        RequestDataTooBig: _on_too_large,
+        SuspiciousOperation: _on_suspicious,
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)

@@ -30,7 +30,7 @@ _HEADERS = {
     401: {"WWW-Authenticate": {"description": "Bearer challenge (RFC 6750).", "schema": {"type": "string"}}},
     429: {
         "Retry-After": {
-            "description": "Seconds until the token's rate-limit window ends.",
+            "description": "Seconds to wait: until the rate-limit window ends, or 60 for the bound on jobs.",
             "required": True,
             "schema": {"type": "integer", "minimum": 1},
         }
@@ -38,14 +38,29 @@ _HEADERS = {
 }
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 class PartycardAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
-        """Ninja's schema with the error responses declared as problem+json, with their headers."""
+        """Ninja's schema with the error responses declared as problem+json, with their headers; every
+        route may answer 400 (a NUL character in the URL, refused before any route), and every route
+        with a body 413 (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``)."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                statuses = {int(status) for status in responses}
+                if 400 not in statuses:
+                    responses[400] = _problem("Bad Request (a NUL character in the path or query string)")
+                if "requestBody" in operation and 413 not in statuses:
+                    responses[413] = _problem("Content Too Large (the body is over the server's limit)")
                 for status, response in operation.get("responses", {}).items():
                     if int(status) < 400:
                         continue

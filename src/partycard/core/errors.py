@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     ALREADY_SEEDED = "already_seeded"
+    TOO_MANY = "too_many"  # a bound on concurrent work reached: retry later (HTTP 429)
 
 
 class DomainError(Exception):

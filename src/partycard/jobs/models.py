@@ -4,6 +4,10 @@ A job is resumable and exactly-once because a chunk's work and its ``JobChunk`` 
 transaction, and the row is unique per (job, index): a chunk either happened, with its row, or did not,
 and a runner that finds the row skips it. Per-target failures (a case that could not move, and why) are
 kept in ``JobFailure`` in the same transaction.
+
+A running job is leased to one runner (``lease_owner`` until ``lease_expires_at``), renewed with each
+chunk: a job whose lease ran out has lost its runner (a worker killed, a machine gone) and is queued again
+by the sweep (``services.jobs_reclaim``), so no job stays "running" forever.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Which runner (host:pid:random) holds the running job, and until when: renewed after each chunk.
+    lease_owner = models.CharField(_("runner"), max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
 
     objects = ScopedManager["Job"]()
     scope_path = "path"
@@ -48,6 +55,11 @@ class Job(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at"]
+        indexes = [
+            # The sweep's query (running, lease expired) and the per-user bound (queued or running).
+            models.Index(fields=["status", "lease_expires_at"], name="jobs_status_lease"),
+            models.Index(fields=["actor", "status"], name="jobs_actor_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -6,25 +6,52 @@ and index). So a runner killed half-way leaves whole chunks behind it; the next 
 job skips them and does the rest; two runners racing on one chunk cannot both commit it. Kinds must make
 their chunks deterministic (the same index always covers the same targets) — they are computed from the
 job's parameters, fixed when the job is made.
+
+A running job is leased to its runner for ``JOB_LEASE_SECONDS``, renewed in each chunk's transaction. A
+worker killed mid-job stops renewing; once the lease has run out, ``jobs_reclaim`` (every worker runs it
+on start and then periodically: ``partycard db_worker``) queues the job again and a live worker resumes it
+from its last committed chunk. A runner whose lease was taken over cannot commit another chunk: the renewal
+is the chunk's last write and rolls the chunk back when the lease is no longer its own (a fencing token).
+Each user may have ``JOBS_PER_USER`` jobs queued or running at once (``TooManyJobs`` beyond it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.scope import scope_path
+from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.models import Job, JobChunk, JobFailure
 
-__all__ = ["ChunkResult", "Failure", "Kind", "job_create", "job_resume", "job_run", "register"]
+__all__ = [
+    "ChunkResult",
+    "Failure",
+    "Kind",
+    "job_create",
+    "job_resume",
+    "job_run",
+    "jobs_reclaim",
+    "register",
+    "runner_id",
+]
+
+_ACTIVE = (Job.Status.QUEUED, Job.Status.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -64,9 +91,41 @@ def kind_of(job: Job) -> Kind:
         raise ValueError(f"unknown job kind {job.kind!r}") from e
 
 
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=float(settings.PARTYCARD["JOB_LEASE_SECONDS"]))
+
+
+def runner_id() -> str:
+    """Who runs a job, as the operator can find it: host, process id, and a random part (one process may
+    run a job twice, one after the other)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _check_bound(actor: Any) -> None:
+    """Refuse a new job while ``actor`` has ``JOBS_PER_USER`` queued or running.
+
+    The actor's user row is locked first (PostgreSQL), so two requests of one user racing here are counted
+    one after the other; the operator's own jobs (no actor) are not bounded.
+
+    Raises:
+        TooManyJobs: the bound is reached.
+    """
+    if getattr(actor, "pk", None) is None:
+        return
+    limit = int(settings.PARTYCARD["JOBS_PER_USER"])
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    if Job.objects.filter(actor_id=actor.pk, status__in=_ACTIVE).count() >= limit:
+        raise TooManyJobs(limit)
+
+
 @transaction.atomic
 def job_create(*, actor: Any, kind: str, params: dict[str, Any]) -> Job:
-    """Record a job (not started): its chunks are fixed now, from ``params``."""
+    """Record a job (not started): its chunks are fixed now, from ``params``.
+
+    Raises:
+        TooManyJobs: the actor already has ``JOBS_PER_USER`` jobs queued or running.
+    """
+    _check_bound(actor)
     job = Job(kind=kind, params=params, actor=actor if getattr(actor, "pk", None) else None)
     job.path = scope_path(actor) or ""
     k = kind_of(job)
@@ -94,17 +153,76 @@ def job_resume(*, actor: Any, job: Job) -> None:
 ProgressFn = Callable[[Job], None]
 
 
-def job_run(job_id: int, *, progress: ProgressFn | None = None, stop_after: int | None = None) -> Job:
+class _LeaseLost(Exception):
+    """Another runner took this job over (this one was presumed dead): stop, commit nothing more."""
+
+
+def _lease_take(job: Job, owner: str, *, take_over: bool) -> bool:
+    """Lease the job to ``owner`` if it is free (no lease, or one that ran out), or anyway if ``take_over``;
+    whether it now holds it. A done job is never taken."""
+    now = clock.now()
+    jobs = Job.objects.filter(pk=job.pk).exclude(status=Job.Status.DONE)
+    if not take_over:
+        jobs = jobs.filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+    taken = jobs.update(
+        status=Job.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), now),
+        lease_owner=owner,
+        lease_expires_at=now + _lease(),
+    )
+    return taken == 1
+
+
+def _lease_release(job: Job, owner: str, **changes: Any) -> None:
+    """Give the lease up (with ``changes``), if it is still ``owner``'s."""
+    Job.objects.filter(pk=job.pk, lease_owner=owner).update(lease_owner="", lease_expires_at=None, **changes)
+
+
+def job_run(
+    job_id: int,
+    *,
+    progress: ProgressFn | None = None,
+    stop_after: int | None = None,
+    take_over: bool = False,
+) -> Job:
     """Do every chunk of the job not done yet; return the job as it ends.
 
     ``progress`` is called after each chunk (the CLI's bar). ``stop_after`` stops after that many chunks
     (a deliberate interruption, as a crash would). Safe to call again on a job that was killed.
+
+    A job another runner holds (its lease has not run out) is left to it, and returned as it is, unless
+    ``take_over`` (the operator's ``partycard job run``: they say the other runner is gone). Either way a
+    chunk commits once; a runner whose job was taken over stops before its next chunk commits.
     """
     job = Job.objects.get(pk=job_id)
     kind = kind_of(job)
     if job.status == Job.Status.DONE:
         return job
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=job.started_at or clock.now())
+    owner = runner_id()
+    if not _lease_take(job, owner, take_over=take_over):
+        job.refresh_from_db()
+        return job
+    try:
+        finished = _run_chunks(job, kind, owner, progress=progress, stop_after=stop_after)
+    except _LeaseLost:
+        job.refresh_from_db()
+        return job
+    except BaseException:
+        _lease_release(job, owner)  # e.g. a worker told to stop at once: the sweep hands the job on now
+        raise
+    if finished:
+        Job.objects.filter(pk=job.pk, chunks_done=job.chunk_count).update(
+            status=Job.Status.DONE, finished_at=clock.now(), error="", lease_owner="", lease_expires_at=None
+        )
+    _lease_release(job, owner)  # stopped short, or a chunk is another runner's: the sweep sees to it
+    job.refresh_from_db()
+    return job
+
+
+def _run_chunks(
+    job: Job, kind: Kind, owner: str, *, progress: ProgressFn | None, stop_after: int | None
+) -> bool:
+    """The chunk loop of ``job_run``: whether it went through every chunk (False: ``stop_after``)."""
     done = set(JobChunk.objects.filter(job=job).values_list("index", flat=True))
     pause = float(settings.PARTYCARD.get("JOB_CHUNK_PAUSE", 0))
     ran = 0
@@ -112,15 +230,16 @@ def job_run(job_id: int, *, progress: ProgressFn | None = None, stop_after: int 
         if index in done:
             continue
         if stop_after is not None and ran >= stop_after:
-            job.refresh_from_db()
-            return job
+            return False
         try:
-            _run_one(job, kind, index)
+            _run_one(job, kind, index, owner)
+        except _LeaseLost:
+            raise
         except Exception as e:
             if isinstance(e, IntegrityError) and JobChunk.objects.filter(job=job, index=index).exists():
                 continue  # another runner committed this chunk first: its work stands, ours rolled back
             # Any other error, a constraint the chunk's own work broke included, stops the job.
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, error=f"chunk {index}: {e}")
+            _lease_release(job, owner, status=Job.Status.FAILED, error=f"chunk {index}: {e}")
             raise
         ran += 1
         if progress is not None:
@@ -128,15 +247,11 @@ def job_run(job_id: int, *, progress: ProgressFn | None = None, stop_after: int 
             progress(job)
         if pause:
             time.sleep(pause)
-    Job.objects.filter(pk=job.pk, chunks_done=job.chunk_count).update(
-        status=Job.Status.DONE, finished_at=clock.now(), error=""
-    )
-    job.refresh_from_db()
-    return job
+    return True
 
 
 @transaction.atomic
-def _run_one(job: Job, kind: Kind, index: int) -> None:
+def _run_one(job: Job, kind: Kind, index: int, owner: str) -> None:
     result = kind.run_chunk(job, index)
     JobChunk.objects.create(
         job=job, index=index, succeeded=result.succeeded, failed=len(result.failures), done_at=clock.now()
@@ -145,8 +260,50 @@ def _run_one(job: Job, kind: Kind, index: int) -> None:
         JobFailure(job=job, target_id=f.target_id, message_vi=f.message_vi, message_en=f.message_en)
         for f in result.failures
     )
-    Job.objects.filter(pk=job.pk).update(
+    # The counters and the renewed lease, only while the lease is still this runner's: otherwise the whole
+    # chunk rolls back (the runner that took over does it).
+    renewed = Job.objects.filter(pk=job.pk, lease_owner=owner).update(
         chunks_done=F("chunks_done") + 1,
         succeeded=F("succeeded") + result.succeeded,
         failed=F("failed") + len(result.failures),
+        lease_expires_at=clock.now() + _lease(),
     )
+    if not renewed:
+        raise _LeaseLost
+
+
+def jobs_reclaim(*, at: dt.datetime) -> list[int]:
+    """Queue again every running job whose lease ran out by ``at`` (its runner is gone); their ids.
+
+    Each is put back to "queued" (so that the sweep of another worker does not queue it twice: the update
+    is conditional on the lease it saw) with an audit row naming the runner it lost, and enqueued for the
+    worker once that commits. The worker resumes it from its last committed chunk.
+    """
+    from partycard.jobs.tasks import run_job
+
+    stale = Job.objects.filter(status=Job.Status.RUNNING).filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=at)
+    )
+    reclaimed: list[int] = []
+    for pk, owner, expires, chunks_done in stale.values_list(
+        "pk", "lease_owner", "lease_expires_at", "chunks_done"
+    ).order_by("pk")[:100]:
+        with transaction.atomic():
+            moved = Job.objects.filter(
+                pk=pk, status=Job.Status.RUNNING, lease_owner=owner, lease_expires_at=expires
+            ).update(status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None)
+            if not moved:
+                continue  # another sweep, or its runner, was first
+            audit_record(
+                actor=None,
+                action="job.reclaim",
+                obj=Job.objects.get(pk=pk),
+                changes={
+                    "runner": owner,
+                    "lease_expired_at": expires.isoformat() if expires else None,
+                    "chunks_done": chunks_done,
+                },
+            )
+            transaction.on_commit(functools.partial(run_job.enqueue, pk))
+        reclaimed.append(pk)
+    return reclaimed

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "partycard.core.middleware.RequestGuardMiddleware",  # NUL in the URL → 400; a refused write → 4xx page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,7 +61,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "partycard.core.refusals.DomainErrorMiddleware",  # a refused write is a 4xx page, not a 500
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -213,6 +213,14 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # database during office hours (seconds; 0 in production batch windows).
     "JOB_CHUNK_SIZE": int(os.environ.get("PARTYCARD_JOB_CHUNK_SIZE", "1000")),
     "JOB_CHUNK_PAUSE": float(os.environ.get("PARTYCARD_JOB_CHUNK_PAUSE", "0")),
+    # A running job's lease (seconds), renewed after each chunk: it must outlast the slowest chunk. A job
+    # whose lease ran out lost its worker and is queued again by the sweep, which every worker runs on start
+    # and then every JOB_SWEEP_SECONDS (docs/exchange.md, "Background jobs").
+    "JOB_LEASE_SECONDS": float(os.environ.get("PARTYCARD_JOB_LEASE_SECONDS", "120")),
+    "JOB_SWEEP_SECONDS": float(os.environ.get("PARTYCARD_JOB_SWEEP_SECONDS", "15")),
+    # Background jobs one user (and so each of their API tokens) may have queued or running at once;
+    # one more is refused with 429 until one has finished.
+    "JOBS_PER_USER": int(os.environ.get("PARTYCARD_JOBS_PER_USER", "3")),
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
@@ -228,6 +236,12 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
         if k.strip()
     ],
 }
+
+# The largest request body Django reads into memory (form fields and API bodies; uploaded files are
+# streamed to disk and not counted): over it a page answers 413 and the API a 413 problem (docs/api.md).
+# Django's own default, set here so that it is documented: the largest legitimate API body, a bulk
+# transition of 50,000 case ids, is under 1 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
 # web app enqueues jobs, ``partycard db_worker`` runs them (``make run`` starts one; docs/exchange.md).

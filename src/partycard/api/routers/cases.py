@@ -143,9 +143,9 @@ def case_list(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     actor = _actor(request)
     after = 0
     if query.cursor is not None:
-        if not query.cursor.isascii() or not query.cursor.isdigit() or int(query.cursor) > MAX_ID:
+        if not query.cursor.isascii() or not query.cursor.isdigit():
             raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
-        after = int(query.cursor)
+        after = min(int(query.cursor), MAX_ID)  # after the largest id: the end of the list
     if query.card_number is not None:
         reason = card_number.problem(query.card_number)
         if reason is not None:

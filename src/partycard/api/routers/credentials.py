@@ -36,7 +36,7 @@ class VerifyIn(Schema):
     nonce: str | None = None
 
 
-class ReasonOut(Schema):
+class VerdictReasonOut(Schema):
     code: str
     kind: str
     message_en: str
@@ -45,7 +45,7 @@ class ReasonOut(Schema):
 
 class VerdictOut(Schema):
     outcome: str
-    reasons: list[ReasonOut]
+    reasons: list[VerdictReasonOut]
     at: str
     stale: bool
     holder: dict[str, str]

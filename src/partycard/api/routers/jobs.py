@@ -29,9 +29,9 @@ def _after(cursor: str | None) -> int:
     """The target id a failures cursor continues after (0: from the start)."""
     if cursor is None:
         return 0
-    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
+    if not cursor.isascii() or not cursor.isdigit():
         raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
-    return int(cursor)
+    return min(int(cursor), MAX_ID)  # after the largest id: the end of the list
 
 
 def _failures(job: Job, *, after: int, limit: int) -> dict[str, Any]:

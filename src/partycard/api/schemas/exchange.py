@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from partycard.api.schemas.paging import IdCursor
 from partycard.exchange.jobs import MAX_BULK  # case ids in one bulk transition
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.selectors import can_act, case_events
@@ -30,10 +31,10 @@ __all__ = [
     "CasePage",
     "CaseQuery",
     "EligibilityOut",
+    "EligibilityReasonOut",
     "FailurePage",
     "FailureQuery",
     "JobOut",
-    "ReasonOut",
     "TransitionIn",
 ]
 
@@ -184,7 +185,7 @@ class CaseQuery(Schema):
         None, description="The new card's number (spaces and hyphens allowed)."
     )
     waiting: bool = Field(False, description="Only the cases waiting for your level (your queue).")
-    cursor: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = Field(None)
+    cursor: IdCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -211,7 +212,10 @@ class BulkTransitionIn(TransitionIn):
 # ---- eligibility ---------------------------------------------------------------------------------
 
 
-class ReasonOut(Schema):
+class EligibilityReasonOut(Schema):
+    """One reason of an eligibility verdict (not the verifier's ``VerdictReasonOut``: OpenAPI names each
+    schema by its class, so two classes of one name would share, and break, one component)."""
+
     code: str
     message_vi: str
     message_en: str
@@ -223,7 +227,7 @@ class EligibilityOut(Schema):
     campaign: int
     eligible: bool
     postponed: bool = Field(description="Not eligible now, only for reasons that resolve.")
-    reasons: list[ReasonOut] = Field(description="Every reason that applies, computed now.")
+    reasons: list[EligibilityReasonOut] = Field(description="Every reason that applies, computed now.")
 
 
 # ---- jobs ----------------------------------------------------------------------------------------
@@ -236,7 +240,7 @@ class FailureOut(Schema):
 
 
 class FailureQuery(Schema):
-    cursor: Annotated[str, StringConstraints(max_length=20, pattern=_NO_NUL)] | None = Field(None)
+    cursor: IdCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(100, ge=1, le=1000)
 
 

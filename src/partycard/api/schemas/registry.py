@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from partycard.api.schemas.paging import CodeCursor, TokenCursor
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel, Qualification, Religion
 from partycard.registry.models import Member, Organisation
 from partycard.registry.selectors import AGE_BANDS
@@ -112,7 +113,7 @@ class OrganisationPage(Schema):
 
 class OrganisationQuery(Schema):
     parent: CodeRef | None = Field(None, description="Whose children to list; default the top of your scope.")
-    cursor: Annotated[str, _text(20)] | None = Field(None)
+    cursor: CodeCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -181,7 +182,7 @@ class MemberQuery(Schema):
     status: MemberStatus | None = None
     gender: Gender | None = None
     age_band: AgeBand | None = None
-    cursor: Annotated[str, _text(200)] | None = Field(None)
+    cursor: TokenCursor = Field(None, description="next_cursor of the page before; empty: the first page.")
     limit: int = Field(50, ge=1, le=200)
 
 

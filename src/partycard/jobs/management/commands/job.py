@@ -2,7 +2,9 @@
 
 ``run`` does (or finishes) a job in this process with a progress bar over its chunks: after a worker was
 killed, it does the chunks left and no other (``jobs.services.job_run``: a chunk commits once, with its
-row). The CLI acts as the operator, with no scope: it sees every job.
+row). It takes the job over at once, without waiting for the dead worker's lease to run out: the operator
+says that worker is gone (were it not, it stops at its next chunk). The CLI acts as the operator, with no
+scope: it sees every job.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def run_with_bar(job: Job, *, stderr: OutputWrapper, progress: bool = True) -> J
         bar.update(current.chunks_done - bar.n)
 
     try:
-        return job_run(job.pk, progress=advance)
+        return job_run(job.pk, progress=advance, take_over=True)
     except Exception as e:
         raise CommandError(f"job {job.pk} stopped: {e} (run it again to resume)") from e
     finally:
@@ -107,6 +109,9 @@ class Command(BaseCommand):
             self.stdout.write(f"started: {localtime(job.started_at):%d/%m/%Y %H:%M:%S}")
         if job.finished_at:
             self.stdout.write(f"finished: {localtime(job.finished_at):%d/%m/%Y %H:%M:%S}")
+        if job.lease_owner and job.lease_expires_at:
+            until = f"{localtime(job.lease_expires_at):%d/%m/%Y %H:%M:%S}"
+            self.stdout.write(f"runner: {job.lease_owner} (lease until {until})")
         if job.error:
             self.stdout.write(self.style.ERROR(f"error: {job.error}"))
         failures = list(job.failures.order_by("target_id", "pk")[:FAILURES_SHOWN])
@@ -125,7 +130,7 @@ class Command(BaseCommand):
         if job.chunks_done:
             self.stderr.write(f"Resuming job #{job.pk} at chunk {job.chunks_done + 1} of {job.chunk_count}.")
         job = run_with_bar(job, stderr=self.stderr, progress=not options["no_progress"])
-        if job.status != Job.Status.DONE:  # another runner still holds a chunk
+        if job.status != Job.Status.DONE:  # another runner took it over, or still holds a chunk
             raise CommandError(
                 f"job #{job.pk} is not finished ({job.chunks_done}/{job.chunk_count} chunks): "
                 "another runner is still working on it"

@@ -1,0 +1,58 @@
+"""The lease sweep inside every worker: jobs whose runner died are queued again, on start and periodically.
+
+django-tasks-db's worker has no hook for periodic work, so the sweep runs in a daemon thread of the worker
+process (``partycard db_worker``, ``management/commands/db_worker.py``), with its own database connection.
+Any number of workers may sweep at once: ``services.jobs_reclaim`` queues a job only through an update
+conditional on the lease it saw, so one sweep wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import DatabaseError, connections
+
+from partycard.core import clock
+from partycard.jobs.services import jobs_reclaim
+
+__all__ = ["LeaseSweeper", "sweep_once"]
+
+logger = logging.getLogger(__name__)
+
+
+def sweep_once() -> list[int]:
+    """One sweep now; the ids of the jobs queued again. A busy database (SQLite's lock) is logged and left
+    to the next sweep, never raised: the worker goes on running tasks."""
+    try:
+        reclaimed = jobs_reclaim(at=clock.now())
+    except DatabaseError as e:
+        logger.warning("job lease sweep failed, retrying at the next one: %s", e)
+        return []
+    if reclaimed:
+        logger.warning("jobs whose worker was lost were queued again: %s", ", ".join(map(str, reclaimed)))
+    return reclaimed
+
+
+class LeaseSweeper:
+    """Sweep every ``period`` seconds in a daemon thread until ``stop()``."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="partycard-job-lease-sweep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.period + 5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                sweep_once()
+            finally:
+                connections.close_all()  # this thread's own connections (Django's are per thread)
