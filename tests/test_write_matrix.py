@@ -464,3 +464,19 @@ def test_a_central_administrator_at_a_province_issues_no_e_card_in_the_sibling_p
     assert not Credential.objects.filter(member=holders["hue"]).exists()
     issued = credential_issue(actor=actor, member=holders["hn"])  # the control
     assert issued.member_id == holders["hn"].pk
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_one_resumes_a_job_of_the_sibling_province(world: dict[str, Any], role: str) -> None:
+    """``jobs.services.job_resume`` checks the job's scope itself (the pages and the API looked it up
+    scoped; a new door would not have to)."""
+    from partycard.exchange.jobs import start_transition
+    from partycard.exchange.workflow import Transition
+    from partycard.jobs.services import job_resume
+
+    hue_secretary = world["users"][("hue", Role.CELL_SECRETARY)]
+    job = start_transition(actor=hue_secretary, transition=Transition.CONFIRM, targets=[1], enqueue=False)
+    before = AuditEvent.objects.filter(action="job.resume").count()
+    with pytest.raises(OutOfScope):
+        job_resume(actor=world["users"][("hn", role)], job=job)
+    assert AuditEvent.objects.filter(action="job.resume").count() == before

@@ -33,9 +33,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record
 from partycard.core import clock
-from partycard.core.scope import scope_path
+from partycard.core.scope import scope_path, scope_require
 from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.models import Job, JobChunk, JobFailure
 
@@ -139,10 +140,11 @@ def job_resume(*, actor: Any, job: Job) -> None:
     """Ask the worker to finish a job that stopped (a worker killed mid-job, or a chunk that failed).
 
     Safe even if a worker is still on it: chunks done are skipped, and a chunk two runners race on
-    commits once (see the module's docstring).
+    commits once (see the module's docstring). The job must be in the actor's scope, whatever door asks.
     """
     from partycard.jobs.tasks import run_job
 
+    scope_require(actor, Action.VIEW_JOB, job)
     if job.status == Job.Status.DONE:
         raise ValueError("the job is done")
     with transaction.atomic():
