@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from partycard.core.text import fold
+from partycard.core.text import control_characters, fold
 from partycard.registry.choices import Gender, MemberStatus, Qualification, Religion
 
 __all__ = ["COLUMNS", "Column", "ParseError", "header_map"]
@@ -25,11 +25,19 @@ class ParseError(ValueError):
 
 
 def _text(value: Any) -> str:
+    """A cell as text; a control character (a NUL above all: PostgreSQL cannot store one) is refused."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    found = control_characters(text)
+    if found:
+        raise ParseError(
+            _("contains control characters (%(chars)s), which no roster field may hold")
+            % {"chars": ", ".join(found)}
+        )
+    return text
 
 
 def parse_date(value: Any) -> dt.date | None:

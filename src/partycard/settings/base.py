@@ -191,6 +191,17 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
+    # Roster imports (docs/import-format.md, "Limits"): the largest file accepted, the most rows read (blank
+    # rows included), the most bytes an .xlsx may unpack to (all its parts together; a zip bomb is refused
+    # before parsing) and the most its shared-strings part may hold (openpyxl keeps that part in memory).
+    # A web upload larger than IMPORT_INLINE_BYTES is checked and imported by the background worker.
+    "IMPORT_MAX_BYTES": int(os.environ.get("PARTYCARD_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))),
+    "IMPORT_MAX_ROWS": int(os.environ.get("PARTYCARD_IMPORT_MAX_ROWS", "50000")),
+    "IMPORT_MAX_UNPACKED_BYTES": int(os.environ.get("PARTYCARD_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))),
+    "IMPORT_MAX_SHARED_STRINGS_BYTES": int(
+        os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS_BYTES", str(32 * 1024 * 1024))
+    ),
+    "IMPORT_INLINE_BYTES": int(os.environ.get("PARTYCARD_IMPORT_INLINE_BYTES", str(512 * 1024))),
 }
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the

@@ -9,6 +9,9 @@ one statement (``services.organisation_move``).
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +25,7 @@ CODE_VALIDATOR = RegexValidator(
     _("Code must be 1–20 capital letters, digits or hyphens, starting with a letter or digit."),
 )
 PATH_SEPARATOR = "."
+_CODE_WHOLE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
 
 
 class Organisation(models.Model):
@@ -66,6 +70,20 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """The name must hold no invisible or direction-changing character (``rules.name_issue``); the code
+        must match whole (the validator's ``$`` also accepts a trailing newline)."""
+        from partycard.registry.rules import name_issue
+
+        errors: dict[str, list[str]] = {}
+        problem = name_issue(self.name or "")
+        if problem:
+            errors["name"] = [str(_("The name %(problem)s.")) % {"problem": problem}]
+        if self.code and not _CODE_WHOLE.fullmatch(self.code):
+            errors["code"] = [str(CODE_VALIDATOR.message)]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def depth(self) -> int:
