@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -136,4 +137,10 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Only .xlsx or .csv files can be imported."))
+        limit = settings.PARTYCARD["IMPORT_MAX_BYTES"]
+        if upload.size > limit:  # refused before it is stored or read (docs/import-format.md, "Limits")
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; at most %(limit)s MB can be imported at once. Split the roster.")
+                % {"size": f"{upload.size / (1024 * 1024):.0f}", "limit": f"{limit / (1024 * 1024):.0f}"}
+            )
         return upload
