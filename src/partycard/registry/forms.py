@@ -137,10 +137,8 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Only .xlsx or .csv files can be imported."))
-        limit = settings.PARTYCARD["IMPORT_MAX_BYTES"]
-        if upload.size > limit:  # refused before it is stored or read (docs/import-format.md, "Limits")
-            raise forms.ValidationError(
-                _("The file is %(size)s MB; at most %(limit)s MB can be imported at once. Split the roster.")
-                % {"size": f"{upload.size / (1024 * 1024):.0f}", "limit": f"{limit / (1024 * 1024):.0f}"}
-            )
+        if upload.size > settings.PARTYCARD["IMPORT_MAX_BYTES"]:  # refused before it is stored or read
+            from partycard.registry.importing import too_large
+
+            raise forms.ValidationError(too_large(upload.size))
         return upload

@@ -40,7 +40,7 @@ from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
 from partycard.registry.signals import members_changed
 
-__all__ = ["ImportResult", "check_file", "import_roster", "read_rows"]
+__all__ = ["ImportResult", "check_file", "import_roster", "read_rows", "size_text", "too_large"]
 
 UNIQUE_FIELDS = ("citizen_id", "file_number", "old_card_number")
 HEADERS = {c.field: c.header for c in COLUMNS}
@@ -72,8 +72,11 @@ def _limit(name: str) -> int:
     return int(settings.PARTYCARD[name])
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f}"
+def size_text(n: int) -> str:
+    """A byte count as an office reads it: "20 MB", "1,5 MB", "512 KB" (Vietnamese decimal comma)."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",") + " MB"
+    return f"{max(n // 1024, 1)} KB"
 
 
 def check_file(path: Path) -> None:
@@ -93,10 +96,7 @@ def check_file(path: Path) -> None:
         )
     size = path.stat().st_size
     if size > _limit("IMPORT_MAX_BYTES"):
-        raise ParseError(
-            _("The file is %(size)s MB; at most %(limit)s MB can be imported at once. Split the roster.")
-            % {"size": _megabytes(size), "limit": _megabytes(_limit("IMPORT_MAX_BYTES"))}
-        )
+        raise ParseError(too_large(size))
     if suffix != ".xlsx":
         return
     try:
@@ -106,14 +106,26 @@ def check_file(path: Path) -> None:
         raise ParseError(_not_a_workbook()) from e
     unpacked = sum(m.file_size for m in members)
     shared = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
-    if unpacked > _limit("IMPORT_MAX_UNPACKED_BYTES") or shared > _limit("IMPORT_MAX_SHARED_STRINGS_BYTES"):
-        raise ParseError(
-            _(
-                "The workbook unpacks to %(size)s MB, more than the %(limit)s MB allowed; "
-                "split the roster or save it again as a plain .xlsx."
+    for size, limit in (
+        (unpacked, _limit("IMPORT_MAX_UNPACKED_BYTES")),
+        (shared, _limit("IMPORT_MAX_SHARED_STRINGS_BYTES")),
+    ):
+        if size > limit:
+            raise ParseError(
+                _(
+                    "The workbook unpacks to %(size)s, more than the %(limit)s allowed for this part; "
+                    "split the roster into smaller files."
+                )
+                % {"size": size_text(size), "limit": size_text(limit)}
             )
-            % {"size": _megabytes(unpacked), "limit": _megabytes(_limit("IMPORT_MAX_UNPACKED_BYTES"))}
-        )
+
+
+def too_large(size: int) -> str:
+    """The message for an upload over ``IMPORT_MAX_BYTES`` (the form says it before storing the file)."""
+    return _("The file is %(size)s; at most %(limit)s can be imported at once. Split the roster.") % {
+        "size": size_text(size),
+        "limit": size_text(_limit("IMPORT_MAX_BYTES")),
+    }
 
 
 def _not_a_workbook() -> str:
