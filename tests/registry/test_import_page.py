@@ -149,13 +149,18 @@ def test_a_large_file_is_checked_then_written_by_background_jobs(
     assert Job.objects.count() == 1
     response = signed_in.post("/registry/import/", {"confirm_job": str(check.pk)})
     write = Job.objects.exclude(pk=check.pk).get()
-    assert response["Location"] == reverse("jobs:job_detail", args=[write.pk]) and write.params["write"] is True
+    assert (
+        response["Location"] == reverse("jobs:job_detail", args=[write.pk]) and write.params["write"] is True
+    )
     run(write.pk)
     write.refresh_from_db()
     assert (write.status, write.succeeded, write.failed) == ("done", 30, 0)
     assert Member.objects.count() == 30
     assert _leftovers(uploads) == []  # the upload is gone once written
-    assert "30 đảng viên đã được nhập" in signed_in.get(reverse("jobs:job_detail", args=[write.pk])).content.decode()
+    assert (
+        "30 đảng viên đã được nhập"
+        in signed_in.get(reverse("jobs:job_detail", args=[write.pk])).content.decode()
+    )
 
 
 def test_a_large_file_with_problems_lists_them_on_the_job_page(

@@ -18,7 +18,7 @@ from partycard.registry.choices import Religion
 from partycard.registry.importing import MAX_PROBLEM_ROWS, import_roster
 from partycard.registry.models import Member
 from partycard.registry.roster import COLUMNS, ParseError
-from tests.registry.test_import_export import HEADER, csv_file, problems_of, row
+from tests.registry.test_import_export import csv_file, problems_of, row
 
 pytestmark = pytest.mark.django_db
 
@@ -114,14 +114,14 @@ def test_a_broken_xlsx_is_refused_clearly(tree, tmp_path: Path, kind: str) -> No
     with translation.override("vi"), pytest.raises(ParseError) as e:
         import_roster(path, actor=None)
     assert "không phải là một bảng tính .xlsx đọc được" in str(e.value)
-    with pytest.raises(CommandError, match="không phải là một bảng tính .xlsx"):
+    with pytest.raises(CommandError, match=r"không phải là một bảng tính \.xlsx"):
         call_command("import", str(path))
     assert not Member.objects.exists()
 
 
 def test_a_csv_field_over_the_csv_limit_is_refused_clearly(tree, tmp_path: Path) -> None:
     path = csv_file(tmp_path, row(), row(occupation="x" * 131_073, citizen_id="001185000124"))
-    with translation.override("en"), pytest.raises(ParseError, match="Line 3 .* longer than 131.072"):
+    with translation.override("en"), pytest.raises(ParseError, match=r"Line 3 .* longer than 131\.072"):
         import_roster(path, actor=None)
     with pytest.raises(CommandError, match="Dòng 3"):
         call_command("import", str(path))
@@ -166,7 +166,9 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("the file was parsed"))
     with translation.override("vi"), pytest.raises(ParseError, match="tối đa 1 KB"):
         import_roster(big, actor=None)
-    path = csv_file(tmp_path, *[row(citizen_id=f"0011850{i:05d}", file_number="", old_card_number="") for i in range(20)])
+    path = csv_file(
+        tmp_path, *[row(citizen_id=f"0011850{i:05d}", file_number="", old_card_number="") for i in range(20)]
+    )
     with pytest.raises(ParseError):
         import_roster(path, actor=None)
 
@@ -189,7 +191,10 @@ def test_a_sheet_declaring_a_million_rows_stops_at_the_limit(tree, tmp_path: Pat
     sheet.cell(row=1_048_576, column=1, value="x")
     path = tmp_path / "tall.xlsx"
     book.save(path)
-    with translation.override("en"), pytest.raises(ParseError, match="more than 1,000 rows|more than 1.000 rows"):
+    with (
+        translation.override("en"),
+        pytest.raises(ParseError, match=r"more than 1\.000 rows"),
+    ):
         import_roster(path, actor=None)
     assert not Member.objects.exists()
 
@@ -206,7 +211,9 @@ def _bomb(tmp_path: Path, member: str, size: int) -> Path:
 
 
 @pytest.mark.parametrize("member", ["xl/worksheets/sheet2.xml", "xl/sharedStrings.xml"])
-def test_a_zip_bomb_is_refused_before_parsing(tree, tmp_path: Path, settings, monkeypatch, member: str) -> None:
+def test_a_zip_bomb_is_refused_before_parsing(
+    tree, tmp_path: Path, settings, monkeypatch, member: str
+) -> None:
     settings.PARTYCARD = {
         **settings.PARTYCARD,
         "IMPORT_MAX_UNPACKED_BYTES": 4 * 1024 * 1024,
@@ -269,7 +276,11 @@ def test_unicode_digits_are_refused_in_every_code(tree, make_member, tmp_path: P
     "name", ["Nguyễn Văn\u202e An", "Nguyễn\u200bVăn An", "Nguyễn Văn An\u2066", "\ufeffNguyễn Văn An"]
 )
 def test_a_name_with_invisible_characters_is_refused(tree, tmp_path: Path, name: str) -> None:
-    path = csv_file(tmp_path, row(full_name=name), row(birth_name=name, citizen_id="001185000124", file_number="", old_card_number=""))
+    path = csv_file(
+        tmp_path,
+        row(full_name=name),
+        row(birth_name=name, citizen_id="001185000124", file_number="", old_card_number=""),
+    )
     with translation.override("en"):
         result = import_roster(path, actor=None)
     problems = problems_of(result)
@@ -286,7 +297,9 @@ def test_an_organisation_outside_the_actors_scope_reads_as_missing(tree, tmp_pat
         "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
     )
     path = csv_file(
-        tmp_path, row(), row(organisation_code="HUE-TH-01", citizen_id="001185000124", file_number="", old_card_number="")
+        tmp_path,
+        row(),
+        row(organisation_code="HUE-TH-01", citizen_id="001185000124", file_number="", old_card_number=""),
     )
     with translation.override("en"):
         result = import_roster(path, actor=officer)

@@ -24,8 +24,8 @@ from partycard.exchange.models import Case
 from partycard.exchange.workflow import TRANSITIONS, Transition
 from partycard.jobs import services
 from partycard.jobs.models import Job
-from partycard.registry.models import Member
 from partycard.registry.jobs import confirmable
+from partycard.registry.models import Member
 
 __all__ = ["FAILURES_SHOWN", "job_detail", "job_progress", "job_resume"]
 

@@ -224,7 +224,7 @@ def _max_lengths() -> dict[str, int]:
     for col in COLUMNS:
         if col.field in ("organisation_code", "ethnicity"):
             continue
-        max_length = Member._meta.get_field(col.field).max_length
+        max_length = getattr(Member._meta.get_field(col.field), "max_length", None)
         if max_length:
             lengths[col.field] = int(max_length)
     return lengths
@@ -286,7 +286,7 @@ class _Checker:
     def check(self, batch: list[tuple[int, list[Any]]], problems: dict[int, RowIssue]) -> list[_Row]:
         """Check a batch of raw rows; return those without a problem, resolved."""
         rows = [_Row(number, self.parse(number, raw, problems)) for number, raw in batch]
-        codes = {r.values.get("organisation_code") for r in rows} - set(self.orgs) - {None, ""}
+        codes = {str(r.values.get("organisation_code") or "") for r in rows} - set(self.orgs) - {""}
         if codes:
             found = {o.code: o for o in self.organisations.filter(code__in=codes)}
             self.orgs.update({code: found.get(code) for code in codes})
@@ -333,7 +333,8 @@ class _Checker:
                     problems,
                     number,
                     HEADERS["ethnicity"],
-                    _("'%(value)s' is not one of the 54 recognised ethnic groups") % {"value": v["ethnicity"]},
+                    _("'%(value)s' is not one of the 54 recognised ethnic groups")
+                    % {"value": v["ethnicity"]},
                 )
         facts = MemberFacts(
             full_name=v.get("full_name") or "",
@@ -375,7 +376,11 @@ class _Rollback(Exception):
 
 def _organisations(actor: Any, scope: Organisation | None) -> Any:
     """The organisations ``actor`` may import members into (the CLI's operator, ``None``: all of them)."""
-    qs = Organisation.objects.all() if actor is None else Organisation.objects.scoped(actor, Action.IMPORT_MEMBER)
+    qs = (
+        Organisation.objects.all()
+        if actor is None
+        else Organisation.objects.scoped(actor, Action.IMPORT_MEMBER)
+    )
     return qs.filter(path__startswith=scope.path) if scope is not None else qs
 
 

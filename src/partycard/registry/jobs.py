@@ -28,7 +28,15 @@ from partycard.registry.importing import ImportResult, import_roster
 from partycard.registry.models import Organisation
 from partycard.registry.roster import ParseError
 
-__all__ = ["IMPORT", "UPLOAD_TTL", "confirmable", "register_kinds", "start_import", "upload_dir", "upload_path"]
+__all__ = [
+    "IMPORT",
+    "UPLOAD_TTL",
+    "confirmable",
+    "register_kinds",
+    "start_import",
+    "upload_dir",
+    "upload_path",
+]
 
 IMPORT = "registry.import"
 UPLOAD_TTL = 24 * 3600  # seconds an upload waiting for its confirmation is kept
@@ -62,7 +70,9 @@ def _failures(result_vi: ImportResult, result_en: ImportResult | None) -> list[F
             Failure(
                 target_id=row.row,
                 message_vi="; ".join(f"{i.field}: {i.message}" if i.field else i.message for i in row.issues),
-                message_en="; ".join(f"{i.field}: {i.message}" if i.field else i.message for i in other.issues),
+                message_en="; ".join(
+                    f"{i.field}: {i.message}" if i.field else i.message for i in other.issues
+                ),
             )
         )
     if result_vi.unlisted:

@@ -7,6 +7,7 @@ a header too). Dates are dd/mm/yyyy text or spreadsheet date cells. Documented i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +76,13 @@ _ALIASES: dict[str, str] = {
 }
 
 
-def _spellings(enum: type[Any]) -> dict[str, str]:
-    """Every accepted spelling (folded) → value: the value itself and the label in Vietnamese and English."""
+@functools.cache
+def _spellings(enum: Any) -> dict[str, str]:
+    """Every accepted spelling (folded) → value: the value itself and the label in Vietnamese and English.
+
+    Cached: the labels are fixed at run time, and building this for every cell of a 50,000-row roster
+    (two catalogue switches each) was most of an import's time.
+    """
     spellings = {fold(str(m.value)): str(m.value) for m in enum}
     for language in ("vi", "en"):
         with translation.override(language):
@@ -86,7 +92,7 @@ def _spellings(enum: type[Any]) -> dict[str, str]:
     return spellings
 
 
-def _choice(enum: type[Any], value: Any) -> str:
+def _choice(enum: Any, value: Any) -> str:
     text = _text(value)
     if not text:
         return ""

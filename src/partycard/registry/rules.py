@@ -80,7 +80,11 @@ def member_issues(
     issues: list[FieldIssue] = []
     if not facts.full_name.strip():
         issues.append(FieldIssue("full_name", _("Full name is required.")))
-    for name_field, value in (("full_name", facts.full_name), ("birth_name", facts.birth_name), ("alias", facts.alias)):
+    for name_field, value in (
+        ("full_name", facts.full_name),
+        ("birth_name", facts.birth_name),
+        ("alias", facts.alias),
+    ):
         problem = name_issue(value or "")
         if problem:
             issues.append(FieldIssue(name_field, _("The name %(problem)s.") % {"problem": problem}))

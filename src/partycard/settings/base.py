@@ -197,7 +197,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A web upload larger than IMPORT_INLINE_BYTES is checked and imported by the background worker.
     "IMPORT_MAX_BYTES": int(os.environ.get("PARTYCARD_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))),
     "IMPORT_MAX_ROWS": int(os.environ.get("PARTYCARD_IMPORT_MAX_ROWS", "50000")),
-    "IMPORT_MAX_UNPACKED_BYTES": int(os.environ.get("PARTYCARD_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))),
+    "IMPORT_MAX_UNPACKED_BYTES": int(
+        os.environ.get("PARTYCARD_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+    ),
     "IMPORT_MAX_SHARED_STRINGS_BYTES": int(
         os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS_BYTES", str(32 * 1024 * 1024))
     ),

@@ -62,7 +62,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 for chunk in upload.chunks():
                     out.write(chunk)
             if upload.size > settings.PARTYCARD["IMPORT_INLINE_BYTES"]:
-                job = start_import(actor=request.user, scope=scope, file=stored.name, name=upload.name, write=False)
+                job = start_import(
+                    actor=request.user, scope=scope, file=stored.name, name=upload.name, write=False
+                )
                 keep = True
                 return redirect("jobs:job_detail", pk=job.pk)
             result = import_roster(stored, actor=request.user, scope=scope, dry_run=True)
