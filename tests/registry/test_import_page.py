@@ -194,3 +194,21 @@ def test_a_large_unreadable_file_fails_its_job_cleanly(
     assert check.status == "done" and check.failed == 1
     assert "không phải là một bảng tính .xlsx" in check.failures.get().message_vi
     assert _leftovers(uploads) == []
+
+
+def test_a_job_whose_uploader_is_gone_imports_nothing(
+    signed_in: Client, officer: User, tree, uploads: Path, settings, run: Any
+) -> None:
+    """The job acts as its starter; without one it must not fall back to the operator's whole tree."""
+    settings.PARTYCARD = {**settings.PARTYCARD, "IMPORT_INLINE_BYTES": 100}
+    _post(
+        signed_in,
+        _csv(*[row(citizen_id=f"0011850{i:05d}", file_number="", old_card_number="") for i in range(5)]),
+    )
+    check = Job.objects.get()
+    Job.objects.filter(pk=check.pk).update(params={**check.params, "write": True})
+    officer.delete()
+    run(check.pk)
+    check.refresh_from_db()
+    assert check.failed == 1 and "không còn tồn tại" in check.failures.get().message_vi
+    assert not Member.objects.exists() and _leftovers(uploads) == []

@@ -87,6 +87,9 @@ def _failures(result_vi: ImportResult, result_en: ImportResult | None) -> list[F
 def _run(job: Job, *, dry_run: bool, language: str) -> ImportResult:
     scope = Organisation.objects.filter(pk=job.params["scope"]).first()
     with translation.override(language):
+        if job.actor is None or scope is None:  # never the operator's "anywhere" for a web upload
+            message = _("The user who uploaded the file, or their organisation, no longer exists.")
+            return ImportResult(problems=[RowIssue(0, [FieldIssue("", message)])], bad_rows=1)
         try:
             return import_roster(
                 upload_path(job.params["file"]), actor=job.actor, scope=scope, dry_run=dry_run
