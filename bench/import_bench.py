@@ -12,8 +12,8 @@ Environment:
 
 Each case is one fresh process (``--child``): Django set up, the members of the previous case removed, then
 ``import_roster(path, actor=None)`` (the check pass and the write pass, as ``partycard import`` and the
-background job run it). The child reports its peak RSS (``getrusage``: the high-water mark of the whole
-process, Django and the interpreter included) and its RSS before the import. The files are made at the
+background job run it). The child reports its peak RSS (``VmHWM``: the high-water mark of the whole process,
+Django and the interpreter included) and its RSS before the import. The files are made at the
 limits of ``settings.PARTYCARD`` (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, IMPORT_MAX_UNPACKED_BYTES,
 IMPORT_MAX_SHARED_STRINGS_BYTES). Prints a table and writes ``bench/results/import.json``.
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -186,11 +185,21 @@ def _rows_with_header(n: int, pad: int = 0) -> Iterator[list[str]]:
 
 
 def _shared_pad(limits: dict[str, int]) -> int:
-    """Padding that fills the shared-strings part up to (just under) its limit with IMPORT_MAX_ROWS rows."""
-    rows = limits["IMPORT_MAX_ROWS"]
-    plain = sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in _row(0))
-    budget = limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] * 0.97 / rows - plain
-    return max(0, min(200, int(budget / 3.3)))  # three padded columns of ~1.1 bytes per character
+    """The longest padding whose shared-strings part, with IMPORT_MAX_ROWS rows, stays under its limit."""
+    rows, limit = limits["IMPORT_MAX_ROWS"], limits["IMPORT_MAX_SHARED_STRINGS_BYTES"]
+
+    def part_bytes(pad: int) -> int:
+        one = sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in _row(rows, pad))
+        return 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in HEADERS) + rows * one
+
+    return next(p for p in range(200, -1, -1) if part_bytes(p) <= limit)
+
+
+def _attack_rows() -> Iterator[list[str]]:
+    """The issue's file: a header, then 500,000 rows of one short inline string (2 MB zipped)."""
+    yield HEADERS
+    for _ in range(500_000):
+        yield ["x"]
 
 
 CASES: dict[str, tuple[str, Callable[[Path, dict[str, int]], None]]] = {
@@ -208,7 +217,7 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, int]], None]]] = {
     ),
     "xlsx_attack_500k": (
         "the issue's file: 500,000 inline-string rows, no <dimension> (refused at the row limit)",
-        lambda p, lim: make_xlsx(p, _rows_with_header(500_000), shared=False),
+        lambda p, lim: make_xlsx(p, _attack_rows(), shared=False),
     ),
     "csv_attack_50mb": (
         "the issue's 50 MB CSV (refused before parsing)",
@@ -220,9 +229,14 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, int]], None]]] = {
 # ---- one case in a fresh process ----------------------------------------------------------------------
 
 
-def _rss() -> int:
+def _status(field: str) -> int:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in bytes.
+
+    Not ``getrusage().ru_maxrss``: Linux carries that over ``execve`` from the parent, so a child started
+    by a large parent would report the parent's size.
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return 0
 
@@ -262,7 +276,7 @@ def child(path: Path) -> None:
         for i in range(CELLS):
             org(actor=None, code=f"BENCH-{i:02d}", name=f"Chi bộ thử {i}", level=OrgLevel.CELL, parent=school)
     Organisation.objects.update(member_count=0)
-    before = _rss()
+    before = _status("VmRSS")
     started = time.perf_counter()
     outcome: dict[str, Any] = {}
     try:
@@ -273,7 +287,7 @@ def child(path: Path) -> None:
     except ParseError as e:
         outcome = {"refused": str(e)}
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _status("VmHWM")
     print(json.dumps({**outcome, "seconds": round(seconds, 2), "rss_before": before, "peak_rss": peak}))
 
 
