@@ -17,7 +17,8 @@ import codecs
 import csv
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -138,7 +139,7 @@ def _too_many_rows() -> str:
     }
 
 
-def read_rows(path: Path) -> Iterator[list[Any]]:
+def read_rows(path: Path) -> Generator[list[Any], None, None]:
     """The rows of an .xlsx (first sheet) or .csv (UTF-8, comma or semicolon) file, header first, streamed.
 
     Calls :func:`check_file` first. At most ``IMPORT_MAX_ROWS`` rows after the header (blank rows
@@ -426,9 +427,13 @@ def import_roster(
 def _pass(path: Path, organisations: Any, *, actor: Any, write: bool) -> ImportResult:
     """One streamed pass: check every row; with ``write``, create each batch as it goes while no row so
     far had a problem (the caller holds the transaction and rolls it back if one does)."""
+    with closing(read_rows(path)) as rows:  # closes the workbook even when a header problem ends the pass
+        return _read(rows, organisations, actor=actor, write=write)
+
+
+def _read(rows: Iterator[list[Any]], organisations: Any, *, actor: Any, write: bool) -> ImportResult:
     result = ImportResult()
     problems: dict[int, RowIssue] = {}
-    rows = read_rows(path)
     header = next(rows, None)
     if header is None:
         result.problems.append(RowIssue(1, [FieldIssue("", _("The file is empty."))]))
