@@ -143,11 +143,11 @@ def _column(n: int) -> str:
     return name
 
 
-def make_xlsx(path: Path, rows: Iterator[list[str]], *, shared: bool) -> None:
+def make_xlsx(path: Path, rows: Iterator[list[str]], *, shared: bool, filler: int = 0) -> None:
     """A minimal .xlsx with no ``<dimension>`` (as the attack file had), written part by part.
 
     Inline strings (``t="inlineStr"``) or, with ``shared``, every value a distinct shared string (the
-    part openpyxl keeps in memory).
+    part openpyxl keeps in memory), followed by ``filler`` one-character strings.
     """
     strings: list[str] = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -175,6 +175,8 @@ def make_xlsx(path: Path, rows: Iterator[list[str]], *, shared: bool) -> None:
                 part.write(f'{_XML}<sst xmlns="{_MAIN}">'.encode())
                 for s in strings:
                     part.write(f"<si><t>{escape(s)}</t></si>".encode())
+                for _ in range(filler):  # strings no cell uses: openpyxl still holds each one
+                    part.write(_FILLER)
                 part.write(b"</sst>")
 
 
@@ -184,15 +186,22 @@ def _rows_with_header(n: int, pad: int = 0) -> Iterator[list[str]]:
         yield _row(i, pad)
 
 
-def _shared_pad(limits: dict[str, int]) -> int:
-    """The longest padding whose shared-strings part, with IMPORT_MAX_ROWS rows, stays under its limit."""
-    rows, limit = limits["IMPORT_MAX_ROWS"], limits["IMPORT_MAX_SHARED_STRINGS_BYTES"]
+# The costliest shared string per byte of XML: one character outside Latin-1, which CPython neither caches
+# nor stores in one byte (a 76-byte str object, plus its list slot, for 19 bytes of XML).
+_FILLER = "<si><t>ộ</t></si>".encode()
 
-    def part_bytes(pad: int) -> int:
-        one = sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in _row(rows, pad))
-        return 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in HEADERS) + rows * one
 
-    return next(p for p in range(200, -1, -1) if part_bytes(p) <= limit)
+def _shared_rows(limits: dict[str, int]) -> int:
+    """How many all-distinct bench rows fit in the shared-strings limit (at most IMPORT_MAX_ROWS)."""
+    one = sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in _row(limits["IMPORT_MAX_ROWS"]))
+    head = 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in HEADERS)
+    return min(limits["IMPORT_MAX_ROWS"], (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // one)
+
+
+def _filler_count(limits: dict[str, int]) -> int:
+    """One-character strings that bring a one-row workbook's shared strings up to their limit."""
+    head = 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in [*HEADERS, *_row(0)])
+    return (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // len(_FILLER)
 
 
 def _attack_rows() -> Iterator[list[str]]:
@@ -212,8 +221,12 @@ CASES: dict[str, tuple[str, Callable[[Path, dict[str, int]], None]]] = {
         lambda p, lim: make_xlsx(p, _rows_with_header(lim["IMPORT_MAX_ROWS"], 60), shared=False),
     ),
     "xlsx_shared_max": (
-        "xlsx, every value a shared string, shared-strings part at its limit",
-        lambda p, lim: make_xlsx(p, _rows_with_header(lim["IMPORT_MAX_ROWS"], _shared_pad(lim)), shared=True),
+        "xlsx, every value a distinct shared string, as many rows as the shared-strings limit holds",
+        lambda p, lim: make_xlsx(p, _rows_with_header(_shared_rows(lim)), shared=True),
+    ),
+    "xlsx_shared_tiny": (
+        "xlsx, one row, shared strings filled to their limit with one-character strings (most objects)",
+        lambda p, lim: make_xlsx(p, _rows_with_header(1), shared=True, filler=_filler_count(lim)),
     ),
     "xlsx_attack_500k": (
         "the issue's file: 500,000 inline-string rows, no <dimension> (refused at the row limit)",
