@@ -192,16 +192,19 @@ _FILLER = "<si><t>ộ</t></si>".encode()
 
 
 def _shared_rows(limits: dict[str, int]) -> int:
-    """How many all-distinct bench rows fit in the shared-strings limit (at most IMPORT_MAX_ROWS)."""
+    """How many all-distinct bench rows fit in the shared-strings limits (at most IMPORT_MAX_ROWS)."""
     one = sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in _row(limits["IMPORT_MAX_ROWS"]))
     head = 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in HEADERS)
-    return min(limits["IMPORT_MAX_ROWS"], (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // one)
+    by_bytes = (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // one
+    by_count = (limits["IMPORT_MAX_SHARED_STRINGS"] - len(HEADERS)) // len(HEADERS)
+    return min(limits["IMPORT_MAX_ROWS"], by_bytes, by_count)
 
 
 def _filler_count(limits: dict[str, int]) -> int:
-    """One-character strings that bring a one-row workbook's shared strings up to their limit."""
+    """One-character strings that bring a one-row workbook's shared strings up to their limits."""
     head = 200 + sum(len(f"<si><t>{escape(v)}</t></si>".encode()) for v in [*HEADERS, *_row(0)])
-    return (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // len(_FILLER)
+    by_bytes = (limits["IMPORT_MAX_SHARED_STRINGS_BYTES"] - head) // len(_FILLER)
+    return min(by_bytes, limits["IMPORT_MAX_SHARED_STRINGS"] - 2 * len(HEADERS))
 
 
 def _attack_rows() -> Iterator[list[str]]:

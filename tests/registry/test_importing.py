@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
@@ -200,14 +201,19 @@ def test_a_sheet_declaring_a_million_rows_stops_at_the_limit(tree, tmp_path: Pat
 
 
 def _bomb(tmp_path: Path, member: str, size: int) -> Path:
-    """A real workbook with one part swapped for ``size`` bytes that compress to almost nothing."""
-    source = good_xlsx(tmp_path, "source.xlsx")
-    path = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    """A real workbook (cells as shared strings) with one part of ``size`` bytes that compress to almost
+    nothing: an extra sheet, or the shared strings padded with blanks."""
+    path = shared_strings_xlsx(tmp_path / "source.xlsx", [[c.header for c in COLUMNS], row().split(",")])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
         for item in src.infolist():
-            out.writestr(item.filename, src.read(item.filename))
-        out.writestr(member, b" " * size)
-    return path
+            data = src.read(item.filename)
+            if item.filename == member:
+                data = data.replace(b"</sst>", b" " * size + b"</sst>")
+            out.writestr(item.filename, data)
+        if member not in src.namelist():
+            out.writestr(member, b" " * size)
+    return bomb
 
 
 @pytest.mark.parametrize("member", ["xl/worksheets/sheet2.xml", "xl/sharedStrings.xml"])
@@ -312,3 +318,75 @@ def test_an_organisation_outside_the_actors_scope_reads_as_missing(tree, tmp_pat
     with translation.override("en"):
         result = import_roster(csv_file(tmp_path, row()), actor=inspector)
     assert "no organisation has code 'HN-BD-01-01'" in problems_of(result)[2]["Mã chi bộ"]
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def shared_strings_xlsx(
+    path: Path, rows: list[list[str]], *, extra: int = 0, part: str = "xl/sharedStrings.xml"
+) -> Path:
+    """A minimal workbook (as Excel saves one) whose cells are shared strings, in the part named ``part``,
+    followed by ``extra`` one-character strings no cell uses."""
+    strings: list[str] = []
+    xml_rows = []
+    for r, values in enumerate(rows, start=1):
+        cells = []
+        for c, value in enumerate(values):
+            cells.append(f'<c r="{chr(65 + c % 26) * (1 + c // 26)}{r}" t="s"><v>{len(strings)}</v></c>')
+            strings.append(value)
+        xml_rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+    sst = "".join(f"<si><t>{escape(v)}</t></si>" for v in strings) + "<si><t>ộ</t></si>" * extra
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            f'<Types xmlns="{_PKG}/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
+            '+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+            f'<Override PartName="/{part}" ContentType="{_CT}.sharedStrings+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{_PKG}/relationships"><Relationship Id="rId1" '
+            f'Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{_PKG}/relationships">'
+            f'<Relationship Id="rId1" Type="{_DOC}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_DOC}/sharedStrings" Target="{part[3:]}"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(xml_rows)}</sheetData></worksheet>',
+        )
+        archive.writestr(part, f'<sst xmlns="{_MAIN}">{sst}</sst>')
+    return path
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/harmless.xml"])
+def test_too_many_shared_texts_are_refused_before_parsing(
+    tree, tmp_path: Path, settings, monkeypatch, part: str
+) -> None:
+    """openpyxl keeps every shared string (~190 bytes each, however short); the part is found as openpyxl
+    finds it, through [Content_Types].xml, so renaming it does not get past the count."""
+    settings.PARTYCARD = {**settings.PARTYCARD, "IMPORT_MAX_SHARED_STRINGS": 1000}
+    roster = [[c.header for c in COLUMNS], row().split(",")]
+    fine = shared_strings_xlsx(tmp_path / "fine.xlsx", roster, extra=900, part=part)
+    assert import_roster(fine, actor=None).created == 1  # openpyxl reads the renamed part
+    Member.objects.all().delete()
+    path = shared_strings_xlsx(tmp_path / "many.xlsx", roster, extra=1000, part=part)
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("the file was parsed"))
+    with translation.override("en"), pytest.raises(ParseError, match=r"holds 1\.0\d\d texts"):
+        import_roster(path, actor=None)

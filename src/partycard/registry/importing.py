@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Generator, Iterator
@@ -106,19 +107,71 @@ def check_file(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise ParseError(_not_a_workbook()) from e
     unpacked = sum(m.file_size for m in members)
-    shared = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
-    for size, limit in (
-        (unpacked, _limit("IMPORT_MAX_UNPACKED_BYTES")),
-        (shared, _limit("IMPORT_MAX_SHARED_STRINGS_BYTES")),
-    ):
-        if size > limit:
-            raise ParseError(
-                _(
-                    "The workbook unpacks to %(size)s, more than the %(limit)s allowed for this part; "
-                    "split the roster into smaller files."
-                )
-                % {"size": size_text(size), "limit": size_text(limit)}
+    _refuse_unpacked(unpacked, _limit("IMPORT_MAX_UNPACKED_BYTES"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _shared_strings_part(archive)
+            if part is not None:
+                _refuse_unpacked(part.file_size, _limit("IMPORT_MAX_SHARED_STRINGS_BYTES"))
+                count, limit = _count_shared_strings(archive, part), _limit("IMPORT_MAX_SHARED_STRINGS")
+                if count > limit:
+                    raise ParseError(
+                        _(
+                            "The workbook holds %(count)s texts, more than the %(limit)s allowed; "
+                            "split the roster."
+                        )
+                        % {"count": _thousands(count), "limit": _thousands(limit)}
+                    )
+    except ParseError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, SyntaxError) as e:
+        raise ParseError(_not_a_workbook()) from e
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _refuse_unpacked(size: int, limit: int) -> None:
+    if size > limit:
+        raise ParseError(
+            _(
+                "The workbook unpacks to %(size)s, more than the %(limit)s allowed for this part; "
+                "split the roster into smaller files."
             )
+            % {"size": size_text(size), "limit": size_text(limit)}
+        )
+
+
+def _shared_strings_part(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The shared-strings part, found as openpyxl finds it (``[Content_Types].xml``), not by its name."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    info = archive.getinfo("[Content_Types].xml")
+    if info.file_size > 1024 * 1024:  # a real one is a few kilobytes
+        raise ValueError("oversized content types")
+    found = Manifest.from_tree(fromstring(archive.read(info))).find(SHARED_STRINGS)
+    return archive.getinfo(found.PartName[1:]) if found is not None else None
+
+
+# An <si> element, with or without a namespace prefix: openpyxl keeps every one of them (a string, its
+# list and dict entries, and the parsed element) in memory, ~190 bytes each however short the text.
+_SI = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?si[\s/>]")
+_SI_SPAN = 64  # longer than any match
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> int:
+    """The ``<si>`` elements of the (size-checked) part, counted a megabyte at a time."""
+    count, carry = 0, b""
+    with archive.open(part) as source:
+        while chunk := source.read(1024 * 1024):
+            data = carry + chunk
+            cut = max(len(data) - _SI_SPAN, 0)
+            count += sum(1 for m in _SI.finditer(data) if m.start() < cut)
+            carry = data[cut:]
+    return count + len(_SI.findall(carry))
 
 
 def too_large(size: int) -> str:

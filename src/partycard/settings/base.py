@@ -201,8 +201,10 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
         os.environ.get("PARTYCARD_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
     ),
     "IMPORT_MAX_SHARED_STRINGS_BYTES": int(
-        os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS_BYTES", str(20 * 1024 * 1024))
+        os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS_BYTES", str(16 * 1024 * 1024))
     ),
+    # ... and how many texts (<si> elements) it may hold: openpyxl spends ~190 bytes on each, however short.
+    "IMPORT_MAX_SHARED_STRINGS": int(os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS", "800000")),
     "IMPORT_INLINE_BYTES": int(os.environ.get("PARTYCARD_IMPORT_INLINE_BYTES", str(512 * 1024))),
 }
 
