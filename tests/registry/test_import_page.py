@@ -194,6 +194,8 @@ def test_a_large_unreadable_file_fails_its_job_cleanly(
     assert check.status == "done" and check.failed == 1
     assert "không phải là một bảng tính .xlsx" in check.failures.get().message_vi
     assert _leftovers(uploads) == []
+    page = signed_in.get(reverse("jobs:job_detail", args=[check.pk])).content.decode()
+    assert "<td>—</td><td>Tệp không phải là một bảng tính .xlsx" in page
 
 
 def test_a_job_whose_uploader_is_gone_imports_nothing(
