@@ -214,3 +214,19 @@ def test_a_job_whose_uploader_is_gone_imports_nothing(
     check.refresh_from_db()
     assert check.failed == 1 and "không còn tồn tại" in check.failures.get().message_vi
     assert not Member.objects.exists() and _leftovers(uploads) == []
+
+
+def test_an_upload_never_confirmed_is_removed_after_a_day(uploads: Path) -> None:
+    import os
+    import time
+
+    from partycard.registry.jobs import UPLOAD_TTL, upload_dir
+
+    upload_dir()
+    stale, fresh = uploads / "old.csv", uploads / "new.csv"
+    stale.write_text("x")
+    fresh.write_text("x")
+    past = time.time() - UPLOAD_TTL - 60
+    os.utime(stale, (past, past))
+    upload_dir()
+    assert _leftovers(uploads) == [fresh]
