@@ -112,3 +112,24 @@ def test_first_change_of_a_bulk_loaded_record_keeps_the_state_before(tree, make_
     assert [(c.old, c.new) for c in timeline[0].changes] == [("", "0912345678")]
     assert timeline[0].reason == "rà soát"
     assert timeline[1].user == ""  # the bulk-loaded state is nobody's edit
+
+
+def test_a_full_width_card_number_cannot_be_stored_beside_its_ascii_twin(tree, make_member) -> None:
+    """Issue 12: "１２３４５６７８" passed ``\\d{8}``; the unique constraint saw two different numbers."""
+    make_member(old_card_number="12345678", file_number="000123HN")
+    for field, value in (("old_card_number", "１２３４５６７８"), ("file_number", "０００１２３HN")):
+        with pytest.raises(ValidationError) as e:
+            make_member(citizen_id="001080012346", **{field: value})
+        assert field in e.value.message_dict
+    assert Member.objects.count() == 1
+
+
+def test_a_name_with_a_bidi_override_is_refused(tree, make_member) -> None:
+    with translation.override("vi"), pytest.raises(ValidationError) as e:
+        make_member(full_name="Nguyễn Văn \u202enA")
+    assert "ký tự ẩn hoặc ký tự đổi chiều" in e.value.message_dict["full_name"][0]
+    member = make_member()
+    with pytest.raises(ValidationError) as e:
+        services.member_update(actor=None, member=member, changes={"alias": "An\u200b"})
+    assert "alias" in e.value.message_dict
+    assert not Member.objects.filter(alias__contains="\u200b").exists()

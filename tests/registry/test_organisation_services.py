@@ -107,3 +107,27 @@ def test_level_counts(tree, make_member) -> None:
     assert set(by_committee) == {"HN", "HUE"}
     assert sum(c.members for c in by_committee["HUE"]) == 1
     assert selectors.subtree_member_count(tree.centre) == 3
+
+
+@pytest.mark.parametrize("name", ["Chi bộ\u202e 1", "Chi bộ\u200b1", "\u2066Chi bộ 1"])
+def test_an_organisation_name_with_invisible_characters_is_refused(tree, name: str) -> None:
+    """Issue 12 (Unicode TR #36 §2): a bidi override or a zero-width character makes one name look like
+    another."""
+    with translation.override("en"), pytest.raises(ValidationError) as e:
+        services.organisation_create(
+            actor=None, code="HN-BD-01-03", name=name, level=OrgLevel.CELL, parent=tree.school
+        )
+    assert "invisible or direction-changing" in e.value.message_dict["name"][0]
+    with pytest.raises(ValidationError):
+        services.organisation_update(actor=None, organisation=tree.cell_a, changes={"name": name})
+    assert not Organisation.objects.filter(code="HN-BD-01-03").exists()
+    assert Organisation.objects.get(pk=tree.cell_a.pk).name == "Chi bộ Giáo viên 1"
+
+
+def test_an_organisation_code_with_a_trailing_newline_is_refused(tree) -> None:
+    """The code validator's ``$`` also matched before a final newline."""
+    with pytest.raises(ValidationError) as e:
+        services.organisation_create(
+            actor=None, code="HN-BD-01-03\n", name="Chi bộ 3", level=OrgLevel.CELL, parent=tree.school
+        )
+    assert "code" in e.value.message_dict

@@ -91,3 +91,41 @@ def test_messages_are_vietnamese_in_the_ui_language() -> None:
     with translation.override("vi"):
         (issue,) = member_issues(facts(date_official=dt.date(2006, 5, 18)), today=TODAY)
     assert "thử thách" in issue.message or "chính thức" in issue.message.lower()
+
+
+# Issue 12: codes are ASCII digits only. "\d" matched full-width (U+FF10…) and Arabic-Indic (U+0660…)
+# digits, and "$" a trailing newline, so one number could be stored twice under two spellings.
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("old_card_number", "１２３４５６７８"),
+        ("old_card_number", "١٢٣٤٥٦٧٨"),
+        ("old_card_number", "12345678\n"),
+        ("file_number", "０００１２３HN"),
+        ("file_number", "000123HN\n"),
+        ("phone", "０９１２３４５６７８"),
+        ("phone", "0912345678\n"),
+    ],
+)
+def test_codes_accept_ascii_digits_only(field: str, value: str) -> None:
+    assert field in fields(facts(**{field: value}))
+    ascii_value = {"old_card_number": "12345678", "file_number": "000123HN", "phone": "0912345678"}[field]
+    assert field not in fields(facts(**{field: ascii_value}))
+
+
+# Unicode TR #36 §2 / UTS #39 §3.1: bidi controls and zero-width characters make one name look like another.
+@pytest.mark.parametrize(
+    "bad",
+    ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c", "\u200b", "\u200c", "\u200d",
+     "\u2060", "\ufeff", "\u00ad", "\u3164", "\ufe0f", "\x00", "\u2028"],
+)  # fmt: skip
+@pytest.mark.parametrize("field", ["full_name", "birth_name", "alias"])
+def test_names_refuse_invisible_and_direction_changing_characters(field: str, bad: str) -> None:
+    found = fields(facts(**{field: f"Nguyễn Văn{bad} An"}))
+    assert field in found and f"U+{ord(bad):04X}" in found[field][0]
+    assert "invisible or direction-changing" in found[field][0]
+
+
+def test_vietnamese_names_with_every_diacritic_pass() -> None:
+    name = "Đặng Thị Ỷ Lan Nguyễn Hữu Ước Phạm Quỳnh Ưng Vũ Thị Ửng"
+    assert fields(facts(full_name=name, birth_name=name, alias="Bác Ba")) == {}

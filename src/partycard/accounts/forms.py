@@ -23,7 +23,7 @@ class CodeField(forms.CharField):
 class OtpTokenForm(forms.Form):
     otp_token = CodeField(
         label=_("Six-digit code"),
-        validators=[RegexValidator(r"^\d{6}$", _("Enter the six digits shown in the app."))],
+        validators=[RegexValidator(r"^[0-9]{6}\Z", _("Enter the six digits shown in the app."))],
         widget=forms.TextInput(
             attrs={
                 "inputmode": "numeric",

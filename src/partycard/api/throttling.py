@@ -29,7 +29,7 @@ from partycard.core import clock
 __all__ = ["Rate", "TokenRateThrottle", "parse_rate"]
 
 _UNITS = {"s": 1, "second": 1, "m": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+_RATE = re.compile(r"^\s*([0-9]+)\s*/\s*([0-9]*)\s*([a-z]+)\s*$")
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
 def status_list_lookup(uri: str, *, at: datetime) -> StatusList | None:
     """This server's status list at ``uri`` (None if the URI is not one of ours)."""
     prefix = status_list_uri(0)[:-1]
-    if not uri.startswith(prefix) or not uri[len(prefix) :].isdigit():
+    if not uri.startswith(prefix) or not uri[len(prefix) :].isascii() or not uri[len(prefix) :].isdigit():
         return None
     list_id = int(uri[len(prefix) :])
     now = time.monotonic()

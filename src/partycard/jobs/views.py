@@ -24,6 +24,7 @@ from partycard.exchange.models import Case
 from partycard.exchange.workflow import TRANSITIONS, Transition
 from partycard.jobs import services
 from partycard.jobs.models import Job
+from partycard.registry.jobs import confirmable
 from partycard.registry.models import Member
 
 __all__ = ["FAILURES_SHOWN", "job_detail", "job_progress", "job_resume"]
@@ -32,6 +33,7 @@ FAILURES_SHOWN = 500
 KIND_LABELS = {
     "exchange.transition": _("Exchange cases in bulk"),
     "exchange.evaluate": _("Eligibility check of every member"),
+    "registry.import": _("Roster import"),
 }
 
 
@@ -72,9 +74,20 @@ def _context(actor: Any, job: Job) -> dict[str, Any]:
         "failures": failures,
         "more_failures": max(job.failed - len(failures), 0),
         "target_view": target_view,
-        "back_url": reverse("exchange:queue") if job.kind.startswith("exchange.") else reverse("home"),
+        "back_url": _back_url(job),
         "can_resume": _can_resume(actor, job),
+        "import_job": job.kind == "registry.import",
+        "import_writes": bool(job.params.get("write")),
+        "confirm_import": confirmable(actor, job),
     }
+
+
+def _back_url(job: Job) -> str:
+    if job.kind.startswith("exchange."):
+        return reverse("exchange:queue")
+    if job.kind.startswith("registry."):
+        return reverse("registry:import")
+    return reverse("home")
 
 
 def _can_resume(actor: Any, job: Job) -> bool:

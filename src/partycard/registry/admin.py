@@ -23,7 +23,11 @@ class ScopedHistoryAdmin(SimpleHistoryAdmin):
     leak matrix)."""
 
     def _in_scope_or_404(self, request: HttpRequest, object_id: str) -> None:
-        if not str(object_id).isdigit() or not self.get_queryset(request).filter(pk=object_id).exists():
+        if (
+            not str(object_id).isascii()
+            or not str(object_id).isdigit()
+            or not self.get_queryset(request).filter(pk=object_id).exists()
+        ):
             raise Http404(_("No such record."))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

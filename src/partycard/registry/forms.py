@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -141,4 +142,8 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Only .xlsx or .csv files can be imported."))
+        if upload.size > settings.PARTYCARD["IMPORT_MAX_BYTES"]:  # refused before it is stored or read
+            from partycard.registry.importing import too_large
+
+            raise forms.ValidationError(too_large(upload.size))
         return upload

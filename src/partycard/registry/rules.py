@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from partycard.core.errors import FieldIssue
+from partycard.core.text import invisible_characters
 from partycard.registry.choices import MemberStatus
 from partycard.registry.citizen_id import citizen_id_issues
 
-__all__ = ["MemberFacts", "add_months", "configured_member_issues", "member_issues"]
+__all__ = ["MemberFacts", "add_months", "configured_member_issues", "member_issues", "name_issue"]
 
-FILE_NUMBER_RE = re.compile(r"^\d{6}[A-Z]{1,3}$")
-OLD_CARD_RE = re.compile(r"^\d{8}$")
-PHONE_RE = re.compile(r"^0\d{9}$")
+# ASCII digits only, matched whole (fullmatch): ``\d`` also matches "１２３" (full-width) and "١٢٣"
+# (Arabic-Indic), and ``$`` matches before a trailing newline, so one number could be stored twice under
+# two spellings that the uniqueness constraint sees as different.
+FILE_NUMBER_RE = re.compile(r"[0-9]{6}[A-Z]{1,3}")
+OLD_CARD_RE = re.compile(r"[0-9]{8}")
+PHONE_RE = re.compile(r"0[0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class MemberFacts:
     file_number: str | None = None
     old_card_number: str | None = None
     phone: str | None = None
+    birth_name: str = ""
+    alias: str = ""
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -52,6 +58,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+def name_issue(name: str) -> str | None:
+    """Why ``name`` cannot be a name (a member's or an organisation's), or None.
+
+    Unicode TR #36 §2 / UTS #39 §3.1: bidi controls and zero-width characters make two different strings
+    look the same (or one look like another), so they are refused outright rather than silently removed:
+    the office must see what was in its file.
+    """
+    found = invisible_characters(name)
+    if not found:
+        return None
+    return _(
+        "contains invisible or direction-changing characters (%(chars)s); type the name again without them"
+    ) % {"chars": ", ".join(found)}
+
+
 def member_issues(
     facts: MemberFacts, *, today: dt.date, probation_months: int = 12, min_admission_age: int = 18
 ) -> list[FieldIssue]:
@@ -59,6 +80,14 @@ def member_issues(
     issues: list[FieldIssue] = []
     if not facts.full_name.strip():
         issues.append(FieldIssue("full_name", _("Full name is required.")))
+    for name_field, value in (
+        ("full_name", facts.full_name),
+        ("birth_name", facts.birth_name),
+        ("alias", facts.alias),
+    ):
+        problem = name_issue(value or "")
+        if problem:
+            issues.append(FieldIssue(name_field, _("The name %(problem)s.") % {"problem": problem}))
     dob = facts.date_of_birth
     if dob is not None and dob > today:
         issues.append(FieldIssue("date_of_birth", _("Date of birth is in the future.")))
@@ -113,13 +142,13 @@ def member_issues(
         )
     if facts.status == MemberStatus.OFFICIAL and official is None:
         issues.append(FieldIssue("date_official", _("An official member needs the date made official.")))
-    if facts.file_number and not FILE_NUMBER_RE.match(facts.file_number):
+    if facts.file_number and not FILE_NUMBER_RE.fullmatch(facts.file_number):
         issues.append(
             FieldIssue("file_number", _("File number must be 6 digits followed by 1–3 capital letters."))
         )
-    if facts.old_card_number and not OLD_CARD_RE.match(facts.old_card_number):
+    if facts.old_card_number and not OLD_CARD_RE.fullmatch(facts.old_card_number):
         issues.append(FieldIssue("old_card_number", _("Old card number must be exactly 8 digits.")))
-    if facts.phone and not PHONE_RE.match(facts.phone):
+    if facts.phone and not PHONE_RE.fullmatch(facts.phone):
         issues.append(FieldIssue("phone", _("Phone number must be 10 digits starting with 0.")))
     return issues
 

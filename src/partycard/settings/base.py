@@ -235,6 +235,21 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
         )
         if k.strip()
     ],
+    # Roster imports (docs/import-format.md, "Limits"): the largest file accepted, the most rows read (blank
+    # rows included), the most bytes an .xlsx may unpack to (all its parts together; a zip bomb is refused
+    # before parsing) and the most its shared-strings part may hold (openpyxl keeps that part in memory).
+    # A web upload larger than IMPORT_INLINE_BYTES is checked and imported by the background worker.
+    "IMPORT_MAX_BYTES": int(os.environ.get("PARTYCARD_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))),
+    "IMPORT_MAX_ROWS": int(os.environ.get("PARTYCARD_IMPORT_MAX_ROWS", "50000")),
+    "IMPORT_MAX_UNPACKED_BYTES": int(
+        os.environ.get("PARTYCARD_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+    ),
+    "IMPORT_MAX_SHARED_STRINGS_BYTES": int(
+        os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS_BYTES", str(16 * 1024 * 1024))
+    ),
+    # ... and how many texts (<si> elements) it may hold: openpyxl spends ~190 bytes on each, however short.
+    "IMPORT_MAX_SHARED_STRINGS": int(os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS", "800000")),
+    "IMPORT_INLINE_BYTES": int(os.environ.get("PARTYCARD_IMPORT_INLINE_BYTES", str(512 * 1024))),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are

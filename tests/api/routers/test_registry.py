@@ -234,3 +234,17 @@ def test_no_role_reaches_the_sibling_province(role: str, api_as, make_user, tree
     created = api.post("/members", NEW_MEMBER | {"organisation": "HUE-TH-01"})
     assert created.status_code in (403, 422) and not Member.objects.filter(full_name="Trần Thị Bình").exists()
     assert Member.objects.get(pk=hue.pk).phone == ""
+
+
+def test_unicode_digits_and_invisible_name_characters_are_field_errors(api: Api, tree) -> None:
+    """Issue 12: the API reads codes as ASCII digits only, and refuses names holding bidi or zero-width
+    characters."""
+    assert _fields(api.post("/members", NEW_MEMBER | {"old_card_number": "１２３４５６７８"})) == {
+        "old_card_number"
+    }
+    assert _fields(api.post("/members", NEW_MEMBER | {"file_number": "٠٠٠١٢٣HN"})) == {"file_number"}
+    assert _fields(api.post("/members", NEW_MEMBER | {"full_name": "Trần Thị\u202e Bình"})) == {"full_name"}
+    assert _fields(api.post("/members", NEW_MEMBER | {"birth_name": "Trần\u200bBình"})) == {"birth_name"}
+    org = {"code": "HN-BD-02", "name": "Chi bộ\u2066 Ngọc Hà", "level": 4, "parent": "HN-BD"}
+    assert _fields(api.post("/organisations", org)) == {"name"}
+    assert not Member.objects.exists() and not Organisation.objects.filter(code="HN-BD-02").exists()

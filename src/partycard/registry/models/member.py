@@ -143,6 +143,8 @@ class Member(models.Model):
             file_number=self.file_number or None,
             old_card_number=self.old_card_number or None,
             phone=self.phone or None,
+            birth_name=self.birth_name,
+            alias=self.alias,
         )
 
     def clean(self) -> None:

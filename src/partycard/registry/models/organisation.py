@@ -10,6 +10,7 @@ one statement (``services.organisation_move``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -28,6 +29,7 @@ CODE_VALIDATOR = RegexValidator(
 PATH_SEPARATOR = "."
 # The Communist Party of Vietnam was founded on 3 February 1930: no organisation of it ended before that.
 PARTY_FOUNDED = dt.date(1930, 2, 3)
+_CODE_WHOLE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,19}")
 
 
 class Organisation(models.Model):
@@ -74,16 +76,26 @@ class Organisation(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
-        """A dissolution date is a real day of the Party's history: not before its founding (a ``0`` read
-        as 1 January 1970 is caught by the API's date type), not in the future."""
+        """The name must hold no invisible or direction-changing character (``rules.name_issue``); the code
+        must match whole (the validator's ``$`` also accepts a trailing newline); a dissolution date is a
+        real day of the Party's history: not before its founding (a ``0`` read as 1 January 1970 is caught
+        by the API's date type), not in the future."""
+        from partycard.registry.rules import name_issue
+
         super().clean()
+        errors: dict[str, list[str]] = {}
+        problem = name_issue(self.name or "")
+        if problem:
+            errors["name"] = [str(_("The name %(problem)s.")) % {"problem": problem}]
+        if self.code and not _CODE_WHOLE.fullmatch(self.code):
+            errors["code"] = [str(CODE_VALIDATOR.message)]
         if self.dissolved_on is not None and not PARTY_FOUNDED <= self.dissolved_on <= clock.today():
-            raise ValidationError(
-                {
-                    "dissolved_on": _("The dissolution date must be between %(first)s and today.")
-                    % {"first": PARTY_FOUNDED.strftime("%d/%m/%Y")}
-                }
-            )
+            errors["dissolved_on"] = [
+                str(_("The dissolution date must be between %(first)s and today."))
+                % {"first": PARTY_FOUNDED.strftime("%d/%m/%Y")}
+            ]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def depth(self) -> int:

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             try:
                 result = import_roster(path, actor=actor, scope=scope)
             except ParseError as e:
-                raise CommandError(str(e)) from e
+                raise CommandError(f"{path.name}: {e}") from e
+            except OSError as e:  # a directory, no permission: say so, without a traceback
+                raise CommandError(f"{path}: {e.strerror or e}") from e
             if not result.ok:
                 for row in result.problems:
                     for issue in row.issues:
@@ -47,9 +49,13 @@ class Command(BaseCommand):
                             else _("row %(row)d") % {"row": row.row}
                         )
                         self.stderr.write(f"{path.name}: {where}: {issue.message}")
+                if result.unlisted:
+                    self.stderr.write(
+                        f"{path.name}: " + _("…and %(n)d more rows with problems.") % {"n": result.unlisted}
+                    )
                 raise CommandError(
                     _("%(bad)d of %(rows)d rows have problems; nothing was imported.")
-                    % {"bad": len(result.problems), "rows": result.rows}
+                    % {"bad": result.bad_rows, "rows": result.rows}
                 )
             done = _("Imported %(n)d members from %(file)s.") % {"n": result.created, "file": path.name}
         self.stdout.write(self.style.SUCCESS(done))

@@ -1,0 +1,152 @@
+"""A large roster imported by the background worker, not in the web request (issue 12).
+
+Two jobs, as the page's preview and confirmation: a *check* job reads every row and records each row with
+a problem as a job failure (the row number as its target); once it found none, its starter may confirm,
+which makes a *write* job that checks again and writes all rows in one transaction, or nothing. Each is
+one chunk: an import is all or nothing, so it cannot commit part by part as the exchange's jobs do; the
+job page shows its status, the rows read, the members created and every problem.
+
+The upload waits under ``VAR_DIR/uploads`` (``upload_dir``) until the write job ends, or the check finds
+a problem; an upload never confirmed is removed after ``UPLOAD_TTL``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from partycard.core.errors import FieldIssue, RowIssue
+from partycard.jobs.models import Job
+from partycard.jobs.services import ChunkResult, Failure, job_create, register
+from partycard.registry.importing import ImportResult, import_roster
+from partycard.registry.models import Organisation
+from partycard.registry.roster import ParseError
+
+__all__ = [
+    "IMPORT",
+    "UPLOAD_TTL",
+    "confirmable",
+    "register_kinds",
+    "start_import",
+    "upload_dir",
+    "upload_path",
+]
+
+IMPORT = "registry.import"
+UPLOAD_TTL = 24 * 3600  # seconds an upload waiting for its confirmation is kept
+
+
+def upload_dir() -> Path:
+    """``VAR_DIR/uploads``, made if missing; uploads older than ``UPLOAD_TTL`` are removed on the way."""
+    path = Path(settings.VAR_DIR) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - UPLOAD_TTL
+    for stale in path.iterdir():
+        try:
+            if stale.is_file() and stale.stat().st_mtime < cutoff:
+                stale.unlink(missing_ok=True)
+        except OSError:  # another process removed it first
+            continue
+    return path
+
+
+def upload_path(name: str) -> Path:
+    """The stored upload called ``name`` (only its last part counts: no way out of the directory)."""
+    return upload_dir() / Path(name).name
+
+
+def _failures(result_vi: ImportResult, result_en: ImportResult | None) -> list[Failure]:
+    english = {r.row: r for r in result_en.problems} if result_en else {}
+    failures = []
+    for row in result_vi.problems:
+        other = english.get(row.row, row)
+        failures.append(
+            Failure(
+                target_id=row.row,
+                message_vi="; ".join(f"{i.field}: {i.message}" if i.field else i.message for i in row.issues),
+                message_en="; ".join(
+                    f"{i.field}: {i.message}" if i.field else i.message for i in other.issues
+                ),
+            )
+        )
+    if result_vi.unlisted:
+        with translation.override("vi"):
+            vi = _("…and %(n)d more rows with problems.") % {"n": result_vi.unlisted}
+        with translation.override("en"):
+            en = _("…and %(n)d more rows with problems.") % {"n": result_vi.unlisted}
+        failures.append(Failure(target_id=0, message_vi=vi, message_en=en))
+    return failures
+
+
+def _run(job: Job, *, dry_run: bool, language: str) -> ImportResult:
+    scope = Organisation.objects.filter(pk=job.params["scope"]).first()
+    with translation.override(language):
+        if job.actor is None or scope is None:  # never the operator's "anywhere" for a web upload
+            message = _("The user who uploaded the file, or their organisation, no longer exists.")
+            return ImportResult(problems=[RowIssue(0, [FieldIssue("", message)])], bad_rows=1)
+        try:
+            return import_roster(
+                upload_path(job.params["file"]), actor=job.actor, scope=scope, dry_run=dry_run
+            )
+        except (ParseError, FileNotFoundError) as e:
+            message = str(e) if isinstance(e, ParseError) else _("The uploaded file is no longer available.")
+            return ImportResult(problems=[RowIssue(0, [FieldIssue("", message)])], bad_rows=1)
+
+
+class ImportKind:
+    """Check (``params["write"]`` false) or check-and-write a stored roster upload, in one chunk."""
+
+    def chunk_count(self, job: Job) -> int:
+        return 1
+
+    def total(self, job: Job) -> int:
+        return 0  # the rows are counted as they are read
+
+    def run_chunk(self, job: Job, index: int) -> ChunkResult:
+        write = bool(job.params.get("write"))
+        result = _run(job, dry_run=not write, language="vi")
+        english = _run(job, dry_run=True, language="en") if not result.ok else None
+        Job.objects.filter(pk=job.pk).update(total=result.rows)
+        stored = upload_path(job.params["file"])
+        if write or not result.ok:  # done with the file: written, or refused
+            transaction.on_commit(lambda: stored.unlink(missing_ok=True))
+        return ChunkResult(
+            succeeded=result.created if write else (result.rows if result.ok else 0),
+            failures=_failures(result, english),
+        )
+
+
+def confirmable(actor: object, job: Job) -> bool:
+    """A check job its ``actor`` may confirm: theirs, finished without a problem, its upload still here."""
+    return (
+        job.kind == IMPORT
+        and not job.params.get("write")
+        and job.actor_id == getattr(actor, "pk", None)
+        and job.status == Job.Status.DONE
+        and job.failed == 0
+        and upload_path(job.params["file"]).exists()
+    )
+
+
+def register_kinds() -> None:
+    register(IMPORT, ImportKind())
+
+
+@transaction.atomic
+def start_import(
+    *, actor: Any, scope: Organisation, file: str, name: str, write: bool, enqueue: bool = True
+) -> Job:
+    """A job checking (or, with ``write``, importing) the stored upload ``file`` into ``scope``."""
+    params = {"file": Path(file).name, "name": name[:200], "scope": scope.pk, "write": write}
+    job = job_create(actor=actor, kind=IMPORT, params=params)
+    if enqueue:
+        from partycard.jobs.tasks import run_job
+
+        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
