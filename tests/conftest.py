@@ -188,3 +188,32 @@ def siblings(tree: TreeFixture, make_member: Any) -> dict[str, dict[str, Any]]:
             "member": hue_member,
         },
     }
+
+
+def side_users(
+    sides: dict[str, dict[str, Any]], *, app_labels: tuple[str, ...], prefix: str
+) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], str]]:
+    """Every role's user on each side of the matrices, placed by ``ROLE_PLACE``, with an API token each.
+
+    Officers are staff holding the model permissions of ``app_labels``, so the admin is probed for real,
+    as an attacker with an officer's login would find it.
+    """
+    from django.contrib.auth.models import Permission
+
+    from partycard.accounts.models import Role, User
+    from partycard.api.services import token_issue
+
+    perms = list(Permission.objects.filter(content_type__app_label__in=app_labels))
+    users, tokens = {}, {}
+    for side in sides:
+        for role in Role:
+            user = User.objects.create_user(
+                f"{prefix}{side}-{role}", password="mat-khau-dai-1", role=role,
+                organisation=sides[side][ROLE_PLACE[role]],
+                member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
+            )  # fmt: skip
+            if role != Role.MEMBER:
+                user.user_permissions.add(*perms)
+            users[(side, role)] = user
+            tokens[(side, role)] = token_issue(actor=None, user=user, name="matrix")[1]
+    return users, tokens

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db.models import Max
 from django.test import Client
@@ -35,14 +33,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from partycard.accounts.models import User
 from partycard.accounts.roles import Role
-from partycard.api.services import token_issue
 from partycard.audit.models import AuditEvent
 from partycard.exchange.jobs import start_transition
 from partycard.exchange.models import Campaign, Case
 from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
-from tests.conftest import ROLE_PLACE
+from tests.conftest import side_users
 
 pytestmark = pytest.mark.django_db
 
@@ -85,19 +82,7 @@ def world(tree, siblings, tmp_path, monkeypatch) -> dict[str, Any]:
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
     call_command("pki", "init", stdout=io.StringIO())
     sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
-    # Officers are staff with the registry's model permissions, so the admin is probed for real too.
-    registry_perms = list(Permission.objects.filter(content_type__app_label="registry"))
-    users, tokens = {}, {}
-    for side, role in itertools.product(sides, ROLES):
-        user = User.objects.create_user(
-            f"{side}-{role}", password="mat-khau-dai-1", role=role,
-            organisation=sides[side][ROLE_PLACE[role]],
-            member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
-        )  # fmt: skip
-        if role != Role.MEMBER:
-            user.user_permissions.add(*registry_perms)
-        users[(side, role)] = user
-        tokens[(side, role)] = token_issue(actor=None, user=user, name="matrix")[1]
+    users, tokens = side_users(sides, app_labels=("registry",), prefix="")
     # Each side's member has an exchange case, and each side's cell secretary a job over it.
     campaign = Campaign.objects.create(code="matrix", name="Đợt ma trận", cut_off=dt.date(2026, 6, 30))
     for side, objects in sides.items():

@@ -36,14 +36,13 @@ from django.test import Client
 from partycard.accounts.models import User
 from partycard.accounts.roles import Action, Role, allowed
 from partycard.accounts.services import user_save
-from partycard.api.services import token_issue
 from partycard.audit.models import AuditEvent
 from partycard.core.errors import DomainError
 from partycard.core.scope import OutOfScope
 from partycard.registry import services
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
-from tests.conftest import ROLE_PLACE, member_data
+from tests.conftest import ROLE_PLACE, member_data, side_users
 from tests.test_leak_matrix import audited_ids, state_of
 
 pytestmark = pytest.mark.django_db
@@ -55,23 +54,10 @@ ROLES = list(Role)
 def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Both sides, with every role's user (officers staff with the registry's and accounts' admin rights),
     an API token each, and each side's commune and a second cell on the Hà Nội side for the controls."""
-    perms = list(Permission.objects.filter(content_type__app_label__in=["registry", "accounts"]))
     sides = siblings
     sides["hn"]["commune"], sides["hue"]["commune"] = tree.ba_dinh, tree.thuan_hoa
     sides["hn"]["other_cell"] = tree.cell_b
-    users: dict[tuple[str, str], User] = {}
-    tokens: dict[tuple[str, str], str] = {}
-    for side in sides:
-        for role in ROLES:
-            user = User.objects.create_user(
-                f"w-{side}-{role}", password="mat-khau-dai-1", role=role,
-                organisation=sides[side][ROLE_PLACE[role]],
-                member=sides[side]["member"] if role == Role.MEMBER else None, is_staff=role != Role.MEMBER,
-            )  # fmt: skip
-            if role != Role.MEMBER:
-                user.user_permissions.add(*perms)
-            users[(side, role)] = user
-            tokens[(side, role)] = token_issue(actor=None, user=user, name="write-matrix")[1]
+    users, tokens = side_users(sides, app_labels=("registry", "accounts"), prefix="w-")
     # A member-role account on each side: the target of the account writes.
     for side in sides:
         sides[side]["account"] = User.objects.create_user(
