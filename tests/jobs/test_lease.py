@@ -17,10 +17,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django_tasks_db.models import DBTaskResult
 
 from partycard.audit.models import AuditEvent
@@ -29,7 +31,7 @@ from partycard.exchange.models import Campaign
 from partycard.jobs import services
 from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.models import Job, JobChunk
-from partycard.jobs.services import job_create, job_run, jobs_reclaim
+from partycard.jobs.services import ChunkResult, job_create, job_run, jobs_reclaim
 from partycard.jobs.sweeper import sweep_once
 from tests.jobs.test_job_runner import KIND, Chunks, _chunk_rows
 from tests.jobs.test_resume import (
@@ -327,3 +329,45 @@ def test_a_killed_worker_s_job_is_finished_once_by_another_worker_on_sqlite(tmp_
         db, "SELECT count(*) FROM audit_auditevent WHERE action = 'job.reclaim' AND object_id = ?", str(job)
     )
     assert reclaimed == 1
+
+
+@dataclass
+class SlowChunk:
+    """A kind whose one chunk outlasts the lease, as a roster import's (two passes over 50,000 rows) does."""
+
+    seconds: float
+    calls: int = 0
+
+    def chunk_count(self, job: Job) -> int:
+        return 1
+
+    def total(self, job: Job) -> int:
+        return 1
+
+    def run_chunk(self, job: Job, index: int) -> ChunkResult:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return ChunkResult(succeeded=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_longer_than_the_lease_keeps_it_and_is_not_reclaimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renewed only at a chunk's end, a lease ran out in the middle of any chunk longer than it: the sweep
+    re-queued the job and the runner's chunk rolled back, over and over. The heartbeat keeps it alive."""
+    import threading
+
+    monkeypatch.setitem(settings.PARTYCARD, "JOB_LEASE_SECONDS", 0.6)
+    slow = SlowChunk(seconds=2.0)  # more than three leases
+    monkeypatch.setitem(services._KINDS, "test.slow", slow)
+    job = job_create(actor=None, kind="test.slow", params={})
+    reclaimed: list[int] = []
+    runner = threading.Thread(target=job_run, args=(job.pk,))
+    runner.start()
+    deadline = time.monotonic() + 1.9
+    while time.monotonic() < deadline:  # the sweep, as every worker runs it, while the chunk is running
+        reclaimed += jobs_reclaim(at=clock.now())
+        time.sleep(0.1)
+    runner.join()
+    done = Job.objects.get(pk=job.pk)
+    assert reclaimed == [] and slow.calls == 1
+    assert (done.status, done.chunks_done, done.succeeded) == (Job.Status.DONE, 1, 1)

@@ -7,8 +7,10 @@ job skips them and does the rest; two runners racing on one chunk cannot both co
 their chunks deterministic (the same index always covers the same targets) — they are computed from the
 job's parameters, fixed when the job is made.
 
-A running job is leased to its runner for ``JOB_LEASE_SECONDS``, renewed in each chunk's transaction. A
-worker killed mid-job stops renewing; once the lease has run out, ``jobs_reclaim`` (every worker runs it
+A running job is leased to its runner for ``JOB_LEASE_SECONDS``, renewed in each chunk's transaction and,
+while a chunk runs, every third of the lease by a heartbeat thread of the runner (a chunk may outlast the
+lease: a roster import is one chunk of two passes over up to 50,000 rows). A worker killed mid-job stops
+renewing, its heartbeat with it; once the lease has run out, ``jobs_reclaim`` (every worker runs it
 on start and then periodically: ``partycard db_worker``) queues the job again and a live worker resumes it
 from its last committed chunk. A runner whose lease was taken over cannot commit another chunk: the renewal
 is the chunk's last write and rolls the chunk back when the lease is no longer its own (a fencing token).
@@ -17,19 +19,21 @@ Each user may have ``JOBS_PER_USER`` jobs queued or running at once (``TooManyJo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
 import secrets
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
@@ -234,7 +238,8 @@ def _run_chunks(
         if stop_after is not None and ran >= stop_after:
             return False
         try:
-            _run_one(job, kind, index, owner)
+            with _heartbeat(job.pk, owner):
+                _run_one(job, kind, index, owner)
         except _LeaseLost:
             raise
         except Exception as e:
@@ -250,6 +255,36 @@ def _run_chunks(
         if pause:
             time.sleep(pause)
     return True
+
+
+@contextlib.contextmanager
+def _heartbeat(job_id: int, owner: str) -> Iterator[None]:
+    """Renew the lease every third of it while one chunk runs, from a thread on its own connection, and
+    only while the lease is still ``owner``'s (a runner taken over does not take it back).
+
+    The chunk's transaction has ended (committed or rolled back) when the block exits, so a beat waiting
+    on a lock the chunk held is released before the thread is joined. On SQLite a beat may find the
+    database locked by the chunk's own writes; the sweep cannot write then either, so the beat is skipped.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(_lease().total_seconds() / 3):
+                with contextlib.suppress(DatabaseError):
+                    Job.objects.filter(pk=job_id, lease_owner=owner).update(
+                        lease_expires_at=clock.now() + _lease()
+                    )
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @transaction.atomic

@@ -188,7 +188,7 @@ def _not_a_workbook() -> str:
 
 def _too_many_rows() -> str:
     return _("The file has more than %(limit)s rows; split the roster into smaller files.") % {
-        "limit": f"{_limit('IMPORT_MAX_ROWS'):,}".replace(",", ".")
+        "limit": _thousands(_limit("IMPORT_MAX_ROWS"))
     }
 
 
@@ -258,7 +258,7 @@ def _csv_rows(path: Path) -> Iterator[list[Any]]:
                         "Line %(line)d of the file cannot be read as CSV: a cell longer than %(limit)s "
                         "characters or an unclosed quote."
                     )
-                    % {"line": reader.line_num, "limit": f"{CSV_FIELD_LIMIT:,}".replace(",", ".")}
+                    % {"line": reader.line_num, "limit": _thousands(CSV_FIELD_LIMIT)}
                 ) from e
             yield row
 
