@@ -33,9 +33,10 @@ from django.core.management.base import CommandError
 from django.db.models import Max
 from django.test import Client
 
-from partycard.accounts.models import User
+from partycard.accounts.models import TOTPDevice, User
 from partycard.accounts.roles import Action, Role, allowed
-from partycard.accounts.services import user_save
+from partycard.accounts.services import user_password_set, user_save
+from partycard.accounts.two_factor import totp_device_remove, totp_device_update
 from partycard.audit.models import AuditEvent
 from partycard.core.errors import DomainError
 from partycard.core.scope import OutOfScope
@@ -64,6 +65,9 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
             f"w-{side}-account", password="mat-khau-dai-1", role=Role.CELL_SECRETARY,
             organisation=sides[side]["cell"],
         )  # fmt: skip
+        sides[side]["device"] = TOTPDevice.objects.create(
+            user=sides[side]["account"], name="điện thoại", confirmed=True
+        )
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -78,6 +82,10 @@ class Untouched:
 
     def check(self, where: str) -> None:
         assert state_of(self.other) == self.before, f"{where}: the other province changed"
+        device = TOTPDevice.objects.filter(pk=self.other["device"].pk).values("name", "confirmed").first()
+        assert device == {"name": "điện thoại", "confirmed": True}, (
+            f"{where}: the other side's device changed"
+        )
         touched = {(e.object_type, e.object_id) for e in AuditEvent.objects.filter(seq__gt=self.last_seq)}
         assert not (touched & self.audited), f"{where}: audit rows name the other province"
 
@@ -122,7 +130,22 @@ SERVICE_ATTACKS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]
     "user_save: the other side's account": lambda actor, own, other: user_save(
         actor=actor, user=_moved(other["account"], own["cell"])
     ),
+    "user_password_set on the other side's account": lambda actor, own, other: user_password_set(
+        actor=actor, user=other["account"], password="mat-khau-moi-dai-1", door="admin"
+    ),
+    "totp_device_update of the other side's device": lambda actor, own, other: totp_device_update(
+        actor=actor, device=_renamed(other["device"])
+    ),
+    "totp_device_remove of the other side's device": lambda actor, own, other: totp_device_remove(
+        actor=actor, device=other["device"]
+    ),
 }
+
+
+def _renamed(device: TOTPDevice) -> TOTPDevice:
+    fresh = TOTPDevice.objects.get(pk=device.pk)
+    fresh.name = "Đã Bị Sửa"
+    return fresh
 
 
 def _moved(user: User, organisation: Organisation) -> User:

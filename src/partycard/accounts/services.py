@@ -11,21 +11,55 @@ from partycard.accounts.roles import Role
 from partycard.audit.services import audit_record, diff
 from partycard.core.scope import OutOfScope, scope_path
 
-__all__ = ["AUDITED_FIELDS", "user_password_audit", "user_password_set", "user_save"]
+__all__ = [
+    "AUDITED_FIELDS",
+    "account_scope_require",
+    "user_password_audit",
+    "user_password_set",
+    "user_save",
+]
 
 
-def _check_scope(actor: Any, user: User, before: dict[str, Any]) -> None:
+def _prefix(actor: Any) -> str | None:
+    """The subtree whose accounts ``actor`` manages; None for the system or a superuser (every account).
+
+    Raises:
+        OutOfScope: the actor has no subtree (a member).
+    """
     if actor is None or getattr(actor, "is_superuser", False):
-        return  # the system, or the Centre's superuser
+        return None
     prefix = scope_path(actor)
     if prefix is None:
         raise OutOfScope()
+    return prefix
+
+
+def account_scope_require(actor: Any, user: User) -> None:
+    """Refuse unless the stored account ``user`` belongs to an organisation of the actor's subtree: the
+    check of every write to an account or its devices, whatever door it comes through (the admin's
+    scoped lists are a convenience).
+
+    Raises:
+        OutOfScope: the account is outside the actor's subtree, or has no organisation.
+    """
+    prefix = _prefix(actor)
+    if prefix is None or not user.pk:
+        return
+    path = User.objects.filter(pk=user.pk).values_list("organisation__path", flat=True).first()
+    if path is None or not path.startswith(prefix):
+        raise OutOfScope("organisation")
+
+
+def _check_scope(actor: Any, user: User, before: dict[str, Any]) -> None:
+    prefix = _prefix(actor)
+    if prefix is None:
+        return  # the system, or the Centre's superuser
+    account_scope_require(actor, user)
     if (user.is_superuser and not before.get("is_superuser")) or (
         user.role == Role.CENTRAL_ADMIN and before.get("role") != Role.CENTRAL_ADMIN
     ):
         raise OutOfScope("role")
-    paths = User.objects.filter(pk=user.pk).values_list("organisation__path", flat=True) if user.pk else []
-    targets = [*paths, user.organisation.path if user.organisation_id else None]  # type: ignore[union-attr]
+    targets = [user.organisation.path if user.organisation_id else None]  # type: ignore[union-attr]
     if user.member_id:
         targets.append(user.member.organisation.path)  # type: ignore[union-attr]
     if any(path is None or not path.startswith(prefix) for path in targets):
@@ -62,8 +96,10 @@ def user_save(*, actor: Any, user: User) -> User:
 def user_password_set(*, actor: Any, user: User, password: str | None, door: str) -> User:
     """Set ``user``'s password (``None``: disable password login) and append its audit row.
 
-    The caller has validated the password (Django's password validators, in the form).
+    The caller has validated the password (Django's password validators, in the form). The account must
+    be in the actor's subtree (``account_scope_require``).
     """
+    account_scope_require(actor, user)
     if password is None:
         user.set_unusable_password()
     else:

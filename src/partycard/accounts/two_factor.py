@@ -20,6 +20,7 @@ from django_otp.oath import TOTP
 
 from partycard.accounts.models import TOTPDevice
 from partycard.accounts.roles import Role
+from partycard.accounts.services import account_scope_require
 from partycard.audit.services import audit_record, diff
 
 __all__ = [
@@ -179,7 +180,9 @@ def totp_device_install(*, actor: Any, user: Any, name: str, secret_b32: str) ->
 @transaction.atomic
 def totp_device_update(*, actor: Any, device: TOTPDevice) -> TOTPDevice:
     """Save a device changed in the admin (its name, confirmation, drift, throttling); appends
-    ``otp_change`` with what changed. The secret is never changed here (``totp_device_install``)."""
+    ``otp_change`` with what changed. The secret is never changed here (``totp_device_install``). The
+    device's account must be in the actor's subtree."""
+    account_scope_require(actor, device.user)
     before = _state(TOTPDevice.objects.select_for_update().filter(pk=device.pk).first())
     device.save()
     changes = diff(before, _state(device))
@@ -191,7 +194,8 @@ def totp_device_update(*, actor: Any, device: TOTPDevice) -> TOTPDevice:
 @transaction.atomic
 def totp_device_remove(*, actor: Any, device: TOTPDevice) -> None:
     """Delete a device (a lost phone: its officer enrols a new one at the next login); appends
-    ``otp_remove`` with the device as it was."""
+    ``otp_remove`` with the device as it was. The device's account must be in the actor's subtree."""
+    account_scope_require(actor, device.user)
     state, pk = _state(device), device.pk
     device.delete()
     audit_record(
