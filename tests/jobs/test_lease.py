@@ -216,6 +216,17 @@ def _stop(worker: subprocess.Popen[str]) -> str:
     return out
 
 
+def _stop_both(first: subprocess.Popen[str], second: subprocess.Popen[str] | None) -> None:
+    """The killed worker reaped; the second asked to stop (SIGTERM), killed if it does not within 10 s."""
+    _stop(first)
+    if second is not None:
+        second.send_signal(signal.SIGTERM)
+        try:
+            second.wait(timeout=10)
+        finally:
+            _stop(second)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_s_job_is_finished_once_by_another_worker(
@@ -255,13 +266,7 @@ def test_a_killed_worker_s_job_is_finished_once_by_another_worker(
             assert time.monotonic() < deadline, "the second worker did not finish the job"
             time.sleep(0.1)
     finally:
-        _stop(first)
-        if second is not None:
-            second.send_signal(signal.SIGTERM)
-            try:
-                second.wait(timeout=10)
-            finally:
-                _stop(second)
+        _stop_both(first, second)
 
     _assert_each_case_moved_exactly_once(job, case_ids)
     reclaimed = AuditEvent.objects.filter(action="job.reclaim", object_id=str(job.pk))
@@ -309,13 +314,7 @@ def test_a_killed_worker_s_job_is_finished_once_by_another_worker_on_sqlite(tmp_
             assert time.monotonic() < deadline, "the second worker did not finish the job"
             time.sleep(0.1)
     finally:
-        _stop(first)
-        if second is not None:
-            second.send_signal(signal.SIGTERM)
-            try:
-                second.wait(timeout=10)
-            finally:
-                _stop(second)
+        _stop_both(first, second)
     checked = subprocess.run(
         [*script, "check", made.stdout.splitlines()[-1]],
         env=env,
