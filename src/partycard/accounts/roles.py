@@ -39,13 +39,16 @@ class Action(StrEnum):
     # Act on exchange cases. Which transition, at which level, is workflow.check's to say.
     CHANGE_CASE = "exchange.change_case"
     EVALUATE_CAMPAIGN = "exchange.evaluate_campaign"  # run the whole-subtree eligibility job
+    VIEW_CARD = "cards.view_card"
+    # Act on cards (send, receive, hand over, report lost, recover…). Which, at which level: lifecycle.py.
+    CHANGE_CARD = "cards.change_card"
     VIEW_JOB = "jobs.view_job"
 
 
 ACTIONS = frozenset(Action)
 _READ = {Action.VIEW_ORGANISATION, Action.VIEW_MEMBER, Action.SEARCH_MEMBER}
 _EDIT_MEMBERS = {Action.ADD_MEMBER, Action.CHANGE_MEMBER, Action.IMPORT_MEMBER, Action.EXPORT_MEMBER}
-_EXCHANGE = {Action.VIEW_CASE, Action.CHANGE_CASE, Action.VIEW_JOB}
+_EXCHANGE = {Action.VIEW_CASE, Action.CHANGE_CASE, Action.VIEW_JOB, Action.VIEW_CARD, Action.CHANGE_CARD}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CENTRAL_ADMIN: frozenset(Action),
@@ -60,9 +63,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CELL_SECRETARY: frozenset(_READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
     Role.INSPECTOR: frozenset(
-        _READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT, Action.VIEW_CASE, Action.VIEW_JOB}
+        _READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT, Action.VIEW_CASE, Action.VIEW_JOB, Action.VIEW_CARD}
     ),
-    Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE}),
+    Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE, Action.VIEW_CARD}),
 }
 
 

@@ -15,7 +15,9 @@ class CredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from partycard.credentials.services import on_members_changed
+        from partycard.cards.hooks import cards_changed_handler_register
+        from partycard.credentials.services import on_cards_changed, on_members_changed
         from partycard.registry.signals import members_changed
 
+        cards_changed_handler_register("credentials", on_cards_changed)
         members_changed.connect(on_members_changed, dispatch_uid="credentials.status")

@@ -1,10 +1,7 @@
-"""Credentials (the e-card issued to a member) and the status lists that revoke or suspend them.
+"""Credentials: the e-card issued to a member, for their card in use.
 
-A status list belongs to one document signer and holds ``size`` entries of ``bits`` bits (the IETF
-Token Status List layout: entry *i* at bits ``i*bits…``, least significant first in its byte). A
-credential owns one index in one list for its whole life; revoking it flips that entry, bumps the
-list's ``version`` and the signed token is made again on the next fetch. Rows are locked while an
-index is taken or an entry flipped, so two writers never share an index or lose a flip.
+A credential owns one index in one status list for its whole life (the lists are the cards app's:
+``cards.models.StatusListRecord``, shared with the chip cards); revoking it flips that entry.
 """
 
 from __future__ import annotations
@@ -12,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from partycard.cards.models import StatusListRecord
 from partycard.core.scope import ScopedManager
 
 __all__ = ["Credential", "CredentialStatus", "StatusListRecord"]
@@ -23,29 +21,6 @@ class CredentialStatus(models.IntegerChoices):
     VALID = 0, _("Valid")
     REVOKED = 1, _("Revoked")
     SUSPENDED = 2, _("Suspended")
-
-
-class StatusListRecord(models.Model):
-    """One signer's status list: the packed entries, the next free index, a version for caching."""
-
-    signer_label = models.CharField(_("document signer key"), max_length=64)
-    bits = models.PositiveSmallIntegerField(_("bits per entry"), default=2)
-    size = models.PositiveIntegerField(_("entries"))
-    packed = models.BinaryField(_("packed entries"))
-    next_index = models.PositiveIntegerField(_("next free index"), default=0)
-    version = models.PositiveIntegerField(_("version"), default=1)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("status list")
-        verbose_name_plural = _("status lists")
-
-    def __str__(self) -> str:
-        return f"status list {self.pk} ({self.signer_label}, {self.next_index}/{self.size})"
-
-    @property
-    def full(self) -> bool:
-        return self.next_index >= self.size
 
 
 class Credential(models.Model):

@@ -8,6 +8,7 @@ document signer that may sign now signs credentials and status lists (docs/ecard
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,13 +19,21 @@ from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record
+from partycard.cards.lifecycle import STATUS_OF, CardState
+from partycard.cards.models import Card
+from partycard.cards.selectors import card_in_use
+from partycard.cards.status_lists import (
+    status_entry_set,
+    status_index_take,
+    status_list_current,
+    status_list_uri,
+)
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.signing import DocumentSigner, document_signer_current, pki_directory, pki_keystore_open
-from partycard.credentials.models import Credential, CredentialStatus, StatusListRecord
-from partycard.ecard import status as status_format
+from partycard.credentials.models import Credential, CredentialStatus
 from partycard.ecard.keys import kid_of
-from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
+from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member
 from partycard.trust.keystore import KeyStore
 
@@ -32,8 +41,9 @@ __all__ = [
     "CredentialError",
     "credential_issue",
     "credential_status_set",
+    "on_cards_changed",
     "on_members_changed",
-    "status_list_current",
+    "status_list_current",  # re-exported from cards.status_lists (the publishing code reads them here)
     "status_list_uri",
 ]
 
@@ -58,33 +68,6 @@ class CredentialError(DomainError):
 
 def _config(name: str, default: Any) -> Any:
     return settings.PARTYCARD.get(name, default)
-
-
-def status_list_uri(record_id: int) -> str:
-    """The stable URL a status list is published at (what credentials name)."""
-    base = str(_config("PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
-    return f"{base}/api/v1/status-lists/{record_id}"
-
-
-def _list_for(signer_label: str) -> StatusListRecord:
-    """The signer's open status list, locked; a new one when the last is full."""
-    record = (
-        StatusListRecord.objects.select_for_update().filter(signer_label=signer_label).order_by("-id").first()
-    )
-    if record is None or record.full:
-        bits, size = 2, int(_config("STATUS_LIST_SIZE", 1 << 20))
-        record = StatusListRecord.objects.create(
-            signer_label=signer_label, bits=bits, size=size, packed=bytes(size * bits // 8)
-        )
-        record = StatusListRecord.objects.select_for_update().get(pk=record.pk)
-    return record
-
-
-def _card_number(member: Member) -> str | None:
-    from partycard.exchange.models import Case  # the exchange sits beside us; only its card numbers
-
-    case = Case.objects.filter(member=member, card_number__isnull=False).order_by("-created_at").first()
-    return case.card_number if case is not None else member.old_card_number
 
 
 @dataclass(frozen=True)
@@ -128,8 +111,12 @@ def credential_issue(
         device_key: the member's phone key (SubjectPublicKeyInfo DER, P-256) to bind the QR and the
             SD-JWT to; None issues an unbound credential (the QR then has no rotating proof).
 
+    The e-card is the member's card in the digital environment: it is issued only for the member's
+    **new card in use** (handed over, not lost, revoked or replaced: ``cards.selectors.card_in_use``) and
+    carries that card's number; an official member only (a probationary member holds no card).
+
     Raises:
-        CredentialError: not allowed, the member is not a current member or holds no card number, or
+        CredentialError: not allowed, the member is not an official member or holds no card in use, or
             nothing can sign now.
     """
     from partycard.core.signing import SigningUnavailable
@@ -139,11 +126,12 @@ def credential_issue(
     at = at or clock.now()
     if not _may_issue(actor, member):
         raise CredentialError(_("Only the member themself or the Centre may issue this e-card."))
-    if member.status not in ACTIVE_STATUSES:
-        raise CredentialError(_("Only a current member is issued an e-card."))
-    card_number = _card_number(member)
-    if not card_number:
-        raise CredentialError(_("The member holds no card number yet."))
+    if member.status != MemberStatus.OFFICIAL:
+        raise CredentialError(_("Only an official member is issued an e-card."))
+    card = card_in_use(member)
+    if card is None:
+        raise CredentialError(_("The member holds no party membership card in use yet."))
+    card_number = card.number
     try:
         signing = _signing(store, at)
     except SigningUnavailable as e:
@@ -155,16 +143,13 @@ def credential_issue(
             credential_status_set(
                 actor=actor, credential=earlier, status=CredentialStatus.REVOKED, reason="superseded"
             )
-        record = _list_for(signing.signer.label)
-        index = record.next_index
-        record.next_index += 1
-        record.save(update_fields=["next_index", "updated_at"])
+        list_id, index = status_index_take(signing.signer.label, value=STATUS_OF[CardState(card.state)])
         qr, sd_jwt = formats.credential_sign(
             member=member,
             card_number=card_number,
             store=signing.store,
             signer=signing.signer,
-            status_uri=status_list_uri(record.pk),
+            status_uri=status_list_uri(list_id),
             status_index=index,
             issued_at=at,
             expires_at=expires_at,
@@ -176,8 +161,9 @@ def credential_issue(
             card_number=card_number,
             signer_label=signing.signer.label,
             kid=kid_of(signing.signer.certificate).hex(),
-            status_list=record,
+            status_list_id=list_id,
             status_index=index,
+            status=STATUS_OF[CardState(card.state)],
             device_key=device_key,
             qr=qr,
             sd_jwt=sd_jwt,
@@ -188,7 +174,13 @@ def credential_issue(
             actor=actor,
             action="credentials.issue",
             obj=credential,
-            changes={"member_id": member.pk, "status_list": record.pk, "index": index, "kid": credential.kid},
+            changes={
+                "member_id": member.pk,
+                "card": card_number,
+                "status_list": list_id,
+                "index": index,
+                "kid": credential.kid,
+            },
         )
     return credential
 
@@ -207,11 +199,7 @@ def credential_status_set(*, actor: Any, credential: Credential, status: int, re
             raise CredentialError(_("A revoked e-card stays revoked; issue a new one."))
         if current.status == status:
             return current
-        record = StatusListRecord.objects.select_for_update().get(pk=current.status_list_id)
-        packed = bytearray(record.packed)
-        status_format.status_list_set(packed, current.status_index, status, record.bits)
-        record.packed, record.version = bytes(packed), record.version + 1
-        record.save(update_fields=["packed", "version", "updated_at"])
+        status_entry_set(current.status_list_id, current.status_index, status)
         before = current.status
         current.status, current.status_reason = status, reason
         current.save(update_fields=["status", "status_reason"])
@@ -222,6 +210,22 @@ def credential_status_set(*, actor: Any, credential: Credential, status: int, re
             changes={"status": [before, status], "reason": reason},
         )
     return current
+
+
+def on_cards_changed(card_ids: Sequence[int], actor: Any = None) -> None:
+    """The e-card follows its card (registered with ``cards.hooks``): while the card is in use the e-card
+    is valid; suspended with it; revoked for good once the card is lost, revoked, replaced or destroyed.
+    In the card writer's transaction."""
+    cards = dict(Card.objects.filter(pk__in=card_ids).values_list("number", "state"))
+    for credential in Credential.objects.filter(card_number__in=cards).exclude(
+        status=CredentialStatus.REVOKED
+    ):
+        state = CardState(cards[credential.card_number])
+        wanted = STATUS_OF[state]  # the card's own entry: VALID, SUSPENDED, or INVALID (= revoked)
+        if wanted != credential.status:
+            credential_status_set(
+                actor=actor, credential=credential, status=wanted, reason=f"card_{state.value}"
+            )
 
 
 def on_members_changed(sender: Any, member_ids: list[int], actor: Any = None, **_kwargs: Any) -> None:
@@ -239,10 +243,3 @@ def on_members_changed(sender: Any, member_ids: list[int], actor: Any = None, **
             status=CredentialStatus.REVOKED,
             reason=_ENDING[MemberStatus(reason_of[credential.member_id])],
         )
-
-
-def status_list_current(record: StatusListRecord, *, at: datetime) -> status_format.StatusList:
-    """The list as the server holds it now: authoritative, so never stale (the API's own verifier)."""
-    return status_format.StatusList(
-        uri=status_list_uri(record.pk), bits=record.bits, statuses=bytes(record.packed), issued_at=at
-    )

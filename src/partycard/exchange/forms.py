@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partycard.exchange.models.case import LEVEL_CHOICES
+from partycard.exchange.wording import transition_label
 from partycard.exchange.workflow import (
     RANK,
     RESUBMITTED_TO,
@@ -106,7 +107,7 @@ class CaseTransitionForm(forms.Form):
         self, *args: Any, transitions: Sequence[Transition], top: Level | None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["transition"].choices = [(t.value, TRANSITIONS[t].label_vi) for t in transitions]  # type: ignore[attr-defined]
+        self.fields["transition"].choices = [(t.value, transition_label(t)) for t in transitions]  # type: ignore[attr-defined]
         self.fields["return_to"].choices = [("", "—"), *return_levels(top)]  # type: ignore[attr-defined]
 
     def clean_transition(self) -> Transition:

@@ -1,11 +1,15 @@
 """The exchange case's state machine, defined once: states, transitions, who may make each, and when.
 
-A case goes up the tree and back down (Directive 51-CT/TW; Regulation 06-QĐ/TW, DOMAIN.md):
+A case goes up the tree (Directive 51-CT/TW; Regulation 06-QĐ/TW, DOMAIN.md):
 
-    proposed (cell) → confirmed (grassroots committee) → decided (the committee directly above the
-    grassroots: it decides cards and keeps the issuance register) → accepted (Centre: the card number is
-    allocated) → in production → produced → sent down the tree → handed over (cell meeting, receipt)
-    → old card recovered (cell) → old card destroyed (the deciding committee)
+    proposed (cell) → confirmed (grassroots committee) → decided (cấp ủy cấp trên trực tiếp của tổ chức
+    cơ sở đảng, the committee directly above the grassroots: it decides cards and keeps the issuance
+    register) → forwarded (the committee directly under the Centre: a province, the Army, Public Security,
+    a central block, reviews and forwards its committees' decisions) → accepted (Centre: the card number
+    is allocated)
+
+The case ends there: from the Centre's acceptance on, production, the way down the tree, the hand-over
+and the old card's recovery and destruction are the **card's** states (``cards/lifecycle.py``).
 
 Side paths: *returned* for correction (with a reason, to a named lower level, which resubmits), *rejected*
 (with a reason), *on hold* while the member's eligibility has a postponing reason (the system holds and
@@ -14,7 +18,8 @@ resumes), *cancelled* (death, removal, expulsion; by the system or the deciding 
 Every transition names one acting **level** relative to the case's member (their cell, its grassroots
 organisation, the committee above that, the Centre, or the system) and the **role** that acts there. Pure
 Python: the apps work out the actor's level and the member's eligibility and call :func:`check`, which
-answers with every problem, worded in Vietnamese and English. Role names are the values of
+answers with every problem: a code and an English message that is an msgid of the translation catalogue
+(the app words it in Vietnamese: ``exchange.wording``). Role names are the values of
 ``accounts.roles.Role`` (a test keeps them equal).
 """
 
@@ -33,6 +38,7 @@ __all__ = [
     "State",
     "Transition",
     "check",
+    "gettext_noop",
     "queue_states",
     "target_state",
 ]
@@ -42,13 +48,8 @@ class State(StrEnum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     DECIDED = "decided"
+    FORWARDED = "forwarded"
     ACCEPTED = "accepted"
-    IN_PRODUCTION = "in_production"
-    PRODUCED = "produced"
-    SENT = "sent"
-    HANDED_OVER = "handed_over"
-    OLD_RECOVERED = "old_recovered"
-    OLD_DESTROYED = "old_destroyed"
     RETURNED = "returned"
     REJECTED = "rejected"
     ON_HOLD = "on_hold"
@@ -61,35 +62,37 @@ class Level(StrEnum):
     CELL = "cell"
     GRASSROOTS = "grassroots"
     UPPER = "upper"  # the committee directly above the grassroots organisation
+    PROVINCE = "province"  # the committee directly under the Centre
     CENTRE = "centre"
     SYSTEM = "system"  # eligibility changes: hold, resume, cancel on death/removal/expulsion
 
 
-RANK = {Level.CELL: 0, Level.GRASSROOTS: 1, Level.UPPER: 2, Level.CENTRE: 3}
+RANK = {Level.CELL: 0, Level.GRASSROOTS: 1, Level.UPPER: 2, Level.PROVINCE: 3, Level.CENTRE: 4}
 
 # The role that acts at each level (accounts.roles.Role values).
 ROLE_AT = {
     Level.CELL: "cell_secretary",
     Level.GRASSROOTS: "grassroots_officer",
     Level.UPPER: "committee_officer",
+    Level.PROVINCE: "committee_officer",
     Level.CENTRE: "central_admin",
 }
 
 # Where a returned case goes when the level it was returned to resubmits it.
-RESUBMITTED_TO = {Level.CELL: State.PROPOSED, Level.GRASSROOTS: State.CONFIRMED, Level.UPPER: State.DECIDED}
+RESUBMITTED_TO = {
+    Level.CELL: State.PROPOSED,
+    Level.GRASSROOTS: State.CONFIRMED,
+    Level.UPPER: State.DECIDED,
+    Level.PROVINCE: State.FORWARDED,
+}
 
 
 class Transition(StrEnum):
     PROPOSE = "propose"
     CONFIRM = "confirm"
     DECIDE = "decide"
+    FORWARD = "forward"
     ACCEPT = "accept"
-    START_PRODUCTION = "start_production"
-    MARK_PRODUCED = "mark_produced"
-    SEND = "send"
-    HAND_OVER = "hand_over"
-    RECOVER_OLD = "recover_old"
-    DESTROY_OLD = "destroy_old"
     RETURN = "return"
     RESUBMIT = "resubmit"
     REJECT = "reject"
@@ -98,35 +101,30 @@ class Transition(StrEnum):
     CANCEL = "cancel"
 
 
-# States before the new card is in the member's hands: eligibility changes hold or cancel them.
-_PRE_HANDOVER = frozenset(
-    {
-        State.PROPOSED,
-        State.CONFIRMED,
-        State.DECIDED,
-        State.ACCEPTED,
-        State.IN_PRODUCTION,
-        State.PRODUCED,
-        State.SENT,
-        State.RETURNED,
-    }
-)
-FINAL_STATES = frozenset({State.OLD_DESTROYED, State.REJECTED, State.CANCELLED})
+# States on the way up: eligibility changes hold, reject or cancel them.
+_ON_THE_WAY = frozenset({State.PROPOSED, State.CONFIRMED, State.DECIDED, State.FORWARDED, State.RETURNED})
+# Accepted is where the case ends and the card begins (cards/lifecycle.py).
+FINAL_STATES = frozenset({State.ACCEPTED, State.REJECTED, State.CANCELLED})
 OPEN_STATES = frozenset(State) - FINAL_STATES
+
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` as an msgid for makemessages (``gettext_noop`` is one of its keywords); the app
+    translates it when it shows it (``exchange.wording``). Pure: returns ``message`` unchanged."""
+    return message
 
 
 @dataclass(frozen=True)
 class Spec:
     """One transition: from which states, to which (None: worked out, see :func:`target_state`), by which
-    level(s), and what it needs."""
+    level(s), what it needs, and its label (an English msgid; ``exchange.wording`` translates it)."""
 
     sources: frozenset[State | None]
     target: State | None
     levels: frozenset[Level]
     needs_eligible: bool = False  # the member must be eligible now (no card for an ineligible member)
     needs_reason: bool = False
-    label_vi: str = ""
-    label_en: str = ""
+    label: str = ""
 
 
 def _spec(
@@ -135,63 +133,60 @@ def _spec(
     *levels: Level,
     eligible: bool = False,
     reason: bool = False,
-    vi: str,
-    en: str,
+    label: str,
 ) -> Spec:
-    return Spec(frozenset(sources), target, frozenset(levels), eligible, reason, vi, en)
+    return Spec(frozenset(sources), target, frozenset(levels), eligible, reason, label)
 
 
+N_ = gettext_noop
 S, L = State, Level
 TRANSITIONS: dict[Transition, Spec] = {
-    Transition.PROPOSE: _spec({None}, S.PROPOSED, L.CELL, eligible=True, vi="Đề nghị đổi thẻ", en="Propose"),
-    Transition.CONFIRM: _spec(
-        {S.PROPOSED}, S.CONFIRMED, L.GRASSROOTS, eligible=True, vi="Xác nhận", en="Confirm"
+    Transition.PROPOSE: _spec({None}, S.PROPOSED, L.CELL, eligible=True, label=N_("Propose a new card")),
+    Transition.CONFIRM: _spec({S.PROPOSED}, S.CONFIRMED, L.GRASSROOTS, eligible=True, label=N_("Confirm")),
+    Transition.DECIDE: _spec({S.CONFIRMED}, S.DECIDED, L.UPPER, eligible=True, label=N_("Decide")),
+    # The committee directly under the Centre reviews and forwards its committees' decisions (DOMAIN.md:
+    # the committees directly under the Centre "run the exchange, inspect and urge their subordinate
+    # committees, report results"; the exact steps are not public [U]).
+    Transition.FORWARD: _spec(
+        {S.DECIDED}, S.FORWARDED, L.PROVINCE, eligible=True, label=N_("Forward to the Centre")
     ),
-    Transition.DECIDE: _spec({S.CONFIRMED}, S.DECIDED, L.UPPER, eligible=True, vi="Quyết định", en="Decide"),
     Transition.ACCEPT: _spec(
-        {S.DECIDED}, S.ACCEPTED, L.CENTRE, eligible=True, vi="Trung ương duyệt, cấp số thẻ", en="Accept"
-    ),
-    Transition.START_PRODUCTION: _spec(
-        {S.ACCEPTED}, S.IN_PRODUCTION, L.CENTRE, vi="Đưa vào sản xuất", en="Start production"
-    ),
-    Transition.MARK_PRODUCED: _spec(
-        {S.IN_PRODUCTION}, S.PRODUCED, L.CENTRE, vi="Đã sản xuất xong", en="Mark produced"
-    ),
-    Transition.SEND: _spec({S.PRODUCED}, S.SENT, L.CENTRE, vi="Gửi thẻ xuống", en="Send down"),
-    Transition.HAND_OVER: _spec({S.SENT}, S.HANDED_OVER, L.CELL, vi="Trao thẻ cho đảng viên", en="Hand over"),
-    Transition.RECOVER_OLD: _spec(
-        {S.HANDED_OVER}, S.OLD_RECOVERED, L.CELL, vi="Thu hồi thẻ cũ", en="Recover the old card"
-    ),
-    Transition.DESTROY_OLD: _spec(
-        {S.OLD_RECOVERED}, S.OLD_DESTROYED, L.UPPER, vi="Hủy thẻ cũ", en="Destroy the old card"
+        {S.FORWARDED}, S.ACCEPTED, L.CENTRE, eligible=True, label=N_("Accept and allocate the card number")
     ),
     Transition.RETURN: _spec(
-        {S.PROPOSED, S.CONFIRMED, S.DECIDED},
+        {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED},
         S.RETURNED,
         L.GRASSROOTS,
         L.UPPER,
+        L.PROVINCE,
         L.CENTRE,
         reason=True,
-        vi="Trả lại để sửa",
-        en="Return for correction",
+        label=N_("Return for correction"),
     ),
     Transition.RESUBMIT: _spec(
-        {S.RETURNED}, None, L.CELL, L.GRASSROOTS, L.UPPER, eligible=True, vi="Gửi lại", en="Resubmit"
+        {S.RETURNED},
+        None,
+        L.CELL,
+        L.GRASSROOTS,
+        L.UPPER,
+        L.PROVINCE,
+        eligible=True,
+        label=N_("Resubmit"),
     ),
     Transition.REJECT: _spec(
-        {S.PROPOSED, S.CONFIRMED, S.DECIDED},
+        {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED},
         S.REJECTED,
         L.GRASSROOTS,
         L.UPPER,
+        L.PROVINCE,
         L.CENTRE,
         reason=True,
-        vi="Không chấp thuận",
-        en="Reject",
+        label=N_("Reject"),
     ),
-    Transition.HOLD: _spec(_PRE_HANDOVER, S.ON_HOLD, L.SYSTEM, reason=True, vi="Tạm dừng", en="Put on hold"),
-    Transition.RESUME: _spec({S.ON_HOLD}, None, L.SYSTEM, eligible=True, vi="Tiếp tục", en="Resume"),
+    Transition.HOLD: _spec(_ON_THE_WAY, S.ON_HOLD, L.SYSTEM, reason=True, label=N_("Put on hold")),
+    Transition.RESUME: _spec({S.ON_HOLD}, None, L.SYSTEM, eligible=True, label=N_("Resume")),
     Transition.CANCEL: _spec(
-        _PRE_HANDOVER | {S.ON_HOLD}, S.CANCELLED, L.SYSTEM, L.UPPER, reason=True, vi="Hủy hồ sơ", en="Cancel"
+        _ON_THE_WAY | {S.ON_HOLD}, S.CANCELLED, L.SYSTEM, L.UPPER, reason=True, label=N_("Cancel the case")
     ),
 }
 del S, L
@@ -200,13 +195,8 @@ del S, L
 _ACTS_ON = {
     State.PROPOSED: Level.GRASSROOTS,
     State.CONFIRMED: Level.UPPER,
-    State.DECIDED: Level.CENTRE,
-    State.ACCEPTED: Level.CENTRE,
-    State.IN_PRODUCTION: Level.CENTRE,
-    State.PRODUCED: Level.CENTRE,
-    State.SENT: Level.CELL,
-    State.HANDED_OVER: Level.CELL,
-    State.OLD_RECOVERED: Level.UPPER,
+    State.DECIDED: Level.PROVINCE,
+    State.FORWARDED: Level.CENTRE,
 }
 
 
@@ -217,16 +207,24 @@ def queue_states(level: Level) -> frozenset[State]:
 
 @dataclass(frozen=True)
 class Problem:
+    """Why a transition may not happen: a stable code, the message (an English msgid with ``%(name)s``
+    placeholders filled from ``params``), and its Vietnamese wording once the app has translated it."""
+
     code: str
-    message_vi: str
     message_en: str
+    params: tuple[tuple[str, str], ...] = ()
+    message_vi: str = ""
 
     def __str__(self) -> str:
+        return self.message_en % dict(self.params) if self.params else self.message_en
+
+    @property
+    def msgid(self) -> str:
         return self.message_en
 
 
-def _p(code: str, vi: str, en: str) -> Problem:
-    return Problem(code, vi, en)
+def _p(code: str, message: str, **params: str) -> Problem:
+    return Problem(code, message, tuple(params.items()))
 
 
 def target_state(
@@ -266,12 +264,12 @@ def check(
     spec = TRANSITIONS[transition]
     problems: list[Problem] = []
     if state not in spec.sources:
-        now = state.value if state else "none"
         problems.append(
             _p(
                 "wrong_state",
-                f"Không thể «{spec.label_vi}» hồ sơ ở trạng thái {now}.",
-                f"Cannot {transition.value} a case in state {now}.",
+                N_("Cannot “%(action)s” a case in state %(state)s."),
+                action=spec.label,
+                state=state.value if state else "none",
             )
         )
     acting = spec.levels & actor_levels
@@ -279,36 +277,22 @@ def check(
         acting = acting & {returned_to}
     if transition is Transition.RETURN and state in _ACTS_ON:
         acting = acting & {_ACTS_ON[state]}  # only the level whose turn it is sends a case back
-    if transition is Transition.REJECT and state in _ACTS_ON:
+    if transition is Transition.REJECT and state in _ACTS_ON and Level.SYSTEM not in actor_levels:
         acting = acting & {_ACTS_ON[state]}
     if not acting:
         problems.append(
-            _p(
-                "wrong_level",
-                f"Cấp của bạn không được «{spec.label_vi}» hồ sơ này.",
-                f"Your role and level may not {transition.value} this case.",
-            )
+            _p("wrong_level", N_("Your role and level may not “%(action)s” this case."), action=spec.label)
         )
     if spec.needs_reason and not reason.strip():
-        problems.append(_p("reason_required", "Cần ghi rõ lý do.", "A reason is required."))
+        problems.append(_p("reason_required", N_("A reason is required.")))
     if transition is Transition.RETURN:
         top = max((RANK[lv] for lv in acting if lv in RANK), default=-1)
         if return_to is None or return_to not in RESUBMITTED_TO or RANK[return_to] >= top:
             problems.append(
-                _p(
-                    "return_level",
-                    "Chỉ trả lại cho một cấp dưới cấp mình (chi bộ, cơ sở hoặc cấp trên cơ sở).",
-                    "A case is returned to a level below the one returning it.",
-                )
+                _p("return_level", N_("A case is returned to a level below the one returning it."))
             )
     if spec.needs_eligible and not eligible:
-        problems.append(
-            _p(
-                "not_eligible",
-                "Đảng viên hiện không đủ điều kiện đổi thẻ.",
-                "The member is not eligible for a new card now.",
-            )
-        )
+        problems.append(_p("not_eligible", N_("The member is not eligible for a new card now.")))
     if transition is Transition.ACCEPT and has_card_number:
-        problems.append(_p("has_number", "Hồ sơ đã có số thẻ.", "The case already has a card number."))
+        problems.append(_p("has_number", N_("The case already has a card number.")))
     return problems

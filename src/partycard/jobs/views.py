@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from partycard.accounts.roles import Action
 from partycard.core.scope import get_scoped_or_404
 from partycard.exchange.models import Case
-from partycard.exchange.workflow import TRANSITIONS, Transition
+from partycard.exchange.wording import transition_label
+from partycard.exchange.workflow import Transition
 from partycard.jobs import services
 from partycard.jobs.models import Job
 from partycard.registry.jobs import confirmable
@@ -68,7 +69,7 @@ def _context(actor: Any, job: Job) -> dict[str, Any]:
     return {
         "job": job,
         "kind_label": KIND_LABELS.get(job.kind, job.kind),
-        "action_label": TRANSITIONS[Transition(transition)].label_vi if transition else "",
+        "action_label": transition_label(transition) if transition else "",
         "reason": job.params.get("reason", "") if transition else "",
         "running": job.status in (Job.Status.QUEUED, Job.Status.RUNNING),
         "failures": failures,

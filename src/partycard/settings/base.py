@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "partycard.registry",
     "partycard.audit",
     "partycard.jobs",
+    "partycard.cards",
     "partycard.exchange",
     "partycard.credentials",
     "django_tasks",

@@ -25,6 +25,18 @@ class Campaign(models.Model):
     postpone_under_inspection = models.BooleanField(_("postpone members under inspection"), default=True)
     postpone_transfer_in_progress = models.BooleanField(_("postpone members being transferred"), default=True)
     require_citizen_id = models.BooleanField(_("require a valid citizen ID"), default=True)
+    # What happens to the old card once the new one is handed over (Regulation 06-QĐ/TW: recovered cards
+    # are destroyed). Settings, on by default: a campaign may let members keep the old card.
+    recover_old_cards = models.BooleanField(
+        _("recover the old card at hand-over"),
+        default=True,
+        help_text=_("The cell takes the old card back when it hands over the new one."),
+    )
+    destroy_old_cards = models.BooleanField(
+        _("destroy recovered old cards"),
+        default=True,
+        help_text=_("The committee that decided the card destroys the old cards its cells recovered."),
+    )
     # An open campaign takes proposals, and member changes re-evaluate its eligibility and hold its cases.
     is_open = models.BooleanField(_("open"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

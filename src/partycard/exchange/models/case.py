@@ -10,27 +10,23 @@ from partycard.core.scope import ScopedManager
 from partycard.exchange.workflow import FINAL_STATES, Level, State, Transition
 
 STATE_CHOICES = [
-    (State.PROPOSED, _("Proposed by the cell")),
-    (State.CONFIRMED, _("Confirmed by the grassroots committee")),
-    (State.DECIDED, _("Decided by the upper committee")),
-    (State.ACCEPTED, _("Accepted by the Centre")),
-    (State.IN_PRODUCTION, _("In production")),
-    (State.PRODUCED, _("Produced")),
-    (State.SENT, _("Sent down")),
-    (State.HANDED_OVER, _("Handed to the member")),
-    (State.OLD_RECOVERED, _("Old card recovered")),
-    (State.OLD_DESTROYED, _("Old card destroyed")),
-    (State.RETURNED, _("Returned for correction")),
-    (State.REJECTED, _("Rejected")),
-    (State.ON_HOLD, _("On hold")),
-    (State.CANCELLED, _("Cancelled")),
+    (State.PROPOSED.value, _("Proposed by the cell")),
+    (State.CONFIRMED.value, _("Confirmed by the grassroots committee")),
+    (State.DECIDED.value, _("Decided by the upper committee")),
+    (State.FORWARDED.value, _("Forwarded by the committee directly under the Centre")),
+    (State.ACCEPTED.value, _("Accepted by the Centre")),
+    (State.RETURNED.value, _("Returned for correction")),
+    (State.REJECTED.value, _("Rejected")),
+    (State.ON_HOLD.value, _("On hold")),
+    (State.CANCELLED.value, _("Cancelled")),
 ]
 LEVEL_CHOICES = [
-    (Level.CELL, _("Party cell")),
-    (Level.GRASSROOTS, _("Grassroots committee")),
-    (Level.UPPER, _("Upper committee")),
-    (Level.CENTRE, _("Centre")),
-    (Level.SYSTEM, _("System")),
+    (Level.CELL.value, _("Party cell")),
+    (Level.GRASSROOTS.value, _("Grassroots committee")),
+    (Level.UPPER.value, _("Upper committee")),
+    (Level.PROVINCE.value, _("Committee directly under the Centre")),
+    (Level.CENTRE.value, _("Centre")),
+    (Level.SYSTEM.value, _("System")),
 ]
 
 

@@ -18,13 +18,23 @@ from django.db import connection, transaction
 
 from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record_many
+from partycard.cards.services import Allocation, cards_allocate
 from partycard.core import clock
 from partycard.core.scope import role_of
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, verdicts_from_values
-from partycard.exchange.workflow import Level, Problem, State, Transition, check, target_state
+from partycard.exchange.wording import problems_worded
+from partycard.exchange.workflow import (
+    Level,
+    Problem,
+    State,
+    Transition,
+    check,
+    gettext_noop,
+    target_state,
+)
 from partycard.jobs.services import Failure
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member
@@ -48,8 +58,8 @@ class CaseError(Exception):
     """A single transition refused; ``problems`` says every reason, in Vietnamese and English."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(p.message_en for p in problems))
-        self.problems = list(problems)
+        self.problems = problems_worded(problems)
+        super().__init__("; ".join(p.message_en for p in self.problems))
 
 
 @dataclass
@@ -59,8 +69,9 @@ class BulkOutcome:
     problems: dict[int, list[Problem]] = field(default_factory=dict)  # the same, with their codes
 
     def refuse(self, target_id: int, problems: list[Problem]) -> None:
-        self.failures.append(_failure(target_id, problems))
-        self.problems[target_id] = problems
+        worded = problems_worded(problems)
+        self.failures.append(_failure(target_id, worded))
+        self.problems[target_id] = worded
 
 
 def home_level(actor: Any) -> Level | None:
@@ -68,8 +79,8 @@ def home_level(actor: Any) -> Level | None:
 
     The one role × organisation-level table: a cell secretary at a cell, a grassroots officer at a
     grassroots organisation, a committee officer at the commune level (the committee directly above the
-    grassroots, ``ALLOWED_CHILDREN``), a central administrator at the Centre (one placed lower acts at
-    no level).
+    grassroots, ``ALLOWED_CHILDREN``), a committee officer at a committee directly under the Centre at
+    the provincial level, a central administrator at the Centre (one placed lower acts at no level).
     """
     role = role_of(actor)
     org = getattr(actor, "organisation", None)
@@ -83,6 +94,8 @@ def home_level(actor: Any) -> Level | None:
         return Level.GRASSROOTS
     if role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.COMMUNE:
         return Level.UPPER
+    if role == Role.COMMITTEE_OFFICER and org.level == OrgLevel.CENTRAL_COMMITTEE:
+        return Level.PROVINCE
     return None
 
 
@@ -113,9 +126,7 @@ def _failure(target_id: int, problems: Sequence[Problem]) -> Failure:
     )
 
 
-_NOT_FOUND = Problem(
-    "not_found", "Không tìm thấy hồ sơ (hoặc ngoài phạm vi của bạn).", "No such case in your scope."
-)
+_NOT_FOUND = Problem("not_found", gettext_noop("No such case in your scope."))
 
 
 # The case columns a transition reads or writes (the rest stay unloaded: a chunk loads 1,000 cases).
@@ -149,7 +160,7 @@ def _explained(problems: list[Problem], verdict: Verdict | None) -> list[Problem
     for p in problems:
         out.append(p)
         if p.code == "not_eligible" and verdict is not None:
-            out += [Problem(r.code.value, r.message_vi, r.message_en) for r in verdict.reasons]
+            out += [Problem(r.code.value, r.message_en, (), r.message_vi) for r in verdict.reasons]
     return out
 
 
@@ -297,6 +308,15 @@ def _apply(
             batch_size=2000,
         )
     audit_record_many(actor=actor, action=f"exchange.{transition.value}", items=audit)
+    if numbers is not None:  # the case ends here; the card begins (cards/lifecycle.py)
+        cards_allocate(
+            actor=actor,
+            allocations=[
+                Allocation(number=str(c.card_number), case_id=c.pk, member_id=c.member_id, path=c.path)
+                for c in cases
+            ],
+            at=now,
+        )
 
 
 def _write_postgres(
@@ -396,7 +416,7 @@ def cases_propose(
                 eligible=verdict.eligible,
             )
             if not campaign.is_open:
-                problems.append(Problem("closed", "Đợt đổi thẻ đã kết thúc.", "The campaign is closed."))
+                problems.append(Problem("closed", gettext_noop("The campaign is closed.")))
             if problems:
                 outcome.refuse(member_id, _explained(problems, verdict))
                 continue

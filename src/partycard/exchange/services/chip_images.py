@@ -4,7 +4,7 @@ For a case the Centre accepted (so it has its card number), :func:`chip_image_si
 files from the member's record (``chip.image.chip_image_build``), signs EF.SOD with the document signer
 that may sign now (``core.signing.document_signer_current``), and stores them as one
 :class:`ChipImageRecord` with one audit row, in one transaction. It does not move the case: starting
-production (``ACCEPTED → IN_PRODUCTION``) is the production batch's transition.
+production is the card's (``cards.services.card_start_production``), started by the production batch.
 
 What goes on the chip:
 
@@ -37,9 +37,11 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from partycard.audit.services import audit_record
+from partycard.cards.models import Card
+from partycard.cards.services import card_chip_record
 from partycard.chip.errors import ChipError
 from partycard.chip.image import ChipImage, chip_image_build
-from partycard.chip.lds import FID_SOD, CardData
+from partycard.chip.lds import FID_DG15, FID_SOD, CardData
 from partycard.core import clock
 from partycard.core.signing import (
     DocumentSigner,
@@ -79,7 +81,7 @@ class ChipImageError(CaseError):
 
 
 def _problem(code: str, vi: str, en: str) -> Problem:
-    return Problem(code, vi, en)
+    return Problem(code, en, (), vi)
 
 
 def chip_key_labels(case_id: int) -> list[str]:
@@ -202,7 +204,7 @@ def _signing(store: KeyStore | None, directory: Path | None, at: datetime) -> tu
         signer = document_signer_current(directory=directory, at=at)
         return (store if store is not None else pki_keystore_open(directory)), signer
     except SigningUnavailable as e:
-        raise ChipImageError([Problem(e.reason, e.message_vi, e.message_en)]) from e
+        raise ChipImageError([Problem(e.reason, e.message_en, (), e.message_vi)]) from e
 
 
 def _build(
@@ -272,17 +274,17 @@ def _sign(
             problems.append(
                 _problem("no_card_number", "Hồ sơ chưa có số thẻ.", "The case has no card number.")
             )
-        card = _card_data(case, at)
+        data = _card_data(case, at)
         photo = _photo(case.member)
-        problems += card if isinstance(card, list) else []
+        problems += data if isinstance(data, list) else []
         problems += [photo] if isinstance(photo, Problem) else []
-        if problems or isinstance(card, list) or isinstance(photo, Problem):
+        if problems or isinstance(data, list) or isinstance(photo, Problem):
             raise ChipImageError(problems)
-        image = _build(case, card, photo, store, signer, at)
+        image = _build(case, data, photo, store, signer, at)
         sod_sha256 = hashlib.sha256(image.files[FID_SOD]).hexdigest()
         record = ChipImageRecord(
             case=case,
-            card_number=card.card_number,
+            card_number=data.card_number,
             signer_label=signer.label,
             signer_serial=signer.serial,
             sod_sha256=sod_sha256,
@@ -292,6 +294,15 @@ def _sign(
         )
         record.full_clean()
         record.save()
+        card = Card.objects.filter(case=case).first()
+        if card is not None:  # the card the Centre's acceptance created (cards.services.cards_allocate)
+            card_chip_record(
+                actor=actor,
+                card=card,
+                chip_key_fingerprint=hashlib.sha256(image.files[FID_DG15]).hexdigest(),
+                sod_sha256=sod_sha256,
+                signer_label=signer.label,
+            )
         audit_record(
             actor=actor,
             action="exchange.chip_image_sign",

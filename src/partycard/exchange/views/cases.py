@@ -22,7 +22,7 @@ from partycard.exchange.forms import CaseTransitionForm
 from partycard.exchange.models import Case
 from partycard.exchange.services import CaseError, case_transition, verdict_of
 from partycard.exchange.views.common import MANUAL, moves_for, timeline_rows, top_level, verdict_label
-from partycard.exchange.workflow import TRANSITIONS
+from partycard.exchange.wording import transition_label
 
 __all__ = ["case_act", "case_detail"]
 
@@ -81,6 +81,6 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
         for problem in e.problems:
             messages.error(request, problem.message_vi)
     else:
-        label = TRANSITIONS[data["transition"]].label_vi
+        label = transition_label(data["transition"])
         messages.success(request, _("Done: %(action)s.") % {"action": label})
     return redirect(back)

@@ -26,7 +26,8 @@ from partycard.exchange.selectors import Candidate
 from partycard.exchange.services import actor_levels
 from partycard.exchange.services.cases import BulkOutcome, cases_propose
 from partycard.exchange.views.common import moves_for, verdict_label
-from partycard.exchange.workflow import TRANSITIONS, Level, Transition
+from partycard.exchange.wording import transition_label
+from partycard.exchange.workflow import Level, Transition
 from partycard.registry.choices import MEMBER_HOLDING_LEVELS
 from partycard.registry.models import Organisation
 
@@ -83,7 +84,7 @@ def cell_page(request: HttpRequest) -> HttpResponse:
         and campaign.is_open
         and allowed(role_of(user) or "", Action.CHANGE_CASE)
         and any(c.can_propose for c in candidates),
-        "propose_label": TRANSITIONS[Transition.PROPOSE].label_vi,
+        "propose_label": transition_label(Transition.PROPOSE),
         "waiting": _waiting(user, campaign, cell, candidates) if Level.CELL in levels else None,
         "here": _url(cell),
     }

@@ -17,6 +17,7 @@ from partycard.exchange.forms import INPUT_CODES, return_levels
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.selectors import can_act
 from partycard.exchange.services import verdict_of
+from partycard.exchange.wording import transition_label
 from partycard.exchange.workflow import RANK, TRANSITIONS, Level, State, Transition, check
 
 __all__ = ["MANUAL", "Move", "TimelineRow", "moves_for", "timeline_rows", "top_level", "verdict_label"]
@@ -64,7 +65,7 @@ def moves_for(actor: Any, case: Case, *, verdict: Verdict | None = None) -> list
         if any(p.code not in INPUT_CODES for p in problems):
             continue
         lower = return_levels(top_level(levels & spec.levels)) if t is Transition.RETURN else []
-        moves.append(Move(t, spec.label_vi, spec.needs_reason, lower))
+        moves.append(Move(t, transition_label(t), spec.needs_reason, lower))
     return moves
 
 
@@ -82,7 +83,7 @@ def timeline_rows(events: Iterable[CaseEvent]) -> list[TimelineRow]:
     return [
         TimelineRow(
             e.at,
-            TRANSITIONS[Transition(e.transition)].label_vi,
+            transition_label(e.transition),
             e.get_to_state_display(),
             e.actor.get_username() if e.actor else str(_("System")),
             e.reason,

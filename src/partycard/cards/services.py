@@ -1,0 +1,410 @@
+"""Writes of cards: the only code that creates a card or changes its state (``card_*``, ``cards_*``).
+
+Each write checks ``lifecycle.check`` for the actor's level on the card's way down the tree, locks the
+rows it changes, flips the card's status-list entry to what its new state says (``STATUS_OF``), records
+one ``CardEvent`` and one audit row per card in the same transaction, and then tells whoever reacts to
+card changes (``hooks.cards_changed``: the e-card follows its card).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from partycard.accounts.roles import Action
+from partycard.audit.services import audit_record_many
+from partycard.cards import hooks
+from partycard.cards.lifecycle import (
+    STATUS_OF,
+    TRANSITIONS,
+    CardKind,
+    CardLevel,
+    CardState,
+    CardTransition,
+    Problem,
+    check,
+    route_next,
+)
+from partycard.cards.models import Card, CardEvent
+from partycard.cards.selectors import card_actor_levels, card_route
+from partycard.cards.status_lists import status_entry_set, status_index_take
+from partycard.core import clock
+from partycard.core.errors import DomainError, ErrorCode
+from partycard.core.scope import OutOfScope
+from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
+from partycard.registry.models import Member
+
+__all__ = [
+    "Allocation",
+    "CardError",
+    "card_chip_record",
+    "card_destroy",
+    "card_hand_over",
+    "card_mark_produced",
+    "card_receive",
+    "card_recover",
+    "card_reinstate",
+    "card_report_damaged",
+    "card_report_lost",
+    "card_revoke",
+    "card_send",
+    "card_start_production",
+    "card_status_reserve",
+    "card_suspend",
+    "card_transition",
+    "cards_allocate",
+    "cards_register_old",
+    "members_cards_follow",
+    "problem_message",
+]
+
+# Member statuses that end every card of the member (DOMAIN.md: death, removal, expulsion, leaving).
+_ENDING = {
+    MemberStatus.DECEASED: "deceased",
+    MemberStatus.REMOVED: "removed",
+    MemberStatus.EXPELLED: "expelled",
+    MemberStatus.RESIGNED: "resigned",
+}
+
+
+def problem_message(problem: Problem) -> str:
+    """A lifecycle problem in the user's language."""
+    messages = {
+        "wrong_state": _("The card is not in a state that allows this."),
+        "wrong_kind": _("This step does not apply to this kind of card."),
+        "wrong_level": _("Your role and level may not take this step for this card."),
+        "reason_required": _("A reason is required."),
+        "end_of_route": _("The card is already at the member's party cell."),
+    }
+    return str(messages.get(problem.code, problem.code))
+
+
+class CardError(DomainError):
+    """A card change refused; ``problems`` lists every reason (codes), ``message`` words them."""
+
+    http_status = 409
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(problem_message(p) for p in self.problems), code=ErrorCode.CONFLICT)
+
+
+def _who(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _write(
+    cards: Sequence[Card],
+    transition: CardTransition,
+    *,
+    actor: Any,
+    reason: str = "",
+    at: datetime,
+    level: CardLevel | None = None,
+    holder: Any = None,
+) -> None:
+    """Move ``cards`` (locked, checked) along ``transition``: columns, status entries, events, audit."""
+    target = TRANSITIONS[transition].target
+    events, audit = [], []
+    for card in cards:
+        before = card.state
+        card.state = target.value
+        if level is not None or transition in (CardTransition.HAND_OVER, CardTransition.REVOKE):
+            card.level = level.value if level is not None else ""
+            card.holder = holder
+        if reason:
+            card.note = reason[:500]
+        card.updated_at = at
+        card.save(update_fields=["state", "level", "holder", "note", "updated_at"])
+        if card.status_list_id is not None and card.status_index is not None:
+            status_entry_set(card.status_list_id, card.status_index, STATUS_OF[target])
+        events.append(
+            CardEvent(
+                card=card,
+                transition=transition.value,
+                from_state=before,
+                to_state=target.value,
+                level=card.level,
+                holder=card.holder,
+                actor=_who(actor),
+                reason=reason[:500],
+                at=at,
+            )
+        )
+        changes: dict[str, Any] = {"state": [before, target.value]}
+        if card.level:
+            changes["level"] = card.level
+        if reason:
+            changes["reason"] = reason[:500]
+        audit.append((Card._meta.label_lower, str(card.pk), changes))
+    CardEvent.objects.bulk_create(events)
+    audit_record_many(actor=actor, action=f"cards.{transition.value}", items=audit)
+    hooks.cards_changed([c.pk for c in cards], actor=actor)
+
+
+def _locked(card: Card | int, actor: Any, system: bool) -> Card:
+    pk = card if isinstance(card, int) else card.pk
+    qs = Card.objects.all() if system else Card.objects.scoped(actor, Action.CHANGE_CARD)
+    found = qs.select_for_update(of=("self",)).select_related("member__organisation").filter(pk=pk).first()
+    if found is None:
+        raise OutOfScope()
+    return found
+
+
+def card_transition(
+    *, actor: Any, card: Card | int, transition: CardTransition, reason: str = "", system: bool = False
+) -> Card:
+    """One step of one card, or :class:`CardError` with every reason it was refused.
+
+    ``system`` is for changes that follow a member change or the exchange (no level check; ``actor`` is
+    who caused it, for the audit log).
+
+    Raises:
+        OutOfScope: no such card in the actor's scope (the same 404 as a missing one).
+        CardError: the step may not happen now.
+    """
+    reason = reason.strip()
+    with transaction.atomic():
+        locked = _locked(card, actor, system)
+        route = card_route(locked.member.organisation)
+        levels = frozenset({CardLevel.SYSTEM}) if system else card_actor_levels(actor, route)
+        at_level = CardLevel(locked.level) if locked.level else None
+        problems = check(
+            transition,
+            state=CardState(locked.state),
+            kind=CardKind(locked.kind),
+            actor_levels=levels,
+            reason=reason,
+            at_level=at_level,
+        )
+        level, holder = None, None
+        if transition is CardTransition.SEND and not problems:
+            route_levels = [lv for lv, _org in route]
+            following = route_next(route_levels, at_level)
+            if following is None:
+                problems.append(Problem("end_of_route"))
+            else:
+                level, holder = following, dict(route)[following]
+        elif transition is CardTransition.RECEIVE:
+            level, holder = at_level, locked.holder
+        elif transition is CardTransition.MARK_PRODUCED:
+            level = CardLevel.CENTRE
+            holder = dict(route).get(CardLevel.CENTRE)
+        if problems:
+            raise CardError(problems)
+        at = clock.now()
+        _write([locked], transition, actor=actor, reason=reason, at=at, level=level, holder=holder)
+        if transition is CardTransition.HAND_OVER:
+            _supersede_others(locked, actor=actor, at=at)
+    locked.refresh_from_db()
+    return locked
+
+
+def _supersede_others(card: Card, *, actor: Any, at: datetime) -> None:
+    """The card handed over replaces the member's other cards still theirs (the old 8-digit card, or the
+    card a reissue replaces): they stop verifying now and wait to be recovered."""
+    sources = [s.value for s in TRANSITIONS[CardTransition.SUPERSEDE].sources if s is not None]
+    others = list(
+        Card.objects.select_for_update()
+        .filter(member_id=card.member_id, state__in=sources)
+        .exclude(pk=card.pk)
+        .order_by("pk")
+    )
+    if others:
+        _write(others, CardTransition.SUPERSEDE, actor=actor, reason=card.number, at=at)
+
+
+def _named(transition: CardTransition, doc: str) -> Any:
+    def step(*, actor: Any, card: Card | int, reason: str = "", system: bool = False) -> Card:
+        return card_transition(actor=actor, card=card, transition=transition, reason=reason, system=system)
+
+    step.__name__ = f"card_{transition.value}"
+    step.__doc__ = doc
+    return step
+
+
+card_start_production = _named(CardTransition.START_PRODUCTION, "The card's batch went to the manufacturer.")
+card_mark_produced = _named(CardTransition.MARK_PRODUCED, "The manufacturer's report: made, at the Centre.")
+card_send = _named(CardTransition.SEND, "Send the card to the next level down its route.")
+card_receive = _named(CardTransition.RECEIVE, "The level it was sent to received it.")
+card_hand_over = _named(CardTransition.HAND_OVER, "Handed to the member at the cell's meeting.")
+card_suspend = _named(CardTransition.SUSPEND, "The member's activities are suspended: so is the card.")
+card_reinstate = _named(CardTransition.REINSTATE, "The suspension ended.")
+card_report_lost = _named(CardTransition.REPORT_LOST, "The member reported the card lost.")
+card_report_damaged = _named(CardTransition.REPORT_DAMAGED, "The member reported the card damaged.")
+card_revoke = _named(CardTransition.REVOKE, "The card stops verifying (death, removal, expulsion).")
+card_recover = _named(CardTransition.RECOVER, "The cell took the physical card back.")
+card_destroy = _named(CardTransition.DESTROY, "The deciding committee destroyed the recovered card.")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A new card to create when the Centre accepts a case: its number, the case, the member's cell."""
+
+    number: str
+    case_id: int
+    member_id: int
+    path: str
+
+
+def cards_allocate(
+    *, actor: Any, allocations: Sequence[Allocation], at: datetime | None = None
+) -> list[Card]:
+    """Create the new cards of accepted cases (state ``allocated``), in the caller's transaction.
+
+    The exchange's ACCEPT calls it with the numbers it allocated (``exchange.services.card_numbers``),
+    a chunk of cases at a time: bulk inserts, one audit append.
+    """
+    at = at or clock.now()
+    cards = Card.objects.bulk_create(
+        [
+            Card(
+                number=a.number,
+                kind=CardKind.NEW,
+                member_id=a.member_id,
+                case_id=a.case_id,
+                path=a.path,
+                state=CardState.ALLOCATED,
+                created_at=at,
+                updated_at=at,
+            )
+            for a in allocations
+        ],
+        batch_size=2000,
+    )
+    if cards and cards[0].pk is None:  # backends that do not return ids (not ours): read them back
+        by_number = dict(
+            Card.objects.filter(number__in=[c.number for c in cards]).values_list("number", "pk")
+        )
+        for c in cards:
+            c.pk = by_number[c.number]
+    _created(cards, CardTransition.ALLOCATE, actor=actor, at=at)
+    return cards
+
+
+def _created(cards: Sequence[Card], transition: CardTransition, *, actor: Any, at: datetime) -> None:
+    CardEvent.objects.bulk_create(
+        (
+            CardEvent(card_id=c.pk, transition=transition.value, to_state=c.state, actor=_who(actor), at=at)
+            for c in cards
+        ),
+        batch_size=2000,
+    )
+    audit_record_many(
+        actor=actor,
+        action=f"cards.{transition.value}",
+        items=(
+            (
+                Card._meta.label_lower,
+                str(c.pk),
+                {"number": c.number, "member": c.member_id, "state": [None, c.state]},
+            )
+            for c in cards
+        ),
+    )
+
+
+def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -> int:
+    """Record the old 8-digit card of every current member who has one and whose card is not recorded
+    yet (all members when ``member_ids`` is None): a ``Card`` of kind ``old``, in use. Returns how many."""
+    with transaction.atomic():
+        members = Member.objects.filter(status__in=list(ACTIVE_STATUSES), old_card_number__isnull=False)
+        if member_ids is not None:
+            members = members.filter(pk__in=member_ids)
+        known = Card.objects.filter(kind=CardKind.OLD).values("number")
+        rows = members.exclude(old_card_number="").exclude(old_card_number__in=known)
+        at = clock.now()
+        created: list[Card] = []
+        batch = rows.values_list("pk", "old_card_number", "organisation__path").order_by("pk")
+        for start in range(0, batch.count(), 5000):
+            chunk = [
+                Card(
+                    number=number,
+                    kind=CardKind.OLD,
+                    member_id=pk,
+                    path=path,
+                    state=CardState.ACTIVE,
+                    created_at=at,
+                    updated_at=at,
+                )
+                for pk, number, path in batch[start : start + 5000]
+            ]
+            made = Card.objects.bulk_create(chunk)
+            _created(made, CardTransition.REGISTER_OLD, actor=actor, at=at)
+            created += made
+    return len(created)
+
+
+def _status_ensure(card: Card, signer_label: str) -> dict[str, Any]:
+    """Give a locked card its status-list entry if it has none, set to what its state says; the audit
+    changes (empty when it had one)."""
+    if card.status_list_id is not None and card.status_index is not None:
+        return {}
+    list_id, index = status_index_take(signer_label, value=STATUS_OF[CardState(card.state)])
+    card.status_list_id, card.status_index = list_id, index
+    return {"status_list": list_id, "status_index": index}
+
+
+def card_status_reserve(*, actor: Any, card: Card, signer_label: str) -> tuple[int, int]:
+    """The card's status-list entry (list id, index), taken now in ``signer_label``'s list if it has none:
+    what its signed chip data will name. A card not yet handed over starts SUSPENDED (``STATUS_OF``), so
+    one stolen on its way never verifies."""
+    with transaction.atomic():
+        locked = Card.objects.select_for_update().get(pk=card.pk)
+        changes = _status_ensure(locked, signer_label)
+        if changes:
+            locked.save(update_fields=["status_list", "status_index"])
+            audit_record_many(
+                actor=actor, action="cards.status", items=[(Card._meta.label_lower, str(locked.pk), changes)]
+            )
+        assert locked.status_list_id is not None and locked.status_index is not None
+        return locked.status_list_id, locked.status_index
+
+
+def card_chip_record(
+    *, actor: Any, card: Card, chip_key_fingerprint: str, sod_sha256: str, signer_label: str
+) -> Card:
+    """Record the signed chip of a new card not yet in production: its key's fingerprint and its SOD's
+    hash (and its status-list entry, if :func:`card_status_reserve` did not give it one)."""
+    with transaction.atomic():
+        locked = Card.objects.select_for_update().get(pk=card.pk)
+        if locked.kind != CardKind.NEW or locked.state != CardState.ALLOCATED:
+            raise CardError([Problem("wrong_state")])
+        changes: dict[str, Any] = {"chip_key_fingerprint": chip_key_fingerprint, "sod_sha256": sod_sha256}
+        changes |= _status_ensure(locked, signer_label)
+        locked.chip_key_fingerprint, locked.sod_sha256 = chip_key_fingerprint, sod_sha256
+        locked.updated_at = clock.now()
+        locked.save(
+            update_fields=["chip_key_fingerprint", "sod_sha256", "status_list", "status_index", "updated_at"]
+        )
+        audit_record_many(
+            actor=actor, action="cards.chip", items=[(Card._meta.label_lower, str(locked.pk), changes)]
+        )
+    return locked
+
+
+def members_cards_follow(member_ids: Sequence[int], *, actor: Any) -> None:
+    """After a change to these members, in the writer's transaction: a member who died, was removed or
+    expelled, or left loses every card (revoked, wherever it is); a member moved to another cell takes
+    their cards with them (the scope path follows a transfer); an old card number newly recorded becomes
+    the member's old card."""
+    if not member_ids:
+        return
+    with transaction.atomic():
+        members = {m.pk: m for m in Member.objects.filter(pk__in=member_ids).select_related("organisation")}
+        revocable = [s.value for s in TRANSITIONS[CardTransition.REVOKE].sources if s is not None]
+        for card in Card.objects.filter(member_id__in=members).select_for_update().order_by("pk"):
+            member = members[card.member_id]
+            if card.path != member.organisation.path:
+                Card.objects.filter(pk=card.pk).update(path=member.organisation.path)
+            why = _ENDING.get(MemberStatus(member.status))
+            if why is not None and card.state in revocable:
+                card_transition(
+                    actor=actor, card=card.pk, transition=CardTransition.REVOKE, reason=why, system=True
+                )
+        cards_register_old(actor=actor, member_ids=list(members))
