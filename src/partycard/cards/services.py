@@ -247,7 +247,7 @@ class Allocation:
     """A new card to create when the Centre accepts a case: its number, the case, the member's cell."""
 
     number: str
-    case_id: int
+    case_id: int | None  # None: a reissue (a lost or damaged card replaced), not from a case
     member_id: int
     path: str
 

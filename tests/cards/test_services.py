@@ -1,0 +1,157 @@
+"""The cards' services with the rest of the system: the exchange's acceptance creates the card, the
+hand-over replaces the old card, a member change reaches the card and its e-card, the scope holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from partycard.cards.lifecycle import CardKind, CardLevel, CardTransition
+from partycard.cards.models import Card, CardEvent
+from partycard.cards.selectors import card_get, card_in_use, card_route
+from partycard.cards.services import CardError, card_transition, cards_register_old
+from partycard.core.scope import OutOfScope
+from partycard.exchange.services import CaseError, case_propose, case_transition
+from partycard.exchange.workflow import State, Transition
+from partycard.registry import services as registry
+from partycard.registry.choices import MemberStatus
+from tests.cards.conftest import CardOfficers, card_in_hands, new_card
+from tests.exchange.conftest import card_holder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_centres_acceptance_allocates_the_card_and_ends_the_case(
+    card_officers: CardOfficers, make_member: Any, campaign: Any
+) -> None:
+    member = card_holder(make_member)
+    o = card_officers
+    case = case_propose(actor=o.cell, campaign=campaign, member=member)
+    for actor, transition in (
+        (o.grassroots, Transition.CONFIRM),
+        (o.upper, Transition.DECIDE),
+        (o.province, Transition.FORWARD),
+        (o.centre, Transition.ACCEPT),
+    ):
+        case = case_transition(actor=actor, case=case, transition=transition)
+    assert case.state == State.ACCEPTED
+    card = Card.objects.get(case=case)
+    assert (card.number, card.kind, card.state, card.member_id) == (
+        case.card_number,
+        "new",
+        "allocated",
+        member.pk,
+    )
+    assert [e.transition for e in card.events.all()] == ["allocate"]
+
+
+def test_the_province_forwards_and_only_it(
+    card_officers: CardOfficers, make_member: Any, campaign: Any
+) -> None:
+    """The committees directly under the Centre review and forward their committees' decisions."""
+    o = card_officers
+    case = case_propose(actor=o.cell, campaign=campaign, member=card_holder(make_member))
+    case = case_transition(actor=o.grassroots, case=case, transition=Transition.CONFIRM)
+    case = case_transition(actor=o.upper, case=case, transition=Transition.DECIDE)
+    for wrong in (o.centre, o.upper, o.hue_upper):
+        with pytest.raises(CaseError) as e:
+            case_transition(actor=wrong, case=case, transition=Transition.FORWARD)
+        assert (
+            {p.code for p in e.value.problems} == {"wrong_level"}
+            if wrong is not o.hue_upper
+            else {"not_found"}
+        )
+    with pytest.raises(CaseError) as e:  # the Centre cannot skip the province
+        case_transition(actor=o.centre, case=case, transition=Transition.ACCEPT)
+    assert "wrong_state" in {p.code for p in e.value.problems}
+    case = case_transition(actor=o.province, case=case, transition=Transition.FORWARD)
+    assert case.state == State.FORWARDED
+
+
+def test_the_card_goes_down_the_tree_and_its_hand_over_replaces_the_old_card(
+    tree: Any, card_officers: CardOfficers, make_member: Any
+) -> None:
+    member = card_holder(make_member, old_card_number="87654321")
+    old = Card.objects.get(member=member, kind=CardKind.OLD)
+    assert (old.number, old.state) == ("87654321", "active")
+    card = card_in_hands(member, card_officers)
+    assert card.state == "active"
+    old.refresh_from_db()
+    assert old.state == "superseded"
+    held = [e.holder.code for e in card.events.filter(transition="receive").order_by("at", "id")]
+    assert held == ["HN", "HN-BD", "HN-BD-01", "HN-BD-01-01"]
+    assert card_in_use(member) == card
+    # The old card is then recovered by the cell and destroyed by the committee above the grassroots.
+    card_transition(actor=card_officers.cell, card=old, transition=CardTransition.RECOVER)
+    with pytest.raises(CardError):
+        card_transition(actor=card_officers.cell, card=old, transition=CardTransition.DESTROY)
+    destroyed = card_transition(actor=card_officers.upper, card=old, transition=CardTransition.DESTROY)
+    assert destroyed.state == "destroyed"
+
+
+def test_a_card_is_not_sent_past_the_members_cell(card_officers: CardOfficers, make_member: Any) -> None:
+    card = card_in_hands(card_holder(make_member), card_officers)
+    with pytest.raises(CardError):
+        card_transition(actor=card_officers.cell, card=card, transition=CardTransition.SEND)
+
+
+def test_a_grassroots_cell_is_one_stop_on_the_way(tree: Any, make_member: Any) -> None:
+    route = card_route(tree.hue_cell)
+    assert [level for level, _org in route] == [
+        CardLevel.CENTRE,
+        CardLevel.PROVINCE,
+        CardLevel.UPPER,
+        CardLevel.CELL,
+    ]
+    assert route[-1][1] == tree.hue_cell
+
+
+def test_expulsion_revokes_the_card_wherever_it_is(card_officers: CardOfficers, make_member: Any) -> None:
+    """DOMAIN.md: expulsion (khai trừ): the card is recovered; until then it must not verify."""
+    member = card_holder(make_member)
+    in_hands = card_in_hands(member, card_officers)
+    registry.member_update(
+        actor=None, member=member, changes={"status": MemberStatus.EXPELLED}, reason="khai trừ"
+    )
+    in_hands.refresh_from_db()
+    assert in_hands.state == "revoked" and in_hands.note == "expelled"
+    assert not Card.objects.filter(member=member, state__in=["active", "suspended", "damaged"]).exists()
+    assert card_in_use(member) is None
+
+
+def test_a_transfer_takes_the_card_along(tree: Any, card_officers: CardOfficers, make_member: Any) -> None:
+    """DOMAIN.md: a transfer is a change of cell; the member's card follows them."""
+    member = card_holder(make_member)
+    card = card_in_hands(member, card_officers)
+    registry.member_update(actor=None, member=member, changes={"organisation": tree.cell_b})
+    card.refresh_from_db()
+    assert card.state == "active" and card.path == tree.cell_b.path
+    assert card_get(card_officers.other_cell, card.number) == card  # the new cell's secretary sees it
+    with pytest.raises(Http404):
+        card_get(card_officers.cell, card.number)  # the old one no longer does
+
+
+def test_out_of_scope_cards_are_missing(card_officers: CardOfficers, make_member: Any, tree: Any) -> None:
+    member = card_holder(make_member)
+    card = new_card(member)
+    with pytest.raises(Http404):
+        card_get(card_officers.hue_upper, card.number)
+    with pytest.raises(OutOfScope):
+        card_transition(
+            actor=card_officers.hue_upper, card=card, transition=CardTransition.REVOKE, reason="x"
+        )
+    assert card.events.count() == 1
+
+
+def test_old_cards_are_registered_once(make_member: Any) -> None:
+    member = card_holder(make_member, old_card_number="11112222")
+    assert Card.objects.filter(member=member, kind=CardKind.OLD).count() == 1
+    assert cards_register_old(actor=None) == 0  # already recorded: nothing twice
+    assert CardEvent.objects.filter(card__member=member, transition="register_old").count() == 1
+
+
+def test_a_probationary_member_has_no_old_card_to_register(make_member: Any) -> None:
+    member = make_member(status=MemberStatus.PROBATIONARY, date_official=None, old_card_number=None)
+    assert not Card.objects.filter(member=member).exists()
