@@ -155,3 +155,19 @@ def test_old_cards_are_registered_once(make_member: Any) -> None:
 def test_a_probationary_member_has_no_old_card_to_register(make_member: Any) -> None:
     member = make_member(status=MemberStatus.PROBATIONARY, date_official=None, old_card_number=None)
     assert not Card.objects.filter(member=member).exists()
+
+
+def test_card_show_prints_the_state_and_history(card_officers: CardOfficers, make_member: Any) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    member = card_holder(make_member)
+    card = card_in_hands(member, card_officers)
+    out = io.StringIO()
+    call_command("card", "show", card.number, stdout=out)
+    text = out.getvalue()
+    assert "[active]" in text
+    assert text.count("receive:") == 4 and "hand_over: received → active" in text and "(c_cell)" in text
+    with pytest.raises(CommandError):
+        call_command("card", "show", "0000000000", stdout=io.StringIO())

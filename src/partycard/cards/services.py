@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action
@@ -311,18 +312,26 @@ def _created(cards: Sequence[Card], transition: CardTransition, *, actor: Any, a
 
 def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -> int:
     """Record the old 8-digit card of every current member who has one and whose card is not recorded
-    yet (all members when ``member_ids`` is None): a ``Card`` of kind ``old``, in use. Returns how many."""
+    yet (all members when ``member_ids`` is None): a ``Card`` of kind ``old``, in use. Returns how many.
+
+    Reads the members in primary-key order, 5,000 at a time (keyset, not offsets), so that the whole
+    registry costs one pass."""
+    created = 0
     with transaction.atomic():
         members = Member.objects.filter(status__in=list(ACTIVE_STATUSES), old_card_number__isnull=False)
         if member_ids is not None:
             members = members.filter(pk__in=member_ids)
-        known = Card.objects.filter(kind=CardKind.OLD).values("number")
-        rows = members.exclude(old_card_number="").exclude(old_card_number__in=known)
-        at = clock.now()
-        created: list[Card] = []
-        batch = rows.values_list("pk", "old_card_number", "organisation__path").order_by("pk")
-        for start in range(0, batch.count(), 5000):
-            chunk = [
+        known = Card.objects.filter(kind=CardKind.OLD, number=OuterRef("old_card_number"))
+        rows = (
+            members.exclude(old_card_number="")
+            .exclude(Exists(known))
+            .order_by("pk")
+            .values_list("pk", "old_card_number", "organisation__path")
+        )
+        at, last = clock.now(), 0
+        while chunk := list(rows.filter(pk__gt=last)[:5000]):
+            last = chunk[-1][0]
+            made = Card.objects.bulk_create(
                 Card(
                     number=number,
                     kind=CardKind.OLD,
@@ -332,12 +341,11 @@ def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -
                     created_at=at,
                     updated_at=at,
                 )
-                for pk, number, path in batch[start : start + 5000]
-            ]
-            made = Card.objects.bulk_create(chunk)
+                for pk, number, path in chunk
+            )
             _created(made, CardTransition.REGISTER_OLD, actor=actor, at=at)
-            created += made
-    return len(created)
+            created += len(made)
+    return created
 
 
 def _status_ensure(card: Card, signer_label: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from partycard.accounts.models import User
 from partycard.accounts.roles import Role
+from partycard.cards.lifecycle import CardKind, CardState
 from partycard.core.signing import MIN_PASSPHRASE, pki_directory
 from partycard.credentials.models import Credential
 from partycard.credentials.services import credential_issue
@@ -42,8 +43,11 @@ def load_ecard_demo() -> EcardDemo | None:
         return None
     if not (pki_directory() / "state.json").exists():
         call_command("pki", "init", stdout=io.StringIO())
+    # The member whose new card the exchange demo handed over (exchange.demo): the e-card is for it.
     member = (
-        Member.objects.filter(status=MemberStatus.OFFICIAL, old_card_number__isnull=False)
+        Member.objects.filter(
+            status=MemberStatus.OFFICIAL, cards__kind=CardKind.NEW, cards__state=CardState.ACTIVE
+        )
         .select_related("organisation")
         .order_by("id")
         .first()

@@ -1,4 +1,8 @@
-"""``partycard card``: sign accepted cases' chip images, and put a signed card into a virtual reader.
+"""``partycard card``: show a card's state and history, sign accepted cases' chip images, and put a
+signed card into a virtual reader.
+
+``card show NUMBER`` prints the card (new or old 8-digit), its member, where it is in its life and every
+change with who made it and why (dates dd/mm/yyyy, in the project's time zone); exit 1 if no such card.
 
 ``card sign CASE_ID…`` runs the production signing hook (``services.chip_images_sign``) as the system,
 one transaction and one audit row per card. ``card insert CARD_NUMBER`` serves that card's chip image
@@ -12,20 +16,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
+from partycard.cards.lifecycle import CardKind
+from partycard.cards.models import Card
+from partycard.cards.selectors import card_history
 from partycard.chip.applet import Applet
 from partycard.chip.lds import AID_LDS1
 from partycard.chip.vpcd import DEFAULT_PORT, VirtualCard
 from partycard.core.signing import SigningUnavailable, pki_keystore_open
+from partycard.exchange.card_number import format_number
 from partycard.exchange.models import ChipImageRecord
 from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign
 
 
 class Command(BaseCommand):
-    help = "Sign accepted cases' chip images (sign), or serve a signed card on the vpcd reader (insert)."
+    help = (
+        "Show a card's state and history (show), sign accepted cases' chip images (sign), or serve a signed"
+        " card on the vpcd reader (insert)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
+        show = sub.add_parser("show", help="print a card's state and history")
+        show.add_argument("number")
         sign = sub.add_parser("sign", help="build and sign the chip image of accepted cases")
         sign.add_argument("case_ids", nargs="+", type=int, metavar="CASE_ID")
         insert = sub.add_parser("insert", help="serve a signed card on vpcd until Ctrl-C")
@@ -36,10 +50,33 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "sign":
+        if options["action"] == "show":
+            self._show(options["number"])
+        elif options["action"] == "sign":
             self._sign(options["case_ids"])
         else:
             self._insert(options["card_number"], options["host"], options["port"])
+
+    def _show(self, number: str) -> None:
+        card = Card.objects.select_related("member", "holder").filter(number=number.strip()).first()
+        if card is None:
+            raise CommandError(f"no card numbered {number}")
+        shown = format_number(card.number) if card.kind == CardKind.NEW else card.number
+        self.stdout.write(f"{shown}  {card.get_kind_display()}  [{card.state}] {card.get_state_display()}")
+        self.stdout.write(f"  member #{card.member_id}, cell path {card.path}")
+        if card.holder is not None:
+            self.stdout.write(f"  at {card.get_level_display()}: {card.holder.name}")
+        if card.status_list_id is not None:
+            self.stdout.write(f"  status list {card.status_list_id}, index {card.status_index}")
+        if card.sod_sha256:
+            self.stdout.write(f"  SOD sha256 {card.sod_sha256}")
+        for event in card_history(card):
+            when = timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M")
+            who = event.actor.get_username() if event.actor else "system"
+            where = f" @ {event.holder.name}" if event.holder else ""
+            why = f" — {event.reason}" if event.reason else ""
+            moved = f"{event.from_state or '-'} → {event.to_state}"
+            self.stdout.write(f"  {when}  {event.transition}: {moved}{where} ({who}){why}")
 
     def _sign(self, case_ids: list[int]) -> None:
         try:
