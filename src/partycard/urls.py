@@ -18,6 +18,7 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("registry/", include("partycard.registry.urls")),
     path("doi-the/", include("partycard.exchange.urls")),
+    path("the-dang-vien/", include("partycard.cards.urls")),  # a party membership card and its history
     path("tac-vu/", include("partycard.jobs.urls")),
     path("the-dien-tu/", include("partycard.credentials.urls")),  # the member's own e-card
     path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)

@@ -15,6 +15,7 @@ new card and old card. After every step the database must hold what the directiv
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -150,7 +151,7 @@ class CardMachine(RuleBasedStateMachine):
         for card in Card.objects.filter(member=self.member):
             events = list(card.events.order_by("at", "id"))
             assert events and events[0].from_state == ""
-            for earlier, later in zip(events, events[1:], strict=False):
+            for earlier, later in itertools.pairwise(events):
                 assert later.from_state == earlier.to_state
             assert events[-1].to_state == card.state
 

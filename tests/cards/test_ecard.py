@@ -14,7 +14,6 @@ from partycard.credentials.models import CredentialStatus
 from partycard.credentials.services import CredentialError, credential_issue
 from partycard.registry.choices import MemberStatus
 from tests.cards.conftest import CardOfficers, card_in_hands, new_card
-from tests.credentials.conftest import authority  # noqa: F401 - the signing authority on disk
 from tests.exchange.conftest import card_holder
 
 pytestmark = pytest.mark.django_db

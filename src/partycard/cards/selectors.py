@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from partycard.accounts.roles import Action, Role
-from partycard.cards.lifecycle import ACTIVE_LIKE, CardKind, CardLevel
+from partycard.cards.lifecycle import ACTIVE_LIKE, CardKind, CardLevel, CardState
 from partycard.cards.models import Card, CardEvent
 from partycard.core.scope import get_scoped_or_404, role_of
 from partycard.registry.choices import OrgLevel
@@ -22,6 +22,7 @@ __all__ = [
     "card_history",
     "card_in_use",
     "card_route",
+    "cards_waiting_at_cell",
     "member_cards",
 ]
 
@@ -117,3 +118,21 @@ def card_actor_levels(actor: Any, route: list[tuple[CardLevel, Organisation]]) -
         ):
             levels.add(CardLevel.GRASSROOTS)  # the secretary of a grassroots cell also acts for it
     return frozenset(levels)
+
+
+def cards_waiting_at_cell(actor: Any, cell: Organisation, *, recover_old: bool = True) -> QuerySet[Card]:
+    """The cards whose next step is the cell's: new cards received at the cell (to hand over at its
+    meeting, Regulation 06-QĐ/TW), and its members' cards to take back: revoked ones (DOMAIN.md: on
+    expulsion or removal "the cell recovers the card and sends it up") and replaced ones (the old card,
+    when the campaign recovers old cards: ``Campaign.recover_old_cards``)."""
+    to_recover = Q(path=cell.path, state=CardState.REVOKED) | Q(path=cell.path, state=CardState.SUPERSEDED)
+    if not recover_old:
+        to_recover = Q(path=cell.path, state=CardState.REVOKED) | Q(
+            path=cell.path, state=CardState.SUPERSEDED, kind=CardKind.NEW
+        )
+    return (
+        Card.objects.scoped(actor, Action.VIEW_CARD)
+        .filter(Q(holder=cell, state=CardState.RECEIVED) | to_recover)
+        .select_related("member__organisation", "holder")
+        .order_by("member__name_search", "pk")
+    )

@@ -138,20 +138,27 @@ def _spec(
     return Spec(frozenset(sources), target, frozenset(levels), eligible, reason, label)
 
 
-N_ = gettext_noop
 S, L = State, Level
 TRANSITIONS: dict[Transition, Spec] = {
-    Transition.PROPOSE: _spec({None}, S.PROPOSED, L.CELL, eligible=True, label=N_("Propose a new card")),
-    Transition.CONFIRM: _spec({S.PROPOSED}, S.CONFIRMED, L.GRASSROOTS, eligible=True, label=N_("Confirm")),
-    Transition.DECIDE: _spec({S.CONFIRMED}, S.DECIDED, L.UPPER, eligible=True, label=N_("Decide")),
+    Transition.PROPOSE: _spec(
+        {None}, S.PROPOSED, L.CELL, eligible=True, label=gettext_noop("Propose a new card")
+    ),
+    Transition.CONFIRM: _spec(
+        {S.PROPOSED}, S.CONFIRMED, L.GRASSROOTS, eligible=True, label=gettext_noop("Confirm")
+    ),
+    Transition.DECIDE: _spec({S.CONFIRMED}, S.DECIDED, L.UPPER, eligible=True, label=gettext_noop("Decide")),
     # The committee directly under the Centre reviews and forwards its committees' decisions (DOMAIN.md:
     # the committees directly under the Centre "run the exchange, inspect and urge their subordinate
     # committees, report results"; the exact steps are not public [U]).
     Transition.FORWARD: _spec(
-        {S.DECIDED}, S.FORWARDED, L.PROVINCE, eligible=True, label=N_("Forward to the Centre")
+        {S.DECIDED}, S.FORWARDED, L.PROVINCE, eligible=True, label=gettext_noop("Forward to the Centre")
     ),
     Transition.ACCEPT: _spec(
-        {S.FORWARDED}, S.ACCEPTED, L.CENTRE, eligible=True, label=N_("Accept and allocate the card number")
+        {S.FORWARDED},
+        S.ACCEPTED,
+        L.CENTRE,
+        eligible=True,
+        label=gettext_noop("Accept and allocate the card number"),
     ),
     Transition.RETURN: _spec(
         {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED},
@@ -161,7 +168,7 @@ TRANSITIONS: dict[Transition, Spec] = {
         L.PROVINCE,
         L.CENTRE,
         reason=True,
-        label=N_("Return for correction"),
+        label=gettext_noop("Return for correction"),
     ),
     Transition.RESUBMIT: _spec(
         {S.RETURNED},
@@ -171,7 +178,7 @@ TRANSITIONS: dict[Transition, Spec] = {
         L.UPPER,
         L.PROVINCE,
         eligible=True,
-        label=N_("Resubmit"),
+        label=gettext_noop("Resubmit"),
     ),
     Transition.REJECT: _spec(
         {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED},
@@ -181,12 +188,17 @@ TRANSITIONS: dict[Transition, Spec] = {
         L.PROVINCE,
         L.CENTRE,
         reason=True,
-        label=N_("Reject"),
+        label=gettext_noop("Reject"),
     ),
-    Transition.HOLD: _spec(_ON_THE_WAY, S.ON_HOLD, L.SYSTEM, reason=True, label=N_("Put on hold")),
-    Transition.RESUME: _spec({S.ON_HOLD}, None, L.SYSTEM, eligible=True, label=N_("Resume")),
+    Transition.HOLD: _spec(_ON_THE_WAY, S.ON_HOLD, L.SYSTEM, reason=True, label=gettext_noop("Put on hold")),
+    Transition.RESUME: _spec({S.ON_HOLD}, None, L.SYSTEM, eligible=True, label=gettext_noop("Resume")),
     Transition.CANCEL: _spec(
-        _ON_THE_WAY | {S.ON_HOLD}, S.CANCELLED, L.SYSTEM, L.UPPER, reason=True, label=N_("Cancel the case")
+        _ON_THE_WAY | {S.ON_HOLD},
+        S.CANCELLED,
+        L.SYSTEM,
+        L.UPPER,
+        reason=True,
+        label=gettext_noop("Cancel the case"),
     ),
 }
 del S, L
@@ -267,7 +279,7 @@ def check(
         problems.append(
             _p(
                 "wrong_state",
-                N_("Cannot “%(action)s” a case in state %(state)s."),
+                gettext_noop("Cannot “%(action)s” a case in state %(state)s."),
                 action=spec.label,
                 state=state.value if state else "none",
             )
@@ -281,18 +293,22 @@ def check(
         acting = acting & {_ACTS_ON[state]}
     if not acting:
         problems.append(
-            _p("wrong_level", N_("Your role and level may not “%(action)s” this case."), action=spec.label)
+            _p(
+                "wrong_level",
+                gettext_noop("Your role and level may not “%(action)s” this case."),
+                action=spec.label,
+            )
         )
     if spec.needs_reason and not reason.strip():
-        problems.append(_p("reason_required", N_("A reason is required.")))
+        problems.append(_p("reason_required", gettext_noop("A reason is required.")))
     if transition is Transition.RETURN:
         top = max((RANK[lv] for lv in acting if lv in RANK), default=-1)
         if return_to is None or return_to not in RESUBMITTED_TO or RANK[return_to] >= top:
             problems.append(
-                _p("return_level", N_("A case is returned to a level below the one returning it."))
+                _p("return_level", gettext_noop("A case is returned to a level below the one returning it."))
             )
     if spec.needs_eligible and not eligible:
-        problems.append(_p("not_eligible", N_("The member is not eligible for a new card now.")))
+        problems.append(_p("not_eligible", gettext_noop("The member is not eligible for a new card now.")))
     if transition is Transition.ACCEPT and has_card_number:
-        problems.append(_p("has_number", N_("The case already has a card number.")))
+        problems.append(_p("has_number", gettext_noop("The case already has a card number.")))
     return problems

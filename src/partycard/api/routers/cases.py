@@ -33,9 +33,9 @@ from partycard.api.schemas.exchange import (
     TransitionIn,
 )
 from partycard.api.schemas.problems import problems
+from partycard.cards import card_number, selectors, services
 from partycard.core.errors import DomainError
 from partycard.core.scope import get_scoped_or_404, scope_path
-from partycard.exchange import card_number, selectors, services
 from partycard.exchange.jobs import start_evaluation, start_transition
 from partycard.exchange.models import Campaign, Case
 from partycard.exchange.workflow import TRANSITIONS, Transition

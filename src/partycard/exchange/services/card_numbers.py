@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from partycard.cards import card_number
 from partycard.core import clock
-from partycard.exchange import card_number
 from partycard.exchange.models import IssuedCardNumber
 
 __all__ = ["SEQUENCE", "card_numbers_allocate"]

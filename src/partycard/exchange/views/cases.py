@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
+from partycard.cards.card_number import format_number
 from partycard.core.scope import get_scoped_or_404
 from partycard.exchange import selectors
-from partycard.exchange.card_number import format_number
 from partycard.exchange.forms import CaseTransitionForm
 from partycard.exchange.models import Case
 from partycard.exchange.services import CaseError, case_transition, verdict_of

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from partycard.accounts.roles import Action, allowed
+from partycard.cards.selectors import cards_waiting_at_cell
+from partycard.cards.views import card_moves
 from partycard.core.scope import get_scoped_or_404, role_of, scope_path
 from partycard.exchange import selectors
 from partycard.exchange.forms import ProposeForm
@@ -86,6 +88,7 @@ def cell_page(request: HttpRequest) -> HttpResponse:
         and any(c.can_propose for c in candidates),
         "propose_label": transition_label(Transition.PROPOSE),
         "waiting": _waiting(user, campaign, cell, candidates) if Level.CELL in levels else None,
+        "cards": _cards(user, campaign, cell) if Level.CELL in levels else None,
         "here": _url(cell),
     }
     return render(request, "exchange/cell.html", context)
@@ -101,6 +104,13 @@ def _waiting(user: Any, campaign: Campaign, cell: Organisation, candidates: list
     verdicts = {c.member.pk: c.verdict for c in candidates}
     cases = selectors.queue_for(user, campaign).filter(organisation=cell)
     return [(case, moves_for(user, case, verdict=verdicts.get(case.member_id))) for case in cases]
+
+
+def _cards(user: Any, campaign: Campaign, cell: Organisation) -> list[Any]:
+    """The cards waiting for the cell (to hand over, to take back), each with the steps the secretary may
+    take; old cards are taken back only when the campaign says so (``Campaign.recover_old_cards``)."""
+    cards = cards_waiting_at_cell(user, cell, recover_old=campaign.recover_old_cards)
+    return [(card, card_moves(user, card)) for card in cards[:200]]
 
 
 def _report(request: HttpRequest, outcome: BulkOutcome, candidates: list[Candidate]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from partycard.cards.card_number import format_number
 from partycard.cards.lifecycle import CardKind
 from partycard.cards.models import Card
 from partycard.cards.selectors import card_history
@@ -25,7 +26,6 @@ from partycard.chip.applet import Applet
 from partycard.chip.lds import AID_LDS1
 from partycard.chip.vpcd import DEFAULT_PORT, VirtualCard
 from partycard.core.signing import SigningUnavailable, pki_keystore_open
-from partycard.exchange.card_number import format_number
 from partycard.exchange.models import ChipImageRecord
 from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign
 

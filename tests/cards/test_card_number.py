@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from partycard.exchange import card_number
+from partycard.cards import card_number
 
 serials = st.integers(min_value=1, max_value=10**card_number.SERIAL_DIGITS - 1)
 

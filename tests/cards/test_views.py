@@ -1,0 +1,89 @@
+"""The card's page and the cell's cards: shown in Vietnamese, scoped, and the hand-over from the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from partycard.cards.lifecycle import CardTransition
+from partycard.cards.models import Card
+from partycard.cards.services import card_transition
+from tests.cards.conftest import CardOfficers, card_in_hands, new_card
+from tests.exchange.conftest import card_holder
+
+pytestmark = pytest.mark.django_db
+
+
+def _received_at_cell(member: Any, o: CardOfficers) -> Card:
+    card = new_card(member)
+    for actor, transition in [
+        (o.centre, CardTransition.START_PRODUCTION),
+        (o.centre, CardTransition.MARK_PRODUCED),
+        (o.centre, CardTransition.SEND),
+        (o.province, CardTransition.RECEIVE),
+        (o.province, CardTransition.SEND),
+        (o.upper, CardTransition.RECEIVE),
+        (o.upper, CardTransition.SEND),
+        (o.grassroots, CardTransition.RECEIVE),
+        (o.grassroots, CardTransition.SEND),
+        (o.cell, CardTransition.RECEIVE),
+    ]:
+        card = card_transition(actor=actor, card=card, transition=transition)
+    return card
+
+
+def test_the_cell_hands_the_card_over_from_its_page(
+    card_officers: CardOfficers, make_member: Any, campaign: Any, login: Any
+) -> None:
+    member = card_holder(make_member, full_name="Lê Thị Trao")
+    card = _received_at_cell(member, card_officers)
+    client = Client()
+    login(client, card_officers.cell)
+    page = client.get("/doi-the/chi-bo/").content.decode()
+    assert "Lê Thị Trao" in page and "Trao thẻ cho đảng viên" in page
+    response = client.post(
+        f"/the-dang-vien/{card.number}/buoc/", {"transition": "hand_over", "next": "/doi-the/chi-bo/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/doi-the/chi-bo/"
+    card.refresh_from_db()
+    assert card.state == "active"
+    # The old card, now replaced, waits for the cell to take it back (the campaign recovers old cards).
+    page = client.get("/doi-the/chi-bo/").content.decode()
+    assert "Ghi nhận đã thu hồi thẻ" in page
+
+
+def test_the_card_page_shows_the_history_in_vietnamese(
+    card_officers: CardOfficers, make_member: Any, login: Any
+) -> None:
+    card = card_in_hands(card_holder(make_member), card_officers)
+    client = Client()
+    login(client, card_officers.upper)
+    page = client.get(f"/the-dang-vien/{card.number}/").content.decode()
+    assert "Đã trao, đang sử dụng" in page and "Đảng bộ phường Ba Đình" in page
+
+
+def test_a_card_out_of_scope_is_missing_and_cannot_be_changed(
+    card_officers: CardOfficers, make_member: Any, login: Any
+) -> None:
+    card = card_in_hands(card_holder(make_member), card_officers)
+    client = Client()
+    login(client, card_officers.hue_upper)
+    assert client.get(f"/the-dang-vien/{card.number}/").status_code == 404
+    response = client.post(f"/the-dang-vien/{card.number}/buoc/", {"transition": "revoke", "reason": "x"})
+    assert response.status_code == 404
+    card.refresh_from_db()
+    assert card.state == "active"
+
+
+def test_an_unknown_step_is_refused_with_a_message(
+    card_officers: CardOfficers, make_member: Any, login: Any
+) -> None:
+    card = card_in_hands(card_holder(make_member), card_officers)
+    client = Client()
+    login(client, card_officers.cell)
+    response = client.post(f"/the-dang-vien/{card.number}/buoc/", {"transition": "supersede"}, follow=True)
+    assert "Hãy chọn một bước trong danh sách." in response.content.decode()
+    card.refresh_from_db()
+    assert card.state == "active"
