@@ -19,13 +19,21 @@ from django.utils.translation import gettext as _
 from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record
 from partycard.core import clock
-from partycard.core.errors import DomainError, ErrorCode
-from partycard.core.signing import DocumentSigner, document_signer_current, pki_directory, pki_keystore_open
+from partycard.core.signing import (
+    DocumentSigner,
+    SigningUnavailable,
+    document_signer_current,
+    pki_directory,
+    pki_keystore_open,
+)
+from partycard.credentials import formats
+from partycard.credentials.errors import CredentialError
 from partycard.credentials.models import Credential, CredentialStatus, StatusListRecord
 from partycard.ecard import status as status_format
 from partycard.ecard.keys import kid_of
 from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
 from partycard.registry.models import Member
+from partycard.registry.selectors import issuing_committee_name
 from partycard.trust.keystore import KeyStore
 
 __all__ = [
@@ -45,15 +53,6 @@ _ENDING = {
     MemberStatus.RESIGNED: "resigned",
     MemberStatus.TRANSFERRED_OUT: "transferred_out",
 }
-
-
-class CredentialError(DomainError):
-    """An e-card cannot be issued or changed; ``message`` says why (Vietnamese in the UI)."""
-
-    http_status = 409
-
-    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.CONFLICT) -> None:
-        super().__init__(message, code=code)
 
 
 def _config(name: str, default: Any) -> Any:
@@ -132,10 +131,6 @@ def credential_issue(
         CredentialError: not allowed, the member is not a current member or holds no card number, or
             nothing can sign now.
     """
-    from partycard.core.signing import SigningUnavailable
-    from partycard.credentials import formats
-    from partycard.exchange.services.chip_images import issuing_committee_name
-
     at = at or clock.now()
     if not _may_issue(actor, member):
         raise CredentialError(_("Only the member themself or the Centre may issue this e-card."))
