@@ -16,6 +16,7 @@ class CredentialsConfig(AppConfig):
 
     def ready(self) -> None:
         from partycard.credentials.services import on_members_changed
-        from partycard.registry.signals import members_changed
+        from partycard.registry.hooks import member_change_handler_register
 
-        members_changed.connect(on_members_changed, dispatch_uid="credentials.status")
+        # After the exchange's re-evaluation (registry/hooks.py lists every handler and why this order).
+        member_change_handler_register("credentials.revoke", on_members_changed, order=200)

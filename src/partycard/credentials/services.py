@@ -8,6 +8,7 @@ document signer that may sign now signs credentials and status lists (docs/ecard
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,8 +220,11 @@ def credential_status_set(*, actor: Any, credential: Credential, status: int, re
     return current
 
 
-def on_members_changed(sender: Any, member_ids: list[int], actor: Any = None, **_kwargs: Any) -> None:
-    """A member who died, left or was removed or expelled loses every e-card, in the writer's transaction."""
+def on_members_changed(*, member_ids: Sequence[int], actor: Any) -> None:
+    """A member who died, left or was removed or expelled loses every e-card, in the writer's transaction.
+
+    The registry calls it on every member change (``registry.hooks``, registered in ``CredentialsConfig``).
+    """
     ending = Member.objects.filter(pk__in=member_ids, status__in=list(_ENDING)).values_list("pk", "status")
     reason_of = dict(ending)
     if not reason_of:
