@@ -74,6 +74,22 @@ def test_a_handler_that_raises_rolls_the_member_change_back(own_handlers: None, 
     assert not AuditEvent.objects.filter(action="change", object_id=str(member.pk)).exists()
 
 
+@pytest.mark.django_db
+def test_an_organisation_change_tells_no_member_handler(
+    own_handlers: None, tree: Any, make_member: Any
+) -> None:
+    """Renaming an organisation changes no member. (It used to pass the organisation's id as a member id.)"""
+    make_member()
+    calls: list[list[int]] = []
+
+    def handler(*, member_ids: Sequence[int], actor: Any) -> None:
+        calls.append(list(member_ids))
+
+    member_change_handler_register("test.record", handler, order=1)
+    services.organisation_update(actor=None, organisation=tree.cell_a, changes={"name": "Chi bộ đổi tên"})
+    assert calls == []
+
+
 def test_members_changed_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError, match="inside the transaction"):
         members_changed(member_ids=[1], actor=None)

@@ -101,8 +101,9 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
-    members_changed(member_ids=[current.pk], actor=actor)
-    return current
+    return (
+        current  # no member changed: nothing to tell registry/hooks.py (a member's standing ignores its cell)
+    )
 
 
 def check_dissolvable(org: Organisation) -> None:
