@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record_many
 from partycard.core import clock
+from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import role_of
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
@@ -44,11 +45,13 @@ _GRASSROOTS = frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL
 _CELLS = frozenset({OrgLevel.CELL, OrgLevel.GRASSROOTS_CELL})
 
 
-class CaseError(Exception):
+class CaseError(DomainError):
     """A single transition refused; ``problems`` says every reason, in Vietnamese and English."""
 
+    http_status = 409
+
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(p.message_en for p in problems))
+        super().__init__("; ".join(p.message_en for p in problems), code=ErrorCode.WORKFLOW)
         self.problems = list(problems)
 
 
