@@ -248,7 +248,7 @@ def setup(out: Path) -> None:
     from partycard.ecard.qr import qr_parse
     from partycard.registry import services
     from partycard.registry.choices import Gender, MemberStatus, OrgLevel
-    from partycard.registry.models.reference import ensure_ethnicities
+    from partycard.registry.seeding.loader import ensure_ethnicities
 
     ensure_ethnicities()
     org = services.organisation_create

@@ -14,7 +14,7 @@ from django.test import Client
 from partycard.registry import services
 from partycard.registry.choices import Gender, MemberStatus, OrgLevel
 from partycard.registry.models import Member, Organisation
-from partycard.registry.models.reference import ensure_ethnicities
+from partycard.registry.seeding.loader import ensure_ethnicities
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -87,3 +87,17 @@ def test_an_unknown_step_is_refused_with_a_message(
     assert "Hãy chọn một bước trong danh sách." in response.content.decode()
     card.refresh_from_db()
     assert card.state == "active"
+
+
+def test_the_member_page_shows_the_members_cards(
+    card_officers: CardOfficers, make_member: Any, login: Any
+) -> None:
+    member = card_holder(make_member, old_card_number="24681357")
+    card = card_in_hands(member, card_officers)
+    client = Client()
+    login(client, card_officers.cell)
+    page = client.get(f"/registry/members/{member.pk}/").content.decode()
+    panel = page[page.index("<h2>Thẻ đảng viên</h2>") :]
+    assert f"/the-dang-vien/{card.number}/" in panel
+    assert "/the-dang-vien/24681357/" in panel and "Đã được thay bằng thẻ mới" in panel  # the old card
+    assert panel.index(f"/the-dang-vien/{card.number}/") < panel.index("24681357")  # the card in use first

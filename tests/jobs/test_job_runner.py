@@ -1,4 +1,4 @@
-"""The job runner (``jobs.services.job_run``) with a kind of its own, and the ``job`` and ``exchange``
+"""The job runner (``jobs.runner.job_run``) with a kind of its own, and the ``job`` and ``exchange``
 commands over it: each chunk once, skipped when done, rolled back when it fails, progress per chunk."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.exchange.models import Eligibility
-from partycard.jobs import services
+from partycard.jobs import kinds
 from partycard.jobs.models import Job, JobChunk
 from partycard.jobs.services import ChunkResult, Failure, job_create, job_run
 from tests.exchange.conftest import card_holder
@@ -58,7 +58,7 @@ class Chunks:
 @pytest.fixture
 def kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chunks]:
     k = Chunks()
-    monkeypatch.setitem(services._KINDS, KIND, k)
+    monkeypatch.setitem(kinds._KINDS, KIND, k)
     yield k
 
 

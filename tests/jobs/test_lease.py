@@ -28,7 +28,7 @@ from django_tasks_db.models import DBTaskResult
 from partycard.audit.models import AuditEvent
 from partycard.core import clock
 from partycard.exchange.models import Campaign
-from partycard.jobs import services
+from partycard.jobs import kinds
 from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.models import Job, JobChunk
 from partycard.jobs.services import ChunkResult, job_create, job_run, jobs_reclaim
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``tests`` is importa
 @pytest.fixture
 def kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chunks]:
     k = Chunks()
-    monkeypatch.setitem(services._KINDS, KIND, k)
+    monkeypatch.setitem(kinds._KINDS, KIND, k)
     yield k
 
 
@@ -357,7 +357,7 @@ def test_a_chunk_longer_than_the_lease_keeps_it_and_is_not_reclaimed(monkeypatch
 
     monkeypatch.setitem(settings.PARTYCARD, "JOB_LEASE_SECONDS", 0.6)
     slow = SlowChunk(seconds=2.0)  # more than three leases
-    monkeypatch.setitem(services._KINDS, "test.slow", slow)
+    monkeypatch.setitem(kinds._KINDS, "test.slow", slow)
     job = job_create(actor=None, kind="test.slow", params={})
     reclaimed: list[int] = []
     runner = threading.Thread(target=job_run, args=(job.pk,))

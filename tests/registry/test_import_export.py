@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from partycard.cards.models import Card
 from partycard.registry import services
 from partycard.registry.exporting import export_roster
 from partycard.registry.importing import import_roster
@@ -180,6 +181,7 @@ def test_export_then_import_round_trips(tree, make_member, tmp_path: Path) -> No
     )
     out = tmp_path / "hn.xlsx"
     assert export_roster(tree.hanoi, out) == 2
+    Card.objects.filter(member__organisation__path__startswith=tree.hanoi.path).delete()  # their old cards
     Member.objects.filter(organisation__path__startswith=tree.hanoi.path).delete()
     services.organisations_recount()
     result = import_roster(out, actor=None)

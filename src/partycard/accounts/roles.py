@@ -1,18 +1,22 @@
 """The one role table: which role may do which action (``<app>.<verb>_<model>``), and over what scope.
 
 Every view, export, API route, CLI command and task asks :func:`allowed` through
-``core.scope`` (``objects.scoped(actor, action)``); the leak-matrix tests are generated from this table.
-Officers and inspectors act on their organisation's subtree; a member only on their own record.
+``core.scope`` (``objects.scoped(actor, action)``), which reads this table as its ``ScopePolicy``
+(:class:`RoleTable`, registered in ``AccountsConfig.ready``); the leak-matrix tests are generated from this
+table. Officers and inspectors act on their organisation's subtree; a member only on their own record.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ACTIONS", "ROLE_ACTIONS", "Action", "Role", "ScopeKind", "allowed", "scope_kind"]
+from partycard.core.scope import ScopeKind
+
+__all__ = ["ACTIONS", "ROLE_ACTIONS", "Action", "Role", "RoleTable", "ScopeKind", "allowed", "scope_kind"]
 
 
 class Role(models.TextChoices):
@@ -69,14 +73,25 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
-class ScopeKind(StrEnum):
-    SUBTREE = "subtree"  # the user's organisation and everything under it
-    OWN = "own"  # the user's own member record only
-
-
 def allowed(role: str, action: str) -> bool:
     return action in ROLE_ACTIONS.get(role, frozenset())
 
 
 def scope_kind(role: str) -> ScopeKind:
     return ScopeKind.OWN if role == Role.MEMBER else ScopeKind.SUBTREE
+
+
+class RoleTable:
+    """``core.scope``'s ``ScopePolicy``: the table above, as the scope filter asks it."""
+
+    def role_of(self, actor: Any) -> str:
+        return Role.CENTRAL_ADMIN if actor.is_superuser else actor.role
+
+    def allowed(self, role: str, action: str) -> bool:
+        return allowed(role, action)
+
+    def scope_kind(self, role: str) -> ScopeKind:
+        return scope_kind(role)
+
+    def whole_tree(self, role: str) -> bool:
+        return role == Role.CENTRAL_ADMIN

@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from partycard.api.errors import ApiProblem, ProblemType
+from partycard.api.errors import ApiProblem, problem_type
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.exchange.services import CaseError
 
@@ -51,15 +51,16 @@ def problem_response(
     status: int,
     detail: str,
     *,
-    type: str = ProblemType.BLANK,
+    code: ErrorCode | None = None,
     title: str | None = None,
     errors: Iterable[tuple[str | None, str]] | None = None,
     problems: Iterable[Any] | None = None,
 ) -> HttpResponse:
-    """The ``application/problem+json`` response for ``status``; ``problems`` are the workflow's (each with
-    ``code``, ``message_vi`` and ``message_en``)."""
+    """The ``application/problem+json`` response for ``status``, its ``type`` named after ``code``
+    (``api.errors.problem_type``); ``problems`` are the workflow's (each with ``code``, ``message_vi`` and
+    ``message_en``)."""
     body: dict[str, Any] = {
-        "type": type,
+        "type": problem_type(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -81,7 +82,7 @@ def _validation(errors: list[tuple[str | None, str]], status: int = 422) -> Http
     return problem_response(
         status,
         "The request was refused; see errors for each field.",
-        type=ProblemType.VALIDATION,
+        code=ErrorCode.INVALID,
         title="Validation failed",
         errors=errors,
     )
@@ -101,7 +102,7 @@ def _on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> Htt
     errors = [(_ninja_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors]
     if errors and all(field == "cursor" for field, _ in errors):
         # A cursor the lists never hand out: the same 400 bad-cursor whether its shape or its value is off.
-        return problem_response(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+        return problem_response(400, "Invalid cursor.", code=ErrorCode.BAD_CURSOR)
     return _validation(errors)
 
 
@@ -117,21 +118,20 @@ def _on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> H
     return _validation(errors)
 
 
-# ErrorCode → status; an INVALID refusal is a validation error on its field.
-_DOMAIN_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409}
 # Seconds a client waits before it asks again for a job refused by the bound on jobs per user.
 JOB_RETRY_AFTER = 60
 
 
 def _on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """A service's refusal: an INVALID one is a validation error on its field; any other answers with the
+    error's HTTP status (its code's, ``core.errors.HTTP_STATUS``) and the code's problem type."""
     if exc.code is ErrorCode.TOO_MANY:
-        response = problem_response(429, exc.message, type=ProblemType.TOO_MANY_JOBS, title="Too many jobs")
+        response = problem_response(429, exc.message, code=ErrorCode.TOO_MANY, title="Too many jobs")
         response["Retry-After"] = str(JOB_RETRY_AFTER)
         return response
-    status = _DOMAIN_STATUS.get(exc.code)
-    if status is not None:
-        return problem_response(status, exc.message)
-    return _validation([(exc.field, exc.message)])
+    if exc.code is ErrorCode.INVALID:
+        return _validation([(exc.field, exc.message)])
+    return problem_response(exc.http_status, exc.message, code=exc.code)
 
 
 # Workflow problems that are about the request's own input, and the field each names.
@@ -145,7 +145,7 @@ def _on_case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
         return problem_response(
             422,
             "The request was refused; see errors for each field.",
-            type=ProblemType.VALIDATION,
+            code=ErrorCode.INVALID,
             title="Validation failed",
             errors=[(_INPUT_PROBLEMS[p.code], p.message_en) for p in exc.problems],
             problems=exc.problems,
@@ -153,14 +153,14 @@ def _on_case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
     return problem_response(
         409,
         "The case may not make this transition now; see problems for every reason.",
-        type=ProblemType.WORKFLOW,
+        code=ErrorCode.WORKFLOW,
         title="Transition refused",
         problems=exc.problems,
     )
 
 
 def _on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
-    return problem_response(exc.status, exc.detail, type=exc.type)
+    return problem_response(exc.status, exc.detail, code=exc.code)
 
 
 def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
@@ -170,7 +170,7 @@ def _on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     detail = exc.message if exc.message != "Unauthorized" else "A valid bearer token is required."
-    response = problem_response(401, detail, type=ProblemType.INVALID_TOKEN)
+    response = problem_response(401, detail, code=ErrorCode.INVALID_TOKEN)
     response["WWW-Authenticate"] = 'Bearer realm="partycard"'
     return response
 
@@ -178,7 +178,7 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     # Ninja's operation adds Retry-After from the throttle's wait(); it is set here too for safety.
     response = problem_response(
-        429, "Too many requests for this token; retry later.", type=ProblemType.RATE_LIMITED
+        429, "Too many requests for this token; retry later.", code=ErrorCode.RATE_LIMITED
     )
     if exc.wait is not None:
         response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
@@ -196,7 +196,7 @@ def _on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return problem_response(
         413,
         f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
-        type=ProblemType.TOO_LARGE,
+        code=ErrorCode.TOO_LARGE,
     )
 
 

@@ -9,9 +9,10 @@ class CardsConfig(AppConfig):
 
     def ready(self) -> None:
         from partycard.cards.services import members_cards_follow
-        from partycard.registry.signals import members_changed
+        from partycard.cards.views import PANEL_ORDER, member_cards_panel
+        from partycard.registry.hooks import member_change_handler_register
+        from partycard.registry.panels import member_panel_register
 
-        def follow(sender: object, member_ids: list[int], actor: object = None, **_kwargs: object) -> None:
-            members_cards_follow(member_ids, actor=actor)
-
-        members_changed.connect(follow, dispatch_uid="cards.follow", weak=False)
+        # After the exchange's re-evaluation, before the e-card's (registry/hooks.py lists the order).
+        member_change_handler_register("cards.follow", members_cards_follow, order=150)
+        member_panel_register("cards", member_cards_panel, order=PANEL_ORDER)

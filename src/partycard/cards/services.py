@@ -396,7 +396,7 @@ def card_chip_record(
     return locked
 
 
-def members_cards_follow(member_ids: Sequence[int], *, actor: Any) -> None:
+def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
     """After a change to these members, in the writer's transaction: a member who died, was removed or
     expelled, or left loses every card (revoked, wherever it is); a member moved to another cell takes
     their cards with them (the scope path follows a transfer); an old card number newly recorded becomes

@@ -20,13 +20,25 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
-from partycard.cards.lifecycle import TRANSITIONS, CardKind, CardLevel, CardState, CardTransition, check
+from partycard.cards.lifecycle import (
+    ACTIVE_LIKE,
+    TRANSITIONS,
+    CardKind,
+    CardLevel,
+    CardState,
+    CardTransition,
+    check,
+)
 from partycard.cards.models import Card
-from partycard.cards.selectors import card_actor_levels, card_history, card_route
+from partycard.cards.selectors import card_actor_levels, card_history, card_route, member_cards
 from partycard.cards.services import CardError, card_transition
 from partycard.core.scope import OutOfScope, get_scoped_or_404
+from partycard.registry.models import Member
+from partycard.registry.panels import PanelContent
 
-__all__ = ["LABELS", "card_act", "card_detail", "card_moves"]
+__all__ = ["LABELS", "PANEL_ORDER", "card_act", "card_detail", "card_moves", "member_cards_panel"]
+
+PANEL_ORDER = 100  # on the member page, before the exchange's cases (200)
 
 # The steps an officer takes on a page, with their labels (the rest are the system's: allocate, register
 # the old card, supersede).
@@ -72,6 +84,19 @@ def card_moves(actor: Any, card: Card) -> list[Move]:
         if not problems:
             moves.append(Move(transition, str(label), TRANSITIONS[transition].needs_reason))
     return moves
+
+
+def member_cards_panel(request: HttpRequest, member: Member) -> PanelContent:
+    """The registry's member page shows the member's cards (registered in ``CardsConfig.ready``): each with
+    its state and, for the viewer who may act, the steps they may take; the card in use first."""
+    cards = list(member_cards(request.user, member))
+    if not cards:
+        return None
+    cards.sort(key=lambda c: (c.state not in {s.value for s in ACTIVE_LIKE}, c.kind != CardKind.NEW))
+    return "cards/_member_cards.html", {
+        "member_cards": [(card, card_moves(request.user, card)) for card in cards],
+        "here": request.get_full_path(),
+    }
 
 
 @login_required

@@ -7,9 +7,10 @@ every page and API route. The answer itself, a Vietnamese page or a problem+json
 
 A service's refusal that reaches a web page (``DomainError``: what only the service can know, after the
 form's own checks) is a page that says why, never a 500: out of scope or missing is the same 404
-(``core.scope``), a bound on concurrent work (a user's background jobs) the 429 page, a conflict with other
-rows 409, anything else 400, each with the refusal's Vietnamese message. The API maps its own errors
-(``api.problems``).
+(``core.scope``), a bound on concurrent work (a user's background jobs) the 429 page, anything else the
+refusal's HTTP status (its code's, ``core.errors.HTTP_STATUS``: a conflict with other rows or a refused
+case transition 409, an input 400), each with the refusal's Vietnamese message. The API maps its own
+errors (``api.problems``).
 """
 
 from __future__ import annotations
@@ -48,5 +49,5 @@ class RequestGuardMiddleware:
             raise Http404(exception.message) from exception
         if exception.http_status == 429:
             return render(request, "429.html", {"message": exception.message}, status=429)
-        status = 409 if exception.code == ErrorCode.CONFLICT else 400
+        status = exception.http_status
         return render(request, "core/refused.html", {"message": exception.message}, status=status)

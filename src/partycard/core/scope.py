@@ -5,47 +5,95 @@ materialised path its subtree is read from) and ``scope_own`` (the lookup matche
 member record, or None). An action the role may not do gives an empty queryset; an object outside the
 scope answers 404 with the same message as a missing one (``get_scoped_or_404``), so its existence does
 not leak.
+
+core is the lowest app layer, so it holds the mechanism and not the role table: which role may do which
+action, and over what, is a ``ScopePolicy`` that ``partycard.accounts`` (``accounts/roles.py``, the one
+role table) registers at start-up. Until one is registered every scoped call raises, never allows.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from partycard.accounts.roles import Role, ScopeKind, allowed, scope_kind
 from partycard.core.errors import DomainError, ErrorCode
 
 __all__ = [
     "OutOfScope",
+    "ScopeKind",
+    "ScopePolicy",
     "ScopedManager",
     "ScopedQuerySet",
     "get_scoped_or_404",
     "role_of",
     "scope_path",
+    "scope_policy_register",
     "scope_require",
 ]
 
 M = TypeVar("M", bound=models.Model)
 
 
+class ScopeKind(StrEnum):
+    SUBTREE = "subtree"  # the user's organisation and everything under it
+    OWN = "own"  # the user's own member record only
+
+
+class ScopePolicy(Protocol):
+    """What the scope filter asks the role table (``accounts.roles.RoleTable`` answers)."""
+
+    def role_of(self, actor: Any) -> str:
+        """The role an authenticated, active ``actor`` acts in."""
+        ...
+
+    def allowed(self, role: str, action: str) -> bool:
+        """Whether ``role`` may do ``action`` (``<app>.<verb>_<model>``) at all."""
+        ...
+
+    def scope_kind(self, role: str) -> ScopeKind:
+        """Over what ``role`` acts: a subtree of the organisation tree, or the actor's own record."""
+        ...
+
+    def whole_tree(self, role: str) -> bool:
+        """Whether ``role`` acts on the whole tree when the actor belongs to no organisation."""
+        ...
+
+
+_policy: ScopePolicy | None = None
+
+
+def scope_policy_register(policy: ScopePolicy) -> None:
+    """Make ``policy`` the role table every scoped call asks (``AccountsConfig.ready`` calls this once)."""
+    global _policy
+    _policy = policy
+
+
+def _the_policy() -> ScopePolicy:
+    if _policy is None:
+        raise ImproperlyConfigured("No scope policy: partycard.accounts registers its role table on start.")
+    return _policy
+
+
 def role_of(actor: Any) -> str | None:
     """The role the actor acts in (a superuser acts as central administrator), or None if they cannot act."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return None
-    return Role.CENTRAL_ADMIN if actor.is_superuser else actor.role
+    return _the_policy().role_of(actor)
 
 
 def scope_path(actor: Any) -> str | None:
     """The path prefix of the actor's subtree ("" for the whole tree), or None if they have no subtree."""
     role = role_of(actor)
-    if role is None or scope_kind(role) != ScopeKind.SUBTREE:
+    if role is None or _the_policy().scope_kind(role) != ScopeKind.SUBTREE:
         return None
     org = getattr(actor, "organisation", None)
     if org is None:
-        return "" if role == Role.CENTRAL_ADMIN else None
+        return "" if _the_policy().whole_tree(role) else None
     return str(org.path)
 
 
@@ -53,9 +101,9 @@ class ScopedQuerySet(models.QuerySet[M]):
     def scoped(self, actor: Any, action: str) -> ScopedQuerySet[M]:
         """The rows ``actor`` may touch with ``action``: their subtree, their own record, or none."""
         role = role_of(actor)
-        if role is None or not allowed(role, action):
+        if role is None or not _the_policy().allowed(role, action):
             return self.none()
-        if scope_kind(role) == ScopeKind.OWN:
+        if _the_policy().scope_kind(role) == ScopeKind.OWN:
             own = getattr(self.model, "scope_own", None)
             member_id = getattr(actor, "member_id", None)
             return self.filter(**{own: member_id}) if own and member_id else self.none()

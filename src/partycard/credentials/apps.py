@@ -17,7 +17,9 @@ class CredentialsConfig(AppConfig):
     def ready(self) -> None:
         from partycard.cards.hooks import cards_changed_handler_register
         from partycard.credentials.services import on_cards_changed, on_members_changed
-        from partycard.registry.signals import members_changed
+        from partycard.registry.hooks import member_change_handler_register
 
+        # After the exchange's re-evaluation (registry/hooks.py lists every handler and why this order).
+        member_change_handler_register("credentials.revoke", on_members_changed, order=200)
+        # The e-card follows its card (cards/hooks.py).
         cards_changed_handler_register("credentials", on_cards_changed)
-        members_changed.connect(on_members_changed, dispatch_uid="credentials.status")

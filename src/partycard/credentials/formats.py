@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from partycard.core.signing import DocumentSigner
-from partycard.credentials.services import CredentialError
+from partycard.credentials.errors import CredentialError
 from partycard.ecard.keys import kid_of
 from partycard.ecard.qr import CardClaims, qr_credential_sign, qr_encode
 from partycard.ecard.sdjwt import MemberClaims, member_sdjwt_issue

@@ -29,12 +29,20 @@ from partycard.cards.status_lists import (
     status_list_uri,
 )
 from partycard.core import clock
-from partycard.core.errors import DomainError, ErrorCode
-from partycard.core.signing import DocumentSigner, document_signer_current, pki_directory, pki_keystore_open
+from partycard.core.signing import (
+    DocumentSigner,
+    SigningUnavailable,
+    document_signer_current,
+    pki_directory,
+    pki_keystore_open,
+)
+from partycard.credentials import formats
+from partycard.credentials.errors import CredentialError
 from partycard.credentials.models import Credential, CredentialStatus
 from partycard.ecard.keys import kid_of
 from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member
+from partycard.registry.selectors import issuing_committee_name
 from partycard.trust.keystore import KeyStore
 
 __all__ = [
@@ -55,15 +63,6 @@ _ENDING = {
     MemberStatus.RESIGNED: "resigned",
     MemberStatus.TRANSFERRED_OUT: "transferred_out",
 }
-
-
-class CredentialError(DomainError):
-    """An e-card cannot be issued or changed; ``message`` says why (Vietnamese in the UI)."""
-
-    http_status = 409
-
-    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.CONFLICT) -> None:
-        super().__init__(message, code=code)
 
 
 def _config(name: str, default: Any) -> Any:
@@ -119,10 +118,6 @@ def credential_issue(
         CredentialError: not allowed, the member is not an official member or holds no card in use, or
             nothing can sign now.
     """
-    from partycard.core.signing import SigningUnavailable
-    from partycard.credentials import formats
-    from partycard.exchange.services.chip_images import issuing_committee_name
-
     at = at or clock.now()
     if not _may_issue(actor, member):
         raise CredentialError(_("Only the member themself or the Centre may issue this e-card."))
@@ -228,8 +223,11 @@ def on_cards_changed(card_ids: Sequence[int], actor: Any = None) -> None:
             )
 
 
-def on_members_changed(sender: Any, member_ids: list[int], actor: Any = None, **_kwargs: Any) -> None:
-    """A member who died, left or was removed or expelled loses every e-card, in the writer's transaction."""
+def on_members_changed(*, member_ids: Sequence[int], actor: Any) -> None:
+    """A member who died, left or was removed or expelled loses every e-card, in the writer's transaction.
+
+    The registry calls it on every member change (``registry.hooks``, registered in ``CredentialsConfig``).
+    """
     ending = Member.objects.filter(pk__in=member_ids, status__in=list(_ENDING)).values_list("pk", "status")
     reason_of = dict(ending)
     if not reason_of:

@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from partycard.credentials.errors import CredentialError
 from partycard.credentials.models import Credential
-from partycard.credentials.services import CredentialError, credential_issue
+from partycard.credentials.services import credential_issue
 from partycard.registry.models import Member
 
 

@@ -1,3 +1,5 @@
+import functools
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +12,14 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from partycard.exchange import jobs
         from partycard.exchange.services.evaluation import on_members_changed
-        from partycard.registry.signals import members_changed
+        from partycard.exchange.views.member import PANEL_ORDER, member_cases_panel
+        from partycard.registry.hooks import member_change_handler_register
+        from partycard.registry.panels import member_panel_register
 
-        members_changed.connect(on_members_changed, dispatch_uid="exchange.reevaluate")
         jobs.register_kinds()
+        member_panel_register("exchange.cases", member_cases_panel, order=PANEL_ORDER)
+        # Re-evaluate the members' cases on every member change, first of the handlers (registry/hooks.py).
+        # The handler still takes the signal's ``sender`` first: None.
+        member_change_handler_register(
+            "exchange.reevaluate", functools.partial(on_members_changed, None), order=100
+        )

@@ -1,26 +1,40 @@
 """The exchange's background jobs: whole-subtree eligibility, and bulk transitions (proposals included).
 
 Both are deterministic in their chunks: evaluation by member-id ranges fixed when the job is made, bulk
-transitions by slices of the target list stored in the job. The job runner (``jobs.services.job_run``)
+transitions by slices of the target list stored in the job. The job runner (``jobs.runner.job_run``)
 makes each chunk commit once.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from partycard.exchange.models import Campaign
+from partycard.accounts.roles import Action
+from partycard.exchange.models import Campaign, Case
+from partycard.exchange.wording import transition_label
 from partycard.exchange.workflow import Level, Transition
+from partycard.jobs.kinds import JobPage
 from partycard.jobs.models import Job
 from partycard.jobs.services import ChunkResult, job_create, register
 from partycard.registry.models import Member
 
-__all__ = ["EVALUATE", "MAX_BULK", "TRANSITION", "register_kinds", "start_evaluation", "start_transition"]
+__all__ = [
+    "EVALUATE",
+    "MAX_BULK",
+    "TRANSITION",
+    "exchange_job_page",
+    "register_kinds",
+    "start_evaluation",
+    "start_transition",
+]
 
 EVALUATE = "exchange.evaluate"
 TRANSITION = "exchange.transition"
@@ -85,9 +99,34 @@ class BulkTransition:
         return ChunkResult(succeeded=len(outcome.succeeded), failures=outcome.failures)
 
 
+def exchange_job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage:
+    """The job page of an exchange job: a bulk transition's name and reason, and each failed target (a case,
+    or a member to propose) named and linked when it is in the viewer's scope."""
+    back = reverse("exchange:queue")
+    if job.kind != TRANSITION:
+        return JobPage(back_url=back)
+    transition = Transition(job.params["transition"])
+    if transition is Transition.PROPOSE:  # the targets are members
+        members = Member.objects.scoped(viewer, Action.VIEW_MEMBER).filter(pk__in=target_ids)
+        names = dict(members.values_list("pk", "full_name"))
+        view = "registry:member_detail"
+    else:  # the targets are cases
+        cases = Case.objects.scoped(viewer, Action.VIEW_CASE).filter(pk__in=target_ids)
+        names = dict(cases.values_list("pk", "member__full_name"))
+        view = "exchange:case_detail"
+    return JobPage(
+        title=transition_label(transition),
+        reason=job.params.get("reason", ""),
+        back_url=back,
+        target_view=view,
+        target_names=names,
+    )
+
+
 def register_kinds() -> None:
-    register(EVALUATE, Evaluate())
-    register(TRANSITION, BulkTransition())
+    """Called from ``ExchangeConfig.ready``."""
+    register(EVALUATE, Evaluate(), label=_("Eligibility check of every member"), page=exchange_job_page)
+    register(TRANSITION, BulkTransition(), label=_("Exchange cases in bulk"), page=exchange_job_page)
 
 
 def _enqueue(job: Job, enqueue: bool) -> Job:

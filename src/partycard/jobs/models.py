@@ -1,4 +1,4 @@
-"""Long jobs, cut into chunks that each commit once (``services.job_run``).
+"""Long jobs, cut into chunks that each commit once (``runner.job_run``).
 
 A job is resumable and exactly-once because a chunk's work and its ``JobChunk`` row commit in one
 transaction, and the row is unique per (job, index): a chunk either happened, with its row, or did not,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from partycard.jobs.services import job_run
+from partycard.jobs.runner import job_run
 
 
 @task()

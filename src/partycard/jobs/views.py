@@ -3,6 +3,9 @@
 While the job is queued or running, the progress part asks for itself again every two seconds (htmx);
 the answer for a finished job carries no trigger, so the polling stops. Without JavaScript, reloading the
 page shows the same. Scoped like every page: a job outside the actor's scope is the same 404.
+
+The page knows no kind of job: what only a kind knows (its label, heading, the names and pages of failed
+targets, what follows a finished job) its app registers with ``jobs.kinds.register``.
 """
 
 from __future__ import annotations
@@ -20,75 +23,37 @@ from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
 from partycard.core.scope import get_scoped_or_404
-from partycard.exchange.models import Case
-from partycard.exchange.wording import transition_label
-from partycard.exchange.workflow import Transition
 from partycard.jobs import services
+from partycard.jobs.kinds import job_page, kind_label
 from partycard.jobs.models import Job
-from partycard.registry.jobs import confirmable
-from partycard.registry.models import Member
 
 __all__ = ["FAILURES_SHOWN", "job_detail", "job_progress", "job_resume"]
 
 FAILURES_SHOWN = 500
-KIND_LABELS = {
-    "exchange.transition": _("Exchange cases in bulk"),
-    "exchange.evaluate": _("Eligibility check of every member"),
-    "registry.import": _("Roster import"),
-}
 
 
 @dataclass(frozen=True)
 class FailureRow:
     target_id: int
-    name: str  # the member's name, when the target is in the viewer's scope
+    name: str  # the target's name, when it is in the viewer's scope (the kind's page says it)
     message_vi: str
 
 
-def _failures(actor: Any, job: Job, transition: str | None) -> list[FailureRow]:
-    failures = list(job.failures.order_by("target_id", "pk")[:FAILURES_SHOWN])
-    ids = [f.target_id for f in failures]
-    names: dict[int, str] = {}
-    if transition == Transition.PROPOSE:  # the targets are members
-        members = Member.objects.scoped(actor, Action.VIEW_MEMBER).filter(pk__in=ids)
-        names = dict(members.values_list("pk", "full_name"))
-    elif transition:  # the targets are cases
-        cases = Case.objects.scoped(actor, Action.VIEW_CASE).filter(pk__in=ids)
-        names = dict(cases.values_list("pk", "member__full_name"))
-    return [FailureRow(f.target_id, names.get(f.target_id, ""), f.message_vi) for f in failures]
-
-
 def _context(actor: Any, job: Job) -> dict[str, Any]:
-    transition = job.params.get("transition") if job.kind == "exchange.transition" else None
-    failures = _failures(actor, job, transition)
-    target_view = None  # which page a failed target is
-    if transition == Transition.PROPOSE:
-        target_view = "registry:member_detail"
-    elif transition:
-        target_view = "exchange:case_detail"
+    """The page of any kind of job: the counts are the job's; the rest is its kind's (``kinds.job_page``)."""
+    failures = list(job.failures.order_by("target_id", "pk")[:FAILURES_SHOWN])
+    page = job_page(actor, job, [f.target_id for f in failures])
+    rows = [FailureRow(f.target_id, page.target_names.get(f.target_id, ""), f.message_vi) for f in failures]
     return {
         "job": job,
-        "kind_label": KIND_LABELS.get(job.kind, job.kind),
-        "action_label": transition_label(transition) if transition else "",
-        "reason": job.params.get("reason", "") if transition else "",
+        "page": page,
+        "kind_label": kind_label(job.kind),
         "running": job.status in (Job.Status.QUEUED, Job.Status.RUNNING),
-        "failures": failures,
+        "failures": rows,
         "more_failures": max(job.failed - len(failures), 0),
-        "target_view": target_view,
-        "back_url": _back_url(job),
+        "back_url": page.back_url or reverse("home"),
         "can_resume": _can_resume(actor, job),
-        "import_job": job.kind == "registry.import",
-        "import_writes": bool(job.params.get("write")),
-        "confirm_import": confirmable(actor, job),
     }
-
-
-def _back_url(job: Job) -> str:
-    if job.kind.startswith("exchange."):
-        return reverse("exchange:queue")
-    if job.kind.startswith("registry."):
-        return reverse("registry:import")
-    return reverse("home")
 
 
 def _can_resume(actor: Any, job: Job) -> bool:

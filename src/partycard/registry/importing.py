@@ -37,10 +37,10 @@ from partycard.core import clock
 from partycard.core.errors import FieldIssue, RowIssue
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES
+from partycard.registry.hooks import members_changed
 from partycard.registry.models import Ethnicity, Member, Organisation
 from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
-from partycard.registry.signals import members_changed
 
 __all__ = ["ImportResult", "check_file", "import_roster", "read_rows", "size_text", "too_large"]
 
@@ -530,7 +530,7 @@ def _create(rows: list[_Row], *, actor: Any, counts: Counter[int]) -> int:
         action="import",
         items=((Member._meta.label_lower, str(m.pk), diff({}, snapshot(m))) for m in created),
     )
-    members_changed.send(sender=Member, member_ids=[m.pk for m in created], actor=actor)
+    members_changed(member_ids=[m.pk for m in created], actor=actor)  # what reacts: registry/hooks.py
     return len(created)
 
 

@@ -13,15 +13,19 @@ a problem; an upload never confirmed is removed after ``UPLOAD_TTL``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partycard.core.errors import FieldIssue, RowIssue
+from partycard.jobs.kinds import JobPage
 from partycard.jobs.models import Job
 from partycard.jobs.services import ChunkResult, Failure, job_create, register
 from partycard.registry.importing import ImportResult, import_roster
@@ -32,6 +36,7 @@ __all__ = [
     "IMPORT",
     "UPLOAD_TTL",
     "confirmable",
+    "import_job_page",
     "register_kinds",
     "start_import",
     "upload_dir",
@@ -134,8 +139,19 @@ def confirmable(actor: object, job: Job) -> bool:
     )
 
 
+def import_job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage:
+    """The job page of an import: failures are rows of the file; once checked, the confirmation."""
+    return JobPage(
+        back_url=reverse("registry:import"),
+        target_heading=_("Row"),
+        result_template="registry/_import_job_result.html",
+        result_context={"writes": bool(job.params.get("write")), "confirmable": confirmable(viewer, job)},
+    )
+
+
 def register_kinds() -> None:
-    register(IMPORT, ImportKind())
+    """Called from ``RegistryConfig.ready``."""
+    register(IMPORT, ImportKind(), label=gettext_lazy("Roster import"), page=import_job_page)
 
 
 @transaction.atomic

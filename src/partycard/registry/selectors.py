@@ -27,6 +27,7 @@ from partycard.core.scope import scope_path
 from partycard.core.text import fold
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
+from partycard.registry.models.organisation import PATH_SEPARATOR
 
 __all__ = [
     "AGE_BANDS",
@@ -39,6 +40,7 @@ __all__ = [
     "committee_level_counts",
     "decode_cursor",
     "encode_cursor",
+    "issuing_committee_name",
     "level_counts",
     "member_list",
     "member_search",
@@ -496,3 +498,22 @@ def member_timeline(member: Member) -> list[TimelineEntry]:
         previous = record
     entries.reverse()
     return entries
+
+
+def issuing_committee_name(cell: Organisation) -> str:
+    """The name of the committee above the cell's grassroots organisation (commune level), from the path.
+
+    A tree always has one (``ALLOWED_CHILDREN``); should it not, the nearest ancestor above the
+    grassroots level, then the cell itself, stands in.
+    """
+    parts = cell.path.split(PATH_SEPARATOR)[:-1]  # a path ends with the separator
+    prefixes = [PATH_SEPARATOR.join(parts[: n + 1]) + PATH_SEPARATOR for n in range(len(parts))]
+    above = [
+        o
+        for o in Organisation.objects.filter(path__in=prefixes).only("name", "level", "path")
+        if o.level <= OrgLevel.COMMUNE
+    ]
+    if not above:
+        return cell.name
+    commune = [o for o in above if o.level == OrgLevel.COMMUNE]
+    return max(commune or above, key=lambda o: len(o.path)).name

@@ -4,6 +4,10 @@ Nothing else saves an Organisation or a Member (STYLE.md rule 2). The audit log 
 here, in the same transactions. Each write checks the actor's scope on the object it changes and on every
 organisation it points to (``core.scope.scope_require``), so no door (page, admin, API, import, job) can
 write outside it, whatever choices its form offered.
+
+A write that creates or changes members ends with ``hooks.members_changed``, in its transaction: the apps
+above the registry react there (the exchange re-evaluates the cases, credentials revoke e-cards; the list,
+in order, is in ``registry/hooks.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import OutOfScope, scope_path, scope_require
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
+from partycard.registry.hooks import members_changed
 from partycard.registry.models import Member, Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
-from partycard.registry.signals import members_changed
 
 __all__ = [
     "check_dissolvable",
@@ -97,8 +101,9 @@ def organisation_update(*, actor: Any, organisation: Organisation, changes: dict
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
-    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
-    return current
+    return (
+        current  # no member changed: nothing to tell registry/hooks.py (a member's standing ignores its cell)
+    )
 
 
 def check_dissolvable(org: Organisation) -> None:
@@ -187,7 +192,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     if member.status in ACTIVE_STATUSES:
         _adjust_count(member.organisation_id, +1)
     audit_record(actor=actor, action="create", obj=member, changes=diff({}, snapshot(member)))
-    members_changed.send(sender=Member, member_ids=[member.pk], actor=actor)
+    members_changed(member_ids=[member.pk], actor=actor)  # what reacts: registry/hooks.py
     return member
 
 
@@ -223,7 +228,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
         _adjust_count(old_org, -int(was_active))
         _adjust_count(current.organisation_id, int(now_active))
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
-    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
+    members_changed(member_ids=[current.pk], actor=actor)  # what reacts: registry/hooks.py
     return current
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from ninja import Path, Query, Router, Status
 
 from partycard.accounts.roles import Action
-from partycard.api.errors import ApiProblem, ProblemType
+from partycard.api.errors import ApiProblem
 from partycard.api.routers.jobs import job_out
 from partycard.api.schemas.exchange import (
     MAX_ID,
@@ -33,9 +33,10 @@ from partycard.api.schemas.exchange import (
     TransitionIn,
 )
 from partycard.api.schemas.problems import problems
-from partycard.cards import card_number, selectors, services
-from partycard.core.errors import DomainError
+from partycard.cards import card_number
+from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import get_scoped_or_404, scope_path
+from partycard.exchange import selectors, services
 from partycard.exchange.jobs import start_evaluation, start_transition
 from partycard.exchange.models import Campaign, Case
 from partycard.exchange.workflow import TRANSITIONS, Transition
@@ -62,7 +63,7 @@ def _actor(request: HttpRequest) -> Any:
 def _require(actor: Any, action: Action) -> None:
     """403 unless ``action`` reaches at least one organisation for the actor."""
     if not Organisation.objects.scoped(actor, action).exists():
-        raise ApiProblem(403, "Your role may not do this.", type=ProblemType.FORBIDDEN)
+        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 def _campaign(campaign_id: int | None) -> Campaign | None:
@@ -144,7 +145,7 @@ def case_list(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     after = 0
     if query.cursor is not None:
         if not query.cursor.isascii() or not query.cursor.isdigit():
-            raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+            raise ApiProblem(400, "Invalid cursor.", code=ErrorCode.BAD_CURSOR)
         after = min(int(query.cursor), MAX_ID)  # after the largest id: the end of the list
     if query.card_number is not None:
         reason = card_number.problem(query.card_number)

@@ -12,9 +12,10 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router
 
 from partycard.accounts.roles import Action
-from partycard.api.errors import ApiProblem, ProblemType
+from partycard.api.errors import ApiProblem
 from partycard.api.schemas.exchange import MAX_ID, FailurePage, FailureQuery, JobOut
 from partycard.api.schemas.problems import problems
+from partycard.core.errors import ErrorCode
 from partycard.core.scope import get_scoped_or_404
 from partycard.jobs.models import Job
 
@@ -30,7 +31,7 @@ def _after(cursor: str | None) -> int:
     if cursor is None:
         return 0
     if not cursor.isascii() or not cursor.isdigit():
-        raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+        raise ApiProblem(400, "Invalid cursor.", code=ErrorCode.BAD_CURSOR)
     return min(int(cursor), MAX_ID)  # after the largest id: the end of the list
 
 

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router, Status
 
 from partycard.accounts.roles import Action
-from partycard.api.errors import ApiProblem, ProblemType
+from partycard.api.errors import ApiProblem
 from partycard.api.schemas.problems import problems
 from partycard.api.schemas.registry import (
     MemberIn,
@@ -30,7 +30,7 @@ from partycard.api.schemas.registry import (
     OrganisationPatch,
     OrganisationQuery,
 )
-from partycard.core.errors import DomainError
+from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import get_scoped_or_404
 from partycard.registry import selectors, services
 from partycard.registry.models import Member, Organisation
@@ -52,7 +52,7 @@ def _require(actor: Any, model: type[models.Model], action: Action) -> None:
     """403 unless ``action`` reaches at least one object for the actor (the scoped manager is empty for a
     role without the action, or without a subtree)."""
     if not model.objects.scoped(actor, action).exists():  # type: ignore[attr-defined]
-        raise ApiProblem(403, "Your role may not do this.", type=ProblemType.FORBIDDEN)
+        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 def _target(actor: Any, code: str, action: Action, field: str) -> Organisation:
@@ -85,7 +85,7 @@ def organisation_list(request: HttpRequest, query: Query[OrganisationQuery]) -> 
         try:
             CODE_VALIDATOR(query.cursor)
         except ValidationError as e:
-            raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR) from e
+            raise ApiProblem(400, "Invalid cursor.", code=ErrorCode.BAD_CURSOR) from e
     if query.parent is None:
         parent = selectors.scope_root(actor, Action.VIEW_ORGANISATION)
         if parent is None:
@@ -170,7 +170,7 @@ def member_list(request: HttpRequest, query: Query[MemberQuery]) -> Any:
     if query.cursor is not None:
         after = selectors.decode_cursor(query.cursor)
         if after is None:
-            raise ApiProblem(400, "Invalid cursor.", type=ProblemType.BAD_CURSOR)
+            raise ApiProblem(400, "Invalid cursor.", code=ErrorCode.BAD_CURSOR)
     organisation = None
     if query.organisation is not None:
         organisation = (

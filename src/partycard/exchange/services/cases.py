@@ -20,6 +20,7 @@ from partycard.accounts.roles import Action, Role
 from partycard.audit.services import audit_record_many
 from partycard.cards.services import Allocation, cards_allocate
 from partycard.core import clock
+from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import role_of
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
@@ -54,12 +55,14 @@ _GRASSROOTS = frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL
 _CELLS = frozenset({OrgLevel.CELL, OrgLevel.GRASSROOTS_CELL})
 
 
-class CaseError(Exception):
+class CaseError(DomainError):
     """A single transition refused; ``problems`` says every reason, in Vietnamese and English."""
+
+    http_status = 409
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = problems_worded(problems)
-        super().__init__("; ".join(p.message_en for p in self.problems))
+        super().__init__("; ".join(p.message_en for p in self.problems), code=ErrorCode.WORKFLOW)
 
 
 @dataclass

@@ -53,9 +53,9 @@ from partycard.core.signing import (
 from partycard.exchange.models import Case, ChipImageRecord, chip_files_encode
 from partycard.exchange.services.cases import BulkOutcome, CaseError, home_level
 from partycard.exchange.workflow import Level, Problem, State
-from partycard.registry.choices import Gender, OrgLevel
-from partycard.registry.models import Member, Organisation
-from partycard.registry.models.organisation import PATH_SEPARATOR
+from partycard.registry.choices import Gender
+from partycard.registry.models import Member
+from partycard.registry.selectors import issuing_committee_name
 from partycard.trust.errors import TrustError
 from partycard.trust.keystore import KeyExists, KeyStore
 
@@ -66,7 +66,6 @@ __all__ = [
     "chip_image_sign",
     "chip_images_sign",
     "chip_key_labels",
-    "issuing_committee_name",
     "photo_placeholder",
 ]
 
@@ -139,25 +138,6 @@ def _photo(member: Member) -> bytes | Problem:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
-
-
-def issuing_committee_name(cell: Organisation) -> str:
-    """The name of the committee above the cell's grassroots organisation (commune level), from the path.
-
-    A tree always has one (``ALLOWED_CHILDREN``); should it not, the nearest ancestor above the
-    grassroots level, then the cell itself, stands in.
-    """
-    parts = cell.path.split(PATH_SEPARATOR)[:-1]  # a path ends with the separator
-    prefixes = [PATH_SEPARATOR.join(parts[: n + 1]) + PATH_SEPARATOR for n in range(len(parts))]
-    above = [
-        o
-        for o in Organisation.objects.filter(path__in=prefixes).only("name", "level", "path")
-        if o.level <= OrgLevel.COMMUNE
-    ]
-    if not above:
-        return cell.name
-    commune = [o for o in above if o.level == OrgLevel.COMMUNE]
-    return max(commune or above, key=lambda o: len(o.path)).name
 
 
 def _card_data(case: Case, at: datetime) -> CardData | list[Problem]:

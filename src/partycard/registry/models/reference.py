@@ -17,16 +17,3 @@ class Ethnicity(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def ensure_ethnicities() -> int:
-    """Insert any of the 54 groups that is missing; return how many were added.
-
-    The data migration calls the same list; tests that truncate tables (transactional tests) call this.
-    """
-    from partycard.registry.seeding.data import ETHNICITIES
-
-    present = set(Ethnicity.objects.values_list("code", flat=True))
-    missing = [Ethnicity(code=c, name=n) for c, n in ETHNICITIES if c not in present]
-    Ethnicity.objects.bulk_create(missing)
-    return len(missing)

@@ -31,12 +31,19 @@ from tqdm import tqdm
 from partycard.audit.services import audit_record
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.text import fold
-from partycard.registry.models import Member, Organisation, SeedRun
-from partycard.registry.models.reference import ensure_ethnicities
+from partycard.registry.models import Ethnicity, Member, Organisation, SeedRun
 from partycard.registry.seeding import people
+from partycard.registry.seeding.data import ETHNICITIES
 from partycard.registry.seeding.tree import Tree, build_tree
 
-__all__ = ["DEFAULT_WORKERS", "REFERENCE_DATE", "SeedReport", "make_plan", "seed_registry"]
+__all__ = [
+    "DEFAULT_WORKERS",
+    "REFERENCE_DATE",
+    "SeedReport",
+    "ensure_ethnicities",
+    "make_plan",
+    "seed_registry",
+]
 
 # Generation is the bottleneck (one process makes ~160,000 rows/s, COPY takes ~330,000/s): one worker per
 # CPU, up to 4 (docs/performance.md: on 2 cores, 2 workers reach 56 % of raw COPY, 1 worker 48 %).
@@ -69,6 +76,17 @@ class SeedReport:
     load_seconds: float  # member rows only: generate + write
     finish_seconds: float  # index and constraint rebuild, counters, VACUUM (ANALYZE)
     total_seconds: float
+
+
+def ensure_ethnicities() -> int:
+    """Insert any of the 54 groups that is missing; return how many were added.
+
+    The data migration calls the same list; tests that truncate tables (transactional tests) call this.
+    """
+    present = set(Ethnicity.objects.values_list("code", flat=True))
+    missing = [Ethnicity(code=c, name=n) for c, n in ETHNICITIES if c not in present]
+    Ethnicity.objects.bulk_create(missing)
+    return len(missing)
 
 
 def _is_postgres() -> bool:

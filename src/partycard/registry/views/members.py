@@ -16,14 +16,12 @@ from django.utils.translation import gettext as _
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
 from partycard.core.scope import get_scoped_or_404, role_of
-from partycard.exchange.models import Case
-from partycard.exchange.selectors import case_events
-from partycard.exchange.views.common import timeline_rows
 from partycard.registry import selectors, services
 from partycard.registry.choices import Gender, MemberStatus
 from partycard.registry.exporting import export_roster
 from partycard.registry.forms import MemberForm
 from partycard.registry.models import Member, Organisation
+from partycard.registry.panels import member_panels_render
 
 PAGE_SIZE = 50
 
@@ -92,18 +90,14 @@ def member_list_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member's record and history, and the panels the apps above the registry add (``panels.py``)."""
     member = get_scoped_or_404(Member, request.user, Action.VIEW_MEMBER, pk=pk)
     can_edit = Member.objects.scoped(request.user, Action.CHANGE_MEMBER).filter(pk=pk).exists()
-    cases = (
-        Case.objects.scoped(request.user, Action.VIEW_CASE).filter(member=member).select_related("campaign")
-    )
     context = {
         "member": member,
         "timeline": selectors.member_timeline(member),
         "can_edit": can_edit,
-        "exchange_cases": [
-            (case, timeline_rows(case_events(case))) for case in cases.order_by("-created_at")
-        ],
+        "panels": member_panels_render(request, member),
     }
     return render(request, "registry/member_detail.html", context)
 

@@ -1,7 +1,7 @@
 """``partycard job list`` | ``show ID`` | ``run ID``: background jobs from the operator's shell.
 
 ``run`` does (or finishes) a job in this process with a progress bar over its chunks: after a worker was
-killed, it does the chunks left and no other (``jobs.services.job_run``: a chunk commits once, with its
+killed, it does the chunks left and no other (``jobs.runner.job_run``: a chunk commits once, with its
 row). It takes the job over at once, without waiting for the dead worker's lease to run out: the operator
 says that worker is gone (were it not, it stops at its next chunk). The CLI acts as the operator, with no
 scope: it sees every job.
