@@ -1,4 +1,5 @@
-"""Bulk transition benchmark (issue 4): confirm, decide and accept tens of thousands of cases, audited.
+"""Bulk transition benchmark (issue 4): confirm, decide, forward and accept tens of thousands of cases,
+audited.
 
 Runs against a database that already holds a seeded registry (it is NOT dropped; the cases, events, card
 numbers and audit rows it makes stay — the audit log is append-only)::
@@ -14,17 +15,21 @@ Environment:
 
 Per repeat: a new campaign; the first ``BENCH_CASES`` eligible members of the committee (in member-id
 order, so whole communes and grassroots organisations; eligibility by ``evaluate_members``) get a case in
-PROPOSED, inserted directly (setup, not timed); one officer per grassroots organisation, per commune and at
-the Centre (created once, reused). Then, each timed as the sum of ``start_transition(enqueue=False)`` +
-``job_run`` over its jobs, with the default chunk size (JOB_CHUNK_SIZE):
+PROPOSED, inserted directly (setup, not timed); one officer per grassroots organisation, per commune, per
+province (the committee directly under the Centre) and at the Centre (created once, reused). Then, each
+timed as the sum of ``start_transition(enqueue=False)`` + ``job_run`` over its jobs, with the default chunk
+size (JOB_CHUNK_SIZE):
 
 1. CONFIRM: one job per grassroots organisation, by its officer (a grassroots organisation holds ~90
    members, so one chunk each);
 2. DECIDE: one job per commune, by its officer (~1,700 cases, two chunks);
-3. ACCEPT: one job by the Centre over every case (card numbers allocated; BENCH_CASES / 1,000 chunks).
+3. FORWARD: one job per province, by its officer (BENCH_CASES / 1,000 chunks with one province);
+4. ACCEPT: one job by the Centre over every case (card numbers allocated and the members' new cards
+   created, in state ``allocated``; BENCH_CASES / 1,000 chunks).
 
 After each phase: every case is in the target state, has exactly one event of that transition, and there
-is exactly one audit row of that action per case; no job failure. At the end ``audit_verify()`` walks the
+is exactly one audit row of that action per case; no job failure; after ACCEPT, one new card per case with
+the case's number, and one ``cards.allocate`` audit row per card. At the end ``audit_verify()`` walks the
 whole chain. Bar: ≥ 2,000 cases/s, audit rows included. Writes ``bench/results/bulk-transition.json``.
 """
 
@@ -77,7 +82,7 @@ def officers(orgs: dict[str, Any], role: str, tag: str) -> dict[str, Any]:
 
 def setup_cases(
     committee: Any, count: int
-) -> tuple[Any, list[int], dict[str, list[int]], dict[str, list[int]]]:
+) -> tuple[Any, list[int], dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]:
     """A new campaign and ``count`` cases in PROPOSED for eligible members of ``committee``'s subtree."""
     from partycard.exchange.models import Campaign, Case
     from partycard.exchange.services.evaluation import evaluate_members
@@ -111,10 +116,12 @@ def setup_cases(
     ids = dict(Case.objects.filter(campaign=campaign).values_list("member_id", "pk"))
     by_grassroots: dict[str, list[int]] = defaultdict(list)
     by_commune: dict[str, list[int]] = defaultdict(list)
+    by_province: dict[str, list[int]] = defaultdict(list)
     for pk, _org, path in chosen:
         by_grassroots[prefix(path, 4)].append(ids[pk])
         by_commune[prefix(path, 3)].append(ids[pk])
-    return campaign, sorted(ids.values()), dict(by_grassroots), dict(by_commune)
+        by_province[prefix(path, 2)].append(ids[pk])
+    return campaign, sorted(ids.values()), dict(by_grassroots), dict(by_commune), dict(by_province)
 
 
 def run_phase(jobs: list[tuple[Any, list[int]]], transition: Any) -> dict[str, Any]:
@@ -147,9 +154,10 @@ def run_phase(jobs: list[tuple[Any, list[int]]], transition: Any) -> dict[str, A
 
 def check_phase(campaign: Any, transition: Any, target: Any, count: int) -> dict[str, Any]:
     """Every case moved exactly once: target state, one event, one audit row each."""
-    from django.db.models import Count
+    from django.db.models import Count, F
 
     from partycard.audit.models import AuditEvent
+    from partycard.cards.models import Card
     from partycard.exchange.models import Case, CaseEvent
 
     in_state = Case.objects.filter(campaign=campaign, state=target).count()
@@ -171,6 +179,17 @@ def check_phase(campaign: Any, transition: Any, target: Any, count: int) -> dict
         result["card_numbers"] = numbers.count()
         result["distinct_card_numbers"] = numbers.values("card_number").distinct().count()
         result["ok"] = result["ok"] and result["card_numbers"] == result["distinct_card_numbers"] == count
+        # The case ends here and the member's new card begins, numbered as the case (cards_allocate).
+        cards = Card.objects.filter(case__campaign=campaign, kind="new", state="allocated")
+        result["new_cards"] = cards.count()
+        result["new_cards_numbered_as_their_case"] = cards.filter(number=F("case__card_number")).count()
+        card_ids = [str(i) for i in cards.values_list("pk", flat=True)]
+        result["card_audit_rows"] = AuditEvent.objects.filter(
+            action="cards.allocate", object_type="cards.card", object_id__in=card_ids
+        ).count()
+        result["ok"] = result["ok"] and all(
+            result[k] == count for k in ("new_cards", "new_cards_numbered_as_their_case", "card_audit_rows")
+        )
     return result
 
 
@@ -219,18 +238,22 @@ def main() -> None:
     phases = [
         (Transition.CONFIRM, State.CONFIRMED),
         (Transition.DECIDE, State.DECIDED),
+        (Transition.FORWARD, State.FORWARDED),
         (Transition.ACCEPT, State.ACCEPTED),
     ]
     for r in range(repeats):
         log(f"repeat {r + 1}: campaign and {count:,} cases in PROPOSED (setup, not timed)")
-        campaign, case_ids, by_grassroots, by_commune = setup_cases(committee, count)
-        orgs = {o.path: o for o in Organisation.objects.filter(path__in=[*by_grassroots, *by_commune])}
+        campaign, case_ids, by_grassroots, by_commune, by_province = setup_cases(committee, count)
+        paths = [*by_grassroots, *by_commune, *by_province]
+        orgs = {o.path: o for o in Organisation.objects.filter(path__in=paths)}
         grassroots = officers({p: orgs[p] for p in by_grassroots}, Role.GRASSROOTS_OFFICER, "gr")
         communes = officers({p: orgs[p] for p in by_commune}, Role.COMMITTEE_OFFICER, "co")
+        provinces = officers({p: orgs[p] for p in by_province}, Role.COMMITTEE_OFFICER, "pr")
         centre = officers({centre_org.path: centre_org}, Role.CENTRAL_ADMIN, "tw")[centre_org.path]
         jobs = {
             Transition.CONFIRM: [(grassroots[p], ids) for p, ids in sorted(by_grassroots.items())],
             Transition.DECIDE: [(communes[p], ids) for p, ids in sorted(by_commune.items())],
+            Transition.FORWARD: [(provinces[p], ids) for p, ids in sorted(by_province.items())],
             Transition.ACCEPT: [(centre, case_ids)],
         }
         audit_before = AuditEvent.objects.count()
@@ -239,6 +262,7 @@ def main() -> None:
             "cases": len(case_ids),
             "grassroots_organisations": len(by_grassroots),
             "communes": len(by_commune),
+            "provinces": len(by_province),
             "phases": [],
         }
         for transition, target in phases:
@@ -278,7 +302,7 @@ def main() -> None:
                 "PASS" if min(rates) >= BAR_CASES_PER_S and ok else "FAIL",
             )
         )
-        numbers = ", unique card numbers" if transition is Transition.ACCEPT else ""
+        numbers = ", unique card numbers, one new card each" if transition is Transition.ACCEPT else ""
         rows.append(
             (
                 f"    checks: target state, one event and one audit row per case{numbers}",

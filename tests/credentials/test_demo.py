@@ -12,6 +12,7 @@ from partycard.accounts.roles import Role
 from partycard.credentials.demo import DEMO_MEMBER_LOGIN, load_ecard_demo
 from partycard.credentials.models import Credential
 from tests.exchange.conftest import card_holder
+from tests.factories import card_active
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +22,11 @@ def test_demo_makes_the_authority_and_a_member_with_an_e_card(
 ) -> None:
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
-    member = card_holder(make_member)
+    card_holder(make_member, full_name="Trần Văn Cũ", citizen_id="001080012399")  # only the old card
+    member = card_holder(make_member, old_card_number="12345679")
+    card = card_active(member)
     first = load_ecard_demo()
-    assert first is not None and first.card_number == member.old_card_number
+    assert first is not None and first.card_number == card.number  # the member with a new card in use
     assert (tmp_path / "trustlist.json").exists()
     user = User.objects.get(username=DEMO_MEMBER_LOGIN)
     assert (user.role, user.member_id) == (Role.MEMBER, member.pk)
@@ -34,7 +37,7 @@ def test_demo_makes_the_authority_and_a_member_with_an_e_card(
 def test_demo_without_a_passphrase_does_nothing(tmp_path: Path, monkeypatch: Any, make_member: Any) -> None:
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.delenv("PARTYCARD_PKI_PASSPHRASE", raising=False)
-    card_holder(make_member)
+    card_active(card_holder(make_member))
     assert load_ecard_demo() is None
     assert not (tmp_path / "state.json").exists() and not Credential.objects.exists()
 
@@ -44,7 +47,7 @@ def test_member_page_offers_the_sd_jwt_only_when_bound(
 ) -> None:
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
-    card_holder(make_member)
+    card_active(card_holder(make_member))
     load_ecard_demo()
     client.force_login(User.objects.get(username=DEMO_MEMBER_LOGIN))
     page = client.get("/the-dien-tu/").content.decode()

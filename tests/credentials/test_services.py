@@ -1,4 +1,5 @@
-"""Issuing e-cards, revoking them when a member leaves, and the status lists behind them."""
+"""Issuing e-cards (for the member's new card in use only), revoking them when a member leaves, and the
+status lists behind them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from partycard.audit.models import AuditEvent
+from partycard.cards.lifecycle import CardState
 from partycard.core import clock
 from partycard.core.signing import trust_material
 from partycard.credentials.models import Credential, CredentialStatus, StatusListRecord
@@ -27,6 +29,7 @@ from partycard.registry import services as registry_services
 from partycard.registry.choices import MemberStatus
 from partycard.verify.verdict import Outcome
 from tests.exchange.conftest import card_holder
+from tests.factories import card_active
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +39,20 @@ def _device() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
     return key, key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
+def _in_use(make_member: Any, **overrides: Any) -> Any:
+    """An official member holding their new card (and still their old one)."""
+    member = card_holder(make_member, **overrides)
+    card_active(member)
+    return member
+
+
 def test_issue_gives_a_valid_qr_and_sd_jwt(authority: Path, make_member: Any) -> None:
     member = card_holder(make_member, full_name="Trần  Thị Bích")
+    card = card_active(member)
     device, spki = _device()
     credential = credential_issue(actor=None, member=member, device_key=spki)
-    assert credential.card_number == "12345678" and credential.status_index == 0
+    # The new card's number, never the old 8-digit one.
+    assert credential.card_number == card.number != member.old_card_number and credential.status_index == 0
     assert AuditEvent.objects.filter(action="credentials.issue", object_id=str(credential.pk)).count() == 1
 
     static = verdict_for(qr=credential.qr, sd_jwt=None, audience=None, nonce=None, at=clock.now())
@@ -63,14 +75,13 @@ def test_issue_gives_a_valid_qr_and_sd_jwt(authority: Path, make_member: Any) ->
 
 
 def test_unbound_credential_has_a_static_qr_and_no_sd_jwt(authority: Path, make_member: Any) -> None:
-    credential = credential_issue(actor=None, member=card_holder(make_member))
+    credential = credential_issue(actor=None, member=_in_use(make_member))
     assert credential.sd_jwt == "" and credential.qr.startswith("PC1:")
 
 
 def test_indexes_are_never_shared(authority: Path, make_member: Any) -> None:
     members = [
-        card_holder(make_member, citizen_id=f"00108001234{i}", old_card_number=f"1234567{i}")
-        for i in range(3)
+        _in_use(make_member, citizen_id=f"00108001234{i}", old_card_number=f"1234567{i}") for i in range(3)
     ]
     indexes = [credential_issue(actor=None, member=m).status_index for m in members]
     assert indexes == [0, 1, 2]
@@ -79,10 +90,14 @@ def test_indexes_are_never_shared(authority: Path, make_member: Any) -> None:
 
 def test_leaving_the_party_revokes_and_flips_the_list(authority: Path, make_member: Any) -> None:
     member = card_holder(make_member)
+    card = card_active(member)
     credential = credential_issue(actor=None, member=member)
     registry_services.member_update(actor=None, member=member, changes={"status": MemberStatus.EXPELLED})
+    # The card is revoked for the expulsion, and the e-card follows its card (cards run first).
+    card.refresh_from_db()
+    assert (card.state, card.note) == (CardState.REVOKED, "expelled")
     credential.refresh_from_db()
-    assert (credential.status, credential.status_reason) == (CredentialStatus.REVOKED, "expelled")
+    assert (credential.status, credential.status_reason) == (CredentialStatus.REVOKED, "card_revoked")
     listed = status_list_lookup(status_list_uri(credential.status_list_id), at=clock.now())
     assert listed is not None and listed.status(credential.status_index) == CredentialStatus.REVOKED
     with pytest.raises(CredentialError):
@@ -90,7 +105,7 @@ def test_leaving_the_party_revokes_and_flips_the_list(authority: Path, make_memb
 
 
 def test_suspension_is_published_in_the_signed_list(authority: Path, make_member: Any, client: Any) -> None:
-    credential = credential_issue(actor=None, member=card_holder(make_member))
+    credential = credential_issue(actor=None, member=_in_use(make_member))
     credential_status_set(actor=None, credential=credential, status=CredentialStatus.SUSPENDED, reason="lost")
     response = client.get(f"/api/v1/status-lists/{credential.status_list_id}")
     assert response.status_code == 200 and response["Content-Type"] == "application/statuslist+jwt"
@@ -100,24 +115,30 @@ def test_suspension_is_published_in_the_signed_list(authority: Path, make_member
     assert any(token.verified_by(c.public_key()) for c in material.trust.signers)
 
 
-def test_only_a_current_member_with_a_card_number(authority: Path, make_member: Any) -> None:
+def test_only_an_official_member_with_a_new_card_in_use(authority: Path, make_member: Any) -> None:
     with pytest.raises(CredentialError):
         credential_issue(actor=None, member=make_member())  # no card number
     with pytest.raises(CredentialError):
-        credential_issue(
-            actor=None,
-            member=card_holder(
-                make_member,
-                status=MemberStatus.DECEASED,
-                citizen_id="001080012399",
-                old_card_number="87654321",
-            ),
-        )
+        old_only = card_holder(make_member, citizen_id="001080012397", old_card_number="87654320")
+        credential_issue(actor=None, member=old_only)  # only the old 8-digit card
+    dead = card_holder(
+        make_member, citizen_id="001080012399", old_card_number="87654321", full_name="Lê Văn Mất"
+    )
+    card_active(dead)
+    registry_services.member_update(actor=None, member=dead, changes={"status": MemberStatus.DECEASED})
+    with pytest.raises(CredentialError):
+        credential_issue(actor=None, member=dead)
+    probationary = make_member(
+        status=MemberStatus.PROBATIONARY, date_official=None, citizen_id="001080012398", old_card_number=None
+    )
+    card_active(probationary)  # even with a card in use (a fixture shortcut), no e-card before official
+    with pytest.raises(CredentialError):
+        credential_issue(actor=None, member=probationary)
     assert not Credential.objects.exists()
 
 
 def test_a_new_e_card_supersedes_the_earlier_one(authority: Path, make_member: Any) -> None:
-    member = card_holder(make_member)
+    member = _in_use(make_member)
     first = credential_issue(actor=None, member=member)
     second = credential_issue(actor=None, member=member)
     first.refresh_from_db()

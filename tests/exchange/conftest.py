@@ -21,7 +21,7 @@ class Officers:
     grassroots: User  # officer of the school's grassroots committee
     upper: User  # officer of Ba Đình, the committee above the grassroots
     centre: User  # central administrator at the Centre
-    province: User  # officer of Hà Nội: sees everything, decides nothing
+    province: User  # officer of Hà Nội, the committee directly under the Centre: forwards decided cases
     other_cell: User  # secretary of cell_b, a sibling cell
     hue_upper: User  # officer of Thuận Hóa, another province's commune
     hue_cell: User  # secretary of Huế's grassroots cell (acts as cell and as grassroots there)

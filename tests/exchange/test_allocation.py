@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from django.db import connection, transaction
 
-from partycard.exchange import card_number
+from partycard.cards import card_number
 from partycard.exchange.models import IssuedCardNumber
 from partycard.exchange.services import card_numbers_allocate
 

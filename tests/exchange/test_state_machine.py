@@ -5,7 +5,9 @@ members' cases while the members' standing changes (disciplinary review, death, 
 removed and restored) through ``registry.services.member_update``. After every step the database must
 agree with a model the test keeps itself: the acting levels are this file's own table (not
 ``actor_levels``), eligibility is this file's own rule (cross-checked with the services' verdict), and
-``workflow.check`` says what may happen. A second test drives one real case into every state.
+``workflow.check`` says what may happen. The Centre's acceptance ends the case and creates the member's
+new card (state ``allocated``); a member change after that revokes the card, never the case. A second
+test drives one real case into every state.
 
 Each Hypothesis example runs inside a savepoint of the test's transaction and rolls it back at teardown:
 every example starts from the same members, with no case, in milliseconds.
@@ -28,7 +30,9 @@ from partycard.accounts.models import User
 from partycard.accounts.roles import Role
 from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_verify
-from partycard.exchange import card_number
+from partycard.cards import card_number
+from partycard.cards.lifecycle import CardKind, CardState
+from partycard.cards.models import Card
 from partycard.exchange.models import Campaign, Case, CaseEvent, Eligibility, IssuedCardNumber
 from partycard.exchange.services import CaseError, case_propose, case_transition, verdict_of
 from partycard.exchange.workflow import (
@@ -52,16 +56,18 @@ T = Transition
 HN, HUE = "hn", "hue"  # where a member's cell is: Hà Nội's cell_a, or Huế's grassroots cell
 
 # The levels each officer acts at for a member of each place, written out by hand from the tree (a
-# grassroots cell's secretary is its cell and its grassroots; province officers, sibling cells, a central
-# administrator placed at a province, an inspector and a member decide nothing). Missing: no level.
+# grassroots cell's secretary is its cell and its grassroots; a province's officer forwards its own
+# committees' cases only; sibling cells, a central administrator placed at a province, an inspector and a
+# member decide nothing). Missing: no level.
 LEVELS: dict[str, dict[str, frozenset[Level]]] = {
     "cell": {HN: frozenset({Level.CELL})},
     "grassroots": {HN: frozenset({Level.GRASSROOTS})},
     "upper": {HN: frozenset({Level.UPPER})},
+    "province": {HN: frozenset({Level.PROVINCE})},
     "centre": {HN: frozenset({Level.CENTRE}), HUE: frozenset({Level.CENTRE})},
     "hue_cell": {HUE: frozenset({Level.CELL, Level.GRASSROOTS})},
     "hue_upper": {HUE: frozenset({Level.UPPER})},
-    "province": {},
+    "hue_province": {HUE: frozenset({Level.PROVINCE})},
     "other_cell": {},
     "hn_admin": {},
     "inspector": {},
@@ -142,6 +148,9 @@ def world(tree: Any, officers: Any, campaign: Campaign, make_member: Any) -> Wor
         )
     )
     users = {name: getattr(officers, name) for name in LEVELS if hasattr(officers, name)}
+    users["hue_province"] = User.objects.create_user(
+        "tinh_hue", password="x", role=Role.COMMITTEE_OFFICER, organisation=tree.hue
+    )
     users["hn_admin"] = User.objects.create_user(
         "qt_hn", password="x", role=Role.CENTRAL_ADMIN, organisation=tree.hanoi
     )
@@ -250,7 +259,8 @@ class CaseMachine(RuleBasedStateMachine):
         assert event is not None
         assert (event.transition, event.to_state, event.actor_id) == (transition.value, after.state, actor.pk)
         assert after.events == (before.events if before else 0) + 1
-        assert AuditEvent.objects.count() == audit_before + 1
+        # One audit row for the case; the acceptance adds one for the card it creates.
+        assert AuditEvent.objects.count() == audit_before + 1 + (transition is T.ACCEPT)
         assert AuditEvent.objects.filter(
             action=f"exchange.{transition.value}", object_type="exchange.case", object_id=str(after_case.pk)
         ).exists()
@@ -273,8 +283,20 @@ class CaseMachine(RuleBasedStateMachine):
             fresh = Member.objects.get(pk=member.pk)
             assert self.standing[who].eligible and verdict_of(fresh, world.campaign).eligible
             self.accepted[after_case.pk] = self.standing[who].eligible
+            # The case ends here and the member's new card begins, numbered as the case.
+            card = Card.objects.get(case=after_case)
+            assert (card.number, card.kind, card.state, card.member_id) == (
+                after.card_number,
+                CardKind.NEW,
+                CardState.ALLOCATED,
+                member.pk,
+            )
+            assert AuditEvent.objects.filter(
+                action="cards.allocate", object_type="cards.card", object_id=str(card.pk)
+            ).exists()
         else:
             assert after.card_number == before.card_number
+            assert not Card.objects.filter(case=after_case).exists()
         return True
 
     # -- rules ----------------------------------------------------------------------------------------------
@@ -367,7 +389,8 @@ class CaseMachine(RuleBasedStateMachine):
         assert (Snapshot.of(before.pk) if before else None) == snapshot
         if self.standing[who].eligible:
             return
-        # The next step's officers try it at once (propose, confirm, decide, accept, resubmit): refused.
+        # The next step's officers try it at once (propose, confirm, decide, forward, accept, resubmit):
+        # refused.
         state = State(before.state) if before else None
         place = self.world.places[who]
         for transition, spec in TRANSITIONS.items():
@@ -382,6 +405,7 @@ class CaseMachine(RuleBasedStateMachine):
         world, standing = self.world, self.standing[who]
         before = self._case(who)
         events_before = CaseEvent.objects.filter(case=before).count() if before else 0
+        card_before = Card.objects.filter(case=before).first() if before else None
         values = self._change(who, change)
         member = registry.member_update(actor=None, member=world.members[who], changes=values)
         assert verdict_of(member, world.campaign).eligible == standing.eligible
@@ -406,6 +430,13 @@ class CaseMachine(RuleBasedStateMachine):
             expected, held_from = state, before.held_from
         assert (after.state, after.held_from) == (expected, held_from), (change, state)
         assert after.card_number == before.card_number
+        if card_before is not None:
+            # An accepted case stays accepted; a member change of a dead member (the registry's hook
+            # sees the status, whenever it was set) revokes the card instead.
+            assert state is State.ACCEPTED
+            card_after = Card.objects.get(pk=card_before.pk)
+            expected_card = CardState.REVOKED if standing.deceased else CardState(card_before.state)
+            assert card_after.state == expected_card, (change, card_before.state)
         events = CaseEvent.objects.filter(case=after)
         assert events.count() == events_before + (expected != state)
         if expected != state:
@@ -435,6 +466,13 @@ class CaseMachine(RuleBasedStateMachine):
         assert accepts == dict.fromkeys(numbered, 1)
         issued = set(IssuedCardNumber.objects.values_list("number", flat=True))
         assert set(numbered.values()) <= issued
+        # One new card per accepted case, with its number, and no other new card.
+        cards = Card.objects.filter(kind=CardKind.NEW).values_list("case", "number", "member", "state")
+        assert {case: number for case, number, _, _ in cards} == numbered
+        members = dict(Case.objects.filter(pk__in=numbered).values_list("pk", "member"))
+        assert all(members[case] == member for case, _, member, _ in cards)
+        assert {state for *_, state in cards} <= {CardState.ALLOCATED, CardState.REVOKED}
+        assert set(Case.objects.filter(pk__in=numbered).values_list("state", flat=True)) <= {State.ACCEPTED}
 
     @invariant()
     def each_history_leads_to_the_case_s_state(self) -> None:
@@ -476,7 +514,7 @@ def _successors(node: Node) -> list[tuple[Edge, Node]]:
     state, returned_to, held_from = node
     out = []
     for transition in Transition:
-        for level in (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.CENTRE, Level.SYSTEM):
+        for level in (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.PROVINCE, Level.CENTRE, Level.SYSTEM):
             for return_to in RETURN_TO if transition is T.RETURN else [None]:
                 problems = check(
                     transition,
@@ -544,6 +582,7 @@ class _Driver:
             Level.CELL: self.officers.cell,
             Level.GRASSROOTS: self.officers.grassroots,
             Level.UPPER: self.officers.upper,
+            Level.PROVINCE: self.officers.province,
             Level.CENTRE: self.officers.centre,
         }[level]
         if transition is T.PROPOSE:
@@ -570,4 +609,8 @@ def test_every_state_is_reached_through_the_services(
         assert CaseEvent.objects.filter(case=case).count() == len(path)
         numbered = any(edge[0] is T.ACCEPT for edge in path)
         assert bool(case.card_number) == numbered, driver.log
+        card = Card.objects.filter(case=case).first()
+        assert (card is not None) == numbered, driver.log
+        if card is not None:
+            assert (card.number, card.state) == (case.card_number, CardState.ALLOCATED), driver.log
     assert audit_verify().ok

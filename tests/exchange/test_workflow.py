@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from partycard.accounts.roles import Role
 from partycard.exchange import workflow
+from partycard.exchange.wording import problems_worded, transition_label
 from partycard.exchange.workflow import (
     FINAL_STATES,
     OPEN_STATES,
@@ -30,7 +32,7 @@ from partycard.exchange.workflow import (
 )
 
 T = Transition
-OFFICER_LEVELS = (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.CENTRE)
+OFFICER_LEVELS = (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.PROVINCE, Level.CENTRE)
 
 
 def _codes(transition: Transition, **kwargs: object) -> set[str]:
@@ -64,8 +66,10 @@ def test_the_role_at_each_level_is_a_role_of_the_role_table() -> None:
         Level.CELL: Role.CELL_SECRETARY.value,
         Level.GRASSROOTS: Role.GRASSROOTS_OFFICER.value,
         Level.UPPER: Role.COMMITTEE_OFFICER.value,
+        Level.PROVINCE: Role.COMMITTEE_OFFICER.value,
         Level.CENTRE: Role.CENTRAL_ADMIN.value,
     } == ROLE_AT
+    assert sorted(RANK, key=RANK.__getitem__) == list(OFFICER_LEVELS)  # bottom to top
 
 
 def test_every_public_name_exists() -> None:
@@ -76,9 +80,14 @@ def test_every_public_name_exists() -> None:
 
 
 def test_every_transition_is_in_the_table_once_with_labels_in_both_languages() -> None:
+    """The label is an English msgid; the catalogue has its Vietnamese (``exchange.wording``)."""
     assert set(TRANSITIONS) == set(Transition)
     for transition, spec in TRANSITIONS.items():
-        assert spec.label_vi and spec.label_en, transition
+        assert spec.label, transition
+        with translation.override("en"):
+            assert transition_label(transition) == spec.label, transition
+        with translation.override("vi"):
+            assert transition_label(transition) not in ("", spec.label), transition
         assert spec.levels, transition
         assert spec.sources, transition
 
@@ -88,7 +97,7 @@ def test_only_resubmit_and_resume_work_their_target_out() -> None:
 
 
 def test_final_states_have_no_way_out_and_open_states_have_one() -> None:
-    assert {State.OLD_DESTROYED, State.REJECTED, State.CANCELLED} == FINAL_STATES
+    assert {State.ACCEPTED, State.REJECTED, State.CANCELLED} == FINAL_STATES
     assert set(State) == OPEN_STATES | FINAL_STATES and not OPEN_STATES & FINAL_STATES
     for state in State:
         assert bool(successors(state)) == (state in OPEN_STATES), state
@@ -106,10 +115,14 @@ def test_the_system_holds_and_resumes_and_no_officer_does() -> None:
     assert officer_only == set(Transition) - {T.HOLD, T.RESUME, T.CANCEL}
 
 
-def test_cases_in_or_after_hand_over_are_never_held_or_cancelled() -> None:
-    after = {State.HANDED_OVER, State.OLD_RECOVERED, State.OLD_DESTROYED}
-    assert not after & TRANSITIONS[T.HOLD].sources
-    assert not after & TRANSITIONS[T.CANCEL].sources
+def test_only_cases_on_their_way_up_are_held_or_cancelled() -> None:
+    """An accepted case is over: from then on the card is revoked, never the case cancelled
+    (cards/lifecycle.py)."""
+    on_the_way = {State.PROPOSED, State.CONFIRMED, State.DECIDED, State.FORWARDED, State.RETURNED}
+    assert TRANSITIONS[T.HOLD].sources == on_the_way
+    assert TRANSITIONS[T.CANCEL].sources == on_the_way | {State.ON_HOLD}
+    assert not FINAL_STATES & TRANSITIONS[T.HOLD].sources
+    assert not FINAL_STATES & TRANSITIONS[T.CANCEL].sources
     assert State.ON_HOLD not in TRANSITIONS[T.HOLD].sources  # held once, from the state it was in
 
 
@@ -143,6 +156,7 @@ def test_resubmitting_goes_back_to_the_state_the_level_produces() -> None:
         Level.CELL: State.PROPOSED,
         Level.GRASSROOTS: State.CONFIRMED,
         Level.UPPER: State.DECIDED,
+        Level.PROVINCE: State.FORWARDED,
     }
     for level, state in RESUBMITTED_TO.items():
         producer = next(t for t, spec in TRANSITIONS.items() if spec.target is state)
@@ -151,11 +165,15 @@ def test_resubmitting_goes_back_to_the_state_the_level_produces() -> None:
 
 def test_the_queues_split_the_waiting_states_between_the_levels() -> None:
     queues = {level: queue_states(level) for level in Level}
-    assert queues[Level.CELL] == {State.SENT, State.HANDED_OVER}
+    assert queues[Level.CELL] == set()  # the cell's cases come back to it only when returned to it
     assert queues[Level.GRASSROOTS] == {State.PROPOSED}
-    assert queues[Level.UPPER] == {State.CONFIRMED, State.OLD_RECOVERED}
-    assert queues[Level.CENTRE] == {State.DECIDED, State.ACCEPTED, State.IN_PRODUCTION, State.PRODUCED}
+    assert queues[Level.UPPER] == {State.CONFIRMED}
+    assert queues[Level.PROVINCE] == {State.DECIDED}
+    assert queues[Level.CENTRE] == {State.FORWARDED}
     assert queues[Level.SYSTEM] == set()
+    # Every state on the way up waits in exactly one queue (returned: by its returned_to).
+    waiting = [s for states in queues.values() for s in states]
+    assert sorted(waiting) == sorted(OPEN_STATES - {State.RETURNED, State.ON_HOLD})
     # A case waiting in a queue is moved on by that level.
     for level, states in queues.items():
         for state in states:
@@ -201,19 +219,24 @@ def test_the_happy_path_is_allowed_to_the_right_level_only() -> None:
         (T.PROPOSE, None, Level.CELL),
         (T.CONFIRM, State.PROPOSED, Level.GRASSROOTS),
         (T.DECIDE, State.CONFIRMED, Level.UPPER),
-        (T.ACCEPT, State.DECIDED, Level.CENTRE),
-        (T.START_PRODUCTION, State.ACCEPTED, Level.CENTRE),
-        (T.MARK_PRODUCED, State.IN_PRODUCTION, Level.CENTRE),
-        (T.SEND, State.PRODUCED, Level.CENTRE),
-        (T.HAND_OVER, State.SENT, Level.CELL),
-        (T.RECOVER_OLD, State.HANDED_OVER, Level.CELL),
-        (T.DESTROY_OLD, State.OLD_RECOVERED, Level.UPPER),
+        (T.FORWARD, State.DECIDED, Level.PROVINCE),
+        (T.ACCEPT, State.FORWARDED, Level.CENTRE),
     ]
     for transition, state, level in path:
         assert check(transition, state=state, actor_levels=frozenset({level}), eligible=True) == []
         for other in set(Level) - {level}:
             codes = _codes(transition, state=state, actor_levels=frozenset({other}))
             assert codes == {"wrong_level"}, (transition, other)
+    # No step is skipped: the Centre accepts only what a province forwarded.
+    assert _codes(T.ACCEPT, state=State.DECIDED, actor_levels=frozenset({Level.CENTRE})) == {"wrong_state"}
+    assert _codes(T.FORWARD, state=State.CONFIRMED, actor_levels=frozenset({Level.PROVINCE})) == {
+        "wrong_state"
+    }
+    # The case ends at acceptance: nothing moves an accepted case any more.
+    for transition in Transition:
+        assert "wrong_state" in _codes(
+            transition, state=State.ACCEPTED, actor_levels=frozenset(Level), reason="r"
+        ), transition
 
 
 def test_a_wrong_state_is_named() -> None:
@@ -222,21 +245,31 @@ def test_a_wrong_state_is_named() -> None:
     }
     assert _codes(T.PROPOSE, state=State.PROPOSED, actor_levels=frozenset({Level.CELL})) == {"wrong_state"}
     problems = check(T.CONFIRM, state=None, actor_levels=frozenset({Level.GRASSROOTS}), eligible=True)
-    assert "none" in problems[0].message_en and str(problems[0]) == problems[0].message_en
+    # The pure check names the state in the message's parameters; the app words it (exchange.wording).
+    assert dict(problems[0].params) == {"action": TRANSITIONS[T.CONFIRM].label, "state": "none"}
+    assert "none" in str(problems[0]) and problems[0].message_vi == ""
+    with translation.override("en"):
+        (worded,) = problems_worded(problems)
+    assert str(worded) == worded.message_en == str(problems[0])
+    assert "none" in worded.message_vi and worded.message_vi != worded.message_en
 
 
 def test_the_steps_that_need_an_eligible_member_say_so() -> None:
     needs = {t for t, spec in TRANSITIONS.items() if spec.needs_eligible}
-    assert needs == {T.PROPOSE, T.CONFIRM, T.DECIDE, T.ACCEPT, T.RESUBMIT, T.RESUME}
-    codes = _codes(T.ACCEPT, state=State.DECIDED, actor_levels=frozenset({Level.CENTRE}), eligible=False)
+    assert needs == {T.PROPOSE, T.CONFIRM, T.DECIDE, T.FORWARD, T.ACCEPT, T.RESUBMIT, T.RESUME}
+    codes = _codes(T.ACCEPT, state=State.FORWARDED, actor_levels=frozenset({Level.CENTRE}), eligible=False)
     assert codes == {"not_eligible"}
-    # Handing a produced card over does not ask again (the system holds a case that stops being eligible).
-    assert not check(T.HAND_OVER, state=State.SENT, actor_levels=frozenset({Level.CELL}), eligible=False)
+    codes = _codes(T.FORWARD, state=State.DECIDED, actor_levels=frozenset({Level.PROVINCE}), eligible=False)
+    assert codes == {"not_eligible"}
+    # Rejecting does not ask (a case whose member stopped being eligible can still be turned down).
+    assert not check(
+        T.REJECT, state=State.FORWARDED, actor_levels=frozenset({Level.CENTRE}), eligible=False, reason="r"
+    )
 
 
 def test_a_case_is_numbered_once() -> None:
     codes = _codes(
-        T.ACCEPT, state=State.DECIDED, actor_levels=frozenset({Level.CENTRE}), has_card_number=True
+        T.ACCEPT, state=State.FORWARDED, actor_levels=frozenset({Level.CENTRE}), has_card_number=True
     )
     assert codes == {"has_number"}
 
@@ -260,7 +293,12 @@ def test_sending_back_rejecting_holding_and_cancelling_need_a_reason(transition:
 
 @pytest.mark.parametrize(
     ("state", "level"),
-    [(State.PROPOSED, Level.GRASSROOTS), (State.CONFIRMED, Level.UPPER), (State.DECIDED, Level.CENTRE)],
+    [
+        (State.PROPOSED, Level.GRASSROOTS),
+        (State.CONFIRMED, Level.UPPER),
+        (State.DECIDED, Level.PROVINCE),
+        (State.FORWARDED, Level.CENTRE),
+    ],
 )
 def test_only_the_level_whose_turn_it_is_returns_or_rejects(state: State, level: Level) -> None:
     for transition in (T.RETURN, T.REJECT):
@@ -276,7 +314,12 @@ def test_only_the_level_whose_turn_it_is_returns_or_rejects(state: State, level:
 
 @pytest.mark.parametrize(
     ("state", "level"),
-    [(State.PROPOSED, Level.GRASSROOTS), (State.CONFIRMED, Level.UPPER), (State.DECIDED, Level.CENTRE)],
+    [
+        (State.PROPOSED, Level.GRASSROOTS),
+        (State.CONFIRMED, Level.UPPER),
+        (State.DECIDED, Level.PROVINCE),
+        (State.FORWARDED, Level.CENTRE),
+    ],
 )
 def test_a_case_is_returned_only_to_a_level_below_the_one_returning_it(state: State, level: Level) -> None:
     for return_to in (*Level, None):
@@ -315,7 +358,10 @@ def test_every_problem_is_named_at_once() -> None:
         T.RETURN, state=State.ACCEPTED, actor_levels=frozenset(), eligible=False, reason="", return_to=None
     )
     assert {p.code for p in problems} == {"wrong_state", "wrong_level", "reason_required", "return_level"}
-    assert all(p.message_vi and p.message_en for p in problems)
+    assert all(p.message_en and not p.message_vi for p in problems)  # pure: English msgids
+    worded = problems_worded(problems)
+    assert [p.code for p in worded] == [p.code for p in problems]
+    assert all(p.message_vi and p.message_en and p.message_vi != p.message_en for p in worded)
 
 
 levels_st = st.frozensets(st.sampled_from(list(Level)))

@@ -1,4 +1,4 @@
-"""The exchange routes: a case up and down the tree with each level's token, every refusal with its codes,
+"""The exchange routes: a case up the tree with each level's token, every refusal with its codes,
 the sibling province as a 404, bulk transitions as jobs, eligibility with every reason.
 
 ``tests/exchange/conftest.py`` places one officer at each level of the Hà Nội branch (``officers``) and a
@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from partycard.accounts.models import Role
-from partycard.exchange import card_number
+from partycard.cards import card_number
+from partycard.cards.lifecycle import CardKind, CardState
+from partycard.cards.models import Card
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.workflow import State
 from tests.exchange import conftest as exchange_fixtures
@@ -63,7 +65,9 @@ def _propose(as_: Any, campaign: Any, member: Any) -> dict[str, Any]:
 # ---- the path through the levels -----------------------------------------------------------------
 
 
-def test_a_case_goes_up_the_tree_and_down_with_each_levels_token(as_, campaign, make_member) -> None:
+def test_a_case_goes_up_the_tree_with_each_levels_token(as_, campaign, make_member) -> None:
+    """The case ends at the Centre's acceptance, which creates the member's new card (its way down the
+    tree is the card's: tests/exchange/test_cases.py, tests/cards)."""
     member = card_holder(make_member)
     case = _propose(as_, campaign, member)
     assert (case["state"], case["member"], case["organisation"]) == ("proposed", member.pk, "HN-BD-01-01")
@@ -71,24 +75,36 @@ def test_a_case_goes_up_the_tree_and_down_with_each_levels_token(as_, campaign, 
     steps = [
         (as_.grassroots, "confirm", "confirmed"),
         (as_.upper, "decide", "decided"),
+        (as_.province, "forward", "forwarded"),
         (as_.centre, "accept", "accepted"),
-        (as_.centre, "start_production", "in_production"),
-        (as_.centre, "mark_produced", "produced"),
-        (as_.centre, "send", "sent"),
-        (as_.cell, "hand_over", "handed_over"),
-        (as_.cell, "recover_old", "old_recovered"),
-        (as_.upper, "destroy_old", "old_destroyed"),
     ]
     for api, transition, state in steps:
         moved = api.post(f"/cases/{case['id']}/transitions", {"transition": transition})
         assert moved.status_code == 200, (transition, moved.content)
         assert moved.json()["state"] == state
+    assert as_.province.get(f"/cases/{case['id']}").json()["your_levels"] == ["province"]
     body = as_.grassroots.get(f"/cases/{case['id']}").json()
     assert card_number.problem(body["card_number"]) is None and body["your_levels"] == ["grassroots"]
     assert [e["transition"] for e in body["events"]] == ["propose"] + [t for _, t, _ in steps]
     assert body["events"][0] | {"from_state": None, "actor": "bt_a"} == body["events"][0]
     assert body["events"][1] | {"from_state": "proposed", "to_state": "confirmed"} == body["events"][1]
-    assert CaseEvent.objects.filter(case_id=case["id"]).count() == 10
+    assert (
+        body["events"][3] | {"from_state": "decided", "to_state": "forwarded", "actor": "hn"}
+        == (body["events"][3])
+    )
+    assert CaseEvent.objects.filter(case_id=case["id"]).count() == 5
+    card = Card.objects.get(case_id=case["id"])
+    assert (card.number, card.kind, card.state, card.member_id) == (
+        body["card_number"],
+        CardKind.NEW,
+        CardState.ALLOCATED,
+        member.pk,
+    )
+    # Nothing moves an accepted case any more, whoever asks.
+    for api in (as_.cell, as_.upper, as_.province, as_.centre):
+        assert "wrong_state" in _codes(
+            api.post(f"/cases/{case['id']}/transitions", {"transition": "cancel", "reason": "r"})
+        )
 
 
 def test_a_returned_case_comes_back_to_the_cell_which_resubmits(as_, campaign, make_member) -> None:
@@ -112,7 +128,9 @@ def test_the_wrong_level_is_refused_with_the_workflows_codes(as_, campaign, make
         assert _codes(api.post(url, {"transition": "confirm"})) == ["wrong_level"]
     _problem(as_.other_cell.post(url, {"transition": "confirm"}), 404)  # a sibling cell does not see it
     assert _codes(as_.upper.post(url, {"transition": "decide"})) == ["wrong_state"]
+    assert _codes(as_.province.post(url, {"transition": "forward"})) == ["wrong_state"]
     assert _codes(as_.centre.post(url, {"transition": "accept"})) == ["wrong_state"]
+    assert _codes(as_.upper.post(url, {"transition": "forward"})) == ["wrong_state", "wrong_level"]
     assert _codes(as_.upper.post(url, {"transition": "accept"})) == ["wrong_state", "wrong_level"]
     body = _problem(as_.centre.post(url, {"transition": "accept"}), 409)
     assert body["type"] == "urn:partycard:problem:workflow"
@@ -256,8 +274,14 @@ def test_case_list_filters_queue_and_keyset_pages(
 
 def test_card_number_filter_is_checked_and_finds_the_case(as_, campaign, make_member) -> None:
     case = _propose(as_, campaign, card_holder(make_member))
-    for api, transition in ((as_.grassroots, "confirm"), (as_.upper, "decide"), (as_.centre, "accept")):
-        api.post(f"/cases/{case['id']}/transitions", {"transition": transition})
+    for api, transition in (
+        (as_.grassroots, "confirm"),
+        (as_.upper, "decide"),
+        (as_.province, "forward"),
+        (as_.centre, "accept"),
+    ):
+        moved = api.post(f"/cases/{case['id']}/transitions", {"transition": transition})
+        assert moved.status_code == 200, (transition, moved.content)
     number = Case.objects.get(pk=case["id"]).card_number
     typed = card_number.format_number(number)  # "SSS SSS SSS C", as people type it
     assert [c["id"] for c in as_.province.get("/cases", {"card_number": typed}).json()["items"]] == [

@@ -71,7 +71,8 @@ def test_a_bulk_confirm_is_a_job_reporting_each_case_that_could_not_move(
     assert done | {"status": "done", "progress": 100, "succeeded": 2, "failed": 3} == done
     failures = {f["target_id"]: f for f in done["failures"]["items"]}
     assert sorted(failures) == [proposed[0], hue_id, 999999] and done["failures"]["next_cursor"] is None
-    assert failures[proposed[0]]["message_en"] == "Cannot confirm a case in state confirmed."
+    assert failures[proposed[0]]["message_en"] == "Cannot “Confirm” a case in state confirmed."
+    assert failures[proposed[0]]["message_vi"] == "Không thể «Xác nhận» hồ sơ ở trạng thái confirmed."
     assert failures[hue_id]["message_en"] == failures[999999]["message_en"] == "No such case in your scope."
     assert all(f["message_vi"] for f in failures.values())
     states = dict(Case.objects.values_list("pk", "state"))
