@@ -17,7 +17,6 @@ from partycard.trust.keystore import KeyNotFound
 from partycard.trust.keystore.file import FileKeyStore
 from tests.trust.conftest import Pki, fresh_label
 
-
 STATUS = ("https://thedangvien.example/api/v1/status-lists/3", 41_217)
 
 
