@@ -18,6 +18,9 @@ What goes on the chip:
   to a JPEG within ``PHOTO_SIZE``. A member without a photo gets a generated grey silhouette **for the
   demo only**: ``settings.PARTYCARD["CHIP_PLACEHOLDER_PHOTO"]`` allows it (on by default, off in the
   production settings, where a missing photo refuses the case).
+* DG13: the card's status list reference ``(uri, index)`` when the caller gives one (``status=``; the
+  cards app allocates the index), so that a reader can tell a revoked card offline. Without one the
+  card has no DG13, and a reader answers "cannot tell" (``card_status_unknown``, docs/trust.md).
 """
 
 from __future__ import annotations
@@ -206,7 +209,13 @@ def _signing(store: KeyStore | None, directory: Path | None, at: datetime) -> tu
 
 
 def _build(
-    case: Case, card: CardData, photo: bytes, store: KeyStore, signer: DocumentSigner, at: datetime
+    case: Case,
+    card: CardData,
+    photo: bytes,
+    store: KeyStore,
+    signer: DocumentSigner,
+    at: datetime,
+    status: tuple[str, int] | None,
 ) -> ChipImage:
     for label in chip_key_labels(case.pk):
         try:
@@ -218,6 +227,7 @@ def _build(
                 photo_jpeg=photo,
                 chip_key_label=label,
                 signed_at=at,
+                status=status,
             )
         except KeyExists:
             continue  # an earlier attempt's orphaned key (chip_key_labels): take the next label
@@ -243,7 +253,13 @@ def _build(
 
 
 def _sign(
-    *, actor: Any, case_id: int, store: KeyStore, signer: DocumentSigner, at: datetime
+    *,
+    actor: Any,
+    case_id: int,
+    store: KeyStore,
+    signer: DocumentSigner,
+    at: datetime,
+    status: tuple[str, int] | None = None,
 ) -> ChipImageRecord:
     """One case, one transaction: lock the case, check, build, store, audit (or ChipImageError)."""
     with transaction.atomic():
@@ -278,7 +294,7 @@ def _sign(
         problems += [photo] if isinstance(photo, Problem) else []
         if problems or isinstance(card, list) or isinstance(photo, Problem):
             raise ChipImageError(problems)
-        image = _build(case, card, photo, store, signer, at)
+        image = _build(case, card, photo, store, signer, at, status)
         sod_sha256 = hashlib.sha256(image.files[FID_SOD]).hexdigest()
         record = ChipImageRecord(
             case=case,
@@ -313,6 +329,7 @@ def chip_image_sign(
     store: KeyStore | None = None,
     directory: Path | None = None,
     at: datetime | None = None,
+    status: tuple[str, int] | None = None,
 ) -> ChipImageRecord:
     """Build and sign the chip image of an accepted case; store it with one audit row, in one transaction.
 
@@ -329,12 +346,14 @@ def chip_image_sign(
             from the environment); the chip key is generated there too.
         directory: the signing authority's directory (default ``core.signing.pki_directory()``).
         at: the signing time (default now): picks the document signer and dates EF.SOD and the card.
+        status: the card's status list reference ``(uri, index)``, written to the signed DG13; None
+            writes none (the card then reads "cannot tell" at a reader).
 
     Raises:
         ChipImageError: the actor is not the Centre; the case is not accepted, has no card number, or its
-            member's data cannot be put on a chip (no official date, no photo in production); the key
-            store cannot be opened or no document signer may sign now ("run partycard pki rollover").
-            Nothing is written then.
+            member's data cannot be put on a chip (no official date, no photo in production); the status
+            reference cannot be encoded; the key store cannot be opened or no document signer may sign
+            now ("run partycard pki rollover"). Nothing is written then.
     """
     if problems := _actor_problems(actor):
         raise ChipImageError(problems)
@@ -343,7 +362,7 @@ def chip_image_sign(
         return existing
     at = at or clock.now()
     store, signer = _signing(store, directory, at)
-    return _sign(actor=actor, case_id=case.pk, store=store, signer=signer, at=at)
+    return _sign(actor=actor, case_id=case.pk, store=store, signer=signer, at=at, status=status)
 
 
 def chip_images_sign(
