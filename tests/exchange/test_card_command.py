@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from partycard.audit.models import AuditEvent
 from partycard.chip.applet import Applet
 from partycard.chip.lds import AID_LDS1
+from partycard.core import clock
 from partycard.core.signing import pki_keystore_open
 from partycard.credentials import publishing
 from partycard.credentials.models import StatusListRecord
@@ -26,6 +27,7 @@ from partycard.ecard.status import STATUS_INVALID, status_list_set
 from partycard.exchange.models import ChipImageRecord
 from partycard.exchange.services import chip_image_sign
 from partycard.exchange.workflow import State
+from partycard.trust.trustlist import trustlist_verify
 from tests.exchange.conftest import Officers, card_holder
 from tests.exchange.test_chip_signing import _case
 from tests.pcsc import pcsc_reader, vpcd_inserted
@@ -171,3 +173,27 @@ def test_card_sign_reports_refusals(
         call_command("card", "sign", str(case.pk), stderr=err)
     assert f"case {case.pk}: refused" in err.getvalue()
     assert not ChipImageRecord.objects.exists()
+
+
+def test_read_card_holds_jwt_and_cwt_lists_and_reports_a_bad_one(tmp_path: Path, monkeypatch: Any) -> None:
+    """The status folder may hold both token forms (draft-ietf-oauth-status-list §5.1/§5.2); a file that is
+    not a trusted list is reported and the others are still held (§9)."""
+    from partycard.core.management.commands.read_card import _load_status_lists, _status_files
+
+    _authority(tmp_path, monkeypatch)
+    first, second = (
+        StatusListRecord.objects.create(signer_label="ds-1", bits=2, size=8, packed=bytes(2)) for _ in "ab"
+    )
+    folder = tmp_path / "status"
+    folder.mkdir()
+    (folder / f"{first.pk}.cwt").write_bytes(publishing.status_list_token(first.pk, cwt=True).body)
+    (folder / f"{second.pk}.jwt").write_bytes(publishing.status_list_token(second.pk).body)
+    (folder / "junk.jwt").write_text("eyJub3QiOiJhIHRva2VuIn0.e30.AAAA")
+    (folder / "notes.txt").write_text("not a token: not read")
+
+    root = x509.load_pem_x509_certificate((tmp_path / "root.pem").read_bytes())
+    trust = trustlist_verify((tmp_path / "trustlist.json").read_bytes(), root, clock.now())
+    held, refused = _load_status_lists(_status_files(None, folder), trust=trust, root=root, now=clock.now())
+    assert set(held) == {status_list_uri(first.pk), status_list_uri(second.pk)}
+    assert len(refused) == 1 and refused[0].startswith(str(folder / "junk.jwt"))
+    assert _status_files(None, tmp_path / "nowhere") == []
