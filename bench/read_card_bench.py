@@ -1,4 +1,5 @@
-"""``partycard read-card``'s path over real PC/SC: connect, read the card, disconnect, verify (PA + AA).
+"""``partycard read-card``'s path over real PC/SC: connect, read the card, disconnect, verify (PA + AA +
+the card's status list entry).
 
 No database. Needs pcscd with vsmartcard's vpcd driver (``apt-get install pcscd vsmartcard-vpcd``, then
 start ``pcscd``) and pyscard::
@@ -7,11 +8,14 @@ start ``pcscd``) and pyscard::
 
 Setup (not timed): a ``FileKeyStore`` in a temporary directory holds a small world — a root, one
 document signer, a trust-list signer, a CRL and the signed trust list a reader holds, as
-tests/verify/conftest.py builds them — and one card: ``chip_image_build`` with DG2 a Pillow JPEG of about
-``BENCH_PHOTO_KB`` KB (15: a typical ICAO face image). The card runs as an ``Applet`` in a
-``VirtualCard`` that answers vpcd's reader ``BENCH_READER`` (port ``BENCH_VPCD_PORT``); the bench waits
-until ``pcsc_connect`` succeeds. The trust list is verified once (``read-card`` does that before the
-timer starts too).
+tests/verify/conftest.py builds them — a status list of ``BENCH_STATUS_ENTRIES`` two-bit entries (1 %
+revoked, at random) signed as a JWT, and one card: ``chip_image_build`` with DG2 a Pillow JPEG of about
+``BENCH_PHOTO_KB`` KB (15: a typical ICAO face image) and DG13 naming a valid entry of that list. The card
+runs as an ``Applet`` in a ``VirtualCard`` that answers vpcd's reader ``BENCH_READER`` (port
+``BENCH_VPCD_PORT``); the bench waits until ``pcsc_connect`` succeeds. The trust list and the status list
+token are verified once (``read-card`` does that before the timer starts too); the token's verification
+(``status_list_verify_jwt``: signature, signer checks, inflating the list) is timed on its own,
+``BENCH_STATUS_LOADS`` times, as what ``read-card`` pays per list at start.
 
 Measured, for each READ BINARY size ``BENCH_CHUNKS`` (224: short APDUs, ``card_read``'s default;
 0x7000: extended length, one READ BINARY per file), ``BENCH_READS`` timed reads after
@@ -32,6 +36,8 @@ Environment:
     BENCH_WARMUP       untimed reads first (default 10)
     BENCH_ROUND_TRIPS  bare GET CHALLENGE round trips (default 1,000)
     BENCH_PHOTO_KB     the DG2 JPEG's target size in KB (default 15)
+    BENCH_STATUS_ENTRIES  entries of the status list (default 1,048,576: PARTYCARD["STATUS_LIST_SIZE"])
+    BENCH_STATUS_LOADS    timed verifications of the status list token (default 20)
     BENCH_CHUNKS       READ BINARY sizes, comma-separated, decimal or 0x (default "224,0x7000")
     BENCH_READER       the vpcd reader's name (default "Virtual PCD 00 01": the tests use 00 00)
     BENCH_VPCD_PORT    its vpcd port (default 35964)
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -66,16 +73,25 @@ from partycard.chip.applet import Applet  # noqa: E402
 from partycard.chip.image import ChipImage, chip_image_build  # noqa: E402
 from partycard.chip.lds import AID_LDS1, FID_DG2, CardData  # noqa: E402
 from partycard.chip.reader import CardRead, CardReadError, Transport, card_read  # noqa: E402
+from partycard.ecard.status import (  # noqa: E402
+    STATUS_INVALID,
+    StatusList,
+    status_list_jwt_sign,
+    status_list_pack,
+)
 from partycard.trust import pki  # noqa: E402
 from partycard.trust.keystore.file import FileKeyStore  # noqa: E402
 from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify  # noqa: E402
 from partycard.verify.chip import AaMemory, chip_verdict  # noqa: E402
+from partycard.verify.status import status_list_verify_jwt  # noqa: E402
 from partycard.verify.verdict import Outcome  # noqa: E402
 
 BAR_P95_MS = 150.0
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=3)  # the trust list (next update T0 + 8 d) is fresh
 PASSPHRASE = b"bench passphrase"
+STATUS_URI = "https://thedangvien.example/api/v1/status-lists/1"
+STATUS_INDEX = 424_242  # the card's entry: valid
 GET_CHALLENGE = bytes.fromhex("0084000008")
 CARD = CardData(
     card_number="01.234.567",
@@ -98,14 +114,17 @@ class World:
     root: x509.Certificate
     trust: TrustList
     image: ChipImage
+    status_token: str
+    status: StatusList
 
     def applet(self) -> Applet:
         label = self.image.chip_key_label
         return Applet(AID_LDS1, self.image.files, lambda message: self.store.sign(label, message))
 
 
-def world_build(store: FileKeyStore, photo: bytes) -> World:
-    """Root, one DS, a trust-list signer, a CRL, the signed trust list, and one card the DS signed."""
+def world_build(store: FileKeyStore, photo: bytes, status_entries: int) -> World:
+    """Root, one DS, a trust-list signer, a CRL, the signed trust list, a status list the DS signed, and
+    one card the DS signed whose DG13 names a valid entry of that list."""
     root = pki.root_create(
         store=store,
         label="root",
@@ -122,6 +141,7 @@ def world_build(store: FileKeyStore, photo: bytes) -> World:
         valid_days=3650,
         private_key_usage_days=90,
         not_before=T0,
+        document_types=("PC", "EC"),  # the chip and the status lists, as partycard pki's signers
     )
     tl_signer = pki.trustlist_signer_issue(
         store=store,
@@ -158,8 +178,47 @@ def world_build(store: FileKeyStore, photo: bytes) -> World:
         photo_jpeg=photo,
         chip_key_label="chip-1",
         signed_at=T0 + timedelta(days=1),
+        status=(STATUS_URI, STATUS_INDEX),
     )
-    return World(store=store, root=root, trust=trustlist_verify(document, root, NOW), image=image)
+    values = bytearray(status_entries)
+    for index in random.Random(13).sample(range(status_entries), status_entries // 100):
+        values[index] = STATUS_INVALID
+    values[STATUS_INDEX % status_entries] = 0
+    token = status_list_jwt_sign(
+        store,
+        "ds",
+        ds,
+        uri=STATUS_URI,
+        packed=status_list_pack(values, 2),
+        bits=2,
+        issued_at=NOW - timedelta(minutes=1),
+        expires_at=NOW + timedelta(days=1),
+        ttl=timedelta(minutes=15),
+    )
+    trust = trustlist_verify(document, root, NOW)
+    return World(
+        store=store,
+        root=root,
+        trust=trust,
+        image=image,
+        status_token=token,
+        status=status_list_verify_jwt(token, trust=trust, root=root, now=NOW),
+    )
+
+
+def status_loads(world: World, n: int) -> dict[str, Any]:
+    """What read-card pays per status list file before reading: verify the token (signature, signer
+    checks, inflating the list)."""
+    seconds = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        status_list_verify_jwt(world.status_token, trust=world.trust, root=world.root, now=NOW)
+        seconds.append(time.perf_counter() - t0)
+    return {
+        "entries": len(world.status),
+        "token_bytes": len(world.status_token),
+        "ms": ms_stats(seconds),
+    }
 
 
 class MemoryTransport:
@@ -287,7 +346,9 @@ def read_once(
         read = card_read(TimedTransport(transport, apdu_seconds), chunk=chunk)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
-    verdict = chip_verdict(read, trust=world.trust, root=world.root, now=NOW, memory=memory)
+    verdict = chip_verdict(
+        read, trust=world.trust, root=world.root, now=NOW, memory=memory, status=world.status
+    )
     t4 = time.perf_counter()
     if verdict.outcome is not Outcome.VALID:
         raise SystemExit(f"the card did not verify: {verdict}")
@@ -409,6 +470,15 @@ def rows_of(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         )
     rt = results["round_trip"]
+    loads = results["status_list"]
+    rows.append(
+        (
+            f"verify one status list token ({loads['entries']:,} entries, {loads['token_bytes']:,} bytes)",
+            line(loads["ms"]),
+            "",
+            "",
+        )
+    )
     rows.append(("one GET CHALLENGE over PC/SC", line(rt["pcsc"]["ms"]), "", ""))
     rows.append(
         ("one GET CHALLENGE over PC/SC, card in its own process", line(rt["pcsc_card_process"]["ms"]), "", "")
@@ -429,6 +499,8 @@ def main() -> None:
     warmup = env_int("BENCH_WARMUP", 10)
     trips = env_int("BENCH_ROUND_TRIPS", 1000)
     photo_kb = env_int("BENCH_PHOTO_KB", 15)
+    status_entries = env_int("BENCH_STATUS_ENTRIES", 1 << 20)
+    loads = env_int("BENCH_STATUS_LOADS", 20)
     port = env_int("BENCH_VPCD_PORT", 35964)
     reader = os.environ.get("BENCH_READER", "Virtual PCD 00 01")
     chunks = [int(c, 0) for c in os.environ.get("BENCH_CHUNKS", "224,0x7000").split(",") if c.strip()]
@@ -447,6 +519,8 @@ def main() -> None:
             "warmup": warmup,
             "round_trips": trips,
             "photo_kb": photo_kb,
+            "status_entries": status_entries,
+            "status_loads": loads,
             "chunks": chunks,
             "reader": reader,
             "vpcd_port": port,
@@ -456,7 +530,12 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="read-card-bench-") as tmp:
         store = FileKeyStore(Path(tmp) / "keys", PASSPHRASE)
-        world = world_build(store, photo_jpeg(photo_kb))
+        world = world_build(store, photo_jpeg(photo_kb), status_entries)
+        loaded = results["status_list"] = status_loads(world, loads)
+        log(
+            f"status list token ({loaded['token_bytes']:,} bytes, {status_entries:,} entries):"
+            f" verified in p50 {loaded['ms']['p50']:.1f} ms"
+        )
         results["files"] = {f"{fid:04X}": len(data) for fid, data in sorted(world.image.files.items())}
         log(f"card files (FID: bytes): {results['files']}; DG2 {len(world.image.files[FID_DG2]):,} bytes")
 

@@ -38,7 +38,14 @@ def _sod(data: bytes) -> None:
 
 
 def _lds(data: bytes) -> None:
-    for parse in (lds.com_parse, lds.dg1_parse, lds.dg2_parse, lds.dg14_parse, lds.dg15_parse):
+    for parse in (
+        lds.com_parse,
+        lds.dg1_parse,
+        lds.dg2_parse,
+        lds.dg13_parse,
+        lds.dg14_parse,
+        lds.dg15_parse,
+    ):
         with contextlib.suppress(ChipError):
             parse(data)
 

@@ -110,6 +110,76 @@ def test_dg2_refuses(photo_jpeg: bytes) -> None:
         lds.dg2_parse(two)
 
 
+STATUS_URI = "https://thedangvien.example/api/v1/status-lists/7"
+
+
+def test_dg13_round_trip_and_known_bytes() -> None:
+    data = lds.dg13_build(uri="https://a.vn/s/1", index=1_048_575)
+    # 6D { A0 { 80 URI (ASCII), 81 index (unsigned big-endian, minimal) } } (chip/lds.py, DG13).
+    assert data.hex() == "6d19" + "a017" + "8010" + b"https://a.vn/s/1".hex() + "81030fffff"
+    assert lds.dg13_parse(data) == lds.StatusReference("https://a.vn/s/1", 1_048_575)
+    for index in (0, 1, 255, 256, 65_535, 65_536, lds.MAX_STATUS_INDEX):
+        again = lds.dg13_build(uri=STATUS_URI, index=index)
+        assert lds.dg13_parse(again) == lds.StatusReference(STATUS_URI, index)
+    assert lds.dg13_build(uri=STATUS_URI, index=0).endswith(bytes.fromhex("810100"))  # zero is one byte
+
+
+@pytest.mark.parametrize(
+    ("uri", "index"),
+    [
+        ("", 0),
+        ("no-scheme/status/1", 0),
+        ("https://a.vn/trạng-thái", 0),  # RFC 3986 URIs are ASCII (an IRI must be percent-encoded)
+        ("https://a.vn/a b", 0),
+        ("https://a.vn/" + "x" * 500, 0),  # over 512 bytes
+        (STATUS_URI, -1),
+        (STATUS_URI, lds.MAX_STATUS_INDEX + 1),
+        (STATUS_URI, True),
+    ],
+)
+def test_dg13_build_refuses(uri: str, index: int) -> None:
+    with pytest.raises(ChipFormatError, match="status list"):
+        lds.dg13_build(uri=uri, index=index)
+
+
+def _dg13(*fields: bytes, outer: int = 0xA0) -> bytes:
+    return tlv_encode(0x6D, tlv_encode(outer, list(fields)))
+
+
+_URI_FIELD = tlv_encode(0x80, STATUS_URI.encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_dg13(_URI_FIELD, tlv_encode(0x81, b"\x00\x05")), "minimal form"),  # a leading zero byte
+        (_dg13(_URI_FIELD, tlv_encode(0x81, b"")), "minimal form"),
+        (_dg13(_URI_FIELD, tlv_encode(0x81, b"\x01\x00\x00\x00\x00")), "minimal form"),  # 5 bytes
+        (_dg13(tlv_encode(0x80, "https://a.vn/ộ".encode()), tlv_encode(0x81, b"\x01")), "not ASCII"),
+        (_dg13(tlv_encode(0x80, b"status 1"), tlv_encode(0x81, b"\x01")), "RFC 3986"),
+        (_dg13(tlv_encode(0x81, b"\x01"), _URI_FIELD), "in order"),
+        (_dg13(_URI_FIELD), "in order"),
+        (_dg13(_URI_FIELD, tlv_encode(0x81, b"\x01"), tlv_encode(0x82, b"x")), "in order"),
+        (_dg13(_URI_FIELD, tlv_encode(0x81, b"\x01"), outer=0xA1), "one status list reference"),
+        (tlv_encode(0x6D, b""), "one status list reference"),
+        (tlv_encode(0x6C, tlv_encode(0xA0, [_URI_FIELD, tlv_encode(0x81, b"\x01")])), "expected tag 6D"),
+    ],
+)
+def test_dg13_parse_refuses(data: bytes, message: str) -> None:
+    with pytest.raises(ChipFormatError, match=message):
+        lds.dg13_parse(data)
+
+
+@given(
+    st.from_regex(r"[a-z][a-z0-9+.-]{0,9}:[\x21-\x7e]{1,80}", fullmatch=True),
+    st.integers(0, lds.MAX_STATUS_INDEX),
+)
+def test_dg13_round_trip_property(uri: str, index: int) -> None:
+    data = lds.dg13_build(uri=uri, index=index)
+    assert lds.dg13_parse(data) == lds.StatusReference(uri, index)
+    assert lds.dg13_build(uri=uri, index=index) == data
+
+
 def test_dg14_round_trip() -> None:
     data = lds.dg14_build()
     # 6E { SET { SEQUENCE { id-AA, INTEGER 1, ecdsa-plain-SHA256 } } } (9303-11 §9.2.9).
@@ -155,10 +225,12 @@ def test_dg15_refuses_other_curves_truncation_and_compressed_points() -> None:
         lds.dg15_parse(tlv_encode(0x6F, compressed))
 
 
-_parsers = [lds.com_parse, lds.dg1_parse, lds.dg2_parse, lds.dg14_parse, lds.dg15_parse]
+_parsers = [lds.com_parse, lds.dg1_parse, lds.dg2_parse, lds.dg13_parse, lds.dg14_parse, lds.dg15_parse]
 
 
-@given(st.sampled_from(_parsers), st.sampled_from([0x60, 0x61, 0x75, 0x6E, 0x6F]), st.binary(max_size=200))
+@given(
+    st.sampled_from(_parsers), st.sampled_from([0x60, 0x61, 0x75, 0x6D, 0x6E, 0x6F]), st.binary(max_size=200)
+)
 def test_parsers_raise_only_chip_format_error(parse: object, tag: int, body: bytes) -> None:
     assert callable(parse)
     for data in (body, tlv_encode(tag, body)):

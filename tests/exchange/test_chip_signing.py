@@ -23,7 +23,7 @@ from partycard.cards.models import Card
 from partycard.cards.services import CardError, card_start_production
 from partycard.cards.status_lists import status_list_current
 from partycard.chip import lds
-from partycard.chip.lds import FID_COM, FID_DG1, FID_DG2, FID_DG14, FID_DG15, FID_SOD, CardData
+from partycard.chip.lds import FID_COM, FID_DG1, FID_DG2, FID_DG13, FID_DG14, FID_DG15, FID_SOD, CardData
 from partycard.chip.sod import dg_hash, sod_parse
 from partycard.core.signing import DocumentSigner, document_signer_current
 from partycard.exchange.models import Case, ChipImageRecord, chip_files_decode, chip_files_encode
@@ -186,6 +186,29 @@ def test_signed_image_verifies_and_carries_the_member(
     assert event.changes["sod_sha256"] == [None, record.sod_sha256]
     assert audit_verify().ok
     assert Case.objects.get(pk=accepted.pk).state == State.ACCEPTED
+
+
+def test_a_status_reference_goes_on_the_chip_signed(
+    authority: Authority, officers: Officers, accepted: Case
+) -> None:
+    """``status=(uri, index)`` (what the cards app passes) becomes DG13, hashed by EF.SOD with the rest."""
+    uri = "https://thedangvien.example/api/v1/status-lists/4"
+    record = authority.sign(officers.centre, accepted, status=(uri, 70_001))
+    files = record.file_set()
+    assert set(files) == {FID_COM, FID_DG1, FID_DG2, FID_DG13, FID_DG14, FID_DG15, FID_SOD}
+    assert lds.dg13_parse(files[FID_DG13]) == lds.StatusReference(uri, 70_001)
+    fids = {**DG_FIDS, 13: FID_DG13}
+    assert sod_parse(files[FID_SOD]).data_group_hashes == {n: dg_hash(files[fid]) for n, fid in fids.items()}
+
+
+def test_a_bad_status_reference_refuses_before_a_chip_key_is_made(
+    authority: Authority, officers: Officers, accepted: Case
+) -> None:
+    with pytest.raises(ChipImageError) as e:
+        authority.sign(officers.centre, accepted, status=("not a uri", 1))
+    assert _codes(e) == {"signing_failed"}
+    assert not ChipImageRecord.objects.exists() and _signings() == 0
+    assert not [label for label in authority.store.labels() if label.startswith("chip-")]
 
 
 def test_signing_twice_returns_the_first_image(

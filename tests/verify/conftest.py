@@ -1,5 +1,6 @@
 """A party-card world for the verifier tests: a root with document signers in every state, a signed trust
-list, and cards — genuine and tampered — that run as applets in memory or in vpcd behind pcscd.
+list, the signed status lists a reader holds, and cards — genuine and tampered — that run as applets in
+memory or in vpcd behind pcscd.
 
 The PC/SC side (pcscd + vpcd) is tests/pcsc.py's.
 """
@@ -18,14 +19,31 @@ from partycard.chip.applet import Applet
 from partycard.chip.image import ChipImage, chip_image_build
 from partycard.chip.lds import AID_LDS1, CardData
 from partycard.chip.reader import CardRead, card_read
+from partycard.ecard.status import (
+    STATUS_INVALID,
+    STATUS_SUSPENDED,
+    StatusList,
+    status_list_jwt_sign,
+    status_list_pack,
+)
 from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
+from partycard.verify.status import status_list_verify_jwt
 from tests.pcsc import pcsc_inserted, pcsc_reader
 from tests.pki import ROOT_CN, T0, PkiWorld, build_pki
 
 __all__ = ["pcsc_reader"]  # the fixture, for the tests here
 
 NOW = T0 + timedelta(days=3)  # when the cards are read: the trust list (next update T0 + 7 d) is fresh
+
+# The status lists a reader holds (draft-ietf-oauth-status-list §7.1: 0x00 VALID, 0x01 INVALID,
+# 0x02 SUSPENDED; 0x03 is application-specific, and we define no meaning for it).
+STATUS_URI = "https://thedangvien.example/api/v1/status-lists/1"  # fresh at NOW
+STALE_URI = "https://thedangvien.example/api/v1/status-lists/2"  # issued 2 h before NOW, ttl 15 min
+MISSING_URI = "https://thedangvien.example/api/v1/status-lists/99"  # no list held
+INDEX_VALID, INDEX_REVOKED, INDEX_SUSPENDED, INDEX_UNDEFINED = 0, 1, 2, 3
+STATUS_ENTRIES = 16
+STATUS_TTL = timedelta(minutes=15)
 
 
 class World(PkiWorld):
@@ -35,9 +53,10 @@ class World(PkiWorld):
 
 
 def build_world(store: KeyStore, prefix: str, cn: str = ROOT_CN) -> World:
-    """tests/pki.py's world for the chip: the signers may sign only ``PC``; no ``chip_only``."""
+    """tests/pki.py's world for the chip: the signers sign ``PC`` (the chip) and ``EC`` (status lists, as
+    ``partycard pki``'s document signers do); no ``chip_only``."""
     base = build_pki(
-        store, prefix, cn=cn, document_types=("PC",), signers=("good", "revoked", "expired", "unlisted")
+        store, prefix, cn=cn, document_types=("PC", "EC"), signers=("good", "revoked", "expired", "unlisted")
     )
     return World(base.store, base.root, base.signers, base.trust_document)
 
@@ -65,9 +84,15 @@ _chip_labels = iter(range(1_000_000))
 
 
 def issue_card(
-    world: World, signer: str = "good", *, card: CardData = CARD, signed_at: datetime | None = None
+    world: World,
+    signer: str = "good",
+    *,
+    card: CardData = CARD,
+    signed_at: datetime | None = None,
+    status: tuple[str, int] | None = (STATUS_URI, INDEX_VALID),
 ) -> ChipImage:
-    """A genuine chip image signed by ``world``'s signer ``signer``, a day into its validity unless given."""
+    """A genuine chip image signed by ``world``'s signer ``signer``, a day into its validity unless given,
+    whose DG13 names ``status`` (a valid entry of the fresh list unless given; None: no DG13)."""
     label, certificate = world.signers[signer]
     when = signed_at or certificate.not_valid_before_utc + timedelta(days=1)
     return chip_image_build(
@@ -78,6 +103,49 @@ def issue_card(
         photo_jpeg=photo(),
         chip_key_label=f"chip-{next(_chip_labels)}",
         signed_at=when,
+        status=status,
+    )
+
+
+def status_entries() -> bytearray:
+    """One status per byte: index 1 revoked, 2 suspended, 3 the undefined value 3, the rest valid."""
+    values = bytearray(STATUS_ENTRIES)
+    values[INDEX_REVOKED] = STATUS_INVALID
+    values[INDEX_SUSPENDED] = STATUS_SUSPENDED
+    values[INDEX_UNDEFINED] = 3
+    return values
+
+
+def status_token(
+    world: World,
+    *,
+    uri: str = STATUS_URI,
+    values: bytes | bytearray | None = None,
+    issued_at: datetime = NOW - timedelta(minutes=5),
+    signer: str = "good",
+) -> str:
+    """A status list JWT signed by ``signer`` as credentials/publishing.py signs one: 2 bits an entry,
+    valid a day, time-to-live 15 minutes."""
+    label, certificate = world.signers[signer]
+    return status_list_jwt_sign(
+        world.store,
+        label,
+        certificate,
+        uri=uri,
+        packed=status_list_pack(status_entries() if values is None else values, 2),
+        bits=2,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(days=1),
+        ttl=STATUS_TTL,
+    )
+
+
+def status_lists_of(world: World) -> tuple[StatusList, ...]:
+    """What a reader holds at NOW: the fresh list (STATUS_URI) and a stale one (STALE_URI, past its
+    time-to-live), each verified against the trust list as read-card verifies them."""
+    tokens = (status_token(world), status_token(world, uri=STALE_URI, issued_at=NOW - timedelta(hours=2)))
+    return tuple(
+        status_list_verify_jwt(token, trust=world.trust(), root=world.root, now=NOW) for token in tokens
     )
 
 
@@ -137,6 +205,12 @@ def verify_store(tmp_path_factory: pytest.TempPathFactory) -> FileKeyStore:
 @pytest.fixture(scope="session")
 def world(verify_store: FileKeyStore) -> World:
     return build_world(verify_store, "w")
+
+
+@pytest.fixture(scope="session")
+def held(world: World) -> tuple[StatusList, ...]:
+    """The status lists the reader holds (:func:`status_lists_of`)."""
+    return status_lists_of(world)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""The tamper matrix: each attack on a party card is caught with its own reason, in memory and over the
-real PC/SC stack (pcscd + vpcd), plus the verdict's other rules."""
+"""The tamper matrix: each attack on a party card — and each answer of its status list — is caught with its
+own reason, in memory and over the real PC/SC stack (pcscd + vpcd), plus the verdict's other rules."""
 
 from __future__ import annotations
 
@@ -13,14 +13,32 @@ from hypothesis import strategies as st
 
 from partycard.chip.aa import aa_verify
 from partycard.chip.errors import ChipError
-from partycard.chip.lds import FID_COM, FID_DG1, FID_DG2, FID_DG15, FID_SOD, dg1_build, dg15_parse
+from partycard.chip.lds import (
+    FID_COM,
+    FID_DG1,
+    FID_DG2,
+    FID_DG13,
+    FID_DG15,
+    FID_SOD,
+    com_build,
+    dg1_build,
+    dg13_build,
+    dg15_parse,
+)
 from partycard.chip.reader import CardRead, card_read
 from partycard.chip.sod import dg_hash, sod_parse
+from partycard.ecard.status import StatusList
 from partycard.verify.chip import AaMemory, chip_verdict
 from partycard.verify.verdict import Outcome
 from tests.verify.conftest import (
     CARD,
+    INDEX_REVOKED,
+    INDEX_SUSPENDED,
+    INDEX_VALID,
+    MISSING_URI,
     NOW,
+    STALE_URI,
+    STATUS_URI,
     T0,
     Card,
     MemoryTransport,
@@ -101,6 +119,50 @@ def dg15_removed(w: World, **_: World) -> Card:
     return replace(card, files={k: v for k, v in card.files.items() if k != FID_DG15})
 
 
+def card_revoked(w: World, **_: World) -> Card:
+    """An expelled member's card, never recovered: its status list entry is 0x01 INVALID."""
+    return card_of(w, issue_card(w, status=(STATUS_URI, INDEX_REVOKED)))
+
+
+def card_suspended(w: World, **_: World) -> Card:
+    return card_of(w, issue_card(w, status=(STATUS_URI, INDEX_SUSPENDED)))
+
+
+def status_list_missing(w: World, **_: World) -> Card:
+    """The card names a list this reader does not hold (a newer list, or a reader never synchronised)."""
+    return card_of(w, issue_card(w, status=(MISSING_URI, INDEX_VALID)))
+
+
+def status_list_stale(w: World, **_: World) -> Card:
+    return card_of(w, issue_card(w, status=(STALE_URI, INDEX_VALID)))
+
+
+def no_status_reference(w: World, **_: World) -> Card:
+    """A card signed before cards carried a status reference."""
+    return card_of(w, issue_card(w, status=None))
+
+
+def unsigned_status_reference(w: World, **_: World) -> Card:
+    """A card without a reference given a DG13 naming a valid entry (and EF.COM, unsigned, listing it)."""
+    card = no_status_reference(w)
+    files = dict(card.files)
+    files[FID_DG13] = dg13_build(uri=STATUS_URI, index=INDEX_VALID)
+    files[FID_COM] = com_build(tags=(0x61, 0x75, 0x6D, 0x6E, 0x6F))
+    return replace(card, files=files)
+
+
+def status_reference_changed(w: World, **_: World) -> Card:
+    """A revoked card whose DG13 is rewritten to point at a valid entry."""
+    card = card_revoked(w)
+    return replace(card, files={**card.files, FID_DG13: dg13_build(uri=STATUS_URI, index=INDEX_VALID)})
+
+
+def status_reference_removed(w: World, **_: World) -> Card:
+    """A revoked card whose DG13 is deleted (EF.SOD still lists it)."""
+    card = card_revoked(w)
+    return replace(card, files={k: v for k, v in card.files.items() if k != FID_DG13})
+
+
 MATRIX: list[tuple[Callable[..., Card], Outcome, set[str]]] = [
     (genuine, Outcome.VALID, set()),
     (dg_changed, Outcome.INVALID, {"dg_hash_mismatch"}),
@@ -114,6 +176,14 @@ MATRIX: list[tuple[Callable[..., Card], Outcome, set[str]]] = [
     (signed_outside_usage, Outcome.INVALID, {"signed_outside_usage_period"}),
     (signer_not_on_list, Outcome.CANNOT_TELL, {"signer_not_in_trust_list"}),
     (dg15_removed, Outcome.INVALID, {"dg_missing", "aa_unavailable"}),
+    (card_revoked, Outcome.INVALID, {"card_revoked"}),
+    (card_suspended, Outcome.INVALID, {"card_suspended"}),
+    (status_list_missing, Outcome.CANNOT_TELL, {"status_unknown"}),
+    (status_list_stale, Outcome.CANNOT_TELL, {"status_list_stale"}),
+    (no_status_reference, Outcome.CANNOT_TELL, {"card_status_unknown"}),
+    (unsigned_status_reference, Outcome.CANNOT_TELL, {"card_status_unknown"}),
+    (status_reference_changed, Outcome.INVALID, {"dg_hash_mismatch"}),
+    (status_reference_removed, Outcome.INVALID, {"dg_missing"}),
 ]
 
 
@@ -127,25 +197,30 @@ def test_tamper_matrix(
     world: World,
     impostor: World,
     other_root: World,
+    held: tuple[StatusList, ...],
     request: pytest.FixtureRequest,
 ) -> None:
     card = build(world, impostor=impostor, other=other_root)
     read = read_over(transport, card, request)
-    verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, memory=AaMemory())
+    verdict = chip_verdict(
+        read, trust=world.trust(), root=world.root, now=NOW, memory=AaMemory(), status=held
+    )
     assert verdict.outcome is outcome, verdict.reasons
     assert set(verdict.codes) == codes, verdict.reasons
     assert verdict.holder["card_number"] == CARD.card_number  # read, shown after the verdict
 
 
 @pytest.mark.parametrize("transport", ["memory", "pcsc"])
-def test_replayed_aa_answer(transport: str, world: World, request: pytest.FixtureRequest) -> None:
+def test_replayed_aa_answer(
+    transport: str, world: World, held: tuple[StatusList, ...], request: pytest.FixtureRequest
+) -> None:
     """A chip that plays back an answer recorded from an earlier session: named a replay by a reader
     that saw the answer, and refused as failing AA by one that did not."""
     card = genuine(world)
     memory = AaMemory()
     first = read_over(transport, card, request)
     assert (
-        chip_verdict(first, trust=world.trust(), root=world.root, now=NOW, memory=memory).outcome
+        chip_verdict(first, trust=world.trust(), root=world.root, now=NOW, memory=memory, status=held).outcome
         is Outcome.VALID
     )
     assert first.aa_signature is not None
@@ -153,31 +228,37 @@ def test_replayed_aa_answer(transport: str, world: World, request: pytest.Fixtur
 
     again = read_over(transport, replaying, request)
     assert again.aa_nonce != first.aa_nonce
-    verdict = chip_verdict(again, trust=world.trust(), root=world.root, now=NOW, memory=memory)
+    verdict = chip_verdict(again, trust=world.trust(), root=world.root, now=NOW, memory=memory, status=held)
     assert (verdict.outcome, verdict.codes) == (Outcome.INVALID, ("aa_replayed",))
 
-    elsewhere = chip_verdict(again, trust=world.trust(), root=world.root, now=NOW, memory=AaMemory())
+    elsewhere = chip_verdict(
+        again, trust=world.trust(), root=world.root, now=NOW, memory=AaMemory(), status=held
+    )
     assert (elsewhere.outcome, elsewhere.codes) == (Outcome.INVALID, ("aa_failed",))
 
 
-def test_stale_trust_list_cannot_tell(world: World) -> None:
+def test_stale_trust_list_cannot_tell(world: World, held: tuple[StatusList, ...]) -> None:
+    """A reader not refreshed for a month: its trust list and its status list are both out of date."""
     read = card_read(MemoryTransport(genuine(world).applet()))
     later = NOW + timedelta(days=30)
-    verdict = chip_verdict(read, trust=world.trust(later), root=world.root, now=later)
-    assert (verdict.outcome, verdict.codes) == (Outcome.CANNOT_TELL, ("trust_list_stale",))
+    verdict = chip_verdict(read, trust=world.trust(later), root=world.root, now=later, status=held)
+    assert (verdict.outcome, verdict.codes) == (
+        Outcome.CANNOT_TELL,
+        ("trust_list_stale", "status_list_stale"),
+    )
     assert "UTC" in verdict.reasons[0].message_vi
 
 
-def test_every_problem_is_reported_at_once(world: World, impostor: World) -> None:
-    """A revoked signer's card, with DG1 changed, on a cloned chip: three reasons, one read."""
-    card = card_of(world, issue_card(world, "revoked"))
+def test_every_problem_is_reported_at_once(world: World, held: tuple[StatusList, ...]) -> None:
+    """A revoked signer's revoked card, with DG1 changed, on a cloned chip: four reasons, one read."""
+    card = card_of(world, issue_card(world, "revoked", status=(STATUS_URI, INDEX_REVOKED)))
     files = dict(card.files)
     files[FID_DG1] = dg1_build(replace(CARD, card_number="09.999.999"))
     clone = issue_card(world)
     forged = Card(files=files, sign=lambda m: world.store.sign(clone.chip_key_label, m))
     read = card_read(MemoryTransport(forged.applet()))
-    verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW)
-    assert set(verdict.codes) == {"dg_hash_mismatch", "signer_revoked", "aa_failed"}
+    verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=held)
+    assert set(verdict.codes) == {"dg_hash_mismatch", "signer_revoked", "aa_failed", "card_revoked"}
     assert verdict.outcome is Outcome.INVALID
 
 
@@ -224,7 +305,7 @@ def genuine_read(world: World) -> tuple[Card, CardRead]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_byte_changed_in_a_signed_file_is_never_valid(
-    data: st.DataObject, world: World, genuine_read: tuple[Card, CardRead]
+    data: st.DataObject, world: World, held: tuple[StatusList, ...], genuine_read: tuple[Card, CardRead]
 ) -> None:
     """Fuzz: flip any bit of any signed file (the SOD and every data group): never "valid", never a crash."""
     _, read = genuine_read
@@ -234,7 +315,9 @@ def test_any_byte_changed_in_a_signed_file_is_never_valid(
     bit = data.draw(st.integers(0, 7))
     files = dict(read.files)
     files[fid] = content[:at] + bytes([content[at] ^ (1 << bit)]) + content[at + 1 :]
-    verdict = chip_verdict(replace(read, files=files), trust=world.trust(), root=world.root, now=NOW)
+    verdict = chip_verdict(
+        replace(read, files=files), trust=world.trust(), root=world.root, now=NOW, status=held
+    )
     assert verdict.outcome is not Outcome.VALID
     assert verdict.reasons
 
@@ -256,10 +339,10 @@ def test_reader_survives_any_card(answers: list[bytes]) -> None:
     assert read.aa_nonce and len(read.aa_nonce) == 8
 
 
-def test_verdict_says_when_and_whether_stale(world: World) -> None:
+def test_verdict_says_when_and_whether_stale(world: World, held: tuple[StatusList, ...]) -> None:
     read = card_read(MemoryTransport(genuine(world).applet()))
-    fresh = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW)
+    fresh = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=held)
     assert fresh.ok and not fresh.stale and fresh.at == NOW
     later = NOW + timedelta(days=30)
-    stale = chip_verdict(read, trust=world.trust(later), root=world.root, now=later)
+    stale = chip_verdict(read, trust=world.trust(later), root=world.root, now=later, status=held)
     assert not stale.ok and stale.stale and stale.at == later

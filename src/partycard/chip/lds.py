@@ -1,4 +1,4 @@
-"""The party card's data groups as bytes (ICAO 9303-10 LDS v1): EF.COM, DG1, DG2, DG14, DG15.
+"""The party card's data groups as bytes (ICAO 9303-10 LDS v1): EF.COM, DG1, DG2, DG13, DG14, DG15.
 
 Each file has a ``*_build`` that returns its exact bytes (what EF.SOD hashes) and a ``*_parse`` that
 accepts only well-formed bytes and returns a frozen dataclass, raising :class:`ChipFormatError`.
@@ -18,6 +18,8 @@ tag   field                    value
 86    issuing committee        text
 87    issue date               ``YYYYMMDD``
 ====  =======================  ==========================================
+
+DG13 (optional) holds the card's status-list reference: where its revocation status is published.
 """
 
 from __future__ import annotations
@@ -42,23 +44,29 @@ __all__ = [
     "FID_COM",
     "FID_DG1",
     "FID_DG2",
+    "FID_DG13",
     "FID_DG14",
     "FID_DG15",
     "FID_SOD",
     "ID_AA",
     "LDS_VERSION",
+    "MAX_STATUS_INDEX",
+    "MAX_STATUS_URI_BYTES",
     "UNICODE_VERSION",
     "CardData",
     "Dg2",
     "Dg14",
     "Dg15",
     "EfCom",
+    "StatusReference",
     "com_build",
     "com_parse",
     "dg1_build",
     "dg1_parse",
     "dg2_build",
     "dg2_parse",
+    "dg13_build",
+    "dg13_parse",
     "dg14_build",
     "dg14_parse",
     "dg15_build",
@@ -95,6 +103,7 @@ AID_LDS1 = bytes.fromhex("A0000002471001")
 FID_COM = 0x011E
 FID_DG1 = 0x0101
 FID_DG2 = 0x0102
+FID_DG13 = 0x010D
 FID_DG14 = 0x010E
 FID_DG15 = 0x010F
 FID_SOD = 0x011D
@@ -325,6 +334,87 @@ def dg2_parse(data: bytes) -> Dg2:
     if not photo.startswith(_JPEG_SOI):
         raise ChipFormatError("DG2 data block is not a JPEG")
     return Dg2(photo)
+
+
+# --- DG13 ---------------------------------------------------------------------------------------------
+#
+# Where the card's revocation status is published: the IETF Token Status List's reference (draft-ietf-
+# oauth-status-list §6.2/§6.3: ``status_list`` = {``idx``, ``uri``}) in a data group, so that EF.SOD hashes
+# it like the card's face. §8.3 step 1 lets "other formats of Referenced Tokens … define other encoding of
+# the URI and index"; this is ours:
+#
+#     6D                        DG13 (9303-10 §4.7.13, "Optional Details": content at the issuer's
+#                               discretion; an ICAO reader that does not know it skips it)
+#       A0                      status list reference (context-specific, constructed)
+#         80  uri               the status list token's URI: RFC 3986, ASCII, at most 512 bytes
+#         81  index             the card's index in that list: unsigned, big-endian, minimal, 1-4 bytes
+#
+# Not DG12 (9303-10 §4.7.12, "Additional Document Details"): its elements are fixed by 9303 (issuing
+# authority, date of issue, endorsements, …), so new tags there would misread in an ICAO reader. Not DG1:
+# our DG1 is the printed face, every field mandatory; cards signed before the reference existed have no
+# DG13 and their DG1 stays as it was.
+
+_TAG_STATUS_REFERENCE, _TAG_STATUS_URI, _TAG_STATUS_INDEX = 0xA0, 0x80, 0x81
+MAX_STATUS_URI_BYTES = 512
+MAX_STATUS_INDEX = 0xFFFF_FFFF  # 4 bytes: a 2-bit list that long would be 1 GiB, past any verifier's cap
+# RFC 3986 §3.1: scheme ":" …; every character of a URI is printable ASCII without space (§2).
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReference:
+    """DG13: the card's entry in a status list — the list token's URI and the card's index in it."""
+
+    uri: str
+    index: int
+
+
+def _status_reference_check(uri: str, index: int) -> None:
+    if not isinstance(uri, str) or not _URI.fullmatch(uri) or len(uri) > MAX_STATUS_URI_BYTES:
+        raise ChipFormatError(
+            f"the status list URI must be an ASCII URI (RFC 3986) of at most {MAX_STATUS_URI_BYTES} bytes"
+        )
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= MAX_STATUS_INDEX:
+        raise ChipFormatError(f"the status list index must be an integer in 0..{MAX_STATUS_INDEX}")
+
+
+def dg13_build(*, uri: str, index: int) -> bytes:
+    """DG13 (tag 6D) holding the status list reference of the comment above.
+
+    Raises:
+        ChipFormatError: ``uri`` is not an ASCII URI of at most 512 bytes, or ``index`` not in 0..2³²-1.
+    """
+    _status_reference_check(uri, index)
+    index_bytes = index.to_bytes(max(1, (index.bit_length() + 7) // 8), "big")
+    reference = tlv_encode(
+        _TAG_STATUS_REFERENCE,
+        [tlv_encode(_TAG_STATUS_URI, uri.encode("ascii")), tlv_encode(_TAG_STATUS_INDEX, index_bytes)],
+    )
+    return tlv_encode(DG_TAGS[13], reference)
+
+
+def dg13_parse(data: bytes) -> StatusReference:
+    """Parse DG13 as :func:`dg13_build` writes it: one reference A0 holding 80 (URI) and 81 (index).
+
+    Raises:
+        ChipFormatError: another layout, a URI that is not one, an index not in minimal form or too large.
+    """
+    root = _expect(tlv_parse(data), DG_TAGS[13])
+    if [c.tag for c in root.children] != [_TAG_STATUS_REFERENCE]:
+        raise ChipFormatError("DG13 must hold one status list reference A0")
+    fields = root.children[0].children
+    if [c.tag for c in fields] != [_TAG_STATUS_URI, _TAG_STATUS_INDEX]:
+        raise ChipFormatError("the status list reference must hold 80 (URI) and 81 (index) in order")
+    uri_bytes, index_bytes = fields[0].value, fields[1].value
+    if not 1 <= len(index_bytes) <= 4 or (len(index_bytes) > 1 and index_bytes[0] == 0):
+        raise ChipFormatError("the status list index must be 1-4 bytes in minimal form")
+    try:
+        uri = uri_bytes.decode("ascii")
+    except UnicodeDecodeError as e:
+        raise ChipFormatError("the status list URI is not ASCII") from e
+    index = int.from_bytes(index_bytes, "big")
+    _status_reference_check(uri, index)
+    return StatusReference(uri, index)
 
 
 # --- DG14 ---------------------------------------------------------------------------------------------

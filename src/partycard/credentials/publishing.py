@@ -1,5 +1,6 @@
 """What the verifier endpoints serve: signed status list tokens (cached per list version) and the
-server's own verdicts (against the current trust list and the authoritative status lists).
+server's own verdicts (against the current trust list and the authoritative status lists); and the same
+tokens written as files for offline readers (:func:`status_lists_publish`).
 
 A status list token is signed on the first fetch of each version and kept in memory, so a burst of
 verifiers costs one signature per revocation, not one per request. The server's own verifier uses the
@@ -8,10 +9,12 @@ lists straight from the database (fresher than any token) through a short in-pro
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from partycard.core import clock
 from partycard.core.signing import (
@@ -33,6 +36,7 @@ __all__ = [
     "caches_clear",
     "status_list_lookup",
     "status_list_token",
+    "status_lists_publish",
     "verdict_for",
 ]
 
@@ -66,24 +70,14 @@ def caches_clear() -> None:
         _verifier = None
 
 
-def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
-    """The signed token of status list ``list_id`` (JWT, or CWT), signed by the current signer.
+def _token_sign(record: StatusListRecord, *, cwt: bool, now: datetime) -> StatusToken:
+    """Sign ``record``'s list as it is now with the current signer: valid ``VALIDITY``, TTL ``TTL``.
 
     Raises:
-        StatusListMissing: no such list.
         SigningUnavailable: the key store or a usable signer is missing.
     """
     from partycard.ecard import status as status_format
 
-    record = StatusListRecord.objects.filter(pk=list_id).first()
-    if record is None:
-        raise StatusListMissing(list_id)
-    key = (record.pk, record.version, cwt)
-    with _lock:
-        cached = _tokens.get(key)
-    if cached is not None:
-        return cached
-    now = clock.now()
     directory = pki_directory()
     store = pki_keystore_open(directory)
     signer = document_signer_current(directory=directory, at=now)
@@ -100,14 +94,59 @@ def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
         ttl=TTL,
     )
     if isinstance(signed, bytes):
-        token = StatusToken(signed, "application/statuslist+cwt", int(TTL.total_seconds()))
-    else:
-        token = StatusToken(signed.encode("ascii"), "application/statuslist+jwt", int(TTL.total_seconds()))
+        return StatusToken(signed, "application/statuslist+cwt", int(TTL.total_seconds()))
+    return StatusToken(signed.encode("ascii"), "application/statuslist+jwt", int(TTL.total_seconds()))
+
+
+def status_list_token(list_id: int, *, cwt: bool = False) -> StatusToken:
+    """The signed token of status list ``list_id`` (JWT, or CWT), signed by the current signer.
+
+    Raises:
+        StatusListMissing: no such list.
+        SigningUnavailable: the key store or a usable signer is missing.
+    """
+    record = StatusListRecord.objects.filter(pk=list_id).first()
+    if record is None:
+        raise StatusListMissing(list_id)
+    key = (record.pk, record.version, cwt)
+    with _lock:
+        cached = _tokens.get(key)
+    if cached is not None:
+        return cached
+    token = _token_sign(record, cwt=cwt, now=clock.now())
     with _lock:
         for stale_key in [k for k in _tokens if k[0] == record.pk]:
             del _tokens[stale_key]
         _tokens[key] = token
     return token
+
+
+def status_lists_publish() -> list[Path]:
+    """Write every status list, freshly signed now, to ``PARTYCARD_PKI_DIR/status/<id>.jwt``, beside the
+    trust list: what an offline reader copies with it (``partycard read-card`` reads that folder).
+
+    Each file is replaced atomically (a reader never sees half a token). The tokens are signed here, not
+    taken from the endpoint's cache, so each file's ``iat`` is the time of publishing: its time-to-live
+    (``TTL``) runs from then, and a reader whose copy is older than that answers "cannot tell".
+
+    Raises:
+        SigningUnavailable: the key store or a usable signer is missing (nothing is written then).
+    """
+    folder = pki_directory() / "status"
+    now = clock.now()
+    tokens = [
+        (record.pk, _token_sign(record, cwt=False, now=now))
+        for record in StatusListRecord.objects.order_by("pk")
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for list_id, token in tokens:
+        path = folder / f"{list_id}.jwt"
+        partial = folder / f".{list_id}.jwt.partial"
+        partial.write_bytes(token.body)
+        os.replace(partial, path)
+        written.append(path)
+    return written
 
 
 def status_list_lookup(uri: str, *, at: datetime) -> StatusList | None:

@@ -6,7 +6,10 @@ messageDigest against its content, the signature with the SignerInfo's algorithm
 certificate's key, the DS certificate against the root (issuer, signature, key usage, document type),
 the CRL, the DS validity at the time of reading and the signing time within the DS private key usage
 period. Active authentication (9303-11 §6.1) checks the chip's plain ECDSA signature over the reader's
-own fresh nonce with the DG15 key that the SOD vouches for.
+own fresh nonce with the DG15 key that the SOD vouches for. Revocation of the card itself (an expelled
+member's card never recovered) is its status list entry: DG13 names the list and the index
+(``chip/lds.py``), and the entry is read exactly as the e-card's is (``verify/status.py``), from the
+signed lists the reader holds.
 
 Every check runs and adds its reason, each with its own code (docs/trust.md lists them), so one read
 shows a card that is both revoked and cloned. The DS certificate must be on the trust list the reader
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -28,20 +32,24 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.chip.aa import aa_verify
 from partycard.chip.errors import ChipFormatError
-from partycard.chip.lds import FID_SOD, CardData, dg1_parse, dg15_parse
+from partycard.chip.lds import FID_SOD, CardData, dg1_parse, dg13_parse, dg15_parse
 from partycard.chip.reader import CardRead, dg_fid
 from partycard.chip.sod import Sod, dg_hash, sod_parse
 from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
+from partycard.verify.status import StatusSource, status_lookup, status_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
 
 if TYPE_CHECKING:
+    from partycard.ecard.status import StatusList
     from partycard.trust.trustlist import TrustList
 
 __all__ = ["AaMemory", "chip_verdict", "holder_of"]
 
 #: Data groups a party card must carry and sign: the face (DG1), the photo (DG2), the AA key (DG15).
 REQUIRED_DATA_GROUPS = (1, 2, 15)
+#: The data group holding the card's status list reference (chip/lds.py, DG13).
+STATUS_DATA_GROUP = 13
 
 
 class AaMemory:
@@ -199,6 +207,44 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
     return []
 
 
+def _card_status_reasons(
+    read: CardRead, sod: Sod | None, status: Callable[[str], StatusList | None], now: datetime
+) -> list[Reason]:
+    """What the card's status list entry says (draft-ietf-oauth-status-list §8.3), read only from a DG13
+    that the SOD vouches for: an unsigned DG13 proves nothing, so that a card signed without one cannot
+    be given a reference to someone else's valid entry."""
+    if sod is None:
+        return []  # sod_missing / sod_malformed: nothing on the chip is vouched for, and it says so
+    expected = sod.data_group_hashes.get(STATUS_DATA_GROUP)
+    if expected is None:
+        # Signed before cards carried the reference (or by an issuer that left it out): whether the card
+        # was revoked cannot be known offline, so never green (docs/trust.md).
+        return [
+            reason(
+                "card_status_unknown",
+                Kind.CANNOT_TELL,
+                "the card carries no status list reference: whether it was revoked cannot be checked;"
+                " check the member in the registry",
+                "Thẻ không có tham chiếu danh sách trạng thái: không kiểm tra được thẻ đã bị thu hồi"
+                " hay chưa; hãy tra cứu đảng viên trong cơ sở dữ liệu",
+            )
+        ]
+    content = read.files.get(dg_fid(STATUS_DATA_GROUP))
+    if content is None or dg_hash(content) != expected:
+        return []  # dg_missing / dg_hash_mismatch already make the verdict invalid
+    try:
+        reference = dg13_parse(content)
+    except ChipFormatError:
+        return [invalid("dg_malformed", "DG13 cannot be read", "Không đọc được DG13")]
+    return status_reasons(
+        status(reference.uri),
+        index=reference.index,
+        now=now,
+        revoked_code="card_revoked",
+        suspended_code="card_suspended",
+    )
+
+
 def _date(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
@@ -224,10 +270,16 @@ def chip_verdict(
     root: x509.Certificate,
     now: datetime,
     memory: AaMemory | None = None,
+    status: StatusSource = None,
 ) -> Verdict:
     """The verdict on one read, against a trust list already verified with ``root`` (trustlist_verify).
 
-    ``memory`` lets the reader tell a replayed AA answer from a cloned chip (:class:`AaMemory`).
+    Args:
+        memory: lets the reader tell a replayed AA answer from a cloned chip (:class:`AaMemory`).
+        status: the status lists the reader holds, each already verified (``verify/status.py``
+            ``status_list_verify_jwt/cwt``): one list, several (found by the URI in the card's DG13),
+            a function from URI to list, or None. A card whose list is not there reads
+            ``status_unknown`` (cannot tell), as an e-card does.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -256,6 +308,7 @@ def chip_verdict(
                 f"Danh sách tin cậy đã quá hạn cập nhật từ {trust.next_update:%d/%m/%Y %H:%M} UTC",
             )
         )
+    reasons += _card_status_reasons(read, sod, status_lookup(status), now)
     holder: dict[str, str] = {}
     dg1 = read.files.get(dg_fid(1))
     if dg1 is not None:

@@ -14,7 +14,7 @@ index, the signers' public keys and their signer checks are computed once per ce
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,16 +29,13 @@ from partycard.ecard.qr import CardClaims, QrPresentation, cwt_claims_decode, qr
 from partycard.ecard.status import StatusList
 from partycard.trust.oids import ECARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
-from partycard.verify.status import status_reasons
+from partycard.verify.status import StatusSource, status_lookup, status_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
 
 if TYPE_CHECKING:
     from partycard.trust.trustlist import TrustList
 
 __all__ = ["ISSUE_SKEW", "QrVerifier", "StatusSource", "holder_of", "qr_verdict"]
-
-#: Where a verifier finds a credential's status list: one list, several (by URI), a lookup by URI, none.
-StatusSource = StatusList | Collection[StatusList] | Callable[[str], StatusList | None] | None
 
 #: How far ahead of the verifier's clock a credential's iat / nbf may be (a phone's clock is often late).
 ISSUE_SKEW = timedelta(minutes=5)
@@ -125,15 +122,7 @@ class QrVerifier:
         self.trust = trust
         self.root = root
         self.device_required = device_required
-        self._status: Callable[[str], StatusList | None]
-        if status is None:
-            self._status = lambda uri: None
-        elif isinstance(status, StatusList):
-            self._status = {status.uri: status}.get
-        elif callable(status):
-            self._status = status
-        else:
-            self._status = {s.uri: s for s in status}.get
+        self._status: Callable[[str], StatusList | None] = status_lookup(status)
         self._by_kid: dict[bytes, list[_Signer]] = {}
         for certificate in trust.signers:
             self._by_kid.setdefault(kid_of(certificate), []).append(_Signer(certificate))

@@ -10,6 +10,7 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -45,13 +46,33 @@ __all__ = [
     "CLOCK_SKEW",
     "StatusListCache",
     "StatusListSignerUntrusted",
+    "StatusSource",
     "status_list_verify_cwt",
     "status_list_verify_jwt",
+    "status_lookup",
     "status_reasons",
 ]
 
 #: How far a list's ``iat`` may be ahead of the verifier's clock (clocks of offline readers drift).
 CLOCK_SKEW = timedelta(minutes=5)
+
+#: Where a verifier finds a card's status list: one list, several, a lookup by URI, or none.
+StatusSource = StatusList | Collection[StatusList] | Callable[[str], StatusList | None] | None
+
+
+def status_lookup(status: StatusSource) -> Callable[[str], StatusList | None]:
+    """``status`` as one function from a URI to the list held for it (None: no list, "status_unknown").
+
+    One list answers for its own URI only; several are indexed by URI once (the last of a URI wins); a
+    function is used as it is (a server's own lists, an offline reader's cache).
+    """
+    if status is None:
+        return lambda uri: None
+    if isinstance(status, StatusList):
+        return {status.uri: status}.get
+    if callable(status):
+        return status
+    return {s.uri: s for s in status}.get
 
 
 class StatusListSignerUntrusted(StatusListError):
@@ -186,7 +207,13 @@ class StatusListCache:
 
 
 def status_reasons(
-    status_list: StatusList | None, *, index: int, now: datetime, stale: bool | None = None
+    status_list: StatusList | None,
+    *,
+    index: int,
+    now: datetime,
+    stale: bool | None = None,
+    revoked_code: str = "revoked",
+    suspended_code: str = "suspended",
 ) -> list[Reason]:
     """What ``status_list`` says of the card at ``index``, with the codes the QR and SD-JWT verifiers
     use: nothing if valid and fresh; ``revoked`` or ``suspended`` (invalid); ``status_unknown`` (cannot
@@ -195,6 +222,8 @@ def status_reasons(
 
     Args:
         stale: as :meth:`StatusListCache.get` says; None: ``status_list.stale(now)``.
+        revoked_code, suspended_code: the codes of the two invalid answers; the chip's verdict names
+            them ``card_revoked`` and ``card_suspended`` (a chip read has ``signer_revoked`` beside them).
     """
     if status_list is None:
         return [
@@ -217,9 +246,9 @@ def status_reasons(
         )
     value = status_list.status(index) if 0 <= index < len(status_list) else None
     if value == STATUS_INVALID:
-        reasons.append(invalid("revoked", "the card is revoked", "Thẻ đã bị thu hồi"))
+        reasons.append(invalid(revoked_code, "the card is revoked", "Thẻ đã bị thu hồi"))
     elif value == STATUS_SUSPENDED:
-        reasons.append(invalid("suspended", "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
+        reasons.append(invalid(suspended_code, "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
     elif value != STATUS_VALID:
         reasons.append(
             reason(

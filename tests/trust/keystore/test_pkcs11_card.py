@@ -15,7 +15,7 @@ from partycard.trust.keystore import KeyNotFound
 from partycard.verify.chip import chip_verdict
 from partycard.verify.verdict import Outcome
 from tests.trust.keystore.conftest import SoftHsm
-from tests.verify.conftest import NOW, MemoryTransport, build_world, card_of, issue_card
+from tests.verify.conftest import NOW, MemoryTransport, build_world, card_of, issue_card, status_lists_of
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,11 @@ def test_card_signed_in_the_hsm_reads_valid(hsm: Any) -> None:
     world = build_world(hsm, "hsm-card")
     card = card_of(world, issue_card(world))
     verdict = chip_verdict(
-        card_read(MemoryTransport(card.applet())), trust=world.trust(), root=world.root, now=NOW
+        card_read(MemoryTransport(card.applet())),
+        trust=world.trust(),
+        root=world.root,
+        now=NOW,
+        status=status_lists_of(world),  # signed in the HSM too
     )
     assert (verdict.outcome, verdict.codes) == (Outcome.VALID, ())
 

@@ -18,6 +18,11 @@ What goes on the chip:
   to a JPEG within ``PHOTO_SIZE``. A member without a photo gets a generated grey silhouette **for the
   demo only**: ``settings.PARTYCARD["CHIP_PLACEHOLDER_PHOTO"]`` allows it (on by default, off in the
   production settings, where a missing photo refuses the case).
+* DG13: the card's status list reference ``(uri, index)``, so that a reader can tell a revoked card
+  offline: the card's own entry in the signing document signer's status list
+  (``cards.services.card_status_reserve``; a card not yet handed over reads SUSPENDED until it is), or
+  what the caller gives (``status=``). A case without a card (data from before the cards app) gets no
+  DG13, and a reader answers "cannot tell" (``card_status_unknown``, docs/trust.md).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from partycard.audit.services import audit_record
 from partycard.cards.models import Card
-from partycard.cards.services import card_chip_record
+from partycard.cards.services import card_chip_record, card_status_reserve
+from partycard.cards.status_lists import status_list_uri
 from partycard.chip.errors import ChipError
 from partycard.chip.image import ChipImage, chip_image_build
 from partycard.chip.lds import FID_DG15, FID_SOD, CardData
@@ -188,7 +194,13 @@ def _signing(store: KeyStore | None, directory: Path | None, at: datetime) -> tu
 
 
 def _build(
-    case: Case, card: CardData, photo: bytes, store: KeyStore, signer: DocumentSigner, at: datetime
+    case: Case,
+    card: CardData,
+    photo: bytes,
+    store: KeyStore,
+    signer: DocumentSigner,
+    at: datetime,
+    status: tuple[str, int] | None,
 ) -> ChipImage:
     for label in chip_key_labels(case.pk):
         try:
@@ -200,6 +212,7 @@ def _build(
                 photo_jpeg=photo,
                 chip_key_label=label,
                 signed_at=at,
+                status=status,
             )
         except KeyExists:
             continue  # an earlier attempt's orphaned key (chip_key_labels): take the next label
@@ -225,7 +238,13 @@ def _build(
 
 
 def _sign(
-    *, actor: Any, case_id: int, store: KeyStore, signer: DocumentSigner, at: datetime
+    *,
+    actor: Any,
+    case_id: int,
+    store: KeyStore,
+    signer: DocumentSigner,
+    at: datetime,
+    status: tuple[str, int] | None = None,
 ) -> ChipImageRecord:
     """One case, one transaction: lock the case, check, build, store, audit (or ChipImageError)."""
     with transaction.atomic():
@@ -260,7 +279,11 @@ def _sign(
         problems += [photo] if isinstance(photo, Problem) else []
         if problems or isinstance(data, list) or isinstance(photo, Problem):
             raise ChipImageError(problems)
-        image = _build(case, data, photo, store, signer, at)
+        card = Card.objects.filter(case=case).first()
+        if status is None and card is not None:  # the card's own entry, taken in the signer's list
+            list_id, index = card_status_reserve(actor=actor, card=card, signer_label=signer.label)
+            status = (status_list_uri(list_id), index)
+        image = _build(case, data, photo, store, signer, at, status)
         sod_sha256 = hashlib.sha256(image.files[FID_SOD]).hexdigest()
         record = ChipImageRecord(
             case=case,
@@ -274,7 +297,6 @@ def _sign(
         )
         record.full_clean()
         record.save()
-        card = Card.objects.filter(case=case).first()
         if card is not None:  # the card the Centre's acceptance created (cards.services.cards_allocate)
             card_chip_record(
                 actor=actor,
@@ -304,6 +326,7 @@ def chip_image_sign(
     store: KeyStore | None = None,
     directory: Path | None = None,
     at: datetime | None = None,
+    status: tuple[str, int] | None = None,
 ) -> ChipImageRecord:
     """Build and sign the chip image of an accepted case; store it with one audit row, in one transaction.
 
@@ -320,12 +343,14 @@ def chip_image_sign(
             from the environment); the chip key is generated there too.
         directory: the signing authority's directory (default ``core.signing.pki_directory()``).
         at: the signing time (default now): picks the document signer and dates EF.SOD and the card.
+        status: the card's status list reference ``(uri, index)``, written to the signed DG13; None:
+            the card's own entry (taken now if it has none), or no DG13 for a case without a card.
 
     Raises:
         ChipImageError: the actor is not the Centre; the case is not accepted, has no card number, or its
-            member's data cannot be put on a chip (no official date, no photo in production); the key
-            store cannot be opened or no document signer may sign now ("run partycard pki rollover").
-            Nothing is written then.
+            member's data cannot be put on a chip (no official date, no photo in production); the status
+            reference cannot be encoded; the key store cannot be opened or no document signer may sign
+            now ("run partycard pki rollover"). Nothing is written then.
     """
     if problems := _actor_problems(actor):
         raise ChipImageError(problems)
@@ -334,7 +359,7 @@ def chip_image_sign(
         return existing
     at = at or clock.now()
     store, signer = _signing(store, directory, at)
-    return _sign(actor=actor, case_id=case.pk, store=store, signer=signer, at=at)
+    return _sign(actor=actor, case_id=case.pk, store=store, signer=signer, at=at, status=status)
 
 
 def chip_images_sign(

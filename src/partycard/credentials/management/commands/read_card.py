@@ -2,9 +2,13 @@
 
 Thin glue: :func:`partycard.chip.reader.card_read` over :mod:`partycard.chip.pcsc`, judged offline by
 :func:`partycard.verify.chip.chip_verdict` against the signed trust list and the root the reader holds
-(by default those ``partycard pki`` publishes in ``PARTYCARD_PKI_DIR``). Exit status: 0 valid,
-1 invalid, 2 cannot tell, 3 no card or no trust data. The card's data is printed only after the verdict,
-and marked untrusted unless the card is valid. Reading a card changes nothing, so nothing is audited.
+(by default those ``partycard pki`` publishes in ``PARTYCARD_PKI_DIR``) and the signed status lists it
+holds (``--status-list``, by default every token in ``PARTYCARD_PKI_DIR/status/``, which
+``partycard status-lists publish`` writes), each verified against the trust list as the e-card verifier
+verifies them; a list that fails is left out with a warning (the cards on it read "cannot tell").
+Exit status: 0 valid, 1 invalid (``card_revoked`` among others), 2 cannot tell, 3 no card or no trust
+data. The card's data is printed only after the verdict, and marked untrusted unless the card is valid.
+Reading a card changes nothing, so nothing is audited.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +28,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from partycard.chip.errors import ChipError
 from partycard.chip.reader import card_read
 from partycard.core import clock
+from partycard.ecard.errors import StatusListError
+from partycard.ecard.status import StatusList
 from partycard.trust.errors import TrustError
 from partycard.trust.trustlist import TrustList, trustlist_verify
 from partycard.verify.chip import AaMemory, chip_verdict
+from partycard.verify.status import StatusListCache
 from partycard.verify.verdict import Outcome, Verdict
 
 EXIT_STATUS = {Outcome.VALID: 0, Outcome.INVALID: 1, Outcome.CANNOT_TELL: 2}
-_EXIT_NO_CARD = 3
+_EXIT_NO_CARD = 3  # also no trust data: a CommandError's default 1 would read "invalid" to a script
 
 _HEADLINE = {
     Outcome.VALID: ("THẺ HỢP LỆ", "VALID"),
@@ -58,10 +66,50 @@ def _load_trust(trust_list: Path, root_path: Path) -> tuple[TrustList, x509.Cert
         return trustlist_verify(trust_list.read_bytes(), root, clock.now()), root
     except FileNotFoundError as e:
         raise CommandError(
-            f"missing {e.filename}: run `partycard pki init` or pass --trust-list/--root"
+            f"missing {e.filename}: run `partycard pki init` or pass --trust-list/--root",
+            returncode=_EXIT_NO_CARD,
         ) from e
     except (TrustError, ValueError) as e:
-        raise CommandError(f"the trust list cannot be trusted: {e}") from e
+        raise CommandError(f"the trust list cannot be trusted: {e}", returncode=_EXIT_NO_CARD) from e
+
+
+def _status_files(given: list[Path] | None, directory: Path) -> list[Path]:
+    """The status list tokens to load: those given, else every ``*.jwt`` / ``*.cwt`` in ``directory``."""
+    if given:
+        missing = [str(path) for path in given if not path.is_file()]
+        if missing:
+            raise CommandError(f"no such status list file: {', '.join(missing)}", returncode=_EXIT_NO_CARD)
+        return given
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in (".jwt", ".cwt") and p.is_file())
+
+
+def _load_status_lists(
+    paths: list[Path], *, trust: TrustList, root: x509.Certificate, now: datetime
+) -> tuple[dict[str, StatusList], list[str]]:
+    """Verify each token as the e-card verifier does (verify/status.py: a trust-list signer with the
+    ``EC`` type, not revoked, valid, inside its key usage period) and hold the newest list per URI.
+
+    A JWT starts ``ey`` (base64url of ``{"``); anything else is read as a CWT. Returns the lists held by
+    URI and one line per file refused — a reader goes on with the others (draft-ietf-oauth-status-list
+    §9: an error in one token does not stop the processing of the rest).
+    """
+    cache = StatusListCache()
+    held: dict[str, StatusList] = {}
+    refused: list[str] = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+            if raw.lstrip()[:2] == b"ey":
+                status_list = cache.update_jwt(raw.decode("ascii").strip(), trust=trust, root=root, now=now)
+            else:
+                status_list = cache.update_cwt(raw, trust=trust, root=root, now=now)
+        except (StatusListError, UnicodeDecodeError, OSError) as e:
+            refused.append(f"{path}: {e}")
+            continue
+        held[status_list.uri] = status_list
+    return held, refused
 
 
 class Command(BaseCommand):
@@ -76,6 +124,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--root", type=Path, help="root certificate PEM (default: PKI dir root.pem)")
         parser.add_argument(
+            "--status-list",
+            type=Path,
+            action="append",
+            metavar="FILE",
+            help="a signed status list token, JWT or CWT (repeatable; default: every token in the PKI"
+            " dir's status/ folder)",
+        )
+        parser.add_argument(
             "--aa-log",
             type=Path,
             help="file of active-authentication answers seen before, to name replays (default: PKI dir)",
@@ -89,13 +145,22 @@ class Command(BaseCommand):
         except ImportError as e:
             raise CommandError(
                 "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
-                "then pip install 'partycard[pcsc]'"
+                "then pip install 'partycard[pcsc]'",
+                returncode=_EXIT_NO_CARD,
             ) from e
 
         directory = _pki_dir()
         trust, root = _load_trust(
             options["trust_list"] or directory / "trustlist.json", options["root"] or directory / "root.pem"
         )
+        held, refused = _load_status_lists(
+            _status_files(options["status_list"], directory / "status"),
+            trust=trust,
+            root=root,
+            now=clock.now(),
+        )
+        for line in refused:
+            self.stderr.write(f"read-card: status list refused, not used: {line}")
         log_path: Path = options["aa_log"] or directory / "aa-seen.txt"
         memory = AaMemory()
         if log_path.exists():
@@ -107,17 +172,27 @@ class Command(BaseCommand):
         except ChipError as e:
             self.stderr.write(f"read-card: {e}")
             sys.exit(_EXIT_NO_CARD)
-        verdict = chip_verdict(read, trust=trust, root=root, now=clock.now(), memory=memory)
+        now = clock.now()
+        verdict = chip_verdict(read, trust=trust, root=root, now=now, memory=memory, status=held.values())
         elapsed_ms = (time.perf_counter() - started) * 1000
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text("\n".join(memory.fingerprints) + "\n", encoding="ascii")
+        lists = sorted(held.values(), key=lambda s: s.issued_at)
         if options["json"]:
-            self._print_json(verdict, trust, elapsed_ms)
+            self._print_json(verdict, trust, lists, now, elapsed_ms)
         else:
-            self._print(verdict, trust, options["lang"], elapsed_ms)
+            self._print(verdict, trust, lists, now, options["lang"], elapsed_ms)
         sys.exit(EXIT_STATUS[verdict.outcome])
 
-    def _print(self, verdict: Verdict, trust: TrustList, lang: str, elapsed_ms: float) -> None:
+    def _print(
+        self,
+        verdict: Verdict,
+        trust: TrustList,
+        lists: list[StatusList],
+        now: datetime,
+        lang: str,
+        elapsed_ms: float,
+    ) -> None:
         vi = lang == "vi"
         headline = _HEADLINE[verdict.outcome][0 if vi else 1]
         self.stdout.write(f"{headline} ({verdict.outcome.value})  [{elapsed_ms:.0f} ms]")
@@ -129,6 +204,15 @@ class Command(BaseCommand):
             f"  {'Danh sách tin cậy ngày' if vi else 'Trust list of'} {issued} UTC"
             + (" — QUÁ HẠN / STALE" if trust.stale else "")
         )
+        if not lists:
+            self.stdout.write(f"  {'Danh sách trạng thái: không có' if vi else 'Status lists: none'}")
+        else:
+            stale = sum(1 for s in lists if s.stale(now))
+            self.stdout.write(
+                f"  {'Danh sách trạng thái' if vi else 'Status lists'}: {len(lists)}, "
+                f"{'cũ nhất ngày' if vi else 'oldest issued'} {lists[0].issued_at:%d/%m/%Y %H:%M} UTC"
+                + (f" — {stale} QUÁ HẠN / STALE" if stale else "")
+            )
         if not verdict.holder:
             return
         trusted = verdict.outcome is Outcome.VALID
@@ -142,7 +226,9 @@ class Command(BaseCommand):
             label = _LABELS[key][0 if vi else 1]
             self.stdout.write(f"  {label}: {value}")
 
-    def _print_json(self, verdict: Verdict, trust: TrustList, elapsed_ms: float) -> None:
+    def _print_json(
+        self, verdict: Verdict, trust: TrustList, lists: list[StatusList], now: datetime, elapsed_ms: float
+    ) -> None:
         document = {
             "outcome": verdict.outcome.value,
             "reasons": [
@@ -150,6 +236,9 @@ class Command(BaseCommand):
                 for r in verdict.reasons
             ],
             "trust_list": {"issued_at": trust.issued_at.isoformat(), "stale": trust.stale},
+            "status_lists": [
+                {"uri": s.uri, "issued_at": s.issued_at.isoformat(), "stale": s.stale(now)} for s in lists
+            ],
             "elapsed_ms": round(elapsed_ms, 1),
             "holder": dict(verdict.holder),
         }
