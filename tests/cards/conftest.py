@@ -14,7 +14,7 @@ from partycard.cards.services import Allocation, cards_allocate
 from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.registry.models import Member
 from tests.credentials.conftest import authority  # noqa: F401 - the signing authority on disk, shared
-from tests.exchange.conftest import campaign  # noqa: F401 - the exchange's campaign, shared
+from tests.exchange.conftest import campaign, officers  # noqa: F401 - the exchange's, shared
 
 
 @dataclasses.dataclass
