@@ -462,11 +462,14 @@ def test_a_central_administrator_at_a_province_issues_no_e_card_in_the_sibling_p
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
     call_command("pki", "init", stdout=io.StringIO())
+    from tests.factories import card_active
+
     holders = {}
     for side, number in (("hn", "12345670"), ("hue", "12345671")):
         holders[side] = services.member_update(
             actor=None, member=world["sides"][side]["member"], changes={"old_card_number": number}
         )
+        card_active(holders[side])  # the e-card is issued for the new card in use: both could get one
     actor = world["users"][("hn", Role.CENTRAL_ADMIN)]
     with pytest.raises(CredentialError):
         credential_issue(actor=actor, member=holders["hue"])

@@ -18,6 +18,7 @@ from partycard.credentials.services import credential_issue, credential_status_s
 from partycard.trust.trustlist import trustlist_verify
 from partycard.verify.status import status_list_verify_jwt
 from tests.exchange.conftest import card_holder
+from tests.factories import card_active
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,9 @@ def _verified(authority: Path, path: Path, uri: str) -> Any:
 
 
 def test_every_list_is_written_signed_and_fresh(authority: Path, make_member: Any) -> None:
-    revoked = credential_issue(actor=None, member=card_holder(make_member))
+    member = card_holder(make_member)
+    card_active(member)  # an e-card is issued for the member's new card in use
+    revoked = credential_issue(actor=None, member=member)
     credential_status_set(actor=None, credential=revoked, status=CredentialStatus.REVOKED, reason="expelled")
     second = StatusListRecord.objects.create(signer_label="ds-1", bits=2, size=8, packed=bytes(2))
     status_list_token(revoked.status_list_id)  # the endpoint's cached token plays no part in the files

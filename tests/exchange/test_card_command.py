@@ -1,8 +1,8 @@
 """End to end over the real PC/SC stack: ``pki init`` → a signed card (the production hook) → the card in
 vpcd's reader → ``read-card`` prints the verdict, then the data. A card with a status reference and a
 published status list reads VALID, then INVALID (``card_revoked``) once its entry is revoked and the lists
-are published again; a card signed without one (``card sign`` today) cannot be told; after
-``pki revoke`` the card is INVALID (``signer_revoked``)."""
+are published again; a card signed without one (a case accepted before the cards app, which has no card
+record to take an entry for) cannot be told; after ``pki revoke`` the card is INVALID (``signer_revoked``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cryptography import x509
 from django.core.management import CommandError, call_command
 
 from partycard.audit.models import AuditEvent
+from partycard.cards.models import Card
 from partycard.chip.applet import Applet
 from partycard.chip.lds import AID_LDS1
 from partycard.core import clock
@@ -117,10 +118,12 @@ def test_a_card_whose_status_entry_is_revoked_reads_card_revoked(
 def test_a_card_signed_without_a_status_reference_cannot_be_told_then_invalid_once_its_signer_is_revoked(
     tmp_path: Path, monkeypatch: Any, officers: Officers, campaign: Any, make_member: Any, pcsc_reader: str
 ) -> None:
-    """``card sign`` writes no status reference yet (the cards app will allocate the index): such a card
-    is genuine, but whether it was revoked cannot be known offline, so it never reads valid."""
+    """A case accepted before the cards app has no card record, so ``card sign`` writes no status reference
+    (a case's card takes its own entry: test_chip_signing.py): such a card is genuine, but whether it was
+    revoked cannot be known offline, so it never reads valid."""
     _authority(tmp_path, monkeypatch)
     case = _case(officers, campaign, card_holder(make_member, full_name="Lê Văn Thành", gender="M"))
+    Card.objects.filter(case=case).delete()  # as such a case: accepted, numbered, and no Card row
 
     out = io.StringIO()
     call_command("card", "sign", str(case.pk), stdout=out)
@@ -178,7 +181,7 @@ def test_card_sign_reports_refusals(
 def test_read_card_holds_jwt_and_cwt_lists_and_reports_a_bad_one(tmp_path: Path, monkeypatch: Any) -> None:
     """The status folder may hold both token forms (draft-ietf-oauth-status-list §5.1/§5.2); a file that is
     not a trusted list is reported and the others are still held (§9)."""
-    from partycard.core.management.commands.read_card import _load_status_lists, _status_files
+    from partycard.credentials.management.commands.read_card import _load_status_lists, _status_files
 
     _authority(tmp_path, monkeypatch)
     first, second = (

@@ -21,7 +21,7 @@ from partycard.audit.services import audit_verify
 from partycard.cards.lifecycle import STATUS_OF, STATUS_SUSPENDED, CardState
 from partycard.cards.models import Card
 from partycard.cards.services import CardError, card_start_production
-from partycard.cards.status_lists import status_list_current
+from partycard.cards.status_lists import status_list_current, status_list_uri
 from partycard.chip import lds
 from partycard.chip.lds import FID_COM, FID_DG1, FID_DG2, FID_DG13, FID_DG14, FID_DG15, FID_SOD, CardData
 from partycard.chip.sod import dg_hash, sod_parse
@@ -146,12 +146,13 @@ def test_signed_image_verifies_and_carries_the_member(
     record = authority.sign(officers.centre, accepted)
     signer = document_signer_current(directory=authority.directory, at=T0)
     files = record.file_set()
-    assert set(files) == {FID_COM, FID_DG1, FID_DG2, FID_DG14, FID_DG15, FID_SOD}
+    assert set(files) == {FID_COM, FID_DG1, FID_DG2, FID_DG13, FID_DG14, FID_DG15, FID_SOD}
 
     # EF.SOD: the data group hashes match the stored files, and the DS signature verifies.
     sod = sod_parse(files[FID_SOD])
     assert sod.certificate == signer.certificate
-    assert sod.data_group_hashes == {n: dg_hash(files[fid]) for n, fid in DG_FIDS.items()}
+    fids = {**DG_FIDS, 13: FID_DG13}
+    assert sod.data_group_hashes == {n: dg_hash(files[fid]) for n, fid in fids.items()}
     assert hashlib.sha256(sod.lds_security_object_der).digest() == sod.message_digest
     public_key = signer.certificate.public_key()
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
@@ -179,6 +180,13 @@ def test_signed_image_verifies_and_carries_the_member(
     assert record.chip_key_label == chip_key_labels(accepted.pk)[0]
     dg15 = lds.dg15_parse(files[FID_DG15])
     assert _der(authority.store.public_key(record.chip_key_label)) == _der(dg15.public_key)
+
+    # DG13: the entry of the card the acceptance created, taken in the signer's status list.
+    card = Card.objects.get(case=accepted)
+    assert card.status_list_id is not None and card.status_index is not None
+    assert lds.dg13_parse(files[FID_DG13]) == lds.StatusReference(
+        status_list_uri(card.status_list_id), card.status_index
+    )
 
     # One audit row, on the case, in a chain that still verifies; the case itself does not move.
     event = AuditEvent.objects.get(action=ACTION)

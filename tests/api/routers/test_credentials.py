@@ -18,6 +18,7 @@ from partycard.ecard.device import device_qr
 from partycard.ecard.qr import qr_parse
 from tests.credentials.conftest import authority  # noqa: F401 - the fixture
 from tests.exchange.conftest import card_holder
+from tests.factories import card_active
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,9 @@ def test_trust_list_is_served_as_published(authority: Path, client: Any) -> None
 def test_verify_a_live_qr_then_a_revoked_one(authority: Path, client: Any, make_member: Any) -> None:  # noqa: F811
     device = ec.generate_private_key(ec.SECP256R1())
     spki = device.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    credential = credential_issue(actor=None, member=card_holder(make_member), device_key=spki)
+    member = card_holder(make_member)
+    card = card_active(member)  # the e-card is issued for the member's new card in use
+    credential = credential_issue(actor=None, member=member, device_key=spki)
     live = device_qr(
         qr_parse(credential.qr).credential,
         sign=lambda data: device.sign(data, ec.ECDSA(hashes.SHA256())),
@@ -46,7 +49,7 @@ def test_verify_a_live_qr_then_a_revoked_one(authority: Path, client: Any, make_
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert (body["outcome"], body["reasons"], body["stale"]) == ("valid", [], False)
-    assert body["holder"]["card_number"] == credential.card_number
+    assert body["holder"]["card_number"] == credential.card_number == card.number
 
     credential_status_set(actor=None, credential=credential, status=CredentialStatus.REVOKED, reason="lost")
     from partycard.credentials import publishing
