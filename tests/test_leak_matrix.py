@@ -34,8 +34,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from partycard.accounts.models import User
 from partycard.accounts.roles import Role
 from partycard.audit.models import AuditEvent
+from partycard.cards.models import Card
+from partycard.cards.services import Allocation, cards_allocate
 from partycard.exchange.jobs import start_transition
 from partycard.exchange.models import Campaign, Case
+from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
@@ -90,6 +93,13 @@ def world(tree, siblings, tmp_path, monkeypatch) -> dict[str, Any]:
         objects["case"] = Case.objects.create(
             campaign=campaign, member=member, organisation=cell, path=cell.path, state=State.PROPOSED
         )
+        (number,) = card_numbers_allocate(1)  # and a new card, on its way (cards.services)
+        (objects["card"],) = cards_allocate(
+            actor=None,
+            allocations=[
+                Allocation(number=number, case_id=objects["case"].pk, member_id=member.pk, path=cell.path)
+            ],
+        )
         objects["job"] = start_transition(
             actor=users[(side, Role.CELL_SECRETARY)],
             transition=Transition.CONFIRM,
@@ -110,6 +120,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "accounts_user": users[(other_side, Role.COMMITTEE_OFFICER)].pk,
         "exchange_case": other["case"].pk,
         "jobs_job": other["job"].pk,
+        "cards_card": other["card"].pk,
     }
     # The object a bare "pk"/"id" names depends on the route: an exchange case, a job, or a member.
     if "doi-the" in route or "cases" in route:
@@ -131,6 +142,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "content_type_id": 1,
         "history_id": 1,
         "token_id": 1,
+        "number": other["card"].number,
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
     }
@@ -175,6 +187,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(User.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
         list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
     ]
 
 
@@ -193,6 +206,10 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
     ids |= {
         ("exchange.case", str(pk))
         for pk in Case.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
+    }
+    ids |= {
+        ("cards.card", str(pk))
+        for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
     return ids
 

@@ -56,24 +56,24 @@ def new_card(member: Member) -> Card:
     return card
 
 
-def card_in_hands(member: Member, officers: CardOfficers) -> Card:
+def card_in_hands(member: Member, by: CardOfficers) -> Card:
     """A new card walked the whole way to ``member`` (a member of cell_a) through the services."""
     from partycard.cards.lifecycle import CardTransition as T
     from partycard.cards.services import card_transition
 
     card = new_card(member)
     steps = [
-        (officers.centre, T.START_PRODUCTION),
-        (officers.centre, T.MARK_PRODUCED),
-        (officers.centre, T.SEND),
-        (officers.province, T.RECEIVE),
-        (officers.province, T.SEND),
-        (officers.upper, T.RECEIVE),
-        (officers.upper, T.SEND),
-        (officers.grassroots, T.RECEIVE),
-        (officers.grassroots, T.SEND),
-        (officers.cell, T.RECEIVE),
-        (officers.cell, T.HAND_OVER),
+        (by.centre, T.START_PRODUCTION),
+        (by.centre, T.MARK_PRODUCED),
+        (by.centre, T.SEND),
+        (by.province, T.RECEIVE),
+        (by.province, T.SEND),
+        (by.upper, T.RECEIVE),
+        (by.upper, T.SEND),
+        (by.grassroots, T.RECEIVE),
+        (by.grassroots, T.SEND),
+        (by.cell, T.RECEIVE),
+        (by.cell, T.HAND_OVER),
     ]
     for actor, transition in steps:
         card = card_transition(actor=actor, card=card, transition=transition)

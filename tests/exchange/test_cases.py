@@ -160,16 +160,7 @@ _UP = [
     [
         T.CONFIRM,
         T.DECIDE,
-        pytest.param(
-            T.FORWARD,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=pytest.fail.Exception,  # DID NOT RAISE: the province forwarded it
-                reason="src bug: cases_transition (exchange/services/cases.py, needs_verdict) computes the "
-                "verdict for CONFIRM, DECIDE, ACCEPT, RESUBMIT, RESUME but not FORWARD, so FORWARD takes "
-                "every member as eligible",
-            ),
-        ),
+        T.FORWARD,
         T.ACCEPT,
     ],
 )

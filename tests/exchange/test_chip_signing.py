@@ -20,7 +20,7 @@ from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_verify
 from partycard.cards.lifecycle import STATUS_OF, STATUS_SUSPENDED, CardState
 from partycard.cards.models import Card
-from partycard.cards.services import CardError, card_start_production
+from partycard.cards.services import card_start_production
 from partycard.cards.status_lists import status_list_current, status_list_uri
 from partycard.chip import lds
 from partycard.chip.lds import FID_COM, FID_DG1, FID_DG2, FID_DG13, FID_DG14, FID_DG15, FID_SOD, CardData
@@ -298,12 +298,6 @@ def test_the_accepted_case_s_card_takes_the_signed_chip(
     assert listed.status(card.status_index) == STATUS_OF[CardState.ALLOCATED] == STATUS_SUSPENDED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CardError,
-    reason="src bug: chip_images._sign checks the case's state, not its card's, before building the image "
-    "(a chip key is generated), then card_chip_record raises CardError, not ChipImageError",
-)
 def test_a_card_already_in_production_is_not_signed_again(
     authority: Authority, officers: Officers, accepted: Case
 ) -> None:

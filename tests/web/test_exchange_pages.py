@@ -352,11 +352,6 @@ def test_a_return_without_a_reason_is_refused_and_nothing_changes(
     assert (CaseEvent.objects.count(), AuditEvent.objects.count()) == (events, audit)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: CaseBulkForm.clean (exchange/forms.py) adds p.message_vi of input_problems, which the "
-    "pure workflow.check leaves empty now (not worded through exchange.wording): the error has no text",
-)
 def test_the_bulk_form_words_its_refusals_in_vietnamese(as_: Any, officers: Any, proposed: Any) -> None:
     client = as_(officers.grassroots)
     cases = [proposed.an.pk]

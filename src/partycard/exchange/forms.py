@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partycard.exchange.models.case import LEVEL_CHOICES
-from partycard.exchange.wording import transition_label
+from partycard.exchange.wording import problems_worded, transition_label
 from partycard.exchange.workflow import (
     RANK,
     RESUBMITTED_TO,
@@ -144,8 +144,10 @@ class BulkTransitionForm(CaseTransitionForm):
             return data
         if transition is not Transition.RETURN:
             data["return_to"] = None
-        for p in input_problems(
-            transition, self.level, reason=data.get("reason", ""), return_to=data.get("return_to")
+        for p in problems_worded(
+            input_problems(
+                transition, self.level, reason=data.get("reason", ""), return_to=data.get("return_to")
+            )
         ):
             field = "reason" if p.code == "reason_required" else "return_to"
             if field not in self.errors:  # a field error of its own (too long, not a choice) says it already

@@ -28,6 +28,7 @@ from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, verdicts_from_values
 from partycard.exchange.wording import problems_worded
 from partycard.exchange.workflow import (
+    TRANSITIONS,
     Level,
     Problem,
     State,
@@ -186,13 +187,7 @@ def cases_transition(
     reason = reason.strip()[:500]
     with transaction.atomic():
         cases = _locked_cases(case_ids, actor, system)
-        needs_verdict = transition in (
-            Transition.CONFIRM,
-            Transition.DECIDE,
-            Transition.ACCEPT,
-            Transition.RESUBMIT,
-            Transition.RESUME,
-        )
+        needs_verdict = TRANSITIONS[transition].needs_eligible  # the table says which steps ask it
         verdicts: dict[int, Verdict] = {}
         if needs_verdict and cases:
             by_campaign: dict[int, list[int]] = defaultdict(list)

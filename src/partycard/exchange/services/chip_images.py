@@ -42,6 +42,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from partycard.audit.services import audit_record
+from partycard.cards.lifecycle import CardState
 from partycard.cards.models import Card
 from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
@@ -273,13 +274,21 @@ def _sign(
             problems.append(
                 _problem("no_card_number", "Hồ sơ chưa có số thẻ.", "The case has no card number.")
             )
+        card = Card.objects.filter(case=case).first()
+        if card is not None and card.state != CardState.ALLOCATED:  # its chip is fixed once in production
+            problems.append(
+                _problem(
+                    "wrong_state",
+                    f"Thẻ đã qua bước sản xuất (trạng thái {card.state}): không ký lại dữ liệu chip.",
+                    f"The card is past production ({card.state}): its chip data is not signed again.",
+                )
+            )
         data = _card_data(case, at)
         photo = _photo(case.member)
         problems += data if isinstance(data, list) else []
         problems += [photo] if isinstance(photo, Problem) else []
         if problems or isinstance(data, list) or isinstance(photo, Problem):
             raise ChipImageError(problems)
-        card = Card.objects.filter(case=case).first()
         if status is None and card is not None:  # the card's own entry, taken in the signer's list
             list_id, index = card_status_reserve(actor=actor, card=card, signer_label=signer.label)
             status = (status_list_uri(list_id), index)
