@@ -38,12 +38,15 @@ from partycard.accounts.roles import Action, Role, allowed
 from partycard.accounts.services import user_password_set, user_save
 from partycard.accounts.two_factor import totp_device_remove, totp_device_update
 from partycard.audit.models import AuditEvent
+from partycard.cards.lifecycle import CardTransition
+from partycard.cards.services import card_transition
 from partycard.core.errors import DomainError
 from partycard.core.scope import OutOfScope
 from partycard.registry import services
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE, member_data, side_users
+from tests.factories import card_active
 from tests.test_leak_matrix import audited_ids, state_of
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +71,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
         sides[side]["device"] = TOTPDevice.objects.create(
             user=sides[side]["account"], name="điện thoại", confirmed=True
         )
+        sides[side]["card"] = card_active(sides[side]["member"])  # the target of the card writes
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -140,6 +144,19 @@ SERVICE_ATTACKS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]
         actor=actor, device=other["device"]
     ),
 }
+
+
+for _step, _reason in (
+    (CardTransition.REVOKE, "matrix"),
+    (CardTransition.REPORT_LOST, "matrix"),
+    (CardTransition.SUSPEND, "matrix"),
+    (CardTransition.REPORT_DAMAGED, "matrix"),
+):
+    SERVICE_ATTACKS[f"card_transition: {_step.value} the other side's card"] = (
+        lambda actor, own, other, step=_step, why=_reason: card_transition(
+            actor=actor, card=other["card"], transition=step, reason=why
+        )
+    )
 
 
 def _renamed(device: TOTPDevice) -> TOTPDevice:
@@ -462,14 +479,12 @@ def test_a_central_administrator_at_a_province_issues_no_e_card_in_the_sibling_p
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
     call_command("pki", "init", stdout=io.StringIO())
-    from tests.factories import card_active
-
     holders = {}
     for side, number in (("hn", "12345670"), ("hue", "12345671")):
         holders[side] = services.member_update(
             actor=None, member=world["sides"][side]["member"], changes={"old_card_number": number}
         )
-        card_active(holders[side])  # the e-card is issued for the new card in use: both could get one
+        # Both hold a new card in use (the world's ``card_active``): both could be issued an e-card.
     actor = world["users"][("hn", Role.CENTRAL_ADMIN)]
     with pytest.raises(CredentialError):
         credential_issue(actor=actor, member=holders["hue"])
