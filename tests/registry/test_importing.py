@@ -272,7 +272,7 @@ def test_unicode_digits_are_refused_in_every_code(tree, make_member, tmp_path: P
     with translation.override("en"):
         result = import_roster(path, actor=None)
     problems = problems_of(result)[2]
-    assert "8 digits" in problems["Số thẻ đảng cũ"]
+    assert "8 digits" in problems["Số thẻ đảng viên cũ"]
     assert "6 digits" in problems["Số lý lịch"]
     assert "10 digits" in problems["Điện thoại"]
     assert Member.objects.count() == 1

@@ -43,7 +43,6 @@ _ENDING = {
     MemberStatus.REMOVED: "removed",
     MemberStatus.EXPELLED: "expelled",
     MemberStatus.RESIGNED: "resigned",
-    MemberStatus.TRANSFERRED_OUT: "transferred_out",
 }
 
 

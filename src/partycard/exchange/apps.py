@@ -9,7 +9,7 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from partycard.exchange import jobs
-        from partycard.exchange.services.evaluation import on_members_changed
+        from partycard.exchange.services.standing import on_members_changed
         from partycard.registry.signals import members_changed
 
         members_changed.connect(on_members_changed, dispatch_uid="exchange.reevaluate")

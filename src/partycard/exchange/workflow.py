@@ -62,7 +62,7 @@ class Level(StrEnum):
     GRASSROOTS = "grassroots"
     UPPER = "upper"  # the committee directly above the grassroots organisation
     CENTRE = "centre"
-    SYSTEM = "system"  # eligibility changes: hold, resume, cancel on death/removal/expulsion
+    SYSTEM = "system"  # eligibility changes: hold, resume, reject, cancel on death/removal/expulsion
 
 
 RANK = {Level.CELL: 0, Level.GRASSROOTS: 1, Level.UPPER: 2, Level.CENTRE: 3}
@@ -179,11 +179,12 @@ TRANSITIONS: dict[Transition, Spec] = {
         {S.RETURNED}, None, L.CELL, L.GRASSROOTS, L.UPPER, eligible=True, vi="Gửi lại", en="Resubmit"
     ),
     Transition.REJECT: _spec(
-        {S.PROPOSED, S.CONFIRMED, S.DECIDED},
+        {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.RETURNED, S.ON_HOLD},  # the last two: the system only
         S.REJECTED,
         L.GRASSROOTS,
         L.UPPER,
         L.CENTRE,
+        L.SYSTEM,  # a refusing eligibility reason (services/standing.py)
         reason=True,
         vi="Không chấp thuận",
         en="Reject",
@@ -279,8 +280,8 @@ def check(
         acting = acting & {returned_to}
     if transition is Transition.RETURN and state in _ACTS_ON:
         acting = acting & {_ACTS_ON[state]}  # only the level whose turn it is sends a case back
-    if transition is Transition.REJECT and state in _ACTS_ON:
-        acting = acting & {_ACTS_ON[state]}
+    if transition is Transition.REJECT:  # the level whose turn it is, or the system
+        acting = (acting & ({_ACTS_ON[state]} if state in _ACTS_ON else set())) | (acting & {Level.SYSTEM})
     if not acting:
         problems.append(
             _p(
