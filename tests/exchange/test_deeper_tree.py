@@ -43,7 +43,9 @@ def army(tree: Any) -> Army:
     committee = org(
         actor=None, code="QD", name="Đảng bộ Quân đội", level=OrgLevel.CENTRAL_COMMITTEE, parent=tree.centre
     )
-    region = org(actor=None, code="QD-QK1", name="Đảng ủy Quân khu 1", level=OrgLevel.COMMUNE, parent=committee)
+    region = org(
+        actor=None, code="QD-QK1", name="Đảng ủy Quân khu 1", level=OrgLevel.COMMUNE, parent=committee
+    )
     division = org(
         actor=None, code="QD-QK1-SD3", name="Đảng ủy Sư đoàn 3", level=OrgLevel.COMMUNE, parent=region
     )
@@ -55,7 +57,11 @@ def army(tree: Any) -> Army:
         parent=division,
     )
     region_cell = org(
-        actor=None, code="QD-QK1-01", name="Chi bộ cơ sở Cơ quan", level=OrgLevel.GRASSROOTS_CELL, parent=region
+        actor=None,
+        code="QD-QK1-01",
+        name="Chi bộ cơ sở Cơ quan",
+        level=OrgLevel.GRASSROOTS_CELL,
+        parent=region,
     )
     return Army(committee, region, division, regiment_cell, region_cell)
 
@@ -73,7 +79,9 @@ def _officer(name: str, role: str, org: Organisation) -> User:
     ],
 )
 def test_the_tree_accepts_the_deeper_pairs(army: Army, child: int) -> None:
-    created = registry.organisation_create(actor=None, code="QD-X1", name="X", level=child, parent=army.division)
+    created = registry.organisation_create(
+        actor=None, code="QD-X1", name="X", level=child, parent=army.division
+    )
     assert created.path == f"{army.division.path}QD-X1."
 
 
@@ -88,7 +96,9 @@ def test_the_tree_accepts_the_deeper_pairs(army: Army, child: int) -> None:
 )
 def test_the_tree_refuses_the_wrong_pairs(army: Army, child: int, parent_attr: str) -> None:
     with translation.override("en"), pytest.raises(DomainError) as e:
-        registry.organisation_create(actor=None, code="QD-X1", name="X", level=child, parent=getattr(army, parent_attr))
+        registry.organisation_create(
+            actor=None, code="QD-X1", name="X", level=child, parent=getattr(army, parent_attr)
+        )
     assert "cannot be placed under" in e.value.message
 
 

@@ -89,7 +89,9 @@ def test_three_months_of_unpaid_dues_reject_two_do_not_a_good_reason_excuses(
     assert "đảng phí" in case.note and "3 tháng" in case.note
 
 
-def test_three_months_over_more_than_a_year_do_not_count(officers: Any, campaign: Any, make_member: Any) -> None:
+def test_three_months_over_more_than_a_year_do_not_count(
+    officers: Any, campaign: Any, make_member: Any
+) -> None:
     """Charter Art. 8(2): "within a year": a month 13 months back is outside the rolling year."""
     member = card_holder(make_member)
     case = _confirmed(officers, campaign, member)
@@ -155,7 +157,11 @@ def test_a_transfer_moves_the_open_case_with_the_member(
     assert _state(case) == (State.ON_HOLD, State.CONFIRMED)
     registry.member_transfer(actor=None, member=member, to_cell=tree.hue_cell, reason="Chuyển công tác")
     case.refresh_from_db()
-    assert (case.state, case.organisation_id, case.path) == (State.CONFIRMED, tree.hue_cell.pk, tree.hue_cell.path)
+    assert (case.state, case.organisation_id, case.path) == (
+        State.CONFIRMED,
+        tree.hue_cell.pk,
+        tree.hue_cell.path,
+    )
     assert AuditEvent.objects.filter(action="exchange.follow_member", object_id=str(case.pk)).exists()
     # The officers of the new place act on it; those of the old one no longer see it.
     assert not Case.objects.scoped(officers.upper, Action.VIEW_CASE).filter(pk=case.pk).exists()

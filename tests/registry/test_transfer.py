@@ -28,7 +28,9 @@ def _count(org: Organisation) -> int:
 def test_a_transfer_is_a_change_of_cell_not_leaving(tree: Any, make_member: Any) -> None:
     member = make_member(transfer_in_progress=True)
     centre = User.objects.create_user("tw", password="x", role=Role.CENTRAL_ADMIN, organisation=tree.centre)
-    moved = services.member_transfer(actor=centre, member=member, to_cell=tree.hue_cell, reason="Chuyển công tác")
+    moved = services.member_transfer(
+        actor=centre, member=member, to_cell=tree.hue_cell, reason="Chuyển công tác"
+    )
     fresh = Member.objects.get(pk=member.pk)
     assert (fresh.organisation_id, fresh.status, fresh.transfer_in_progress) == (
         tree.hue_cell.pk,

@@ -158,7 +158,9 @@ def test_the_cell_records_the_months_of_unpaid_dues_and_skipped_activities(
     assert (fresh.dues_unpaid_months, fresh.activities_suspended) == (months, True)
     page = signed_in.get(f"/registry/members/{member.pk}/edit/").content.decode()
     assert typed.split(", ")[-1] in page  # shown back as MM/YYYY
-    bad = signed_in.post(f"/registry/members/{member.pk}/edit/", _form(fresh, activities_skipped_months="13/2025"))
+    bad = signed_in.post(
+        f"/registry/members/{member.pk}/edit/", _form(fresh, activities_skipped_months="13/2025")
+    )
     assert bad.status_code == 200 and 'id="error-activities_skipped_months"' in bad.content.decode()
 
 
