@@ -140,7 +140,8 @@ def _photo(member: Member) -> bytes | Problem:
 
 
 def issuing_committee_name(cell: Organisation) -> str:
-    """The name of the committee above the cell's grassroots organisation (commune level), from the path.
+    """The name of the committee directly above the cell's grassroots organisation, from the path: the
+    nearest commune-level ancestor (the Army's and Public Security's tiers nest them: docs/registry.md).
 
     A tree always has one (``ALLOWED_CHILDREN``); should it not, the nearest ancestor above the
     grassroots level, then the cell itself, stands in.
