@@ -64,19 +64,20 @@ def cases_follow_member(member_ids: Sequence[int], *, actor: Any) -> int:
     """
     if not member_ids:
         return 0
+    open_cases = list(
+        Case.objects.filter(member_id__in=member_ids)
+        .exclude(state__in=FINAL_STATES)
+        .only("id", "member_id", "organisation_id", "path")
+    )
+    if not open_cases:  # most changes (an import of new members): nothing to follow
+        return 0
     cells = {
         pk: (cell_id, path)
-        for pk, cell_id, path in Member.objects.filter(pk__in=member_ids)
+        for pk, cell_id, path in Member.objects.filter(pk__in={c.member_id for c in open_cases})
         .values_list("pk", "organisation_id", "organisation__path")
         .order_by()
     }
-    moved = [
-        case
-        for case in Case.objects.filter(member_id__in=member_ids)
-        .exclude(state__in=FINAL_STATES)
-        .only("id", "member_id", "organisation_id", "path")
-        if (case.organisation_id, case.path) != cells[case.member_id]
-    ]
+    moved = [case for case in open_cases if (case.organisation_id, case.path) != cells[case.member_id]]
     if not moved:
         return 0
     now = clock.now()
