@@ -43,7 +43,7 @@ CELLS = 50  # cells the rows are spread over
 HEADERS = [
     "Mã chi bộ", "Họ và tên", "Họ tên khai sinh", "Giới tính", "Ngày sinh", "Nơi sinh", "Quê quán",
     "Dân tộc", "Tôn giáo", "Giáo dục phổ thông", "Chuyên môn", "Nghề nghiệp", "Số CCCD", "Số lý lịch",
-    "Số thẻ đảng cũ", "Ngày vào Đảng", "Ngày chính thức", "Trạng thái", "Điện thoại",
+    "Số thẻ đảng viên cũ", "Ngày vào Đảng", "Ngày chính thức", "Trạng thái", "Điện thoại",
 ]  # fmt: skip
 
 

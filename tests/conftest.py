@@ -117,6 +117,16 @@ def tree(db: Any) -> TreeFixture:
     return TreeFixture()
 
 
+def recent_months(count: int, *, back: int = 0) -> list[str]:
+    """``count`` recorded months ("YYYY-MM", as the member record stores them) ending ``back`` months
+    before this month: within the rolling year the Charter's Art. 8(2) counts while ``count + back <= 12``."""
+    from partycard.core import clock
+
+    today = clock.today()
+    index = today.year * 12 + today.month - 1 - back
+    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(count - 1, -1, -1)]
+
+
 def member_data(org: Organisation, **overrides: Any) -> dict[str, Any]:
     """A valid official member born 12/03/1980 (citizen ID matches birth year and gender)."""
     data: dict[str, Any] = {

@@ -177,7 +177,7 @@ def test_choice_labels_and_field_names_are_vietnamese() -> None:
     with translation.override("vi"):
         assert str(OrgLevel.CELL.label) == "Chi bộ"
         assert str(OrgLevel.GRASSROOTS_CELL.label) == "Chi bộ cơ sở"
-        assert str(OrgLevel.COMMUNE.label) == "Đảng bộ cấp xã hoặc cấp trên trực tiếp cơ sở"
+        assert str(OrgLevel.COMMUNE.label) == "Cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng"
         assert str(MemberStatus.OFFICIAL.label) == "Đảng viên chính thức"
         assert str(MemberStatus.PROBATIONARY.label) == "Đảng viên dự bị"
         assert str(Member._meta.get_field("citizen_id").verbose_name) == "số CCCD"

@@ -85,7 +85,8 @@ RETURN_TO: list[Level | None] = [None, *Level]
 
 @dataclass
 class Standing:
-    """What the test knows of a member: eligible exactly when none of these stands in the way."""
+    """What the test knows of a member: eligible exactly when none of these stands in the way. Death ends
+    membership; no card refuses (the directive: only members who hold a card); discipline postpones."""
 
     old_card: str
     discipline: bool = False
@@ -95,6 +96,11 @@ class Standing:
     @property
     def eligible(self) -> bool:
         return self.has_card and not self.discipline and not self.deceased
+
+    @property
+    def refused(self) -> bool:
+        """Not eligible for a reason that does not merely postpone (and does not end membership)."""
+        return not self.deceased and not self.has_card
 
 
 @dataclass
@@ -401,7 +407,8 @@ class CaseMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), change=st.sampled_from(CHANGES))
     def the_member_s_record_changes(self, who: int, change: str) -> None:
-        """A member change through the registry: the hook holds, resumes or cancels the open case."""
+        """A member change through the registry: the hook holds, resumes, rejects or cancels the open
+        case."""
         world, standing = self.world, self.standing[who]
         before = self._case(who)
         events_before = CaseEvent.objects.filter(case=before).count() if before else 0
@@ -415,19 +422,25 @@ class CaseMachine(RuleBasedStateMachine):
             return
         after = Case.objects.get(pk=before.pk)
         state = State(before.state)
+        # Before the Centre accepts (a card number), or held or returned before it: a refusal rejects.
+        rejectable = {State.PROPOSED, State.CONFIRMED, State.DECIDED, State.RETURNED}
+        expected, held_from = state, before.held_from
         if state in FINAL_STATES:
-            expected, held_from = state, before.held_from
+            pass
         elif state is State.ON_HOLD:
             if standing.eligible:
                 expected, held_from = State(before.held_from), ""
-            else:
-                expected = State.CANCELLED if standing.deceased else State.ON_HOLD
-                held_from = before.held_from
+            elif standing.deceased:
+                expected = State.CANCELLED
+            elif standing.refused and State(before.held_from) in rejectable:
+                expected = State.REJECTED
         elif not standing.eligible and state in TRANSITIONS[T.HOLD].sources:
-            expected = State.CANCELLED if standing.deceased else State.ON_HOLD
-            held_from = before.held_from if standing.deceased else state.value
-        else:
-            expected, held_from = state, before.held_from
+            if standing.deceased:
+                expected = State.CANCELLED
+            elif standing.refused and state in rejectable:
+                expected = State.REJECTED
+            else:  # postponed, or refused after the Centre accepted: the card waits
+                expected, held_from = State.ON_HOLD, state.value
         assert (after.state, after.held_from) == (expected, held_from), (change, state)
         assert after.card_number == before.card_number
         if card_before is not None:
@@ -575,6 +588,7 @@ class _Driver:
                 T.HOLD: {"under_discipline": True},
                 T.RESUME: {"under_discipline": False},
                 T.CANCEL: {"status": MemberStatus.DECEASED},
+                T.REJECT: {"old_card_number": None},
             }[transition]
             registry.member_update(actor=None, member=self.member, changes=change)
             return State(Case.objects.get(campaign=self.campaign, member=self.member).state)

@@ -112,7 +112,21 @@ def test_the_system_holds_and_resumes_and_no_officer_does() -> None:
     assert TRANSITIONS[T.RESUME].levels == {Level.SYSTEM}
     assert TRANSITIONS[T.CANCEL].levels == {Level.SYSTEM, Level.UPPER}
     officer_only = {t for t, spec in TRANSITIONS.items() if Level.SYSTEM not in spec.levels}
-    assert officer_only == set(Transition) - {T.HOLD, T.RESUME, T.CANCEL}
+    assert officer_only == set(Transition) - {T.HOLD, T.RESUME, T.CANCEL, T.REJECT}
+
+
+def test_the_system_rejects_for_a_refusing_reason_and_only_it_rejects_a_held_or_returned_case() -> None:
+    """A member whose record becomes refusing (not only postponing) has their case rejected by the system,
+    also while it is held or returned; an officer rejects only the case whose turn it is."""
+    for state in (State.PROPOSED, State.CONFIRMED, State.DECIDED, State.RETURNED, State.ON_HOLD):
+        assert not check(
+            T.REJECT, state=state, actor_levels=frozenset({Level.SYSTEM}), eligible=False, reason="r"
+        )
+        for level in (Level.CELL, Level.GRASSROOTS, Level.UPPER, Level.CENTRE):
+            if state in (State.RETURNED, State.ON_HOLD):
+                assert "wrong_level" in _codes(
+                    T.REJECT, state=state, actor_levels=frozenset({level}), reason="r"
+                )
 
 
 def test_only_cases_on_their_way_up_are_held_or_cancelled() -> None:
@@ -302,7 +316,7 @@ def test_sending_back_rejecting_holding_and_cancelling_need_a_reason(transition:
 )
 def test_only_the_level_whose_turn_it_is_returns_or_rejects(state: State, level: Level) -> None:
     for transition in (T.RETURN, T.REJECT):
-        for other in set(TRANSITIONS[transition].levels) - {level}:
+        for other in set(TRANSITIONS[transition].levels) - {level, Level.SYSTEM}:
             codes = _codes(
                 transition, state=state, actor_levels=frozenset({other}), reason="r", return_to=Level.CELL
             )

@@ -57,6 +57,22 @@ def test_a_roster_without_the_religion_column_imports_with_the_default(tree, tmp
     assert Member.objects.get().religion == Religion.NONE
 
 
+def test_the_old_card_header_reads_in_the_directive_s_words_and_as_exported_before(
+    tree, tmp_path: Path
+) -> None:
+    """Directive 51-CT/TW writes "thẻ đảng viên"; a roster exported with the earlier header still imports,
+    and a file saying "transferred out" is refused (a transfer is a change of cell, not a status)."""
+    assert next(c.header for c in COLUMNS if c.field == "old_card_number") == "Số thẻ đảng viên cũ"
+    headers = [c.header if c.field != "old_card_number" else "Số thẻ đảng cũ" for c in COLUMNS]
+    path = tmp_path / "old-header.csv"
+    path.write_text(",".join(headers) + "\n" + row() + "\n", encoding="utf-8")
+    result = import_roster(path, actor=None)
+    assert result.ok and Member.objects.get().old_card_number
+    moved = row(citizen_id="001185000999", file_number="", old_card_number="", status="Chuyển đi")
+    path.write_text(",".join(headers) + "\n" + moved + "\n", encoding="utf-8")
+    assert list(problems_of(import_roster(path, actor=None, dry_run=True))[2]) == ["Trạng thái"]  # status
+
+
 def test_the_cli_imports_a_roster_without_the_religion_column(tree, tmp_path: Path) -> None:
     headers = [c.header for c in COLUMNS if c.field not in ("religion", "qualification", "occupation")]
     values = [
@@ -274,7 +290,7 @@ def test_unicode_digits_are_refused_in_every_code(tree, make_member, tmp_path: P
     with translation.override("en"):
         result = import_roster(path, actor=None)
     problems = problems_of(result)[2]
-    assert "8 digits" in problems["Số thẻ đảng cũ"]
+    assert "8 digits" in problems["Số thẻ đảng viên cũ"]
     assert "6 digits" in problems["Số lý lịch"]
     assert "10 digits" in problems["Điện thoại"]
     assert Member.objects.count() == 1

@@ -88,8 +88,8 @@ def test_move_across_committees_and_into_own_subtree(tree) -> None:
     assert Organisation.objects.get(code="HN-BD-01-01").path.startswith("TW.HUE.HN-BD.")
     with pytest.raises(DomainError):
         services.organisation_move(actor=None, organisation=tree.school, new_parent=tree.school)
-    with pytest.raises(DomainError):  # a commune cannot go under a commune
-        services.organisation_move(actor=None, organisation=tree.ba_dinh, new_parent=tree.thuan_hoa)
+    with pytest.raises(DomainError):  # a commune-level committee cannot go under a grassroots cell
+        services.organisation_move(actor=None, organisation=tree.ba_dinh, new_parent=tree.hue_cell)
 
 
 def test_level_counts(tree, make_member) -> None:

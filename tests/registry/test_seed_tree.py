@@ -31,7 +31,11 @@ def test_national_shape(national: tree_module.Tree) -> None:
     levels = Counter(o.level for o in national.orgs)
     assert levels[OrgLevel.CENTRE] == 1
     assert levels[OrgLevel.CENTRAL_COMMITTEE] == 40
-    assert levels[OrgLevel.COMMUNE] == 3321
+    # 3,321 committees directly above the grassroots, and the Army's and Public Security's tiers above them.
+    parents = {o.parent_id for o in national.orgs if o.level != OrgLevel.COMMUNE}
+    above_grassroots = [o for o in national.orgs if o.level == OrgLevel.COMMUNE and o.id in parents]
+    assert len(above_grassroots) == 3321
+    assert levels[OrgLevel.COMMUNE] == 3321 + 7 + 3
     grassroots = levels[OrgLevel.GRASSROOTS_COMMITTEE] + levels[OrgLevel.GRASSROOTS_CELL]
     assert 54_000 <= grassroots <= 66_000
     holding = levels[OrgLevel.CELL] + levels[OrgLevel.GRASSROOTS_CELL]
@@ -74,3 +78,29 @@ def test_small_registries_still_have_every_committee() -> None:
 def test_split_adds_up(total: int) -> None:
     parts = split(total, [3.0, 1.0, 0.5, 2.25])
     assert sum(parts) == total and all(p >= 0 for p in parts)
+
+
+@pytest.mark.parametrize("members", [300, 50_000, 5_600_000])
+def test_the_army_and_public_security_have_a_tier_above_their_upper_grassroots_committees(
+    members: int,
+) -> None:
+    """DOMAIN.md "Scale and hierarchy": the Army and Public Security have several tiers between the
+    committee directly under the Centre and the grassroots; the seed has at least one extra."""
+    orgs = build_tree(members, 1).orgs
+    by_id = {o.id: o for o in orgs}
+    for committee in ("QUTW", "CATW"):
+        grassroots = [
+            o
+            for o in orgs
+            if o.path.startswith(f"TW.{committee}.")
+            and o.level in (OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL)
+        ]
+        assert grassroots, committee
+        for g in grassroots:
+            upper = by_id[g.parent_id]
+            tier = by_id[upper.parent_id]  # the committee above the upper-grassroots one
+            assert (upper.level, tier.level) == (OrgLevel.COMMUNE, OrgLevel.COMMUNE), g.path
+            assert by_id[tier.parent_id].code == committee
+    # A province's communes sit directly under the province.
+    hanoi = [o for o in orgs if o.level == OrgLevel.COMMUNE and o.path.startswith("TW.P01.")]
+    assert hanoi and all(by_id[o.parent_id].code == "P01" for o in hanoi)

@@ -15,6 +15,7 @@ from partycard.accounts.models import Role, User
 from partycard.audit.models import AuditEvent
 from partycard.registry.models import Member
 from partycard.registry.roster import COLUMNS
+from tests.conftest import recent_months
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,25 @@ def test_edit_saves_through_the_service_with_reason(signed_in: Client, make_memb
     assert Member.objects.get(pk=member.pk).phone == "0987654321"
     assert member.history.first().history_change_reason == "cập nhật số điện thoại"
     assert AuditEvent.objects.filter(action="change", object_id=str(member.pk)).exists()
+
+
+def test_the_cell_records_the_months_of_unpaid_dues_and_skipped_activities(
+    signed_in: Client, make_member
+) -> None:
+    """Charter Art. 8(2) counts months within a year: the form takes them as MM/YYYY and stores them."""
+    member = make_member()
+    months = recent_months(2)
+    typed = ", ".join(f"{m[5:]}/{m[:4]}" for m in reversed(months))  # any order, as typed
+    data = _form(member, dues_unpaid_months=typed, activities_suspended="on", reason="họp chi bộ tháng")
+    assert signed_in.post(f"/registry/members/{member.pk}/edit/", data).status_code == 302
+    fresh = Member.objects.get(pk=member.pk)
+    assert (fresh.dues_unpaid_months, fresh.activities_suspended) == (months, True)
+    page = signed_in.get(f"/registry/members/{member.pk}/edit/").content.decode()
+    assert typed.split(", ")[-1] in page  # shown back as MM/YYYY
+    bad = signed_in.post(
+        f"/registry/members/{member.pk}/edit/", _form(fresh, activities_skipped_months="13/2025")
+    )
+    assert bad.status_code == 200 and 'id="error-activities_skipped_months"' in bad.content.decode()
 
 
 def test_create_member_in_a_cell_of_the_scope_only(signed_in: Client, tree, make_member) -> None:

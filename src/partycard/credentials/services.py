@@ -61,7 +61,6 @@ _ENDING = {
     MemberStatus.REMOVED: "removed",
     MemberStatus.EXPELLED: "expelled",
     MemberStatus.RESIGNED: "resigned",
-    MemberStatus.TRANSFERRED_OUT: "transferred_out",
 }
 
 

@@ -17,9 +17,24 @@ from partycard.exchange.models import Campaign, ChipImageRecord
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin[Campaign]):
-    list_display = ["code", "name", "cut_off", "is_open", "max_dues_months_unpaid"]
+    list_display = ["code", "name", "cut_off", "is_open", "removal_months", "abroad_card_holder"]
     list_filter = ["is_open"]
     search_fields = ["code", "name"]
+    fields = [
+        "code",
+        "name",
+        "cut_off",
+        "is_open",
+        "removal_months",
+        "postpone_under_discipline",
+        "postpone_under_inspection",
+        "postpone_transfer_in_progress",
+        "require_citizen_id",
+        "abroad_card_holder",
+    ]
+    # The organisation admin's search (scoped; only national officers reach this page): not a raw id
+    # widget, which would print the name of any id it is given.
+    autocomplete_fields = ["abroad_card_holder"]
 
     def has_delete_permission(self, request: Any, obj: Campaign | None = None) -> bool:
         return False  # a campaign with cases is history; close it instead

@@ -1,5 +1,3 @@
-import functools
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +9,7 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from partycard.exchange import jobs
-        from partycard.exchange.services.evaluation import on_members_changed
+        from partycard.exchange.services.standing import on_members_changed
         from partycard.exchange.views.member import PANEL_ORDER, member_cases_panel
         from partycard.registry.hooks import member_change_handler_register
         from partycard.registry.panels import member_panel_register
@@ -19,7 +17,4 @@ class ExchangeConfig(AppConfig):
         jobs.register_kinds()
         member_panel_register("exchange.cases", member_cases_panel, order=PANEL_ORDER)
         # Re-evaluate the members' cases on every member change, first of the handlers (registry/hooks.py).
-        # The handler still takes the signal's ``sender`` first: None.
-        member_change_handler_register(
-            "exchange.reevaluate", functools.partial(on_members_changed, None), order=100
-        )
+        member_change_handler_register("exchange.reevaluate", on_members_changed, order=100)

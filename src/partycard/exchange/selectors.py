@@ -9,13 +9,15 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from partycard.accounts.roles import Action
+from partycard.core import clock
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.cases import actor_levels, home_level
-from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values
+from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, reasons_vi
 from partycard.exchange.workflow import TRANSITIONS, Level, State, Transition, queue_states
 from partycard.registry.choices import ACTIVE_STATUSES
 from partycard.registry.models import Member, Organisation
+from partycard.registry.selectors import commune_paths_below
 
 __all__ = [
     "Candidate",
@@ -73,6 +75,10 @@ def queue_for(
             return cases.none()
         waiting = [s.value for s in queue_states(level)]
         cases = cases.filter(Q(state__in=waiting) | Q(state=State.RETURNED, returned_to=level.value))
+        if level is Level.UPPER:
+            # A cell under a nearer commune-level committee (the Army's nested tiers) waits for that one.
+            for inner in commune_paths_below(actor.organisation):
+                cases = cases.exclude(path__startswith=inner)
     if organisation_code:
         org = Organisation.objects.filter(code=organisation_code).only("path").first()
         cases = cases.filter(path__startswith=org.path) if org else cases.none()
@@ -95,6 +101,11 @@ class Candidate:
     def can_propose(self) -> bool:
         return self.verdict.eligible and self.case is None
 
+    @property
+    def reasons_vi(self) -> list[str]:
+        """The verdict's reasons in Vietnamese (from the catalogue)."""
+        return reasons_vi(self.verdict)
+
 
 def cell_candidates(actor: Any, campaign: Campaign, cell: Organisation) -> list[Candidate]:
     """The active members of ``cell`` (in the actor's scope), each with a fresh verdict and their case."""
@@ -104,10 +115,12 @@ def cell_candidates(actor: Any, campaign: Campaign, cell: Organisation) -> list[
         .order_by("name_search", "pk")
     )
     cases = {c.member_id: c for c in Case.objects.filter(campaign=campaign, member__in=members)}
-    rules = campaign.rules()
+    rules, today = campaign.rules(), clock.today()
     return [
         Candidate(
-            m, evaluate(facts_from_values({f: getattr(m, f) for f in FACT_FIELDS}), rules), cases.get(m.pk)
+            m,
+            evaluate(facts_from_values({f: getattr(m, f) for f in FACT_FIELDS}), rules, today=today),
+            cases.get(m.pk),
         )
         for m in members
     ]

@@ -64,7 +64,7 @@ class Level(StrEnum):
     UPPER = "upper"  # the committee directly above the grassroots organisation
     PROVINCE = "province"  # the committee directly under the Centre
     CENTRE = "centre"
-    SYSTEM = "system"  # eligibility changes: hold, resume, cancel on death/removal/expulsion
+    SYSTEM = "system"  # eligibility changes: hold, resume, reject, cancel on death/removal/expulsion
 
 
 RANK = {Level.CELL: 0, Level.GRASSROOTS: 1, Level.UPPER: 2, Level.PROVINCE: 3, Level.CENTRE: 4}
@@ -181,12 +181,14 @@ TRANSITIONS: dict[Transition, Spec] = {
         label=gettext_noop("Resubmit"),
     ),
     Transition.REJECT: _spec(
-        {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED},
+        # The last two by the system only: a held or returned case whose reasons became refusing.
+        {S.PROPOSED, S.CONFIRMED, S.DECIDED, S.FORWARDED, S.RETURNED, S.ON_HOLD},
         S.REJECTED,
         L.GRASSROOTS,
         L.UPPER,
         L.PROVINCE,
         L.CENTRE,
+        L.SYSTEM,  # a refusing eligibility reason (services/standing.py)
         reason=True,
         label=gettext_noop("Reject"),
     ),
@@ -289,8 +291,8 @@ def check(
         acting = acting & {returned_to}
     if transition is Transition.RETURN and state in _ACTS_ON:
         acting = acting & {_ACTS_ON[state]}  # only the level whose turn it is sends a case back
-    if transition is Transition.REJECT and state in _ACTS_ON and Level.SYSTEM not in actor_levels:
-        acting = acting & {_ACTS_ON[state]}
+    if transition is Transition.REJECT:  # the level whose turn it is, or the system
+        acting = (acting & ({_ACTS_ON[state]} if state in _ACTS_ON else set())) | (acting & {Level.SYSTEM})
     if not acting:
         problems.append(
             _p(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -13,7 +14,7 @@ from partycard.accounts.roles import Action
 from partycard.core.admin_widgets import SafeAutocompleteSelect
 from partycard.registry import services
 from partycard.registry.choices import MEMBER_HOLDING_LEVELS
-from partycard.registry.forms import OrganisationAdminForm
+from partycard.registry.forms import MonthsField, OrganisationAdminForm
 from partycard.registry.models import Ethnicity, Member, Organisation
 
 
@@ -136,6 +137,8 @@ class MemberAdmin(ScopedHistoryAdmin):
     scoped_foreign_keys = {"organisation": Action.CHANGE_MEMBER}
     list_select_related = ("organisation",)
     show_full_result_count = False
+    # The member's JSON fields are the recorded months (Charter Art. 8(2)), typed as MM/YYYY.
+    formfield_overrides = {models.JSONField: {"form_class": MonthsField}}
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return Member.objects.scoped(request.user, Action.VIEW_MEMBER).select_related("organisation")

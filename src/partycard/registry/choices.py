@@ -18,11 +18,19 @@ __all__ = [
 
 
 class OrgLevel(models.IntegerChoices):
-    """Kinds of party organisation, top to bottom (DOMAIN.md "Scale and hierarchy"; no district level)."""
+    """Kinds of party organisation, top to bottom (DOMAIN.md "Scale and hierarchy"; no district level).
+
+    ``COMMUNE`` is the committee directly above the grassroots organisation (the commune, ward or special
+    zone committee in a province; an upper-grassroots committee in the Army, Public Security and the
+    central blocks). Those branches have several such tiers (a military region above divisions above
+    regiments), so a ``COMMUNE`` may sit under another; the committee *directly* above a grassroots
+    organisation is then its **nearest** ``COMMUNE`` ancestor.
+    """
 
     CENTRE = 0, _("Centre")
     CENTRAL_COMMITTEE = 1, _("Committee directly under the Centre")
-    COMMUNE = 2, _("Commune-level or upper-grassroots committee")
+    # The directive's words: "cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng".
+    COMMUNE = 2, _("Committee directly above the grassroots party organisation")
     GRASSROOTS_COMMITTEE = 3, _("Grassroots party committee")
     GRASSROOTS_CELL = 4, _("Grassroots party cell")
     SUB_COMMITTEE = 5, _("Sub-committee")
@@ -30,10 +38,12 @@ class OrgLevel(models.IntegerChoices):
 
 
 # Which kinds may sit directly under which. A grassroots cell and a cell hold members and nothing else.
+# DOMAIN.md "Scale and hierarchy": the Army and Public Security have several tiers between the committee
+# directly under the Centre and the grassroots, so a commune-level committee may hold another.
 ALLOWED_CHILDREN: dict[int, frozenset[int]] = {
     OrgLevel.CENTRE: frozenset({OrgLevel.CENTRAL_COMMITTEE}),
     OrgLevel.CENTRAL_COMMITTEE: frozenset({OrgLevel.COMMUNE}),
-    OrgLevel.COMMUNE: frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL}),
+    OrgLevel.COMMUNE: frozenset({OrgLevel.COMMUNE, OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.GRASSROOTS_CELL}),
     OrgLevel.GRASSROOTS_COMMITTEE: frozenset({OrgLevel.SUB_COMMITTEE, OrgLevel.CELL}),
     OrgLevel.SUB_COMMITTEE: frozenset({OrgLevel.CELL}),
     OrgLevel.GRASSROOTS_CELL: frozenset(),
@@ -45,9 +55,11 @@ MEMBER_HOLDING_LEVELS: frozenset[int] = frozenset({OrgLevel.GRASSROOTS_CELL, Org
 
 
 class MemberStatus(models.TextChoices):
+    """A member's standing in the Party. A transfer (chuyển sinh hoạt đảng) is not one: in a national
+    registry it is a change of cell (DOMAIN.md), recorded by ``services.member_transfer``."""
+
     PROBATIONARY = "probationary", _("Probationary member")
     OFFICIAL = "official", _("Official member")
-    TRANSFERRED_OUT = "transferred_out", _("Transferred out")
     DECEASED = "deceased", _("Deceased")
     REMOVED = "removed", _("Removed from the Party")
     EXPELLED = "expelled", _("Expelled")

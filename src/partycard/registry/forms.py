@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -73,10 +74,59 @@ MEMBER_FIELDS = [
     "phone",
     "under_discipline",
     "under_inspection",
-    "dues_months_unpaid",
+    "dues_unpaid_months",
+    "dues_unpaid_good_reason",
+    "activities_skipped_months",
+    "activities_skipped_good_reason",
+    "activities_suspended",
     "transfer_in_progress",
     "abroad",
 ]
+
+_MONTH_TOKEN = re.compile(r"(?:(0?[1-9]|1[0-2])[/.-]([0-9]{4})|([0-9]{4})-(0[1-9]|1[0-2]))")
+
+
+class MonthsField(forms.CharField):
+    """Recorded months (Charter Art. 8(2): months of dues unpaid, of activities skipped) typed as
+    "MM/YYYY" separated by commas or spaces; the model stores them as a sorted list of "YYYY-MM".
+
+    Used for the member's JSON month lists in the form and the admin (it takes, and drops, the JSON
+    field's ``encoder``/``decoder``)."""
+
+    def __init__(self, *, encoder: Any = None, decoder: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "MM/YYYY, MM/YYYY"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(
+                f"{m[5:7]}/{m[:4]}" if isinstance(m, str) and len(m) == 7 else str(m) for m in value
+            )
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):
+            return sorted(set(map(str, value)))
+        text = super().to_python(value) or ""
+        months: set[str] = set()
+        for token in re.split(r"[,;\s]+", text.strip()):
+            if not token:
+                continue
+            found = _MONTH_TOKEN.fullmatch(token)
+            if found is None:
+                raise ValidationError(
+                    _("'%(value)s' is not a month (expected MM/YYYY).") % {"value": token}, code="invalid"
+                )
+            month, year = (found[1], found[2]) if found[1] else (found[4], found[3])
+            months.add(f"{year}-{int(month):02d}")
+        return sorted(months)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial or []) != self.to_python(data or "")
+        except ValidationError:
+            return True
 
 
 class MemberForm(forms.ModelForm):
@@ -93,6 +143,7 @@ class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
         fields = MEMBER_FIELDS
+        field_classes = {"dues_unpaid_months": MonthsField, "activities_skipped_months": MonthsField}
         widgets = {
             "date_of_birth": DATE_WIDGET,
             "date_admitted": DATE_WIDGET,

@@ -65,7 +65,6 @@ _ALIASES: dict[str, str] = {
     "du bi": MemberStatus.PROBATIONARY,
     "tu tran": MemberStatus.DECEASED,
     "da tu tran": MemberStatus.DECEASED,
-    "chuyen di": MemberStatus.TRANSFERRED_OUT,
     "xoa ten": MemberStatus.REMOVED,
     "khai tru": MemberStatus.EXPELLED,
     "dai hoc": Qualification.BACHELOR,
@@ -125,6 +124,7 @@ class Column:
     required: bool
     parse: Callable[[Any], Any]
     width: int = 18
+    aliases: tuple[str, ...] = ()  # older headers still read (files already in circulation)
 
 
 COLUMNS: list[Column] = [
@@ -142,7 +142,8 @@ COLUMNS: list[Column] = [
     Column("occupation", "Nghề nghiệp", False, _text, 18),
     Column("citizen_id", "Số CCCD", False, _digits(12), 14),
     Column("file_number", "Số lý lịch", False, _optional_text, 11),
-    Column("old_card_number", "Số thẻ đảng cũ", False, _digits(8), 11),
+    # The directive's words: "thẻ đảng viên"; the header of earlier exports is still read.
+    Column("old_card_number", "Số thẻ đảng viên cũ", False, _digits(8), 13, aliases=("Số thẻ đảng cũ",)),
     Column("date_admitted", "Ngày vào Đảng", True, parse_date, 12),
     Column("date_official", "Ngày chính thức", False, parse_date, 12),
     Column("status", "Trạng thái", True, lambda v: _choice(MemberStatus, v), 16),
@@ -156,6 +157,8 @@ def header_map(headers: list[Any]) -> tuple[dict[int, Column], list[str]]:
     for col in COLUMNS:
         by_name[fold(col.header)] = col
         by_name[col.field] = col
+        for alias in col.aliases:
+            by_name[fold(alias)] = col
     mapping: dict[int, Column] = {}
     problems: list[str] = []
     for i, raw in enumerate(headers):

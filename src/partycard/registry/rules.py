@@ -18,7 +18,15 @@ from partycard.core.text import invisible_characters
 from partycard.registry.choices import MemberStatus
 from partycard.registry.citizen_id import citizen_id_issues
 
-__all__ = ["MemberFacts", "add_months", "configured_member_issues", "member_issues", "name_issue"]
+__all__ = [
+    "MemberFacts",
+    "add_months",
+    "configured_member_issues",
+    "member_issues",
+    "month_list_issue",
+    "months_parse",
+    "name_issue",
+]
 
 # ASCII digits only, matched whole (fullmatch): ``\d`` also matches "１２３" (full-width) and "١٢٣"
 # (Arabic-Indic), and ``$`` matches before a trailing newline, so one number could be stored twice under
@@ -26,6 +34,9 @@ __all__ = ["MemberFacts", "add_months", "configured_member_issues", "member_issu
 FILE_NUMBER_RE = re.compile(r"[0-9]{6}[A-Z]{1,3}")
 OLD_CARD_RE = re.compile(r"[0-9]{8}")
 PHONE_RE = re.compile(r"0[0-9]{9}")
+# A recorded month (dues unpaid, activities skipped): "YYYY-MM", as the member record stores it.
+MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+FIRST_MONTH = dt.date(1930, 2, 1)  # the Party was founded on 3 February 1930
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,33 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+def months_parse(months: object) -> tuple[dt.date, ...]:
+    """The recorded months ("YYYY-MM") as the first day of each; anything else in the list is skipped
+    (the record's ``clean()`` refuses it: :func:`month_list_issue`)."""
+    if not isinstance(months, list | tuple):
+        return ()
+    days = []
+    for month in months:
+        found = MONTH_RE.fullmatch(month) if isinstance(month, str) else None
+        if found:
+            days.append(dt.date(int(found[1]), int(found[2]), 1))
+    return tuple(days)
+
+
+def month_list_issue(months: object, *, today: dt.date) -> str | None:
+    """Why ``months`` is not a list of recorded months (each "YYYY-MM", from the Party's founding to the
+    month of ``today``: a month not yet begun cannot have been missed), or None."""
+    if not isinstance(months, list):
+        return _("Give a list of months (MM/YYYY).")
+    bad = [str(m) for m in months if not isinstance(m, str) or not MONTH_RE.fullmatch(m)]
+    if bad:
+        return _("Not a month (YYYY-MM): %(values)s.") % {"values": ", ".join(bad[:3])}
+    days = months_parse(months)
+    if any(d > today or d < FIRST_MONTH for d in days):
+        return _("A recorded month must lie between 02/1930 and the current month.")
+    return None
 
 
 def name_issue(name: str) -> str | None:

@@ -38,6 +38,7 @@ __all__ = [
     "TimelineEntry",
     "TreeNode",
     "committee_level_counts",
+    "commune_paths_below",
     "decode_cursor",
     "encode_cursor",
     "issuing_committee_name",
@@ -62,6 +63,22 @@ class LevelCount:
     @property
     def label(self) -> str:
         return str(OrgLevel(self.level).label)
+
+
+def commune_paths_below(org: Organisation) -> list[str]:
+    """The paths of the commune-level committees strictly inside ``org``'s subtree.
+
+    None below a province's commune; in the Army and Public Security a commune-level committee (a military
+    region) may hold others (``choices.ALLOWED_CHILDREN``), and the committee directly above a grassroots
+    organisation is its *nearest* commune-level ancestor: a cell under one of these paths belongs to that
+    nearer committee, not to ``org``.
+    """
+    return list(
+        Organisation.objects.filter(level=OrgLevel.COMMUNE, path__startswith=org.path)
+        .exclude(pk=org.pk)
+        .order_by("path")
+        .values_list("path", flat=True)
+    )
 
 
 def scope_root(actor: Any, action: str) -> Organisation | None:

@@ -33,6 +33,7 @@ __all__ = [
     "check_dissolvable",
     "check_parent",
     "member_create",
+    "member_transfer",
     "member_update",
     "organisation_create",
     "organisation_move",
@@ -196,6 +197,17 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     return member
 
 
+def _history_start(current: Member) -> None:
+    """Records loaded in bulk (the seed's COPY) have no history row: keep the state before the first
+    change, so that the member's timeline can show what that change was."""
+    if not Member.history.filter(id=current.pk).exists():
+        Member.history.bulk_history_create(
+            [current], default_date=current.created_at, default_change_reason=_("Loaded in bulk")
+        )
+        # simple_history would credit the request's user with it; nobody made this row by hand.
+        Member.history.filter(id=current.pk).update(history_user=None)
+
+
 @transaction.atomic
 def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason: str = "") -> Member:
     """Apply ``changes`` to ``member``; history records who changed what, counters follow the cell.
@@ -206,14 +218,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     current = Member.objects.select_for_update().get(pk=member.pk)
     was_active, old_org = current.status in ACTIVE_STATUSES, current.organisation_id
     before = snapshot(current)
-    if not Member.history.filter(id=current.pk).exists():
-        # Records loaded in bulk (the seed's COPY) have no history row: keep the state before the first
-        # change, so that the member's timeline can show what that change was.
-        Member.history.bulk_history_create(
-            [current], default_date=current.created_at, default_change_reason=_("Loaded in bulk")
-        )
-        # simple_history would credit the request's user with it; nobody made this row by hand.
-        Member.history.filter(id=current.pk).update(history_user=None)
+    _history_start(current)
     for name, value in changes.items():
         setattr(current, name, value)
     if current.organisation_id != old_org:
@@ -229,6 +234,61 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
         _adjust_count(current.organisation_id, int(now_active))
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
     members_changed(member_ids=[current.pk], actor=actor)  # what reacts: registry/hooks.py
+    return current
+
+
+@transaction.atomic
+def member_transfer(*, actor: Any, member: Member, to_cell: Organisation, reason: str) -> Member:
+    """Move ``member`` to another cell: a transfer of membership (chuyển sinh hoạt đảng) within the
+    national registry. The transfer in progress ends; the record, with its history, stays the member's
+    own, and their exchange case follows them (the exchange re-points it on the member-change signal).
+
+    DOMAIN.md: "A transfer is **not** leaving the Party: in a national registry it is a change of cell, and
+    the member's record, exchange case and card follow them"; "a member under inspection or complaint
+    review is not transferred". The member and the destination cell must both be in the actor's scope.
+
+    Raises:
+        OutOfScope: the member or the destination is outside the actor's scope.
+        DomainError: the member is not active, is under inspection, or is already in that cell; or the
+            destination does not hold members (``Member.clean``).
+    """
+    scope_require(actor, Action.CHANGE_MEMBER, member)
+    scope_require(actor, Action.CHANGE_MEMBER, to_cell, field="organisation")
+    current = Member.objects.select_for_update().get(pk=member.pk)
+    if current.status not in ACTIVE_STATUSES:
+        raise DomainError(
+            _("Only a probationary or official member is transferred."),
+            field="status",
+            code=ErrorCode.CONFLICT,
+        )
+    if current.under_inspection:
+        raise DomainError(
+            _("A member under inspection or complaint review is not transferred."),
+            field="under_inspection",
+            code=ErrorCode.CONFLICT,
+        )
+    if current.organisation_id == to_cell.pk:
+        raise DomainError(
+            _("The member already belongs to %(name)s.") % {"name": to_cell.name},
+            field="organisation",
+            code=ErrorCode.CONFLICT,
+        )
+    old_org = current.organisation_id
+    before = snapshot(current)
+    _history_start(current)
+    current.organisation = to_cell
+    current.transfer_in_progress = False
+    _validated(current)
+    current._history_user = actor  # type: ignore[attr-defined]
+    current._change_reason = reason[:100]  # type: ignore[attr-defined]
+    current.save()
+    _adjust_count(old_org, -1)
+    _adjust_count(to_cell.pk, +1)
+    changes = diff(before, snapshot(current))
+    if reason:
+        changes["reason"] = [None, reason]
+    audit_record(actor=actor, action="transfer", obj=current, changes=changes)
+    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
     return current
 
 

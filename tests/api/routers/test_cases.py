@@ -17,6 +17,7 @@ from partycard.cards.lifecycle import CardKind, CardState
 from partycard.cards.models import Card
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.workflow import State
+from tests.conftest import recent_months
 from tests.exchange import conftest as exchange_fixtures
 from tests.exchange.conftest import card_holder
 
@@ -304,20 +305,21 @@ def test_campaigns_lists_the_open_ones(api, campaign) -> None:
 
 
 def test_eligibility_lists_every_reason_computed_now(as_, campaign, make_member) -> None:
-    member = make_member(old_card_number=None, dues_months_unpaid=5, abroad=True, under_inspection=True)
+    member = make_member(
+        old_card_number=None, dues_unpaid_months=recent_months(5), abroad=True, under_inspection=True
+    )
     body = as_.cell.get(f"/members/{member.pk}/eligibility", {"campaign": campaign.pk}).json()
     assert (
         body | {"member": member.pk, "campaign": campaign.pk, "eligible": False, "postponed": False} == body
     )
-    assert [r["code"] for r in body["reasons"]] == [
-        "no_current_card",
-        "under_inspection",
-        "dues_unpaid",
-        "abroad",
-    ]
+    assert [r["code"] for r in body["reasons"]] == ["no_current_card", "under_inspection", "dues_unpaid"]
     dues = body["reasons"][2]
-    assert dues["message_en"] == "Dues unpaid for 5 months (limit 3)." and "5 tháng" in dues["message_vi"]
-    assert [r["postpones"] for r in body["reasons"]] == [False, True, False, False]
+    assert dues["message_en"] == (
+        "Dues unpaid for 5 months within the last 12 without good reason "
+        "(Charter Art. 8(2): 3 months lead to removal)."
+    )
+    assert "5 tháng" in dues["message_vi"] and "Điều 8" in dues["message_vi"]
+    assert [r["postpones"] for r in body["reasons"]] == [False, True, False]
     holder = card_holder(
         make_member, full_name="Trần Văn Bình", citizen_id="001080011111", old_card_number="90000005"
     )

@@ -91,7 +91,9 @@ def _accepted(response: HttpResponse, job: Any) -> Status[dict[str, Any]]:
     summary="The open exchange campaigns, latest cut-off first",
 )
 def campaign_list(request: HttpRequest) -> Any:
-    return Campaign.objects.filter(is_open=True).order_by("-cut_off", "pk")
+    return (
+        Campaign.objects.filter(is_open=True).select_related("abroad_card_holder").order_by("-cut_off", "pk")
+    )
 
 
 @router.post(
@@ -277,7 +279,7 @@ def member_eligibility(
         "reasons": [
             {
                 "code": r.code.value,
-                "message_vi": r.message_vi,
+                "message_vi": services.reason_vi(r),
                 "message_en": r.message_en,
                 "postpones": r.postpones,
             }

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJ
 
 from partycard.api.schemas.paging import IdCursor
 from partycard.exchange.jobs import MAX_BULK  # case ids in one bulk transition
-from partycard.exchange.models import Case, CaseEvent
+from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.selectors import can_act, case_events
 from partycard.exchange.workflow import RESUBMITTED_TO, TRANSITIONS, Level, State, Transition
 from partycard.jobs.models import Job
@@ -84,11 +84,23 @@ class CampaignOut(Schema):
     name: str
     cut_off: dt.date = Field(description="Members must be official by this date.")
     is_open: bool
-    max_dues_months_unpaid: int
+    removal_months: int = Field(
+        description="Months of dues unpaid, or of party activities skipped, without good reason within the "
+        "last 12 months that refuse a new card (Party Charter Art. 8(2): three)."
+    )
     postpone_under_discipline: bool
     postpone_under_inspection: bool
     postpone_transfer_in_progress: bool
     require_citizen_id: bool
+    abroad_card_holder: str | None = Field(
+        description="The code of the committee that holds the cards of members abroad (being abroad does "
+        "not affect eligibility); null: not named yet."
+    )
+
+    @staticmethod
+    def resolve_abroad_card_holder(obj: Campaign) -> str | None:
+        holder = obj.abroad_card_holder
+        return holder.code if holder is not None else None
 
 
 # ---- cases ---------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ def old_cards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cards", "0001_initial")]
+    # After the registry's data migration: members once "transferred out" are members again (a transfer
+    # is not leaving the Party), and keep their old card.
+    dependencies = [("cards", "0001_initial"), ("registry", "0007_drop_dues_count_and_transferred_out")]
 
     operations = [migrations.RunPython(old_cards, migrations.RunPython.noop)]

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partycard.exchange.eligibility import Rules
+from partycard.registry.choices import OrgLevel
 
 
 class Campaign(models.Model):
@@ -18,7 +19,16 @@ class Campaign(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=200)
     cut_off = models.DateField(_("cut-off date"))
-    max_dues_months_unpaid = models.PositiveSmallIntegerField(_("months of unpaid dues allowed"), default=3)
+    # Charter Art. 8(2): a member who, without good reason, skips party activities or does not pay dues for
+    # three months within a year is considered by the cell for removal.
+    removal_months = models.PositiveSmallIntegerField(
+        _("months within a year that refuse"),
+        default=3,
+        help_text=_(
+            "Months of dues unpaid, or of party activities skipped, without good reason within the last 12 "
+            "months that refuse a new card (Party Charter Art. 8(2): three)."
+        ),
+    )
     postpone_under_discipline = models.BooleanField(
         _("postpone members under disciplinary review"), default=True
     )
@@ -37,6 +47,21 @@ class Campaign(models.Model):
         default=True,
         help_text=_("The committee that decided the card destroys the old cards its cells recovered."),
     )
+    # DOMAIN.md: being abroad does not change a member's standing; the card is held for them while they
+    # are abroad (formerly by the Foreign Affairs party committee; which body since 2025 is not public).
+    abroad_card_holder = models.ForeignKey(
+        "registry.Organisation",
+        verbose_name=_("committee holding the cards of members abroad"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"level__lt": OrgLevel.GRASSROOTS_COMMITTEE},  # a committee, not a cell
+        help_text=_(
+            "The party committee that receives and keeps the new cards of members who are abroad until they "
+            "return. Being abroad does not affect eligibility."
+        ),
+    )
     # An open campaign takes proposals, and member changes re-evaluate its eligibility and hold its cases.
     is_open = models.BooleanField(_("open"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,7 +78,7 @@ class Campaign(models.Model):
         """The pure rule settings ``eligibility.evaluate`` takes."""
         return Rules(
             cut_off=self.cut_off,
-            max_dues_months_unpaid=self.max_dues_months_unpaid,
+            removal_months=self.removal_months,
             postpone_under_discipline=self.postpone_under_discipline,
             postpone_under_inspection=self.postpone_under_inspection,
             postpone_transfer_in_progress=self.postpone_transfer_in_progress,

@@ -25,7 +25,12 @@ from partycard.core.scope import role_of
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.card_numbers import card_numbers_allocate
-from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, verdicts_from_values
+from partycard.exchange.services.evaluation import (
+    FACT_FIELDS,
+    facts_from_values,
+    reason_vi,
+    verdicts_from_values,
+)
 from partycard.exchange.wording import problems_worded
 from partycard.exchange.workflow import (
     TRANSITIONS,
@@ -40,6 +45,7 @@ from partycard.exchange.workflow import (
 from partycard.jobs.services import Failure
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member
+from partycard.registry.selectors import commune_paths_below
 
 __all__ = [
     "BulkOutcome",
@@ -103,13 +109,27 @@ def home_level(actor: Any) -> Level | None:
     return None
 
 
+def _inner_communes(org: Any) -> tuple[str, ...]:
+    """The paths of the commune-level committees below ``org``: none in a province; in the Army or Public
+    Security, the tiers under a military region or a department (``choices.ALLOWED_CHILDREN``). One query
+    per organisation object, kept on it (an actor acting on a chunk of cases asks once)."""
+    cached: tuple[str, ...] | None = getattr(org, "_inner_commune_paths", None)
+    if cached is None:
+        cached = tuple(commune_paths_below(org))
+        org._inner_commune_paths = cached
+    return cached
+
+
 def actor_levels(actor: Any, cell_path: str) -> frozenset[Level]:
     """The levels at which ``actor`` stands for a member of the cell at ``cell_path``.
 
-    No query: the grassroots organisation is the one ancestor-or-self of the cell at a grassroots level,
-    and the committee above it the one ancestor at the commune level, so an officer's :func:`home_level`
-    applies to the cell when their organisation's path is a prefix of the cell's (for a secretary: is
-    the cell's). The secretary of a grassroots cell (chi bộ cơ sở) acts for the cell and the grassroots.
+    The grassroots organisation is the one ancestor-or-self of the cell at a grassroots level, so an
+    officer's :func:`home_level` applies to the cell when their organisation's path is a prefix of the
+    cell's (for a secretary: is the cell's). The committee above the grassroots is the **nearest**
+    commune-level ancestor (the Army and Public Security nest them): a committee officer acts at the upper
+    level only if no commune-level committee lies between them and the cell (one query per officer, for
+    the committees below theirs). The secretary of a grassroots cell (chi bộ cơ sở) acts for the cell and
+    the grassroots.
     """
     level = home_level(actor)
     if level is None:
@@ -119,6 +139,8 @@ def actor_levels(actor: Any, cell_path: str) -> frozenset[Level]:
     org = actor.organisation
     if not cell_path.startswith(org.path) or (level is Level.CELL and org.path != cell_path):
         return frozenset()
+    if level is Level.UPPER and any(cell_path.startswith(inner) for inner in _inner_communes(org)):
+        return frozenset()  # a committee further up: the nearer one decides
     if level is Level.CELL and org.level == OrgLevel.GRASSROOTS_CELL:
         return frozenset({Level.CELL, Level.GRASSROOTS})
     return frozenset({level})
@@ -164,7 +186,7 @@ def _explained(problems: list[Problem], verdict: Verdict | None) -> list[Problem
     for p in problems:
         out.append(p)
         if p.code == "not_eligible" and verdict is not None:
-            out += [Problem(r.code.value, r.message_en, (), r.message_vi) for r in verdict.reasons]
+            out += [Problem(r.code.value, r.message_en, (), reason_vi(r)) for r in verdict.reasons]
     return out
 
 
@@ -399,14 +421,14 @@ def cases_propose(
                 "member_id", flat=True
             )
         )
-        rules = campaign.rules()
+        rules, today = campaign.rules(), clock.today()
         new: list[Case] = []
         for member_id in dict.fromkeys(member_ids):
             member = members.get(member_id)
             if member is None:
                 outcome.refuse(member_id, [_NOT_FOUND])
                 continue
-            verdict = evaluate(facts_from_values(vars(member)), rules)
+            verdict = evaluate(facts_from_values(vars(member)), rules, today=today)
             problems = check(
                 Transition.PROPOSE,
                 state=State.PROPOSED if member_id in existing else None,

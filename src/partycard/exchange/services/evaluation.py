@@ -1,33 +1,35 @@
-"""Eligibility against the registry: map a member to ``eligibility.Facts``, store verdicts, and follow
-member changes (a change re-evaluates the member in every open campaign and holds, resumes or cancels
-their case)."""
+"""Eligibility against the registry: map a member to ``eligibility.Facts``, store verdicts, and word the
+reasons from the translation catalogue. What a member change does to cases is ``services/standing.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partycard.core import clock
-from partycard.exchange.eligibility import Facts, ReasonCode, Rules, Verdict, evaluate
-from partycard.exchange.models import Campaign, Case, Eligibility
-from partycard.exchange.workflow import FINAL_STATES, TRANSITIONS, State, Transition
+from partycard.exchange.eligibility import Facts, Reason, Rules, Verdict, evaluate
+from partycard.exchange.models import Campaign, Eligibility
 from partycard.registry.citizen_id import citizen_id_issues
 from partycard.registry.models import Member
-from partycard.registry.rules import MemberFacts, member_issues
+from partycard.registry.rules import MemberFacts, member_issues, months_parse
 
 __all__ = [
     "FACT_FIELDS",
     "evaluate_members",
     "facts_from_values",
     "facts_of",
-    "members_reevaluate",
+    "reason_text",
+    "reason_vi",
+    "reasons_vi",
     "verdict_of",
     "verdicts_from_values",
 ]
@@ -47,13 +49,38 @@ FACT_FIELDS = (
     "phone",
     "under_discipline",
     "under_inspection",
-    "dues_months_unpaid",
+    "dues_unpaid_months",
+    "dues_unpaid_good_reason",
+    "activities_skipped_months",
+    "activities_skipped_good_reason",
+    "activities_suspended",
     "transfer_in_progress",
-    "abroad",
 )
-# Reasons that end a case rather than hold it.
-ENDING = frozenset({ReasonCode.DECEASED, ReasonCode.REMOVED, ReasonCode.EXPELLED, ReasonCode.LEFT})
 _FEMALE = {"F": True, "M": False}
+
+
+def reason_text(reason: Reason) -> str:
+    """A reason in the active language, from the catalogue (eligibility.py holds the English msgids)."""
+    return reason.message(_)
+
+
+def reason_vi(reason: Reason) -> str:
+    """A reason in Vietnamese, whatever the active language (the API gives both)."""
+    with translation.override("vi"):
+        return reason.message(_)
+
+
+def reasons_vi(verdict: Verdict) -> list[str]:
+    """Every reason of ``verdict`` in Vietnamese, in order (what the pages list)."""
+    with translation.override("vi"):
+        return [r.message(_) for r in verdict.reasons]
+
+
+def _months(value: Any) -> tuple[dt.date, ...]:
+    """A recorded-months column: a list from the ORM, JSON text from the raw PostgreSQL path."""
+    if not value or value == "[]":
+        return ()
+    return months_parse(json.loads(value) if isinstance(value, str) else value)
 
 
 def facts_from_values(v: Mapping[str, Any]) -> Facts:
@@ -101,9 +128,12 @@ def _facts(v: Mapping[str, Any], *, today: dt.date, probation_months: int, min_a
         citizen_id_problem=cid_problem,
         under_discipline=v["under_discipline"],
         under_inspection=v["under_inspection"],
-        dues_months_unpaid=v["dues_months_unpaid"],
+        dues_unpaid_months=_months(v["dues_unpaid_months"]),
+        dues_unpaid_good_reason=v["dues_unpaid_good_reason"],
+        activities_skipped_months=_months(v["activities_skipped_months"]),
+        activities_skipped_good_reason=v["activities_skipped_good_reason"],
+        activities_suspended=v["activities_suspended"],
         transfer_in_progress=v["transfer_in_progress"],
-        abroad=v["abroad"],
         data_problems=tuple(str(i.message) for i in issues),
     )
 
@@ -113,7 +143,7 @@ def facts_of(member: Member) -> Facts:
 
 
 def verdict_of(member: Member, campaign: Campaign) -> Verdict:
-    return evaluate(facts_of(member), campaign.rules())
+    return evaluate(facts_of(member), campaign.rules(), today=clock.today())
 
 
 def verdicts_from_values(rows: Iterable[Mapping[str, Any]], rules: Rules) -> dict[int, Verdict]:
@@ -122,7 +152,9 @@ def verdicts_from_values(rows: Iterable[Mapping[str, Any]], rules: Rules) -> dic
     options = settings.PARTYCARD
     today, months, age = clock.today(), options["PROBATION_MONTHS"], options["MIN_ADMISSION_AGE"]
     return {
-        v["id"]: evaluate(_facts(v, today=today, probation_months=months, min_admission_age=age), rules)
+        v["id"]: evaluate(
+            _facts(v, today=today, probation_months=months, min_admission_age=age), rules, today=today
+        )
         for v in rows
     }
 
@@ -221,39 +253,3 @@ def evaluate_members(
     verdicts = verdicts_from_values(rows.values(*FACT_FIELDS), campaign.rules())
     _store(campaign, verdicts.items())
     return verdicts
-
-
-def _why(verdict: Verdict) -> str:
-    return "; ".join(r.message_vi for r in verdict.reasons)[:500]
-
-
-def members_reevaluate(member_ids: Sequence[int], *, actor: Any) -> None:
-    """After a change to these members: store their verdicts in every open campaign, and hold, resume or
-    cancel their open cases to match (system transitions, audited, in the caller's transaction)."""
-    from partycard.exchange.services.cases import cases_transition
-
-    if not member_ids:
-        return
-    with transaction.atomic():
-        for campaign in Campaign.objects.filter(is_open=True):
-            verdicts = evaluate_members(campaign, member_ids)
-            moves: dict[tuple[Transition, str], list[int]] = {}
-            cases = Case.objects.filter(campaign=campaign, member_id__in=member_ids).exclude(
-                state__in=FINAL_STATES
-            )
-            for case in cases.only("id", "member_id", "state"):
-                verdict = verdicts[case.member_id]
-                if case.state == State.ON_HOLD:
-                    if verdict.eligible:
-                        moves.setdefault((Transition.RESUME, ""), []).append(case.pk)
-                    elif verdict.codes & ENDING:
-                        moves.setdefault((Transition.CANCEL, _why(verdict)), []).append(case.pk)
-                elif not verdict.eligible and State(case.state) in TRANSITIONS[Transition.HOLD].sources:
-                    move = Transition.CANCEL if verdict.codes & ENDING else Transition.HOLD
-                    moves.setdefault((move, _why(verdict)), []).append(case.pk)
-            for (move, reason), ids in moves.items():
-                cases_transition(actor=actor, transition=move, case_ids=ids, reason=reason, system=True)
-
-
-def on_members_changed(sender: Any, member_ids: Sequence[int], actor: Any, **kwargs: Any) -> None:
-    members_reevaluate(member_ids, actor=actor)

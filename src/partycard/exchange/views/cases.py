@@ -20,7 +20,7 @@ from partycard.core.scope import get_scoped_or_404
 from partycard.exchange import selectors
 from partycard.exchange.forms import CaseTransitionForm
 from partycard.exchange.models import Case
-from partycard.exchange.services import CaseError, case_transition, verdict_of
+from partycard.exchange.services import CaseError, case_transition, reasons_vi, verdict_of
 from partycard.exchange.views.common import MANUAL, moves_for, timeline_rows, top_level, verdict_label
 from partycard.exchange.wording import transition_label
 
@@ -39,6 +39,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": timeline_rows(selectors.case_events(case)),
         "moves": moves_for(request.user, case, verdict=verdict),
         "verdict": verdict,
+        "reasons": reasons_vi(verdict),
         "verdict_class": css,
         "verdict_label": label,
         "here": reverse("exchange:case_detail", args=[case.pk]),

@@ -7,9 +7,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from partycard.core import clock
 from partycard.core.scope import ScopedManager
 from partycard.registry.choices import Gender, MemberStatus, Qualification, Religion
-from partycard.registry.rules import MemberFacts, configured_member_issues
+from partycard.registry.rules import MemberFacts, configured_member_issues, month_list_issue
+
+# The member fields that hold recorded months ("YYYY-MM"): Charter Art. 8(2)'s dues and activities.
+MONTH_LIST_FIELDS = ("dues_unpaid_months", "activities_skipped_months")
 
 
 class Member(models.Model):
@@ -80,12 +84,43 @@ class Member(models.Model):
     under_inspection = models.BooleanField(
         _("under inspection or complaint review"), default=False, db_default=False
     )
-    dues_months_unpaid = models.PositiveSmallIntegerField(_("months of dues unpaid"), default=0, db_default=0)
+    # Charter Art. 8(2): a member who, without good reason, skips party activities or does not pay dues for
+    # three months within a year is considered by the cell for removal. The cell records the months
+    # themselves ("YYYY-MM"), not a count, so that "within a year" is the rolling year before the day the
+    # rules are applied, and a month recorded long ago stops counting on its own (docs/exchange.md).
+    dues_unpaid_months = models.JSONField(
+        _("months of dues unpaid"),
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text=_(
+            "The months (MM/YYYY) the member did not pay dues; those within the last 12 months count."
+        ),
+    )
+    dues_unpaid_good_reason = models.BooleanField(
+        _("good reason for the unpaid dues"), default=False, db_default=False
+    )
+    activities_skipped_months = models.JSONField(
+        _("months of party activities skipped"),
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text=_(
+            "The months (MM/YYYY) the member skipped party activities; those within the last 12 months count."
+        ),
+    )
+    activities_skipped_good_reason = models.BooleanField(
+        _("good reason for the skipped activities"), default=False, db_default=False
+    )
+    activities_suspended = models.BooleanField(
+        _("party activities suspended"), default=False, db_default=False
+    )
     transfer_in_progress = models.BooleanField(
         _("membership transfer in progress"), default=False, db_default=False
     )
+    # DOMAIN.md: being abroad does not change a member's standing; the campaign names who holds the card.
     abroad = models.BooleanField(
-        _("abroad (card held by the Foreign Affairs committee)"), default=False, db_default=False
+        _("abroad (card held by the committee the campaign names)"), default=False, db_default=False
     )
     photo = models.ImageField(_("photo"), upload_to="photos/%Y/", blank=True)
     phone = models.CharField(_("phone"), max_length=15, blank=True)
@@ -148,10 +183,16 @@ class Member(models.Model):
         )
 
     def clean(self) -> None:
-        """Single-record rules (:func:`configured_member_issues`); the organisation must be a cell."""
+        """Single-record rules (:func:`configured_member_issues`); the recorded months are months up to
+        now; the organisation must be a cell."""
         errors: dict[str, list[str]] = {}
         for issue in configured_member_issues(self.facts()):
             errors.setdefault(issue.field, []).append(issue.message)
+        today = clock.today()
+        for name in MONTH_LIST_FIELDS:
+            problem = month_list_issue(getattr(self, name), today=today)
+            if problem:
+                errors.setdefault(name, []).append(problem)
         if self.organisation_id is not None and not self.organisation.holds_members:
             errors.setdefault("organisation", []).append(
                 str(_("Members belong to a party cell or a grassroots cell, not to %(name)s."))

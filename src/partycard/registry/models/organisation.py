@@ -36,7 +36,14 @@ class Organisation(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True, validators=[CODE_VALIDATOR])
     name = models.CharField(_("name"), max_length=200)
     name_search = models.CharField(max_length=200, editable=False, db_index=True)
-    level = models.PositiveSmallIntegerField(_("level"), choices=OrgLevel.choices)
+    level = models.PositiveSmallIntegerField(
+        _("level"),
+        choices=OrgLevel.choices,
+        help_text=_(
+            "The committee directly above the grassroots is a commune, ward or special-zone committee, or "
+            "an upper-grassroots committee; in the Army and Public Security one may sit under another."
+        ),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent organisation"),

@@ -56,6 +56,14 @@ PROVINCE_COUNT = 34
 COMMUNE_KINDS: list[tuple[str, int]] = [("xã", 2621), ("phường", 687), ("đặc khu", 13)]
 UPPER_GRASSROOTS_PREFIX = "Đảng ủy"
 UPPER_GRASSROOTS_UNITS = ["Cục", "Vụ", "Viện", "Trường", "Tổng công ty", "Đơn vị"]
+# DOMAIN.md "Scale and hierarchy": the Army and Public Security have several tiers between the committee
+# directly under the Centre and the grassroots. One such tier is generated above their upper-grassroots
+# committees, each a commune-level committee holding commune-level committees:
+# committee code → (code prefix, name prefix, how many).
+INTERMEDIATE_TIERS: dict[str, tuple[str, str, int]] = {
+    "QUTW": ("QK", "Đảng ủy Quân khu", 7),  # military regions, above divisions and brigades
+    "CATW": ("BTL", "Đảng ủy Bộ Tư lệnh", 3),  # commands, above their departments and regiments
+}
 
 PLACE_SYLLABLES = [
     "An",

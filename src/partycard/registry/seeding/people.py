@@ -9,9 +9,10 @@ Uniqueness is by construction, not by lookup (nothing national is held in memory
 * old card number: a bijection of id on 8 digits; file number: the member's rank in its committee plus
   the committee's letters.
 
-The standing columns the exchange's eligibility reads (under discipline or inspection, dues unpaid, a
-transfer in progress, abroad) come from a second random stream per block, so adding them left every other
-column of every row as it was.
+The standing columns the exchange's eligibility reads (under discipline or inspection, months of dues
+unpaid or of party activities skipped and whether for a good reason, activities suspended, a transfer in
+progress, abroad) come from a second random stream per block, so adding them left every other column of
+every row as it was. Recorded months are the months just before the reference date.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ COLUMNS = (
     "updated_at",
     "under_discipline",
     "under_inspection",
-    "dues_months_unpaid",
+    "dues_unpaid_months",
+    "dues_unpaid_good_reason",
+    "activities_skipped_months",
+    "activities_skipped_good_reason",
+    "activities_suspended",
     "transfer_in_progress",
     "abroad",
 )
@@ -140,7 +145,6 @@ _PROVINCES = [  # birth-registration codes (registry.citizen_id.PROVINCE_CODES),
 _AGE_BANDS = [(19, 30, 10), (30, 40, 21), (40, 50, 22), (50, 60, 20), (60, 70, 14), (70, 80, 9), (80, 96, 4)]
 _OTHER_STATUSES = [
     ("deceased", 0.5),
-    ("transferred_out", 0.4),
     ("removed", 0.3),
     ("expelled", 0.1),
     ("resigned", 0.1),
@@ -148,28 +152,46 @@ _OTHER_STATUSES = [
 
 
 # Standing of an active member (official or probationary), as shares of them; the rest is in good standing.
-# Each member has at most one of these. Postponing: discipline, inspection, transfer; refusing: abroad and
-# more than 3 months of dues unpaid (the campaign's default limit); 1–3 months unpaid stays eligible.
-_GOOD_STANDING = "\t0\t0\t0\t0\t0"
-_STANDING = [  # (cumulative share, columns or None for "dues unpaid, months drawn")
-    (0.004, "\t1\t0\t0\t0\t0"),  # under disciplinary review
-    (0.007, "\t0\t1\t0\t0\t0"),  # under inspection or complaint review
-    (0.015, "\t0\t0\t0\t1\t0"),  # transfer in progress
-    (0.017, "\t0\t0\t0\t0\t1"),  # abroad
-    (0.067, None),  # 1–3 months of dues unpaid
-    (0.072, None),  # 4–12 months of dues unpaid
+# Each member has at most one of these. Postponing: discipline, inspection, activities suspended, transfer;
+# refusing (Charter Art. 8(2)): 3 months or more of dues unpaid, or of activities skipped, within the year
+# without good reason. Eligible: 1–2 months, 3 or more with a good reason, abroad (the card is held for them).
+# Columns: discipline, inspection, dues months, good reason, activity months, good reason, suspended,
+# transfer, abroad.
+_GOOD_STANDING = "\t0\t0\t[]\t0\t[]\t0\t0\t0\t0"
+_STANDING: list[tuple[float, str]] = [  # (cumulative share, columns, or "kind:months[:good]" to draw)
+    (0.004, "\t1\t0\t[]\t0\t[]\t0\t0\t0\t0"),  # under disciplinary review
+    (0.007, "\t0\t1\t[]\t0\t[]\t0\t0\t0\t0"),  # under inspection or complaint review
+    (0.015, "\t0\t0\t[]\t0\t[]\t0\t0\t1\t0"),  # transfer in progress
+    (0.017, "\t0\t0\t[]\t0\t[]\t0\t0\t0\t1"),  # abroad
+    (0.019, "\t0\t0\t[]\t0\t[]\t0\t1\t0\t0"),  # party activities suspended
+    (0.067, "dues:1-2"),  # 1–2 months of dues unpaid
+    (0.072, "dues:3-12"),  # 3–12 months of dues unpaid, no good reason
+    (0.074, "dues:3-12:good"),  # the same with a good reason
+    (0.078, "activities:1-2"),
+    (0.080, "activities:3-12"),
 ]
 _STANDING_ANY = _STANDING[-1][0]
 
 
-def _standing(draw: float, months: float) -> str:
+def _recent_months(reference: dt.date) -> list[str]:
+    """The twelve months before ``reference``'s month, newest first, as the record stores them."""
+    index = reference.year * 12 + reference.month - 2
+    return [f"{(index - k) // 12:04d}-{(index - k) % 12 + 1:02d}" for k in range(12)]
+
+
+def _standing(draw: float, months: float, recent: list[str]) -> str:
     """The standing columns of an active member whose draw fell below :data:`_STANDING_ANY`."""
     for share, columns in _STANDING:
         if draw < share:
-            if columns is not None:
+            if not columns.startswith(("dues:", "activities:")):
                 return columns
-            unpaid = 1 + int(months * 3) if share < _STANDING_ANY else 4 + int(months * 9)
-            return f"\t0\t0\t{unpaid}\t0\t0"
+            kind, span, *good = columns.split(":")
+            count = 1 + int(months * 2) if span == "1-2" else 3 + int(months * 10)
+            listed = "[" + ",".join(f'"{m}"' for m in sorted(recent[:count])) + "]"
+            reason = "1" if good else "0"
+            if kind == "dues":
+                return f"\t0\t0\t{listed}\t{reason}\t[]\t0\t0\t0\t0"
+            return f"\t0\t0\t[]\t0\t{listed}\t{reason}\t0\t0\t0"
     return _GOOD_STANDING
 
 
@@ -291,6 +313,7 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
     ref_ord = plan.reference_date.toordinal()
     iso = t.iso_dates(ref_ord)
     tail = f"\t{plan.timestamp}\t{plan.timestamp}"
+    recent = _recent_months(plan.reference_date)
     lines: list[str] = []
     k = bisect_right(plan.holding_ends, first_id - 1)
     rand, choices = rng.random, rng.choices
@@ -332,7 +355,7 @@ def _block_lines(plan: MemberPlan, first_id: int, last_id: int) -> list[str]:
         else:
             citizen_id = "\\N"
         draw = standing_draw()
-        standing = _standing(draw, standing_draw()) if draw < _STANDING_ANY else _GOOD_STANDING
+        standing = _standing(draw, standing_draw(), recent) if draw < _STANDING_ANY else _GOOD_STANDING
         if official_ord > ref_ord:
             state = "\\N\tprobationary\t\\N"
             old_card = "\\N"

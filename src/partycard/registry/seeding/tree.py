@@ -1,7 +1,9 @@
 """The national-shaped organisation tree, scaled to N members and deterministic for a seed.
 
 Shape (DOMAIN.md): the Centre; 40 committees directly under it; 3,321 commune-level units (fewer below
-about 1 M members, one per ~300 members, at least one per committee); grassroots organisations at about
+about 1 M members, one per ~300 members, at least one per committee), those of the Army and Public
+Security under one more commune-level tier (military regions, commands: ``data.INTERMEDIATE_TIERS``, drawn
+without the random stream, so every other row is as it was); grassroots organisations at about
 one per 93 members (~60,000 at 5.6 M), 45 % of them grassroots cells that hold members directly; cells at
 about one per 22.4 members (~250,000 at 5.6 M); a quarter of the larger grassroots committees split into
 sub-committees. Pure Python, no Django, so the member generator can run in a worker process.
@@ -110,6 +112,13 @@ def build_tree(members: int, seed: int) -> Tree:
         committee = add(code, name, CENTRAL_COMMITTEE, centre)
         is_province = ci < data.PROVINCE_COUNT
         quotas = split(member_quota[ci], [rng.uniform(0.4, 1.6) for _ in range(commune_quota[ci])])
+        tiers = [committee]
+        if code in data.INTERMEDIATE_TIERS:
+            prefix, tier_name, count = data.INTERMEDIATE_TIERS[code]
+            tiers = [
+                add(f"{code}-{prefix}{t}", f"{tier_name} {t}", COMMUNE, committee)
+                for t in range(1, min(count, len(quotas)) + 1)
+            ]
         for k, q in enumerate(quotas, start=1):
             if is_province:
                 kind = rng.choices(commune_kinds, commune_kind_weights)[0]
@@ -117,7 +126,7 @@ def build_tree(members: int, seed: int) -> Tree:
             else:
                 unit = rng.choice(data.UPPER_GRASSROOTS_UNITS)
                 commune_name = f"{data.UPPER_GRASSROOTS_PREFIX} {unit} {_place(rng)}"
-            commune = add(f"{code}-{k:04d}", commune_name, COMMUNE, committee)
+            commune = add(f"{code}-{k:04d}", commune_name, COMMUNE, tiers[(k - 1) % len(tiers)])
             g = max(1, round(q / MEMBERS_PER_GRASSROOTS * rng.uniform(0.7, 1.3)))
             g = min(g, max(1, q // 3))
             kinds = [rng.random() < GRASSROOTS_CELL_SHARE for _ in range(g)]
