@@ -171,3 +171,62 @@ def test_card_show_prints_the_state_and_history(card_officers: CardOfficers, mak
     assert text.count("receive:") == 4 and "hand_over: received → active" in text and "(c_cell)" in text
     with pytest.raises(CommandError):
         call_command("card", "show", "0000000000", stdout=io.StringIO())
+
+
+def test_suspended_activities_suspend_the_card_until_they_resume(
+    card_officers: CardOfficers, make_member: Any
+) -> None:
+    """Đình chỉ sinh hoạt đảng: the card, with which the member votes in party meetings (Regulation
+    06-QĐ/TW), does not verify while the member's activities are suspended."""
+    member = card_holder(make_member)
+    card = card_in_hands(member, card_officers)
+    registry.member_update(actor=None, member=member, changes={"activities_suspended": True})
+    card.refresh_from_db()
+    assert card.state == "suspended"
+    registry.member_update(actor=None, member=member, changes={"activities_suspended": False})
+    card.refresh_from_db()
+    assert card.state == "active"
+
+
+def test_a_suspension_decided_on_the_card_is_not_lifted_by_the_record(
+    card_officers: CardOfficers, make_member: Any
+) -> None:
+    member = card_holder(make_member)
+    card = card_in_hands(member, card_officers)
+    card_transition(actor=card_officers.upper, card=card, transition=CardTransition.SUSPEND, reason="QĐ 7")
+    registry.member_update(actor=None, member=member, changes={"phone": "0912345678"})
+    card.refresh_from_db()
+    assert card.state == "suspended"
+
+
+def test_in_a_deeper_tree_the_nearest_upper_committee_receives_the_card(tree: Any) -> None:
+    """DOMAIN.md: the Army and Public Security have several tiers between the committee directly under the
+    Centre and the grassroots; the committee directly above the grassroots is the nearest of them."""
+    from partycard.accounts.models import User
+    from partycard.accounts.roles import Role
+    from partycard.cards.selectors import card_actor_levels
+    from partycard.registry.choices import OrgLevel
+
+    def org(code: str, level: int, parent: Any) -> Any:
+        return registry.organisation_create(
+            actor=None, code=code, name=f"Đảng bộ {code}", level=level, parent=parent
+        )
+
+    army = org("QUTW", OrgLevel.CENTRAL_COMMITTEE, tree.centre)
+    region = org("QUTW-QK1", OrgLevel.COMMUNE, army)
+    division = org("QUTW-QK1-SD3", OrgLevel.COMMUNE, region)
+    regiment = org("QUTW-QK1-SD3-E1", OrgLevel.GRASSROOTS_COMMITTEE, division)
+    cell = org("QUTW-QK1-SD3-E1-C1", OrgLevel.CELL, regiment)
+    route = card_route(cell)
+    assert [(level, o.code) for level, o in route] == [
+        (CardLevel.CENTRE, "TW"),
+        (CardLevel.PROVINCE, "QUTW"),
+        (CardLevel.UPPER, "QUTW-QK1-SD3"),
+        (CardLevel.GRASSROOTS, "QUTW-QK1-SD3-E1"),
+        (CardLevel.CELL, "QUTW-QK1-SD3-E1-C1"),
+    ]
+    for place, expected in ((division, {CardLevel.UPPER}), (region, set())):
+        officer = User.objects.create_user(
+            f"o-{place.code}", password="x", role=Role.COMMITTEE_OFFICER, organisation=place
+        )
+        assert card_actor_levels(officer, route) == expected

@@ -73,6 +73,10 @@ _ENDING = {
 }
 
 
+# The reason a card was suspended by the member's record (and only such a suspension ends with it).
+SUSPENDED_ACTIVITIES = "activities_suspended"
+
+
 def problem_message(problem: Problem) -> str:
     """A lifecycle problem in the user's language."""
     messages = {
@@ -333,7 +337,7 @@ def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -
             last = chunk[-1][0]
             made = Card.objects.bulk_create(
                 Card(
-                    number=number,
+                    number=str(number),
                     kind=CardKind.OLD,
                     member_id=pk,
                     path=path,
@@ -398,7 +402,9 @@ def card_chip_record(
 
 def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
     """After a change to these members, in the writer's transaction: a member who died, was removed or
-    expelled, or left loses every card (revoked, wherever it is); a member moved to another cell takes
+    expelled, or left loses every card (revoked, wherever it is); a member whose party activities are
+    suspended (đình chỉ sinh hoạt đảng) has the card in use suspended until the suspension ends (the card
+    is how a member votes in party meetings: Regulation 06-QĐ/TW); a member moved to another cell takes
     their cards with them (the scope path follows a transfer); an old card number newly recorded becomes
     the member's old card."""
     if not member_ids:
@@ -406,13 +412,22 @@ def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
     with transaction.atomic():
         members = {m.pk: m for m in Member.objects.filter(pk__in=member_ids).select_related("organisation")}
         revocable = [s.value for s in TRANSITIONS[CardTransition.REVOKE].sources if s is not None]
+        suspendable = [s.value for s in TRANSITIONS[CardTransition.SUSPEND].sources if s is not None]
         for card in Card.objects.filter(member_id__in=members).select_for_update().order_by("pk"):
             member = members[card.member_id]
             if card.path != member.organisation.path:
                 Card.objects.filter(pk=card.pk).update(path=member.organisation.path)
             why = _ENDING.get(MemberStatus(member.status))
+            step: CardTransition | None = None
             if why is not None and card.state in revocable:
-                card_transition(
-                    actor=actor, card=card.pk, transition=CardTransition.REVOKE, reason=why, system=True
-                )
+                step = CardTransition.REVOKE
+            elif member.activities_suspended and card.state in suspendable:
+                step, why = CardTransition.SUSPEND, SUSPENDED_ACTIVITIES
+            elif not member.activities_suspended and (card.state, card.note) == (
+                CardState.SUSPENDED,
+                SUSPENDED_ACTIVITIES,
+            ):
+                step, why = CardTransition.REINSTATE, ""  # only the suspension the record caused
+            if step is not None:
+                card_transition(actor=actor, card=card.pk, transition=step, reason=why or "", system=True)
         cards_register_old(actor=actor, member_ids=list(members))

@@ -241,7 +241,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
 def member_transfer(*, actor: Any, member: Member, to_cell: Organisation, reason: str) -> Member:
     """Move ``member`` to another cell: a transfer of membership (chuyển sinh hoạt đảng) within the
     national registry. The transfer in progress ends; the record, with its history, stays the member's
-    own, and their exchange case follows them (the exchange re-points it on the member-change signal).
+    own, and their exchange case and card follow them (``registry.hooks.members_changed``).
 
     DOMAIN.md: "A transfer is **not** leaving the Party: in a national registry it is a change of cell, and
     the member's record, exchange case and card follow them"; "a member under inspection or complaint
@@ -288,7 +288,7 @@ def member_transfer(*, actor: Any, member: Member, to_cell: Organisation, reason
     if reason:
         changes["reason"] = [None, reason]
     audit_record(actor=actor, action="transfer", obj=current, changes=changes)
-    members_changed.send(sender=Member, member_ids=[current.pk], actor=actor)
+    members_changed(member_ids=[current.pk], actor=actor)
     return current
 
 
