@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from partycard.registry.models import Member, Organisation
-from partycard.registry.models.reference import ensure_ethnicities
+from partycard.registry.seeding.loader import ensure_ethnicities
 
 BEFORE = [("registry", "0004_member_standing")]
 
