@@ -5,10 +5,14 @@ had reached; old cards become cards; the status lists keep their rows and the e-
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from partycard.registry.seeding.loader import ensure_ethnicities
 
 BEFORE = [
     ("exchange", "0005_chip_image"),
@@ -17,9 +21,26 @@ BEFORE = [
 ]
 
 
-def test_cases_past_acceptance_become_cards(transactional_db: Any) -> None:
+def _latest() -> None:
     executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def before_cards(transactional_db: Any) -> Iterator[None]:
+    """The schema before the cards app; the latest again afterwards, whatever happened (later tests need
+    it). A transactional test before this one may have emptied the reference table: fill it first."""
+    ensure_ethnicities()
+    MigrationExecutor(connection).migrate(BEFORE)
+    try:
+        yield
+    finally:
+        _latest()
+
+
+def test_cases_past_acceptance_become_cards(before_cards: None) -> None:
+    executor = MigrationExecutor(connection)
     old = executor.loader.project_state(BEFORE).apps
     Org, Member = old.get_model("registry", "Organisation"), old.get_model("registry", "Member")
     Campaign, Case = old.get_model("exchange", "Campaign"), old.get_model("exchange", "Case")
@@ -68,9 +89,7 @@ def test_cases_past_acceptance_become_cards(transactional_db: Any) -> None:
         expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
     )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _latest()
 
     from partycard.cards.models import Card, StatusListRecord
     from partycard.credentials.models import Credential as NewCredential
