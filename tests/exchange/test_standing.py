@@ -10,6 +10,7 @@ import pytest
 
 from partycard.accounts.roles import Action
 from partycard.audit.models import AuditEvent
+from partycard.cards.models import Card
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.services import case_propose, case_transition, verdict_of
 from partycard.exchange.workflow import State, Transition
@@ -112,19 +113,24 @@ def test_a_held_case_whose_reasons_become_refusing_is_rejected(
     assert _state(case)[0] == State.REJECTED
 
 
-def test_a_refusal_after_the_centre_accepted_holds_the_card(
+def test_after_the_centres_acceptance_a_refusal_leaves_the_case_and_its_card(
     officers: Any, campaign: Any, make_member: Any
 ) -> None:
-    """The workflow rejects a proposal on its way up; once the Centre has allocated the number, a refusing
-    reason holds the case (the card is not handed over) until it is put right or membership ends."""
+    """The case ends at the Centre's acceptance (issue 13: "from ACCEPTED on, production and distribution
+    are the card's states"): a refusing reason that arises afterwards reopens nothing, and the card stays
+    where it is; only an ending reason (DOMAIN.md: death, removal, expulsion) revokes it (docs/cards.md)."""
     member = card_holder(make_member)
     case = _confirmed(officers, campaign, member)
     case = case_transition(actor=officers.upper, case=case, transition=T.DECIDE)
+    case = case_transition(actor=officers.province, case=case, transition=T.FORWARD)
     case = case_transition(actor=officers.centre, case=case, transition=T.ACCEPT)
     member = _change(officers, member, dues_unpaid_months=recent_months(3))
-    assert _state(case) == (State.ON_HOLD, State.ACCEPTED)
-    member = _change(officers, member, dues_unpaid_good_reason=True)
     assert _state(case) == (State.ACCEPTED, "")
+    card = Card.objects.get(case=case)
+    assert card.state == "allocated"
+    _change(officers, member, status="expelled")
+    card.refresh_from_db()
+    assert (_state(case), card.state, card.note) == ((State.ACCEPTED, ""), "revoked", "expelled")
 
 
 def test_death_cancels_the_case(officers: Any, campaign: Any, make_member: Any) -> None:
