@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from partycard.cards.lifecycle import CardState, CardTransition
 from partycard.cards.models import Card
 from partycard.cards.services import Allocation, card_transition, cards_allocate
 from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.registry.models import Member
 
-__all__ = ["card_active"]
+__all__ = ["CARD_WAY", "card_active", "card_walk"]
+
+# A new card's way down the test tree's Hà Nội branch (tests/conftest.py), step by step, each by the officer
+# whose turn it is (an attribute of tests/exchange/conftest.Officers): production at the Centre, then sent
+# and received at each level down to cell_a (Directive 51-CT/TW), and the cell's hand-over at its meeting
+# (Regulation 06-QĐ/TW).
+CARD_WAY: list[tuple[str, CardTransition]] = [
+    ("centre", CardTransition.START_PRODUCTION),
+    ("centre", CardTransition.MARK_PRODUCED),
+    ("centre", CardTransition.SEND),
+    ("province", CardTransition.RECEIVE),
+    ("province", CardTransition.SEND),
+    ("upper", CardTransition.RECEIVE),
+    ("upper", CardTransition.SEND),
+    ("grassroots", CardTransition.RECEIVE),
+    ("grassroots", CardTransition.SEND),
+    ("cell", CardTransition.RECEIVE),
+    ("cell", CardTransition.HAND_OVER),
+]
+
+
+def card_walk(card: Card, officers: Any, *, hand_over: bool = True) -> Card:
+    """``card`` (allocated, of a member of cell_a) taken down :data:`CARD_WAY` through the services;
+    without ``hand_over`` it stops once the cell has received it."""
+    for who, transition in CARD_WAY if hand_over else CARD_WAY[:-1]:
+        card = card_transition(actor=getattr(officers, who), card=card, transition=transition)
+    return card
 
 
 def card_active(member: Member, number: str | None = None) -> Card:

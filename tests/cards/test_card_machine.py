@@ -30,8 +30,8 @@ from partycard.cards.models import Card, CardEvent, StatusListRecord
 from partycard.cards.services import CardError, card_status_reserve, card_transition
 from partycard.core.scope import OutOfScope
 from partycard.ecard.status import StatusList
-from tests.cards.conftest import CardOfficers, new_card
-from tests.exchange.conftest import card_holder
+from tests.cards.conftest import new_card
+from tests.exchange.conftest import Officers, card_holder
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def _status(card: Card) -> int | None:
 
 
 class CardMachine(RuleBasedStateMachine):
-    officers: CardOfficers
+    officers: Officers
     tree: Any
     member: Any
 
@@ -188,9 +188,9 @@ class CardMachine(RuleBasedStateMachine):
 REACHED: set[str] = set()
 
 
-def test_the_card_machine(tree: Any, card_officers: CardOfficers, make_member: Any) -> None:
+def test_the_card_machine(tree: Any, officers: Officers, make_member: Any) -> None:
     member = card_holder(make_member, full_name="Trần Văn Thẻ")
-    CardMachine.officers, CardMachine.tree, CardMachine.member = card_officers, tree, member
+    CardMachine.officers, CardMachine.tree, CardMachine.member = officers, tree, member
 
     def factory() -> CardMachine:
         machine = CardMachine()

@@ -13,17 +13,17 @@ from partycard.cards.services import card_transition
 from partycard.credentials.models import CredentialStatus
 from partycard.credentials.services import CredentialError, credential_issue
 from partycard.registry.choices import MemberStatus
-from tests.cards.conftest import CardOfficers, card_in_hands, new_card
-from tests.exchange.conftest import card_holder
+from tests.cards.conftest import card_in_hands, new_card
+from tests.exchange.conftest import Officers, card_holder
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_e_card_carries_the_number_of_the_card_in_use(
-    authority: Path, card_officers: CardOfficers, make_member: Any
+    authority: Path, officers: Officers, make_member: Any
 ) -> None:
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     credential = credential_issue(actor=None, member=member)
     assert credential.card_number == card.number != member.old_card_number
     assert credential.status == CredentialStatus.VALID
@@ -47,23 +47,21 @@ def test_no_e_card_for_a_probationary_member(authority: Path, make_member: Any) 
 
 
 def test_the_e_card_stops_when_its_card_is_reported_lost(
-    authority: Path, card_officers: CardOfficers, make_member: Any
+    authority: Path, officers: Officers, make_member: Any
 ) -> None:
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     credential = credential_issue(actor=None, member=member)
-    card_transition(
-        actor=card_officers.cell, card=card, transition=CardTransition.REPORT_LOST, reason="mất thẻ"
-    )
+    card_transition(actor=officers.cell, card=card, transition=CardTransition.REPORT_LOST, reason="mất thẻ")
     credential.refresh_from_db()
     assert credential.status == CredentialStatus.REVOKED and credential.status_reason == "card_lost"
 
 
 def test_the_e_card_is_suspended_and_reinstated_with_its_card(
-    authority: Path, card_officers: CardOfficers, make_member: Any
+    authority: Path, officers: Officers, make_member: Any
 ) -> None:
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     credential = credential_issue(actor=None, member=member)
     card_transition(actor=None, card=card, transition=CardTransition.SUSPEND, reason="đình chỉ", system=True)
     credential.refresh_from_db()

@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from partycard.cards.lifecycle import CardTransition
 from partycard.cards.models import Card
-from partycard.cards.services import card_transition
 from partycard.chip.applet import Applet
 from partycard.chip.lds import AID_LDS1
 from partycard.core.signing import pki_keystore_open
@@ -28,6 +26,7 @@ from partycard.registry import services as registry
 from partycard.registry.choices import MemberStatus
 from tests.exchange.conftest import Officers, card_holder
 from tests.exchange.test_chip_signing import _case
+from tests.factories import card_walk
 from tests.pcsc import pcsc_reader, vpcd_inserted
 
 pytestmark = pytest.mark.django_db
@@ -66,21 +65,7 @@ def test_an_expelled_members_chip_card_reads_card_revoked(
         status, verdict = _read(pcsc_reader, tmp_path)
     assert (status, [r["code"] for r in verdict["reasons"]]) == (1, ["card_suspended"]), verdict
 
-    way = [
-        (officers.centre, CardTransition.START_PRODUCTION),
-        (officers.centre, CardTransition.MARK_PRODUCED),
-        (officers.centre, CardTransition.SEND),
-        (officers.province, CardTransition.RECEIVE),
-        (officers.province, CardTransition.SEND),
-        (officers.upper, CardTransition.RECEIVE),
-        (officers.upper, CardTransition.SEND),
-        (officers.grassroots, CardTransition.RECEIVE),
-        (officers.grassroots, CardTransition.SEND),
-        (officers.cell, CardTransition.RECEIVE),
-        (officers.cell, CardTransition.HAND_OVER),
-    ]
-    for actor, transition in way:
-        card = card_transition(actor=actor, card=card, transition=transition)
+    card = card_walk(card, officers)  # down the tree and handed over at the cell's meeting
     with vpcd_inserted(chip, pcsc_reader):
         status, verdict = _read(pcsc_reader, tmp_path)
     assert (status, verdict["outcome"], verdict["reasons"]) == (0, "valid", []), verdict

@@ -17,17 +17,17 @@ from partycard.exchange.services import CaseError, case_propose, case_transition
 from partycard.exchange.workflow import State, Transition
 from partycard.registry import services as registry
 from partycard.registry.choices import MemberStatus
-from tests.cards.conftest import CardOfficers, card_in_hands, new_card
-from tests.exchange.conftest import card_holder
+from tests.cards.conftest import card_in_hands, new_card
+from tests.exchange.conftest import Officers, card_holder
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_centres_acceptance_allocates_the_card_and_ends_the_case(
-    card_officers: CardOfficers, make_member: Any, campaign: Any
+    officers: Officers, make_member: Any, campaign: Any
 ) -> None:
     member = card_holder(make_member)
-    o = card_officers
+    o = officers
     case = case_propose(actor=o.cell, campaign=campaign, member=member)
     for actor, transition in (
         (o.grassroots, Transition.CONFIRM),
@@ -47,11 +47,9 @@ def test_the_centres_acceptance_allocates_the_card_and_ends_the_case(
     assert [e.transition for e in card.events.all()] == ["allocate"]
 
 
-def test_the_province_forwards_and_only_it(
-    card_officers: CardOfficers, make_member: Any, campaign: Any
-) -> None:
+def test_the_province_forwards_and_only_it(officers: Officers, make_member: Any, campaign: Any) -> None:
     """The committees directly under the Centre review and forward their committees' decisions."""
-    o = card_officers
+    o = officers
     case = case_propose(actor=o.cell, campaign=campaign, member=card_holder(make_member))
     case = case_transition(actor=o.grassroots, case=case, transition=Transition.CONFIRM)
     case = case_transition(actor=o.upper, case=case, transition=Transition.DECIDE)
@@ -71,12 +69,12 @@ def test_the_province_forwards_and_only_it(
 
 
 def test_the_card_goes_down_the_tree_and_its_hand_over_replaces_the_old_card(
-    tree: Any, card_officers: CardOfficers, make_member: Any
+    tree: Any, officers: Officers, make_member: Any
 ) -> None:
     member = card_holder(make_member, old_card_number="87654321")
     old = Card.objects.get(member=member, kind=CardKind.OLD)
     assert (old.number, old.state) == ("87654321", "active")
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     assert card.state == "active"
     old.refresh_from_db()
     assert old.state == "superseded"
@@ -84,17 +82,17 @@ def test_the_card_goes_down_the_tree_and_its_hand_over_replaces_the_old_card(
     assert held == ["HN", "HN-BD", "HN-BD-01", "HN-BD-01-01"]
     assert card_in_use(member) == card
     # The old card is then recovered by the cell and destroyed by the committee above the grassroots.
-    card_transition(actor=card_officers.cell, card=old, transition=CardTransition.RECOVER)
+    card_transition(actor=officers.cell, card=old, transition=CardTransition.RECOVER)
     with pytest.raises(CardError):
-        card_transition(actor=card_officers.cell, card=old, transition=CardTransition.DESTROY)
-    destroyed = card_transition(actor=card_officers.upper, card=old, transition=CardTransition.DESTROY)
+        card_transition(actor=officers.cell, card=old, transition=CardTransition.DESTROY)
+    destroyed = card_transition(actor=officers.upper, card=old, transition=CardTransition.DESTROY)
     assert destroyed.state == "destroyed"
 
 
-def test_a_card_is_not_sent_past_the_members_cell(card_officers: CardOfficers, make_member: Any) -> None:
-    card = card_in_hands(card_holder(make_member), card_officers)
+def test_a_card_is_not_sent_past_the_members_cell(officers: Officers, make_member: Any) -> None:
+    card = card_in_hands(card_holder(make_member), officers)
     with pytest.raises(CardError):
-        card_transition(actor=card_officers.cell, card=card, transition=CardTransition.SEND)
+        card_transition(actor=officers.cell, card=card, transition=CardTransition.SEND)
 
 
 def test_a_grassroots_cell_is_one_stop_on_the_way(tree: Any, make_member: Any) -> None:
@@ -108,10 +106,10 @@ def test_a_grassroots_cell_is_one_stop_on_the_way(tree: Any, make_member: Any) -
     assert route[-1][1] == tree.hue_cell
 
 
-def test_expulsion_revokes_the_card_wherever_it_is(card_officers: CardOfficers, make_member: Any) -> None:
+def test_expulsion_revokes_the_card_wherever_it_is(officers: Officers, make_member: Any) -> None:
     """DOMAIN.md: expulsion (khai trừ): the card is recovered; until then it must not verify."""
     member = card_holder(make_member)
-    in_hands = card_in_hands(member, card_officers)
+    in_hands = card_in_hands(member, officers)
     registry.member_update(
         actor=None, member=member, changes={"status": MemberStatus.EXPELLED}, reason="khai trừ"
     )
@@ -121,27 +119,25 @@ def test_expulsion_revokes_the_card_wherever_it_is(card_officers: CardOfficers, 
     assert card_in_use(member) is None
 
 
-def test_a_transfer_takes_the_card_along(tree: Any, card_officers: CardOfficers, make_member: Any) -> None:
+def test_a_transfer_takes_the_card_along(tree: Any, officers: Officers, make_member: Any) -> None:
     """DOMAIN.md: a transfer is a change of cell; the member's card follows them."""
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     registry.member_update(actor=None, member=member, changes={"organisation": tree.cell_b})
     card.refresh_from_db()
     assert card.state == "active" and card.path == tree.cell_b.path
-    assert card_get(card_officers.other_cell, card.number) == card  # the new cell's secretary sees it
+    assert card_get(officers.other_cell, card.number) == card  # the new cell's secretary sees it
     with pytest.raises(Http404):
-        card_get(card_officers.cell, card.number)  # the old one no longer does
+        card_get(officers.cell, card.number)  # the old one no longer does
 
 
-def test_out_of_scope_cards_are_missing(card_officers: CardOfficers, make_member: Any, tree: Any) -> None:
+def test_out_of_scope_cards_are_missing(officers: Officers, make_member: Any, tree: Any) -> None:
     member = card_holder(make_member)
     card = new_card(member)
     with pytest.raises(Http404):
-        card_get(card_officers.hue_upper, card.number)
+        card_get(officers.hue_upper, card.number)
     with pytest.raises(OutOfScope):
-        card_transition(
-            actor=card_officers.hue_upper, card=card, transition=CardTransition.REVOKE, reason="x"
-        )
+        card_transition(actor=officers.hue_upper, card=card, transition=CardTransition.REVOKE, reason="x")
     assert card.events.count() == 1
 
 
@@ -157,29 +153,29 @@ def test_a_probationary_member_has_no_old_card_to_register(make_member: Any) -> 
     assert not Card.objects.filter(member=member).exists()
 
 
-def test_card_show_prints_the_state_and_history(card_officers: CardOfficers, make_member: Any) -> None:
+def test_card_show_prints_the_state_and_history(officers: Officers, make_member: Any) -> None:
     import io
 
     from django.core.management import CommandError, call_command
 
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     out = io.StringIO()
     call_command("card", "show", card.number, stdout=out)
     text = out.getvalue()
     assert "[active]" in text
-    assert text.count("receive:") == 4 and "hand_over: received → active" in text and "(c_cell)" in text
+    assert text.count("receive:") == 4 and "hand_over: received → active" in text and "(bt_a)" in text
     with pytest.raises(CommandError):
         call_command("card", "show", "0000000000", stdout=io.StringIO())
 
 
 def test_suspended_activities_suspend_the_card_until_they_resume(
-    card_officers: CardOfficers, make_member: Any
+    officers: Officers, make_member: Any
 ) -> None:
     """Đình chỉ sinh hoạt đảng: the card, with which the member votes in party meetings (Regulation
     06-QĐ/TW), does not verify while the member's activities are suspended."""
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     registry.member_update(actor=None, member=member, changes={"activities_suspended": True})
     card.refresh_from_db()
     assert card.state == "suspended"
@@ -189,11 +185,11 @@ def test_suspended_activities_suspend_the_card_until_they_resume(
 
 
 def test_a_suspension_decided_on_the_card_is_not_lifted_by_the_record(
-    card_officers: CardOfficers, make_member: Any
+    officers: Officers, make_member: Any
 ) -> None:
     member = card_holder(make_member)
-    card = card_in_hands(member, card_officers)
-    card_transition(actor=card_officers.upper, card=card, transition=CardTransition.SUSPEND, reason="QĐ 7")
+    card = card_in_hands(member, officers)
+    card_transition(actor=officers.upper, card=card, transition=CardTransition.SUSPEND, reason="QĐ 7")
     registry.member_update(actor=None, member=member, changes={"phone": "0912345678"})
     card.refresh_from_db()
     assert card.state == "suspended"

@@ -7,40 +7,20 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from partycard.cards.lifecycle import CardTransition
-from partycard.cards.models import Card
-from partycard.cards.services import card_transition
-from tests.cards.conftest import CardOfficers, card_in_hands, new_card
-from tests.exchange.conftest import card_holder
+from tests.cards.conftest import card_in_hands, new_card
+from tests.exchange.conftest import Officers, card_holder
+from tests.factories import card_walk
 
 pytestmark = pytest.mark.django_db
 
 
-def _received_at_cell(member: Any, o: CardOfficers) -> Card:
-    card = new_card(member)
-    for actor, transition in [
-        (o.centre, CardTransition.START_PRODUCTION),
-        (o.centre, CardTransition.MARK_PRODUCED),
-        (o.centre, CardTransition.SEND),
-        (o.province, CardTransition.RECEIVE),
-        (o.province, CardTransition.SEND),
-        (o.upper, CardTransition.RECEIVE),
-        (o.upper, CardTransition.SEND),
-        (o.grassroots, CardTransition.RECEIVE),
-        (o.grassroots, CardTransition.SEND),
-        (o.cell, CardTransition.RECEIVE),
-    ]:
-        card = card_transition(actor=actor, card=card, transition=transition)
-    return card
-
-
 def test_the_cell_hands_the_card_over_from_its_page(
-    card_officers: CardOfficers, make_member: Any, campaign: Any, login: Any
+    officers: Officers, make_member: Any, campaign: Any, login: Any
 ) -> None:
     member = card_holder(make_member, full_name="Lê Thị Trao")
-    card = _received_at_cell(member, card_officers)
+    card = card_walk(new_card(member), officers, hand_over=False)
     client = Client()
-    login(client, card_officers.cell)
+    login(client, officers.cell)
     page = client.get("/doi-the/chi-bo/").content.decode()
     assert "Lê Thị Trao" in page and "Trao thẻ cho đảng viên" in page
     response = client.post(
@@ -55,21 +35,21 @@ def test_the_cell_hands_the_card_over_from_its_page(
 
 
 def test_the_card_page_shows_the_history_in_vietnamese(
-    card_officers: CardOfficers, make_member: Any, login: Any
+    officers: Officers, make_member: Any, login: Any
 ) -> None:
-    card = card_in_hands(card_holder(make_member), card_officers)
+    card = card_in_hands(card_holder(make_member), officers)
     client = Client()
-    login(client, card_officers.upper)
+    login(client, officers.upper)
     page = client.get(f"/the-dang-vien/{card.number}/").content.decode()
     assert "Đã trao, đang sử dụng" in page and "Đảng bộ phường Ba Đình" in page
 
 
 def test_a_card_out_of_scope_is_missing_and_cannot_be_changed(
-    card_officers: CardOfficers, make_member: Any, login: Any
+    officers: Officers, make_member: Any, login: Any
 ) -> None:
-    card = card_in_hands(card_holder(make_member), card_officers)
+    card = card_in_hands(card_holder(make_member), officers)
     client = Client()
-    login(client, card_officers.hue_upper)
+    login(client, officers.hue_upper)
     assert client.get(f"/the-dang-vien/{card.number}/").status_code == 404
     response = client.post(f"/the-dang-vien/{card.number}/buoc/", {"transition": "revoke", "reason": "x"})
     assert response.status_code == 404
@@ -77,25 +57,21 @@ def test_a_card_out_of_scope_is_missing_and_cannot_be_changed(
     assert card.state == "active"
 
 
-def test_an_unknown_step_is_refused_with_a_message(
-    card_officers: CardOfficers, make_member: Any, login: Any
-) -> None:
-    card = card_in_hands(card_holder(make_member), card_officers)
+def test_an_unknown_step_is_refused_with_a_message(officers: Officers, make_member: Any, login: Any) -> None:
+    card = card_in_hands(card_holder(make_member), officers)
     client = Client()
-    login(client, card_officers.cell)
+    login(client, officers.cell)
     response = client.post(f"/the-dang-vien/{card.number}/buoc/", {"transition": "supersede"}, follow=True)
     assert "Hãy chọn một bước trong danh sách." in response.content.decode()
     card.refresh_from_db()
     assert card.state == "active"
 
 
-def test_the_member_page_shows_the_members_cards(
-    card_officers: CardOfficers, make_member: Any, login: Any
-) -> None:
+def test_the_member_page_shows_the_members_cards(officers: Officers, make_member: Any, login: Any) -> None:
     member = card_holder(make_member, old_card_number="24681357")
-    card = card_in_hands(member, card_officers)
+    card = card_in_hands(member, officers)
     client = Client()
-    login(client, card_officers.cell)
+    login(client, officers.cell)
     page = client.get(f"/registry/members/{member.pk}/").content.decode()
     panel = page[page.index("<h2>Thẻ đảng viên</h2>") :]
     assert f"/the-dang-vien/{card.number}/" in panel

@@ -15,9 +15,8 @@ from django.utils import timezone
 from partycard.accounts.models import Role, User
 from partycard.audit.models import AuditEvent
 from partycard.cards.card_number import format_number
-from partycard.cards.lifecycle import CardKind, CardState, CardTransition
+from partycard.cards.lifecycle import CardKind, CardState
 from partycard.cards.models import Card
-from partycard.cards.services import card_transition
 from partycard.exchange.models import Case, CaseEvent
 from partycard.exchange.services import case_propose, case_transition
 from partycard.exchange.workflow import Level, State, Transition
@@ -25,6 +24,7 @@ from partycard.jobs.models import Job
 from partycard.jobs.services import job_run
 from tests.exchange import conftest as exchange_fixtures
 from tests.exchange.conftest import card_holder
+from tests.factories import card_walk
 
 # The exchange's fixtures, shared with this module (its conftest is not an ancestor of tests/web).
 campaign = exchange_fixtures.campaign
@@ -88,21 +88,7 @@ def _received_at_the_cell(o: Any, case: Case) -> Card:
     case = _advance(
         case, (o.grassroots, T.CONFIRM), (o.upper, T.DECIDE), (o.province, T.FORWARD), (o.centre, T.ACCEPT)
     )
-    card = Card.objects.get(case=case)
-    for actor, transition in [
-        (o.centre, CardTransition.START_PRODUCTION),
-        (o.centre, CardTransition.MARK_PRODUCED),
-        (o.centre, CardTransition.SEND),
-        (o.province, CardTransition.RECEIVE),
-        (o.province, CardTransition.SEND),
-        (o.upper, CardTransition.RECEIVE),
-        (o.upper, CardTransition.SEND),
-        (o.grassroots, CardTransition.RECEIVE),
-        (o.grassroots, CardTransition.SEND),
-        (o.cell, CardTransition.RECEIVE),
-    ]:
-        card = card_transition(actor=actor, card=card, transition=transition)
-    return card
+    return card_walk(Card.objects.get(case=case), o, hand_over=False)
 
 
 # The cell page -------------------------------------------------------------------------------------------
