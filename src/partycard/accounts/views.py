@@ -10,12 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from partycard.accounts import two_factor
 from partycard.accounts.forms import OtpTokenForm
 from partycard.accounts.two_factor import Verification
+from partycard.core.redirects import next_url as safe_next_url
 
 __all__ = ["otp_enrol", "otp_verify"]
 
@@ -74,9 +74,4 @@ def _verified(request: HttpRequest, result: Verification, next_url: str) -> Http
 
 def _next_url(request: HttpRequest) -> str:
     """``next`` if it stays on this site, else the home page."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return safe_next_url(request, resolve_url(settings.LOGIN_REDIRECT_URL))

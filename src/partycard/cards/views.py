@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,6 +31,7 @@ from partycard.cards.lifecycle import (
 from partycard.cards.models import Card
 from partycard.cards.selectors import card_actor_levels, card_history, card_route, member_cards
 from partycard.cards.services import CardError, card_transition
+from partycard.core.redirects import next_url
 from partycard.core.scope import OutOfScope, get_scoped_or_404
 from partycard.registry.models import Member
 from partycard.registry.panels import PanelContent
@@ -112,21 +112,12 @@ def card_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "cards/card_detail.html", context)
 
 
-def _next(request: HttpRequest, default: str) -> str:
-    """Where to go back to: a page of this site named by the form, else ``default``."""
-    target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if target and safe else default
-
-
 @login_required
 @require_POST
 def card_act(request: HttpRequest, number: str) -> HttpResponse:
     """One step of one card; every refusal reason as a message."""
     card = get_scoped_or_404(Card, request.user, Action.CHANGE_CARD, number=number)
-    back = _next(request, reverse("cards:card_detail", args=[card.number]))
+    back = next_url(request, reverse("cards:card_detail", args=[card.number]))
     try:
         transition = CardTransition(request.POST.get("transition", ""))
     except ValueError:

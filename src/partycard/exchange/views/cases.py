@@ -10,12 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
 from partycard.cards.card_number import format_number
+from partycard.core.redirects import next_url
 from partycard.core.scope import get_scoped_or_404
 from partycard.exchange import selectors
 from partycard.exchange.forms import CaseTransitionForm
@@ -47,21 +47,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exchange/case_detail.html", context)
 
 
-def _next(request: HttpRequest, default: str) -> str:
-    """Where to go back to: a page of this site named by the form, else ``default``."""
-    target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if target and safe else default
-
-
 @login_required
 @require_POST
 def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     """One transition of one case. Outside the actor's scope for changes: the same 404 as a missing case."""
     case = get_scoped_or_404(Case, request.user, Action.CHANGE_CASE, pk=pk)
-    back = _next(request, reverse("exchange:case_detail", args=[case.pk]))
+    back = next_url(request, reverse("exchange:case_detail", args=[case.pk]))
     top = top_level(selectors.can_act(request.user, case))
     form = CaseTransitionForm(request.POST, transitions=MANUAL, top=top)
     if not form.is_valid():
