@@ -226,3 +226,24 @@ def test_in_a_deeper_tree_the_nearest_upper_committee_receives_the_card(tree: An
             f"o-{place.code}", password="x", role=Role.COMMITTEE_OFFICER, organisation=place
         )
         assert card_actor_levels(officer, route) == expected
+
+
+def test_a_card_on_its_way_is_not_sent_on_once_its_member_moved_away(
+    tree: Any, officers: Officers, make_member: Any
+) -> None:
+    """A transfer changes the member's way down the tree: the Hà Nội committee holding the card of a
+    member now in Huế may not send it on down Hà Nội's branch."""
+    member = card_holder(make_member)
+    card = new_card(member)
+    for actor, step in [
+        (officers.centre, CardTransition.START_PRODUCTION),
+        (officers.centre, CardTransition.MARK_PRODUCED),
+        (officers.centre, CardTransition.SEND),
+        (officers.province, CardTransition.RECEIVE),
+    ]:
+        card = card_transition(actor=actor, card=card, transition=step)
+    registry.member_update(actor=None, member=member, changes={"organisation": tree.hue_cell})
+    with pytest.raises((CardError, OutOfScope)):
+        card_transition(actor=officers.province, card=card, transition=CardTransition.SEND)
+    card.refresh_from_db()
+    assert (card.state, card.holder_id) == ("received", tree.hanoi.pk)

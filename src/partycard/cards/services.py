@@ -85,6 +85,10 @@ def problem_message(problem: Problem) -> str:
         "wrong_level": _("Your role and level may not take this step for this card."),
         "reason_required": _("A reason is required."),
         "end_of_route": _("The card is already at the member's party cell."),
+        "off_route": _(
+            "The card is no longer on the member's way (the member was transferred while it travelled):"
+            " it cannot be sent on from here."
+        ),
     }
     return str(messages.get(problem.code, problem.code))
 
@@ -190,8 +194,11 @@ def card_transition(
         level, holder = None, None
         if transition is CardTransition.SEND and not problems:
             route_levels = [lv for lv, _org in route]
-            following = route_next(route_levels, at_level)
-            if following is None:
+            held_elsewhere = locked.holder_id is not None and dict(route).get(at_level) != locked.holder
+            if at_level not in route_levels or held_elsewhere:
+                # The member moved (a transfer) while the card travelled: it is not on their way any more.
+                problems.append(Problem("off_route"))
+            elif (following := route_next(route_levels, at_level)) is None:
                 problems.append(Problem("end_of_route"))
             else:
                 level, holder = following, dict(route)[following]
