@@ -8,7 +8,7 @@ The PC/SC side (pcscd + vpcd) is tests/pcsc.py's.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -29,10 +29,18 @@ from partycard.ecard.status import (
 from partycard.trust.keystore import KeyStore
 from partycard.trust.keystore.file import FileKeyStore
 from partycard.verify.status import status_list_verify_jwt
+from partycard.verify.verdict import Reason
 from tests.pcsc import pcsc_inserted, pcsc_reader
 from tests.pki import ROOT_CN, T0, PkiWorld, build_pki
 
 __all__ = ["pcsc_reader"]  # the fixture, for the tests here
+
+
+def assert_vietnamese(reasons: Iterable[Reason]) -> None:
+    """Every reason has its Vietnamese from the catalogue (verify/words.py): not empty, not the English."""
+    untranslated = [r for r in reasons if not r.message_vi or r.message_vi == r.message_en]
+    assert untranslated == [], f"reasons without Vietnamese (fill django.po): {untranslated}"
+
 
 NOW = T0 + timedelta(days=3)  # when the cards are read: the trust list (next update T0 + 7 d) is fresh
 

@@ -43,6 +43,7 @@ from tests.verify.conftest import (
     Card,
     MemoryTransport,
     World,
+    assert_vietnamese,
     card_of,
     issue_card,
     read_over,
@@ -207,6 +208,7 @@ def test_tamper_matrix(
     )
     assert verdict.outcome is outcome, verdict.reasons
     assert set(verdict.codes) == codes, verdict.reasons
+    assert_vietnamese(verdict.reasons)
     assert verdict.holder["card_number"] == CARD.card_number  # read, shown after the verdict
 
 

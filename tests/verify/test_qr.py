@@ -27,6 +27,7 @@ from tests.ecard.world import (
     credential,
     status_list,
 )
+from tests.verify.conftest import assert_vietnamese
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +166,7 @@ def test_tamper_matrix(name: str, qr_world: QrWorld) -> None:
         device_required=case.device_required,
     )
     assert verdict.codes == case.codes, [r.message_en for r in verdict.reasons]
+    assert_vietnamese(verdict.reasons)
     assert verdict.outcome is case.outcome
     assert verdict.at == case.now
     assert verdict.holder["card_number"] == "01.234.567"  # shown after the verdict, whatever it is

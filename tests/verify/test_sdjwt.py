@@ -38,6 +38,7 @@ from tests.vectors.make_sdjwt_vectors import (
     with_payload,
     without_kb,
 )
+from tests.verify.conftest import assert_vietnamese
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +198,7 @@ def test_tamper_matrix(world: SdJwtWorld, credential: str, name: str) -> None:
     verdict = judge(world, presentation, **kw)
     assert code in verdict.codes, verdict.reasons
     assert set(verdict.codes) == {code}, verdict.reasons  # its own reason, and nothing else
+    assert_vietnamese(verdict.reasons)
     expected = Outcome.CANNOT_TELL if code in CANNOT_TELL | {"trust_list_stale"} else Outcome.INVALID
     assert verdict.outcome is expected
     assert verdict.stale is (code in {"status_list_stale", "trust_list_stale"})

@@ -39,6 +39,7 @@ from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
 from partycard.verify.status import StatusSource, status_lookup, status_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
+from partycard.verify.words import gettext_noop
 
 if TYPE_CHECKING:
     from partycard.ecard.status import StatusList
@@ -95,14 +96,17 @@ class AaMemory:
 def _sod(read: CardRead) -> tuple[Sod | None, list[Reason]]:
     raw = read.files.get(FID_SOD)
     if raw is None:
-        return None, [
-            invalid("sod_missing", "the chip has no EF.SOD", "Chip không có EF.SOD (dữ liệu ký số)")
-        ]
+        return None, [invalid("sod_missing", gettext_noop("the chip has no EF.SOD"))]
     try:
         return sod_parse(raw), []
     except ChipFormatError as e:
         return None, [
-            invalid("sod_malformed", f"EF.SOD cannot be read: {e}", "EF.SOD bị hỏng, không đọc được")
+            invalid(
+                "sod_malformed",
+                # xgettext:no-python-format
+                gettext_noop("EF.SOD cannot be read: %(error)s"),
+                error=str(e),
+            )
         ]
 
 
@@ -113,22 +117,20 @@ def _data_group_reasons(read: CardRead, sod: Sod) -> list[Reason]:
             reasons.append(
                 invalid(
                     "dg_not_signed",
-                    f"EF.SOD does not cover DG{number}",
-                    f"Chữ ký số không bao gồm nhóm dữ liệu DG{number}",
+                    gettext_noop("EF.SOD does not cover DG%(n)d"),
+                    n=number,
                 )
             )
     for number, expected in sorted(sod.data_group_hashes.items()):
         content = read.files.get(dg_fid(number))
         if content is None:
-            reasons.append(
-                invalid("dg_missing", f"DG{number} is signed but missing", f"Thiếu nhóm dữ liệu DG{number}")
-            )
+            reasons.append(invalid("dg_missing", gettext_noop("DG%(n)d is signed but missing"), n=number))
         elif dg_hash(content) != expected:
             reasons.append(
                 invalid(
                     "dg_hash_mismatch",
-                    f"DG{number} was changed after signing (hash mismatch)",
-                    f"Nhóm dữ liệu DG{number} đã bị thay đổi sau khi ký (sai giá trị băm)",
+                    gettext_noop("DG%(n)d was changed after signing (hash mismatch)"),
+                    n=number,
                 )
             )
     return reasons
@@ -140,8 +142,7 @@ def _signature_reasons(sod: Sod) -> list[Reason]:
         reasons.append(
             invalid(
                 "sod_digest_mismatch",
-                "EF.SOD was changed: its content does not match the signed messageDigest",
-                "EF.SOD đã bị thay đổi: nội dung không khớp giá trị băm đã ký",
+                gettext_noop("EF.SOD was changed: its content does not match the signed messageDigest"),
             )
         )
     key = sod.certificate.public_key()
@@ -157,8 +158,7 @@ def _signature_reasons(sod: Sod) -> list[Reason]:
         reasons.append(
             invalid(
                 "sod_signature_invalid",
-                "the EF.SOD signature does not verify with its document signer certificate",
-                "Chữ ký số của EF.SOD không hợp lệ với chứng thư của đơn vị ký",
+                gettext_noop("the EF.SOD signature does not verify with its document signer certificate"),
             )
         )
     return reasons
@@ -172,36 +172,36 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
         return [
             invalid(
                 "aa_unavailable",
-                "the chip's own key (DG15) is missing or not signed: the chip cannot be proven genuine",
-                "Không có khóa của chip (DG15) đã ký: không chứng minh được chip là thật",
+                gettext_noop(
+                    "the chip's own key (DG15) is missing or not signed: the chip cannot be proven genuine"
+                ),
             )
         ]
     if read.aa_signature is None:
         return [
             invalid(
                 "aa_refused",
-                f"the chip refused active authentication (status {read.aa_status:04X})",
-                "Chip từ chối xác thực chủ động",
+                # xgettext:no-python-format
+                gettext_noop("the chip refused active authentication (status %(status)s)"),
+                status=f"{read.aa_status:04X}",
             )
         ]
     if memory is not None and memory.seen_before(read.aa_signature):
         return [
             invalid(
                 "aa_replayed",
-                "the chip replayed an answer from an earlier session: not a genuine chip",
-                "Chip phát lại câu trả lời của lần đọc trước: không phải chip thật",
+                gettext_noop("the chip replayed an answer from an earlier session: not a genuine chip"),
             )
         ]
     try:
         key = dg15_parse(dg15).public_key
     except ChipFormatError:
-        return [invalid("aa_unavailable", "DG15 holds no usable key", "DG15 không chứa khóa dùng được")]
+        return [invalid("aa_unavailable", gettext_noop("DG15 holds no usable key"))]
     if not aa_verify(key, read.aa_nonce, read.aa_signature):
         return [
             invalid(
                 "aa_failed",
-                "the chip did not prove it holds the card's key: cloned or substituted chip",
-                "Chip không chứng minh được khóa của thẻ: chip sao chép hoặc bị thay",
+                gettext_noop("the chip did not prove it holds the card's key: cloned or substituted chip"),
             )
         ]
     return []
@@ -223,10 +223,10 @@ def _card_status_reasons(
             reason(
                 "card_status_unknown",
                 Kind.CANNOT_TELL,
-                "the card carries no status list reference: whether it was revoked cannot be checked;"
-                " check the member in the registry",
-                "Thẻ không có tham chiếu danh sách trạng thái: không kiểm tra được thẻ đã bị thu hồi"
-                " hay chưa; hãy tra cứu đảng viên trong cơ sở dữ liệu",
+                gettext_noop(
+                    "the card carries no status list reference: whether it was revoked cannot be checked;"
+                    " check the member in the registry"
+                ),
             )
         ]
     content = read.files.get(dg_fid(STATUS_DATA_GROUP))
@@ -235,7 +235,7 @@ def _card_status_reasons(
     try:
         reference = dg13_parse(content)
     except ChipFormatError:
-        return [invalid("dg_malformed", "DG13 cannot be read", "Không đọc được DG13")]
+        return [invalid("dg_malformed", gettext_noop("DG%(n)d cannot be read"), n=STATUS_DATA_GROUP)]
     return status_reasons(
         status(reference.uri),
         index=reference.index,
@@ -303,9 +303,8 @@ def chip_verdict(
             reason(
                 "trust_list_stale",
                 Kind.CANNOT_TELL,
-                f"the trust list is out of date since {trust.next_update:%d/%m/%Y %H:%M} UTC:"
-                " revocations may be missing",
-                f"Danh sách tin cậy đã quá hạn cập nhật từ {trust.next_update:%d/%m/%Y %H:%M} UTC",
+                gettext_noop("the trust list is out of date since %(since)s UTC: revocations may be missing"),
+                since=f"{trust.next_update:%d/%m/%Y %H:%M}",
             )
         )
     reasons += _card_status_reasons(read, sod, status_lookup(status), now)
@@ -315,5 +314,5 @@ def chip_verdict(
         try:
             holder = holder_of(dg1_parse(dg1))
         except ChipFormatError:
-            reasons.append(invalid("dg_malformed", "DG1 cannot be read", "Không đọc được DG1"))
+            reasons.append(invalid("dg_malformed", gettext_noop("DG%(n)d cannot be read"), n=1))
     return verdict_of(reasons, holder, at=now)

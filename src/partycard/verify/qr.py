@@ -31,6 +31,7 @@ from partycard.trust.oids import ECARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
 from partycard.verify.status import StatusSource, status_lookup, status_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
+from partycard.verify.words import gettext_noop
 
 if TYPE_CHECKING:
     from partycard.trust.trustlist import TrustList
@@ -63,8 +64,9 @@ def holder_of(claims: CardClaims) -> dict[str, str]:
 def _malformed(detail: str) -> Reason:
     return invalid(
         "qr_malformed",
-        f"this is not a party card QR code, or it is damaged ({detail})",
-        "Đây không phải mã QR thẻ đảng viên, hoặc mã bị hỏng",
+        # xgettext:no-python-format
+        gettext_noop("this is not a party card QR code, or it is damaged (%(detail)s)"),
+        detail=detail,
     )
 
 
@@ -146,9 +148,10 @@ class QrVerifier:
                 reason(
                     "trust_list_stale",
                     Kind.CANNOT_TELL,
-                    f"the trust list is out of date since {self.trust.next_update:%d/%m/%Y %H:%M} UTC:"
-                    " revocations may be missing",
-                    f"Danh sách tin cậy đã quá hạn cập nhật từ {self.trust.next_update:%d/%m/%Y %H:%M} UTC",
+                    gettext_noop(
+                        "the trust list is out of date since %(since)s UTC: revocations may be missing"
+                    ),
+                    since=f"{self.trust.next_update:%d/%m/%Y %H:%M}",
                 )
             )
         reasons += _validity_reasons(claims, now)
@@ -164,10 +167,10 @@ class QrVerifier:
                 reason(
                     "unknown_kid",
                     Kind.CANNOT_TELL,
-                    "no document signer on this trust list has the QR's key identifier: update the trust"
-                    " list; if it persists, the QR is not genuine",
-                    "Không có đơn vị ký nào trong danh sách tin cậy khớp mã khóa của QR: hãy cập nhật"
-                    " danh sách; nếu vẫn vậy, mã QR không phải thật",
+                    gettext_noop(
+                        "no document signer on this trust list has the QR's key identifier: update the trust"
+                        " list; if it persists, the QR is not genuine"
+                    ),
                 )
             ]
         for signer in candidates:
@@ -176,8 +179,7 @@ class QrVerifier:
         return [
             invalid(
                 "payload_altered",
-                "the signature does not match the QR's content: it was altered or forged",
-                "Chữ ký không khớp với nội dung mã QR: mã đã bị sửa hoặc giả mạo",
+                gettext_noop("the signature does not match the QR's content: it was altered or forged"),
             )
         ]
 
@@ -211,8 +213,9 @@ class QrVerifier:
             return [
                 invalid(
                     "device_proof_missing",
-                    "a static QR without the phone's proof: show the live QR in the party card app",
-                    "Mã QR tĩnh, không có xác nhận của điện thoại: hãy mở mã QR động trong ứng dụng",
+                    gettext_noop(
+                        "a static QR without the phone's proof: show the live QR in the party card app"
+                    ),
                 )
             ]
         key = claims.device_key
@@ -222,8 +225,7 @@ class QrVerifier:
             return [
                 invalid(
                     "device_proof_invalid",
-                    "the phone's proof does not verify with the card's device key",
-                    "Xác nhận của điện thoại không khớp với khóa thiết bị của thẻ",
+                    gettext_noop("the phone's proof does not verify with the card's device key"),
                 )
             ]
         current = window_at(now)
@@ -231,16 +233,19 @@ class QrVerifier:
             return [
                 invalid(
                     "device_proof_expired",
-                    "the QR's proof is from an earlier moment: a screenshot or recording, not the live phone",
-                    "Mã QR đã hết thời hạn: ảnh chụp hoặc bản ghi lại, không phải điện thoại thật",
+                    gettext_noop(
+                        "the QR's proof is from an earlier moment: a screenshot or recording,"
+                        " not the live phone"
+                    ),
                 )
             ]
         if presentation.window > current + SKEW_WINDOWS:
             return [
                 invalid(
                     "device_proof_not_yet_valid",
-                    "the QR's proof is from a later moment: the phone's or this verifier's clock is wrong",
-                    "Mã QR có thời điểm ở tương lai: đồng hồ của điện thoại hoặc thiết bị kiểm tra bị sai",
+                    gettext_noop(
+                        "the QR's proof is from a later moment: the phone's or this verifier's clock is wrong"
+                    ),
                 )
             ]
         return []
@@ -253,16 +258,16 @@ def _validity_reasons(claims: CardClaims, now: datetime) -> list[Reason]:
         reasons.append(
             invalid(
                 "credential_not_yet_valid",
-                f"the credential is valid only from {_date(start)}",
-                f"Thẻ điện tử chỉ có hiệu lực từ {_date(start)}",
+                gettext_noop("the credential is valid only from %(date)s"),
+                date=_date(start),
             )
         )
     if now >= claims.expires_at:
         reasons.append(
             invalid(
                 "credential_expired",
-                f"the credential expired on {_date(claims.expires_at)}",
-                f"Thẻ điện tử đã hết hạn ngày {_date(claims.expires_at)}",
+                gettext_noop("the credential expired on %(date)s"),
+                date=_date(claims.expires_at),
             )
         )
     return reasons

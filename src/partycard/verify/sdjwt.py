@@ -34,6 +34,7 @@ from partycard.ecard.status import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALI
 from partycard.trust.oids import ECARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
 from partycard.verify.verdict import Kind, Reason, Verdict, verdict_of
+from partycard.verify.words import gettext_noop
 
 if TYPE_CHECKING:
     from partycard.trust.trustlist import TrustList
@@ -57,7 +58,10 @@ DATE_CLAIMS = frozenset({"date_of_birth", "date_admitted", "date_official"})
 
 def _malformed(why: str) -> Reason:
     return invalid(
-        "sdjwt_malformed", f"the credential is malformed: {why}", "Thẻ điện tử bị hỏng, sai định dạng"
+        "sdjwt_malformed",
+        # xgettext:no-python-format
+        gettext_noop("the credential is malformed: %(why)s"),
+        why=why,
     )
 
 
@@ -86,9 +90,10 @@ def _issuer_reasons(
             reason(
                 "unknown_kid",
                 Kind.CANNOT_TELL,
-                "no document signer on this trust list has the credential's key identifier:"
-                " update the trust list",
-                "Không có đơn vị ký nào trong danh sách tin cậy khớp mã khóa của thẻ: hãy cập nhật danh sách",
+                gettext_noop(
+                    "no document signer on this trust list has the credential's key identifier:"
+                    " update the trust list"
+                ),
             )
         ]
     signer = None
@@ -101,8 +106,7 @@ def _issuer_reasons(
         return [
             invalid(
                 "issuer_signature_invalid",
-                "the issuer's signature does not verify: the credential was altered or forged",
-                "Chữ ký của đơn vị cấp không hợp lệ: thẻ điện tử bị sửa hoặc giả",
+                gettext_noop("the issuer's signature does not verify: the credential was altered or forged"),
             )
         ]
     return signer_reasons(
@@ -130,8 +134,9 @@ def _claim_reasons(claims: Mapping[str, Any], *, now: datetime, leeway: timedelt
         reasons.append(
             invalid(
                 "credential_issued_in_future",
-                f"the credential says it was issued in the future ({issued:%d/%m/%Y %H:%M} UTC)",
-                "Thẻ điện tử ghi thời điểm cấp ở tương lai",
+                # xgettext:no-python-format
+                gettext_noop("the credential says it was issued in the future (%(issued)s UTC)"),
+                issued=f"{issued:%d/%m/%Y %H:%M}",
             )
         )
     if expires is None:
@@ -140,8 +145,10 @@ def _claim_reasons(claims: Mapping[str, Any], *, now: datetime, leeway: timedelt
         reasons.append(
             invalid(
                 "credential_expired",
-                f"the credential expired on {expires:%d/%m/%Y %H:%M} UTC",
-                f"Thẻ điện tử đã hết hạn ngày {expires:%d/%m/%Y}",
+                # Translators: the Vietnamese gives the day alone: "%(time).0s" prints nothing.
+                gettext_noop("the credential expired on %(date)s %(time)s UTC"),
+                date=f"{expires:%d/%m/%Y}",
+                time=f"{expires:%H:%M}",
             )
         )
     if "nbf" in claims:
@@ -152,8 +159,10 @@ def _claim_reasons(claims: Mapping[str, Any], *, now: datetime, leeway: timedelt
             reasons.append(
                 invalid(
                     "credential_not_yet_valid",
-                    f"the credential is valid only from {starts:%d/%m/%Y %H:%M} UTC",
-                    f"Thẻ điện tử chỉ có hiệu lực từ ngày {starts:%d/%m/%Y}",
+                    # Translators: the Vietnamese gives the day alone: "%(time).0s" prints nothing.
+                    gettext_noop("the credential is valid only from %(date)s %(time)s UTC"),
+                    date=f"{starts:%d/%m/%Y}",
+                    time=f"{starts:%H:%M}",
                 )
             )
     return reasons
@@ -166,16 +175,16 @@ def _disclosure_reasons(processed: Processed) -> list[Reason]:
         reasons.append(
             invalid(
                 "disclosure_forged",
-                f"disclosed data the issuer did not sign ({names})",
-                "Có thông tin tiết lộ không do đơn vị cấp ký",
+                # xgettext:no-python-format
+                gettext_noop("disclosed data the issuer did not sign (%(names)s)"),
+                names=names,
             )
         )
     if processed.duplicates:
         reasons.append(
             invalid(
                 "disclosure_duplicate",
-                "a disclosure or digest appears twice",
-                "Một thông tin tiết lộ xuất hiện hai lần",
+                gettext_noop("a disclosure or digest appears twice"),
             )
         )
     return reasons
@@ -195,8 +204,10 @@ def _kb_reasons(
         return [
             invalid(
                 "kb_missing",
-                "the presentation is not signed by the holder's key (no key-binding JWT): it may be a copy",
-                "Bản trình thẻ không có chữ ký của người giữ thẻ: có thể là bản sao",
+                gettext_noop(
+                    "the presentation is not signed by the holder's key (no key-binding JWT):"
+                    " it may be a copy"
+                ),
             )
         ]
     cnf = claims.get("cnf")
@@ -208,9 +219,10 @@ def _kb_reasons(
         return [
             invalid(
                 "kb_signature_invalid",
-                "the holder's signature does not verify with the key the credential names:"
-                " not presented by its holder",
-                "Chữ ký của người trình thẻ không khớp khóa ghi trong thẻ: không phải người giữ thẻ",
+                gettext_noop(
+                    "the holder's signature does not verify with the key the credential names:"
+                    " not presented by its holder"
+                ),
             )
         ]
     try:
@@ -222,16 +234,14 @@ def _kb_reasons(
         reasons.append(
             invalid(
                 "kb_wrong_audience",
-                "the presentation was made for another verifier",
-                "Bản trình thẻ được tạo cho nơi kiểm tra khác",
+                gettext_noop("the presentation was made for another verifier"),
             )
         )
     if kb.get("nonce") != nonce:
         reasons.append(
             invalid(
                 "kb_wrong_nonce",
-                "the presentation does not answer this check's challenge (nonce): a replay",
-                "Bản trình thẻ không đúng mã thử của lần kiểm tra này: bị phát lại",
+                gettext_noop("the presentation does not answer this check's challenge (nonce): a replay"),
             )
         )
     signed = _time(kb.get("iat"))
@@ -239,16 +249,18 @@ def _kb_reasons(
         reasons.append(
             invalid(
                 "kb_stale",
-                "the holder's signature is not fresh (its time is missing, too old or in the future)",
-                "Chữ ký của người giữ thẻ không mới (thiếu thời điểm, quá cũ hoặc ở tương lai)",
+                gettext_noop(
+                    "the holder's signature is not fresh (its time is missing, too old or in the future)"
+                ),
             )
         )
     if kb.get("sd_hash") != sd_hash_of(parsed.presented):
         reasons.append(
             invalid(
                 "kb_sd_hash_mismatch",
-                "the holder signed another presentation: disclosures were added or removed after",
-                "Người giữ thẻ đã ký bản trình khác: thông tin tiết lộ bị thêm hoặc bớt",
+                gettext_noop(
+                    "the holder signed another presentation: disclosures were added or removed after"
+                ),
             )
         )
     return reasons
@@ -277,8 +289,11 @@ def _status_reasons(claims: Mapping[str, Any], source: StatusSource, now: dateti
     unknown = reason(
         "status_unknown",
         Kind.CANNOT_TELL,
-        f"the verifier has no status list for this credential ({uri}): revocation cannot be checked",
-        "Không có danh sách trạng thái của thẻ: chưa kiểm tra được thu hồi",
+        gettext_noop(
+            # xgettext:no-python-format
+            "the verifier has no status list for this credential (%(uri)s): revocation cannot be checked"
+        ),
+        uri=uri,
     )
     status = _status_list_for(source, uri)
     if status is None:
@@ -289,9 +304,9 @@ def _status_reasons(claims: Mapping[str, Any], source: StatusSource, now: dateti
     except ECardError:
         return [unknown]
     if value == STATUS_INVALID:
-        reasons.append(invalid("revoked", "the card is revoked", "Thẻ đã bị thu hồi"))
+        reasons.append(invalid("revoked", gettext_noop("the card is revoked")))
     elif value == STATUS_SUSPENDED:
-        reasons.append(invalid("suspended", "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
+        reasons.append(invalid("suspended", gettext_noop("the card is suspended")))
     elif value != STATUS_VALID:
         reasons.append(unknown)
     if status.stale(now):
@@ -299,9 +314,12 @@ def _status_reasons(claims: Mapping[str, Any], source: StatusSource, now: dateti
             reason(
                 "status_list_stale",
                 Kind.CANNOT_TELL,
-                f"the status list (issued {status.issued_at:%d/%m/%Y %H:%M} UTC) is out of date:"
-                " a recent revocation may be missing",
-                "Danh sách trạng thái đã quá hạn: có thể thiếu các thẻ mới bị thu hồi",
+                gettext_noop(
+                    # xgettext:no-python-format
+                    "the status list (issued %(issued)s UTC) is out of date:"
+                    " a recent revocation may be missing"
+                ),
+                issued=f"{status.issued_at:%d/%m/%Y %H:%M}",
             )
         )
     return reasons
@@ -395,9 +413,8 @@ def sdjwt_verdict(
             reason(
                 "trust_list_stale",
                 Kind.CANNOT_TELL,
-                f"the trust list is out of date since {trust.next_update:%d/%m/%Y %H:%M} UTC:"
-                " revocations may be missing",
-                f"Danh sách tin cậy đã quá hạn cập nhật từ {trust.next_update:%d/%m/%Y %H:%M} UTC",
+                gettext_noop("the trust list is out of date since %(since)s UTC: revocations may be missing"),
+                since=f"{trust.next_update:%d/%m/%Y %H:%M}",
             )
         )
     return verdict_of(reasons, holder_of_disclosed(processed), at=now)

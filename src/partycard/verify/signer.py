@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidSignature
 
 from partycard.trust.pki import document_types_of, signer_key_usable
 from partycard.verify.verdict import Kind, Reason
+from partycard.verify.words import gettext_noop, vietnamese
 
 if TYPE_CHECKING:
     from partycard.trust.trustlist import TrustList
@@ -20,14 +21,21 @@ if TYPE_CHECKING:
 __all__ = ["invalid", "reason", "signer_reasons"]
 
 
-def reason(code: str, kind: Kind, en: str, vi: str) -> Reason:
-    """A reason (shorthand for the verifiers' long lists)."""
-    return Reason(code=code, kind=kind, message_en=en, message_vi=vi)
+def reason(code: str, kind: Kind, msgid: str, /, **params: object) -> Reason:
+    """A reason (shorthand for the verifiers' long lists): ``msgid`` (marked with
+    :func:`~partycard.verify.words.gettext_noop`) formatted with ``params`` in English, and its
+    Vietnamese from the catalogue (:func:`~partycard.verify.words.vietnamese`)."""
+    return Reason(
+        code=code,
+        kind=kind,
+        message_en=msgid % params if params else msgid,
+        message_vi=vietnamese(msgid, params),
+    )
 
 
-def invalid(code: str, en: str, vi: str) -> Reason:
-    """A reason that makes the verdict invalid."""
-    return Reason(code=code, kind=Kind.INVALID, message_en=en, message_vi=vi)
+def invalid(code: str, msgid: str, /, **params: object) -> Reason:
+    """A reason that makes the verdict invalid (as :func:`reason`)."""
+    return reason(code, Kind.INVALID, msgid, **params)
 
 
 def _issued_by(certificate: x509.Certificate, root: x509.Certificate) -> bool:
@@ -53,8 +61,11 @@ def _usage_reasons(ds: x509.Certificate, document_type: str) -> list[Reason]:
     return [
         invalid(
             "signer_usage_invalid",
-            f"the signer's certificate is not for signing this document (key usage or type {document_type})",
-            "Chứng thư của đơn vị ký không dùng để ký loại giấy tờ này",
+            gettext_noop(
+                # xgettext:no-python-format
+                "the signer's certificate is not for signing this document (key usage or type %(type)s)"
+            ),
+            type=document_type,
         )
     ]
 
@@ -78,16 +89,14 @@ def signer_reasons(
         return [
             invalid(
                 "signer_other_root",
-                "the document signer belongs to another root, not the party card root",
-                "Đơn vị ký thuộc hệ thống chứng thực khác, không phải của thẻ đảng viên",
+                gettext_noop("the document signer belongs to another root, not the party card root"),
             )
         ]
     if not _issued_by(ds, root):
         return [
             invalid(
                 "signer_unknown",
-                "the document signer names the root but was not issued by it (unknown signer)",
-                "Đơn vị ký không do tổ chức chứng thực gốc cấp (đơn vị ký lạ)",
+                gettext_noop("the document signer names the root but was not issued by it (unknown signer)"),
             )
         ]
     reasons = _usage_reasons(ds, document_type)
@@ -95,32 +104,28 @@ def signer_reasons(
         reasons.append(
             invalid(
                 "signer_revoked",
-                "the document signer's certificate is revoked",
-                "Chứng thư của đơn vị ký đã bị thu hồi",
+                gettext_noop("the document signer's certificate is revoked"),
             )
         )
     if now < ds.not_valid_before_utc:
         reasons.append(
             invalid(
                 "signer_not_yet_valid",
-                "the document signer's certificate is not valid yet",
-                "Chứng thư của đơn vị ký chưa có hiệu lực",
+                gettext_noop("the document signer's certificate is not valid yet"),
             )
         )
     elif now > ds.not_valid_after_utc:
         reasons.append(
             invalid(
                 "signer_expired",
-                "the document signer's certificate has expired",
-                "Chứng thư của đơn vị ký đã hết hạn",
+                gettext_noop("the document signer's certificate has expired"),
             )
         )
     if signed_at is not None and not signer_key_usable(ds, signed_at):
         reasons.append(
             invalid(
                 "signed_outside_usage_period",
-                "it was signed outside the signer key's usage period",
-                "Được ký ngoài thời hạn sử dụng khóa của đơn vị ký",
+                gettext_noop("it was signed outside the signer key's usage period"),
             )
         )
     if ds not in trust.signers:
@@ -128,8 +133,7 @@ def signer_reasons(
             reason(
                 "signer_not_in_trust_list",
                 Kind.CANNOT_TELL,
-                "the document signer is not on this trust list yet: update the trust list",
-                "Đơn vị ký chưa có trong danh sách tin cậy: hãy cập nhật danh sách",
+                gettext_noop("the document signer is not on this trust list yet: update the trust list"),
             )
         )
     return reasons

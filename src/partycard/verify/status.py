@@ -38,6 +38,7 @@ from partycard.ecard.status import (
 from partycard.trust.oids import ECARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
 from partycard.verify.verdict import Kind, Reason
+from partycard.verify.words import gettext_noop
 
 if TYPE_CHECKING:
     from partycard.trust.trustlist import TrustList
@@ -230,8 +231,9 @@ def status_reasons(
             reason(
                 "status_unknown",
                 Kind.CANNOT_TELL,
-                "this verifier holds no status list for this card: revocation cannot be checked",
-                "Thiết bị chưa có danh sách trạng thái của thẻ này: không kiểm tra được thu hồi",
+                gettext_noop(
+                    "this verifier holds no status list for this card: revocation cannot be checked"
+                ),
             )
         ]
     reasons: list[Reason] = []
@@ -240,22 +242,20 @@ def status_reasons(
             reason(
                 "status_list_stale",
                 Kind.CANNOT_TELL,
-                "the status list is out of date: a recent revocation may be missing",
-                "Danh sách trạng thái đã quá hạn: có thể thiếu các thu hồi gần đây",
+                gettext_noop("the status list is out of date: a recent revocation may be missing"),
             )
         )
     value = status_list.status(index) if 0 <= index < len(status_list) else None
     if value == STATUS_INVALID:
-        reasons.append(invalid(revoked_code, "the card is revoked", "Thẻ đã bị thu hồi"))
+        reasons.append(invalid(revoked_code, gettext_noop("the card is revoked")))
     elif value == STATUS_SUSPENDED:
-        reasons.append(invalid(suspended_code, "the card is suspended", "Thẻ đang bị tạm đình chỉ"))
+        reasons.append(invalid(suspended_code, gettext_noop("the card is suspended")))
     elif value != STATUS_VALID:
         reasons.append(
             reason(
                 "status_unknown",
                 Kind.CANNOT_TELL,
-                "the status list does not give this card a known status",
-                "Danh sách trạng thái không cho biết trạng thái của thẻ này",
+                gettext_noop("the status list does not give this card a known status"),
             )
         )
     return reasons
