@@ -194,8 +194,8 @@ def card_transition(
         level, holder = None, None
         if transition is CardTransition.SEND and not problems:
             route_levels = [lv for lv, _org in route]
-            held_elsewhere = locked.holder_id is not None and dict(route).get(at_level) != locked.holder
-            if at_level not in route_levels or held_elsewhere:
+            here = dict(route).get(at_level) if at_level is not None else None
+            if here is None or (locked.holder_id is not None and here != locked.holder):
                 # The member moved (a transfer) while the card travelled: it is not on their way any more.
                 problems.append(Problem("off_route"))
             elif (following := route_next(route_levels, at_level)) is None:
