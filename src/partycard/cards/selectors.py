@@ -125,11 +125,10 @@ def cards_waiting_at_cell(actor: Any, cell: Organisation, *, recover_old: bool =
     meeting, Regulation 06-QĐ/TW), and its members' cards to take back: revoked ones (DOMAIN.md: on
     expulsion or removal "the cell recovers the card and sends it up") and replaced ones (the old card,
     when the campaign recovers old cards: ``Campaign.recover_old_cards``)."""
-    to_recover = Q(path=cell.path, state=CardState.REVOKED) | Q(path=cell.path, state=CardState.SUPERSEDED)
-    if not recover_old:
-        to_recover = Q(path=cell.path, state=CardState.REVOKED) | Q(
-            path=cell.path, state=CardState.SUPERSEDED, kind=CardKind.NEW
-        )
+    replaced = (
+        Q(state=CardState.SUPERSEDED) if recover_old else Q(state=CardState.SUPERSEDED, kind=CardKind.NEW)
+    )
+    to_recover = Q(path=cell.path) & (Q(state=CardState.REVOKED) | replaced)
     return (
         Card.objects.scoped(actor, Action.VIEW_CARD)
         .filter(Q(holder=cell, state=CardState.RECEIVED) | to_recover)

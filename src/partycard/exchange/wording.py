@@ -27,11 +27,10 @@ def problem_worded(problem: Problem) -> Problem:
     if problem.message_vi:
         return problem
     params = dict(problem.params)
-    english = {k: v for k, v in params.items()}
     with translation.override("vi"):
-        vietnamese = {k: gettext(v) if k == "action" else v for k, v in params.items()}
+        vietnamese = {k: gettext(v) if k == "action" else v for k, v in params.items()}  # a label
         message_vi = _fill(gettext(problem.message_en), vietnamese)
-    return Problem(problem.code, _fill(problem.message_en, english), (), message_vi)
+    return Problem(problem.code, _fill(problem.message_en, params), (), message_vi)
 
 
 def problems_worded(problems: Iterable[Problem]) -> list[Problem]:
