@@ -88,6 +88,18 @@ def test_cases_past_acceptance_become_cards(before_cards: None) -> None:
         issued_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
     )
+    Credential.objects.create(  # the e-card of a card handed over: it stays valid
+        member=cases["old_destroyed"].member,
+        card_number=cases["old_destroyed"].card_number,
+        signer_label="ds",
+        kid="k",
+        status_list=status_list,
+        status_index=1,
+        qr="q",
+        sd_jwt="s",
+        issued_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    )
 
     _latest()
 
@@ -114,4 +126,9 @@ def test_cases_past_acceptance_become_cards(before_cards: None) -> None:
     assert Card.objects.get(case_id=cases["sent"].pk).holder_id == cell.pk
     # The status lists moved to the cards app without losing a row; the e-card still points to its list.
     assert StatusListRecord.objects.get().pk == status_list.pk
-    assert NewCredential.objects.get().status_list_id == status_list.pk
+    assert set(NewCredential.objects.values_list("status_list_id", flat=True)) == {status_list.pk}
+    # An e-card whose number is not a new card in use (this one named no card at all) stops verifying:
+    # revoked, and its status-list entry flipped to INVALID (0x01); the other keeps VALID (0x00).
+    stale, kept = NewCredential.objects.order_by("status_index")
+    assert (stale.status, stale.status_reason, kept.status) == (1, "no_card_in_use", 0)
+    assert StatusListRecord.objects.get().packed[0] & 0b1111 == 0b0001
