@@ -422,8 +422,8 @@ class CaseMachine(RuleBasedStateMachine):
             return
         after = Case.objects.get(pk=before.pk)
         state = State(before.state)
-        # Before the Centre accepts (a card number), or held or returned before it: a refusal rejects.
-        rejectable = {State.PROPOSED, State.CONFIRMED, State.DECIDED, State.RETURNED}
+        # On the way up (the case ends at the Centre's acceptance), or held or returned: a refusal rejects.
+        rejectable = {State.PROPOSED, State.CONFIRMED, State.DECIDED, State.FORWARDED, State.RETURNED}
         expected, held_from = state, before.held_from
         if state in FINAL_STATES:
             pass
@@ -439,7 +439,7 @@ class CaseMachine(RuleBasedStateMachine):
                 expected = State.CANCELLED
             elif standing.refused and state in rejectable:
                 expected = State.REJECTED
-            else:  # postponed, or refused after the Centre accepted: the card waits
+            else:  # postponed only: the case waits
                 expected, held_from = State.ON_HOLD, state.value
         assert (after.state, after.held_from) == (expected, held_from), (change, state)
         assert after.card_number == before.card_number
