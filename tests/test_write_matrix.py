@@ -106,6 +106,12 @@ SERVICE_ATTACKS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]
     "member_update: own member into the other cell by id": lambda actor, own, other: services.member_update(
         actor=actor, member=own["member"], changes={"organisation_id": other["cell"].pk}
     ),
+    "member_transfer: own member into the other cell": lambda actor, own, other: services.member_transfer(
+        actor=actor, member=own["member"], to_cell=other["cell"], reason="matrix"
+    ),
+    "member_transfer: the other member into own cell": lambda actor, own, other: services.member_transfer(
+        actor=actor, member=other["member"], to_cell=own["cell"], reason="matrix"
+    ),
     "member_update of the other member": lambda actor, own, other: services.member_update(
         actor=actor, member=other["member"], changes={"full_name": "Đã Bị Sửa"}
     ),
