@@ -49,28 +49,29 @@ def status_index_take(signer_label: str, *, value: int = status_format.STATUS_VA
     index = record.next_index
     record.next_index += 1
     fields = ["next_index", "updated_at"]
-    if value != status_format.STATUS_VALID:
-        packed = bytearray(record.packed)
-        status_format.status_list_set(packed, index, value, record.bits)
-        record.packed, record.version = bytes(packed), record.version + 1
+    if _entry_set(record, index, value):
         fields += ["packed", "version"]
     record.save(update_fields=fields)
     return record.pk, index
+
+
+def _entry_set(record: StatusListRecord, index: int, value: int) -> bool:
+    """Set entry ``index`` of a locked ``record`` in memory, bumping its version; False (and nothing
+    changed) if the entry already holds ``value``. The caller saves the record."""
+    if status_format.status_list_get(record.packed, index, record.bits) == value:
+        return False
+    packed = bytearray(record.packed)
+    status_format.status_list_set(packed, index, value, record.bits)
+    record.packed, record.version = bytes(packed), record.version + 1
+    return True
 
 
 @transaction.atomic
 def status_entry_set(list_id: int, index: int, value: int) -> bool:
     """Set one entry; False if it already held ``value`` (the list's version then stays)."""
     record = StatusListRecord.objects.select_for_update().get(pk=list_id)
-    packed = bytearray(record.packed)
-    position = index * record.bits
-    if (
-        0 <= position < len(packed) * 8
-        and (packed[position // 8] >> position % 8) & ((1 << record.bits) - 1) == value
-    ):
+    if not _entry_set(record, index, value):
         return False
-    status_format.status_list_set(packed, index, value, record.bits)
-    record.packed, record.version = bytes(packed), record.version + 1
     record.save(update_fields=["packed", "version", "updated_at"])
     return True
 

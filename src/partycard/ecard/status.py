@@ -55,6 +55,7 @@ __all__ = [
     "status_list_cwt_sign",
     "status_list_decompress",
     "status_list_encode",
+    "status_list_get",
     "status_list_jwt_parse",
     "status_list_jwt_sign",
     "status_list_pack",
@@ -117,9 +118,7 @@ class StatusList:
         """
         if not 0 <= index < len(self):
             raise StatusListError(f"index {index} is outside the status list of {len(self)} entries")
-        position = index * self.bits
-        byte = self.statuses[position // 8]
-        return (byte >> (position % 8)) & ((1 << self.bits) - 1)
+        return status_list_get(self.statuses, index, self.bits)
 
     def stale(self, now: datetime) -> bool:
         """Whether ``now`` is past the list's expiry or its time-to-live after issue."""
@@ -155,6 +154,21 @@ def status_list_pack(values: bytes | bytearray, bits: int) -> bytearray:
     for slot in range(per_byte):
         packed |= int.from_bytes(values[slot::per_byte], "little") << (slot * bits)
     return bytearray(packed.to_bytes(size, "little"))
+
+
+def status_list_get(packed: bytes | bytearray, index: int, bits: int) -> int:
+    """Entry ``index`` of the packed array (the reverse of :func:`status_list_set`).
+
+    Raises:
+        StatusListError: bad ``bits``, or ``index`` outside the array.
+    """
+    _check_bits(bits)
+    if not 0 <= index < len(packed) * 8 // bits:
+        raise StatusListError(
+            f"index {index} is outside the packed list of {len(packed) * 8 // bits} entries"
+        )
+    position = index * bits
+    return (packed[position // 8] >> (position % 8)) & ((1 << bits) - 1)
 
 
 def status_list_set(packed: bytearray, index: int, value: int, bits: int) -> None:
