@@ -137,7 +137,8 @@ def credential_issue(
             credential_status_set(
                 actor=actor, credential=earlier, status=CredentialStatus.REVOKED, reason="superseded"
             )
-        list_id, index = status_index_take(signing.signer.label, value=STATUS_OF[CardState(card.state)])
+        status = STATUS_OF[CardState(card.state)]  # the e-card's entry says what its card's does
+        list_id, index = status_index_take(signing.signer.label, value=status)
         qr, sd_jwt = formats.credential_sign(
             member=member,
             card_number=card_number,
@@ -157,7 +158,7 @@ def credential_issue(
             kid=kid_of(signing.signer.certificate).hex(),
             status_list_id=list_id,
             status_index=index,
-            status=STATUS_OF[CardState(card.state)],
+            status=status,
             device_key=device_key,
             qr=qr,
             sd_jwt=sd_jwt,
