@@ -47,6 +47,9 @@ class Action(StrEnum):
     # Act on cards (send, receive, hand over, report lost, recover…). Which, at which level: lifecycle.py.
     CHANGE_CARD = "cards.change_card"
     VIEW_JOB = "jobs.view_job"
+    # Card production with the manufacturer (the Centre's): batches, their files and reports.
+    VIEW_BATCH = "production.view_batch"
+    CHANGE_BATCH = "production.change_batch"
 
 
 ACTIONS = frozenset(Action)
@@ -60,14 +63,28 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         _READ
         | _EDIT_MEMBERS
         | _EXCHANGE
-        | {Action.ADD_ORGANISATION, Action.CHANGE_ORGANISATION, Action.VIEW_AUDIT, Action.EVALUATE_CAMPAIGN}
+        | {
+            Action.ADD_ORGANISATION,
+            Action.CHANGE_ORGANISATION,
+            Action.VIEW_AUDIT,
+            Action.EVALUATE_CAMPAIGN,
+            Action.VIEW_BATCH,  # a province follows its own batches
+        }
     ),
     Role.GRASSROOTS_OFFICER: frozenset(_READ | _EDIT_MEMBERS | _EXCHANGE),
     # Review and correction start at the cell: the secretary corrects records, the committees add members.
     Role.CELL_SECRETARY: frozenset(_READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
     Role.INSPECTOR: frozenset(
-        _READ | {Action.EXPORT_MEMBER, Action.VIEW_AUDIT, Action.VIEW_CASE, Action.VIEW_JOB, Action.VIEW_CARD}
+        _READ
+        | {
+            Action.EXPORT_MEMBER,
+            Action.VIEW_AUDIT,
+            Action.VIEW_CASE,
+            Action.VIEW_JOB,
+            Action.VIEW_CARD,
+            Action.VIEW_BATCH,
+        }
     ),
     Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE, Action.VIEW_CARD}),
 }

@@ -73,6 +73,7 @@ class CardTransition(StrEnum):
     REGISTER_OLD = "register_old"
     START_PRODUCTION = "start_production"
     MARK_PRODUCED = "mark_produced"
+    SPOIL = "spoil"
     SEND = "send"
     RECEIVE = "receive"
     HAND_OVER = "hand_over"
@@ -148,6 +149,9 @@ TRANSITIONS: dict[CardTransition, Spec] = {
     CardTransition.REGISTER_OLD: _spec({None}, S.ACTIVE, L.SYSTEM, kinds=_OLD),
     CardTransition.START_PRODUCTION: _spec({S.ALLOCATED}, S.IN_PRODUCTION, L.CENTRE, L.SYSTEM, kinds=_NEW),
     CardTransition.MARK_PRODUCED: _spec({S.IN_PRODUCTION}, S.PRODUCED, L.CENTRE, L.SYSTEM, kinds=_NEW),
+    # The manufacturer spoiled the card (a chip or print defect, or missing from its report): the number
+    # goes back to the queue and the next batch makes it again on a new chip (issue 14; docs/production.md).
+    CardTransition.SPOIL: _spec({S.IN_PRODUCTION}, S.ALLOCATED, L.CENTRE, L.SYSTEM, kinds=_NEW, reason=True),
     # Sent by the level holding it to the next one down; received there (the route: route_next).
     CardTransition.SEND: _spec({S.PRODUCED, S.RECEIVED}, S.IN_TRANSIT, *_TRAVEL, kinds=_NEW),
     CardTransition.RECEIVE: _spec({S.IN_TRANSIT}, S.RECEIVED, *_TRAVEL, kinds=_NEW),

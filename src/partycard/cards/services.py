@@ -21,6 +21,7 @@ from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record_many
 from partycard.cards import hooks
 from partycard.cards.lifecycle import (
+    STATUS_INVALID,
     STATUS_OF,
     TRANSITIONS,
     CardKind,
@@ -33,7 +34,12 @@ from partycard.cards.lifecycle import (
 )
 from partycard.cards.models import Card, CardEvent
 from partycard.cards.selectors import card_actor_levels, card_route
-from partycard.cards.status_lists import status_entry_set, status_index_take
+from partycard.cards.status_lists import (
+    status_entries_set,
+    status_entry_set,
+    status_index_take,
+    status_indexes_take,
+)
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import OutOfScope
@@ -54,12 +60,16 @@ __all__ = [
     "card_report_lost",
     "card_revoke",
     "card_send",
+    "card_spoil",
     "card_start_production",
     "card_status_reserve",
     "card_suspend",
     "card_transition",
     "cards_allocate",
+    "cards_chip_record",
+    "cards_move",
     "cards_register_old",
+    "cards_status_reserve",
     "members_cards_follow",
     "problem_message",
 ]
@@ -242,6 +252,7 @@ def _named(transition: CardTransition, doc: str) -> Any:
 
 card_start_production = _named(CardTransition.START_PRODUCTION, "The card's batch went to the manufacturer.")
 card_mark_produced = _named(CardTransition.MARK_PRODUCED, "The manufacturer's report: made, at the Centre.")
+card_spoil = _named(CardTransition.SPOIL, "The manufacturer spoiled it: the number goes back to the queue.")
 card_send = _named(CardTransition.SEND, "Send the card to the next level down its route.")
 card_receive = _named(CardTransition.RECEIVE, "The level it was sent to received it.")
 card_hand_over = _named(CardTransition.HAND_OVER, "Handed to the member at the cell's meeting.")
@@ -438,3 +449,179 @@ def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
             if step is not None:
                 card_transition(actor=actor, card=card.pk, transition=step, reason=why or "", system=True)
         cards_register_old(actor=actor, member_ids=list(members))
+
+
+def cards_move(
+    *,
+    actor: Any,
+    card_ids: Sequence[int],
+    transition: CardTransition,
+    reason: str = "",
+    level: CardLevel | None = None,
+    holder_id: int | None = None,
+    retire_status: bool = False,
+    at: datetime | None = None,
+) -> int:
+    """One system step for many cards at once, in the caller's transaction: what production's jobs run
+    per chunk (``START_PRODUCTION``, ``MARK_PRODUCED``, ``SPOIL``). Returns how many cards moved.
+
+    The same rules as :func:`card_transition` with the system's level, checked for every card before any
+    is written (so a chunk is all or nothing); the rows are locked in primary-key order, updated with one
+    statement, and their events and audit rows appended in bulk. A status entry is flipped only where the
+    new state's status differs (production's steps all read SUSPENDED), each list written once.
+
+    ``retire_status``: the card's status entry is set INVALID for good and the card loses it, so the
+    next chip made for the number takes a fresh entry: what a spoiled card whose SOD was already signed
+    needs (its chip, should it survive, names the retired entry and never verifies).
+
+    Raises:
+        CardError: a card is missing or may not take ``transition`` now (nothing is written then).
+    """
+    reason = reason.strip()
+    ids = sorted(set(card_ids))
+    if not ids:
+        return 0
+    at = at or clock.now()
+    target = TRANSITIONS[transition].target
+    with transaction.atomic():
+        rows = list(
+            Card.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "state", "kind", "status_list_id", "status_index")
+        )
+        problems: list[Problem] = []
+        if len(rows) != len(ids):
+            problems.append(Problem("wrong_state"))
+        for _pk, state, kind, _list, _index in rows:
+            problems += check(
+                transition,
+                state=CardState(state),
+                kind=CardKind(kind),
+                actor_levels=frozenset({CardLevel.SYSTEM}),
+                reason=reason,
+            )
+        if problems:
+            raise CardError(list(dict.fromkeys(problems)))
+        changes: dict[str, Any] = {"state": target.value, "updated_at": at}
+        if level is not None:
+            changes["level"], changes["holder_id"] = level.value, holder_id
+        elif transition is CardTransition.SPOIL:
+            changes["level"], changes["holder_id"] = "", None
+        if reason:
+            changes["note"] = reason[:500]
+        if retire_status:
+            changes["status_list"], changes["status_index"] = None, None
+            changes["chip_key_fingerprint"], changes["sod_sha256"] = "", ""
+        Card.objects.filter(pk__in=ids).update(**changes)
+        flips = [
+            (list_id, index, STATUS_INVALID if retire_status else STATUS_OF[target])
+            for _pk, state, _kind, list_id, index in rows
+            if list_id is not None
+            and index is not None
+            and (retire_status or STATUS_OF[CardState(state)] != STATUS_OF[target])
+        ]
+        if flips:
+            status_entries_set(flips)
+        CardEvent.objects.bulk_create(
+            (
+                CardEvent(
+                    card_id=pk,
+                    transition=transition.value,
+                    from_state=state,
+                    to_state=target.value,
+                    level=changes.get("level", ""),
+                    holder_id=changes.get("holder_id"),
+                    actor=_who(actor),
+                    reason=reason[:500],
+                    at=at,
+                )
+                for pk, state, _kind, _list, _index in rows
+            ),
+            batch_size=2000,
+        )
+        audit_changes = {"reason": reason[:500]} if reason else {}
+        audit_record_many(
+            actor=actor,
+            action=f"cards.{transition.value}",
+            items=(
+                (Card._meta.label_lower, str(pk), {"state": [state, target.value], **audit_changes})
+                for pk, state, _kind, _list, _index in rows
+            ),
+        )
+        hooks.cards_changed(ids, actor=actor)
+    return len(ids)
+
+
+def cards_status_reserve(
+    *, actor: Any, card_ids: Sequence[int], signer_label: str
+) -> dict[int, tuple[int, int]]:
+    """Each card's status entry ``(list id, index)``, taken now in ``signer_label``'s lists for those
+    without one (SUSPENDED until the hand-over, ``STATUS_OF``): what the DG13 of a production batch names.
+    The lists are written once per call, not once per card (``status_indexes_take``)."""
+    with transaction.atomic():
+        cards = list(Card.objects.select_for_update().filter(pk__in=card_ids).order_by("pk"))
+        fresh = [c for c in cards if c.status_list_id is None or c.status_index is None]
+        values = {STATUS_OF[CardState(c.state)] for c in fresh}
+        for value in sorted(values):
+            group = [c for c in fresh if STATUS_OF[CardState(c.state)] == value]
+            entries = status_indexes_take(signer_label, len(group), value=value)
+            for card, (list_id, index) in zip(group, entries, strict=True):
+                card.status_list_id, card.status_index = list_id, index
+        if fresh:
+            Card.objects.bulk_update(fresh, ["status_list", "status_index"], batch_size=1000)
+            audit_record_many(
+                actor=actor,
+                action="cards.status",
+                items=(
+                    (
+                        Card._meta.label_lower,
+                        str(c.pk),
+                        {"status_list": c.status_list_id, "status_index": c.status_index},
+                    )
+                    for c in fresh
+                ),
+            )
+        return {
+            c.pk: (c.status_list_id, c.status_index)
+            for c in cards
+            if c.status_list_id is not None and c.status_index is not None
+        }
+
+
+def cards_chip_record(
+    *, actor: Any, chips: Sequence[tuple[int, str, str]], at: datetime | None = None
+) -> None:
+    """Record the chips made for cards in production, ``(card id, chip key fingerprint, SOD hash)`` each:
+    the key the chip generated and the SOD partycard signed over it (two-pass personalisation,
+    docs/production.md).
+
+    Raises:
+        CardError: a card is not a new card in production (nothing is written then).
+    """
+    if not chips:
+        return
+    at = at or clock.now()
+    by_id = {pk: (fingerprint, sod) for pk, fingerprint, sod in chips}
+    with transaction.atomic():
+        cards = list(Card.objects.select_for_update().filter(pk__in=by_id).order_by("pk"))
+        if len(cards) != len(by_id) or any(
+            c.kind != CardKind.NEW or c.state != CardState.IN_PRODUCTION for c in cards
+        ):
+            raise CardError([Problem("wrong_state")])
+        for card in cards:
+            card.chip_key_fingerprint, card.sod_sha256 = by_id[card.pk]
+            card.updated_at = at
+        Card.objects.bulk_update(cards, ["chip_key_fingerprint", "sod_sha256", "updated_at"], batch_size=1000)
+        audit_record_many(
+            actor=actor,
+            action="cards.chip",
+            items=(
+                (
+                    Card._meta.label_lower,
+                    str(c.pk),
+                    {"chip_key_fingerprint": c.chip_key_fingerprint, "sod_sha256": c.sod_sha256},
+                )
+                for c in cards
+            ),
+        )

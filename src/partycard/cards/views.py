@@ -41,7 +41,7 @@ __all__ = ["LABELS", "PANEL_ORDER", "card_act", "card_detail", "card_moves", "me
 PANEL_ORDER = 100  # on the member page, before the exchange's cases (200)
 
 # The steps an officer takes on a page, with their labels (the rest are the system's: allocate, register
-# the old card, supersede).
+# the old card, supersede, and production's spoil).
 LABELS: dict[CardTransition, Any] = {
     CardTransition.START_PRODUCTION: gettext_lazy("Send to production"),
     CardTransition.MARK_PRODUCED: gettext_lazy("Mark produced"),

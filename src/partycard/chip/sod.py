@@ -250,18 +250,42 @@ class SodSigner:
         """
         if not data_groups:
             raise ChipFormatError("an SOD needs at least one data group")
-        numbers = tuple(sorted(data_groups))
+        hashes: dict[int, bytes] = {}
+        for n in sorted(data_groups):  # check each file's header, then hash its exact bytes
+            if n not in DG_TAGS:
+                raise ChipFormatError(f"data group number {n} is outside 1-{_MAX_DATA_GROUP}")
+            _check_data_group(DG_TAGS[n], data_groups[n])
+            hashes[n] = hashlib.sha256(data_groups[n]).digest()
+        return self.build_hashed(hashes, signed_at, check=check)
+
+    def build_hashed(
+        self, hashes: Mapping[int, bytes], signed_at: datetime | None = None, *, check: bool = False
+    ) -> bytes:
+        """EF.SOD over the data groups' SHA-256 hashes (number → 32 bytes), for a caller that holds the
+        hashes and not the files: production keeps each card's hashes from the batch, not its photo, and
+        signs the SOD once the chip has reported its DG15 (two-pass personalisation, docs/production.md).
+        The SOD is the same bytes :meth:`build` gives for files with these hashes.
+
+        Raises:
+            ChipFormatError: no hashes, a number outside 1-16, or a hash that is not 32 bytes.
+            ValueError: ``signed_at`` is naive.
+            SodSignerMismatch: ``check`` and the signature does not verify.
+        """
+        if not hashes:
+            raise ChipFormatError("an SOD needs at least one data group")
+        numbers = tuple(sorted(hashes))
         time = _der_time(signed_at) if signed_at is not None else b""
         layout = self._layout(numbers, len(time))  # refuses numbers outside 1-16
-        heads, sha256, entries = self._hash_heads, hashlib.sha256, []
-        for n in numbers:  # one pass: check each file's header, then hash its exact bytes
-            data = data_groups[n]
-            _check_data_group(DG_TAGS[n], data)
-            entries.append(heads[n] + sha256(data).digest())
+        heads, entries = self._hash_heads, []
+        for n in numbers:
+            digest = bytes(hashes[n])
+            if len(digest) != 32:
+                raise ChipFormatError(f"the hash of DG{n} is {len(digest)} bytes, not 32 (SHA-256)")
+            entries.append(heads[n] + digest)
         content = layout.content_prefix + b"".join(entries)
         values = (
             self._content_type_attribute,
-            layout.digest_prefix + sha256(content).digest(),
+            layout.digest_prefix + hashlib.sha256(content).digest(),
             layout.time_prefix + time,
         )
         attributes = b"".join([values[i] for i in layout.order])

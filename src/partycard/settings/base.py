@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "partycard.cards",
     "partycard.exchange",
     "partycard.credentials",
+    "partycard.production",
     "django_tasks",
     "django_tasks_db",
     "partycard.api",
@@ -251,6 +252,10 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # ... and how many texts (<si> elements) it may hold: openpyxl spends ~190 bytes on each, however short.
     "IMPORT_MAX_SHARED_STRINGS": int(os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS", "800000")),
     "IMPORT_INLINE_BYTES": int(os.environ.get("PARTYCARD_IMPORT_INLINE_BYTES", str(512 * 1024))),
+    # Card production (docs/production.md): where the batch files and the manufacturer's reports are kept
+    # (an encrypted volume in production), and the most cards one batch file holds (its memory bound).
+    "PRODUCTION_DIR": os.environ.get("PARTYCARD_PRODUCTION_DIR", str(VAR_DIR / "production")),
+    "BATCH_MAX_CARDS": int(os.environ.get("PARTYCARD_BATCH_MAX_CARDS", "2000")),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are

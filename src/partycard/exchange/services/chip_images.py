@@ -61,7 +61,7 @@ from partycard.exchange.models import Case, ChipImageRecord, chip_files_encode
 from partycard.exchange.services.cases import BulkOutcome, CaseError, home_level
 from partycard.exchange.workflow import Level, Problem, State
 from partycard.registry.choices import Gender
-from partycard.registry.models import Member
+from partycard.registry.models import Member, Organisation
 from partycard.registry.selectors import issuing_committee_name
 from partycard.trust.errors import TrustError
 from partycard.trust.keystore import KeyExists, KeyStore
@@ -70,9 +70,11 @@ __all__ = [
     "MAX_PHOTO_BYTES",
     "PHOTO_SIZE",
     "ChipImageError",
+    "chip_card_data",
     "chip_image_sign",
     "chip_images_sign",
     "chip_key_labels",
+    "chip_photo",
     "photo_placeholder",
 ]
 
@@ -117,8 +119,9 @@ def photo_placeholder() -> bytes:
     return buffer.getvalue()
 
 
-def _photo(member: Member) -> bytes | Problem:
-    """The DG2 photo: the member's (re-encoded if needed), the placeholder if allowed, or why not."""
+def chip_photo(member: Member) -> bytes | Problem:
+    """The DG2 (and printed) photo: the member's (re-encoded if needed), the placeholder if allowed, or
+    why not."""
     if not member.photo:
         if settings.PARTYCARD.get("CHIP_PLACEHOLDER_PHOTO", False):
             return photo_placeholder()
@@ -147,8 +150,12 @@ def _photo(member: Member) -> bytes | Problem:
     return buffer.getvalue()
 
 
-def _card_data(case: Case, at: datetime) -> CardData | list[Problem]:
-    member = case.member
+def chip_card_data(
+    *, number: str, member: Member, cell: Organisation, at: datetime, committee: str | None = None
+) -> CardData | list[Problem]:
+    """DG1's fields (and the printed card's) for card ``number`` of ``member`` in ``cell``, or every
+    reason they cannot be made. ``committee``: the issuing committee's name when the caller knows it
+    (a batch resolves it once per cell); otherwise read from ``cell``'s path."""
     problems: list[Problem] = []
     gender = _GENDERS.get(member.gender)
     if gender is None:
@@ -164,13 +171,13 @@ def _card_data(case: Case, at: datetime) -> CardData | list[Problem]:
     if problems or gender is None or member.date_official is None:
         return problems
     return CardData(
-        card_number=str(case.card_number),
+        card_number=str(number),
         full_name=" ".join(unicodedata.normalize("NFC", member.full_name).split()),
         date_of_birth=member.date_of_birth,
         gender=gender,
         date_admitted=member.date_admitted,
         date_official=member.date_official,
-        issuing_committee=" ".join(issuing_committee_name(case.organisation).split()),
+        issuing_committee=" ".join((committee or issuing_committee_name(cell)).split()),
         issue_date=timezone.localdate(at),
     )
 
@@ -231,6 +238,7 @@ def _build(
         [
             _problem(
                 "chip_key_labels",
+                "chip_photo",
                 "Đã hết nhãn khóa chip dành cho hồ sơ này; cần kiểm tra kho khóa.",
                 "Every chip key label of this case is taken; check the key store.",
             )
@@ -283,8 +291,8 @@ def _sign(
                     f"The card is past production ({card.state}): its chip data is not signed again.",
                 )
             )
-        data = _card_data(case, at)
-        photo = _photo(case.member)
+        data = chip_card_data(number=str(case.card_number), member=case.member, cell=case.organisation, at=at)
+        photo = chip_photo(case.member)
         problems += data if isinstance(data, list) else []
         problems += [photo] if isinstance(photo, Problem) else []
         if problems or isinstance(data, list) or isinstance(photo, Problem):

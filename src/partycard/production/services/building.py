@@ -1,0 +1,220 @@
+"""Building a released batch's file, a chunk of cards at a time, then sealing it (pass one of two).
+
+Each chunk (one job chunk, one transaction) reads its cards' members, takes each card's status entry
+(the DG13 it will carry), builds DG1, DG2, DG13 and DG14 and the print fields, writes them to the chunk's
+part file, keeps each data group's hash on the card's ``BatchCard`` (what the SOD is signed over in pass
+two: the photo is not kept in the database) and moves the cards into production. A chunk that re-runs
+after a crash rewrites its part: the database rolled back with it, so no card moves twice. The seal reads
+the parts in order, encodes the batch with its manifest, signs it with the document signer and encrypts
+it to the manufacturer (``batches.seal``), then deletes the parts (docs/production.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import cbor2
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from partycard.audit.services import audit_record
+from partycard.batches import Batch as BatchFile
+from partycard.batches import BatchCard as FileCard
+from partycard.batches import PrintFields, batch_encode, seal, sha256_hex
+from partycard.cards.lifecycle import CardState, CardTransition
+from partycard.cards.services import cards_move, cards_status_reserve
+from partycard.cards.status_lists import status_list_uri
+from partycard.chip.lds import (
+    FID_DG1,
+    FID_DG2,
+    FID_DG13,
+    FID_DG14,
+    dg1_build,
+    dg2_build,
+    dg13_build,
+    dg14_build,
+)
+from partycard.core import clock
+from partycard.exchange.services.chip_images import chip_card_data, chip_photo
+from partycard.exchange.workflow import Problem
+from partycard.jobs.kinds import ChunkResult, Failure
+from partycard.production.errors import ProductionError
+from partycard.production.models import Batch, BatchCard
+from partycard.production.services.common import manufacturer_open, problem, signing_open
+from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
+from partycard.registry.selectors import issuing_committee_name
+
+__all__ = ["batch_build_chunk", "batch_file_path", "batch_seal", "dg_hashes_decode", "dg_hashes_encode"]
+
+_FIDS = {1: FID_DG1, 2: FID_DG2, 13: FID_DG13, 14: FID_DG14}
+
+
+@functools.cache
+def _dg14() -> bytes:
+    return dg14_build()  # the same SecurityInfos on every card (AA with ECDSA, 9303-11 §6.1)
+
+
+def dg_hashes_encode(files: dict[int, bytes]) -> bytes:
+    """Each data group's number (1 byte) and SHA-256 (32 bytes), in number order."""
+    return b"".join(bytes([n]) + hashlib.sha256(files[n]).digest() for n in sorted(files))
+
+
+def dg_hashes_decode(data: bytes) -> dict[int, bytes]:
+    data = bytes(data)
+    if len(data) % 33:
+        raise ValueError("stored data group hashes are not whole (number, SHA-256) pairs")
+    return {data[i]: data[i + 1 : i + 33] for i in range(0, len(data), 33)}
+
+
+def batch_file_path(batch: Batch) -> Any:
+    return batch_dir(batch.code) / f"{batch.code}.batch.p7m"
+
+
+def _part_path(batch: Batch, index: int) -> Any:
+    return parts_dir(batch.code, "build") / f"{index:05d}.cbor"
+
+
+def _problems_text(problems: Sequence[Problem]) -> tuple[str, str]:
+    return "; ".join(p.message_vi or str(p) for p in problems), "; ".join(str(p) for p in problems)
+
+
+def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> ChunkResult:
+    """Build chunk ``index`` (cards ``index*size`` to the next chunk) of a batch being built: see the
+    module docstring. A card whose data cannot go on a card (no photo in production, no official date)
+    is left out of the batch, its number stays allocated, and the job lists it with the reason."""
+    batch = Batch.objects.select_related("province").get(pk=batch_id)
+    if batch.state != Batch.State.BUILDING:
+        raise ProductionError([problem("wrong_state", _("The batch is not being built."))])
+    at = batch.released_at or clock.now()
+    rows = list(
+        BatchCard.objects.filter(
+            batch=batch, seq__gte=index * size, seq__lt=(index + 1) * size, outcome=BatchCard.Outcome.PENDING
+        )
+        .select_related("card__member__organisation")
+        .order_by("seq")
+    )
+    _store, signer = signing_open(at)
+    entries = cards_status_reserve(actor=actor, card_ids=[r.card_id for r in rows], signer_label=signer.label)
+    committees: dict[str, str] = {}
+    part: list[list[Any]] = []
+    result = ChunkResult()
+    good: list[int] = []
+    for row in rows:
+        card, member = row.card, row.card.member
+        if card.state != CardState.ALLOCATED:  # revoked meanwhile (a death, an expulsion): not made
+            row.outcome, row.reason = BatchCard.Outcome.REFUSED, f"state:{card.state}"
+            result.failures.append(
+                Failure(card.pk, _("The card is no longer waiting for production."), "card not allocated")
+            )
+            continue
+        cell = member.organisation
+        if cell.path not in committees:
+            committees[cell.path] = issuing_committee_name(cell)
+        data = chip_card_data(
+            number=card.number, member=member, cell=cell, at=at, committee=committees[cell.path]
+        )
+        photo = chip_photo(member)
+        problems = (data if isinstance(data, list) else []) + ([photo] if isinstance(photo, Problem) else [])
+        if problems or isinstance(data, list) or isinstance(photo, Problem):
+            vi, en = _problems_text(problems)
+            row.outcome, row.reason = BatchCard.Outcome.REFUSED, ",".join(p.code for p in problems)[:200]
+            result.failures.append(Failure(card.pk, vi, en))
+            continue
+        list_id, status_index = entries[card.pk]
+        files = {
+            1: dg1_build(data),
+            2: dg2_build(photo),
+            13: dg13_build(uri=status_list_uri(list_id), index=status_index),
+            14: _dg14(),
+        }
+        row.dg_hashes = dg_hashes_encode(files)
+        print_fields = [
+            data.card_number,
+            data.full_name,
+            data.date_of_birth.isoformat(),
+            data.gender,
+            data.date_admitted.isoformat(),
+            data.date_official.isoformat(),
+            data.issuing_committee,
+            data.issue_date.isoformat(),
+            photo,
+        ]
+        part.append([row.seq, card.number, print_fields, {_FIDS[n]: files[n] for n in files}])
+        good.append(card.pk)
+    with transaction.atomic():
+        file_write(_part_path(batch, index), cbor2.dumps(part))
+        BatchCard.objects.bulk_update(rows, ["outcome", "reason", "dg_hashes"], batch_size=1000)
+        cards_move(
+            actor=actor, card_ids=good, transition=CardTransition.START_PRODUCTION, reason=batch.code, at=at
+        )
+    result.succeeded = len(good)
+    return result
+
+
+def _file_cards(batch: Batch, chunks: int) -> list[FileCard]:
+    from datetime import date
+
+    cards: list[FileCard] = []
+    for index in range(chunks):
+        path = _part_path(batch, index)
+        for _seq, number, p, files in cbor2.loads(path.read_bytes()) if path.exists() else []:
+            fields = PrintFields(
+                card_number=p[0],
+                full_name=p[1],
+                date_of_birth=date.fromisoformat(p[2]),
+                gender=p[3],
+                date_admitted=date.fromisoformat(p[4]),
+                date_official=date.fromisoformat(p[5]),
+                issuing_committee=p[6],
+                issue_date=date.fromisoformat(p[7]),
+                photo_jpeg=p[8],
+            )
+            cards.append(FileCard(number=number, print=fields, files={int(k): v for k, v in files.items()}))
+    return cards
+
+
+def batch_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = None) -> ChunkResult:
+    """Seal a batch whose chunks are built: one signed, encrypted file; the parts deleted."""
+    at = at or clock.now()
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().select_related("province").get(pk=batch_id)
+        if batch.state != Batch.State.BUILDING:
+            return ChunkResult()  # sealed already (a re-run after the commit)
+        cards = _file_cards(batch, chunks)
+        store, signer = signing_open(at)
+        _signing_cert, encryption_cert = manufacturer_open(at)
+        content = batch_encode(
+            BatchFile(
+                code=batch.code,
+                province=batch.province.name,
+                layout=batch.layout,
+                created_at=at,
+                cards=tuple(cards),
+            )
+        )
+        sealed = seal(
+            content,
+            store=store,
+            signer_label=signer.label,
+            signer_cert=signer.certificate,
+            recipient=encryption_cert,
+            at=at,
+        )
+        file_write(batch_file_path(batch), sealed)
+        batch.state = Batch.State.SEALED if cards else Batch.State.CLOSED
+        batch.batch_sha256 = sha256_hex(sealed)
+        batch.signer_label = signer.label
+        batch.card_count = len(cards)
+        batch.save(update_fields=["state", "batch_sha256", "signer_label", "card_count"])
+        audit_record(
+            actor=actor,
+            action="production.batch_seal",
+            obj=batch,
+            changes={"cards": len(cards), "sha256": batch.batch_sha256, "signer": signer.label},
+        )
+    parts_remove(batch.code, "build")
+    return ChunkResult(succeeded=0)

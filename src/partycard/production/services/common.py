@@ -1,0 +1,77 @@
+"""What every production write shares: who may act (the Centre), problems worded once, the signer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from partycard.accounts.roles import Action
+from partycard.core.scope import scope_require
+from partycard.core.signing import (
+    DocumentSigner,
+    SigningUnavailable,
+    document_signer_current,
+    pki_directory,
+    pki_keystore_open,
+)
+from partycard.exchange.services.cases import home_level
+from partycard.exchange.workflow import Level
+from partycard.production.errors import ProductionError, ProductionProblem
+from partycard.production.models import Batch
+from partycard.trust.keystore import KeyStore
+
+__all__ = ["batch_locked", "centre_require", "manufacturer_open", "problem", "signing_open"]
+
+
+def problem(code: str, message: str, number: str = "") -> ProductionProblem:
+    return ProductionProblem(code, message, number)
+
+
+def centre_require(actor: Any) -> None:
+    """Production is the Centre's (the Organisation Commission's): a central administrator placed at the
+    Centre, or the system (``actor`` None: jobs and the operator's command line)."""
+    if actor is not None and home_level(actor) is not Level.CENTRE:
+        raise ProductionError([problem("wrong_level", _("Only the Centre runs card production."))])
+
+
+def batch_locked(actor: Any, batch: Batch | int) -> Batch:
+    """The batch, locked, after checking it **and** its province against the actor's scope."""
+    pk = batch if isinstance(batch, int) else batch.pk
+    found = Batch.objects.select_for_update().select_related("province").filter(pk=pk).first()
+    if found is None:
+        raise ProductionError([problem("not_found", _("No such batch."))])
+    scope_require(actor, Action.CHANGE_BATCH, found)
+    scope_require(actor, Action.VIEW_ORGANISATION, found.province)
+    return found
+
+
+def signing_open(at: datetime) -> tuple[KeyStore, DocumentSigner]:
+    """The key store and the document signer that signs now (the Organisation Commission's)."""
+    try:
+        directory = pki_directory()
+        return pki_keystore_open(directory), document_signer_current(directory=directory, at=at)
+    except SigningUnavailable as e:
+        raise ProductionError([problem(e.reason, str(e.message))]) from e
+
+
+def manufacturer_open(at: datetime) -> tuple[Any, Any]:
+    """The manufacturer's signing and encryption certificates that are valid at ``at``.
+
+    Raises:
+        ProductionError: no manufacturer is registered (``partycard pki manufacturer``).
+    """
+    from partycard.core.signing import manufacturer_current
+
+    found = manufacturer_current(directory=pki_directory(), at=at)
+    if found is None:
+        raise ProductionError(
+            [
+                problem(
+                    "no_manufacturer",
+                    _("No card manufacturer is registered: run `partycard pki manufacturer`."),
+                )
+            ]
+        )
+    return found.signing, found.encryption

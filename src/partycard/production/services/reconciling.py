@@ -1,0 +1,446 @@
+"""The manufacturer's answers, checked line by line against the batch (pass two, and the end).
+
+The key report says, for each card of a sealed batch, which chip it went on and the public key the chip
+generated (DG15), or that it was spoiled. partycard then signs each personalised card's EF.SOD over the
+data groups it put in the batch and that DG15, and seals them back to the manufacturer (a job). The
+production report closes the batch: each card produced (the same chip, the same key) or spoiled.
+
+A report is refused whole (nothing written) when it cannot be trusted or does not fit: not signed by the
+registered manufacturer, not about a batch waiting for it, about another file than the one sent
+(``batch_sha256``/``sod_sha256``), already imported (its id or its bytes: a replay), a line twice, a card
+that is not in the batch, a key that is not a P-256 point or repeats. What is only incomplete is
+imported and listed: a card missing from the report, or produced on another chip or key than reported,
+is spoiled and made again in a later batch with the same number (``cards.lifecycle`` SPOIL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import cbor2
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from partycard.audit.services import audit_record
+from partycard.batches import (
+    BatchError,
+    BatchFormatError,
+    BatchSignatureError,
+    SodCard,
+    SodFile,
+    key_report_decode,
+    report_decode,
+    seal,
+    sha256_hex,
+    sod_file_encode,
+    verify_report,
+)
+from partycard.cards.lifecycle import CardLevel, CardTransition
+from partycard.cards.services import cards_chip_record, cards_move
+from partycard.chip.errors import ChipError
+from partycard.chip.lds import DG_TAGS, com_build, dg15_parse
+from partycard.chip.sod import SodSigner
+from partycard.core import clock
+from partycard.jobs.kinds import ChunkResult
+from partycard.production.errors import ProductionError, ProductionProblem
+from partycard.production.models import Batch, BatchCard, ManufacturerFile
+from partycard.production.services.building import dg_hashes_decode
+from partycard.production.services.common import (
+    batch_locked,
+    centre_require,
+    manufacturer_open,
+    problem,
+    signing_open,
+)
+from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
+from partycard.registry.choices import OrgLevel
+from partycard.registry.models import Organisation
+
+__all__ = ["MAX_REPORT_BYTES", "keys_import", "report_import", "sod_chunk", "sod_file_path", "sod_seal"]
+
+MAX_REPORT_BYTES = 16 * 1024 * 1024  # 10,000 lines of ~200 bytes, signed: far below this
+
+
+def sod_file_path(batch: Batch) -> Any:
+    return batch_dir(batch.code) / f"{batch.code}.sod.p7m"
+
+
+def _opened(data: bytes, at: datetime, kind: str) -> tuple[bytes, str]:
+    """The signed content of a manufacturer's file and the file's SHA-256, or ProductionError."""
+    if len(data) > MAX_REPORT_BYTES:
+        raise ProductionError([problem("too_large", _("The file is too large to be a report."))])
+    digest = sha256_hex(data)
+    if ManufacturerFile.objects.filter(sha256=digest).exists():
+        raise ProductionError([problem("replayed", _("This file was already imported."))])
+    signing_cert, _encryption = manufacturer_open(at)
+    try:
+        return verify_report(data, trusted=[signing_cert], at=at), digest
+    except BatchSignatureError as e:
+        raise ProductionError(
+            [problem("signature", _("The file is not signed by the registered card manufacturer."))]
+        ) from e
+    except BatchError as e:
+        raise ProductionError([problem("format", _("The file cannot be read: %(e)s") % {"e": e})]) from e
+
+
+def _batch_for(actor: Any, code: str, state: str, file_hash: str, expected_hash_field: str) -> Batch:
+    found = Batch.objects.filter(code=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise ProductionError([problem("unknown_batch", _("The report names a batch that does not exist."))])
+    batch = batch_locked(actor, found)
+    if batch.state != state:
+        raise ProductionError(
+            [
+                problem(
+                    "wrong_state",
+                    _("The batch is not waiting for this report (it is %(s)s).")
+                    % {"s": batch.get_state_display()},
+                )
+            ]
+        )
+    if file_hash != getattr(batch, expected_hash_field):
+        raise ProductionError(
+            [problem("wrong_file", _("The report is about another file than the one sent for this batch."))]
+        )
+    return batch
+
+
+def _replayed(report_id: str) -> None:
+    if ManufacturerFile.objects.filter(report_id=report_id).exists():
+        raise ProductionError([problem("replayed", _("A report with this id was already imported."))])
+
+
+def _record(
+    actor: Any,
+    batch: Batch,
+    kind: str,
+    report_id: str,
+    digest: str,
+    lines: int,
+    listed: list[ProductionProblem],
+    at: datetime,
+) -> ManufacturerFile:
+    return ManufacturerFile.objects.create(
+        batch=batch,
+        kind=kind,
+        report_id=report_id,
+        sha256=digest,
+        lines=lines,
+        problems=[{"number": p.number, "code": p.code} for p in listed],
+        imported_by=actor if getattr(actor, "pk", None) else None,
+        imported_at=at,
+    )
+
+
+def keys_import(
+    *, actor: Any, data: bytes, at: datetime | None = None, enqueue: bool = True
+) -> ManufacturerFile:
+    """Import the manufacturer's key report of a sealed batch (see the module docstring); then the job
+    that signs the personalised cards' SODs starts.
+
+    Raises:
+        ProductionError: the report is refused, with every reason (nothing is written then).
+    """
+    from partycard.production.jobs import SOD, job_start
+
+    centre_require(actor)
+    at = at or clock.now()
+    content, digest = _opened(data, at, "keys")
+    try:
+        report = key_report_decode(content)
+    except BatchFormatError as e:
+        raise ProductionError(
+            [problem("format", _("The key report cannot be read: %(e)s") % {"e": e})]
+        ) from e
+    with transaction.atomic():
+        batch = _batch_for(actor, report.batch, Batch.State.SEALED, report.batch_sha256, "batch_sha256")
+        _replayed(report.report_id)
+        rows = {
+            r.card.number: r
+            for r in BatchCard.objects.filter(batch=batch, outcome=BatchCard.Outcome.PENDING).select_related(
+                "card"
+            )
+        }
+        refused: list[ProductionProblem] = []
+        seen: set[str] = set()
+        serials: set[str] = set()
+        keys: set[bytes] = set()
+        for line in report.lines:
+            if line.number in seen:
+                refused.append(problem("duplicate", _("The card appears twice in the report."), line.number))
+                continue
+            seen.add(line.number)
+            if line.number not in rows:
+                refused.append(problem("extra_card", _("The card is not in this batch."), line.number))
+                continue
+            if line.outcome != "personalised":
+                continue
+            try:
+                dg15_parse(line.dg15)
+            except ChipError:
+                refused.append(
+                    problem("bad_key", _("The chip's public key (DG15) cannot be read."), line.number)
+                )
+                continue
+            if not line.chip_serial or line.chip_serial in serials:
+                refused.append(
+                    problem("duplicate_serial", _("The chip serial is empty or repeated."), line.number)
+                )
+            if line.dg15 in keys:
+                refused.append(
+                    problem("duplicate_key", _("Two cards report the same chip key."), line.number)
+                )
+            serials.add(line.chip_serial)
+            keys.add(line.dg15)
+        if refused:
+            raise ProductionError(refused)
+        listed = [
+            problem("missing", _("The card is missing from the report: it is made again."), number)
+            for number in rows
+            if number not in seen
+        ]
+        personalised, spoiled = [], []
+        for line in report.lines:
+            row = rows[line.number]
+            if line.outcome == "personalised":
+                row.outcome, row.chip_serial = BatchCard.Outcome.PERSONALISED, line.chip_serial
+                row.dg15, row.aa_fingerprint = line.dg15, hashlib.sha256(line.dg15).hexdigest()
+                personalised.append(row)
+            else:
+                row.outcome, row.reason = BatchCard.Outcome.SPOILED, (line.reason or "spoiled")[:200]
+                spoiled.append(row)
+        for p in listed:
+            row = rows[p.number]
+            row.outcome, row.reason = BatchCard.Outcome.SPOILED, "missing_from_key_report"
+            spoiled.append(row)
+        BatchCard.objects.bulk_update(
+            personalised + spoiled,
+            ["outcome", "reason", "chip_serial", "dg15", "aa_fingerprint"],
+            batch_size=1000,
+        )
+        for reason in sorted({r.reason for r in spoiled}):
+            cards_move(
+                actor=actor,
+                card_ids=[r.card_id for r in spoiled if r.reason == reason],
+                transition=CardTransition.SPOIL,
+                reason=f"{batch.code}: {reason}",
+                at=at,
+            )
+        file_write(batch_dir(batch.code) / f"{batch.code}.keys.p7s", data)
+        record = _record(
+            actor, batch, ManufacturerFile.Kind.KEYS, report.report_id, digest, len(report.lines), listed, at
+        )
+        batch.keys_sha256 = digest
+        batch.spoiled = len(spoiled)
+        batch.state = Batch.State.KEYS_IMPORTED
+        batch.save(update_fields=["keys_sha256", "spoiled", "state"])
+        audit_record(
+            actor=actor,
+            action="production.keys_import",
+            obj=batch,
+            changes={
+                "report": report.report_id,
+                "personalised": len(personalised),
+                "spoiled": len(spoiled),
+                "listed": len(listed),
+            },
+        )
+        job_start(actor=actor, kind=SOD, batch=batch, enqueue=enqueue)
+    return record
+
+
+def _sod_part(batch: Batch, index: int) -> Any:
+    return parts_dir(batch.code, "sod") / f"{index:05d}.cbor"
+
+
+def sod_chunk(*, actor: Any, batch_id: int, index: int, size: int, at: datetime | None = None) -> ChunkResult:
+    """Sign the SODs of chunk ``index`` of a batch's personalised cards (by place in the batch) over the
+    hashes kept from pass one and the DG15 each chip reported; record each card's chip."""
+    batch = Batch.objects.get(pk=batch_id)
+    if batch.state != Batch.State.KEYS_IMPORTED:
+        raise ProductionError([problem("wrong_state", _("The batch is not waiting for its chip data."))])
+    at = at or clock.now()
+    rows = list(
+        BatchCard.objects.filter(
+            batch=batch,
+            seq__gte=index * size,
+            seq__lt=(index + 1) * size,
+            outcome=BatchCard.Outcome.PERSONALISED,
+        )
+        .select_related("card")
+        .order_by("seq")
+    )
+    store, ds = signing_open(at)
+    signer = SodSigner(store=store, signer_label=ds.label, signer_cert=ds.certificate)
+    part, chips = [], []
+    for row in rows:
+        hashes = dg_hashes_decode(row.dg_hashes)
+        hashes[15] = hashlib.sha256(bytes(row.dg15)).digest()
+        sod = signer.build_hashed(hashes, at)
+        com = com_build(tags=tuple(DG_TAGS[n] for n in sorted(hashes)))
+        part.append([row.card.number, row.chip_serial, com, sod])
+        chips.append((row.card_id, row.aa_fingerprint, hashlib.sha256(sod).hexdigest()))
+    with transaction.atomic():
+        file_write(_sod_part(batch, index), cbor2.dumps(part))
+        cards_chip_record(actor=actor, chips=chips, at=at)
+    return ChunkResult(succeeded=len(rows))
+
+
+def sod_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = None) -> ChunkResult:
+    """Seal the batch's signed chip data back to the manufacturer."""
+    at = at or clock.now()
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.state != Batch.State.KEYS_IMPORTED:
+            return ChunkResult()
+        cards: list[SodCard] = []
+        for index in range(chunks):
+            path = _sod_part(batch, index)
+            for number, serial, com, sod in cbor2.loads(path.read_bytes()) if path.exists() else []:
+                cards.append(SodCard(number=number, chip_serial=serial, com=com, sod=sod))
+        store, signer = signing_open(at)
+        _signing, encryption = manufacturer_open(at)
+        content = sod_file_encode(
+            SodFile(batch=batch.code, keys_sha256=batch.keys_sha256, created_at=at, cards=tuple(cards))
+        )
+        sealed = seal(
+            content,
+            store=store,
+            signer_label=signer.label,
+            signer_cert=signer.certificate,
+            recipient=encryption,
+            at=at,
+        )
+        file_write(sod_file_path(batch), sealed)
+        batch.sod_sha256 = sha256_hex(sealed)
+        batch.state = Batch.State.SOD_SEALED if cards else Batch.State.CLOSED
+        batch.save(update_fields=["sod_sha256", "state"])
+        audit_record(
+            actor=actor,
+            action="production.sod_seal",
+            obj=batch,
+            changes={"cards": len(cards), "sha256": batch.sod_sha256},
+        )
+    parts_remove(batch.code, "sod")
+    return ChunkResult()
+
+
+def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> ManufacturerFile:
+    """Import the production report that closes a batch: produced cards go to the Centre, ready to be
+    sent down the tree; spoiled ones (and any missing or made on another chip than reported) go back to
+    the queue, their status entry retired (their signed chip, should it survive, never verifies).
+
+    Raises:
+        ProductionError: the report is refused, with every reason (nothing is written then).
+    """
+    centre_require(actor)
+    at = at or clock.now()
+    content, digest = _opened(data, at, "report")
+    try:
+        report = report_decode(content)
+    except BatchFormatError as e:
+        raise ProductionError(
+            [problem("format", _("The production report cannot be read: %(e)s") % {"e": e})]
+        ) from e
+    with transaction.atomic():
+        batch = _batch_for(actor, report.batch, Batch.State.SOD_SEALED, report.sod_sha256, "sod_sha256")
+        _replayed(report.report_id)
+        rows = {
+            r.card.number: r
+            for r in BatchCard.objects.filter(
+                batch=batch, outcome=BatchCard.Outcome.PERSONALISED
+            ).select_related("card")
+        }
+        refused: list[ProductionProblem] = []
+        seen: set[str] = set()
+        for line in report.lines:
+            if line.number in seen:
+                refused.append(problem("duplicate", _("The card appears twice in the report."), line.number))
+            elif line.number not in rows:
+                refused.append(
+                    problem("extra_card", _("The card is not waiting in this batch."), line.number)
+                )
+            seen.add(line.number)
+        if refused:
+            raise ProductionError(refused)
+        listed: list[ProductionProblem] = []
+        produced, spoiled = [], []
+        for line in report.lines:
+            row = rows[line.number]
+            if line.outcome == "produced" and (line.chip_serial, line.aa_fingerprint) != (
+                row.chip_serial,
+                row.aa_fingerprint,
+            ):
+                listed.append(
+                    problem(
+                        "wrong_key",
+                        _("Produced on another chip or key than reported: made again."),
+                        line.number,
+                    )
+                )
+                row.outcome, row.reason = BatchCard.Outcome.SPOILED, "wrong_key"
+                spoiled.append(row)
+            elif line.outcome == "produced":
+                row.outcome = BatchCard.Outcome.PRODUCED
+                produced.append(row)
+            else:
+                row.outcome, row.reason = BatchCard.Outcome.SPOILED, (line.reason or "spoiled")[:200]
+                spoiled.append(row)
+        for number, row in rows.items():
+            if number not in seen:
+                listed.append(
+                    problem("missing", _("The card is missing from the report: it is made again."), number)
+                )
+                row.outcome, row.reason = BatchCard.Outcome.SPOILED, "missing_from_report"
+                spoiled.append(row)
+        BatchCard.objects.bulk_update(produced + spoiled, ["outcome", "reason"], batch_size=1000)
+        centre = Organisation.objects.filter(level=OrgLevel.CENTRE).order_by("path").first()
+        cards_move(
+            actor=actor,
+            card_ids=[r.card_id for r in produced],
+            transition=CardTransition.MARK_PRODUCED,
+            reason=batch.code,
+            level=CardLevel.CENTRE,
+            holder_id=centre.pk if centre else None,
+            at=at,
+        )
+        for reason in sorted({r.reason for r in spoiled}):
+            cards_move(
+                actor=actor,
+                card_ids=[r.card_id for r in spoiled if r.reason == reason],
+                transition=CardTransition.SPOIL,
+                reason=f"{batch.code}: {reason}",
+                retire_status=True,
+                at=at,
+            )
+        file_write(batch_dir(batch.code) / f"{batch.code}.report.p7s", data)
+        record = _record(
+            actor,
+            batch,
+            ManufacturerFile.Kind.REPORT,
+            report.report_id,
+            digest,
+            len(report.lines),
+            listed,
+            at,
+        )
+        batch.report_sha256 = digest
+        batch.produced = len(produced)
+        batch.spoiled += len(spoiled)
+        batch.state = Batch.State.CLOSED
+        batch.closed_at = at
+        batch.save(update_fields=["report_sha256", "produced", "spoiled", "state", "closed_at"])
+        audit_record(
+            actor=actor,
+            action="production.report_import",
+            obj=batch,
+            changes={
+                "report": report.report_id,
+                "produced": len(produced),
+                "spoiled": len(spoiled),
+                "listed": len(listed),
+            },
+        )
+    return record
