@@ -508,7 +508,9 @@ def cms_encrypt(content: bytes, *, recipient: x509.Certificate, at: datetime) ->
 # --- decrypting ----------------------------------------------------------------------------------------
 
 
-def cms_decrypt(data: bytes, *, private_key: Any, certificate: x509.Certificate) -> bytes:
+def cms_decrypt(
+    data: bytes, *, private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, certificate: x509.Certificate
+) -> bytes:
     """The content of a DER ContentInfo/AuthEnvelopedData addressed to ``certificate``.
 
     Accepts what :func:`cms_encrypt` writes and what ``openssl cms -encrypt -aes-*-gcm`` writes: ECDH
