@@ -41,10 +41,8 @@ __all__ = ["LABELS", "PANEL_ORDER", "card_act", "card_detail", "card_moves", "me
 PANEL_ORDER = 100  # on the member page, before the exchange's cases (200)
 
 # The steps an officer takes on a page, with their labels (the rest are the system's: allocate, register
-# the old card, supersede, and production's spoil).
+# the old card, supersede; production's steps are the batch's: production/services).
 LABELS: dict[CardTransition, Any] = {
-    CardTransition.START_PRODUCTION: gettext_lazy("Send to production"),
-    CardTransition.MARK_PRODUCED: gettext_lazy("Mark produced"),
     CardTransition.SEND: gettext_lazy("Send down to the next level"),
     CardTransition.RECEIVE: gettext_lazy("Confirm receipt"),
     CardTransition.HAND_OVER: gettext_lazy("Hand the card to the member"),

@@ -47,7 +47,9 @@ class Build(_BatchJob):
 
         chunks = self.chunk_count(job) - 1
         if index < chunks:
-            return batch_build_chunk(actor=job.actor, batch_id=job.params["batch"], index=index, size=_size(job))
+            return batch_build_chunk(
+                actor=job.actor, batch_id=job.params["batch"], index=index, size=_size(job)
+            )
         return batch_seal(actor=job.actor, batch_id=job.params["batch"], chunks=chunks)
 
 
@@ -67,7 +69,11 @@ def job_start(*, actor: Any, kind: str, batch: Batch, enqueue: bool = True) -> J
 
     from partycard.jobs.tasks import run_job
 
-    params = {"batch": batch.pk, "cards": batch.cards.count(), "chunk": int(settings.PARTYCARD["JOB_CHUNK_SIZE"])}
+    params = {
+        "batch": batch.pk,
+        "cards": batch.cards.count(),
+        "chunk": int(settings.PARTYCARD["JOB_CHUNK_SIZE"]),
+    }
     job = job_create(actor=actor, kind=kind, params=params)
     if enqueue:
         transaction.on_commit(lambda: run_job.enqueue(job.pk))

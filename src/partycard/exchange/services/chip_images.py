@@ -238,7 +238,6 @@ def _build(
         [
             _problem(
                 "chip_key_labels",
-                "chip_photo",
                 "Đã hết nhãn khóa chip dành cho hồ sơ này; cần kiểm tra kho khóa.",
                 "Every chip key label of this case is taken; check the key store.",
             )

@@ -59,7 +59,9 @@ class Command(BaseCommand):
         try:
             getattr(self, "_" + options["action"].replace("-", "_"))(options)
         except ProductionError as e:
-            raise CommandError("\n".join(f"{p.code}: {p.number + ': ' if p.number else ''}{p.message}" for p in e.problems)) from e
+            raise CommandError(
+                "\n".join(f"{p.code}: {p.number + ': ' if p.number else ''}{p.message}" for p in e.problems)
+            ) from e
 
     def _batch(self, code: str) -> Batch:
         batch = Batch.objects.filter(code=code).first()
@@ -82,7 +84,9 @@ class Command(BaseCommand):
             province = Organisation.objects.filter(code=options["province"], level=1).first()
             if province is None:
                 raise CommandError(f"no committee directly under the Centre has code '{options['province']}'")
-        made = services.batches_plan(actor=None, layout=options["layout"], size=options["size"], province=province)
+        made = services.batches_plan(
+            actor=None, layout=options["layout"], size=options["size"], province=province
+        )
         for batch in made:
             self.stdout.write(f"{batch.code}\t{batch.card_count}")
         self.stdout.write(f"{len(made)} batches planned.")
@@ -93,7 +97,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Layout {options['layout']} approved (proof SHA-256 {digest}).")
 
     def _release(self, options: dict[str, Any]) -> None:
-        job = services.batch_release(actor=None, batch=self._batch(options["target"]), enqueue=options["no_wait"])
+        job = services.batch_release(
+            actor=None, batch=self._batch(options["target"]), enqueue=options["no_wait"]
+        )
         self._run(job, options)
 
     def _read(self, name: str) -> bytes:
@@ -105,7 +111,9 @@ class Command(BaseCommand):
         return path.read_bytes()
 
     def _keys(self, options: dict[str, Any]) -> None:
-        record = services.keys_import(actor=None, data=self._read(options["target"]), enqueue=options["no_wait"])
+        record = services.keys_import(
+            actor=None, data=self._read(options["target"]), enqueue=options["no_wait"]
+        )
         self._listed(record.problems)
         assert record.batch is not None
         job = Job.objects.filter(kind="production.sod", params__batch=record.batch.pk).order_by("-pk").first()
@@ -137,7 +145,9 @@ class Command(BaseCommand):
             raise CommandError(f"batch {batch.code} has no sealed file yet (it is {batch.state})")
 
     def _show(self, options: dict[str, Any]) -> None:
-        batches = [self._batch(options["target"])] if options["target"] else list(Batch.objects.order_by("pk"))
+        batches = (
+            [self._batch(options["target"])] if options["target"] else list(Batch.objects.order_by("pk"))
+        )
         for batch in batches:
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(batch_outcomes(batch).items()))
             self.stdout.write(f"{batch.code}\t{batch.state}\t{batch.card_count} cards\t{outcomes}")
