@@ -23,7 +23,6 @@ import os
 import platform
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -498,10 +497,9 @@ def main() -> int:
             }
             results["libraries"][lib] = row
             log(f"{lib}: {row}")
-        # The chosen library through the real API, on a larger batch; peak RSS of the process after it.
+        # The chosen library through the real API (QR code, glyph checks, fitting), on a larger batch.
         if batch:
             big = [replace(c, card_number=f"{c.card_number}-{i}") for i, c in enumerate(sample_cards(batch))]
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             pdf, seconds = timed(lambda: cards_pdf(big, layout=layout))
             row = {
                 "cards": batch,
@@ -509,8 +507,6 @@ def main() -> int:
                 "cards_per_s": round(batch / seconds, 1),
                 "bytes": len(pdf),
                 "bytes_per_card": round(len(pdf) / batch),
-                "max_rss_mib_before": round(rss_before / 1024),
-                "max_rss_mib_after": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 **check(pdf, big, layout, tmp),
             }
             results["cards_pdf"] = row

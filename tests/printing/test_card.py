@@ -169,23 +169,58 @@ import resource, sys
 from tests.printing.conftest import jpeg, make_card
 from partycard.printing.card import cards_pdf
 from partycard.printing.layout import layout_load
-layout, photo = layout_load(), jpeg(1200, 1600)
-cards_pdf([make_card(photo_jpeg=photo)], layout=layout)
+layout = layout_load()
+cards_pdf([make_card(photo_jpeg=jpeg(1200, 1600))], layout=layout)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cards = (make_card(photo_jpeg=photo, card_number=str(i)) for i in range(int(sys.argv[1])))
+cards = (make_card(photo_jpeg=jpeg(1200, 1600, (i % 250, 90, 120)), card_number=str(i)) for i in range(300))
 pdf = cards_pdf(cards, layout=layout)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(pdf))
 """
 
 
 def test_memory_does_not_hold_a_decoded_photo_per_card() -> None:
-    # 300 photos of 1200 × 1600 decoded would hold 300 × 5.8 MB = 1.7 GB; encoded at the box's size they
-    # are a few kB each. The peak may grow with the output (the PDF is built in memory), not with the photos.
+    # 300 distinct photos of 1200 × 1600: decoded they would hold 300 × 5.8 MB = 1.7 GB, and even at the box's
+    # size (248 × 331 RGB) 74 MB. Only their JPEGs at the box's size may stay (inside the PDF being built),
+    # so the peak grows with the output, a few MB.
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, "300"],
+        [sys.executable, "-c", _MEMORY_PROBE],
         capture_output=True, text=True, check=True, timeout=300, cwd=root,
         env={"PYTHONPATH": f"{root / 'src'}:{root}", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     grown_kib, size = map(int, done.stdout.split())
-    assert grown_kib < 120 * 1024, (grown_kib, size)
+    assert size > 300 * 3000, "the photos are distinct, so each is embedded"
+    assert grown_kib < 40 * 1024, (grown_kib, size)
+
+
+def test_the_qr_code_on_the_back_holds_the_card_number(tmp_path: Path, layout: Layout) -> None:
+    # segno is the reference encoder here; the test checks that every module lands where the symbol puts
+    # it (ISO/IEC 18004: dark modules on a light quiet zone of 4 modules), read back from the rendered page.
+    import segno
+    from PIL import Image
+
+    box = layout.back.qr
+    assert box is not None
+    path = _write(tmp_path, cards_pdf([make_card(card_number="480012345")], layout=layout))
+    page = PdfReader(path).pages[1]
+    trim = [float(v) / MM for v in page["/TrimBox"]]
+    height = float(page["/MediaBox"][3]) / MM
+    poppler("pdftoppm", "-r", "600", "-f", "2", "-l", "2", "-gray", "-png", path, tmp_path / "back")
+    image = Image.open(next(tmp_path.glob("back*.png"))).convert("L")
+    want = [list(row) for row in segno.make_qr("480012345", error="m").matrix_iter(border=4)]
+    module = box.w_mm / len(want)
+    px = 600 / 25.4
+    left, top = trim[0] + box.x_mm, height - trim[3] + box.y_mm
+    got = [
+        [
+            int(
+                image.getpixel(
+                    (round((left + (i + 0.5) * module) * px), round((top + (j + 0.5) * module) * px))
+                )
+                < 128
+            )  # type: ignore[operator]
+            for i in range(len(want))
+        ]
+        for j in range(len(want))
+    ]
+    assert got == want
