@@ -445,6 +445,18 @@ def timed(fn: Callable[[], bytes]) -> tuple[bytes, float]:
     return out, time.perf_counter() - started
 
 
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("reportlab", "rl_accel", "weasyprint", "typst", "fpdf2", "pillow", "segno"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 def main() -> int:
     n = env_int("BENCH_CARDS", 200)
     batch = env_int("BENCH_BATCH", 1000)
@@ -463,6 +475,7 @@ def main() -> int:
             [f"BENCH_CARDS={n}", f"BENCH_BATCH={batch}", f"BENCH_REPEATS={repeats}", *sys.argv]
         ),
         "cards": n,
+        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
         "libraries": {},
     }
     with tempfile.TemporaryDirectory() as d:
@@ -511,6 +524,7 @@ def main() -> int:
             }
             results["cards_pdf"] = row
             log(f"cards_pdf: {row}")
+    results["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "card_pdf.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"{'library':<12} {'cards/s':>9} {'B/card':>8} fonts-emb name-exact trim bleed cmyk")
