@@ -1,6 +1,6 @@
 """The print-ready card PDF, checked from the standards' text with a print shop's tools (poppler, pypdf).
 
-- ISO/IEC 7810 §5.1: an ID-1 card is 85.60 mm × 53.98 mm, so every page's TrimBox is that size.
+- ISO/IEC 7810: an ID-1 card is 85.60 mm × 53.98 mm, so every page's TrimBox is that size.
 - PDF 1.7 §14.11.2: the TrimBox is the finished page after trimming, the BleedBox the region clipped to
   when output in production (here 3 mm beyond the trim on every side); both lie within the MediaBox.
 - The photo is printed at 300 dpi: its image is the photo box's size × 300 / 25.4 pixels.
@@ -135,7 +135,7 @@ def test_the_photo_is_resampled_to_its_box_at_300_dpi(layout: Layout) -> None:
 
 
 def test_colours_are_cmyk(layout: Layout) -> None:
-    # A print job's vector colours are the inks: the content sets fills with "k" (DeviceCMYK, PDF 1.7 §8.6.8).
+    # A print job's vector colours are the inks: fills set with "k" (DeviceCMYK, PDF 1.7 §8.6.4.4).
     page = PdfReader(io.BytesIO(cards_pdf([make_card()], layout=layout))).pages[0]
     ops = page.get_contents().get_data().decode("latin-1")  # type: ignore[union-attr]
     assert " k\n" in ops or " k " in ops

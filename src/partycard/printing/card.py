@@ -2,7 +2,7 @@
 
 ReportLab draws the card (docs/production.md, "The printed card", says why: measured fastest of the
 libraries that write TrimBox/BleedBox and CMYK, with exact Vietnamese text). Every page is one face of
-one card: the ID-1 trim box (ISO/IEC 7810 §5.1), 3 mm of bleed around it and a slug outside the bleed
+one card: the ID-1 trim box (ISO/IEC 7810), 3 mm of bleed around it and a slug outside the bleed
 that holds the crop marks, with TrimBox and BleedBox written into the page (PDF 1.7 §14.11.2) so the
 manufacturer's imposition software finds the card without guessing. Colours are CMYK as the layout
 gives them; the photo is resampled to exactly its box at 300 dpi and embedded as JPEG.
