@@ -36,7 +36,7 @@ __all__ = [
     "layout_versions",
 ]
 
-# ISO/IEC 7810:2019 §5.1 (ID-1): 85.60 mm × 53.98 mm nominal. The trim box of every card page is this size.
+# ISO/IEC 7810, the ID-1 format: 85.60 mm × 53.98 mm nominal. The trim box of every card page is this size.
 ID1_WIDTH_MM = 85.60
 ID1_HEIGHT_MM = 53.98
 
@@ -134,25 +134,26 @@ class Layout:
     height_mm: float = ID1_HEIGHT_MM
 
 
-def layout_versions() -> list[str]:
-    """The versions shipped in ``layouts/``, sorted."""
-    return sorted(p.stem for p in LAYOUTS.glob("*.json"))
+def layout_versions(*, directory: Path = LAYOUTS) -> list[str]:
+    """The versions in ``directory`` (the shipped ``layouts/`` by default), sorted."""
+    return sorted(p.stem for p in directory.glob("*.json"))
 
 
-def layout_load(version: str = "v1") -> Layout:
-    """Load and validate ``layouts/<version>.json``.
+def layout_load(version: str = "v1", *, directory: Path = LAYOUTS) -> Layout:
+    """Load and validate ``<directory>/<version>.json`` (the shipped ``layouts/`` by default).
 
     Raises:
         LayoutError: no such version, not JSON, or a key absent, unknown or of the wrong shape.
     """
-    if version not in layout_versions():
-        raise LayoutError("version", f"no layout {version!r} (known: {', '.join(layout_versions())})")
-    path = LAYOUTS / f"{version}.json"
+    known = layout_versions(directory=directory)
+    if version not in known:
+        raise LayoutError("version", f"no layout {version!r} (known: {', '.join(known) or 'none'})")
+    path = directory / f"{version}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise LayoutError("<file>", f"{path.name} is not readable JSON: {e}") from e
-    layout = layout_parse(data, base=LAYOUTS)
+    layout = layout_parse(data, base=directory)
     if layout.version != version:
         raise LayoutError("version", f"{layout.version!r} in a file named {path.name}")
     return layout
@@ -221,6 +222,11 @@ def _face(value: object, key: str, fonts: Mapping[str, Path], limits: tuple[floa
         name: _box(obj[name], f"{key}.{name}", trim) if obj.get(name) is not None else None
         for name in ("photo", "emblem", "qr")
     }
+    qr = boxes["qr"]
+    if qr is not None and abs(qr.w_mm - qr.h_mm) > 1e-6:
+        raise LayoutError(
+            f"{key}.qr", "must be square (ISO/IEC 18004: a QR code is a square of square modules)"
+        )
     return Face(
         background=_cmyk(obj["background"], f"{key}.background"),
         rects=rects,
