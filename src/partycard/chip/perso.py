@@ -30,6 +30,7 @@ import os
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import cbor2
@@ -132,6 +133,11 @@ class PersoApplet(Applet):
     @property
     def life_cycle(self) -> LifeCycle:
         return self._life_cycle
+
+    @property
+    def files(self) -> Mapping[int, bytes]:
+        """The EFs by file ID, as a reader could read them (read-only)."""
+        return MappingProxyType(dict(self._files))
 
     @property
     def public_key(self) -> ec.EllipticCurvePublicKey | None:

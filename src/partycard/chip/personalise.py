@@ -32,6 +32,7 @@ __all__ = [
     "AppletTransport",
     "chip_activate",
     "chip_application_select",
+    "chip_file_read",
     "chip_file_write",
     "chip_key_generate",
     "chip_serial_read",
@@ -124,6 +125,20 @@ def chip_file_write(transport: Transport, fid: int, content: bytes, *, chunk: in
                 0x00, INS_UPDATE_BINARY, offset >> 8, offset & 0xFF, content[offset : offset + chunk]
             ),
         )
+
+
+def chip_file_read(transport: Transport, fid: int, length: int, *, chunk: int = 0xE0) -> bytes:
+    """SELECT EF ``fid`` and READ BINARY its first ``length`` bytes (to check what was written)."""
+    _send(transport, f"SELECT {fid:04X}", CommandApdu(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big")))
+    data = bytearray()
+    while len(data) < length:
+        offset = len(data)
+        data += _send(
+            transport,
+            f"READ BINARY {fid:04X} at {offset}",
+            CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, le=min(chunk, length - offset)),
+        )
+    return bytes(data)
 
 
 def chip_activate(transport: Transport, aid: bytes = AID_LDS1) -> None:
