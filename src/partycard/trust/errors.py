@@ -11,6 +11,12 @@ __all__ = [
     "CertificateNotYetValid",
     "CertificateRevoked",
     "CertificateUsageInvalid",
+    "CmsDecryptFailed",
+    "CmsError",
+    "CmsFormatError",
+    "CmsNotForRecipient",
+    "CmsSignatureInvalid",
+    "CmsSignerUntrusted",
     "CrlInvalid",
     "PkiParameterError",
     "PkiStateMalformed",
@@ -67,3 +73,27 @@ class CertificateRevoked(TrustError):
 
 class CrlInvalid(TrustError):
     """The CRL is not signed by the trusted root or is otherwise unusable."""
+
+
+class CmsError(TrustError):
+    """Root of the CMS errors (``trust.cms``): a signed or encrypted file that cannot be accepted."""
+
+
+class CmsFormatError(CmsError):
+    """The bytes are not a CMS structure of our profile (DER, content type, algorithms, one signer)."""
+
+
+class CmsSignatureInvalid(CmsError):
+    """The content's digest or the signature over the signed attributes does not verify."""
+
+
+class CmsSignerUntrusted(CmsError):
+    """The signature is made by a certificate that is not trusted here, not valid now, or not for signing."""
+
+
+class CmsNotForRecipient(CmsError):
+    """The envelope has no recipient entry for this certificate (or the key does not fit it)."""
+
+
+class CmsDecryptFailed(CmsError):
+    """The content key does not unwrap or the AES-GCM tag does not authenticate: the file was tampered."""
