@@ -26,7 +26,7 @@ from partycard.factory.workshop import Factory, factory_init, factory_open, fact
 
 __all__ = ["PASSPHRASE_ENV", "main"]
 
-PASSPHRASE_ENV = "PARTYCARD_FACTORY_PASSPHRASE"
+PASSPHRASE_ENV = "PARTYCARD_FACTORY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
 
 
 def _passphrase() -> bytes:
@@ -69,7 +69,11 @@ def _load_certificate(path: str, what: str) -> x509.Certificate:
     except OSError as e:
         raise TrustInvalid(f"the {what} certificate cannot be read: {e}") from e
     try:
-        return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+        return (
+            x509.load_pem_x509_certificate(data)
+            if b"-----BEGIN" in data
+            else x509.load_der_x509_certificate(data)
+        )
     except ValueError as e:
         raise TrustInvalid(f"{path} is not a certificate ({what})") from e
 
@@ -158,7 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    init = commands.add_parser("init", help="make the factory's keys (passphrase from $" + PASSPHRASE_ENV + ")")
+    init = commands.add_parser(
+        "init", help="make the factory's keys (passphrase from $" + PASSPHRASE_ENV + ")"
+    )
     init.add_argument("dir")
     init.add_argument("--organization", required=True, help="the manufacturer's name")
     init.set_defaults(run=_cmd_init)

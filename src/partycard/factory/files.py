@@ -63,7 +63,9 @@ def sealed_open(data: bytes, *, factory: Factory, at: datetime, name: str) -> by
     """
     root, _, encryption_cert = factory.trusted()
     try:
-        return unseal(data, private_key=factory.encryption_key, certificate=encryption_cert, roots=[root], at=at)
+        return unseal(
+            data, private_key=factory.encryption_key, certificate=encryption_cert, roots=[root], at=at
+        )
     except BatchError as e:
         raise _classified(e, name) from e
 

@@ -17,11 +17,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from partycard.batches import ProductionReport, ReportLine, report_encode, sha256_hex, sign_report, sod_file_decode
+from partycard.batches import (
+    ProductionReport,
+    ReportLine,
+    report_encode,
+    sha256_hex,
+    sign_report,
+    sod_file_decode,
+)
 from partycard.chip.errors import ChipError
 from partycard.chip.lds import FID_COM, FID_SOD
 from partycard.chip.perso import LifeCycle, chip_state_load, chip_state_save
-from partycard.chip.personalise import AppletTransport, chip_activate, chip_application_select, chip_file_write
+from partycard.chip.personalise import (
+    AppletTransport,
+    chip_activate,
+    chip_application_select,
+    chip_file_write,
+)
 from partycard.factory.check import chip_check
 from partycard.factory.errors import BatchReplayed, SodMismatch
 from partycard.factory.files import content_decode, sealed_open
@@ -71,8 +83,10 @@ def _finish_chip(factory: Factory, card: CardRecord, com: bytes, sod: bytes, hoo
     chip_file_write(transport, FID_SOD, sod)
     chip_activate(transport)
     if hook is not None:
-        hook("chip_finished", card.number)
+        hook("chip_activated", card.number)
     chip_state_save(chip, path)
+    if hook is not None:
+        hook("chip_saved", card.number)
 
 
 def batch_finish(
@@ -126,10 +140,19 @@ def batch_finish(
         if reasons:
             reason = "; ".join(reasons)
             chip_discard(factory, number, card.serial)
-            ledger.append("card_spoiled", record.code, when, number=number, serial=card.serial, reason=reason, stage=2)
+            ledger.append(
+                "card_spoiled", record.code, when, number=number, serial=card.serial, reason=reason, stage=2
+            )
             progress(f"[{index}/{total}] {number}: spoiled ({reason})")
         else:
-            ledger.append("card_produced", record.code, when, number=number, serial=card.serial, aa_fingerprint=fingerprint)
+            ledger.append(
+                "card_produced",
+                record.code,
+                when,
+                number=number,
+                serial=card.serial,
+                aa_fingerprint=fingerprint,
+            )
             progress(f"[{index}/{total}] {number}: produced, chip {card.serial}")
     record = ledger.batches[record.code]
     lines = tuple(_report_line(card) for card in record.cards.values())
@@ -137,7 +160,11 @@ def batch_finish(
         batch=record.code, sod_sha256=sha, report_id=secrets.token_hex(16), created_at=at, lines=lines
     )
     signed = sign_report(
-        report_encode(report), store=factory.store, signer_label=SIGNING_LABEL, signer_cert=signing_cert, at=at
+        report_encode(report),
+        store=factory.store,
+        signer_label=SIGNING_LABEL,
+        signer_cert=signing_cert,
+        at=at,
     )
     path = factory.path("out", f"{record.code}.report.p7s")
     atomic_write(path, signed)
@@ -155,12 +182,20 @@ def batch_finish(
 def _report_line(card: CardRecord) -> ReportLine:
     if card.outcome != "personalised":  # spoiled in pass 1: no chip left the line
         return ReportLine(
-            number=card.number, outcome="spoiled", reason=card.reason, chip_serial=card.serial, aa_fingerprint=""
+            number=card.number,
+            outcome="spoiled",
+            reason=card.reason,
+            chip_serial=card.serial,
+            aa_fingerprint="",
         )
     fingerprint = sha256_hex(card.dg15)
     if card.final == "produced":
         return ReportLine(
-            number=card.number, outcome="produced", reason="", chip_serial=card.serial, aa_fingerprint=fingerprint
+            number=card.number,
+            outcome="produced",
+            reason="",
+            chip_serial=card.serial,
+            aa_fingerprint=fingerprint,
         )
     return ReportLine(
         number=card.number,

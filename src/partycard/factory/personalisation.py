@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from partycard.batches import Batch, KeyLine, KeyReport, batch_decode, key_report_encode, sha256_hex, sign_report
+from partycard.batches import (
+    Batch,
+    KeyLine,
+    KeyReport,
+    batch_decode,
+    key_report_encode,
+    sha256_hex,
+    sign_report,
+)
 from partycard.chip.errors import ChipError
 from partycard.chip.lds import FID_DG15, dg15_build
 from partycard.chip.perso import PersoApplet, chip_state_save
@@ -37,7 +45,9 @@ from partycard.printing.layout import layout_load
 __all__ = ["Hook", "PersoSummary", "batch_personalise", "chip_discard"]
 
 #: Called with (stage, card number) at fixed points, for tests that stop a run where a crash could:
-#: "chip_written" (the chip has its files and key, nothing is saved or recorded yet).
+#: "chip_written" (pass 1: the chip has its files and key, nothing is saved or recorded yet),
+#: "chip_activated" (pass 2: EF.SOD written and the chip activated, not saved), "chip_saved" (pass 2:
+#: the activated chip saved, the card not yet checked nor recorded).
 Hook = Callable[[str, str], None]
 
 
@@ -124,9 +134,14 @@ def _print(factory: Factory, batch: Batch, record: BatchRecord, ledger: Ledger, 
                     serial = record.card(card.number).serial
                     chip_discard(factory, card.number, serial)
                     ledger.append(
-                        "card_spoiled", batch.code, _when(at), number=card.number, serial=serial,
-                        reason=f"the card cannot be printed: {e}", stage=1,
-                    )  # fmt: skip
+                        "card_spoiled",
+                        batch.code,
+                        _when(at),
+                        number=card.number,
+                        serial=serial,
+                        reason=f"the card cannot be printed: {e}",
+                        stage=1,
+                    )
                     failed += 1
             if not failed:
                 raise  # the batch fails as a whole though each card prints: not a card's fault
@@ -175,17 +190,26 @@ def batch_personalise(
         interrupted = done.interrupted
         if interrupted is not None:
             ledger.append(
-                "chip_discarded", batch.code, when, number=card.number, serial=interrupted,
+                "chip_discarded",
+                batch.code,
+                when,
+                number=card.number,
+                serial=interrupted,
                 reason="interrupted: the run stopped before the chip was finished",
-            )  # fmt: skip
+            )
             discarded += 1
             progress(f"[{index}/{total}] {card.number}: chip {interrupted} discarded (interrupted run)")
         if card.number in spoil and done.outcome != "spoiled":
             chip_discard(factory, card.number, done.serial)
             ledger.append(
-                "card_spoiled", batch.code, when, number=card.number, serial=done.serial,
-                reason=spoil[card.number], stage=1,
-            )  # fmt: skip
+                "card_spoiled",
+                batch.code,
+                when,
+                number=card.number,
+                serial=done.serial,
+                reason=spoil[card.number],
+                stage=1,
+            )
             progress(f"[{index}/{total}] {card.number}: spoiled ({spoil[card.number]})")
             continue
         if done.outcome:
@@ -199,13 +223,20 @@ def batch_personalise(
         except (ChipError, ValueError) as e:
             chip_state_save(chip, factory.path("spoiled", f"{serial}.chip"))
             ledger.append(
-                "card_spoiled", batch.code, when, number=card.number, serial=serial,
-                reason=f"personalisation failed: {e}", stage=1,
-            )  # fmt: skip
+                "card_spoiled",
+                batch.code,
+                when,
+                number=card.number,
+                serial=serial,
+                reason=f"personalisation failed: {e}",
+                stage=1,
+            )
             progress(f"[{index}/{total}] {card.number}: spoiled (personalisation failed: {e})")
             continue
         chip_state_save(chip, factory.path("chips", f"{card.number}.chip"))
-        ledger.append("card_personalised", batch.code, when, number=card.number, serial=serial, dg15=dg15.hex())
+        ledger.append(
+            "card_personalised", batch.code, when, number=card.number, serial=serial, dg15=dg15.hex()
+        )
         progress(f"[{index}/{total}] {card.number}: personalised, chip {serial}")
     print_file = _print(factory, batch, record, ledger, at)
     lines = tuple(_key_line(record, card.number) for card in batch.cards)
@@ -214,7 +245,11 @@ def batch_personalise(
     )
     _, signing_cert, _ = factory.trusted()
     signed = sign_report(
-        key_report_encode(report), store=factory.store, signer_label=SIGNING_LABEL, signer_cert=signing_cert, at=at
+        key_report_encode(report),
+        store=factory.store,
+        signer_label=SIGNING_LABEL,
+        signer_cert=signing_cert,
+        at=at,
     )
     path = factory.path("out", f"{batch.code}.keys.p7s")
     atomic_write(path, signed)
@@ -240,5 +275,7 @@ def _selected(chip: PersoApplet) -> AppletTransport:
 def _key_line(record: BatchRecord, number: str) -> KeyLine:
     card = record.card(number)
     if card.outcome == "personalised":
-        return KeyLine(number=number, outcome="personalised", reason="", chip_serial=card.serial, dg15=card.dg15)
+        return KeyLine(
+            number=number, outcome="personalised", reason="", chip_serial=card.serial, dg15=card.dg15
+        )
     return KeyLine(number=number, outcome="spoiled", reason=card.reason, chip_serial=card.serial, dg15=b"")

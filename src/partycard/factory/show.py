@@ -66,7 +66,8 @@ def file_summary(path: Path, *, factory: Factory, at: datetime) -> list[str]:
     if kind == BATCH_FORMAT:
         batch = content_decode(batch_decode, content, name)
         return [
-            f"batch {batch.code} ({batch.province}), layout {batch.layout}, created {batch.created_at:%Y-%m-%d %H:%M}",
+            f"batch {batch.code} ({batch.province}), layout {batch.layout},"
+            f" created {batch.created_at:%Y-%m-%d %H:%M}",
             f"{len(batch.cards)} cards: {', '.join(c.number for c in batch.cards[:5])}"
             + (" ..." if len(batch.cards) > 5 else ""),
         ]
@@ -76,7 +77,10 @@ def file_summary(path: Path, *, factory: Factory, at: datetime) -> list[str]:
             f"key report {keys.report_id} for batch {keys.batch}, created {keys.created_at:%Y-%m-%d %H:%M}",
             f"batch file sha256 {keys.batch_sha256}",
             _counts(line.outcome for line in keys.lines),
-            *(f"  {line.number}: {line.outcome} {line.chip_serial} {line.reason}".rstrip() for line in keys.lines),
+            *(
+                f"  {line.number}: {line.outcome} {line.chip_serial} {line.reason}".rstrip()
+                for line in keys.lines
+            ),
         ]
     if kind == SOD_FORMAT:
         sods = content_decode(sod_file_decode, content, name)
@@ -93,6 +97,9 @@ def file_summary(path: Path, *, factory: Factory, at: datetime) -> list[str]:
             f"created {report.created_at:%Y-%m-%d %H:%M}",
             f"SOD file sha256 {report.sod_sha256}",
             _counts(line.outcome for line in report.lines),
-            *(f"  {line.number}: {line.outcome} {line.chip_serial} {line.reason}".rstrip() for line in report.lines),
+            *(
+                f"  {line.number}: {line.outcome} {line.chip_serial} {line.reason}".rstrip()
+                for line in report.lines
+            ),
         ]
     raise FileMalformed(f"{name} is not a batch, key report, SOD file or production report")
