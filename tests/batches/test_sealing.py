@@ -26,6 +26,7 @@ from partycard.batches import (
     verify_report,
 )
 from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.pki import manufacturer_issue as pki_issue
 from tests.batches import samples
 from tests.trust.conftest import T0, Pki, make_pki
 
@@ -207,3 +208,90 @@ def test_every_refusal_is_a_batch_error(pki: Pki, factory: Recipient) -> None:
             _unseal(junk, pki, factory)
         with pytest.raises(BatchError):
             verify_report(junk, trusted=[pki.ds], at=AT)
+
+
+# --- with the manufacturer's certificates as trust.pki issues them ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manufacturer:
+    store: FileKeyStore  # the factory's own key store, holding its signing key
+    signing_label: str
+    signing: x509.Certificate
+    encryption: Recipient
+
+
+@pytest.fixture(scope="module")
+def manufacturer(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Manufacturer:
+    factory_store = FileKeyStore(tmp_path_factory.mktemp("factory-keys"), b"factory passphrase")
+    signing_key = factory_store.generate("factory-sign")
+    decryption_key = ec.generate_private_key(ec.SECP256R1())
+    signing, encryption = pki_issue(
+        store=pki.store,
+        root_label=pki.root_label,
+        root_cert=pki.root,
+        organization="Factory",
+        signing_key=signing_key,
+        encryption_key=decryption_key.public_key(),
+        not_before=T0,
+    )
+    return Manufacturer(factory_store, "factory-sign", signing, Recipient(decryption_key, encryption))
+
+
+def test_batch_to_the_manufacturer_encryption_certificate(pki: Pki, manufacturer: Manufacturer) -> None:
+    content = batch_encode(samples.batch(2))
+    data = seal(
+        content,
+        store=pki.store,
+        signer_label=pki.ds_label,
+        signer_cert=pki.ds,
+        recipient=manufacturer.encryption.certificate,
+        at=AT,
+    )
+    assert _unseal(data, pki, manufacturer.encryption) == content
+    with pytest.raises(BatchDecryptError, match="key agreement"):  # the signing certificate cannot receive
+        seal(
+            content,
+            store=pki.store,
+            signer_label=pki.ds_label,
+            signer_cert=pki.ds,
+            recipient=manufacturer.signing,
+            at=AT,
+        )
+
+
+def test_a_manufacturer_certificate_is_not_a_document_signer(pki: Pki, manufacturer: Manufacturer) -> None:
+    from partycard.trust.cms import cms_encrypt, cms_sign
+
+    factory_store = manufacturer.store
+    with pytest.raises(BatchSignatureError, match="not a document signer"):
+        seal(
+            b"x",
+            store=factory_store,
+            signer_label=manufacturer.signing_label,
+            signer_cert=manufacturer.signing,
+            recipient=manufacturer.encryption.certificate,
+            at=AT,
+        )
+    signed = cms_sign(
+        store=factory_store,
+        signer_label=manufacturer.signing_label,
+        signer_cert=manufacturer.signing,
+        content=b"x",
+        signed_at=AT,
+    )
+    sealed = cms_encrypt(signed, recipient=manufacturer.encryption.certificate, at=AT)
+    with pytest.raises(BatchSignatureError, match="not a document signer"):
+        _unseal(sealed, pki, manufacturer.encryption)
+    # Its reports verify against its signing certificate, and a document signer's do not pass as its.
+    report = sign_report(
+        b"report",
+        store=factory_store,
+        signer_label=manufacturer.signing_label,
+        signer_cert=manufacturer.signing,
+        at=AT,
+    )
+    assert verify_report(report, trusted=[manufacturer.signing], at=AT) == b"report"
+    ours = sign_report(b"report", store=pki.store, signer_label=pki.ds_label, signer_cert=pki.ds, at=AT)
+    with pytest.raises(BatchSignatureError):
+        verify_report(ours, trusted=[manufacturer.signing], at=AT)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import translation
 
 from partycard.core.errors import DomainError, ErrorCode
+from partycard.trust.authority import MANUFACTURER_ENCRYPTION_ROLE, MANUFACTURER_SIGNING_ROLE
 from partycard.trust.errors import PkiStateMalformed, TrustError
 from partycard.trust.keystore import KeyStoreError
 from partycard.trust.keystore.file import FileKeyStore
@@ -30,10 +31,12 @@ __all__ = [
     "AuthorityMissing",
     "DocumentSigner",
     "KeyStoreUnavailable",
+    "ManufacturerCertificates",
     "NoUsableSigner",
     "SigningUnavailable",
     "TrustMaterial",
     "document_signer_current",
+    "manufacturer_current",
     "pki_directory",
     "pki_keystore_open",
     "pki_state_load",
@@ -175,6 +178,50 @@ def document_signer_current(*, directory: Path, at: datetime) -> DocumentSigner:
         "Không còn khóa ký tài liệu (DS) nào được phép ký lúc này (đã bị thu hồi hoặc hết thời hạn "
         "dùng khóa): hãy chạy `partycard pki rollover`.",
     )
+
+
+@dataclass(frozen=True)
+class ManufacturerCertificates:
+    """The card manufacturer's certificates: ``signing`` verifies its reports, ``encryption`` receives the
+    batches and SOD files."""
+
+    signing: x509.Certificate
+    encryption: x509.Certificate
+
+
+def manufacturer_current(directory: Path, at: datetime) -> ManufacturerCertificates | None:
+    """The newest manufacturer pair (``partycard pki manufacturer``) with neither certificate revoked and
+    both valid at ``at``; None when there is none.
+
+    Raises:
+        AuthorityMissing: no authority in ``directory``, or a recorded certificate file is missing.
+    """
+    state = pki_state_load(directory)
+    revoked = {r.serial for r in state.revocations}
+    records = {r.label: r for r in state.signers}
+    for record in reversed(state.signers):
+        if record.role != MANUFACTURER_SIGNING_ROLE:
+            continue
+        partner = records.get(record.label.removesuffix("-signing") + "-encryption")
+        if partner is None or partner.role != MANUFACTURER_ENCRYPTION_ROLE:
+            continue
+        if record.serial in revoked or partner.serial in revoked:
+            continue
+        signing, encryption = (_certificate_file(directory, r.label) for r in (record, partner))
+        if all(c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in (signing, encryption)):
+            return ManufacturerCertificates(signing=signing, encryption=encryption)
+    return None
+
+
+def _certificate_file(directory: Path, label: str) -> x509.Certificate:
+    path = directory / f"{label}.pem"
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise AuthorityMissing(
+            f"the certificate {label} ({path}) is missing or damaged",
+            f"Thiếu hoặc hỏng chứng thư {label} ({path}).",
+        ) from e
 
 
 @dataclass(frozen=True)

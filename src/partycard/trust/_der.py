@@ -16,7 +16,7 @@ from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from partycard.trust.errors import PkiParameterError, StoreKeyMismatch
 from partycard.trust.keystore import KeyStore
@@ -77,16 +77,16 @@ def name_of(certificate: x509.Certificate) -> Any:
     return a_x509.Name.load(certificate.subject.public_bytes())
 
 
-def public_key_info(public_key: ec.EllipticCurvePublicKey) -> Any:
+def public_key_info(public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> Any:
     return keys.PublicKeyInfo.load(_spki(public_key))
 
 
-def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:
+def key_identifier(public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bytes:
     """Key identifier method 1 of RFC 5280 §4.2.1.2: SHA-1 of the subjectPublicKey BIT STRING."""
     return x509.SubjectKeyIdentifier.from_public_key(public_key).digest
 
 
-def _spki(public_key: ec.EllipticCurvePublicKey) -> bytes:
+def _spki(public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bytes:
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -16,19 +16,37 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from partycard.trust import oids
 from partycard.trust.errors import PkiParameterError
 from partycard.trust.keystore import KeyStore
-from partycard.trust.pki import crl_issue, root_create, signer_issue, trustlist_signer_issue
+from partycard.trust.pki import (
+    crl_issue,
+    manufacturer_issue,
+    root_create,
+    signer_issue,
+    trustlist_signer_issue,
+)
 from partycard.trust.state import PkiState
 from partycard.trust.trustlist import trustlist_build
 
-__all__ = ["Policy", "authority_init", "authority_publish", "authority_revoke", "authority_rollover"]
+__all__ = [
+    "MANUFACTURER_ENCRYPTION_ROLE",
+    "MANUFACTURER_SIGNING_ROLE",
+    "Policy",
+    "authority_init",
+    "authority_manufacturer",
+    "authority_publish",
+    "authority_revoke",
+    "authority_rollover",
+]
 
 ROOT_LABEL = "root"
 TRUSTLIST_LABEL = "trustlist-1"
+MANUFACTURER_SIGNING_ROLE = "manufacturer-signing"  # PkiState roles of the manufacturer's certificates
+MANUFACTURER_ENCRYPTION_ROLE = "manufacturer-encryption"
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,7 @@ class Policy:
     signer_usage_days: int = 90
     trustlist_signer_days: int = 3 * 365
     publish_days: int = 7  # a CRL and trust list's next update
+    manufacturer_years: int = 3
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -124,6 +143,49 @@ def authority_rollover(
     _write(directory / "state.json", state.to_json().encode())
     authority_publish(store=store, directory=directory, now=now, policy=policy)
     return cert
+
+
+def authority_manufacturer(
+    *,
+    store: KeyStore,
+    directory: Path,
+    organization: str,
+    signing_key: ec.EllipticCurvePublicKey,
+    encryption_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    now: datetime,
+    policy: Policy = Policy(),
+) -> tuple[Path, Path]:
+    """Issue the card manufacturer's signing and encryption certificates for its public keys (its private
+    keys stay at the factory), write them as ``manufacturer-N-signing.pem`` / ``-encryption.pem`` and record
+    them in the state (so that ``authority_revoke`` can revoke them); return the two paths.
+
+    The trust list does not carry them: it lists document signers only.
+    """
+    state = _state(directory)
+    root = _load(directory / "root.pem")
+    signing, encryption = manufacturer_issue(
+        store=store,
+        root_label=state.root_label,
+        root_cert=root,
+        organization=organization,
+        signing_key=signing_key,
+        encryption_key=encryption_key,
+        not_before=now,
+        years=policy.manufacturer_years,
+    )
+    number = 1 + sum(1 for s in state.signers if s.role == MANUFACTURER_SIGNING_ROLE)
+    paths = []
+    for certificate, kind, role in (
+        (signing, "signing", MANUFACTURER_SIGNING_ROLE),
+        (encryption, "encryption", MANUFACTURER_ENCRYPTION_ROLE),
+    ):
+        label = f"manufacturer-{number}-{kind}"
+        path = directory / f"{label}.pem"
+        _write(path, _pem(certificate))
+        state.signer_record(label=label, certificate=certificate, role=role)
+        paths.append(path)
+    _write(directory / "state.json", state.to_json().encode())
+    return paths[0], paths[1]
 
 
 def authority_revoke(

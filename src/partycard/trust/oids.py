@@ -12,6 +12,7 @@ from cryptography.x509 import ObjectIdentifier
 __all__ = [
     "DOCUMENT_TYPE_LIST",
     "ECARD_DOCUMENT_TYPE",
+    "MANUFACTURER",
     "PARTYCARD_ARC",
     "PARTY_CARD_DOCUMENT_TYPE",
     "TRUST_LIST_SIGNING",
@@ -28,6 +29,11 @@ DOCUMENT_TYPE_LIST = ObjectIdentifier(PARTYCARD_ARC + ".1")
 # id-icao-mrtd-security-cscaMasterListSigningKey (2.23.136.1.1.3, 9303-12 §7.1.1.2): it lets a
 # verifier refuse a trust list signed by a document signer.
 TRUST_LIST_SIGNING = ObjectIdentifier(PARTYCARD_ARC + ".2")
+
+# Extended key usage of the card manufacturer's two certificates (signing its reports, receiving the
+# batches): a document signer has no extended key usage and a manufacturer no document type, so neither
+# can pass as the other (trust.pki.manufacturer_role, batches.sealing).
+MANUFACTURER = ObjectIdentifier(PARTYCARD_ARC + ".3")
 
 PARTY_CARD_DOCUMENT_TYPE = "PC"  # the chip card's EF.SOD
 ECARD_DOCUMENT_TYPE = "EC"  # the electronic card: QR credential, SD-JWT VC, status lists

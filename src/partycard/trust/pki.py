@@ -16,18 +16,23 @@ from asn1crypto import crl as a_crl
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from partycard.trust import _der, oids
 from partycard.trust.errors import CertificateNotIssuedByRoot, PkiParameterError
 from partycard.trust.keystore import KeyStore
 
 __all__ = [
+    "MANUFACTURER_ENCRYPTION",
+    "MANUFACTURER_SIGNING",
     "ROOT_ORGANIZATION",
     "SIGNER_ORGANIZATION",
     "Revocation",
     "crl_issue",
     "document_types_of",
+    "manufacturer_issue",
+    "manufacturer_role",
     "root_create",
     "signer_issue",
     "signer_key_usable",
@@ -36,6 +41,10 @@ __all__ = [
 
 ROOT_ORGANIZATION = "Ban Cơ yếu Chính phủ"
 SIGNER_ORGANIZATION = "Ban Tổ chức Trung ương"
+
+MANUFACTURER_SIGNING = "signing"  # manufacturer_role of the certificate that signs the reports
+MANUFACTURER_ENCRYPTION = "encryption"  # and of the one the batches are encrypted to
+_MIN_RSA_BITS = 2048
 
 # (serial, revocation date, reason or None); reason names follow ``x509.ReasonFlags``.
 Revocation = tuple[int, datetime, x509.ReasonFlags | None]
@@ -68,7 +77,7 @@ def _sign_certificate(
     issuer_label: str,
     issuer_name: Any,
     subject_name: Any,
-    public_key: ec.EllipticCurvePublicKey,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
     not_before: datetime,
     not_after: datetime,
     extensions: list[dict[str, Any]],
@@ -154,15 +163,22 @@ def _end_entity_issue(
     store: KeyStore,
     root_cert: x509.Certificate,
     root_label: str,
-    signer_label: str,
+    signer_label: str | None,
     subject_cn: str,
     organization: str,
     not_before: datetime,
     not_after: datetime,
     extra_extensions: Sequence[dict[str, Any]],
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey | None = None,
+    key_usage: frozenset[str] = frozenset({"digital_signature"}),
 ) -> x509.Certificate:
+    """An end-entity certificate from the root: for a new key made in the store under ``signer_label``,
+    or, with ``public_key``, for a key held elsewhere (the manufacturer's)."""
     _der.require_store_key(store, root_label, root_cert)
-    public_key = store.generate(signer_label)
+    if public_key is None:
+        if signer_label is None:
+            raise PkiParameterError("a new key needs a label in the store")
+        public_key = store.generate(signer_label)
     certificate = _sign_certificate(
         store=store,
         issuer_label=root_label,
@@ -173,7 +189,7 @@ def _end_entity_issue(
         not_after=not_after,
         extensions=[
             _extension("basic_constraints", {"ca": False}, critical=True),
-            _extension("key_usage", {"digital_signature"}, critical=True),
+            _extension("key_usage", set(key_usage), critical=True),
             _extension("authority_key_identifier", {"key_identifier": _root_ski(root_cert)}, critical=False),
             _extension("key_identifier", _der.key_identifier(public_key), critical=False),
             *extra_extensions,
@@ -267,6 +283,104 @@ def trustlist_signer_issue(
             _extension("extended_key_usage", [oids.TRUST_LIST_SIGNING.dotted_string], critical=True),
         ],
     )
+
+
+def _spki(public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bytes:
+    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def manufacturer_issue(
+    *,
+    store: KeyStore,
+    root_label: str,
+    root_cert: x509.Certificate,
+    organization: str,
+    signing_key: ec.EllipticCurvePublicKey,
+    encryption_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    not_before: datetime,
+    years: int = 3,
+) -> tuple[x509.Certificate, x509.Certificate]:
+    """The card manufacturer's two certificates, from the root, for keys the manufacturer holds:
+    (signing, encryption).
+
+    The signing certificate (its production and key reports) has keyUsage digitalSignature only; the
+    encryption certificate (what the batches are encrypted to) keyAgreement for an EC key (RFC 5753
+    ECDH) or keyEncipherment for an RSA key (RFC 8017 OAEP) only (RFC 5280 §4.2.1.3): one key, one use.
+    Both carry the extended key usage :data:`oids.MANUFACTURER`, which no document signer has, and no
+    document type list, which every document signer has.
+
+    Raises:
+        PkiParameterError: ``years`` < 1, a signing key not on P-256, an encryption key neither P-256
+            nor RSA of 2048 bits or more, or the same key for both.
+        StoreKeyMismatch: ``root_label`` does not hold ``root_cert``'s key.
+    """
+    if years < 1:
+        raise PkiParameterError("a manufacturer certificate is valid for at least one year")
+    if not isinstance(signing_key, ec.EllipticCurvePublicKey) or not isinstance(
+        signing_key.curve, ec.SECP256R1
+    ):
+        raise PkiParameterError("the manufacturer's signing key must be an EC P-256 key")
+    if isinstance(encryption_key, ec.EllipticCurvePublicKey):
+        if not isinstance(encryption_key.curve, ec.SECP256R1):
+            raise PkiParameterError("the manufacturer's EC encryption key must be on P-256")
+        encryption_usage = "key_agreement"
+    elif isinstance(encryption_key, rsa.RSAPublicKey):
+        if encryption_key.key_size < _MIN_RSA_BITS:
+            raise PkiParameterError(f"the manufacturer's RSA key must have {_MIN_RSA_BITS} bits or more")
+        encryption_usage = "key_encipherment"
+    else:
+        raise PkiParameterError("the manufacturer's encryption key must be EC P-256 or RSA")
+    if _spki(signing_key) == _spki(encryption_key):
+        raise PkiParameterError("the manufacturer must use two different keys to sign and to decrypt")
+    common: dict[str, Any] = {
+        "store": store,
+        "root_cert": root_cert,
+        "root_label": root_label,
+        "signer_label": None,
+        "organization": organization,
+        "not_before": not_before,
+        "not_after": _add_years(not_before, years),
+        "extra_extensions": [
+            _extension("extended_key_usage", [oids.MANUFACTURER.dotted_string], critical=True),
+        ],
+    }
+    signing = _end_entity_issue(
+        **common,
+        subject_cn="Card manufacturer signing",
+        public_key=signing_key,
+        key_usage=frozenset({"digital_signature"}),
+    )
+    encryption = _end_entity_issue(
+        **common,
+        subject_cn="Card manufacturer encryption",
+        public_key=encryption_key,
+        key_usage=frozenset({encryption_usage}),
+    )
+    return signing, encryption
+
+
+def manufacturer_role(certificate: x509.Certificate) -> str | None:
+    """:data:`MANUFACTURER_SIGNING` or :data:`MANUFACTURER_ENCRYPTION` for a certificate of
+    :func:`manufacturer_issue`'s profile, None for any other (a document signer, a CA, a bad profile).
+
+    Whether it chains to the root and is valid now is the caller's check (``batches.verify_report`` takes
+    it as the one trusted certificate).
+    """
+    try:
+        basic = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        extended = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+    if basic.ca or oids.MANUFACTURER not in extended or document_types_of(certificate):
+        return None
+    agreement = usage.key_agreement
+    flags = (usage.digital_signature, usage.key_encipherment, agreement, usage.content_commitment)
+    if flags == (True, False, False, False):
+        return MANUFACTURER_SIGNING
+    if flags in ((False, True, False, False), (False, False, True, False)):
+        return MANUFACTURER_ENCRYPTION
+    return None
 
 
 def document_types_of(certificate: x509.Certificate) -> list[str]:

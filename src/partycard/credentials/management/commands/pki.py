@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -22,11 +24,18 @@ from partycard.core.signing import (
     NoUsableSigner,
     SigningUnavailable,
     document_signer_current,
+    manufacturer_current,
     pki_directory,
     pki_keystore_open,
     pki_state_load,
 )
-from partycard.trust.authority import authority_init, authority_publish, authority_revoke, authority_rollover
+from partycard.trust.authority import (
+    authority_init,
+    authority_manufacturer,
+    authority_publish,
+    authority_revoke,
+    authority_rollover,
+)
 from partycard.trust.errors import TrustError
 from partycard.trust.state import PkiState
 
@@ -84,8 +93,32 @@ def _operator() -> str:
         return ""
 
 
+def _public_key(path: Path) -> Any:
+    try:
+        return load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise CommandError(f"cannot read a PEM public key from {path}: {e}") from e
+
+
+def _signing_key(path: Path) -> ec.EllipticCurvePublicKey:
+    key = _public_key(path)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise CommandError(f"{path}: the signing key must be an EC key")
+    return key
+
+
+def _encryption_key(path: Path) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
+    key = _public_key(path)
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise CommandError(f"{path}: the encryption key must be an EC or RSA key")
+    return key
+
+
 class Command(BaseCommand):
-    help = "The signing authority: init, publish (CRL + trust list), rollover (next signer), revoke, show."
+    help = (
+        "The signing authority: init, publish (CRL + trust list), rollover (next signer), revoke, "
+        "manufacturer (certify the card manufacturer's keys), show."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -96,6 +129,14 @@ class Command(BaseCommand):
         revoke.add_argument("serial")
         revoke.add_argument("--reason", choices=[r.name for r in x509.ReasonFlags], default="key_compromise")
         sub.add_parser("show", help="list the signers and revocations")
+        maker = sub.add_parser(
+            "manufacturer", help="issue the card manufacturer's signing and encryption certificates"
+        )
+        maker.add_argument("--organization", required=True, help="the manufacturer's name (O= of both)")
+        maker.add_argument("--signing-key", required=True, type=Path, help="its EC P-256 public key, PEM")
+        maker.add_argument(
+            "--encryption-key", required=True, type=Path, help="its EC P-256 or RSA public key, PEM"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory, action, now = pki_directory(), options["action"], clock.now()
@@ -114,6 +155,17 @@ class Command(BaseCommand):
                     authority_init(store=store, directory=directory, now=now)
                 elif action == "publish":
                     authority_publish(store=store, directory=directory, now=now)
+                elif action == "manufacturer":
+                    signing_path, encryption_path = authority_manufacturer(
+                        store=store,
+                        directory=directory,
+                        organization=options["organization"],
+                        signing_key=_signing_key(options["signing_key"]),
+                        encryption_key=_encryption_key(options["encryption_key"]),
+                        now=now,
+                    )
+                    signing = x509.load_pem_x509_certificate(signing_path.read_bytes())
+                    object_type, object_id = "trust.manufacturer", f"{signing.serial_number:x}"
                 elif action == "rollover":
                     cert = authority_rollover(store=store, directory=directory, now=now)
                     object_type, object_id = "trust.signer", f"{cert.serial_number:x}"
@@ -131,7 +183,11 @@ class Command(BaseCommand):
                 )
         except (TrustError, ValueError) as e:
             raise CommandError(str(e)) from e
-        self.stdout.write(f"pki {action}: done; trust list at {directory / 'trustlist.json'}")
+        if action == "manufacturer":
+            self.stdout.write(f"pki manufacturer: signing certificate {signing_path}")
+            self.stdout.write(f"pki manufacturer: encryption certificate {encryption_path}")
+        else:
+            self.stdout.write(f"pki {action}: done; trust list at {directory / 'trustlist.json'}")
         try:
             self._show(directory)
         except SigningUnavailable as e:
@@ -150,3 +206,9 @@ class Command(BaseCommand):
             self.stdout.write(f"signing now: {signer.label} ({signer.serial})")
         except NoUsableSigner as e:
             self.stdout.write(f"signing now: none; {e.message_en}")
+        maker = manufacturer_current(directory, clock.now())
+        if maker is not None:
+            self.stdout.write(
+                f"manufacturer now: {maker.signing.subject.rfc4514_string()} "
+                f"(signing {maker.signing.serial_number:x}, encryption {maker.encryption.serial_number:x})"
+            )
