@@ -86,8 +86,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
     print(requests / "signing.pub.pem")
     print(requests / "encryption.pub.pem")
     _progress(
-        f"factory {factory.organization!r} initialised in {factory.directory}: have the Party certify the two"
-        f" public keys above (partycard pki manufacturer), then run `partycard-factory trust`"
+        f"factory {factory.organization!r} initialised in {factory.directory}. Send the two public keys"
+        f" above to the Party, which certifies them with `partycard pki manufacturer --organization ..."
+        f" --signing-key {requests / 'signing.pub.pem'} --encryption-key {requests / 'encryption.pub.pem'}`;"
+        f" install what it returns with `partycard-factory trust {factory.directory} --root ..."
+        f" --signing-cert ... --encryption-cert ...`"
     )
     return 0
 

@@ -46,6 +46,7 @@ from partycard.factory.errors import (
 from partycard.factory.ledger import Ledger
 from partycard.trust.keystore import BadPassphrase
 from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.pki import MANUFACTURER_ENCRYPTION, MANUFACTURER_SIGNING, manufacturer_role
 
 __all__ = [
     "FACTORY_FORMAT",
@@ -232,13 +233,6 @@ def _check_issued(certificate: x509.Certificate, root: x509.Certificate, what: s
         )
 
 
-def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-
-
 def factory_trust(
     factory: Factory,
     *,
@@ -249,8 +243,9 @@ def factory_trust(
 ) -> None:
     """Check the Party's root and the two certificates it issued for our keys, then install them.
 
-    RFC 5280 §4.2.1.3: the signing certificate must allow digitalSignature, the encryption one
-    keyAgreement (ECDH, RFC 5753 §7.2); each must carry our own public key and be issued by ``root``.
+    Each must carry our own public key, be issued by ``root``, valid at ``at``, and have the profile
+    ``trust.pki.manufacturer_issue`` gives (RFC 5280 §4.2.1.3: the signing one digitalSignature only,
+    the encryption one keyAgreement only; both the manufacturer's extended key usage).
 
     Raises:
         TrustInvalid: with the reason.
@@ -265,11 +260,11 @@ def factory_trust(
         raise TrustInvalid("the encryption certificate does not carry this factory's encryption key")
     _check_issued(signing_cert, root, "signing", at)
     _check_issued(encryption_cert, root, "encryption", at)
-    signing_usage, encryption_usage = _key_usage(signing_cert), _key_usage(encryption_cert)
-    if signing_usage is None or not signing_usage.digital_signature:
-        raise TrustInvalid("the signing certificate does not allow digitalSignature")
-    if encryption_usage is None or not encryption_usage.key_agreement:
-        raise TrustInvalid("the encryption certificate does not allow keyAgreement")
+    # The profile of trust.pki.manufacturer_issue: the manufacturer's EKU, one key usage per certificate.
+    if manufacturer_role(signing_cert) != MANUFACTURER_SIGNING:
+        raise TrustInvalid("the signing certificate is not a manufacturer's signing certificate")
+    if manufacturer_role(encryption_cert) != MANUFACTURER_ENCRYPTION:
+        raise TrustInvalid("the encryption certificate is not a manufacturer's encryption certificate")
     certs = factory.path("certs", "root.pem").parent
     for name, certificate in (("root", root), ("signing", signing_cert), ("encryption", encryption_cert)):
         atomic_write(certs / f"{name}.pem", certificate.public_bytes(serialization.Encoding.PEM))
