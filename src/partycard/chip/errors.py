@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ApduFormatError", "ChipError", "ChipFormatError", "SodSignerMismatch"]
+__all__ = [
+    "ApduFormatError",
+    "ChipError",
+    "ChipFormatError",
+    "ChipStateMalformed",
+    "PersoCommandRefused",
+    "SodSignerMismatch",
+]
 
 
 class ChipError(Exception):
@@ -19,3 +26,11 @@ class ChipFormatError(ChipError, ValueError):
 
 class SodSignerMismatch(ChipError):
     """The key store's document-signer key does not match the certificate an SOD would embed."""
+
+
+class ChipStateMalformed(ChipError):
+    """A saved chip state (chip/perso.py) is not one: bad CBOR, wrong format tag, a missing or bad field."""
+
+
+class PersoCommandRefused(ChipError):
+    """A personalisation command was refused by the chip (its name and status word are in the message)."""

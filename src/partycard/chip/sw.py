@@ -19,14 +19,27 @@ class StatusWord(IntEnum):
     END_OF_FILE = 0x6282
     #: 6700 — wrong length: malformed Lc/Le encoding, or Lc/Le not what the command needs.
     WRONG_LENGTH = 0x6700
-    #: 6985 — conditions of use not satisfied (INTERNAL AUTHENTICATE before the application is selected).
+    #: 6982 — security status not satisfied: the EF's access rule forbids the command (UPDATE BINARY on an
+    #: operational card, chip/perso.py).
+    SECURITY_STATUS_NOT_SATISFIED = 0x6982
+    #: 6985 — conditions of use not satisfied (INTERNAL AUTHENTICATE before the application is selected;
+    #: a personalisation command once the card is operational).
     CONDITIONS_NOT_SATISFIED = 0x6985
     #: 6986 — command not allowed, no current EF (READ BINARY with nothing selected).
     NO_CURRENT_EF = 0x6986
+    #: 6A80 — incorrect parameters in the command data field (a CREATE FILE FCP the chip cannot take).
+    WRONG_DATA = 0x6A80
     #: 6A82 — file or application not found.
     FILE_NOT_FOUND = 0x6A82
+    #: 6A84 — not enough memory space (in the chip, or in the EF for UPDATE BINARY).
+    NOT_ENOUGH_MEMORY = 0x6A84
     #: 6A86 — incorrect parameters P1-P2 (a P1/P2 combination the command does not define or support).
     INCORRECT_P1_P2 = 0x6A86
+    #: 6A88 — referenced data not found (GET DATA of a tag the chip does not hold; INTERNAL AUTHENTICATE
+    #: before the chip's key was generated).
+    REFERENCED_DATA_NOT_FOUND = 0x6A88
+    #: 6A89 — file already exists (CREATE FILE with a file identifier in use).
+    FILE_EXISTS = 0x6A89
     #: 6B00 — wrong parameters P1-P2: here, a READ BINARY offset at or beyond the end of the EF.
     WRONG_P1_P2 = 0x6B00
     #: 6D00 — instruction code not supported or invalid.
