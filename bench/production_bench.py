@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from common import env_int, log, machine_info  # bench/common.py
 
@@ -43,7 +42,7 @@ ROOT = HERE.parent
 NATIONAL = 5_600_000
 DB = os.environ.get("BENCH_DB", "partycard_prod_bench")
 URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
-PASSPHRASE = "bench passphrase, not for production"
+PASSPHRASE = "bench passphrase, not for production"  # noqa: S105 - a benchmark's throwaway store
 
 
 def sh(*args: str, env: dict[str, str]) -> None:
@@ -66,7 +65,9 @@ def main() -> None:
     os.environ.update(env)
     py = str(ROOT / ".venv/bin/partycard")
     log(f"database {DB}: drop, create, migrate, seed {members:,} members")
-    subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"])
+    subprocess.run(
+        ["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"]
+    )
     subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc", f"CREATE DATABASE {DB}"])
     sh(py, "migrate", "--no-input", "-v", "0", env=env)
     sh(py, "seed", "--members", str(members), "--no-progress", env=env)
@@ -79,6 +80,7 @@ def main() -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from django.core.management import call_command
+    from django.db import transaction
 
     from partycard.batches import (
         KeyLine,
@@ -131,10 +133,9 @@ def main() -> None:
     now = clock.now()
     manufacturer = manufacturer_current(directory=pki_directory(), at=now)
     assert manufacturer is not None
-    root = manufacturer.root if hasattr(manufacturer, "root") else None
     from cryptography import x509
 
-    root = root or x509.load_pem_x509_certificate((work / "pki" / "root.pem").read_bytes())
+    root = x509.load_pem_x509_certificate((work / "pki" / "root.pem").read_bytes())
 
     log(f"allocating {cards:,} cards (setup, untimed)")
     rows = list(
@@ -145,14 +146,15 @@ def main() -> None:
     assert len(rows) == cards, f"only {len(rows)} official members: raise BENCH_MEMBERS"
     for start in range(0, cards, 10_000):
         chunk = rows[start : start + 10_000]
-        numbers = card_numbers_allocate(len(chunk))
-        cards_allocate(
-            actor=None,
-            allocations=[
-                Allocation(number=n, case_id=None, member_id=pk, path=path)
-                for n, (pk, path) in zip(numbers, chunk, strict=True)
-            ],
-        )
+        with transaction.atomic():
+            numbers = card_numbers_allocate(len(chunk))
+            cards_allocate(
+                actor=None,
+                allocations=[
+                    Allocation(number=n, case_id=None, member_id=pk, path=path)
+                    for n, (pk, path) in zip(numbers, chunk, strict=True)
+                ],
+            )
     call_command("production", "approve-layout", "v1", stdout=io.StringIO())
 
     timings: dict[str, float] = {}
@@ -224,14 +226,20 @@ def main() -> None:
         batch.refresh_from_db()
         data = sod_file_path(batch).read_bytes()
         content = unseal(
-            data, private_key=encryption_key, certificate=manufacturer.encryption, roots=[root], at=clock.now()
+            data,
+            private_key=encryption_key,
+            certificate=manufacturer.encryption,
+            roots=[root],
+            at=clock.now(),
         )
         sod_file = sod_file_decode(content)
         from partycard.batches import key_report_decode, verify_report
 
         dg15 = {
             line.number: line.dg15
-            for line in key_report_decode(verify_report(keys, trusted=[manufacturer.signing], at=clock.now())).lines
+            for line in key_report_decode(
+                verify_report(keys, trusted=[manufacturer.signing], at=clock.now())
+            ).lines
         }
         lines = tuple(
             ReportLine(
@@ -244,10 +252,18 @@ def main() -> None:
             for c in sod_file.cards
         )
         report = ProductionReport(
-            batch=batch.code, sod_sha256=sha256_hex(data), report_id=os.urandom(16).hex(), created_at=clock.now(), lines=lines
+            batch=batch.code,
+            sod_sha256=sha256_hex(data),
+            report_id=os.urandom(16).hex(),
+            created_at=clock.now(),
+            lines=lines,
         )
         return sign_report(
-            report_encode(report), store=factory_store, signer_label="factory-sign", signer_cert=manufacturer.signing, at=clock.now()
+            report_encode(report),
+            store=factory_store,
+            signer_label="factory-sign",
+            signer_cert=manufacturer.signing,
+            at=clock.now(),
         )
 
     log("manufacturer pass two (untimed)")
@@ -279,7 +295,7 @@ def main() -> None:
 
     timed = timings["plan"] + timings["build"] + timings["keys_and_sod"] + timings["report"]
     result = {
-        "command": "BENCH_CARDS=%d .venv/bin/python bench/production_bench.py" % cards,
+        "command": f"BENCH_CARDS={cards} .venv/bin/python bench/production_bench.py",
         "cards": cards,
         "members": members,
         "batches": len(batches),

@@ -19,6 +19,8 @@ from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.factory.cli import PASSPHRASE_ENV
 from partycard.factory.cli import main as factory_main
 from partycard.factory.workshop import Factory, factory_open
+from partycard.registry.choices import Gender
+from tests.exchange.conftest import officers  # noqa: F401 - the exchange's, shared
 
 FACTORY_PASSPHRASE = "factory passphrase for tests"
 
@@ -96,9 +98,25 @@ def world(tree: Any, make_member: Any, tmp_path: Path, monkeypatch: Any, setting
         == 0
     )
     members = [
-        make_member(tree.cell_a, full_name="Nguyễn Thị Thanh Hương", old_card_number="11111111"),
-        make_member(tree.cell_a, full_name="Đặng Văn Ất", old_card_number="22222222"),
-        make_member(tree.cell_b, full_name="Trần Quốc Toản", old_card_number="33333333"),
-        make_member(tree.hue_cell, full_name="Lê Thị Huế", old_card_number="44444444"),
+        make_member(
+            tree.cell_a,
+            full_name="Nguyễn Thị Thanh Hương",
+            gender=Gender.FEMALE,
+            citizen_id="001180000001",
+            old_card_number="11111111",
+        ),
+        make_member(
+            tree.cell_a, full_name="Đặng Văn Ất", citizen_id="001080000002", old_card_number="22222222"
+        ),
+        make_member(
+            tree.cell_b, full_name="Trần Quốc Toản", citizen_id="001080000003", old_card_number="33333333"
+        ),
+        make_member(
+            tree.hue_cell,
+            full_name="Lê Thị Huế",
+            gender=Gender.FEMALE,
+            citizen_id="001180000004",
+            old_card_number="44444444",
+        ),
     ]
     return World(tmp_path / "pki", factory_dir, tmp_path / "production", allocate(members))

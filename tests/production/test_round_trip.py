@@ -67,7 +67,9 @@ def test_release_waits_for_the_approved_proof(world: Any) -> None:
 
 def test_batches_are_one_province_each(world: Any) -> None:
     batches = services.batches_plan(actor=None, layout="v1")
-    by_code = {b.code: {bc.card.path.split(".")[1] for bc in BatchCard.objects.filter(batch=b)} for b in batches}
+    by_code = {
+        b.code: {bc.card.path.split(".")[1] for bc in BatchCard.objects.filter(batch=b)} for b in batches
+    }
     assert len(batches) == 2  # Hà Nội's three cards and Huế's one
     assert all(len(provinces) == 1 for provinces in by_code.values())
     assert services.batches_plan(actor=None, layout="v1") == []  # nothing waits any more
@@ -77,7 +79,9 @@ def test_the_whole_way_with_a_spoiled_card_made_again(world: Any) -> None:
     approve()
     hanoi = next(b for b in services.batches_plan(actor=None, layout="v1") if b.card_count == 3)
     build(hanoi)
-    numbers = list(BatchCard.objects.filter(batch=hanoi).order_by("seq").values_list("card__number", flat=True))
+    numbers = list(
+        BatchCard.objects.filter(batch=hanoi).order_by("seq").values_list("card__number", flat=True)
+    )
     assert set(Card.objects.filter(number__in=numbers).values_list("state", flat=True)) == {"in_production"}
     spoiled = numbers[1]
     keys = personalise(world, hanoi, f"{spoiled}=in hỏng")

@@ -41,6 +41,7 @@ from partycard.cards.status_lists import (
     status_indexes_take,
 )
 from partycard.core import clock
+from partycard.core.bulk import rows_update
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import OutOfScope
 from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
@@ -569,7 +570,11 @@ def cards_status_reserve(
             for card, (list_id, index) in zip(group, entries, strict=True):
                 card.status_list_id, card.status_index = list_id, index
         if fresh:
-            Card.objects.bulk_update(fresh, ["status_list", "status_index"], batch_size=1000)
+            rows_update(
+                Card,
+                ["status_list", "status_index"],
+                ((c.pk, c.status_list_id, c.status_index) for c in fresh),
+            )
             audit_record_many(
                 actor=actor,
                 action="cards.status",
@@ -612,7 +617,11 @@ def cards_chip_record(
         for card in cards:
             card.chip_key_fingerprint, card.sod_sha256 = by_id[card.pk]
             card.updated_at = at
-        Card.objects.bulk_update(cards, ["chip_key_fingerprint", "sod_sha256", "updated_at"], batch_size=1000)
+        rows_update(
+            Card,
+            ["chip_key_fingerprint", "sod_sha256", "updated_at"],
+            ((c.pk, c.chip_key_fingerprint, c.sod_sha256, c.updated_at) for c in cards),
+        )
         audit_record_many(
             actor=actor,
             action="cards.chip",

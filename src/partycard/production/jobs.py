@@ -17,13 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from partycard.jobs.kinds import ChunkResult, JobPage
 from partycard.jobs.models import Job
-from partycard.jobs.services import job_create, register
+from partycard.jobs.services import register
+from partycard.production.kinds import BUILD, SOD
 from partycard.production.models import Batch
 
-__all__ = ["BUILD", "SOD", "job_start", "register_kinds"]
-
-BUILD = "production.build"
-SOD = "production.sod"
+__all__ = ["register_kinds"]
 
 
 def _size(job: Job) -> int:
@@ -61,23 +59,6 @@ class Sign(_BatchJob):
         if index < chunks:
             return sod_chunk(actor=job.actor, batch_id=job.params["batch"], index=index, size=_size(job))
         return sod_seal(actor=job.actor, batch_id=job.params["batch"], chunks=chunks)
-
-
-def job_start(*, actor: Any, kind: str, batch: Batch, enqueue: bool = True) -> Job:
-    """Record the job of ``kind`` over the whole batch (its cards by place) and, on commit, queue it."""
-    from django.db import transaction
-
-    from partycard.jobs.tasks import run_job
-
-    params = {
-        "batch": batch.pk,
-        "cards": batch.cards.count(),
-        "chunk": int(settings.PARTYCARD["JOB_CHUNK_SIZE"]),
-    }
-    job = job_create(actor=actor, kind=kind, params=params)
-    if enqueue:
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
-    return job
 
 
 def production_job_page(viewer: Any, job: Job, target_ids: Any) -> JobPage:

@@ -39,6 +39,7 @@ from partycard.chip.lds import (
     dg14_build,
 )
 from partycard.core import clock
+from partycard.core.bulk import rows_update
 from partycard.exchange.services.chip_images import chip_card_data, chip_photo
 from partycard.exchange.workflow import Problem
 from partycard.jobs.kinds import ChunkResult, Failure
@@ -147,7 +148,11 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
         good.append(card.pk)
     with transaction.atomic():
         file_write(_part_path(batch, index), cbor2.dumps(part))
-        BatchCard.objects.bulk_update(rows, ["outcome", "reason", "dg_hashes"], batch_size=1000)
+        rows_update(
+            BatchCard,
+            ["outcome", "reason", "dg_hashes"],
+            ((r.pk, r.outcome, r.reason, r.dg_hashes) for r in rows),
+        )
         cards_move(
             actor=actor, card_ids=good, transition=CardTransition.START_PRODUCTION, reason=batch.code, at=at
         )

@@ -20,6 +20,7 @@ from partycard.jobs.models import Job
 from partycard.printing.card import CardPrint, proof_pdf
 from partycard.printing.layout import layout_load, layout_versions
 from partycard.production.errors import ProductionError
+from partycard.production.kinds import BUILD, job_start
 from partycard.production.models import Batch, BatchCard, LayoutApproval
 from partycard.production.services.common import batch_locked, centre_require, problem
 from partycard.registry.models import Organisation
@@ -180,8 +181,6 @@ def batch_release(*, actor: Any, batch: Batch | int, enqueue: bool = True) -> Jo
         ProductionError: not the Centre; the batch is not planned; its layout's proof is not approved.
         OutOfScope: the batch or its province is outside the actor's scope.
     """
-    from partycard.production.jobs import BUILD, job_start
-
     centre_require(actor)
     with transaction.atomic():
         locked = batch_locked(actor, batch)

@@ -43,8 +43,10 @@ from partycard.chip.errors import ChipError
 from partycard.chip.lds import DG_TAGS, com_build, dg15_parse
 from partycard.chip.sod import SodSigner
 from partycard.core import clock
+from partycard.core.bulk import rows_update
 from partycard.jobs.kinds import ChunkResult
 from partycard.production.errors import ProductionError, ProductionProblem
+from partycard.production.kinds import SOD, job_start
 from partycard.production.models import Batch, BatchCard, ManufacturerFile
 from partycard.production.services.building import dg_hashes_decode
 from partycard.production.services.common import (
@@ -143,8 +145,6 @@ def keys_import(
     Raises:
         ProductionError: the report is refused, with every reason (nothing is written then).
     """
-    from partycard.production.jobs import SOD, job_start
-
     centre_require(actor)
     at = at or clock.now()
     content, digest = _opened(data, at, "keys")
@@ -215,10 +215,13 @@ def keys_import(
             row = rows[p.number]
             row.outcome, row.reason = BatchCard.Outcome.SPOILED, "missing_from_key_report"
             spoiled.append(row)
-        BatchCard.objects.bulk_update(
-            personalised + spoiled,
+        rows_update(
+            BatchCard,
             ["outcome", "reason", "chip_serial", "dg15", "aa_fingerprint"],
-            batch_size=1000,
+            (
+                (r.pk, r.outcome, r.reason, r.chip_serial, r.dg15, r.aa_fingerprint)
+                for r in personalised + spoiled
+            ),
         )
         for reason in sorted({r.reason for r in spoiled}):
             cards_move(
@@ -353,11 +356,19 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
                 batch=batch, outcome=BatchCard.Outcome.PERSONALISED
             ).select_related("card")
         }
+        # A card spoiled in pass one may be reported spoiled again (the report covers the whole batch).
+        spoiled_before = set(
+            BatchCard.objects.filter(batch=batch, outcome=BatchCard.Outcome.SPOILED).values_list(
+                "card__number", flat=True
+            )
+        )
         refused: list[ProductionProblem] = []
         seen: set[str] = set()
         for line in report.lines:
             if line.number in seen:
                 refused.append(problem("duplicate", _("The card appears twice in the report."), line.number))
+            elif line.number in spoiled_before and line.outcome != "produced":
+                pass
             elif line.number not in rows:
                 refused.append(
                     problem("extra_card", _("The card is not waiting in this batch."), line.number)
@@ -368,7 +379,9 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
         listed: list[ProductionProblem] = []
         produced, spoiled = [], []
         for line in report.lines:
-            row = rows[line.number]
+            row = rows.get(line.number)
+            if row is None:  # spoiled in pass one, and reported so again
+                continue
             if line.outcome == "produced" and (line.chip_serial, line.aa_fingerprint) != (
                 row.chip_serial,
                 row.aa_fingerprint,
@@ -395,7 +408,9 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
                 )
                 row.outcome, row.reason = BatchCard.Outcome.SPOILED, "missing_from_report"
                 spoiled.append(row)
-        BatchCard.objects.bulk_update(produced + spoiled, ["outcome", "reason"], batch_size=1000)
+        rows_update(
+            BatchCard, ["outcome", "reason"], ((r.pk, r.outcome, r.reason) for r in produced + spoiled)
+        )
         centre = Organisation.objects.filter(level=OrgLevel.CENTRE).order_by("path").first()
         cards_move(
             actor=actor,
