@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "partycard.cards",
     "partycard.exchange",
     "partycard.credentials",
+    "partycard.distribution",
     "django_tasks",
     "django_tasks_db",
     "partycard.api",
@@ -251,6 +252,11 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # ... and how many texts (<si> elements) it may hold: openpyxl spends ~190 bytes on each, however short.
     "IMPORT_MAX_SHARED_STRINGS": int(os.environ.get("PARTYCARD_IMPORT_MAX_SHARED_STRINGS", "800000")),
     "IMPORT_INLINE_BYTES": int(os.environ.get("PARTYCARD_IMPORT_INLINE_BYTES", str(512 * 1024))),
+    # Distribution's documents on disk (issuance registers, destruction minutes): the database keeps their
+    # SHA-256, not the bytes (docs/distribution.md). Sends, receipts and destructions of at most
+    # DISTRIBUTION_INLINE cards run in the request; larger ones on the job worker.
+    "DISTRIBUTION_DIR": Path(os.environ.get("PARTYCARD_DISTRIBUTION_DIR", str(MEDIA_ROOT / "distribution"))),
+    "DISTRIBUTION_INLINE": int(os.environ.get("PARTYCARD_DISTRIBUTION_INLINE", "500")),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are
