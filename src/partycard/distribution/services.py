@@ -92,7 +92,7 @@ def _start(job: Job, *, run: bool | None) -> Job:
         return job_run(job.pk)
     from partycard.jobs.tasks import run_job
 
-    run_job.enqueue(job.pk)
+    transaction.on_commit(lambda: run_job.enqueue(job.pk))
     return job
 
 
@@ -412,8 +412,9 @@ def handover_confirm(*, actor: Any, handover_id: int) -> HandOver:
     """The member, logged in as themselves, confirms they received their new card: only then it becomes
     active (the cell recorded the hand-over at its meeting; the member's word completes it).
 
-    The hand-over is the cell's step in ``cards.lifecycle``; the member confirms it, so it is made as the
-    system on the member's behalf, with the member as the actor in the card's history and the audit log.
+    The hand-over is the cell's step (``cards.lifecycle``: only the cell hands over), so the card's
+    HAND_OVER is made in the name of the secretary who recorded it at the meeting, now that the member's
+    confirmation completes it; the confirmation itself is the member's (``confirmed_by`` and its audit row).
 
     Raises:
         OutOfScope: not the actor's own hand-over waiting for confirmation (another member's is the same 404).
@@ -429,8 +430,11 @@ def handover_confirm(*, actor: Any, handover_id: int) -> HandOver:
         member_id = getattr(actor, "member_id", None)
         if handover is None or member_id is None or handover.member_id != member_id:
             raise OutOfScope()
-        card_transition(actor=actor, card=handover.card_id, transition=CardTransition.HAND_OVER,
-                        reason="confirmed by the member", system=True)  # fmt: skip
+        officer = handover.recorded_by
+        if officer is None:
+            raise OutOfScope()  # the secretary who handed it over is gone: the cell records it again
+        card_transition(actor=officer, card=handover.card_id, transition=CardTransition.HAND_OVER,
+                        reason=f"confirmed by the member, meeting {handover.meeting.held_on:%d/%m/%Y}")  # fmt: skip
         handover.confirmed_at, handover.confirmed_by = clock.now(), actor
         handover.save(update_fields=["confirmed_at", "confirmed_by"])
         audit_record(actor=actor, action="distribution.handover_confirm", obj=handover,
