@@ -66,10 +66,16 @@ def test_cards_go_down_every_level_and_into_the_members_hands(
     assert [s.count_received for s in shipments] == [3, 3, 3, 3]
     assert not ShipmentIncident.objects.exists()
     for card in Card.objects.filter(pk__in=[c.pk for c in cards]):
-        assert (card.state, card.level, card.holder_id) == (CardState.RECEIVED, CardLevel.CELL, tree.cell_a.pk)
+        assert (card.state, card.level, card.holder_id) == (
+            CardState.RECEIVED,
+            CardLevel.CELL,
+            tree.cell_a.pk,
+        )
         # One send and one receive per leg, each by the level whose turn it was.
         moves = list(
-            CardEvent.objects.filter(card=card, transition__in=["send", "receive"]).values_list("transition", "level")
+            CardEvent.objects.filter(card=card, transition__in=["send", "receive"]).values_list(
+                "transition", "level"
+            )
         )
         assert moves == [(t, lv.value) for *_x, lv in LEGS for t in ("send", "receive")]
 
@@ -141,7 +147,9 @@ def test_a_count_that_differs_is_recorded_and_a_missing_card_stays_in_transit(
     cards = produced(members[:4])
     (shipment,) = shipments_send(actor=officers.centre, from_org=tree.centre).shipments
     with pytest.raises(UnknownNumbers):  # a "missing" card that is not on the shipment
-        shipment_receive(actor=officers.province, code=shipment.code, counted=3, missing_numbers=["0000000000"])
+        shipment_receive(
+            actor=officers.province, code=shipment.code, counted=3, missing_numbers=["0000000000"]
+        )
     received = shipment_receive(
         actor=officers.province,
         code=shipment.code.lower().replace("-", " "),  # typed from the label, loosely
@@ -152,13 +160,18 @@ def test_a_count_that_differs_is_recorded_and_a_missing_card_stays_in_transit(
     assert (received.count_sent, received.counted, received.count_received) == (4, 3, 3)
     incidents = {i.kind: i for i in ShipmentIncident.objects.filter(shipment=shipment)}
     assert set(incidents) == {IncidentKind.COUNT_MISMATCH, IncidentKind.MISSING_CARD, IncidentKind.EXTRA_CARD}
-    assert (incidents[IncidentKind.COUNT_MISMATCH].expected, incidents[IncidentKind.COUNT_MISMATCH].counted) == (4, 3)
+    assert (
+        incidents[IncidentKind.COUNT_MISMATCH].expected,
+        incidents[IncidentKind.COUNT_MISMATCH].counted,
+    ) == (4, 3)
     assert incidents[IncidentKind.MISSING_CARD].numbers == [cards[3].number]
     assert incidents[IncidentKind.EXTRA_CARD].numbers == ["9999999999"]
     assert incidents[IncidentKind.MISSING_CARD].by == officers.province
     assert Card.objects.get(pk=cards[3].pk).state == CardState.IN_TRANSIT
     assert all(Card.objects.get(pk=c.pk).state == CardState.RECEIVED for c in cards[:3])
-    assert AuditEvent.objects.filter(action="distribution.shipment_receive", object_id=str(shipment.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="distribution.shipment_receive", object_id=str(shipment.pk)
+    ).exists()
 
 
 def test_another_province_cannot_receive_a_shipment_and_learns_nothing(
@@ -178,6 +191,7 @@ def test_another_province_cannot_receive_a_shipment_and_learns_nothing(
     missing = client.post("/phan-phoi/nhan/", {"code": "ABCDE-FGHJK-0", "counted": 2}).content.decode()
     refused = client.post("/phan-phoi/nhan/", {"code": to_hanoi.code, "counted": 2}).content.decode()
     assert "Đảng bộ thành phố Hà Nội" not in refused
+
     def strip(page: str, code: str) -> str:  # the echoed code and the CSRF tokens aside, the same answer
         return re.sub(r'value="[A-Za-z0-9]{64}"', "", page.replace(code, ""))
 
@@ -192,8 +206,9 @@ def test_another_province_cannot_receive_a_shipment_and_learns_nothing(
         shipment_receive(actor=officers.province, code=to_ba_dinh.code, counted=2)
 
 
-def test_the_label_carries_the_code_as_qr_and_text(officers: Any, tree: Any, members: list[Any], client: Client,
-                                                   login: Any, tmp_path: Any) -> None:  # fmt: skip
+def test_the_label_carries_the_code_as_qr_and_text(
+    officers: Any, tree: Any, members: list[Any], client: Client, login: Any, tmp_path: Any
+) -> None:
     import subprocess
 
     produced(members[:2])

@@ -24,6 +24,7 @@ from reportlab.lib.pagesizes import A4, A6, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import registerFontFamily
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
@@ -53,6 +54,7 @@ def _fonts() -> None:
     if REGULAR not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "NotoSans-Regular.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSans-Bold.ttf")))
+        registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
 def _day(value: dt.date | None) -> str:
@@ -79,6 +81,7 @@ _GRID = TableStyle(
 def _p(text: str) -> Paragraph:
     from xml.sax.saxutils import escape
 
+    _fonts()
     return Paragraph(escape(text), _TEXT)
 
 
@@ -96,6 +99,7 @@ def _build(story: list[Any], *, title: str, pagesize: Any = A4) -> bytes:
 def _heading(organisation: str, title: str, subtitle: str = "") -> list[Any]:
     from xml.sax.saxutils import escape
 
+    _fonts()
     story: list[Any] = [
         Paragraph("ĐẢNG CỘNG SẢN VIỆT NAM", _SUB),
         Paragraph(escape(organisation), _SUB),

@@ -84,8 +84,11 @@ def _inline() -> int:
     return int(settings.PARTYCARD["DISTRIBUTION_INLINE"])
 
 
-def _start(job: Job, *, run: bool | None) -> Job:
-    """Run a small job here and now (``run`` None: when it is small), or hand it to the worker."""
+def _start(job: Job, *, run: bool | None, defer: bool = False) -> Job:
+    """Run a small job here and now (``run`` None: when it is small), or hand it to the worker; with
+    ``defer``, neither (the command line runs it with its progress bar)."""
+    if defer:
+        return job
     if run is None:
         run = job.total <= _inline()
     if run:
@@ -144,6 +147,7 @@ def shipments_send(
     card_ids: Sequence[int] | None = None,
     chunk: int | None = None,
     run: bool | None = None,
+    defer: bool = False,
 ) -> SendOutcome:
     """Send the cards ``from_org`` holds (all of them, or those of ``card_ids``) down their way: one
     shipment per next holder, each with its own code and label, the cards moved by a job (here at once
@@ -188,7 +192,7 @@ def shipments_send(
                 changes={"code": s.code, "from": from_org.pk, "to": s.to_org_id, "count": s.count_sent,
                          "job": job.pk},
             )  # fmt: skip
-    job = _start(job, run=run)
+    job = _start(job, run=run, defer=defer)
     return SendOutcome(job, [Shipment.objects.get(pk=s.pk) for s in shipments], off_route)
 
 
@@ -205,6 +209,7 @@ def shipment_receive(
     extra_numbers: Sequence[str] = (),
     chunk: int | None = None,
     run: bool | None = None,
+    defer: bool = False,
 ) -> Shipment:
     """The receiving organisation's officer received the shipment ``code`` (scanned from its label's QR
     or typed): ``counted`` cards in the parcel, and the numbers of those missing, and of any card found that
@@ -281,7 +286,7 @@ def shipment_receive(
             shipment.job = job
             shipment.save(update_fields=["job"])
     if job is not None:
-        _start(job, run=run)
+        _start(job, run=run, defer=defer)
     shipment.refresh_from_db()
     return shipment
 
@@ -433,8 +438,8 @@ def handover_confirm(*, actor: Any, handover_id: int) -> HandOver:
         officer = handover.recorded_by
         if officer is None:
             raise OutOfScope()  # the secretary who handed it over is gone: the cell records it again
-        card_transition(actor=officer, card=handover.card_id, transition=CardTransition.HAND_OVER,
-                        reason=f"confirmed by the member, meeting {handover.meeting.held_on:%d/%m/%Y}")  # fmt: skip
+        why = f"confirmed by the member, meeting {handover.meeting.held_on:%d/%m/%Y}"
+        card_transition(actor=officer, card=handover.card_id, transition=CardTransition.HAND_OVER, reason=why)
         handover.confirmed_at, handover.confirmed_by = clock.now(), actor
         handover.save(update_fields=["confirmed_at", "confirmed_by"])
         audit_record(actor=actor, action="distribution.handover_confirm", obj=handover,
@@ -450,7 +455,9 @@ def handover_confirm(*, actor: Any, handover_id: int) -> HandOver:
 # ---- the issuance register and the destruction -----------------------------------------------------
 
 
-def register_start(*, actor: Any, committee: Organisation, run: bool | None = None) -> IssuanceRegister:
+def register_start(
+    *, actor: Any, committee: Organisation, run: bool | None = None, defer: bool = False
+) -> IssuanceRegister:
     """Generate the card issuance register (sổ phát thẻ đảng viên) of ``committee``, the committee directly
     above the grassroots that decides the cards (Regulation 06-QĐ/TW): a job writing its PDF and .xlsx.
 
@@ -471,7 +478,7 @@ def register_start(*, actor: Any, committee: Organisation, run: bool | None = No
         audit_record(actor=actor, action="distribution.register", obj=register,
                      changes={"committee": committee.pk, "job": job.pk})  # fmt: skip
     rows = deciding_cards(committee).count()
-    _start(job, run=run if run is not None else rows <= _inline())
+    _start(job, run=run if run is not None else rows <= _inline(), defer=defer)
     register.refresh_from_db()
     return register
 
@@ -485,6 +492,7 @@ def destruction_start(
     card_ids: Sequence[int] | None = None,
     chunk: int | None = None,
     run: bool | None = None,
+    defer: bool = False,
 ) -> DestructionRecord:
     """Destroy the recovered cards of ``committee``'s members (all, or those of ``card_ids``) and write the
     minutes (biên bản hủy thẻ đảng viên): a job, the cards in chunks, the minutes last.
@@ -524,7 +532,7 @@ def destruction_start(
         record.save(update_fields=["job"])
         audit_record(actor=actor, action="distribution.destruction", obj=record,
                      changes={"committee": committee.pk, "cards": len(targets), "job": job.pk})  # fmt: skip
-    _start(job, run=run)
+    _start(job, run=run, defer=defer)
     record.refresh_from_db()
     return record
 
