@@ -87,13 +87,12 @@ def cards_at_cell(actor: Any, cell: Organisation) -> QuerySet[Card]:
 
 def handovers_to_confirm(actor: Any) -> QuerySet[HandOver]:
     """The actor's own new cards handed over at a meeting and waiting for their confirmation."""
+    member_id = getattr(actor, "member_id", None)
+    if member_id is None:
+        return HandOver.objects.none()
     return (
         HandOver.objects.scoped(actor, Action.VIEW_CARD)
-        .filter(
-            method=HandOverMethod.PHONE,
-            confirmed_at__isnull=True,
-            member_id=getattr(actor, "member_id", None),
-        )
+        .filter(method=HandOverMethod.PHONE, confirmed_at__isnull=True, member_id=int(member_id))
         .select_related("card", "meeting__cell")
     )
 

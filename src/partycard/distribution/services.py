@@ -173,10 +173,12 @@ def shipments_send(
         shipments = []
         for to_id, ids in sorted(groups.items()):
             to_org = destinations[to_id]
+            to_level = level_of(to_org)
+            assert to_level is not None  # the next holder on a route stands at a level
             shipments.append(
                 Shipment.objects.create(
                     code=code_new(), from_org=from_org, from_level=level, to_org=to_org,
-                    to_level=level_of(to_org), path=to_org.path, state=ShipmentState.PACKING,
+                    to_level=to_level, path=to_org.path, state=ShipmentState.PACKING,
                     count_sent=len(ids), count_pending=len(ids), created_at=at, sent_by=_who(actor),
                 )
             )  # fmt: skip

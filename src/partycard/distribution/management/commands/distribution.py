@@ -83,6 +83,9 @@ class Command(BaseCommand):
             raise CommandError(f"no organisation has code {code!r}")
         return org
 
+    def _job(self, pk: int | None) -> Job | None:
+        return Job.objects.filter(pk=pk).first() if pk is not None else None
+
     def _finish(self, job: Job | None, options: dict[str, Any]) -> None:
         if job is None:
             return
@@ -103,10 +106,13 @@ class Command(BaseCommand):
             raise CommandError(
                 "--as USERNAME: cards are sent by the officer of the organisation holding them"
             )
+        org: Organisation | None
         if options["from_code"]:
             org = self._org(options["from_code"])
         else:
             org = actor.organisation or Organisation.objects.filter(level=OrgLevel.CENTRE).first()
+            if org is None:
+                raise CommandError("--from CODE: the sending organisation")
         outcome = services.shipments_send(actor=actor, from_org=org, chunk=options["chunk"], defer=True)
         self._finish(outcome.job, options)
         for s in outcome.shipments:
@@ -127,7 +133,7 @@ class Command(BaseCommand):
             chunk=options["chunk"],
             defer=True,
         )
-        self._finish(Job.objects.filter(pk=shipment.job_id).first(), options)
+        self._finish(self._job(shipment.job_id), options)
         shipment = Shipment.objects.get(pk=shipment.pk)
         for incident in shipment.incidents.all():
             self.stderr.write(f"incident: {incident.kind} {incident.expected or ''} {incident.counted or ''} "
@@ -136,7 +142,7 @@ class Command(BaseCommand):
 
     def _register(self, actor: Any, options: dict[str, Any]) -> None:
         register = services.register_start(actor=actor, committee=self._org(options["committee"]), defer=True)
-        self._finish(Job.objects.filter(pk=register.job_id).first(), options)
+        self._finish(self._job(register.job_id), options)
         register = IssuanceRegister.objects.get(pk=register.pk)
         self.stdout.write(f"register #{register.pk}: {register.rows} cards")
         if options["out"] and register.pdf_sha256:
@@ -166,6 +172,6 @@ class Command(BaseCommand):
             chunk=options["chunk"],
             defer=True,
         )
-        self._finish(Job.objects.filter(pk=record.job_id).first(), options)
+        self._finish(self._job(record.job_id), options)
         record = DestructionRecord.objects.get(pk=record.pk)
         self.stdout.write(f"minutes #{record.pk}: {record.count} cards destroyed, sha256 {record.sha256}")
