@@ -125,8 +125,8 @@ def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) 
 
     commune = cell.parent if cell.parent.level == OrgLevel.COMMUNE else cell.parent.parent
     objects["shipment"] = Shipment.objects.create(
-        code=code_new(), from_org=province, from_level="province", to_org=cell, to_level="cell", path=cell.path,
-        state=ShipmentState.SENT, count_sent=1, created_at=at, sent_at=at,
+        code=code_new(), from_org=province, from_level="province", to_org=cell, to_level="cell",
+        path=cell.path, state=ShipmentState.SENT, count_sent=1, created_at=at, sent_at=at,
     )  # fmt: skip
     objects["meeting"] = Meeting.objects.create(cell=cell, held_on=at.date(), path=cell.path, opened_at=at)
     objects["register"] = register_start(actor=None, committee=commune, run=True)
