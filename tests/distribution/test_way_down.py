@@ -222,3 +222,57 @@ def test_the_label_carries_the_code_as_qr_and_text(
     assert shipment.code in text and "Đảng bộ thành phố Hà Nội" in text and "Số thẻ: 2" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # every font embedded
+
+
+def test_the_meeting_pages_and_the_receipt_to_sign(
+    officers: Any, tree: Any, members: list[Any], client: Client, login: Any, tmp_path: Any
+) -> None:
+    """The cell secretary opens the meeting, prints the receipt (one line per member, Vietnamese names exact)
+    and records the hand-overs on the page; a sibling cell's secretary gets a 404."""
+    import subprocess
+
+    cards = produced(members[:2])
+    walk_down(officers, tree)
+    login(client, officers.cell)
+    response = client.post("/phan-phoi/hop-chi-bo/", {"to_chuc": tree.cell_a.code, "held_on": "05/09/2026"})
+    assert response.status_code == 302
+    meeting_url = response["Location"]
+    page = client.get(meeting_url).content.decode()
+    assert all(c.member.full_name in page for c in cards)
+    pdf = client.get(meeting_url + "danh-sach-nhan-the.pdf")
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Nguyễn Thị Ánh Hồng" in text and "Trần Văn Đức" in text and "Ký nhận" in text
+    response = client.post(meeting_url, {f"method-{cards[0].pk}": "paper", f"old-{cards[0].pk}": "1"})
+    assert response.status_code == 302
+    assert Card.objects.get(pk=cards[0].pk).state == CardState.ACTIVE
+    assert Card.objects.get(pk=cards[1].pk).state == CardState.RECEIVED  # not at this meeting
+    login(client, officers.other_cell)
+    assert client.get(meeting_url).status_code == 404
+    assert client.post(meeting_url, {f"method-{cards[1].pk}": "paper"}).status_code == 404
+    assert Card.objects.get(pk=cards[1].pk).state == CardState.RECEIVED
+
+
+def test_the_pages_send_and_receive(
+    officers: Any, tree: Any, members: list[Any], client: Client, login: Any
+) -> None:
+    """The Centre sends from its page; Hà Nội sees the shipment to receive, opens it from the label's QR
+    (``?ma=CODE``) and receives it with a count that differs (the discrepancy is shown)."""
+    produced(members[:2])
+    login(client, officers.centre)
+    page = client.get("/phan-phoi/").content.decode()
+    assert "Đảng bộ thành phố Hà Nội" in page
+    assert client.post("/phan-phoi/gui/", {}).status_code == 302
+    shipment = Shipment.objects.get(from_org=tree.centre)
+    assert shipment.state == ShipmentState.SENT
+    login(client, officers.province)
+    assert shipment.code in client.get("/phan-phoi/").content.decode()
+    assert shipment.code in client.get(f"/phan-phoi/nhan/?ma={shipment.code}").content.decode()
+    response = client.post(
+        "/phan-phoi/nhan/", {"code": shipment.code, "counted": 1, "missing": "", "extra": ""}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/phan-phoi/lo/{shipment.code}/"
+    detail = client.get(response["Location"]).content.decode()
+    assert "2 → 1" in detail
+    assert Shipment.objects.get(pk=shipment.pk).state == ShipmentState.RECEIVED

@@ -3,8 +3,8 @@ symbol, shown as ``XXXXX-XXXXX-C``.
 
 Crockford's alphabet leaves out I, L, O and U, and reading accepts the look-alikes (O as 0, I and L as 1),
 so a code typed from a label survives the usual misreadings; the check symbol (Luhn mod N over the
-alphabet, N = 32) catches every single wrong symbol and every swap of neighbours, so a typo finds no
-shipment instead of another one. Pure: no Django.
+alphabet, N = 32) catches every single wrong symbol and every swap of neighbours but "0Z" ↔ "Z0" (as
+Luhn's mod 10 misses 09 ↔ 90), so a typo finds no shipment instead of another one. Pure: no Django.
 """
 
 from __future__ import annotations
