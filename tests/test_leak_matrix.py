@@ -79,7 +79,7 @@ MARKERS = {
 
 
 @pytest.fixture
-def world(tree, siblings, tmp_path, monkeypatch) -> dict[str, Any]:
+def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
     # A signing authority, so that the e-card's public routes (trust and status lists) answer for real.
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
@@ -106,7 +106,33 @@ def world(tree, siblings, tmp_path, monkeypatch) -> dict[str, Any]:
             targets=[objects["case"].pk],
             enqueue=False,
         )
+        distribution_objects(objects, settings, tmp_path)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
+
+
+def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) -> None:
+    """Each side's distribution records: a shipment to its cell, a meeting of the cell, the issuance register
+    of its commune (PDF and .xlsx on disk, naming the commune) and destruction minutes (rows as a fixture)."""
+    from partycard.core import clock
+    from partycard.distribution.choices import ShipmentState
+    from partycard.distribution.models import DestructionRecord, Meeting, Shipment
+    from partycard.distribution.services import register_start
+    from partycard.distribution.shipment_code import code_new
+
+    settings.PARTYCARD = {**settings.PARTYCARD, "DISTRIBUTION_DIR": tmp_path / "distribution"}
+    cell, province, at = objects["cell"], objects["province"], clock.now()
+    from partycard.registry.choices import OrgLevel
+
+    commune = cell.parent if cell.parent.level == OrgLevel.COMMUNE else cell.parent.parent
+    objects["shipment"] = Shipment.objects.create(
+        code=code_new(), from_org=province, from_level="province", to_org=cell, to_level="cell",
+        path=cell.path, state=ShipmentState.SENT, count_sent=1, created_at=at, sent_at=at,
+    )  # fmt: skip
+    objects["meeting"] = Meeting.objects.create(cell=cell, held_on=at.date(), path=cell.path, opened_at=at)
+    objects["register"] = register_start(actor=None, committee=commune, run=True)
+    objects["record"] = DestructionRecord.objects.create(
+        committee=commune, path=commune.path, destroyed_on=at.date(), council="Hội đồng", created_at=at
+    )
 
 
 def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
@@ -143,6 +169,11 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "history_id": 1,
         "token_id": 1,
         "number": other["card"].number,
+        "shipment_code": other["shipment"].code,
+        "meeting_id": other["meeting"].pk,
+        "register_id": other["register"].pk,
+        "record_id": other["record"].pk,
+        "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
     }
@@ -188,7 +219,17 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        *[
+            list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
+            for model in _distribution_models()
+        ],
     ]
+
+
+def _distribution_models() -> list[Any]:
+    from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
+
+    return [Shipment, Meeting, HandOver, IssuanceRegister, DestructionRecord]
 
 
 def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
@@ -207,6 +248,11 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
         ("exchange.case", str(pk))
         for pk in Case.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
+    for model in _distribution_models():
+        ids |= {
+            (model._meta.label_lower, str(pk))
+            for pk in model.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
+        }
     ids |= {
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)

@@ -47,7 +47,7 @@ from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE, member_data, side_users
 from tests.factories import card_active
-from tests.test_leak_matrix import audited_ids, state_of
+from tests.test_leak_matrix import audited_ids, distribution_objects, state_of
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ ROLES = list(Role)
 
 
 @pytest.fixture
-def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_path: Any) -> dict[str, Any]:
     """Both sides, with every role's user (officers staff with the registry's and accounts' admin rights),
     an API token each, and each side's commune and a second cell on the Hà Nội side for the controls."""
     sides = siblings
@@ -72,6 +72,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]]) -> dict[str, Any]:
             user=sides[side]["account"], name="điện thoại", confirmed=True
         )
         sides[side]["card"] = card_active(sides[side]["member"])  # the target of the card writes
+        distribution_objects(sides[side], settings, tmp_path)  # shipments, a meeting, documents
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -163,6 +164,42 @@ for _step, _reason in (
             actor=actor, card=other["card"], transition=step, reason=why
         )
     )
+
+
+def _distribution_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Distribution's writes aimed at the other side: receive its shipment, send from its province, open
+    its cell's meeting, hand over at it, make its commune's register, destroy its cards, re-route its card."""
+    import datetime as dt
+
+    from partycard.distribution import services as d
+    from partycard.distribution.choices import HandOverMethod
+
+    return {
+        "shipment_receive of the other side's shipment": lambda actor, own, other: d.shipment_receive(
+            actor=actor, code=other["shipment"].code, counted=1
+        ),
+        "shipments_send from the other province": lambda actor, own, other: d.shipments_send(
+            actor=actor, from_org=other["province"]
+        ),
+        "meeting_open in the other cell": lambda actor, own, other: d.meeting_open(
+            actor=actor, cell=other["cell"], held_on=dt.date(2026, 9, 5)
+        ),
+        "handover_record at the other cell's meeting": lambda actor, own, other: d.handover_record(
+            actor=actor, meeting=other["meeting"], card=other["card"], method=HandOverMethod.PAPER
+        ),
+        "register_start of the other commune": lambda actor, own, other: d.register_start(
+            actor=actor, committee=other["register"].committee
+        ),
+        "destruction_start in the other commune": lambda actor, own, other: d.destruction_start(
+            actor=actor, committee=other["register"].committee, destroyed_on=dt.date(2026, 9, 5), council="x"
+        ),
+        "reroute_ship of the other side's card": lambda actor, own, other: d.reroute_ship(
+            actor=actor, number=other["card"].number
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_distribution_attacks())
 
 
 def _renamed(device: TOTPDevice) -> TOTPDevice:

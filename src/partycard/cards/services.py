@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from partycard.accounts.roles import Action
+from partycard.accounts.roles import Action, allowed
 from partycard.audit.services import audit_record_many
 from partycard.cards import hooks
 from partycard.cards.lifecycle import (
@@ -36,19 +36,20 @@ from partycard.cards.models import Card, CardEvent
 from partycard.cards.selectors import card_actor_levels, card_route
 from partycard.cards.status_lists import (
     status_entries_set,
-    status_entry_set,
     status_index_take,
     status_indexes_take,
 )
 from partycard.core import clock
 from partycard.core.bulk import rows_update
 from partycard.core.errors import DomainError, ErrorCode
-from partycard.core.scope import OutOfScope
+from partycard.core.scope import OutOfScope, role_of, scope_require
 from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
-from partycard.registry.models import Member
+from partycard.registry.models import Member, Organisation
 
 __all__ = [
+    "REROUTE",
     "Allocation",
+    "BulkMove",
     "CardError",
     "card_chip_record",
     "card_destroy",
@@ -59,6 +60,7 @@ __all__ = [
     "card_reinstate",
     "card_report_damaged",
     "card_report_lost",
+    "card_reroute",
     "card_revoke",
     "card_send",
     "card_spoil",
@@ -69,8 +71,11 @@ __all__ = [
     "cards_allocate",
     "cards_chip_record",
     "cards_move",
+    "cards_receive",
     "cards_register_old",
+    "cards_send",
     "cards_status_reserve",
+    "cards_transition",
     "members_cards_follow",
     "problem_message",
 ]
@@ -100,6 +105,9 @@ def problem_message(problem: Problem) -> str:
             "The card is no longer on the member's way (the member was transferred while it travelled):"
             " it cannot be sent on from here."
         ),
+        "on_route": _("The card is on the member's way: send it on as usual."),
+        "not_here": _("The card is not held by this organisation."),
+        "not_found": _("No such record."),
     }
     return str(messages.get(problem.code, problem.code))
 
@@ -128,21 +136,26 @@ def _write(
     level: CardLevel | None = None,
     holder: Any = None,
 ) -> None:
-    """Move ``cards`` (locked, checked) along ``transition``: columns, status entries, events, audit."""
+    """Move ``cards`` (locked, checked) along ``transition``: columns, status entries, events, audit.
+
+    Every card takes the same new values, so the rows are written with one UPDATE, and each status list
+    is read and written once for all its entries (``status_entries_set``), not once per card.
+    """
     target = TRANSITIONS[transition].target
     events, audit = [], []
+    changes_all: dict[str, Any] = {"state": target.value, "updated_at": at}
+    if level is not None or transition in (CardTransition.HAND_OVER, CardTransition.REVOKE):
+        changes_all["level"] = level.value if level is not None else ""
+        changes_all["holder"] = holder
+    if reason:
+        changes_all["note"] = reason[:500]
+    flips = []
     for card in cards:
         before = card.state
-        card.state = target.value
-        if level is not None or transition in (CardTransition.HAND_OVER, CardTransition.REVOKE):
-            card.level = level.value if level is not None else ""
-            card.holder = holder
-        if reason:
-            card.note = reason[:500]
-        card.updated_at = at
-        card.save(update_fields=["state", "level", "holder", "note", "updated_at"])
+        for name, value in changes_all.items():
+            setattr(card, name, value)
         if card.status_list_id is not None and card.status_index is not None:
-            status_entry_set(card.status_list_id, card.status_index, STATUS_OF[target])
+            flips.append((card.status_list_id, card.status_index, STATUS_OF[target]))
         events.append(
             CardEvent(
                 card=card,
@@ -162,6 +175,9 @@ def _write(
         if reason:
             changes["reason"] = reason[:500]
         audit.append((Card._meta.label_lower, str(card.pk), changes))
+    Card.objects.filter(pk__in=[c.pk for c in cards]).update(**changes_all)
+    if flips:
+        status_entries_set(flips)
     CardEvent.objects.bulk_create(events)
     audit_record_many(actor=actor, action=f"cards.{transition.value}", items=audit)
     hooks.cards_changed([c.pk for c in cards], actor=actor)
@@ -634,3 +650,248 @@ def cards_chip_record(
                 for c in cards
             ),
         )
+
+
+# ---- many cards at once (distribution's shipments), and the re-route of a card off its member's way ----
+
+# The reason written on the event and the audit row of a re-routed card's send (docs/cards.md, "Re-route").
+REROUTE = "reroute"
+
+
+@dataclass
+class BulkMove:
+    """What a bulk step did: where each moved card went (level, holder id), and every reason for the rest."""
+
+    moved: dict[int, tuple[CardLevel, int | None]]
+    refused: dict[int, list[Problem]]
+
+
+def _locked_many(card_ids: Sequence[int]) -> list[Card]:
+    return list(
+        Card.objects.select_for_update(of=("self",))
+        .select_related("member__organisation", "holder")
+        .filter(pk__in=list(card_ids))
+        .order_by("pk")
+    )
+
+
+def _visible(actor: Any, cards: Sequence[Card]) -> set[int]:
+    """The cards ``actor`` may act on: in their scope, or physically held by their own organisation (a card
+    whose member was transferred away is no longer in the holder's subtree, but it is in their hands)."""
+    ids = [c.pk for c in cards]
+    seen = set(Card.objects.scoped(actor, Action.CHANGE_CARD).filter(pk__in=ids).values_list("pk", flat=True))
+    org_id = getattr(actor, "organisation_id", None)
+    if org_id is not None and allowed(role_of(actor) or "", Action.CHANGE_CARD):
+        seen |= {c.pk for c in cards if c.holder_id == org_id}
+    return seen
+
+
+def _holder_levels(actor: Any, card: Card) -> frozenset[CardLevel]:
+    """The levels at which ``actor`` stands for a travelling card where it physically is: the officer of
+    the organisation holding it (or sent it), in that level's role; the Centre's administrator at the
+    Centre. ``card_actor_levels`` over the one-step route (level, holder)."""
+    if not card.level or card.holder is None:
+        return frozenset()
+    return card_actor_levels(actor, [(CardLevel(card.level), card.holder)])
+
+
+def _write_grouped(
+    cards: Sequence[Card], transition: CardTransition, where: dict[int, tuple[CardLevel, Any]], **kw: Any
+) -> None:
+    groups: dict[tuple[CardLevel, int], list[Card]] = {}
+    holders: dict[int, Any] = {}
+    for card in cards:
+        level, holder = where[card.pk]
+        holders[holder.pk] = holder
+        groups.setdefault((level, holder.pk), []).append(card)
+    for (level, holder_id), group in groups.items():
+        _write(group, transition, level=level, holder=holders[holder_id], **kw)
+
+
+def cards_send(
+    *, actor: Any, card_ids: Sequence[int], from_org: Organisation, to_org: Organisation | None = None
+) -> BulkMove:
+    """Send every card of ``card_ids`` that ``from_org`` holds one level down its member's way, in one
+    transaction: the same rules as :func:`card_send` for each (``lifecycle.check`` at the level holding
+    it, ``off_route``, ``end_of_route``), with the routes worked out once per cell. With ``to_org``, a card
+    whose next holder is another organisation is refused (``off_route``): a shipment goes to one place.
+
+    Raises:
+        OutOfScope: ``from_org`` (or ``to_org``) is outside the actor's scope.
+    """
+    scope_require(actor, Action.CHANGE_CARD, from_org, to_org)
+    routes: dict[int, list[tuple[CardLevel, Organisation]]] = {}
+    with transaction.atomic():
+        cards = _locked_many(card_ids)
+        visible = _visible(actor, cards)
+        refused: dict[int, list[Problem]] = {pk: [Problem("not_found")] for pk in set(card_ids)}
+        ok: list[Card] = []
+        where: dict[int, tuple[CardLevel, Any]] = {}
+        for card in cards:
+            if card.pk not in visible:
+                continue
+            del refused[card.pk]
+            at_level = CardLevel(card.level) if card.level else None
+            problems = check(
+                CardTransition.SEND,
+                state=CardState(card.state),
+                kind=CardKind(card.kind),
+                actor_levels=_holder_levels(actor, card),
+                at_level=at_level,
+            )
+            if card.holder_id != from_org.pk:
+                problems.append(Problem("not_here"))
+            if not problems:
+                cell = card.member.organisation
+                route = routes.get(cell.pk) or routes.setdefault(cell.pk, card_route(cell))
+                here = dict(route).get(at_level) if at_level is not None else None
+                following = route_next([lv for lv, _o in route], at_level) if here is not None else None
+                if here is None or here.pk != card.holder_id:
+                    problems.append(Problem("off_route"))
+                elif following is None:
+                    problems.append(Problem("end_of_route"))
+                elif to_org is not None and dict(route)[following].pk != to_org.pk:
+                    problems.append(Problem("off_route"))
+                else:
+                    where[card.pk] = (following, dict(route)[following])
+            if problems:
+                refused[card.pk] = problems
+            else:
+                ok.append(card)
+        _write_grouped(ok, CardTransition.SEND, where, actor=actor, at=clock.now())
+    return BulkMove({c.pk: (where[c.pk][0], where[c.pk][1].pk) for c in ok}, refused)
+
+
+def cards_receive(*, actor: Any, card_ids: Sequence[int], at_org: Organisation) -> BulkMove:
+    """``at_org`` received every card of ``card_ids`` sent to it, in one transaction: the same rule as
+    :func:`card_receive` (only the level a card was sent to receives it), judged where the card physically
+    is, so that a card whose member moved while it travelled is still received where it arrived (and then
+    re-routed: :func:`card_reroute`).
+
+    Raises:
+        OutOfScope: ``at_org`` is outside the actor's scope.
+    """
+    scope_require(actor, Action.CHANGE_CARD, at_org)
+    with transaction.atomic():
+        cards = _locked_many(card_ids)
+        visible = _visible(actor, cards)
+        refused: dict[int, list[Problem]] = {pk: [Problem("not_found")] for pk in set(card_ids)}
+        ok: list[Card] = []
+        where: dict[int, tuple[CardLevel, Any]] = {}
+        for card in cards:
+            if card.pk not in visible:
+                continue
+            del refused[card.pk]
+            at_level = CardLevel(card.level) if card.level else None
+            problems = check(
+                CardTransition.RECEIVE,
+                state=CardState(card.state),
+                kind=CardKind(card.kind),
+                actor_levels=_holder_levels(actor, card),
+                at_level=at_level,
+            )
+            if card.holder_id != at_org.pk:
+                problems.append(Problem("not_here"))
+            if problems:
+                refused[card.pk] = problems
+            else:
+                assert at_level is not None
+                ok.append(card)
+                where[card.pk] = (at_level, card.holder)
+        _write_grouped(ok, CardTransition.RECEIVE, where, actor=actor, at=clock.now())
+    return BulkMove({c.pk: (where[c.pk][0], c.holder_id) for c in ok}, refused)
+
+
+def cards_transition(
+    *, actor: Any, card_ids: Sequence[int], transition: CardTransition, reason: str = ""
+) -> BulkMove:
+    """One step that does not travel (recover, destroy…) on many cards, in one transaction: each card
+    checked as :func:`card_transition` checks it (in scope, ``lifecycle.check`` at the actor's levels on
+    its route, worked out once per cell); the refused ones are listed with their reasons."""
+    if transition in (CardTransition.SEND, CardTransition.RECEIVE):
+        raise ValueError("cards_send and cards_receive move travelling cards")
+    reason = reason.strip()
+    routes: dict[int, list[tuple[CardLevel, Organisation]]] = {}
+    with transaction.atomic():
+        cards = _locked_many(card_ids)
+        visible = set(
+            Card.objects.scoped(actor, Action.CHANGE_CARD)
+            .filter(pk__in=[c.pk for c in cards])
+            .values_list("pk", flat=True)
+        )
+        refused: dict[int, list[Problem]] = {pk: [Problem("not_found")] for pk in set(card_ids)}
+        ok: list[Card] = []
+        for card in cards:
+            if card.pk not in visible:
+                continue
+            del refused[card.pk]
+            cell = card.member.organisation
+            route = routes.get(cell.pk) or routes.setdefault(cell.pk, card_route(cell))
+            problems = check(
+                transition,
+                state=CardState(card.state),
+                kind=CardKind(card.kind),
+                actor_levels=card_actor_levels(actor, route),
+                reason=reason,
+            )
+            if problems:
+                refused[card.pk] = problems
+            else:
+                ok.append(card)
+        if ok:
+            _write(ok, transition, actor=actor, reason=reason, at=clock.now())
+    return BulkMove({c.pk: (CardLevel(c.level), c.holder_id) if c.level else (CardLevel.SYSTEM, None)
+                     for c in ok}, refused)  # fmt: skip
+
+
+def card_reroute(*, actor: Any, card: Card | int) -> Card:
+    """Send a card that is off its member's way (the member was transferred while it travelled) back up to
+    the **lowest organisation on both ways**: the deepest organisation of the member's new route that is an
+    ancestor of the one holding the card. It is received there as usual and sent on down the new route.
+
+    Why up, not across: a card travels only between an organisation and the one directly responsible for
+    it (Directive 51-CT/TW: the cards go back down the tree), so the custody chain stays on the tree; and the
+    lowest common organisation is the shortest such way. The step is a SEND (``lifecycle``: the holder
+    sends a card it holds), recorded as an event and an audit row with the reason ``reroute``.
+
+    Raises:
+        OutOfScope: neither the card nor the organisation holding it is the actor's (the same 404).
+        CardError: the card is not held (produced or received) at a level the actor stands at, or it is
+            still on the member's way (``on_route``: send it on as usual).
+    """
+    with transaction.atomic():
+        pk = card if isinstance(card, int) else card.pk
+        found = _locked_many([pk])
+        if not found or pk not in _visible(actor, found):
+            raise OutOfScope()
+        locked = found[0]
+        at_level = CardLevel(locked.level) if locked.level else None
+        problems = check(
+            CardTransition.SEND,
+            state=CardState(locked.state),
+            kind=CardKind(locked.kind),
+            actor_levels=_holder_levels(actor, locked),
+            at_level=at_level,
+        )
+        if problems:
+            raise CardError(problems)
+        route = card_route(locked.member.organisation)
+        assert at_level is not None and locked.holder is not None
+        if dict(route).get(at_level) == locked.holder:
+            raise CardError([Problem("on_route")])
+        held = locked.holder.path
+        common = [(lv, org) for lv, org in route if held.startswith(org.path) and org.pk != locked.holder_id]
+        if not common:
+            raise CardError([Problem("off_route")])
+        level, holder = common[-1]
+        _write(
+            [locked],
+            CardTransition.SEND,
+            actor=actor,
+            reason=REROUTE,
+            at=clock.now(),
+            level=level,
+            holder=holder,
+        )
+    locked.refresh_from_db()
+    return locked

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "partycard.exchange",
     "partycard.credentials",
     "partycard.production",
+    "partycard.distribution",
     "django_tasks",
     "django_tasks_db",
     "partycard.api",
@@ -256,6 +257,11 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # (an encrypted volume in production), and the most cards one batch file holds (its memory bound).
     "PRODUCTION_DIR": os.environ.get("PARTYCARD_PRODUCTION_DIR", str(VAR_DIR / "production")),
     "BATCH_MAX_CARDS": int(os.environ.get("PARTYCARD_BATCH_MAX_CARDS", "2000")),
+    # Distribution's documents on disk (issuance registers, destruction minutes): the database keeps their
+    # SHA-256, not the bytes (docs/distribution.md). Sends, receipts and destructions of at most
+    # DISTRIBUTION_INLINE cards run in the request; larger ones on the job worker.
+    "DISTRIBUTION_DIR": Path(os.environ.get("PARTYCARD_DISTRIBUTION_DIR", str(MEDIA_ROOT / "distribution"))),
+    "DISTRIBUTION_INLINE": int(os.environ.get("PARTYCARD_DISTRIBUTION_INLINE", "500")),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are
