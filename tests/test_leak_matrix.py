@@ -107,7 +107,21 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
             enqueue=False,
         )
         distribution_objects(objects, settings, tmp_path)
+        production_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
+
+
+def production_objects(objects: dict[str, Any]) -> None:
+    """Each side's production batch: its province's, holding its card."""
+    from partycard.core import clock
+    from partycard.production.models import Batch, BatchCard
+
+    province = objects["province"]
+    objects["batch"] = Batch.objects.create(
+        code=f"{province.code}-matrix", province=province, path=province.path, layout="v1", card_count=1,
+        created_at=clock.now(),
+    )  # fmt: skip
+    BatchCard.objects.create(batch=objects["batch"], card=objects["card"], seq=0)
 
 
 def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) -> None:
@@ -170,6 +184,9 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "token_id": 1,
         "number": other["card"].number,
         "shipment_code": other["shipment"].code,
+        "batch_id": other["batch"].pk,
+        "layout": "v1",  # the proof's specimen is made up: no one's data
+        "kind": "batch",
         "meeting_id": other["meeting"].pk,
         "register_id": other["register"].pk,
         "record_id": other["record"].pk,
@@ -228,8 +245,9 @@ def state_of(side: dict[str, Any]) -> list[Any]:
 
 def _distribution_models() -> list[Any]:
     from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
+    from partycard.production.models import Batch
 
-    return [Shipment, Meeting, HandOver, IssuanceRegister, DestructionRecord]
+    return [Shipment, Meeting, HandOver, IssuanceRegister, DestructionRecord, Batch]
 
 
 def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:

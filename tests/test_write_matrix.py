@@ -47,7 +47,7 @@ from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE, member_data, side_users
 from tests.factories import card_active
-from tests.test_leak_matrix import audited_ids, distribution_objects, state_of
+from tests.test_leak_matrix import audited_ids, distribution_objects, production_objects, state_of
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         )
         sides[side]["card"] = card_active(sides[side]["member"])  # the target of the card writes
         distribution_objects(sides[side], settings, tmp_path)  # shipments, a meeting, documents
+        production_objects(sides[side])  # a production batch of the province
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -200,6 +201,24 @@ def _distribution_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str
 
 
 SERVICE_ATTACKS.update(_distribution_attacks())
+
+
+def _production_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Production is the Centre's: an officer anywhere else, or a central administrator placed at a
+    province, may neither release the other province's batch nor plan batches of its cards."""
+    from partycard.production import services as p
+
+    return {
+        "batch_release of the other side's batch": lambda actor, own, other: p.batch_release(
+            actor=actor, batch=other["batch"], enqueue=False
+        ),
+        "batches_plan of the other side's province": lambda actor, own, other: p.batches_plan(
+            actor=actor, layout="v1", province=other["province"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_production_attacks())
 
 
 def _renamed(device: TOTPDevice) -> TOTPDevice:

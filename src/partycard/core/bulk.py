@@ -10,7 +10,7 @@ No model code runs: callers are services that have already checked and validated
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, models, router
 
@@ -26,15 +26,12 @@ def rows_update(model: type[models.Model], fields: Sequence[str], rows: Iterable
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns)  # type: ignore[union-attr]
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # type: ignore[union-attr]  # noqa: S608 - names from the model
+    columns = [cast(models.Field[Any, Any], meta.get_field(name)) for name in fields]
+    assert meta.pk is not None
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608 - names from the model
     params = [
-        [
-            f.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-            for f, value in zip(columns, row[1:], strict=True)
-        ]
-        + [row[0]]
+        [f.get_db_prep_save(value, connection) for f, value in zip(columns, row[1:], strict=True)] + [row[0]]
         for row in rows
     ]
     if params:

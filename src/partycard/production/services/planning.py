@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record
 from partycard.cards.lifecycle import CardKind, CardState
 from partycard.cards.models import Card
 from partycard.core import clock
+from partycard.core.scope import scope_require
 from partycard.jobs.models import Job
 from partycard.printing.card import CardPrint, proof_pdf
 from partycard.printing.layout import layout_load, layout_versions
@@ -23,6 +25,7 @@ from partycard.production.errors import ProductionError
 from partycard.production.kinds import BUILD, job_start
 from partycard.production.models import Batch, BatchCard, LayoutApproval
 from partycard.production.services.common import batch_locked, centre_require, problem
+from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
 
@@ -120,6 +123,8 @@ def batches_plan(
     Raises:
         ProductionError: not the Centre; a size outside 1..BATCH_MAX_CARDS; no such layout.
     """
+    if province is not None:
+        scope_require(actor, Action.CHANGE_BATCH, province)
     centre_require(actor)
     size = size or _max_size()
     if not 1 <= size <= _max_size():
@@ -136,7 +141,7 @@ def batches_plan(
         waiting = waiting.filter(path__startswith=province.path)
     provinces = {
         o.path: o
-        for o in Organisation.objects.filter(level=1).only("pk", "path", "code")  # OrgLevel.CENTRAL_COMMITTEE
+        for o in Organisation.objects.filter(level=OrgLevel.CENTRAL_COMMITTEE).only("pk", "path", "code")
     }
     groups: dict[str, list[int]] = {}
     for pk, path in waiting.values_list("pk", "path").iterator(chunk_size=5000):
@@ -181,9 +186,9 @@ def batch_release(*, actor: Any, batch: Batch | int, enqueue: bool = True) -> Jo
         ProductionError: not the Centre; the batch is not planned; its layout's proof is not approved.
         OutOfScope: the batch or its province is outside the actor's scope.
     """
-    centre_require(actor)
     with transaction.atomic():
-        locked = batch_locked(actor, batch)
+        locked = batch_locked(actor, batch)  # the scope first: outside it, the same 404 as a missing one
+        centre_require(actor)
         problems = []
         if locked.state != Batch.State.PLANNED:
             problems.append(problem("wrong_state", _("Only a planned batch is released.")))

@@ -28,6 +28,7 @@ from partycard.production.models import Batch
 from partycard.production.selectors import batch_outcomes
 from partycard.production.services.building import batch_file_path
 from partycard.production.services.reconciling import MAX_REPORT_BYTES, sod_file_path
+from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation
 
 
@@ -81,7 +82,9 @@ class Command(BaseCommand):
     def _plan(self, options: dict[str, Any]) -> None:
         province = None
         if options["province"]:
-            province = Organisation.objects.filter(code=options["province"], level=1).first()
+            province = Organisation.objects.filter(
+                code=options["province"], level=OrgLevel.CENTRAL_COMMITTEE
+            ).first()
             if province is None:
                 raise CommandError(f"no committee directly under the Centre has code '{options['province']}'")
         made = services.batches_plan(
