@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 from partycard.accounts.roles import Action
 from partycard.production.models import Batch, BatchCard, LayoutApproval, ManufacturerFile
 
-__all__ = ["batch_files", "batch_list", "batch_outcomes", "layout_approvals"]
+__all__ = ["batch_files", "batch_list", "batch_outcome_counts", "batch_outcomes", "layout_approvals"]
 
 
 def batch_list(actor: Any) -> QuerySet[Batch]:
@@ -17,9 +17,15 @@ def batch_list(actor: Any) -> QuerySet[Batch]:
 
 
 def batch_outcomes(batch: Batch) -> dict[str, int]:
-    """How many of the batch's cards stand at each outcome."""
+    """How many of the batch's cards stand at each outcome (by code)."""
     rows = BatchCard.objects.filter(batch=batch).values("outcome").annotate(n=Count("id"))
     return {r["outcome"]: r["n"] for r in rows}
+
+
+def batch_outcome_counts(batch: Batch) -> list[tuple[str, int]]:
+    """The same, labelled for a page, in the order a card goes through them."""
+    counts = batch_outcomes(batch)
+    return [(str(label), counts[value]) for value, label in BatchCard.Outcome.choices if value in counts]
 
 
 def batch_files(batch: Batch) -> QuerySet[ManufacturerFile]:

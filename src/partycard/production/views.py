@@ -26,7 +26,7 @@ from partycard.production.forms import PlanForm, ReportUploadForm
 from partycard.production.models import Batch
 from partycard.production.services.building import batch_file_path
 from partycard.production.services.common import centre_require
-from partycard.production.services.reconciling import MAX_REPORT_BYTES, sod_file_path
+from partycard.production.services.reconciling import MAX_REPORT_BYTES, listed_message, sod_file_path
 
 __all__ = ["batch_act", "batch_detail", "batch_download", "batch_list", "layout_proof"]
 
@@ -73,7 +73,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     )
     context = {
         "batch": batch,
-        "outcomes": selectors.batch_outcomes(batch),
+        "outcomes": selectors.batch_outcome_counts(batch),
         "files": selectors.batch_files(batch),
         "jobs": jobs,
         "may_run": _may_run(request),
@@ -109,7 +109,7 @@ def batch_act(request: HttpRequest, batch_id: int) -> HttpResponse:
                 record = services.report_import(actor=request.user, data=data)
             messages.success(request, _("Report imported: %(n)s lines.") % {"n": record.lines})
             for listed in record.problems[:50]:
-                messages.warning(request, f"{listed['number']}: {listed['code']}")
+                messages.warning(request, f"{listed['number']}: {listed_message(listed['code'])}")
         else:
             messages.error(request, _("Choose a step from the list."))
     except ProductionError as e:

@@ -60,9 +60,26 @@ from partycard.production.storage import batch_dir, file_write, parts_dir, parts
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation
 
-__all__ = ["MAX_REPORT_BYTES", "keys_import", "report_import", "sod_chunk", "sod_file_path", "sod_seal"]
+__all__ = [
+    "MAX_REPORT_BYTES",
+    "keys_import",
+    "listed_message",
+    "report_import",
+    "sod_chunk",
+    "sod_file_path",
+    "sod_seal",
+]
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024  # 10,000 lines of ~200 bytes, signed: far below this
+
+
+def listed_message(code: str) -> str:
+    """What a listed (not refused) line of a report means, in the user's language."""
+    messages = {
+        "missing": _("The card is missing from the report: it is made again."),
+        "wrong_key": _("Produced on another chip or key than reported: made again."),
+    }
+    return str(messages.get(code, code))
 
 
 def sod_file_path(batch: Batch) -> Any:
