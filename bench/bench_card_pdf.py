@@ -23,7 +23,6 @@ import os
 import platform
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -446,6 +445,18 @@ def timed(fn: Callable[[], bytes]) -> tuple[bytes, float]:
     return out, time.perf_counter() - started
 
 
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("reportlab", "rl_accel", "weasyprint", "typst", "fpdf2", "pillow", "segno"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 def main() -> int:
     n = env_int("BENCH_CARDS", 200)
     batch = env_int("BENCH_BATCH", 1000)
@@ -464,6 +475,7 @@ def main() -> int:
             [f"BENCH_CARDS={n}", f"BENCH_BATCH={batch}", f"BENCH_REPEATS={repeats}", *sys.argv]
         ),
         "cards": n,
+        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
         "libraries": {},
     }
     with tempfile.TemporaryDirectory() as d:
@@ -498,10 +510,9 @@ def main() -> int:
             }
             results["libraries"][lib] = row
             log(f"{lib}: {row}")
-        # The chosen library through the real API, on a larger batch; peak RSS of the process after it.
+        # The chosen library through the real API (QR code, glyph checks, fitting), on a larger batch.
         if batch:
             big = [replace(c, card_number=f"{c.card_number}-{i}") for i, c in enumerate(sample_cards(batch))]
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             pdf, seconds = timed(lambda: cards_pdf(big, layout=layout))
             row = {
                 "cards": batch,
@@ -509,12 +520,11 @@ def main() -> int:
                 "cards_per_s": round(batch / seconds, 1),
                 "bytes": len(pdf),
                 "bytes_per_card": round(len(pdf) / batch),
-                "max_rss_mib_before": round(rss_before / 1024),
-                "max_rss_mib_after": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 **check(pdf, big, layout, tmp),
             }
             results["cards_pdf"] = row
             log(f"cards_pdf: {row}")
+    results["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "card_pdf.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"{'library':<12} {'cards/s':>9} {'B/card':>8} fonts-emb name-exact trim bleed cmyk")

@@ -1,6 +1,6 @@
 """The print-ready card PDF, checked from the standards' text with a print shop's tools (poppler, pypdf).
 
-- ISO/IEC 7810 §5.1: an ID-1 card is 85.60 mm × 53.98 mm, so every page's TrimBox is that size.
+- ISO/IEC 7810: an ID-1 card is 85.60 mm × 53.98 mm, so every page's TrimBox is that size.
 - PDF 1.7 §14.11.2: the TrimBox is the finished page after trimming, the BleedBox the region clipped to
   when output in production (here 3 mm beyond the trim on every side); both lie within the MediaBox.
 - The photo is printed at 300 dpi: its image is the photo box's size × 300 / 25.4 pixels.
@@ -135,7 +135,7 @@ def test_the_photo_is_resampled_to_its_box_at_300_dpi(layout: Layout) -> None:
 
 
 def test_colours_are_cmyk(layout: Layout) -> None:
-    # A print job's vector colours are the inks: the content sets fills with "k" (DeviceCMYK, PDF 1.7 §8.6.8).
+    # A print job's vector colours are the inks: fills set with "k" (DeviceCMYK, PDF 1.7 §8.6.4.4).
     page = PdfReader(io.BytesIO(cards_pdf([make_card()], layout=layout))).pages[0]
     ops = page.get_contents().get_data().decode("latin-1")  # type: ignore[union-attr]
     assert " k\n" in ops or " k " in ops
@@ -169,23 +169,58 @@ import resource, sys
 from tests.printing.conftest import jpeg, make_card
 from partycard.printing.card import cards_pdf
 from partycard.printing.layout import layout_load
-layout, photo = layout_load(), jpeg(1200, 1600)
-cards_pdf([make_card(photo_jpeg=photo)], layout=layout)
+layout = layout_load()
+cards_pdf([make_card(photo_jpeg=jpeg(1200, 1600))], layout=layout)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-cards = (make_card(photo_jpeg=photo, card_number=str(i)) for i in range(int(sys.argv[1])))
+cards = (make_card(photo_jpeg=jpeg(1200, 1600, (i % 250, 90, 120)), card_number=str(i)) for i in range(300))
 pdf = cards_pdf(cards, layout=layout)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(pdf))
 """
 
 
 def test_memory_does_not_hold_a_decoded_photo_per_card() -> None:
-    # 300 photos of 1200 × 1600 decoded would hold 300 × 5.8 MB = 1.7 GB; encoded at the box's size they
-    # are a few kB each. The peak may grow with the output (the PDF is built in memory), not with the photos.
+    # 300 distinct photos of 1200 × 1600: decoded they would hold 300 × 5.8 MB = 1.7 GB, and even at the box's
+    # size (248 × 331 RGB) 74 MB. Only their JPEGs at the box's size may stay (inside the PDF being built),
+    # so the peak grows with the output, a few MB.
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, "300"],
+        [sys.executable, "-c", _MEMORY_PROBE],
         capture_output=True, text=True, check=True, timeout=300, cwd=root,
         env={"PYTHONPATH": f"{root / 'src'}:{root}", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     grown_kib, size = map(int, done.stdout.split())
-    assert grown_kib < 120 * 1024, (grown_kib, size)
+    assert size > 300 * 3000, "the photos are distinct, so each is embedded"
+    assert grown_kib < 40 * 1024, (grown_kib, size)
+
+
+def test_the_qr_code_on_the_back_holds_the_card_number(tmp_path: Path, layout: Layout) -> None:
+    # segno is the reference encoder here; the test checks that every module lands where the symbol puts
+    # it (ISO/IEC 18004: dark modules on a light quiet zone of 4 modules), read back from the rendered page.
+    import segno
+    from PIL import Image
+
+    box = layout.back.qr
+    assert box is not None
+    path = _write(tmp_path, cards_pdf([make_card(card_number="480012345")], layout=layout))
+    page = PdfReader(path).pages[1]
+    trim = [float(v) / MM for v in page["/TrimBox"]]
+    height = float(page["/MediaBox"][3]) / MM
+    poppler("pdftoppm", "-r", "600", "-f", "2", "-l", "2", "-gray", "-png", path, tmp_path / "back")
+    image = Image.open(next(tmp_path.glob("back*.png"))).convert("L")
+    want = [list(row) for row in segno.make_qr("480012345", error="m").matrix_iter(border=4)]
+    module = box.w_mm / len(want)
+    px = 600 / 25.4
+    left, top = trim[0] + box.x_mm, height - trim[3] + box.y_mm
+    got = [
+        [
+            int(
+                image.getpixel(
+                    (round((left + (i + 0.5) * module) * px), round((top + (j + 0.5) * module) * px))
+                )
+                < 128
+            )  # type: ignore[operator]
+            for i in range(len(want))
+        ]
+        for j in range(len(want))
+    ]
+    assert got == want

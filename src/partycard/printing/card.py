@@ -2,7 +2,7 @@
 
 ReportLab draws the card (docs/production.md, "The printed card", says why: measured fastest of the
 libraries that write TrimBox/BleedBox and CMYK, with exact Vietnamese text). Every page is one face of
-one card: the ID-1 trim box (ISO/IEC 7810 §5.1), 3 mm of bleed around it and a slug outside the bleed
+one card: the ID-1 trim box (ISO/IEC 7810), 3 mm of bleed around it and a slug outside the bleed
 that holds the crop marks, with TrimBox and BleedBox written into the page (PDF 1.7 §14.11.2) so the
 manufacturer's imposition software finds the card without guessing. Colours are CMYK as the layout
 gives them; the photo is resampled to exactly its box at 300 dpi and embedded as JPEG.
@@ -299,7 +299,7 @@ def _face(c: Canvas, layout: Layout, face: Face, card: CardPrint, *, clip: Liter
     if face.emblem is not None:
         _image(c, str(layout.emblem_image), face.emblem)
     if face.photo is not None:
-        _image(c, ImageReader(io.BytesIO(_photo_jpeg(card.photo_jpeg, face.photo))), face.photo)
+        _image(c, _JpegReader(_photo_jpeg(card.photo_jpeg, face.photo)), face.photo)
     if face.qr is not None:
         _qr(c, field_text(card, "card_number"), face.qr)
     for t in face.texts:
@@ -327,6 +327,22 @@ def _image(c: Canvas, image: str | ImageReader, box: Box) -> None:
     c.restoreState()
 
 
+class _JpegReader(ImageReader):
+    """A JPEG for ``drawImage``, embedded as is (DCTDecode), identified by its bytes.
+
+    ReportLab names an image by a hash of its decoded pixels, to store a repeated image once; for a JPEG
+    that means decoding it again only to hash it. The encoded bytes identify it as well, for free.
+    """
+
+    def __init__(self, jpeg: bytes) -> None:
+        super().__init__(io.BytesIO(jpeg))
+        self._jpeg = jpeg
+        self._dataA = None  # no alpha channel: JPEG has none
+
+    def getRGBData(self) -> bytes:  # ReportLab's name
+        return self._jpeg
+
+
 def _photo_jpeg(jpeg: bytes, box: Box) -> bytes:
     """The photo cropped to the box's proportions (centred) and resampled to the box at 300 dpi, as JPEG.
 
@@ -347,18 +363,21 @@ def _photo_jpeg(jpeg: bytes, box: Box) -> bytes:
 
 
 def _qr(c: Canvas, data: str, box: Box) -> None:
-    """The card number as a QR code filling ``box``, quiet zone included (ISO/IEC 18004: 4 modules)."""
-    qr = segno.make_qr(data, error="m")
-    rows = list(qr.matrix_iter(border=4))
-    module = box.w_mm / len(rows)
+    """The card number as a QR code filling ``box``, quiet zone included (ISO/IEC 18004: 4 modules).
+
+    Drawn as vectors in black ink alone (rich black would blur the fine modules), one rectangle per run of
+    dark modules, written in module units so the operators are small integers.
+    """
+    rows = list(segno.make_qr(data, error="m").matrix_iter(border=4))
     c.setFillColor(CMYKColor(0, 0, 0, 0))
     c.rect(box.x_mm, box.y_mm, box.w_mm, box.h_mm, stroke=0, fill=1)
-    c.setFillColor(CMYKColor(0, 0, 0, 1))  # black ink only: rich black would blur fine modules
-    path = c.beginPath()
-    for j, row in enumerate(rows):
-        for start, length in _runs(row):
-            path.rect(box.x_mm + start * module, box.y_mm + j * module, length * module, module)
-    c.drawPath(path, stroke=0, fill=1)
+    c.saveState()
+    c.translate(box.x_mm, box.y_mm)
+    c.scale(box.w_mm / len(rows), box.h_mm / len(rows))
+    c.setFillColor(CMYKColor(0, 0, 0, 1))
+    runs = [f"{start} {j} {length} 1 re" for j, row in enumerate(rows) for start, length in _runs(row)]
+    c.addLiteral("\n".join(runs) + "\nf")
+    c.restoreState()
 
 
 def _runs(row: Iterable[int]) -> Iterator[tuple[int, int]]:

@@ -36,7 +36,7 @@ __all__ = [
     "layout_versions",
 ]
 
-# ISO/IEC 7810:2019 §5.1 (ID-1): 85.60 mm × 53.98 mm nominal. The trim box of every card page is this size.
+# ISO/IEC 7810, the ID-1 format: 85.60 mm × 53.98 mm nominal. The trim box of every card page is this size.
 ID1_WIDTH_MM = 85.60
 ID1_HEIGHT_MM = 53.98
 
