@@ -56,9 +56,14 @@ def test_a_run_stopped_mid_card_resumes_on_a_new_chip(
     half = events(factory, "card_started")[-1]
     assert half["number"] == third and not (factory.directory / "chips" / f"{third}.chip").exists()
 
+    # Power lost while the ledger line recording the third card was being written: a torn last line.
+    with open(factory.directory / "ledger.jsonl", "ab") as handle:
+        handle.write(b'{"batch": "2026-HN-10", "event": "card_personal')
+
     resumed = personalise(capsys, factory, path)
     assert resumed.status == 0, resumed.err
     assert "2 done by an earlier run, 1 chips discarded" in resumed.err
+    assert all(json.loads(line) for line in (factory.directory / "ledger.jsonl").read_text().splitlines())
     personalised = Counter(e["number"] for e in events(factory, "card_personalised"))
     assert personalised == {c.number: 1 for c in batch.cards}  # no card twice
     assert [(e["number"], e["serial"]) for e in events(factory, "chip_discarded")] == [

@@ -7,7 +7,7 @@ exit   meaning
 0      done (spoiled cards are an outcome, listed in the report, not an error)
 1      an unexpected failure (a bug: the message and a traceback go to stderr)
 2      usage: bad arguments, an unknown card number in ``--spoil``
-3      the factory directory: not initialised, already initialised, passphrase, trust missing
+3      the factory directory: not initialised, already initialised, busy, passphrase, trust, ledger
 4      the file is truncated or not the kind of file expected
 5      the file is not addressed to this manufacturer
 6      the file was changed in transit (its authentication tag fails)
@@ -33,6 +33,7 @@ __all__ = [
     "FileSignatureInvalid",
     "FileSignerUntrusted",
     "FileTampered",
+    "LedgerDamaged",
     "PassphraseInvalid",
     "SodMismatch",
     "TrustInvalid",
@@ -67,6 +68,12 @@ class DirectoryAlreadyInitialised(FactoryError):
 
 class DirectoryBusy(FactoryError):
     """Another ``partycard-factory`` is working in the directory (its lock is held)."""
+
+    exit_code = 3
+
+
+class LedgerDamaged(FactoryError):
+    """``DIR/ledger.jsonl`` has a line that is not an event (edited by hand, or the disk failed)."""
 
     exit_code = 3
 

@@ -134,7 +134,7 @@ def batch_finish(
                 _finish_chip(factory, card, item.com, item.sod, hook)
                 chip = chip_state_load(factory.directory / "chips" / f"{number}.chip")
                 reasons = chip_check(AppletTransport(chip), root=root, at=at, dg15=card.dg15, sod=item.sod)
-            except ChipError as e:
+            except (ChipError, OSError) as e:  # a refused command, a damaged or missing chip file
                 reasons = [f"the chip could not be finished: {e}"]
         fingerprint = sha256_hex(card.dg15)
         if reasons:

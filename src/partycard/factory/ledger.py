@@ -5,7 +5,7 @@ taken as done, so that a run killed at any point resumes without doing a card tw
 says is done is skipped, a card *started* but not finished had its chip discarded (a half-personalised
 chip carries a key whose DG15 no one will sign; the card is redone on a new chip, and the discarded
 chip's serial is kept for the bureau's chip stock reconciliation). A line torn by a crash while it was
-written is the last one and is ignored. The ledger also refuses replays: a batch or SOD file whose
+written is the last one and is cut off. The ledger also refuses replays: a batch or SOD file whose
 report was written is never processed again, nor is another file with the same batch code.
 
 Events (``event`` field) and their other fields, besides ``batch`` and ``at``:
@@ -30,6 +30,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from partycard.factory.errors import LedgerDamaged
 
 __all__ = ["BatchRecord", "CardRecord", "Ledger"]
 
@@ -82,18 +84,19 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self._path = path
         self.batches: dict[str, BatchRecord] = {}
-        if path.exists():
-            lines = path.read_bytes().split(b"\n")
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    if number >= len(lines) - 1:
-                        continue  # the last line, torn by a crash while it was written
-                    raise
-                self._fold(event)
+        if not path.exists():
+            return
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            # The last line was torn by a crash while it was written: the step it recorded was not
+            # taken as done. Cut it off, so that the next event starts a line of its own.
+            data = data[: data.rfind(b"\n") + 1]
+            os.truncate(path, len(data))
+        for number, line in enumerate(data.splitlines(), 1):
+            try:
+                self._fold(json.loads(line))
+            except (ValueError, KeyError, TypeError) as e:
+                raise LedgerDamaged(f"{path} line {number} is not a ledger event: {e}") from e
 
     def append(self, event: str, batch: str, at: str, **fields: Any) -> None:
         """Record ``event`` for ``batch`` durably (written and fsync'd) and fold it into the state."""
