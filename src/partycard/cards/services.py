@@ -8,7 +8,7 @@ card changes (``hooks.cards_changed``: the e-card follows its card).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,7 @@ from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
 from partycard.registry.models import Member, Organisation
 
 __all__ = [
+    "CHIP_FIELDS",
     "REROUTE",
     "Allocation",
     "BulkMove",
@@ -69,12 +70,10 @@ __all__ = [
     "card_suspend",
     "card_transition",
     "cards_allocate",
-    "cards_chip_record",
     "cards_move",
     "cards_receive",
     "cards_register_old",
     "cards_send",
-    "cards_status_reserve",
     "cards_transition",
     "members_cards_follow",
     "problem_message",
@@ -468,6 +467,10 @@ def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
         cards_register_old(actor=actor, member_ids=list(members))
 
 
+#: The per-card values a bulk step may record beside the state: the chip a card was made on.
+CHIP_FIELDS = ("chip_key_fingerprint", "sod_sha256")
+
+
 def cards_move(
     *,
     actor: Any,
@@ -477,19 +480,29 @@ def cards_move(
     level: CardLevel | None = None,
     holder_id: int | None = None,
     retire_status: bool = False,
+    status_signer_label: str | None = None,
+    chips: Mapping[int, tuple[str, str]] | None = None,
     at: datetime | None = None,
-) -> int:
+) -> dict[int, tuple[int, int]]:
     """One system step for many cards at once, in the caller's transaction: what production's jobs run
-    per chunk (``START_PRODUCTION``, ``MARK_PRODUCED``, ``SPOIL``). Returns how many cards moved.
+    per chunk (``START_PRODUCTION``, ``MARK_PRODUCED``, ``SPOIL``). Returns each moved card's status entry
+    ``(list id, index)``, for the cards that have one.
 
     The same rules as :func:`card_transition` with the system's level, checked for every card before any
-    is written (so a chunk is all or nothing); the rows are locked in primary-key order, updated with one
-    statement, and their events and audit rows appended in bulk. A status entry is flipped only where the
-    new state's status differs (production's steps all read SUSPENDED), each list written once.
+    is written (so a chunk is all or nothing); the rows are locked in primary-key order and updated, their
+    events and audit rows (one per card, naming everything written) appended in bulk. A status entry is
+    flipped only where the new state's status differs (production's steps all read SUSPENDED), each list
+    written once.
 
-    ``retire_status``: the card's status entry is set INVALID for good and the card loses it, so the
-    next chip made for the number takes a fresh entry: what a spoiled card whose SOD was already signed
-    needs (its chip, should it survive, names the retired entry and never verifies).
+    Args:
+        retire_status: the card's status entry is set INVALID for good and the card loses it (and its
+            chip's record), so the next chip made for the number takes a fresh entry: what a spoiled card
+            whose SOD was already signed needs (its chip, should it survive, names the retired entry and
+            never verifies).
+        status_signer_label: a card without a status entry takes one in this document signer's lists,
+            set to what the new state says: the entry its chip's DG13 will name.
+        chips: per card, ``(chip key fingerprint, SOD hash)`` of the chip it was made on (two-pass
+            personalisation: the key the chip generated, the SOD partycard signed over it).
 
     Raises:
         CardError: a card is missing or may not take ``transition`` now (nothing is written then).
@@ -497,7 +510,7 @@ def cards_move(
     reason = reason.strip()
     ids = sorted(set(card_ids))
     if not ids:
-        return 0
+        return {}
     at = at or clock.now()
     target = TRANSITIONS[transition].target
     with transaction.atomic():
@@ -508,7 +521,7 @@ def cards_move(
             .values_list("pk", "state", "kind", "status_list_id", "status_index")
         )
         problems: list[Problem] = []
-        if len(rows) != len(ids):
+        if len(rows) != len(ids) or (chips is not None and set(chips) != set(ids)):
             problems.append(Problem("wrong_state"))
         for _pk, state, kind, _list, _index in rows:
             problems += check(
@@ -531,6 +544,23 @@ def cards_move(
             changes["status_list"], changes["status_index"] = None, None
             changes["chip_key_fingerprint"], changes["sod_sha256"] = "", ""
         Card.objects.filter(pk__in=ids).update(**changes)
+        entries = {pk: (lst, idx) for pk, _s, _k, lst, idx in rows if lst is not None and idx is not None}
+        per_card: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
+        if status_signer_label is not None and not retire_status:
+            fresh = [pk for pk in ids if pk not in entries]
+            taken = status_indexes_take(status_signer_label, len(fresh), value=STATUS_OF[target])
+            for pk, entry in zip(fresh, taken, strict=True):
+                entries[pk] = entry
+                per_card[pk] |= {"status_list": entry[0], "status_index": entry[1]}
+            rows_update(
+                Card,
+                ["status_list", "status_index"],
+                ((pk, *taken_entry) for pk, taken_entry in zip(fresh, taken, strict=True)),
+            )
+        if chips is not None:
+            rows_update(Card, list(CHIP_FIELDS), ((pk, *chips[pk]) for pk in ids))
+            for pk in ids:
+                per_card[pk] |= dict(zip(CHIP_FIELDS, chips[pk], strict=True))
         flips = [
             (list_id, index, STATUS_INVALID if retire_status else STATUS_OF[target])
             for _pk, state, _kind, list_id, index in rows
@@ -562,94 +592,16 @@ def cards_move(
             actor=actor,
             action=f"cards.{transition.value}",
             items=(
-                (Card._meta.label_lower, str(pk), {"state": [state, target.value], **audit_changes})
+                (
+                    Card._meta.label_lower,
+                    str(pk),
+                    {"state": [state, target.value], **audit_changes, **per_card[pk]},
+                )
                 for pk, state, _kind, _list, _index in rows
             ),
         )
         hooks.cards_changed(ids, actor=actor)
-    return len(ids)
-
-
-def cards_status_reserve(
-    *, actor: Any, card_ids: Sequence[int], signer_label: str
-) -> dict[int, tuple[int, int]]:
-    """Each card's status entry ``(list id, index)``, taken now in ``signer_label``'s lists for those
-    without one (SUSPENDED until the hand-over, ``STATUS_OF``): what the DG13 of a production batch names.
-    The lists are written once per call, not once per card (``status_indexes_take``)."""
-    with transaction.atomic():
-        cards = list(Card.objects.select_for_update().filter(pk__in=card_ids).order_by("pk"))
-        fresh = [c for c in cards if c.status_list_id is None or c.status_index is None]
-        values = {STATUS_OF[CardState(c.state)] for c in fresh}
-        for value in sorted(values):
-            group = [c for c in fresh if STATUS_OF[CardState(c.state)] == value]
-            entries = status_indexes_take(signer_label, len(group), value=value)
-            for card, (list_id, index) in zip(group, entries, strict=True):
-                card.status_list_id, card.status_index = list_id, index
-        if fresh:
-            rows_update(
-                Card,
-                ["status_list", "status_index"],
-                ((c.pk, c.status_list_id, c.status_index) for c in fresh),
-            )
-            audit_record_many(
-                actor=actor,
-                action="cards.status",
-                items=(
-                    (
-                        Card._meta.label_lower,
-                        str(c.pk),
-                        {"status_list": c.status_list_id, "status_index": c.status_index},
-                    )
-                    for c in fresh
-                ),
-            )
-        return {
-            c.pk: (c.status_list_id, c.status_index)
-            for c in cards
-            if c.status_list_id is not None and c.status_index is not None
-        }
-
-
-def cards_chip_record(
-    *, actor: Any, chips: Sequence[tuple[int, str, str]], at: datetime | None = None
-) -> None:
-    """Record the chips made for cards in production, ``(card id, chip key fingerprint, SOD hash)`` each:
-    the key the chip generated and the SOD partycard signed over it (two-pass personalisation,
-    docs/production.md).
-
-    Raises:
-        CardError: a card is not a new card in production (nothing is written then).
-    """
-    if not chips:
-        return
-    at = at or clock.now()
-    by_id = {pk: (fingerprint, sod) for pk, fingerprint, sod in chips}
-    with transaction.atomic():
-        cards = list(Card.objects.select_for_update().filter(pk__in=by_id).order_by("pk"))
-        if len(cards) != len(by_id) or any(
-            c.kind != CardKind.NEW or c.state != CardState.IN_PRODUCTION for c in cards
-        ):
-            raise CardError([Problem("wrong_state")])
-        for card in cards:
-            card.chip_key_fingerprint, card.sod_sha256 = by_id[card.pk]
-            card.updated_at = at
-        rows_update(
-            Card,
-            ["chip_key_fingerprint", "sod_sha256", "updated_at"],
-            ((c.pk, c.chip_key_fingerprint, c.sod_sha256, c.updated_at) for c in cards),
-        )
-        audit_record_many(
-            actor=actor,
-            action="cards.chip",
-            items=(
-                (
-                    Card._meta.label_lower,
-                    str(c.pk),
-                    {"chip_key_fingerprint": c.chip_key_fingerprint, "sod_sha256": c.sod_sha256},
-                )
-                for c in cards
-            ),
-        )
+    return {} if retire_status else entries
 
 
 # ---- many cards at once (distribution's shipments), and the re-route of a card off its member's way ----

@@ -86,6 +86,7 @@ class BatchCard(models.Model):
     chip_serial = models.CharField(max_length=40, blank=True)
     aa_fingerprint = models.CharField(max_length=64, blank=True)  # SHA-256 hex of the DG15 the chip reported
     dg15 = models.BinaryField(blank=True, default=b"")  # 91 bytes: what the SOD is signed over, pass two
+    sod_sha256 = models.CharField(max_length=64, blank=True)  # the SOD signed for it (pass two)
 
     class Meta:
         constraints = [

@@ -26,13 +26,14 @@ from partycard.batches import Batch as BatchFile
 from partycard.batches import BatchCard as FileCard
 from partycard.batches import PrintFields, batch_encode, seal, sha256_hex
 from partycard.cards.lifecycle import CardState, CardTransition
-from partycard.cards.services import cards_move, cards_status_reserve
+from partycard.cards.services import cards_move
 from partycard.cards.status_lists import status_list_uri
 from partycard.chip.lds import (
     FID_DG1,
     FID_DG2,
     FID_DG13,
     FID_DG14,
+    CardData,
     dg1_build,
     dg2_build,
     dg13_build,
@@ -99,11 +100,9 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
         .order_by("seq")
     )
     _store, signer = signing_open(at)
-    entries = cards_status_reserve(actor=actor, card_ids=[r.card_id for r in rows], signer_label=signer.label)
     committees: dict[str, str] = {}
-    part: list[list[Any]] = []
     result = ChunkResult()
-    good: list[int] = []
+    ready: list[tuple[BatchCard, CardData, bytes]] = []
     for row in rows:
         card, member = row.card, row.card.member
         if card.state != CardState.ALLOCATED:  # revoked meanwhile (a death, an expulsion): not made
@@ -125,38 +124,46 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
             row.outcome, row.reason = BatchCard.Outcome.REFUSED, ",".join(p.code for p in problems)[:200]
             result.failures.append(Failure(card.pk, vi, en))
             continue
-        list_id, status_index = entries[card.pk]
-        files = {
-            1: dg1_build(data),
-            2: dg2_build(photo),
-            13: dg13_build(uri=status_list_uri(list_id), index=status_index),
-            14: _dg14(),
-        }
-        row.dg_hashes = dg_hashes_encode(files)
-        print_fields = [
-            data.card_number,
-            data.full_name,
-            data.date_of_birth.isoformat(),
-            data.gender,
-            data.date_admitted.isoformat(),
-            data.date_official.isoformat(),
-            data.issuing_committee,
-            data.issue_date.isoformat(),
-            photo,
-        ]
-        part.append([row.seq, card.number, print_fields, {_FIDS[n]: files[n] for n in files}])
-        good.append(card.pk)
+        ready.append((row, data, photo))
+    part: list[list[Any]] = []
     with transaction.atomic():
-        file_write(_part_path(batch, index), cbor2.dumps(part))
+        # Into production, each card taking its status entry (SUSPENDED until its hand-over): DG13 names it.
+        entries = cards_move(
+            actor=actor,
+            card_ids=[row.card_id for row, _data, _photo in ready],
+            transition=CardTransition.START_PRODUCTION,
+            reason=batch.code,
+            status_signer_label=signer.label,
+            at=at,
+        )
+        for row, data, photo in ready:
+            list_id, status_index = entries[row.card_id]
+            files = {
+                1: dg1_build(data),
+                2: dg2_build(photo),
+                13: dg13_build(uri=status_list_uri(list_id), index=status_index),
+                14: _dg14(),
+            }
+            row.dg_hashes = dg_hashes_encode(files)
+            print_fields = [
+                data.card_number,
+                data.full_name,
+                data.date_of_birth.isoformat(),
+                data.gender,
+                data.date_admitted.isoformat(),
+                data.date_official.isoformat(),
+                data.issuing_committee,
+                data.issue_date.isoformat(),
+                photo,
+            ]
+            part.append([row.seq, data.card_number, print_fields, {_FIDS[n]: files[n] for n in files}])
         rows_update(
             BatchCard,
             ["outcome", "reason", "dg_hashes"],
             ((r.pk, r.outcome, r.reason, r.dg_hashes) for r in rows),
         )
-        cards_move(
-            actor=actor, card_ids=good, transition=CardTransition.START_PRODUCTION, reason=batch.code, at=at
-        )
-    result.succeeded = len(good)
+        file_write(_part_path(batch, index), cbor2.dumps(part))
+    result.succeeded = len(ready)
     return result
 
 

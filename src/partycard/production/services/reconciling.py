@@ -38,7 +38,7 @@ from partycard.batches import (
     verify_report,
 )
 from partycard.cards.lifecycle import CardLevel, CardTransition
-from partycard.cards.services import cards_chip_record, cards_move
+from partycard.cards.services import cards_move
 from partycard.chip.errors import ChipError
 from partycard.chip.lds import DG_TAGS, com_build, dg15_parse
 from partycard.chip.sod import SodSigner
@@ -294,17 +294,18 @@ def sod_chunk(*, actor: Any, batch_id: int, index: int, size: int, at: datetime 
     )
     store, ds = signing_open(at)
     signer = SodSigner(store=store, signer_label=ds.label, signer_cert=ds.certificate)
-    part, chips = [], []
+    part: list[list[Any]] = []
     for row in rows:
         hashes = dg_hashes_decode(row.dg_hashes)
         hashes[15] = hashlib.sha256(bytes(row.dg15)).digest()
         sod = signer.build_hashed(hashes, at)
         com = com_build(tags=tuple(DG_TAGS[n] for n in sorted(hashes)))
         part.append([row.card.number, row.chip_serial, com, sod])
-        chips.append((row.card_id, row.aa_fingerprint, hashlib.sha256(sod).hexdigest()))
+        row.sod_sha256 = hashlib.sha256(sod).hexdigest()
     with transaction.atomic():
+        # The card records its chip once it is produced (report_import); the batch keeps the SOD's hash.
+        rows_update(BatchCard, ["sod_sha256"], ((r.pk, r.sod_sha256) for r in rows))
         file_write(_sod_part(batch, index), cbor2.dumps(part))
-        cards_chip_record(actor=actor, chips=chips, at=at)
     return ChunkResult(succeeded=len(rows))
 
 
@@ -432,6 +433,7 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
         cards_move(
             actor=actor,
             card_ids=[r.card_id for r in produced],
+            chips={r.card_id: (r.aa_fingerprint, r.sod_sha256) for r in produced},
             transition=CardTransition.MARK_PRODUCED,
             reason=batch.code,
             level=CardLevel.CENTRE,
