@@ -2,8 +2,9 @@
 
 Django's ``bulk_update`` writes one ``UPDATE … SET f = CASE WHEN id = 1 THEN … END`` per batch: building
 and planning that expression costs about 1 ms per row in Python (production's build chunk spent two thirds
-of its time there, docs/performance.md). ``rows_update`` sends one plain parameterised ``UPDATE … WHERE
-pk = %s`` through the driver's ``executemany`` instead (psycopg 3 pipelines it; SQLite prepares it once).
+of its time there, docs/performance.md). ``rows_update`` sends ``UPDATE … FROM (VALUES …)`` on
+PostgreSQL (one statement per thousand rows) and one prepared ``UPDATE … WHERE pk = ?`` through
+``executemany`` on SQLite.
 No model code runs: callers are services that have already checked and validated every value.
 """
 
@@ -15,6 +16,8 @@ from typing import Any, cast
 from django.db import connections, models, router
 
 __all__ = ["rows_update"]
+
+_CHUNK = 1000  # rows per statement on PostgreSQL
 
 
 def rows_update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -28,13 +31,31 @@ def rows_update(model: type[models.Model], fields: Sequence[str], rows: Iterable
     meta = model._meta
     columns = [cast(models.Field[Any, Any], meta.get_field(name)) for name in fields]
     assert meta.pk is not None
-    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608 - names from the model
+    pk = meta.pk
     params = [
-        [f.get_db_prep_save(value, connection) for f, value in zip(columns, row[1:], strict=True)] + [row[0]]
+        [row[0]] + [f.get_db_prep_save(value, connection) for f, value in zip(columns, row[1:], strict=True)]
         for row in rows
     ]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    if not params:
+        return 0
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement per thousand rows: UPDATE … FROM (VALUES …), each value cast to its column's type.
+            names = ["id", *(f"c{i}" for i in range(len(columns)))]
+            casts = [pk.db_type(connection) or "", *(f.db_type(connection) or "" for f in columns)]
+            casts = [c.replace("serial", "integer") for c in casts]
+            row_sql = "(" + ", ".join(f"%s::{c}" for c in casts) + ")"
+            sets = ", ".join(f"{quote(str(f.column))} = v.c{i}" for i, f in enumerate(columns))
+            for start in range(0, len(params), _CHUNK):
+                part = params[start : start + _CHUNK]
+                sql = (
+                    f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(part))}) "  # noqa: S608
+                    f"AS v({', '.join(names)}) WHERE {table}.{quote(str(pk.column))} = v.id"
+                )
+                cursor.execute(sql, [value for row in part for value in row])
+        else:
+            assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in columns)
+            sql = f"UPDATE {table} SET {assignments} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
+            cursor.executemany(sql, [row[1:] + row[:1] for row in params])
     return len(params)

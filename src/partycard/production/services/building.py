@@ -52,6 +52,24 @@ from partycard.registry.selectors import issuing_committee_name
 
 __all__ = ["batch_build_chunk", "batch_file_path", "batch_seal", "dg_hashes_decode", "dg_hashes_encode"]
 
+# What a build chunk reads of each card, its member and cell (not the member's whole record).
+_BUILD_FIELDS = (
+    "seq",
+    "outcome",
+    "reason",
+    "dg_hashes",
+    "card__number",
+    "card__state",
+    "card__member__full_name",
+    "card__member__gender",
+    "card__member__date_of_birth",
+    "card__member__date_admitted",
+    "card__member__date_official",
+    "card__member__photo",
+    "card__member__organisation__name",
+    "card__member__organisation__path",
+    "card__member__organisation__level",
+)
 _FIDS = {1: FID_DG1, 2: FID_DG2, 13: FID_DG13, 14: FID_DG14}
 
 
@@ -97,6 +115,7 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
             batch=batch, seq__gte=index * size, seq__lt=(index + 1) * size, outcome=BatchCard.Outcome.PENDING
         )
         .select_related("card__member__organisation")
+        .only(*_BUILD_FIELDS)
         .order_by("seq")
     )
     _store, signer = signing_open(at)
