@@ -1,7 +1,8 @@
-"""``partycard demo``: load the demo registry, users, exchange and e-card (idempotent); print how to log in.
+"""``partycard demo``: load the demo registry, users, exchange, e-card and card manufacturer (idempotent);
+print how to log in.
 
-It lives in the credentials app, the top of the stack, because it loads the registry, the exchange and the
-e-card."""
+It lives in the production app, at the top of the stack, because it loads the registry, the exchange, the
+e-card and production's demo manufacturer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from partycard.credentials.demo import load_ecard_demo
 from partycard.exchange.demo import demo_summary, load_exchange_demo
+from partycard.production.demo import DEMO_FACTORY_PASSPHRASE, load_production_demo
 from partycard.registry.demo import DEMO_MEMBERS, DEMO_OTP_SECRET, DEMO_PASSWORD, load_demo
 
 
@@ -39,4 +41,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Member login (no TOTP): {ecard.username} — {ecard.member_name}, e-card {ecard.card_number}"
                 " at /the-dien-tu/; the offline verifier is at /kiem-tra/."
+            )
+        factory = load_production_demo()
+        if factory is not None:
+            self.stdout.write(
+                f"Card production: plan and release a batch at /san-xuat/ (login admin), download it, then\n"
+                f"  PARTYCARD_FACTORY_PASSPHRASE={DEMO_FACTORY_PASSPHRASE} "
+                f".venv/bin/partycard-factory personalise BATCH.p7m --dir {factory}\n"
+                "  and upload the key report it writes; then the same with `finish` for the signed chip data."
             )
