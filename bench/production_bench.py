@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from common import env_int, log, machine_info  # bench/common.py
 
@@ -43,6 +44,51 @@ NATIONAL = 5_600_000
 DB = os.environ.get("BENCH_DB", "partycard_prod_bench")
 URL = f"postgres://postgres@127.0.0.1:5432/{DB}"
 PASSPHRASE = "bench passphrase, not for production"  # noqa: S105 - a benchmark's throwaway store
+
+
+class Phase:
+    """Times a phase; with BENCH_PROFILE=1 also prints where its time went (cProfile, SQL by statement)."""
+
+    def __init__(self, name: str, timings: dict[str, float]) -> None:
+        self.name, self.timings = name, timings
+        self.profile = os.environ.get("BENCH_PROFILE") == "1"
+
+    def __enter__(self) -> Phase:
+        import collections
+        import cProfile
+
+        from django.db import connection
+
+        self.sql: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
+        if self.profile:
+            self.profiler = cProfile.Profile()
+            self.wrapper = connection.execute_wrapper(self._sql)
+            self.wrapper.__enter__()
+            self.profiler.enable()
+        self.t0 = time.perf_counter()
+        return self
+
+    def _sql(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = self.sql[" ".join(sql.split()[:3])[:60]]
+            entry[0] += 1
+            entry[1] += time.perf_counter() - t
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.name] = time.perf_counter() - self.t0
+        if self.profile:
+            import pstats
+
+            self.profiler.disable()
+            self.wrapper.__exit__(None, None, None)
+            in_sql = sum(v[1] for v in self.sql.values())
+            print(f"---- {self.name}: {self.timings[self.name]:.2f} s, SQL {in_sql:.2f} s")
+            for key, (n, seconds) in sorted(self.sql.items(), key=lambda kv: -kv[1][1])[:8]:
+                print(f"  {seconds:7.2f} s {int(n):7d}× {key}")
+            pstats.Stats(self.profiler).sort_stats("cumulative").print_stats("partycard", 25)
 
 
 def sh(*args: str, env: dict[str, str]) -> None:
@@ -158,17 +204,15 @@ def main() -> None:
     call_command("production", "approve-layout", "v1", stdout=io.StringIO())
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    batches = services.batches_plan(actor=None, layout="v1")
-    timings["plan"] = time.perf_counter() - t0
+    with Phase("plan", timings):
+        batches = services.batches_plan(actor=None, layout="v1")
     log(f"{len(batches)} batches planned in {timings['plan']:.1f} s")
 
-    t0 = time.perf_counter()
-    for batch in batches:
-        job = services.batch_release(actor=None, batch=batch, enqueue=False)
-        job = job_run(job.pk)
-        assert job.status == "done" and job.failed == 0, (job.status, job.error, job.failed)
-    timings["build"] = time.perf_counter() - t0
+    with Phase("build", timings):
+        for batch in batches:
+            job = services.batch_release(actor=None, batch=batch, enqueue=False)
+            job = job_run(job.pk)
+            assert job.status == "done" and job.failed == 0, (job.status, job.error, job.failed)
     log(f"built and sealed in {timings['build']:.1f} s")
 
     def manufacturer_keys(batch: Batch) -> bytes:
@@ -212,14 +256,17 @@ def main() -> None:
 
     from partycard.jobs.models import Job
 
-    t0 = time.perf_counter()
-    for data in key_reports:
-        record = services.keys_import(actor=None, data=data, enqueue=False)
-        job = Job.objects.filter(kind="production.sod", params__batch=record.batch_id).order_by("-pk").first()
-        assert job is not None
-        job = job_run(job.pk)
-        assert job.status == "done", (job.status, job.error)
-    timings["keys_and_sod"] = time.perf_counter() - t0
+    with Phase("keys_and_sod", timings):
+        for data in key_reports:
+            record = services.keys_import(actor=None, data=data, enqueue=False)
+            job = (
+                Job.objects.filter(kind="production.sod", params__batch=record.batch_id)
+                .order_by("-pk")
+                .first()
+            )
+            assert job is not None
+            job = job_run(job.pk)
+            assert job.status == "done", (job.status, job.error)
     log(f"key reports imported and SODs signed in {timings['keys_and_sod']:.1f} s")
 
     def manufacturer_report(batch: Batch, keys: bytes) -> bytes:
@@ -271,10 +318,9 @@ def main() -> None:
     reports = [manufacturer_report(b, k) for b, k in zip(batches, key_reports, strict=True)]
     timings["manufacturer_report_untimed"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    for data in reports:
-        services.report_import(actor=None, data=data)
-    timings["report"] = time.perf_counter() - t0
+    with Phase("report", timings):
+        for data in reports:
+            services.report_import(actor=None, data=data)
     log(f"production reports imported in {timings['report']:.1f} s")
 
     produced = Card.objects.filter(kind="new", state="produced").count()
