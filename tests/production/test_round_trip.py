@@ -139,3 +139,56 @@ def test_a_build_killed_mid_way_resumes_without_duplicates(world: Any) -> None:
     assert sorted(line.number for line in lines) == sorted(
         BatchCard.objects.filter(batch=hanoi).values_list("card__number", flat=True)
     )
+
+
+def test_the_sealed_batch_opens_with_openssl_as_the_manufacturer_would(world: Any, tmp_path: Any) -> None:
+    """Independently of our code: ``openssl cms -decrypt`` opens the batch file with the manufacturer's key
+    (AuthEnvelopedData, RFC 5083), and ``openssl cms -verify`` checks the Organisation Commission's
+    signature inside it against the Party's root (SignedData, RFC 5652); what comes out is the batch."""
+    import shutil
+    import subprocess
+
+    from partycard.batches import batch_decode
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    approve()
+    batch = build(next(b for b in services.batches_plan(actor=None, layout="v1") if b.card_count == 3))
+    signed = tmp_path / "signed.der"
+    subprocess.run(
+        [
+            "openssl", "cms", "-decrypt", "-inform", "DER", "-in", str(batch_file_path(batch)),
+            "-recip", str(world.factory_dir / "certs" / "encryption.pem"),
+            "-inkey", str(world.factory_dir / "encryption-key.pem"),
+            "-passin", "env:PARTYCARD_FACTORY_PASSPHRASE", "-binary", "-out", str(signed),
+        ],
+        check=True,
+    )  # fmt: skip
+    content = subprocess.run(
+        [
+            "openssl", "cms", "-verify", "-inform", "DER", "-in", str(signed), "-binary",
+            "-CAfile", str(world.pki / "root.pem"), "-purpose", "any",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout  # fmt: skip
+    decoded = batch_decode(content)
+    assert decoded.code == batch.code
+    assert sorted(c.number for c in decoded.cards) == sorted(
+        BatchCard.objects.filter(batch=batch).values_list("card__number", flat=True)
+    )
+    # One flipped byte of the sealed file: AES-GCM's tag no longer authenticates, openssl refuses it.
+    tampered = tmp_path / "tampered.p7m"
+    data = bytearray(batch_file_path(batch).read_bytes())
+    data[-200] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    refused = subprocess.run(
+        [
+            "openssl", "cms", "-decrypt", "-inform", "DER", "-in", str(tampered),
+            "-recip", str(world.factory_dir / "certs" / "encryption.pem"),
+            "-inkey", str(world.factory_dir / "encryption-key.pem"),
+            "-passin", "env:PARTYCARD_FACTORY_PASSPHRASE", "-binary", "-out", str(tmp_path / "x"),
+        ],
+        capture_output=True,
+    )  # fmt: skip
+    assert refused.returncode != 0
