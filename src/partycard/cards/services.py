@@ -543,7 +543,6 @@ def cards_move(
         if retire_status:
             changes["status_list"], changes["status_index"] = None, None
             changes["chip_key_fingerprint"], changes["sod_sha256"] = "", ""
-        Card.objects.filter(pk__in=ids).update(**changes)
         entries = {pk: (lst, idx) for pk, _s, _k, lst, idx in rows if lst is not None and idx is not None}
         per_card: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
         if status_signer_label is not None and not retire_status:
@@ -552,15 +551,28 @@ def cards_move(
             for pk, entry in zip(fresh, taken, strict=True):
                 entries[pk] = entry
                 per_card[pk] |= {"status_list": entry[0], "status_index": entry[1]}
-            rows_update(
-                Card,
-                ["status_list", "status_index"],
-                ((pk, *taken_entry) for pk, taken_entry in zip(fresh, taken, strict=True)),
-            )
         if chips is not None:
-            rows_update(Card, list(CHIP_FIELDS), ((pk, *chips[pk]) for pk in ids))
             for pk in ids:
                 per_card[pk] |= dict(zip(CHIP_FIELDS, chips[pk], strict=True))
+        # One write per row: the values every card takes, and each card's own where it has some.
+        own = sorted({name for values in per_card.values() for name in values})
+        if not own:
+            Card.objects.filter(pk__in=ids).update(**changes)
+        else:
+            common = [name for name in changes if name not in own]
+            entry_of = {pk: entries.get(pk, (None, None)) for pk in ids}
+            values = {
+                pk: {"status_list": entry_of[pk][0], "status_index": entry_of[pk][1], **per_card[pk]}
+                for pk in ids
+            }
+            rows_update(
+                Card,
+                [*common, *own],
+                (
+                    (pk, *(changes[name] for name in common), *(values[pk][name] for name in own))
+                    for pk in ids
+                ),
+            )
         flips = [
             (list_id, index, STATUS_INVALID if retire_status else STATUS_OF[target])
             for _pk, state, _kind, list_id, index in rows

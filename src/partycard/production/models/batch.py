@@ -89,11 +89,12 @@ class BatchCard(models.Model):
     sod_sha256 = models.CharField(max_length=64, blank=True)  # the SOD signed for it (pass two)
 
     class Meta:
+        # Two indexes besides the key: a card's rows (planning asks whether a batch holds it) and a batch's
+        # cards in order (its chunks); each write of a card row maintains both, so no third one.
         constraints = [
-            models.UniqueConstraint(fields=["batch", "card"], name="production_card_once_per_batch"),
+            models.UniqueConstraint(fields=["card", "batch"], name="production_card_once_per_batch"),
             models.UniqueConstraint(fields=["batch", "seq"], name="production_seq_once_per_batch"),
         ]
-        indexes = [models.Index(fields=["card", "outcome"], name="production_card_outcome")]
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.seq}"

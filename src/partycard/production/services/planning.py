@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
@@ -165,9 +165,7 @@ def batches_plan(
             )
             batch.code = f"{org.code}-{batch.pk:06d}"
             batch.save(update_fields=["code"])
-            BatchCard.objects.bulk_create(
-                (BatchCard(batch=batch, card_id=pk, seq=n) for n, pk in enumerate(chunk)), batch_size=2000
-            )
+            _batch_cards_insert(batch.pk, chunk)
             audit_record(
                 actor=actor,
                 action="production.batch_plan",
@@ -176,6 +174,25 @@ def batches_plan(
             )
             made.append(batch)
     return made
+
+
+def _batch_cards_insert(batch_id: int, card_ids: list[int]) -> None:
+    """The batch's cards in their order (``seq`` from 0). On PostgreSQL one INSERT … SELECT FROM unnest WITH
+    ORDINALITY: 2,000 model instances cost more to build than the rows cost to write."""
+    if connection.vendor != "postgresql":
+        BatchCard.objects.bulk_create(
+            (BatchCard(batch_id=batch_id, card_id=pk, seq=n) for n, pk in enumerate(card_ids)),
+            batch_size=2000,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BatchCard._meta.db_table} (batch_id, card_id, seq, outcome, reason, dg_hashes,"  # noqa: S608 - names from the model
+            " chip_serial, aa_fingerprint, dg15, sod_sha256)"
+            " SELECT %s, c, n - 1, %s, '', ''::bytea, '', '', ''::bytea, ''"
+            " FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(c, n)",
+            [batch_id, BatchCard.Outcome.PENDING.value, card_ids],
+        )
 
 
 def batch_release(*, actor: Any, batch: Batch | int, enqueue: bool = True) -> Job:
