@@ -8,13 +8,10 @@ personalised chip, over pcscd and the virtual reader, reads VALID."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from partycard.cards.lifecycle import CardKind, CardState
 from partycard.cards.models import Card
@@ -32,21 +29,12 @@ from partycard.distribution.services import (
 from partycard.exchange.models import Campaign
 from partycard.production import services
 from partycard.production.models import Batch
+from tests.cards.test_read_card_expelled import _read
 from tests.pcsc import pcsc_reader, vpcd_inserted
 from tests.production.test_round_trip import approve, build, finish, personalise, sign_sods
 
 pytestmark = pytest.mark.django_db
 __all__ = ["pcsc_reader"]
-
-
-def read_card(reader: str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
-    call_command("status_lists", "publish", stdout=io.StringIO())
-    out = io.StringIO()
-    with pytest.raises(SystemExit) as exit_:
-        call_command(
-            "read_card", "--reader", reader, "--aa-log", str(tmp_path / "aa.txt"), "--json", stdout=out
-        )
-    return int(exit_.value.code or 0), json.loads(out.getvalue())
 
 
 def test_from_the_batch_to_the_members_hand_and_a_valid_read(
@@ -101,6 +89,6 @@ def test_from_the_batch_to_the_members_hand_and_a_valid_read(
     # The card the factory made, in the member's hand: read over PC/SC, offline, it is VALID.
     chip_file = world.factory_dir / "chips" / f"{new_card.number}.chip"
     with vpcd_inserted(lambda: chip_state_load(chip_file), pcsc_reader):
-        status, verdict = read_card(pcsc_reader, tmp_path)
+        status, verdict = _read(pcsc_reader, tmp_path)
     assert (status, verdict["outcome"], verdict["reasons"]) == (0, "valid", []), verdict
     assert verdict["holder"]["full_name"] == "Nguyễn Thị Thanh Hương"

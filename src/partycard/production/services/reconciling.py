@@ -16,8 +16,9 @@ is spoiled and made again in a later batch with the same number (``cards.lifecyc
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import cbor2
 from django.db import transaction
@@ -69,6 +70,8 @@ __all__ = [
     "sod_file_path",
     "sod_seal",
 ]
+
+_R = TypeVar("_R")
 
 MAX_REPORT_BYTES = 16 * 1024 * 1024  # 10,000 lines of ~200 bytes, signed: far below this
 
@@ -126,6 +129,20 @@ def _batch_for(actor: Any, code: str, state: str, file_hash: str, expected_hash_
     return batch
 
 
+def _decoded(decode: Callable[[bytes], _R], content: bytes, message: str) -> _R:
+    """The report's content decoded, or refused with the decoder's reason (which field, which line)."""
+    try:
+        return decode(content)
+    except BatchFormatError as e:
+        raise ProductionError([problem("format", message % {"e": e})]) from e
+
+
+def _rows(batch: Batch, outcome: str) -> dict[str, BatchCard]:
+    """The batch's cards at ``outcome``, by card number."""
+    rows = BatchCard.objects.filter(batch=batch, outcome=outcome).select_related("card")
+    return {r.card.number: r for r in rows}
+
+
 def _replayed(report_id: str) -> None:
     if ManufacturerFile.objects.filter(report_id=report_id).exists():
         raise ProductionError([problem("replayed", _("A report with this id was already imported."))])
@@ -165,21 +182,11 @@ def keys_import(
     centre_require(actor)
     at = at or clock.now()
     content, digest = _opened(data, at, "keys")
-    try:
-        report = key_report_decode(content)
-    except BatchFormatError as e:
-        raise ProductionError(
-            [problem("format", _("The key report cannot be read: %(e)s") % {"e": e})]
-        ) from e
+    report = _decoded(key_report_decode, content, _("The key report cannot be read: %(e)s"))
     with transaction.atomic():
         batch = _batch_for(actor, report.batch, Batch.State.SEALED, report.batch_sha256, "batch_sha256")
         _replayed(report.report_id)
-        rows = {
-            r.card.number: r
-            for r in BatchCard.objects.filter(batch=batch, outcome=BatchCard.Outcome.PENDING).select_related(
-                "card"
-            )
-        }
+        rows = _rows(batch, BatchCard.Outcome.PENDING)
         refused: list[ProductionProblem] = []
         seen: set[str] = set()
         serials: set[str] = set()
@@ -359,21 +366,11 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
     centre_require(actor)
     at = at or clock.now()
     content, digest = _opened(data, at, "report")
-    try:
-        report = report_decode(content)
-    except BatchFormatError as e:
-        raise ProductionError(
-            [problem("format", _("The production report cannot be read: %(e)s") % {"e": e})]
-        ) from e
+    report = _decoded(report_decode, content, _("The production report cannot be read: %(e)s"))
     with transaction.atomic():
         batch = _batch_for(actor, report.batch, Batch.State.SOD_SEALED, report.sod_sha256, "sod_sha256")
         _replayed(report.report_id)
-        rows = {
-            r.card.number: r
-            for r in BatchCard.objects.filter(
-                batch=batch, outcome=BatchCard.Outcome.PERSONALISED
-            ).select_related("card")
-        }
+        rows = _rows(batch, BatchCard.Outcome.PERSONALISED)
         # A card spoiled in pass one may be reported spoiled again (the report covers the whole batch).
         spoiled_before = set(
             BatchCard.objects.filter(batch=batch, outcome=BatchCard.Outcome.SPOILED).values_list(
