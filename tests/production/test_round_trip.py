@@ -192,3 +192,20 @@ def test_the_sealed_batch_opens_with_openssl_as_the_manufacturer_would(world: An
         capture_output=True,
     )  # fmt: skip
     assert refused.returncode != 0
+
+
+def test_a_card_whose_data_cannot_go_on_a_card_is_left_out_and_listed(world: Any, settings: Any) -> None:
+    """In production a member without a photo is not made (the placeholder is the demo's only): the job
+    lists the card with the reason, its number stays allocated, and a batch left empty is closed."""
+    settings.PARTYCARD = {**settings.PARTYCARD, "CHIP_PLACEHOLDER_PHOTO": False}
+    approve()
+    hue = next(b for b in services.batches_plan(actor=None, layout="v1") if b.card_count == 1)
+    job = services.batch_release(actor=None, batch=hue, enqueue=False)
+    job = job_run(job.pk)
+    assert (job.status, job.failed) == (Job.Status.DONE, 1)
+    assert "Đảng viên chưa có ảnh." in job.failures.get().message_vi
+    hue.refresh_from_db()
+    assert (hue.state, hue.card_count) == (Batch.State.CLOSED, 0)
+    assert not batch_file_path(hue).exists()
+    card = Card.objects.get(pk=BatchCard.objects.get(batch=hue).card_id)
+    assert card.state == CardState.ALLOCATED

@@ -216,6 +216,12 @@ def batch_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = 
         if batch.state != Batch.State.BUILDING:
             return ChunkResult()  # sealed already (a re-run after the commit)
         cards = _file_cards(batch, chunks)
+        if not cards:  # every card was left out (the job lists why): nothing goes to the manufacturer
+            batch.state, batch.card_count, batch.closed_at = Batch.State.CLOSED, 0, at
+            batch.save(update_fields=["state", "card_count", "closed_at"])
+            audit_record(actor=actor, action="production.batch_seal", obj=batch, changes={"cards": 0})
+            parts_remove(batch.code, "build")
+            return ChunkResult()
         store, signer = signing_open(at)
         _signing_cert, encryption_cert = manufacturer_open(at)
         content = batch_encode(
@@ -236,7 +242,7 @@ def batch_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = 
             at=at,
         )
         file_write(batch_file_path(batch), sealed)
-        batch.state = Batch.State.SEALED if cards else Batch.State.CLOSED
+        batch.state = Batch.State.SEALED
         batch.batch_sha256 = sha256_hex(sealed)
         batch.signer_label = signer.label
         batch.card_count = len(cards)

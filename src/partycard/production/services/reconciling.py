@@ -328,6 +328,12 @@ def sod_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = No
             path = _sod_part(batch, index)
             for number, serial, com, sod in cbor2.loads(path.read_bytes()) if path.exists() else []:
                 cards.append(SodCard(number=number, chip_serial=serial, com=com, sod=sod))
+        if not cards:  # every card was spoiled in pass one: they are back in the queue, the batch is done
+            batch.state, batch.closed_at = Batch.State.CLOSED, at
+            batch.save(update_fields=["state", "closed_at"])
+            audit_record(actor=actor, action="production.sod_seal", obj=batch, changes={"cards": 0})
+            parts_remove(batch.code, "sod")
+            return ChunkResult()
         store, signer = signing_open(at)
         _signing, encryption = manufacturer_open(at)
         content = sod_file_encode(
@@ -343,7 +349,7 @@ def sod_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = No
         )
         file_write(sod_file_path(batch), sealed)
         batch.sod_sha256 = sha256_hex(sealed)
-        batch.state = Batch.State.SOD_SEALED if cards else Batch.State.CLOSED
+        batch.state = Batch.State.SOD_SEALED
         batch.save(update_fields=["sod_sha256", "state"])
         audit_record(
             actor=actor,
