@@ -188,3 +188,25 @@ def test_only_the_centre_runs_production(world: Any, sealed: Batch, officers: An
                 data=personalise(world, sealed) if actor is officers.province else b"x",
                 enqueue=False,
             )
+
+
+def test_a_card_revoked_while_it_was_made_is_listed_and_stays_revoked(world: Any, sealed: Batch) -> None:
+    """DOMAIN.md: expulsion ends every card of the member, wherever it is; the manufacturer's report of it
+    does not bring it back."""
+    from partycard.registry import services as registry
+    from partycard.registry.choices import MemberStatus
+
+    services.keys_import(actor=None, data=personalise(world, sealed), enqueue=False)
+    sign_sods(sealed)
+    card = Card.objects.get(pk=sealed.cards.order_by("seq").first().card_id)
+    registry.member_update(
+        actor=None, member=card.member, changes={"status": MemberStatus.EXPELLED}, reason="khai trừ"
+    )
+    card.refresh_from_db()
+    assert card.state == "revoked"
+    record = services.report_import(actor=None, data=finish(world, sealed))
+    assert {"number": card.number, "code": "card_ended"} in record.problems
+    card.refresh_from_db()
+    assert card.state == "revoked"
+    others = Card.objects.filter(pk__in=sealed.cards.values("card_id")).exclude(pk=card.pk)
+    assert set(others.values_list("state", flat=True)) == {"produced"}

@@ -38,7 +38,8 @@ from partycard.batches import (
     sod_file_encode,
     verify_report,
 )
-from partycard.cards.lifecycle import CardLevel, CardTransition
+from partycard.cards.lifecycle import CardLevel, CardState, CardTransition
+from partycard.cards.models import Card
 from partycard.cards.services import cards_move
 from partycard.chip.errors import ChipError
 from partycard.chip.lds import DG_TAGS, com_build, dg15_parse
@@ -81,6 +82,7 @@ def listed_message(code: str) -> str:
     messages = {
         "missing": _("The card is missing from the report: it is made again."),
         "wrong_key": _("Produced on another chip or key than reported: made again."),
+        "card_ended": _("The card was revoked while it was being made: it is not sent down."),
     }
     return str(messages.get(code, code))
 
@@ -141,6 +143,20 @@ def _rows(batch: Batch, outcome: str) -> dict[str, BatchCard]:
     """The batch's cards at ``outcome``, by card number."""
     rows = BatchCard.objects.filter(batch=batch, outcome=outcome).select_related("card")
     return {r.card.number: r for r in rows}
+
+
+def _still_in_production(rows: list[BatchCard], listed: list[ProductionProblem]) -> list[BatchCard]:
+    """The rows whose card is still in production; the others (revoked meanwhile: the member died or was
+    expelled while the card was being made) are listed, and their card is left as it is: the physical
+    card, if made, is destroyed with the revoked ones (docs/production.md)."""
+    states = dict(Card.objects.filter(pk__in=[r.card_id for r in rows]).values_list("pk", "state"))
+    kept = []
+    for row in rows:
+        if states.get(row.card_id) == CardState.IN_PRODUCTION:
+            kept.append(row)
+        else:
+            listed.append(problem("card_ended", listed_message("card_ended"), row.card.number))
+    return kept
 
 
 def _replayed(report_id: str) -> None:
@@ -247,10 +263,11 @@ def keys_import(
                 for r in personalised + spoiled
             ),
         )
-        for reason in sorted({r.reason for r in spoiled}):
+        moving = _still_in_production(spoiled, listed)
+        for reason in sorted({r.reason for r in moving}):
             cards_move(
                 actor=actor,
-                card_ids=[r.card_id for r in spoiled if r.reason == reason],
+                card_ids=[r.card_id for r in moving if r.reason == reason],
                 transition=CardTransition.SPOIL,
                 reason=f"{batch.code}: {reason}",
                 at=at,
@@ -433,20 +450,22 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
             BatchCard, ["outcome", "reason"], ((r.pk, r.outcome, r.reason) for r in produced + spoiled)
         )
         centre = Organisation.objects.filter(level=OrgLevel.CENTRE).order_by("path").first()
+        made = _still_in_production(produced, listed)
+        spoiled_moving = _still_in_production(spoiled, listed)
         cards_move(
             actor=actor,
-            card_ids=[r.card_id for r in produced],
-            chips={r.card_id: (r.aa_fingerprint, r.sod_sha256) for r in produced},
+            card_ids=[r.card_id for r in made],
+            chips={r.card_id: (r.aa_fingerprint, r.sod_sha256) for r in made},
             transition=CardTransition.MARK_PRODUCED,
             reason=batch.code,
             level=CardLevel.CENTRE,
             holder_id=centre.pk if centre else None,
             at=at,
         )
-        for reason in sorted({r.reason for r in spoiled}):
+        for reason in sorted({r.reason for r in spoiled_moving}):
             cards_move(
                 actor=actor,
-                card_ids=[r.card_id for r in spoiled if r.reason == reason],
+                card_ids=[r.card_id for r in spoiled_moving if r.reason == reason],
                 transition=CardTransition.SPOIL,
                 reason=f"{batch.code}: {reason}",
                 retire_status=True,
