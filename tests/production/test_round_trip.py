@@ -209,3 +209,20 @@ def test_a_card_whose_data_cannot_go_on_a_card_is_left_out_and_listed(world: Any
     assert not batch_file_path(hue).exists()
     card = Card.objects.get(pk=BatchCard.objects.get(batch=hue).card_id)
     assert card.state == CardState.ALLOCATED
+
+
+def test_a_card_is_with_the_manufacturer_in_one_batch_at_a_time(world: Any) -> None:
+    """The database keeps the rule whatever door a write comes through: a second open row for a card that
+    a batch already holds is refused; once the first is closed (spoiled), the card may be planned again."""
+    from django.db import IntegrityError, transaction
+
+    (first, *_rest) = services.batches_plan(actor=None, layout="v1")
+    row = BatchCard.objects.filter(batch=first).first()
+    assert row is not None
+    other = Batch.objects.create(
+        code="X-1", province=first.province, path=first.path, layout="v1", created_at=first.created_at
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BatchCard.objects.create(batch=other, card_id=row.card_id, seq=0)
+    BatchCard.objects.filter(pk=row.pk).update(outcome=BatchCard.Outcome.SPOILED)
+    BatchCard.objects.create(batch=other, card_id=row.card_id, seq=0)

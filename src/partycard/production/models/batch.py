@@ -89,11 +89,16 @@ class BatchCard(models.Model):
     sod_sha256 = models.CharField(max_length=64, blank=True)  # the SOD signed for it (pass two)
 
     class Meta:
-        # Two indexes besides the key: a card's rows (planning asks whether a batch holds it) and a batch's
-        # cards in order (its chunks); each write of a card row maintains both, so no third one.
+        # Two indexes besides the key: a batch's cards in order (its chunks), and a card's open row (planning
+        # asks whether a batch holds it). The second is the rule itself: a card is with the manufacturer in
+        # at most one batch at a time (a spoiled one's row is closed, so it can be planned again).
         constraints = [
-            models.UniqueConstraint(fields=["card", "batch"], name="production_card_once_per_batch"),
             models.UniqueConstraint(fields=["batch", "seq"], name="production_seq_once_per_batch"),
+            models.UniqueConstraint(
+                fields=["card"],
+                condition=models.Q(outcome__in=["pending", "personalised"]),
+                name="production_card_in_one_open_batch",
+            ),
         ]
 
     def __str__(self) -> str:

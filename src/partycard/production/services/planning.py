@@ -131,6 +131,9 @@ def batches_plan(
         raise ProductionError([problem("size", _("A batch holds 1 to %(n)s cards.") % {"n": _max_size()})])
     if layout not in layout_versions():
         raise ProductionError([problem("no_layout", _("No such card layout version."))])
+    # One planner at a time (the Centre's row is the lock): two at once would offer the same cards, and
+    # the second would be refused by the one-open-batch constraint instead of finding nothing to plan.
+    list(Organisation.objects.select_for_update().filter(level=OrgLevel.CENTRE).values_list("pk", flat=True))
     open_rows = BatchCard.objects.filter(card_id=OuterRef("pk"), outcome__in=OPEN_OUTCOMES)
     waiting = (
         Card.objects.filter(kind=CardKind.NEW, state=CardState.ALLOCATED)
