@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from partycard.audit.services import audit_record
 from partycard.batches import Batch as BatchFile
 from partycard.batches import BatchCard as FileCard
-from partycard.batches import PrintFields, batch_encode, seal, sha256_hex
+from partycard.batches import PrintFields, batch_encode
 from partycard.cards.lifecycle import CardState, CardTransition
 from partycard.cards.services import cards_move
 from partycard.cards.status_lists import status_list_uri
@@ -46,7 +46,12 @@ from partycard.exchange.workflow import Problem
 from partycard.jobs.kinds import ChunkResult, Failure
 from partycard.production.errors import ProductionError
 from partycard.production.models import Batch, BatchCard
-from partycard.production.services.common import manufacturer_open, problem, signing_open
+from partycard.production.services.common import (
+    batch_close_empty,
+    problem,
+    sealed_write,
+    signing_open,
+)
 from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
 from partycard.registry.selectors import issuing_committee_name
 
@@ -217,41 +222,29 @@ def batch_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = 
             return ChunkResult()  # sealed already (a re-run after the commit)
         cards = _file_cards(batch, chunks)
         if not cards:  # every card was left out (the job lists why): nothing goes to the manufacturer
-            batch.state, batch.card_count, batch.closed_at = Batch.State.CLOSED, 0, at
-            batch.save(update_fields=["state", "card_count", "closed_at"])
-            audit_record(actor=actor, action="production.batch_seal", obj=batch, changes={"cards": 0})
-            parts_remove(batch.code, "build")
-            return ChunkResult()
-        store, signer = signing_open(at)
-        _signing_cert, encryption_cert = manufacturer_open(at)
-        content = batch_encode(
-            BatchFile(
-                code=batch.code,
-                province=batch.province.name,
-                layout=batch.layout,
-                created_at=at,
-                cards=tuple(cards),
+            batch.card_count = 0
+            batch.save(update_fields=["card_count"])
+            batch_close_empty(actor=actor, batch=batch, action="production.batch_seal", at=at)
+        else:
+            content = batch_encode(
+                BatchFile(
+                    code=batch.code,
+                    province=batch.province.name,
+                    layout=batch.layout,
+                    created_at=at,
+                    cards=tuple(cards),
+                )
             )
-        )
-        sealed = seal(
-            content,
-            store=store,
-            signer_label=signer.label,
-            signer_cert=signer.certificate,
-            recipient=encryption_cert,
-            at=at,
-        )
-        file_write(batch_file_path(batch), sealed)
-        batch.state = Batch.State.SEALED
-        batch.batch_sha256 = sha256_hex(sealed)
-        batch.signer_label = signer.label
-        batch.card_count = len(cards)
-        batch.save(update_fields=["state", "batch_sha256", "signer_label", "card_count"])
-        audit_record(
-            actor=actor,
-            action="production.batch_seal",
-            obj=batch,
-            changes={"cards": len(cards), "sha256": batch.batch_sha256, "signer": signer.label},
-        )
+            batch.batch_sha256, batch.signer_label = sealed_write(
+                content=content, path=batch_file_path(batch), at=at
+            )
+            batch.state, batch.card_count = Batch.State.SEALED, len(cards)
+            batch.save(update_fields=["state", "batch_sha256", "signer_label", "card_count"])
+            audit_record(
+                actor=actor,
+                action="production.batch_seal",
+                obj=batch,
+                changes={"cards": len(cards), "sha256": batch.batch_sha256, "signer": batch.signer_label},
+            )
     parts_remove(batch.code, "build")
-    return ChunkResult(succeeded=0)
+    return ChunkResult()

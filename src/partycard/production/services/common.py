@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action
+from partycard.audit.services import audit_record
+from partycard.batches import seal, sha256_hex
 from partycard.core.scope import scope_require
 from partycard.core.signing import (
     DocumentSigner,
@@ -20,9 +23,18 @@ from partycard.exchange.services.cases import home_level
 from partycard.exchange.workflow import Level
 from partycard.production.errors import ProductionError, ProductionProblem
 from partycard.production.models import Batch
+from partycard.production.storage import file_write
 from partycard.trust.keystore import KeyStore
 
-__all__ = ["batch_locked", "centre_require", "manufacturer_open", "problem", "signing_open"]
+__all__ = [
+    "batch_close_empty",
+    "batch_locked",
+    "centre_require",
+    "manufacturer_open",
+    "problem",
+    "sealed_write",
+    "signing_open",
+]
 
 
 def problem(code: str, message: str, number: str = "") -> ProductionProblem:
@@ -75,3 +87,27 @@ def manufacturer_open(at: datetime) -> tuple[Any, Any]:
             ]
         )
     return found.signing, found.encryption
+
+
+def sealed_write(*, content: bytes, path: Path, at: datetime) -> tuple[str, str]:
+    """Sign ``content`` with the document signer that signs at ``at``, encrypt it to the registered
+    manufacturer (``batches.seal``) and write it to ``path``; the file's SHA-256 and the signer's label."""
+    store, signer = signing_open(at)
+    _signing, encryption = manufacturer_open(at)
+    sealed = seal(
+        content,
+        store=store,
+        signer_label=signer.label,
+        signer_cert=signer.certificate,
+        recipient=encryption,
+        at=at,
+    )
+    file_write(path, sealed)
+    return sha256_hex(sealed), signer.label
+
+
+def batch_close_empty(*, actor: Any, batch: Batch, action: str, at: datetime) -> None:
+    """Close a locked batch left with no card to send (every one left out, or spoiled in pass one)."""
+    batch.state, batch.closed_at = Batch.State.CLOSED, at
+    batch.save(update_fields=["state", "closed_at"])
+    audit_record(actor=actor, action=action, obj=batch, changes={"cards": 0})

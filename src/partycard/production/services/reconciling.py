@@ -33,7 +33,6 @@ from partycard.batches import (
     SodFile,
     key_report_decode,
     report_decode,
-    seal,
     sha256_hex,
     sod_file_encode,
     verify_report,
@@ -52,10 +51,12 @@ from partycard.production.kinds import SOD, job_start
 from partycard.production.models import Batch, BatchCard, ManufacturerFile
 from partycard.production.services.building import dg_hashes_decode
 from partycard.production.services.common import (
+    batch_close_empty,
     batch_locked,
     centre_require,
     manufacturer_open,
     problem,
+    sealed_write,
     signing_open,
 )
 from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
@@ -346,34 +347,20 @@ def sod_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = No
             for number, serial, com, sod in cbor2.loads(path.read_bytes()) if path.exists() else []:
                 cards.append(SodCard(number=number, chip_serial=serial, com=com, sod=sod))
         if not cards:  # every card was spoiled in pass one: they are back in the queue, the batch is done
-            batch.state, batch.closed_at = Batch.State.CLOSED, at
-            batch.save(update_fields=["state", "closed_at"])
-            audit_record(actor=actor, action="production.sod_seal", obj=batch, changes={"cards": 0})
-            parts_remove(batch.code, "sod")
-            return ChunkResult()
-        store, signer = signing_open(at)
-        _signing, encryption = manufacturer_open(at)
-        content = sod_file_encode(
-            SodFile(batch=batch.code, keys_sha256=batch.keys_sha256, created_at=at, cards=tuple(cards))
-        )
-        sealed = seal(
-            content,
-            store=store,
-            signer_label=signer.label,
-            signer_cert=signer.certificate,
-            recipient=encryption,
-            at=at,
-        )
-        file_write(sod_file_path(batch), sealed)
-        batch.sod_sha256 = sha256_hex(sealed)
-        batch.state = Batch.State.SOD_SEALED
-        batch.save(update_fields=["sod_sha256", "state"])
-        audit_record(
-            actor=actor,
-            action="production.sod_seal",
-            obj=batch,
-            changes={"cards": len(cards), "sha256": batch.sod_sha256},
-        )
+            batch_close_empty(actor=actor, batch=batch, action="production.sod_seal", at=at)
+        else:
+            content = sod_file_encode(
+                SodFile(batch=batch.code, keys_sha256=batch.keys_sha256, created_at=at, cards=tuple(cards))
+            )
+            batch.sod_sha256, _signer = sealed_write(content=content, path=sod_file_path(batch), at=at)
+            batch.state = Batch.State.SOD_SEALED
+            batch.save(update_fields=["sod_sha256", "state"])
+            audit_record(
+                actor=actor,
+                action="production.sod_seal",
+                obj=batch,
+                changes={"cards": len(cards), "sha256": batch.sod_sha256},
+            )
     parts_remove(batch.code, "sod")
     return ChunkResult()
 
