@@ -92,7 +92,7 @@ def sod_file_path(batch: Batch) -> Any:
     return batch_dir(batch.code) / f"{batch.code}.sod.p7m"
 
 
-def _opened(data: bytes, at: datetime, kind: str) -> tuple[bytes, str]:
+def _opened(data: bytes, at: datetime) -> tuple[bytes, str]:
     """The signed content of a manufacturer's file and the file's SHA-256, or ProductionError."""
     if len(data) > MAX_REPORT_BYTES:
         raise ProductionError([problem("too_large", _("The file is too large to be a report."))])
@@ -198,7 +198,7 @@ def keys_import(
     """
     centre_require(actor)
     at = at or clock.now()
-    content, digest = _opened(data, at, "keys")
+    content, digest = _opened(data, at)
     report = _decoded(key_report_decode, content, _("The key report cannot be read: %(e)s"))
     with transaction.atomic():
         batch = _batch_for(actor, report.batch, Batch.State.SEALED, report.batch_sha256, "batch_sha256")
@@ -375,7 +375,7 @@ def report_import(*, actor: Any, data: bytes, at: datetime | None = None) -> Man
     """
     centre_require(actor)
     at = at or clock.now()
-    content, digest = _opened(data, at, "report")
+    content, digest = _opened(data, at)
     report = _decoded(report_decode, content, _("The production report cannot be read: %(e)s"))
     with transaction.atomic():
         batch = _batch_for(actor, report.batch, Batch.State.SOD_SEALED, report.sod_sha256, "sod_sha256")
