@@ -133,14 +133,18 @@ def test_killed_seed_resumes_exactly_once(tmp_path: Any) -> None:
         "4",
         "--no-progress",
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Its own process group: the kill takes the seed's generator workers too, as a machine's crash would,
+    # and leaves no orphan running after the test.
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         run = SeedRun.objects.first()
         if run is not None and run.chunks_done >= 3:
             break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     run = SeedRun.objects.get()
     assert run.phase == "members" and 3 <= run.chunks_done < 20
