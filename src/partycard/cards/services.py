@@ -191,6 +191,21 @@ def _locked(card: Card | int, actor: Any, system: bool) -> Card:
     return found
 
 
+def _next_stop(
+    route: list[tuple[CardLevel, Organisation]], at_level: CardLevel | None, holder_id: int | None
+) -> tuple[CardLevel, Organisation] | Problem:
+    """Where a card sent from ``at_level`` goes next on its member's ``route``, or why it cannot be sent:
+    ``off_route`` when the organisation holding it is not on the route any more (the member moved, a
+    transfer, while it travelled), ``end_of_route`` when it is already at the member's cell."""
+    here = dict(route).get(at_level) if at_level is not None else None
+    if here is None or (holder_id is not None and here.pk != holder_id):
+        return Problem("off_route")
+    following = route_next([lv for lv, _org in route], at_level)
+    if following is None:
+        return Problem("end_of_route")
+    return following, dict(route)[following]
+
+
 def card_transition(
     *, actor: Any, card: Card | int, transition: CardTransition, reason: str = "", system: bool = False
 ) -> Card:
@@ -219,15 +234,11 @@ def card_transition(
         )
         level, holder = None, None
         if transition is CardTransition.SEND and not problems:
-            route_levels = [lv for lv, _org in route]
-            here = dict(route).get(at_level) if at_level is not None else None
-            if here is None or (locked.holder_id is not None and here != locked.holder):
-                # The member moved (a transfer) while the card travelled: it is not on their way any more.
-                problems.append(Problem("off_route"))
-            elif (following := route_next(route_levels, at_level)) is None:
-                problems.append(Problem("end_of_route"))
+            stop = _next_stop(route, at_level, locked.holder_id)
+            if isinstance(stop, Problem):
+                problems.append(stop)
             else:
-                level, holder = following, dict(route)[following]
+                level, holder = stop
         elif transition is CardTransition.RECEIVE:
             level, holder = at_level, locked.holder
         elif transition is CardTransition.MARK_PRODUCED:
@@ -767,16 +778,13 @@ def cards_send(
             if not problems:
                 cell = card.member.organisation
                 route = routes.get(cell.pk) or routes.setdefault(cell.pk, card_route(cell))
-                here = dict(route).get(at_level) if at_level is not None else None
-                following = route_next([lv for lv, _o in route], at_level) if here is not None else None
-                if here is None or here.pk != card.holder_id:
-                    problems.append(Problem("off_route"))
-                elif following is None:
-                    problems.append(Problem("end_of_route"))
-                elif to_org is not None and dict(route)[following].pk != to_org.pk:
+                stop = _next_stop(route, at_level, card.holder_id)
+                if isinstance(stop, Problem):
+                    problems.append(stop)
+                elif to_org is not None and stop[1].pk != to_org.pk:
                     problems.append(Problem("off_route"))
                 else:
-                    where[card.pk] = (following, dict(route)[following])
+                    where[card.pk] = stop
             if problems:
                 refused[card.pk] = problems
             else:
