@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from partycard.batches import (
@@ -16,6 +17,8 @@ from partycard.batches import (
     BatchError,
     BatchFormatError,
     BatchSignatureError,
+    sha256_hex,
+    sign_report,
     unseal,
     verify_report,
 )
@@ -28,10 +31,11 @@ from partycard.factory.errors import (
     FileSignerUntrusted,
     FileTampered,
 )
-from partycard.factory.workshop import Factory
+from partycard.factory.ledger import Ledger
+from partycard.factory.workshop import SIGNING_LABEL, Factory, atomic_write
 from partycard.trust.errors import CmsDecryptFailed, CmsFormatError, CmsNotForRecipient, CmsSignatureInvalid
 
-__all__ = ["content_decode", "report_open", "sealed_open"]
+__all__ = ["content_decode", "report_open", "report_write", "sealed_open"]
 
 _T = TypeVar("_T")
 
@@ -85,3 +89,27 @@ def content_decode(decode: Callable[[bytes], _T], content: bytes, name: str) -> 
         return decode(content)
     except BatchError as e:
         raise FileContentInvalid(f"{name}: {e}") from e
+
+
+def report_write(
+    content: bytes,
+    *,
+    factory: Factory,
+    ledger: Ledger,
+    name: str,
+    event: str,
+    batch: str,
+    report_id: str,
+    when: str,
+    at: datetime,
+) -> Path:
+    """Sign a report's content with our signing key, write it to ``out/<name>`` and record ``event`` in the
+    ledger with the report's id and the file's SHA-256 (what partycard will check a replay against)."""
+    _root, signing_cert, _encryption = factory.trusted()
+    signed = sign_report(
+        content, store=factory.store, signer_label=SIGNING_LABEL, signer_cert=signing_cert, at=at
+    )
+    path = factory.path("out", name)
+    atomic_write(path, signed)
+    ledger.append(event, batch, when, report_id=report_id, sha256=sha256_hex(signed))
+    return path

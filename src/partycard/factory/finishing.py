@@ -22,7 +22,6 @@ from partycard.batches import (
     ReportLine,
     report_encode,
     sha256_hex,
-    sign_report,
     sod_file_decode,
 )
 from partycard.chip.errors import ChipError
@@ -36,10 +35,10 @@ from partycard.chip.personalise import (
 )
 from partycard.factory.check import chip_check
 from partycard.factory.errors import BatchReplayed, SodMismatch
-from partycard.factory.files import content_decode, sealed_open
+from partycard.factory.files import content_decode, report_write, sealed_open
 from partycard.factory.ledger import BatchRecord, CardRecord
 from partycard.factory.personalisation import Hook, chip_discard
-from partycard.factory.workshop import SIGNING_LABEL, Factory, atomic_write
+from partycard.factory.workshop import Factory
 
 __all__ = ["FinishSummary", "batch_finish"]
 
@@ -103,7 +102,7 @@ def batch_finish(
     Raises:
         FactoryError subclasses: the file refused, a replay, or a file that does not answer our report.
     """
-    root, signing_cert, _ = factory.trusted()
+    root, _signing, _encryption = factory.trusted()
     sha = sha256_hex(data)
     seen = factory.ledger().by_file(sha)
     if seen is not None and seen[0] == "sod" and seen[1].report_sha256:
@@ -159,16 +158,17 @@ def batch_finish(
     report = ProductionReport(
         batch=record.code, sod_sha256=sha, report_id=secrets.token_hex(16), created_at=at, lines=lines
     )
-    signed = sign_report(
+    path = report_write(
         report_encode(report),
-        store=factory.store,
-        signer_label=SIGNING_LABEL,
-        signer_cert=signing_cert,
+        factory=factory,
+        ledger=ledger,
+        name=f"{record.code}.report.p7s",
+        event="report_written",
+        batch=record.code,
+        report_id=report.report_id,
+        when=when,
         at=at,
     )
-    path = factory.path("out", f"{record.code}.report.p7s")
-    atomic_write(path, signed)
-    ledger.append("report_written", record.code, when, report_id=report.report_id, sha256=sha256_hex(signed))
     outcomes = [line.outcome for line in lines]
     return FinishSummary(
         batch=record.code,

@@ -21,7 +21,6 @@ from partycard.batches import (
     batch_decode,
     key_report_encode,
     sha256_hex,
-    sign_report,
 )
 from partycard.chip.errors import ChipError
 from partycard.chip.lds import FID_DG15, dg15_build
@@ -35,9 +34,9 @@ from partycard.chip.personalise import (
     chip_serial_read,
 )
 from partycard.factory.errors import BatchReplayed, FileContentInvalid, UsageError
-from partycard.factory.files import content_decode, sealed_open
+from partycard.factory.files import content_decode, report_write, sealed_open
 from partycard.factory.ledger import BatchRecord, Ledger
-from partycard.factory.workshop import SIGNING_LABEL, Factory, atomic_write, safe_name
+from partycard.factory.workshop import Factory, atomic_write, safe_name
 from partycard.printing.card import CardPrint, cards_pdf
 from partycard.printing.errors import PrintingError
 from partycard.printing.layout import layout_load
@@ -243,17 +242,17 @@ def batch_personalise(
     report = KeyReport(
         batch=batch.code, batch_sha256=sha, report_id=secrets.token_hex(16), created_at=at, lines=lines
     )
-    _, signing_cert, _ = factory.trusted()
-    signed = sign_report(
+    path = report_write(
         key_report_encode(report),
-        store=factory.store,
-        signer_label=SIGNING_LABEL,
-        signer_cert=signing_cert,
+        factory=factory,
+        ledger=ledger,
+        name=f"{batch.code}.keys.p7s",
+        event="keys_written",
+        batch=batch.code,
+        report_id=report.report_id,
+        when=when,
         at=at,
     )
-    path = factory.path("out", f"{batch.code}.keys.p7s")
-    atomic_write(path, signed)
-    ledger.append("keys_written", batch.code, when, report_id=report.report_id, sha256=sha256_hex(signed))
     outcomes = [line.outcome for line in lines]
     return PersoSummary(
         batch=batch.code,
