@@ -12,7 +12,7 @@ For each scope (the Centre, a province, a commune, a grassroots committee, a cel
 and a deep page (the cursor of the row at ~page 1,000, or the last page of a smaller result), it times:
 
 * **server**: ``selectors.member_list`` (the same call the view makes), and
-* **HTTP**: the full round trip of ``GET /registry/members/?…`` over loopback to ``partycard runserver``
+* **HTTP**: the full round trip of ``GET /dang-vien/?…`` over loopback to ``partycard runserver``
   (a real server process, logged in as an officer of that scope with a verified two-factor session).
 
 Round-robin over the cases, ``BENCH_RUNS`` times (default 20). Bar: p95 < 300 ms for both, deep pages
@@ -220,7 +220,7 @@ def main() -> None:
                 token_member = Member(name_search=case["after"][0], id=case["after"][1])
                 params["after"] = selectors.encode_cursor(token_member)
             req = urllib.request.Request(
-                f"http://127.0.0.1:{port}/registry/members/?{urlencode(params)}",
+                f"http://127.0.0.1:{port}/dang-vien/?{urlencode(params)}",
                 headers={"Cookie": cookies[case["scope"]]},
             )
             with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 - http://127.0.0.1 only
@@ -229,7 +229,7 @@ def main() -> None:
                     raise SystemExit(
                         f"unexpected answer for {case['scope']} {params}: {response.status} {response.url}"
                     )
-                return body.count(b'href="/registry/members/') - 3
+                return body.count(b'href="/dang-vien/') - 3
 
         def server_call(case: dict[str, Any]) -> int:
             return len(

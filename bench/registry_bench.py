@@ -466,9 +466,9 @@ def query_benchmarks(runs: int) -> dict[str, Any]:
         return selectors.member_search(root, q, limit=50)
 
     def page(q: str) -> int:
-        response = client.get("/registry/members/?" + urlencode({"q": q}))
+        response = client.get("/dang-vien/?" + urlencode({"q": q}))
         if response.status_code != 200:
-            raise SystemExit(f"/registry/members/?q={q} answered {response.status_code}")
+            raise SystemExit(f"/dang-vien/?q={q} answered {response.status_code}")
         return len(response.content)
 
     per_query: dict[str, dict[str, Any]] = {}

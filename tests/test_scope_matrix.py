@@ -73,7 +73,7 @@ def test_pages_show_nothing_of_the_sibling(world: dict[str, Any], role: str, log
         other_side = world["sides"][other]
         pages = [
             client.get("/").content.decode(),
-            client.get("/registry/members/", {"q": "hoang van"}).content.decode(),
+            client.get("/dang-vien/", {"q": "hoang van"}).content.decode(),
         ]
         for page in pages:
             assert other_side["member"].full_name not in page

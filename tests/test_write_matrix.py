@@ -340,7 +340,7 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
         "organisation_code": other["cell"].code,
     }
     return {
-        "page: new member in the other cell": lambda: web.post("/registry/members/new/", page_form),
+        "page: new member in the other cell": lambda: web.post("/dang-vien/them/", page_form),
         "admin: own member into the other cell": lambda: web.post(
             f"/admin/registry/member/{own['member'].pk}/change/",
             admin_member_form(own["member"], organisation=other["cell"].pk),
@@ -411,7 +411,7 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
             content_type="application/json",
         ),
         "import page: a row in the other cell": lambda: web.post(
-            "/registry/import/", {"file": _upload(roster_bytes(other["cell"].code))}
+            "/nhap-du-lieu/", {"file": _upload(roster_bytes(other["cell"].code))}
         ),
     }
 
@@ -434,7 +434,7 @@ def test_no_door_writes_into_the_sibling_province(world: dict[str, Any], role: s
             guard.check(where)
             # An import that was refused leaves no pending upload to confirm either.
             web = _web(world, login, side, role)
-            web.post("/registry/import/", {"confirm": "1"})
+            web.post("/nhap-du-lieu/", {"confirm": "1"})
             guard.check(f"{where}, then confirm")
         me = User.objects.get(pk=world["users"][(side, role)].pk)
         assert not me.is_superuser and me.role == role, f"{role} of {side} raised their own rights"

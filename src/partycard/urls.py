@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from partycard.api import v1 as api_v1
+from partycard.core.redirects import moved
 from partycard.registry import views as registry_views
 
 admin.site.site_header = "partycard — Quản trị"
@@ -16,7 +17,16 @@ urlpatterns = [
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-nhap/", include("partycard.accounts.urls")),  # the TOTP steps after the password
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
-    path("registry/", include("partycard.registry.urls")),
+    path("", include("partycard.registry.urls")),  # /to-chuc/, /dang-vien/, /nhap-du-lieu/
+    # The registry's English paths of issue 2, moved to Vietnamese ones: bookmarks still work.
+    moved(r"registry/organisations/", "/to-chuc/"),
+    moved(r"registry/organisations/(?P<code>[^/]+)/children/", "/to-chuc/{code}/cap-duoi/"),
+    moved(r"registry/members/", "/dang-vien/"),
+    moved(r"registry/members/new/", "/dang-vien/them/"),
+    moved(r"registry/members/export/", "/dang-vien/xuat/"),
+    moved(r"registry/members/(?P<pk>[0-9]+)/", "/dang-vien/{pk}/"),
+    moved(r"registry/members/(?P<pk>[0-9]+)/edit/", "/dang-vien/{pk}/sua/"),
+    moved(r"registry/import/", "/nhap-du-lieu/"),
     path("doi-the/", include("partycard.exchange.urls")),
     path("the-dang-vien/", include("partycard.cards.urls")),  # a party membership card and its history
     path("tac-vu/", include("partycard.jobs.urls")),

@@ -57,7 +57,7 @@ def test_an_officer_with_only_a_password_reaches_nothing_but_the_otp_page(
         TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
     password_login(client)
     target = VERIFY if with_device else ENROL
-    for path in ("/", "/registry/members/", "/admin/", "/admin/registry/member/"):
+    for path in ("/", "/dang-vien/", "/admin/", "/admin/registry/member/"):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"].startswith(f"{target}?next="), (path, response["Location"])
@@ -112,12 +112,12 @@ def test_a_malformed_code_is_a_form_error(client: Client, device: TOTPDevice) ->
 def test_the_right_code_signs_in_and_is_audited(client: Client, device: TOTPDevice) -> None:
     password_login(client)
     before = client.session.session_key
-    response = client.post(f"{VERIFY}?next=/registry/members/", {"otp_token": code(device)})
-    assert response.status_code == 302 and response["Location"] == "/registry/members/"
+    response = client.post(f"{VERIFY}?next=/dang-vien/", {"otp_token": code(device)})
+    assert response.status_code == 302 and response["Location"] == "/dang-vien/"
     assert client.session[django_otp.DEVICE_ID_SESSION_KEY] == device.persistent_id
     assert client.session.session_key != before  # a fresh session id after the second factor
     assert client.get("/").status_code == 200
-    assert client.get("/registry/members/").status_code == 200
+    assert client.get("/dang-vien/").status_code == 200
     event = AuditEvent.objects.get(action="otp_verify")
     assert (event.actor, event.object_id) == ("tinh", str(device.pk))
     assert event.object_type == "accounts.totpdevice"
@@ -149,7 +149,7 @@ def test_next_pointing_elsewhere_is_not_followed(client: Client, device: TOTPDev
 def test_enrolment_shows_a_qr_and_a_valid_code_confirms_the_device(client: Client, officer: User) -> None:
     password_login(client)
     assert client.get("/")["Location"] == f"{ENROL}?next=/"
-    page = client.get(f"{ENROL}?next=/registry/members/")
+    page = client.get(f"{ENROL}?next=/dang-vien/")
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     html = page.content.decode()
     assert '<img class="qr" src="data:image/svg+xml;base64,' in html
@@ -161,10 +161,10 @@ def test_enrolment_shows_a_qr_and_a_valid_code_confirms_the_device(client: Clien
     assert secret in html and secret.replace(" ", "") == base64.b32encode(pending.bin_key).decode()
     assert client.get(ENROL).context["secret"] == secret  # a reload keeps the key already scanned
     assert TOTPDevice.objects.filter(user=officer).count() == 1
-    response = client.post(ENROL, {"otp_token": code(pending), "next": "/registry/members/"})
-    assert response.status_code == 302 and response["Location"] == "/registry/members/"
+    response = client.post(ENROL, {"otp_token": code(pending), "next": "/dang-vien/"})
+    assert response.status_code == 302 and response["Location"] == "/dang-vien/"
     assert TOTPDevice.objects.get(pk=pending.pk).confirmed
-    assert client.get("/registry/members/").status_code == 200
+    assert client.get("/dang-vien/").status_code == 200
     event = AuditEvent.objects.get(action="otp_enrol")
     assert (event.actor, event.object_id) == ("tinh", str(pending.pk))
     assert pending.key not in str(AuditEvent.objects.values_list("changes", flat=True))

@@ -72,7 +72,7 @@ def test_the_member_page_shows_the_members_cards(officers: Officers, make_member
     card = card_in_hands(member, officers)
     client = Client()
     login(client, officers.cell)
-    page = client.get(f"/registry/members/{member.pk}/").content.decode()
+    page = client.get(f"/dang-vien/{member.pk}/").content.decode()
     panel = page[page.index("<h2>Thẻ đảng viên</h2>") :]
     assert f"/the-dang-vien/{card.number}/" in panel
     assert "/the-dang-vien/24681357/" in panel and "Đã được thay bằng thẻ mới" in panel  # the old card

@@ -89,7 +89,7 @@ def test_the_job_page_shows_what_the_kind_says(
     page = client.get(f"/tac-vu/{job.pk}/").content.decode()
     assert "Nhãn loại thử" in page and "Tiêu đề của loại tác vụ" in page and "vì lý do thử" in page
     assert "Hồ sơ thử" in page  # the failures' heading
-    assert 'href="/registry/members/7/"' in page and "Nguyễn Văn Bảy" in page  # the target, linked
+    assert 'href="/dang-vien/7/"' in page and "Nguyễn Văn Bảy" in page  # the target, linked
     assert "<td>—</td><td>Cả tác vụ</td>" in page  # target 0: the job as a whole, not a record
     assert 'href="/registry/"' in page  # back
     with translation.override("vi"):  # the result template, given the kind's result context

@@ -49,7 +49,7 @@ def _csv(*lines: str, header: str = HEADER, name: str = "danh-sach.csv") -> Simp
 
 
 def _post(client: Client, upload: SimpleUploadedFile) -> Any:
-    return client.post("/registry/import/", {"file": upload})
+    return client.post("/nhap-du-lieu/", {"file": upload})
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_roster_without_the_religion_column_previews_and_confirms(
     values = ",".join(v for c, v in zip(COLUMNS, row().split(","), strict=True) if c.field != "religion")
     preview = _post(signed_in, _csv(values, header=header)).content.decode()
     assert 'name="confirm"' in preview
-    assert signed_in.post("/registry/import/", {"confirm": "1"}).status_code == 302
+    assert signed_in.post("/nhap-du-lieu/", {"confirm": "1"}).status_code == 302
     assert Member.objects.get().religion == Religion.NONE
     assert _leftovers(uploads) == []
 
@@ -145,9 +145,9 @@ def test_a_large_file_is_checked_then_written_by_background_jobs(
     )
     other = Client()
     login(other, stranger)
-    other.post("/registry/import/", {"confirm_job": str(check.pk)})
+    other.post("/nhap-du-lieu/", {"confirm_job": str(check.pk)})
     assert Job.objects.count() == 1
-    response = signed_in.post("/registry/import/", {"confirm_job": str(check.pk)})
+    response = signed_in.post("/nhap-du-lieu/", {"confirm_job": str(check.pk)})
     write = Job.objects.exclude(pk=check.pk).get()
     assert (
         response["Location"] == reverse("jobs:job_detail", args=[write.pk]) and write.params["write"] is True
@@ -179,7 +179,7 @@ def test_a_large_file_with_problems_lists_them_on_the_job_page(
     page = signed_in.get(reverse("jobs:job_detail", args=[check.pk])).content.decode()
     assert 'name="confirm_job"' not in page and "không có gì được nhập" in page
     assert _leftovers(uploads) == []  # a refused upload does not stay
-    signed_in.post("/registry/import/", {"confirm_job": str(check.pk)})
+    signed_in.post("/nhap-du-lieu/", {"confirm_job": str(check.pk)})
     assert Job.objects.count() == 1 and not Member.objects.exists()
 
 

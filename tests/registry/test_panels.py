@@ -74,7 +74,7 @@ def test_the_member_page_shows_a_registered_panel_before_the_history(
 
     member_panel_register("cards.card", card, order=100)
     login(client, officers.cell)
-    page = client.get(f"/registry/members/{member.pk}/").content.decode()
+    page = client.get(f"/dang-vien/{member.pk}/").content.decode()
     assert 'id="the-card"' in page
     assert page.index('id="the-card"') < page.index('<ol class="timeline">')  # before the history
     assert seen == [(officers.cell, member.pk)]  # asked with the viewer, who is in scope

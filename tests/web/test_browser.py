@@ -51,7 +51,7 @@ def test_login_and_search_by_unaccented_name(live_server: Any, officer: User, pa
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     assert "Đảng bộ thành phố Hà Nội" in page.inner_text("main")
-    page.goto(f"{live_server.url}/registry/members/")
+    page.goto(f"{live_server.url}/dang-vien/")
     assert "Trần Thị Bình" in page.inner_text("table")  # the list starts with everyone in scope
     page.fill("#q", "nguyen van an")
     page.click("form.search button[type=submit]")  # htmx swaps the results in place
@@ -80,7 +80,7 @@ def test_edit_with_a_bad_citizen_id_shows_the_vietnamese_error_and_saves_nothing
     live_server: Any, member_pk: int, page: Any
 ) -> None:
     _log_in(page, live_server.url, "tinh")
-    page.goto(f"{live_server.url}/registry/members/{member_pk}/")
+    page.goto(f"{live_server.url}/dang-vien/{member_pk}/")
     page.click("text=Sửa")
     page.fill("#id_citizen_id", "0010800123")
     page.fill("#id_phone", "0912345678")
@@ -97,15 +97,15 @@ def test_edit_with_a_bad_citizen_id_shows_the_vietnamese_error_and_saves_nothing
 
 
 def test_first_login_enrols_an_authenticator(live_server: Any, new_officer: User, page: Any) -> None:
-    page.goto(f"{live_server.url}/registry/members/")
+    page.goto(f"{live_server.url}/dang-vien/")
     page.fill("#id_username", "coso")
     page.fill("#id_password", "mat-khau-dai-1")
     page.click("button[type=submit]")
-    page.wait_for_url("**/dang-nhap/thiet-lap-xac-thuc/?next=/registry/members/")
+    page.wait_for_url("**/dang-nhap/thiet-lap-xac-thuc/?next=/dang-vien/")
     # The QR is a data: image, which the Content-Security-Policy allows; it must actually render.
     page.wait_for_function("document.querySelector('img.qr').naturalWidth > 0")
     secret = page.inner_text("code.secret").replace(" ", "")
     page.fill("#id_otp_token", f"{totp(base64.b32decode(secret)):06d}")
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/registry/members/")
+    page.wait_for_url(f"{live_server.url}/dang-vien/")
     assert page.locator("#q").count() == 1

@@ -58,7 +58,7 @@ def test_django_answers_with_the_project_s_handlers() -> None:
 def test_each_error_page_is_vietnamese() -> None:
     from partycard import error_views
 
-    request = RequestFactory().get("/registry/members/")
+    request = RequestFactory().get("/dang-vien/")
     _page(error_views.bad_request(request, ValueError("x")), 400)
     _page(error_views.bad_request(request, RequestDataTooBig("x")), 413)
     _page(error_views.permission_denied(request, PermissionError("x")), 403)
@@ -73,14 +73,14 @@ def test_each_error_page_is_vietnamese() -> None:
 def test_a_nul_in_the_query_or_the_path_is_a_400_page(client: Client, login: Any, officers: Any) -> None:
     login(client, officers.province)
     for url in (
-        "/registry/members/?q=a%00b",
-        "/registry/organisations/HN%00/children/",
-        "/registry/members/?q=%00",
+        "/dang-vien/?q=a%00b",
+        "/to-chuc/HN%00/cap-duoi/",
+        "/dang-vien/?q=%00",
         "/tac-vu/%00/",
     ):
         _page(client.get(url), 400)
     _page(Client().get("/dang-nhap/?next=%00"), 400)  # before any login, too
-    assert client.get("/registry/members/?q=a").status_code == 200  # without the NUL, the page
+    assert client.get("/dang-vien/?q=a").status_code == 200  # without the NUL, the page
 
 
 def test_a_body_over_the_limit_is_a_413_page(
@@ -88,7 +88,7 @@ def test_a_body_over_the_limit_is_a_413_page(
 ) -> None:
     login(client, officers.province)
     big = "A" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
-    _page(client.post("/registry/members/new/", {"full_name": big}), 413)
+    _page(client.post("/dang-vien/them/", {"full_name": big}), 413)
     _page(Client().post("/dang-nhap/", {"username": big, "password": "x"}), 413)
 
 

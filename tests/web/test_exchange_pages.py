@@ -463,12 +463,12 @@ def test_posts_need_the_csrf_token(login: Any, officers: Any, campaign: Any, peo
 
 def test_the_member_page_shows_the_case_timeline(as_: Any, officers: Any, proposed: Any) -> None:
     case_transition(actor=officers.grassroots, case=proposed.an, transition=T.CONFIRM)
-    page = _text(as_(officers.province).get(f"/registry/members/{proposed.an.member_id}/"))
+    page = _text(as_(officers.province).get(f"/dang-vien/{proposed.an.member_id}/"))
     assert f'href="/doi-the/ho-so/{proposed.an.pk}/">Đợt đổi thẻ 2026</a>' in page
     assert "Đề nghị đổi thẻ" in page and "Xác nhận" in page and "bt_a" in page and "cs_school" in page
     for event in CaseEvent.objects.filter(case=proposed.an):
         assert timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M") in page
-    outside = _text(as_(officers.province).get(f"/registry/members/{proposed.binh.member_id}/"))
+    outside = _text(as_(officers.province).get(f"/dang-vien/{proposed.binh.member_id}/"))
     assert f"/doi-the/ho-so/{proposed.an.pk}/" not in outside  # each member's own cases only
 
 

@@ -51,7 +51,7 @@ def test_member_search_is_accent_insensitive_and_scoped(
     make_member(full_name="Nguyễn Văn An", date_of_birth=__import__("datetime").date(1980, 3, 12))
     make_member(org=tree.hue_cell, full_name="Nguyễn Văn An Huế", citizen_id="001080099999")
     login(client, officer)
-    page = client.get("/registry/members/", {"q": "nguyen van an"}).content.decode()
+    page = client.get("/dang-vien/", {"q": "nguyen van an"}).content.decode()
     assert "Nguyễn Văn An" in page and "12/03/1980" in page
     assert "Nguyễn Văn An Huế" not in page
 

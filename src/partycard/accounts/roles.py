@@ -50,6 +50,17 @@ class Action(StrEnum):
     # Card production with the manufacturer (the Centre's): batches, their files and reports.
     VIEW_BATCH = "production.view_batch"
     CHANGE_BATCH = "production.change_batch"
+    # Progress reports of the exchange (the reports app): every officer and inspector, over their subtree.
+    VIEW_REPORT = "reports.view_report"
+    # The Inspection Commission's inspections of an organisation's exchange work (the inspections app):
+    # inspectors open them, draw samples, record findings and conclude; the inspected committee responds.
+    VIEW_INSPECTION = "inspections.view_inspection"
+    CHANGE_INSPECTION = "inspections.change_inspection"
+    RESPOND_INSPECTION = "inspections.respond_inspection"
+    # Officer accounts without the Django admin (the officers app): create for the subtree, reset password
+    # and two-factor device, disable.
+    VIEW_OFFICER = "officers.view_officer"
+    CHANGE_OFFICER = "officers.change_officer"
 
 
 ACTIONS = frozenset(Action)
@@ -69,11 +80,23 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_AUDIT,
             Action.EVALUATE_CAMPAIGN,
             Action.VIEW_BATCH,  # a province follows its own batches
+            Action.VIEW_REPORT,
+            Action.VIEW_INSPECTION,
+            Action.RESPOND_INSPECTION,
+            Action.VIEW_OFFICER,
+            Action.CHANGE_OFFICER,
         }
     ),
-    Role.GRASSROOTS_OFFICER: frozenset(_READ | _EDIT_MEMBERS | _EXCHANGE),
+    Role.GRASSROOTS_OFFICER: frozenset(
+        _READ
+        | _EDIT_MEMBERS
+        | _EXCHANGE
+        | {Action.VIEW_REPORT, Action.VIEW_INSPECTION, Action.RESPOND_INSPECTION}
+    ),
     # Review and correction start at the cell: the secretary corrects records, the committees add members.
-    Role.CELL_SECRETARY: frozenset(_READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER}),
+    Role.CELL_SECRETARY: frozenset(
+        _READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER, Action.VIEW_REPORT}
+    ),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
     Role.INSPECTOR: frozenset(
         _READ
@@ -84,6 +107,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_JOB,
             Action.VIEW_CARD,
             Action.VIEW_BATCH,
+            Action.VIEW_REPORT,
+            Action.VIEW_INSPECTION,
+            Action.CHANGE_INSPECTION,
         }
     ),
     Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE, Action.VIEW_CARD}),

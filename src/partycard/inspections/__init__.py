@@ -1,0 +1,1 @@
+"""The Inspection Commission's inspections of the exchange work: sample, findings, conclusion, response."""
