@@ -32,6 +32,7 @@ urlpatterns = [
     path("tac-vu/", include("partycard.jobs.urls")),
     path("san-xuat/", include("partycard.production.urls")),  # card production with the manufacturer
     path("phan-phoi/", include("partycard.distribution.urls")),  # cards down the tree, hand-over, destruction
+    path("uy-ban-kiem-tra/", include("partycard.inspections.urls")),  # the Inspection Commission
     path("the-dien-tu/", include("partycard.credentials.urls")),  # the member's own e-card
     path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)
     path("admin/", admin.site.urls),
