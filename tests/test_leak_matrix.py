@@ -108,6 +108,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         )
         distribution_objects(objects, settings, tmp_path)
         production_objects(objects)
+        inspection_objects(objects, users[(side, Role.INSPECTOR)])
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -122,6 +123,30 @@ def production_objects(objects: dict[str, Any]) -> None:
         created_at=clock.now(),
     )  # fmt: skip
     BatchCard.objects.create(batch=objects["batch"], card=objects["card"], seq=0)
+
+
+def inspection_objects(objects: dict[str, Any], inspector: User) -> None:
+    """Each side's inspection by its province's Inspection Commission: of its grassroots organisation, its
+    case drawn (made here when the world has none) and a finding recorded on it; still being verified."""
+    from partycard.inspections.services import finding_record, inspection_open, inspection_sample
+
+    campaign, _ = Campaign.objects.get_or_create(
+        code="matrix", defaults={"name": "Đợt ma trận", "cut_off": dt.date(2026, 6, 30)}
+    )
+    if "case" not in objects:
+        objects["case"] = Case.objects.create(
+            campaign=campaign, member=objects["member"], organisation=objects["cell"],
+            path=objects["cell"].path, state=State.PROPOSED,
+        )  # fmt: skip
+    inspection = inspection_open(
+        actor=inspector, organisation=objects["grassroots"], campaign=objects["case"].campaign,
+        number=f"{objects['province'].code}-1", decided_on=dt.date(2026, 9, 1), subject="Đổi thẻ",
+        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 8, 31), place="Nơi ban hành",
+    )  # fmt: skip
+    objects["inspection"] = inspection_sample(actor=inspector, inspection=inspection, percent=100)
+    finding_record(
+        actor=inspector, inspection=inspection, case=objects["case"], kind="data_wrong", note="Ma trận."
+    )
 
 
 def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) -> None:
@@ -190,6 +215,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "meeting_id": other["meeting"].pk,
         "register_id": other["register"].pk,
         "record_id": other["record"].pk,
+        "inspection_id": other["inspection"].pk,
         "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
@@ -245,9 +271,20 @@ def state_of(side: dict[str, Any]) -> list[Any]:
 
 def _distribution_models() -> list[Any]:
     from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
+    from partycard.inspections.models import Finding, Inspection, SampledCase
     from partycard.production.models import Batch
 
-    return [Shipment, Meeting, HandOver, IssuanceRegister, DestructionRecord, Batch]
+    return [
+        Shipment,
+        Meeting,
+        HandOver,
+        IssuanceRegister,
+        DestructionRecord,
+        Batch,
+        Inspection,
+        SampledCase,
+        Finding,
+    ]
 
 
 def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:

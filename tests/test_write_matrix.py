@@ -47,7 +47,13 @@ from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE, member_data, side_users
 from tests.factories import card_active
-from tests.test_leak_matrix import audited_ids, distribution_objects, production_objects, state_of
+from tests.test_leak_matrix import (
+    audited_ids,
+    distribution_objects,
+    inspection_objects,
+    production_objects,
+    state_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +80,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         sides[side]["card"] = card_active(sides[side]["member"])  # the target of the card writes
         distribution_objects(sides[side], settings, tmp_path)  # shipments, a meeting, documents
         production_objects(sides[side])  # a production batch of the province
+        inspection_objects(sides[side], users[(side, Role.INSPECTOR)])  # its commission's, being verified
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -219,6 +226,44 @@ def _production_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, 
 
 
 SERVICE_ATTACKS.update(_production_attacks())
+
+
+def _inspection_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Inspections aimed at the other side: open one of its organisation, draw, record a finding on, conclude,
+    report on or close its inspection, and record a finding of one's own inspection on its case."""
+    from partycard.inspections import services as i
+
+    def open_other(actor: Any, own: dict[str, Any], other: dict[str, Any]) -> Any:
+        return i.inspection_open(
+            actor=actor, organisation=other["grassroots"], campaign=other["inspection"].campaign,
+            number="LEAK-1", decided_on=dt.date(2026, 9, 1), subject="x", period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 8, 31), place="x",
+        )  # fmt: skip
+
+    return {
+        "inspection_open of the other side's organisation": open_other,
+        "inspection_sample of the other side's inspection": lambda actor, own, other: i.inspection_sample(
+            actor=actor, inspection=other["inspection"], percent=100
+        ),
+        "finding_record in the other side's inspection": lambda actor, own, other: i.finding_record(
+            actor=actor, inspection=other["inspection"], case=other["case"], kind="correct"
+        ),
+        "finding_record: own inspection, the other side's case": lambda actor, own, other: i.finding_record(
+            actor=actor, inspection=own["inspection"], case=other["case"], kind="correct"
+        ),
+        "inspection_conclude of the other side's inspection": lambda actor, own, other: i.inspection_conclude(
+            actor=actor, inspection=other["inspection"], conclusion="x"
+        ),
+        "inspection_respond to the other side's inspection": lambda actor, own, other: i.inspection_respond(
+            actor=actor, inspection=other["inspection"], response="x"
+        ),
+        "inspection_close of the other side's inspection": lambda actor, own, other: i.inspection_close(
+            actor=actor, inspection=other["inspection"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_inspection_attacks())
 
 
 def _renamed(device: TOTPDevice) -> TOTPDevice:
