@@ -51,6 +51,11 @@ def test_an_inspection_walked_through_the_pages(
     inspection = Inspection.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/uy-ban-kiem-tra/{inspection.pk}/"
     assert inspection.organisation == tree.ba_dinh
+    page = inspector.post(
+        "/uy-ban-kiem-tra/mo/", {**form, "organisation_code": "HN-BD-01"}
+    )  # the same number
+    assert page.status_code == 400 and "number" in page.context["form"].errors
+    assert Inspection.objects.count() == 1
 
     page = inspector.post(f"/uy-ban-kiem-tra/{inspection.pk}/chon-mau/", {"method": "size", "size": "99"})
     assert page.status_code == 400 and "size" in page.context["sample_form"].errors

@@ -23,6 +23,7 @@ from partycard.inspections.errors import (
     NotALowerOrganisation,
     NothingToSample,
     NotTheInspectedOrganisation,
+    NumberTaken,
     SampleTooLarge,
     WrongState,
 )
@@ -176,9 +177,12 @@ def test_the_decision_is_checked(people: Any, tree: Any, campaign: Any) -> None:
         inspection_open(**{**good, "subject": "   "})
     assert "subject" in bad.value.message_dict
     inspection_open(**good)
-    with pytest.raises(ValidationError):  # the commission's numbers are its own, each used once
-        inspection_open(**good)
-    assert Inspection.objects.count() == 1
+    with pytest.raises(NumberTaken) as taken:  # the commission's numbers are its own, each used once
+        inspection_open(**{**good, "number": " 1-QĐ/UBKT "})
+    assert taken.value.field == "number"
+    # Another commission (the Centre's) may use the same number.
+    inspection_open(**{**good, "actor": people.centre_inspector})
+    assert Inspection.objects.count() == 2
 
 
 def test_no_finding_before_the_sample_nor_after_the_conclusion(

@@ -15,6 +15,7 @@ __all__ = [
     "NotALowerOrganisation",
     "NotTheInspectedOrganisation",
     "NothingToSample",
+    "NumberTaken",
     "SampleTooLarge",
     "WrongState",
 ]
@@ -67,6 +68,15 @@ class NotALowerOrganisation(InspectionError):
         super().__init__(
             _("The Inspection Commission inspects only party organisations below its own committee."),
             field="organisation",
+        )
+
+
+class NumberTaken(InspectionError):
+    """A commission numbers its decisions once each (Guidance 36-HD/VPTW: numbered in sequence per term)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The Inspection Commission has already recorded a decision with this number."), field="number"
         )
 
 

@@ -30,6 +30,7 @@ from partycard.inspections.errors import (
     NotALowerOrganisation,
     NothingToSample,
     NotTheInspectedOrganisation,
+    NumberTaken,
     SampleTooLarge,
     WrongState,
 )
@@ -101,7 +102,8 @@ def inspection_open(
     Raises:
         OutOfScope: ``organisation`` is outside the actor's scope, or the actor may not inspect.
         NotALowerOrganisation: it is not below the actor's committee (Party Charter Art. 32).
-        ValidationError: a field is empty or the period runs backwards; the number is taken.
+        NumberTaken: the commission already has a decision with this number.
+        ValidationError: a field is empty or the period runs backwards.
     """
     commission = _commission_of(actor)
     scope_require(actor, Action.CHANGE_INSPECTION, organisation, commission, field="organisation")
@@ -114,6 +116,8 @@ def inspection_open(
     ):
         raise NotALowerOrganisation()
     with transaction.atomic():
+        if Inspection.objects.filter(commission=commission, number=number.strip()).exists():
+            raise NumberTaken()
         inspection = Inspection(
             commission=commission, organisation=organisation, campaign=campaign, path=organisation.path,
             number=number.strip(), decided_on=decided_on, subject=subject.strip(), period_start=period_start,

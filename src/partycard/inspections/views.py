@@ -62,6 +62,9 @@ def _into_form(form: forms.Form, error: Exception) -> None:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return
     assert isinstance(error, ValidationError)
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
     for field, problems in error.message_dict.items():
         for problem in problems:
             form.add_error(field if field in form.fields else None, problem)
