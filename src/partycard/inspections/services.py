@@ -126,7 +126,7 @@ def inspection_open(
         inspection.full_clean()
         inspection.save()
         audit_record(
-            actor=actor, action="inspections.inspection_open", obj=inspection,
+            actor=actor, action="inspection.open", obj=inspection,
             changes=diff({}, snapshot(inspection)),
         )  # fmt: skip
     return inspection
@@ -194,7 +194,7 @@ def inspection_sample(
         inspection.full_clean()
         inspection.save()
         audit_record(
-            actor=actor, action="inspections.inspection_sample", obj=inspection,
+            actor=actor, action="inspection.sample", obj=inspection,
             changes={**diff(before, snapshot(inspection)), "cases": [d.case_id for d in drawn]},
         )  # fmt: skip
     return inspection
@@ -232,7 +232,7 @@ def finding_record(*, actor: Any, inspection: Inspection, case: Case, kind: str,
         changes = diff(before, snapshot(finding))
         changes.pop("recorded_by_id", None)
         audit_record(
-            actor=actor, action="inspections.finding_record", obj=finding,
+            actor=actor, action="inspection.finding", obj=finding,
             changes={"inspection": inspection.pk, "case": case.pk, **changes},
         )  # fmt: skip
     return finding
@@ -267,7 +267,7 @@ def inspection_conclude(
         inspection.full_clean()
         inspection.save()
         audit_record(
-            actor=actor, action="inspections.inspection_conclude", obj=inspection,
+            actor=actor, action="inspection.conclude", obj=inspection,
             changes=diff(before, snapshot(inspection)),
         )  # fmt: skip
     return inspection
@@ -304,7 +304,7 @@ def inspection_respond(*, actor: Any, inspection: Inspection, response: str) -> 
         inspection.full_clean()
         inspection.save()
         audit_record(
-            actor=actor, action="inspections.inspection_respond", obj=inspection,
+            actor=actor, action="inspection.respond", obj=inspection,
             changes=diff(before, snapshot(inspection)),
         )  # fmt: skip
     return inspection
@@ -327,7 +327,7 @@ def inspection_close(*, actor: Any, inspection: Inspection) -> Inspection:
         inspection.full_clean()
         inspection.save()
         audit_record(
-            actor=actor, action="inspections.inspection_close", obj=inspection,
+            actor=actor, action="inspection.close", obj=inspection,
             changes=diff(before, snapshot(inspection)),
         )  # fmt: skip
     return inspection
