@@ -36,6 +36,7 @@ urlpatterns = [
     path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
+    path("can-bo/", include("partycard.officers.urls")),  # officer accounts of one's subtree (issue 15)
     path("api/v1/", api_v1.urls()),
 ]
 
