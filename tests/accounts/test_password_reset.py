@@ -222,5 +222,5 @@ def test_the_deploy_check_refuses_the_console_sender(settings: Any) -> None:
     from django.core.management.base import SystemCheckError
 
     settings.PARTYCARD_MESSAGE_SENDER = "partycard.accounts.sender.ConsoleSender"
-    with pytest.raises(SystemCheckError, match="partycard.accounts.E001"):
+    with pytest.raises(SystemCheckError, match=r"partycard\.accounts\.E001"):
         call_command("check", "--deploy", "--tag", "security", stdout=io.StringIO(), stderr=io.StringIO())

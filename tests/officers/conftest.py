@@ -24,6 +24,21 @@ def officer_make(username: str, role: str, organisation: Any, **extra: Any) -> U
     return user
 
 
+def lockout_record(username: str, address: str = "10.0.0.1") -> None:
+    """A django-axes lock-out of ``username`` from ``address`` (five failures, a minute ago)."""
+    import datetime as dt
+
+    from axes.models import AccessAttempt
+
+    from partycard.core import clock
+
+    attempt = AccessAttempt.objects.create(
+        username=username, ip_address=address, user_agent="x", http_accept="", path_info="/dang-nhap/",
+        get_data="", post_data="", failures_since_start=5,
+    )  # fmt: skip
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=clock.now() - dt.timedelta(minutes=1))
+
+
 @pytest.fixture
 def hanoi(tree: Any) -> User:
     """The committee officer of Hà Nội: the actor of most tests."""

@@ -12,7 +12,7 @@ from django.test import Client
 
 from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.audit.models import AuditEvent
-from tests.officers.conftest import PASSWORD, officer_make
+from tests.officers.conftest import PASSWORD, lockout_record, officer_make
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +54,12 @@ def test_the_list_shows_the_subtree_and_searches_without_accents(
 
 
 def test_the_list_shows_each_state(web: Client, tree: Any, secretary: User) -> None:
-    from axes.models import AccessAttempt
 
     fresh = User.objects.create_user(
         "moi-tinh", password=PASSWORD, role=Role.CELL_SECRETARY, organisation=tree.cell_b
     )
     User.objects.filter(pk=fresh.pk).update(is_active=False, password_change_required=True)
-    AccessAttempt.objects.create(
-        username="bithu-gv1", ip_address="10.0.0.1", user_agent="x", http_accept="", path_info="", get_data="",
-        post_data="", failures_since_start=5,
-    )  # fmt: skip
+    lockout_record("bithu-gv1", "10.0.0.1")
     rows = {u.username: u for u in web.get("/can-bo/").context["officers"]}
     assert rows["bithu-gv1"].locked and rows["bithu-gv1"].enrolled and rows["bithu-gv1"].is_active
     assert not rows["moi-tinh"].enrolled and not rows["moi-tinh"].is_active and not rows["moi-tinh"].locked

@@ -6,7 +6,6 @@ unless they are one; a member account is not an officer." No password or secret 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,6 @@ from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.accounts.password_reset import NoAddress
 from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_verify
-from partycard.core import clock
 from partycard.core.scope import OutOfScope
 from partycard.officers import services
 from partycard.officers.errors import (
@@ -32,7 +30,7 @@ from partycard.officers.errors import (
     WrongLevel,
 )
 from partycard.officers.services import Delivery, OfficerDetails
-from tests.officers.conftest import BASE_URL, PASSWORD, officer_make
+from tests.officers.conftest import BASE_URL, PASSWORD, lockout_record, officer_make
 
 pytestmark = pytest.mark.django_db
 
@@ -139,10 +137,7 @@ def test_hanoi_cannot_touch_an_officer_of_hue(
 ) -> None:
     if write == "enable":
         User.objects.filter(pk=hue_secretary.pk).update(is_active=False)
-    AccessAttempt.objects.create(
-        username=hue_secretary.username, ip_address="10.0.0.1", user_agent="x", http_accept="", path_info="",
-        get_data="", post_data="", failures_since_start=5,
-    )  # fmt: skip
+    lockout_record(hue_secretary.username, "10.0.0.1")
     before = list(User.objects.filter(pk=hue_secretary.pk).values())
     devices = list(TOTPDevice.objects.filter(user=hue_secretary).values())
     last = AuditEvent.objects.aggregate(m=Max("seq"))["m"]
@@ -350,10 +345,7 @@ def test_unlock_lifts_the_lock_out(hanoi: User, secretary: User) -> None:
     with pytest.raises(NotLocked):
         services.officer_unlock(actor=hanoi, officer=secretary)
     for address in ("10.0.0.1", "10.0.0.2"):
-        AccessAttempt.objects.create(
-            username=secretary.username, ip_address=address, user_agent="x", http_accept="", path_info="",
-            get_data="", post_data="", failures_since_start=5, attempt_time=clock.now() - dt.timedelta(minutes=1),
-        )  # fmt: skip
+        lockout_record(secretary.username, address)
     assert services.officer_unlock(actor=hanoi, officer=secretary) == 2
     assert not AccessAttempt.objects.filter(username=secretary.username).exists()
     event = AuditEvent.objects.latest("seq")

@@ -71,7 +71,8 @@ class OfficerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.officer = officer
-        cast(forms.ChoiceField, self.fields["role"]).choices = [(r.value, r.label) for r in rules.grantable_roles(actor)]
+        role_field = cast(forms.ChoiceField, self.fields["role"])
+        role_field.choices = [(r.value, r.label) for r in rules.grantable_roles(actor)]
         if officer is not None:
             del self.fields["username"]
             del self.fields["delivery"]
