@@ -30,8 +30,9 @@ from django.core.management import call_command
 from django.db.models import Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.http import urlsafe_base64_encode
 
-from partycard.accounts.models import User
+from partycard.accounts.models import TOTPDevice, User
 from partycard.accounts.roles import Role
 from partycard.audit.models import AuditEvent
 from partycard.cards.models import Card
@@ -219,6 +220,10 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
+        "officer_id": users[(other_side, Role.CELL_SECRETARY)].pk,  # the officer pages (/can-bo/)
+        # The reset link's page with the other side's account and no valid token: the "not valid" page.
+        "uidb64": urlsafe_base64_encode(str(users[(other_side, Role.CELL_SECRETARY)].pk).encode()),
+        "token": "set-password",
     }
 
     def value(match: re.Match[str]) -> str:
@@ -259,6 +264,11 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Member.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
         list(Organisation.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(User.objects.filter(organisation__path__startswith=province.path).order_by("pk").values()),
+        list(
+            TOTPDevice.objects.filter(user__organisation__path__startswith=province.path)
+            .order_by("pk")
+            .values()
+        ),
         list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
@@ -308,6 +318,18 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
             (model._meta.label_lower, str(pk))
             for pk in model.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
         }
+    ids |= {  # its officer accounts and their authenticators (the officer pages, the admin)
+        ("accounts.user", str(pk))
+        for pk in User.objects.filter(organisation__path__startswith=province.path).values_list(
+            "pk", flat=True
+        )
+    }
+    ids |= {
+        ("accounts.totpdevice", str(pk))
+        for pk in TOTPDevice.objects.filter(user__organisation__path__startswith=province.path).values_list(
+            "pk", flat=True
+        )
+    }
     ids |= {
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
@@ -341,6 +363,12 @@ def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
         "case_ids": [other["case"].pk],
         "transition": "confirm",
         "return_to": "cell",
+        # officers: create one in the other side's cell (organisation above), with a role and a password
+        "username": "leak-officer",
+        "email": "leak@example.vn",
+        "phone": "0911000999",
+        "role": "cell_secretary",
+        "delivery": "temporary",
     }
 
 

@@ -266,6 +266,45 @@ def _inspection_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, 
 SERVICE_ATTACKS.update(_inspection_attacks())
 
 
+def _officer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The officer services (issue 15) aimed at the other side: create an officer in its cell, move one's
+    own officer there, and change, reset, disable or unlock its officer."""
+    from partycard.officers import services as o
+
+    def details(org: Organisation) -> Any:
+        return o.OfficerDetails("Đã Bị Thêm", "leak@example.vn", "", Role.CELL_SECRETARY, org)
+
+    return {
+        "officer_create in the other cell": lambda actor, own, other: o.officer_create(
+            actor=actor, username="w-leak", details=details(other["cell"]), delivery=o.Delivery.TEMPORARY
+        ),
+        "officer_update: own officer into the other cell": lambda actor, own, other: o.officer_update(
+            actor=actor, officer=own["account"], details=details(other["cell"])
+        ),
+        "officer_update of the other side's officer": lambda actor, own, other: o.officer_update(
+            actor=actor, officer=other["account"], details=details(own["cell"])
+        ),
+        "officer_password_reset of the other side's officer": lambda actor, own, other: (
+            o.officer_password_reset(actor=actor, officer=other["account"], delivery=o.Delivery.TEMPORARY)
+        ),
+        "officer_two_factor_reset of the other side's officer": lambda actor, own, other: (
+            o.officer_two_factor_reset(actor=actor, officer=other["account"])
+        ),
+        "officer_disable of the other side's officer": lambda actor, own, other: o.officer_disable(
+            actor=actor, officer=other["account"]
+        ),
+        "officer_enable of the other side's officer": lambda actor, own, other: o.officer_enable(
+            actor=actor, officer=other["account"]
+        ),
+        "officer_unlock of the other side's officer": lambda actor, own, other: o.officer_unlock(
+            actor=actor, officer=other["account"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_officer_attacks())
+
+
 def _renamed(device: TOTPDevice) -> TOTPDevice:
     fresh = TOTPDevice.objects.get(pk=device.pk)
     fresh.name = "Đã Bị Sửa"
@@ -458,7 +497,34 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
         "import page: a row in the other cell": lambda: web.post(
             "/nhap-du-lieu/", {"file": _upload(roster_bytes(other["cell"].code))}
         ),
+        "officer page: new officer in the other cell": lambda: web.post(
+            "/can-bo/them/",
+            {**officer_form(other["cell"].code), "username": "w-leak", "delivery": "temporary"},
+        ),
+        "officer page: own officer into the other cell": lambda: web.post(
+            f"/can-bo/{own['account'].pk}/sua/", officer_form(other["cell"].code)
+        ),
+        "officer page: edit the other side's officer": lambda: web.post(
+            f"/can-bo/{other['account'].pk}/sua/", officer_form(own["cell"].code)
+        ),
+        "officer page: reset the other side's password": lambda: web.post(
+            f"/can-bo/{other['account'].pk}/dat-lai-mat-khau/", {"delivery": "temporary"}
+        ),
+        "officer page: reset the other side's two-factor device": lambda: web.post(
+            f"/can-bo/{other['account'].pk}/dat-lai-xac-thuc/"
+        ),
+        "officer page: disable the other side's officer": lambda: web.post(
+            f"/can-bo/{other['account'].pk}/vo-hieu-hoa/"
+        ),
     }
+
+
+def officer_form(organisation_code: str) -> dict[str, str]:
+    """The officer page's form (``/can-bo/``) for a cell secretary at ``organisation_code``."""
+    return {
+        "full_name": "Đã Bị Sửa", "email": "leak@example.vn", "phone": "", "role": Role.CELL_SECRETARY,
+        "organisation": organisation_code,
+    }  # fmt: skip
 
 
 def _upload(content: bytes) -> Any:
@@ -532,6 +598,19 @@ def test_the_doors_accept_the_same_writes_inside_the_scope(
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Organisation.objects.filter(code="HN-BD-02", parent=hn["commune"]).exists()
+
+
+def test_the_officer_pages_accept_the_same_writes_inside_the_scope(world: dict[str, Any], login: Any) -> None:
+    """The control for the officer doors: a committee officer creates, moves and disables at home."""
+    hn, web = world["sides"]["hn"], _web(world, login, "hn", Role.COMMITTEE_OFFICER)
+    form = {**officer_form(hn["cell"].code), "username": "w-new", "delivery": "temporary"}
+    assert web.post("/can-bo/them/", form).status_code == 200
+    assert User.objects.get(username="w-new").organisation_id == hn["cell"].pk
+    account = hn["account"]
+    assert web.post(f"/can-bo/{account.pk}/sua/", officer_form(hn["other_cell"].code)).status_code == 302
+    assert User.objects.get(pk=account.pk).organisation_id == hn["other_cell"].pk
+    assert web.post(f"/can-bo/{account.pk}/vo-hieu-hoa/").status_code == 302
+    assert not User.objects.get(pk=account.pk).is_active
 
 
 @pytest.mark.parametrize("role", ROLES)

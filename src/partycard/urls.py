@@ -35,8 +35,11 @@ urlpatterns = [
     path("uy-ban-kiem-tra/", include("partycard.inspections.urls")),  # the Inspection Commission
     path("the-dien-tu/", include("partycard.credentials.urls")),  # the member's own e-card
     path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)
+    # The admin's own password change (Django's form, unaudited) is the audited page's.
+    moved(r"admin/password_change/", "/dang-nhap/doi-mat-khau/"),
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
+    path("can-bo/", include("partycard.officers.urls")),  # officer accounts of one's subtree (issue 15)
     path("api/v1/", api_v1.urls()),
 ]
 

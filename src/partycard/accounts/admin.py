@@ -78,7 +78,10 @@ class PartycardUserAdmin(UserAdmin):
         """Through the service, so a role or rights change is in the audit log."""
         user_save(actor=request.user, user=obj)
 
-    fieldsets = (*UserAdmin.fieldsets, (_("Party organisation"), {"fields": ("organisation", "role")}))  # type: ignore[misc]
+    fieldsets = (  # type: ignore[misc]
+        *UserAdmin.fieldsets,
+        (_("Party organisation"), {"fields": ("organisation", "role", "phone")}),
+    )
 
 
 # django-otp's own TOTP model is no longer used (migration 0004 moved its devices here, encrypted): its

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from partycard.accounts import checks  # noqa: F401 - registers the deployment check
         from partycard.accounts.roles import RoleTable
         from partycard.core.scope import scope_policy_register
 

@@ -4,11 +4,14 @@ TOTP devices keep the secret encrypted."""
 from __future__ import annotations
 
 from binascii import unhexlify
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice as BaseTOTPDevice
@@ -16,8 +19,19 @@ from django_otp.plugins.otp_totp.models import default_key, key_validator
 
 from partycard.accounts import totp_key
 from partycard.accounts.roles import Role
+from partycard.core.scope import ScopedQuerySet
 
-__all__ = ["EncryptedSecretField", "Role", "TOTPDevice", "User"]
+__all__ = ["PHONE_VALIDATOR", "EncryptedSecretField", "Role", "TOTPDevice", "User", "UserManager"]
+
+# A Vietnamese mobile number as officers write it: 0 and nine digits (the registry's rule for members).
+PHONE_VALIDATOR = RegexValidator(r"^0[0-9]{9}\Z", _("Phone number must be 10 digits starting with 0."))
+
+
+class UserManager(DjangoUserManager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    """Django's user manager with the scope filter: ``User.objects.scoped(actor, Action.VIEW_OFFICER)``
+    is the accounts of the actor's subtree (by the account's organisation), like every scoped model."""
+
+    use_in_migrations = True
 
 
 class User(AbstractUser):  # type: ignore[django-manager-missing]  # TOTPDevice's base is untyped
@@ -35,10 +49,41 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # TOTPDevice'
         "registry.Member", verbose_name=_("member record"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="user",
     )  # fmt: skip
+    # Where a password-reset link goes by SMS (accounts.sender); the e-mail is AbstractUser's.
+    phone = models.CharField(_("phone"), max_length=15, blank=True, validators=[PHONE_VALIDATOR])
+    # Set when a superior gave a temporary password or a reset link (officers.services): until the user
+    # chooses their own, every page but the password change sends them there (accounts.middleware).
+    password_change_required = models.BooleanField(_("must change password at next login"), default=False)
+    # Raised to end every session of the account at once (two-factor reset, disabling): it enters the
+    # session hash, which Django checks on each request. 0 keeps Django's own hash (no logout on upgrade).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # "nguyen van an" for "Nguyễn Văn An" (core.text.fold of last + first name), kept by the services, so
+    # that the officer list's accent-insensitive search runs in SQL on both databases.
+    name_search = models.CharField(max_length=301, blank=True, default="", editable=False)
+
+    objects: ClassVar[UserManager] = UserManager()
+    scope_path = "organisation__path"
+    scope_own = None  # no role sees accounts by its own member record
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    @property
+    def full_name(self) -> str:
+        """Vietnamese order: family and middle names (``last_name``), then the given name (``first_name``)."""
+        return f"{self.last_name} {self.first_name}".strip()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password, with ``session_epoch`` mixed in once it has been raised."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "partycard.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class EncryptedSecretField(models.TextField):

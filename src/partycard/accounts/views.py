@@ -1,23 +1,44 @@
-"""The TOTP pages after the password: enter a code, or enrol an authenticator app first."""
+"""The login steps after the password: enter a TOTP code, or enrol an authenticator app first; change
+one's password (forced after a superior's reset); and the "forgot password" pages (docs/officers.md)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import django_otp
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
-from partycard.accounts import two_factor
-from partycard.accounts.forms import OtpTokenForm
+from partycard.accounts import password_reset, two_factor
+from partycard.accounts.forms import (
+    AuditedPasswordChangeForm,
+    AuditedSetPasswordForm,
+    OtpTokenForm,
+    PasswordResetRequestForm,
+)
+from partycard.accounts.models import User
 from partycard.accounts.two_factor import Verification
+from partycard.core.client_address import client_address
 from partycard.core.redirects import next_url as safe_next_url
 
-__all__ = ["otp_enrol", "otp_verify"]
+__all__ = [
+    "PasswordChangeView",
+    "PasswordResetConfirmView",
+    "forgot_password",
+    "forgot_password_sent",
+    "otp_enrol",
+    "otp_verify",
+    "password_change_done",
+    "password_reset_complete",
+]
 
 
 @never_cache
@@ -75,3 +96,63 @@ def _verified(request: HttpRequest, result: Verification, next_url: str) -> Http
 def _next_url(request: HttpRequest) -> str:
     """``next`` if it stays on this site, else the home page."""
     return safe_next_url(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page (the current password, the new one twice), audited; the other sessions of the account
+    end (Django's session hash), this one stays. Also the page a temporary password leads to."""
+
+    form_class = AuditedPasswordChangeForm
+    template_name = "registration/change_password.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["forced"] = bool(getattr(self.request.user, "password_change_required", False))
+        return context
+
+
+@login_required
+def password_change_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/change_password_done.html")
+
+
+@never_cache
+@sensitive_post_parameters()
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link. The answer is the same page whether or not an account matched (a redirect to
+    "sent"); past ``PASSWORD_RESET_PER_ADDRESS`` requests an hour from one address, the 429 page."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not password_reset.address_allowed(client_address(request)):
+            message = _("Too many requests from this address. Please wait an hour, then try again.")
+            return render(request, "429.html", {"message": message}, status=429)
+        password_reset.reset_request(
+            actor=request.user,
+            identifier=form.cleaned_data["identifier"],
+            base_url=request.build_absolute_uri("/"),
+        )
+        return redirect("accounts:password_reset_sent")
+    return render(request, "registration/forgot_password.html", {"form": form})
+
+
+def forgot_password_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/forgot_password_sent.html")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page: the token from the link is checked, moved into the session and out of the address
+    (so it cannot leak through a Referer or a later log line), then the new password is chosen. A disabled
+    account's link does not work. The user then logs in, with their second factor as always."""
+
+    form_class = AuditedSetPasswordForm
+    template_name = "registration/reset_password.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64: str) -> User | None:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
+def password_reset_complete(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/reset_password_done.html")

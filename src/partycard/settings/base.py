@@ -161,6 +161,15 @@ OTP_TOTP_ISSUER = "partycard"
 # The admin never shows a device's secret or QR code: each officer enrols their own device after login.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# Password-reset links (accounts/password_reset.py): how long one works (Django's token generator), and the
+# sender that delivers them by e-mail or SMS (accounts/sender.py). The console sender prints messages, links
+# included, on standard output: development only (``check --deploy`` refuses it; prod.py defaults to
+# e-mail). docs/officers.md, "Message sender".
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+PARTYCARD_MESSAGE_SENDER = os.environ.get(
+    "PARTYCARD_MESSAGE_SENDER", "partycard.accounts.sender.ConsoleSender"
+)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -265,6 +274,10 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # DISTRIBUTION_INLINE cards run in the request; larger ones on the job worker.
     "DISTRIBUTION_DIR": Path(os.environ.get("PARTYCARD_DISTRIBUTION_DIR", str(MEDIA_ROOT / "distribution"))),
     "DISTRIBUTION_INLINE": int(os.environ.get("PARTYCARD_DISTRIBUTION_INLINE", "500")),
+    # "Forgot password" requests an hour from one client address (beyond: the 429 page), and reset links an
+    # hour to one account (beyond: dropped silently, the page says the same): accounts/password_reset.py.
+    "PASSWORD_RESET_PER_ADDRESS": int(os.environ.get("PARTYCARD_PASSWORD_RESET_PER_ADDRESS", "10")),
+    "PASSWORD_RESET_PER_ACCOUNT": int(os.environ.get("PARTYCARD_PASSWORD_RESET_PER_ACCOUNT", "3")),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are

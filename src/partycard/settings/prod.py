@@ -18,3 +18,6 @@ SECURE_HSTS_PRELOAD = True
 PARTYCARD["CHIP_PLACEHOLDER_PHOTO"] = os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "0") == "1"  # noqa: F405
 # TOTP secrets are encrypted with these keys: no default in production (a clear error at startup instead).
 PARTYCARD["TOTP_KEYS"] = fernet_keys_check(os.environ.get("PARTYCARD_TOTP_KEYS", ""))  # noqa: F405
+# Reset links go out by e-mail through the mail relay (EMAIL_HOST, DEFAULT_FROM_EMAIL), or through an SMS
+# gateway's sender class; never the console sender (accounts/checks.py refuses it under --deploy).
+PARTYCARD_MESSAGE_SENDER = os.environ.get("PARTYCARD_MESSAGE_SENDER", "partycard.accounts.sender.EmailSender")
