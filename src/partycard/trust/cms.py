@@ -251,9 +251,15 @@ def _plain_parameters(identifier: Any) -> None:
 def _load_certificate(choice: Any) -> x509.Certificate:
     if not isinstance(choice, cms.CertificateChoices) or choice.name != "certificate":
         raise CmsFormatError("an embedded certificate is not an X.509 certificate")
-    certificate = x509.load_der_x509_certificate(choice.chosen.dump())
-    certificate.public_key()  # cryptography parses lazily: fail here, not deep in a check
-    certificate.extensions  # noqa: B018 - evaluated for its parse errors
+    try:
+        certificate = x509.load_der_x509_certificate(choice.chosen.dump())
+        certificate.public_key()  # cryptography parses lazily: fail here, not deep in a check
+        certificate.extensions  # noqa: B018 - evaluated for its parse errors
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as e:
+        # A certificate whose DER parses but whose content cryptography refuses (a repeated extension,
+        # RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+        # extension") is a malformed message, not a crash of the reader.
+        raise CmsFormatError(f"an embedded certificate does not parse: {e}") from e
     return certificate
 
 
