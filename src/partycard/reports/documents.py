@@ -498,7 +498,12 @@ def report_pdf(head: Letterhead, content: ReportContent) -> bytes:
     to = [Paragraph("<u>Nơi nhận:</u>", st["to"])] + [p(r, "to") for r in head.recipients]
     sign = [p(head.on_behalf, "sign"), p(head.position, "sign"), Spacer(1, 22 * mm), p(head.signer, "sign")]
     block = Table([[to, sign]], colWidths=[width * 0.45, width * 0.55])
-    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    block.setStyle(
+        TableStyle(
+            [("FONT", (0, 0), (-1, -1), SERIF, 10), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("LEFTPADDING", (0, 0), (0, 0), 0)]
+        )
+    )  # fmt: skip
     story.append(block)
     doc.build(story, onLaterPages=_page_number)
     return out.getvalue()
