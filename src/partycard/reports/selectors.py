@@ -39,7 +39,15 @@ def campaign_current() -> Campaign | None:
 
 
 def _organisation(actor: Any, code: str | None) -> Organisation:
-    """The organisation ``code`` (None: the actor's scope root) if the actor may read its report."""
+    """The organisation ``code`` (None: the actor's scope root) if the actor may read its report.
+    ``actor`` None is the system (the operator's command line, as ``scope_require``): the whole tree."""
+    if actor is None:
+        everything = Organisation.objects.all()
+        found = everything.filter(parent__isnull=True) if code is None else everything.filter(code=code)
+        system = found.first()
+        if system is None:
+            raise OutOfScope("code")
+        return system
     if code is None:
         root = scope_root(actor, Action.VIEW_REPORT)
         if root is None:
