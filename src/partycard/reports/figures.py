@@ -171,24 +171,26 @@ def figures(p: Progress) -> list[Figure]:
 
 @dataclass(frozen=True)
 class ChildColumn:
-    """A column of the children's table: a stage's count, or its share of the eligible (``share``)."""
+    """A column of the children's table: a stage's count, or its share of the eligible (``share``);
+    ``phone`` False: left out on a narrow screen, where the table must fit without scrolling far."""
 
     key: str
     label: Promise
     stage: Stage
     share: bool = False
+    phone: bool = True
 
 
 # The organisations' table (page, .xlsx, PDF): few enough columns for a portrait A4 page and a phone.
 CHILD_COLUMNS: tuple[ChildColumn, ...] = (
     ChildColumn("members", _("Members"), Stage.MEMBERS),
-    ChildColumn("eligible", _("Eligible"), Stage.ELIGIBLE),
-    ChildColumn("proposed", _("Proposed"), Stage.PROPOSED),
+    ChildColumn("eligible", _("Eligible"), Stage.ELIGIBLE, phone=False),
+    ChildColumn("proposed", _("Proposed"), Stage.PROPOSED, phone=False),
     ChildColumn("accepted", _("Accepted"), Stage.ACCEPTED),
-    ChildColumn("delivered", _("Received"), Stage.DELIVERED),
+    ChildColumn("delivered", _("Received"), Stage.DELIVERED, phone=False),
     ChildColumn("handed_over", _("Handed over"), Stage.HANDED_OVER),
     ChildColumn("handed_over_share", _("% handed over"), Stage.HANDED_OVER, share=True),
-    ChildColumn("old_recovered", _("Old cards recovered"), Stage.OLD_RECOVERED),
+    ChildColumn("old_recovered", _("Old cards recovered"), Stage.OLD_RECOVERED, phone=False),
 )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "progress_get",
     "progress_lagging",
     "progress_trend",
+    "report_letterhead",
 ]
 
 
@@ -43,8 +44,8 @@ def _organisation(actor: Any, code: str | None) -> Organisation:
     ``actor`` None is the system (the operator's command line, as ``scope_require``): the whole tree."""
     if actor is None:
         everything = Organisation.objects.all()
-        found = everything.filter(parent__isnull=True) if code is None else everything.filter(code=code)
-        system = found.first()
+        rows = everything.filter(parent__isnull=True) if code is None else everything.filter(code=code)
+        system = rows.first()
         if system is None:
             raise OutOfScope("code")
         return system
@@ -175,3 +176,24 @@ def progress_breadcrumbs(actor: Any, *, code: str) -> list[tuple[str, str]]:
         )
     )
     return [(p.split(".")[-2], chain[p]) for p in prefixes if p in chain]
+
+
+def report_letterhead(actor: Any, *, code: str) -> dict[str, Any]:
+    """What the export's letterhead is proposed from: the organisation's name and level, the name of the
+    one above it and of the committee directly under the Centre it belongs to (names the officer's own
+    chain already shows them; nothing of a sibling).
+
+    Raises:
+        OutOfScope: no such organisation in the actor's scope.
+    """
+    org = _organisation(actor, code)
+    codes = [c for c in org.path.split(".") if c]
+    province_path = ".".join(codes[:2]) + "." if len(codes) >= 2 else ""
+    parent = Organisation.objects.filter(pk=org.parent_id or 0).values_list("name", flat=True).first()
+    province = Organisation.objects.filter(path=province_path).values_list("name", flat=True).first()
+    return {
+        "name": org.name,
+        "level": org.level,
+        "parent": parent or "",
+        "province": province or "",
+    }
