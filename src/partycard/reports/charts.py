@@ -110,6 +110,10 @@ def bar_chart(bars: Sequence[Bar], *, series: Sequence[str], title: str, desc: s
     for bar in bars:
         words = ", ".join(f"{name} {vi_percent(v)}" for name, v in zip(series, bar.values, strict=False))
         group = [f'<g class="bar"><title>{escape(bar.label)}: {escape(words)}</title>']
+        if bar.href:  # the whole row answers a tap, not only the thin bar and the letters
+            group.append(
+                f'<rect class="hit" x="0" y="{y:g}" width="{WIDTH}" height="{_BAR_ROW}" fill="transparent"/>'
+            )
         group.append(_text(_PAD, y + 13, _fit(bar.label, WIDTH - 2 * _PAD), cls="label"))
         top = y + 19
         group.append(
