@@ -15,6 +15,7 @@ from partycard.reports.progress import Metric
 __all__ = [
     "CAMPAIGNLESS",
     "MEMBERS",
+    "OLD_KEYS",
     "REASON_PREFIX",
     "card_keys",
     "case_key",
@@ -31,7 +32,7 @@ _CASE = {m.value.removeprefix("case_"): m.value for m in Metric if m.value.start
 _NEW = {m.value.removeprefix("card_"): m.value for m in Metric if m.value.startswith("card_")}
 # An old (2003) card: still with the member while it is theirs (in use, suspended, damaged); the states
 # of its end named; anything else (lost, revoked) is "other".
-_OLD = {
+OLD_KEYS = {
     "active": Metric.OLD_ACTIVE.value,
     "suspended": Metric.OLD_ACTIVE.value,
     "damaged": Metric.OLD_ACTIVE.value,
@@ -50,7 +51,7 @@ def card_keys(kind: str, state: str, reissue: bool) -> tuple[str, ...]:
     """The metrics a card of ``kind`` in ``state`` counts in. A new card not made from a case (a reissue of
     a lost or damaged card) also counts in ``reissued``, in whatever state it is."""
     if kind == "old":
-        return (_OLD.get(state, Metric.OLD_OTHER.value),)
+        return (OLD_KEYS.get(state, Metric.OLD_OTHER.value),)
     key = _NEW[state]
     return (key, Metric.REISSUED.value) if reissue else (key,)
 

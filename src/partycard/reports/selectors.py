@@ -2,23 +2,32 @@
 organisations and the way down to one. Every read is scoped with ``Action.VIEW_REPORT``: an organisation
 outside the actor's subtree is :class:`~partycard.core.scope.OutOfScope` (404), the same as a missing one.
 
-First version: every figure recounted from the cases, cards, verdicts and members (``recount``); the
-incrementally kept counters replace it without changing these signatures.
+Every figure is a read of the kept counters (``models.Tally``: a few rows per organisation, summed over
+their slots), never a scan of the cases; a past day's figures are the sums of the daily deltas up to it
+(``models.TallyDay``). Only the lagging organisations' "where it waits" reads the cases and cards, of those
+few organisations. ``recount`` counts the same from the rows (``report verify`` compares the two).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import Sum
+
 from partycard.accounts.roles import Action
+from partycard.core import clock
 from partycard.core.scope import OutOfScope
 from partycard.exchange.models import Campaign
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Organisation
 from partycard.registry.selectors import scope_root
 from partycard.reports import recount
-from partycard.reports.progress import Lagging, Progress, Stage
+from partycard.reports.keys import CAMPAIGNLESS
+from partycard.reports.models import Tally, TallyDay
+from partycard.reports.progress import STAGES, Lagging, Progress, Stage
 
 __all__ = [
     "campaign_current",
@@ -65,8 +74,46 @@ def _campaign_id(campaign: Campaign | None) -> int | None:
     return chosen.pk if chosen else None
 
 
+def _campaigns(campaign_id: int | None) -> list[int]:
+    return [CAMPAIGNLESS] if campaign_id is None else [CAMPAIGNLESS, campaign_id]
+
+
+def _figures(
+    org_ids: Sequence[int], campaign_id: int | None, on: dt.date | None, keys: Sequence[str] = ()
+) -> dict[int, Counter[str]]:
+    """Each organisation's counts (key → n) in ``campaign_id`` (and the campaign-less cards and members):
+    now (the counters summed over their slots) or at the end of day ``on`` (the daily deltas up to it).
+    Only ``keys``, when given."""
+    out: dict[int, Counter[str]] = {pk: Counter() for pk in org_ids}
+    if on is None or on >= clock.today():
+        rows = Tally.objects.filter(
+            organisation_id__in=list(org_ids), campaign_id__in=_campaigns(campaign_id)
+        )
+        column = "n"
+    else:
+        rows = TallyDay.objects.filter(
+            organisation_id__in=list(org_ids), campaign_id__in=_campaigns(campaign_id), day__lte=on
+        )
+        column = "delta"
+    if keys:
+        rows = rows.filter(key__in=list(keys))
+    for org, key, n in rows.order_by().values_list("organisation_id", "key").annotate(total=Sum(column)):
+        out[org][key] += int(n)
+    return out
+
+
+def _with_children(orgs: Sequence[Organisation]) -> set[int]:
+    """Which of ``orgs`` have an organisation under them."""
+    return set(
+        Organisation.objects.filter(parent__in=[o.pk for o in orgs])
+        .order_by()
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+
+
 def _progress(org: Organisation, campaign_id: int | None, on: dt.date | None, has_children: bool) -> Progress:
-    figures = recount.subtree_figures(org.path, campaign_id)
+    figures = _figures([org.pk], campaign_id, on)[org.pk]
     return recount.progress_of(org, figures, on=on, has_children=has_children)
 
 
@@ -95,10 +142,9 @@ def progress_children(
     org = _organisation(actor, code)
     campaign_id = _campaign_id(campaign)
     children = list(Organisation.objects.filter(parent=org).order_by("code"))
-    parents = set(
-        Organisation.objects.filter(parent__in=children).values_list("parent_id", flat=True).distinct()
-    )
-    return [_progress(child, campaign_id, on, child.pk in parents) for child in children]
+    parents = _with_children(children)
+    figures = _figures([c.pk for c in children], campaign_id, on)
+    return [recount.progress_of(c, figures[c.pk], on=on, has_children=c.pk in parents) for c in children]
 
 
 def progress_trend(
@@ -115,11 +161,27 @@ def progress_trend(
     org = _organisation(actor, code)
     campaign_id = _campaign_id(campaign)
     has_children = Organisation.objects.filter(parent=org).exists()
-    days = (end - start).days + 1
-    return [
-        (day, _progress(org, campaign_id, day, has_children))
-        for day in (start + dt.timedelta(days=i) for i in range(days))
-    ]
+    # One read of the organisation's daily deltas up to ``end``; the figures of each day are their running
+    # sum (what came before ``start`` is the first day's starting point).
+    deltas: dict[dt.date, Counter[str]] = defaultdict(Counter)
+    rows = (
+        TallyDay.objects.filter(organisation=org, campaign_id__in=_campaigns(campaign_id), day__lte=end)
+        .order_by()
+        .values_list("day", "key")
+        .annotate(total=Sum("delta"))
+    )
+    running: Counter[str] = Counter()
+    for day, key, n in rows:
+        if day < start:
+            running[key] += int(n)
+        else:
+            deltas[day][key] += int(n)
+    out: list[tuple[dt.date, Progress]] = []
+    for i in range((end - start).days + 1):
+        day = start + dt.timedelta(days=i)
+        running.update(deltas.get(day, Counter()))
+        out.append((day, recount.progress_of(org, running, on=day, has_children=has_children)))
+    return out
 
 
 def progress_lagging(
@@ -140,21 +202,37 @@ def progress_lagging(
     org = _organisation(actor, code)
     campaign_id = _campaign_id(campaign)
     wanted = OrgLevel.COMMUNE if level is None else level
-    candidates = list(
-        Organisation.objects.filter(path__startswith=org.path, level=wanted)
-        .select_related("parent")
-        .order_by("code")
+    candidates = {
+        o.pk: o
+        for o in Organisation.objects.filter(path__startswith=org.path, level=wanted).select_related("parent")
+    }
+    # Rank on the few counters the shares need, read for every candidate at once; then read the full
+    # figures, and where the work waits, of the slowest only.
+    keys = sorted(
+        {m.value for stage in (Stage.ELIGIBLE, Stage.ACCEPTED, Stage.HANDED_OVER) for m in STAGES[stage]}
     )
-    parents = set(
-        Organisation.objects.filter(parent__in=candidates).values_list("parent_id", flat=True).distinct()
-    )
-    scored = [_progress(c, campaign_id, None, c.pk in parents) for c in candidates]
-    scored.sort(key=lambda p: (p.share(Stage.HANDED_OVER), p.share(Stage.ACCEPTED), p.code))
-    by_code = {c.code: c for c in candidates}
+    ranked = _figures(list(candidates), campaign_id, None, keys)
+
+    def share(counts: Counter[str], stage: Stage) -> float:
+        eligible = sum(counts[m.value] for m in STAGES[Stage.ELIGIBLE])
+        return sum(counts[m.value] for m in STAGES[stage]) / eligible if eligible else 0.0
+
+    slowest = sorted(
+        # An organisation without an eligible member has nobody waiting for a card: not ranked.
+        (pk for pk in candidates if any(ranked[pk][m.value] for m in STAGES[Stage.ELIGIBLE])),
+        key=lambda pk: (
+            share(ranked[pk], Stage.HANDED_OVER),
+            share(ranked[pk], Stage.ACCEPTED),
+            candidates[pk].code,
+        ),
+    )[: max(limit, 0)]
+    chosen = [candidates[pk] for pk in slowest]
+    parents = _with_children(chosen)
+    figures = _figures(slowest, campaign_id, None)
     out: list[Lagging] = []
-    for p in scored[: max(limit, 0)]:
-        o = by_code[p.code]
+    for o in chosen:
         state, count, days = recount.stuck(o.path, campaign_id)
+        p = recount.progress_of(o, figures[o.pk], has_children=o.pk in parents)
         out.append(Lagging(p, o.parent.name if o.parent else "", state, count, days))
     return out
 

@@ -1,10 +1,16 @@
-"""``partycard report <subcommand>``: the progress reports from the shell, thin over the selectors and
-services. Each subcommand adds its parser in ``_add_<name>`` and runs in ``_<name>``.
+"""``partycard report <subcommand>``: the progress reports from the shell, thin over ``reports.selectors``,
+``reports.services`` and ``reports.jobs``. Each subcommand adds its parser in ``_add_<name>`` and runs in
+``_<name>``.
 
     partycard report progress --org HN [--date 02/09/2026] [--format xlsx|pdf|json] -o FILE [--as USERNAME]
+    partycard report verify [--no-wait] [--no-progress]    exit 1 and every difference named, if any
+    partycard report rebuild [--day YYYY-MM-DD] [--no-wait] [--no-progress]
 
-The operator acts as the system (the whole tree; "system" in the audit log) unless ``--as`` names an
-officer, whose scope then applies as on the pages (an organisation outside it: "no such organisation").
+``progress``: the operator acts as the system (the whole tree; "system" in the audit log) unless ``--as``
+names an officer, whose scope then applies as on the pages (an organisation outside it: "no such
+organisation"). ``verify`` checks the progress counters against a recount from scratch, ``rebuild`` puts
+them right; both run as jobs, here with a progress bar (or, with ``--no-wait``, on the worker), as the
+operator (``actor=None``: the whole tree).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
-from partycard.reports import documents, selectors, services
+from partycard.jobs.management.commands.job import run_with_bar
+from partycard.jobs.models import Job, JobFailure
+from partycard.reports import documents, jobs, selectors, services
 from partycard.reports.formats import vi_date
 from partycard.reports.forms import parse_day
 from partycard.reports.progress import Progress, Stage
@@ -28,11 +36,13 @@ FORMATS = ("xlsx", "pdf", "json")
 
 
 class Command(BaseCommand):
-    help = "Progress reports of the card exchange."
+    help = "Progress reports of the card exchange: a report; verify or rebuild the progress counters."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         self._add_progress(sub)
+        self._add_verify(sub)
+        self._add_rebuild(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -47,6 +57,59 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active user named {username!r}")
         return user
+
+    # ---- verify, rebuild -----------------------------------------------------------------------------------
+
+    def _add_verify(self, sub: Any) -> None:
+        verify = sub.add_parser("verify", help="recount everything and name every counter that differs")
+        self._job_options(verify)
+
+    def _add_rebuild(self, sub: Any) -> None:
+        rebuild = sub.add_parser(
+            "rebuild", help="recount everything and correct the counters, in one transaction"
+        )
+        rebuild.add_argument(
+            "--day", type=dt.date.fromisoformat, default=None, help="the day of the daily series' corrections"
+        )
+        self._job_options(rebuild)
+
+    def _job_options(self, p: Any) -> None:
+        p.add_argument("--no-wait", action="store_true", help="enqueue the job for the worker")
+        p.add_argument("--no-progress", action="store_true")
+
+    def _run(self, job: Job, options: dict[str, Any]) -> Job | None:
+        if options["no_wait"]:
+            self.stdout.write(f"Job #{job.pk} enqueued. Follow it with: partycard job show {job.pk}")
+            return None
+        job = run_with_bar(job, stderr=self.stderr, progress=not options["no_progress"])
+        if job.status != Job.Status.DONE:
+            raise CommandError(f"job #{job.pk} is not finished; run: partycard job run {job.pk}")
+        return job
+
+    def _verify(self, options: dict[str, Any]) -> None:
+        job = self._run(jobs.start_verify(actor=None, enqueue=options["no_wait"]), options)
+        if job is None:
+            return
+        failures = JobFailure.objects.filter(job=job).order_by("pk").values_list("message_en", flat=True)
+        for line in failures:
+            self.stdout.write(line)
+        if job.failed:
+            raise CommandError(
+                f"{job.failed} differences listed (job #{job.pk}); fix with: partycard report rebuild"
+            )
+        self.stdout.write(f"All counters match a recount from scratch ({job.chunk_count} subtrees).")
+
+    def _rebuild(self, options: dict[str, Any]) -> None:
+        job = self._run(
+            jobs.start_rebuild(actor=None, day=options["day"], enqueue=options["no_wait"]), options
+        )
+        if job is None:
+            return
+        result = job.params.get("result", {})
+        self.stdout.write(
+            f"Rebuilt: {result.get('counters', 0)} counters and {result.get('daily', 0)} daily sums "
+            f"corrected (on {result.get('day', '')})."
+        )
 
     # ---- progress --------------------------------------------------------------------------------------
 
