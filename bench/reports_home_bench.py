@@ -59,6 +59,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from bench.common import machine_info
+
     from partycard.accounts.models import Role, User
     from partycard.accounts.roles import Action
     from partycard.registry import selectors as registry_selectors
@@ -82,7 +83,8 @@ def main() -> None:
         .order_by("code")
         .first()
     )
-    cell = Organisation.objects.filter(path__startswith=grassroots.path, level=OrgLevel.CELL).order_by("code").first()
+    cells = Organisation.objects.filter(path__startswith=grassroots.path, level=OrgLevel.CELL)
+    cell = cells.order_by("code").first()
     scopes = [
         ("centre", centre, Role.CENTRAL_ADMIN),
         ("province", province, Role.COMMITTEE_OFFICER),
@@ -104,9 +106,9 @@ def main() -> None:
         r.session = {}
         return r
 
-    timings: dict[str, dict[str, list[float]]] = {n: {k: [] for k in ("before", "after", "progress", "levels")}
-                                                 for n, _o, _r in scopes}  # fmt: skip
-    for name, org, _role in scopes:  # warm-up, untimed
+    kinds = ("before", "after", "progress", "levels")
+    timings: dict[str, dict[str, list[float]]] = {n: {k: [] for k in kinds} for n, _o, _r in scopes}
+    for name, _org, _role in scopes:  # warm-up, untimed
         reports_views.home(request(users[name]))
         registry_views.home(request(users[name]))
     for _ in range(runs):
@@ -131,7 +133,8 @@ def main() -> None:
         "machine": machine_info(url, ["shared_buffers", "work_mem"]),
         "scopes": {},
     }
-    print(f"{'scope':<11} {'before p50/p95':>16} {'after p50/p95':>16} {'ratio':>6} {'progress':>9} {'levels':>7}  bar")
+    header = ("scope", "before p50/p95", "after p50/p95", "ratio", "progress", "levels")
+    print("{:<11} {:>16} {:>16} {:>6} {:>9} {:>7}".format(*header))
     for name, org, _role in scopes:
         s = {k: summary(v) for k, v in timings[name].items()}
         ratio = s["after"]["p95_ms"] / s["before"]["p95_ms"] if s["before"]["p95_ms"] else 0.0

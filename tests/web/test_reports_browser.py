@@ -19,6 +19,7 @@ from partycard.exchange.models import Campaign, Case
 from partycard.exchange.workflow import State
 from partycard.registry import services
 from partycard.registry.choices import OrgLevel
+from partycard.reports.services import tallies_rebuild
 from tests.web.browser import OTP_KEY, require_chromium
 
 require_chromium()
@@ -39,6 +40,7 @@ def officer(tree: Any, make_member: Any) -> User:
     for member, state in ((a, State.ACCEPTED), (b, State.PROPOSED)):
         cell = member.organisation
         Case.objects.create(campaign=campaign, member=member, organisation=cell, path=cell.path, state=state)
+    tallies_rebuild(actor=None)  # rows written directly, as a bulk load: the counters recounted from them
     user = User.objects.create_user(
         "tinh", password="mat-khau-dai-1", organisation=tree.hanoi, role=Role.COMMITTEE_OFFICER
     )
