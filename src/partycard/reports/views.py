@@ -22,7 +22,7 @@ from partycard.core.scope import OutOfScope, role_of, scope_path
 from partycard.registry import selectors as registry_selectors
 from partycard.registry import views as registry_views
 from partycard.reports import documents, presenters, selectors, services
-from partycard.reports.figures import CHILD_COLUMNS, SECTIONS, child_values, figures, metric_label
+from partycard.reports.figures import CHILD_COLUMNS, SECTIONS, figures, metric_label
 from partycard.reports.formats import vi_date
 from partycard.reports.forms import AsOfForm, ExportForm, LaggingForm
 from partycard.reports.progress import Stage
@@ -43,19 +43,19 @@ def _link(name: str, code: str, on: dt.date | None, **kwargs: Any) -> str:
     return f"{url}?{urlencode({'ngay': on.isoformat()})}" if on else url
 
 
-def _cells(p: Any) -> list[tuple[Any, int | float]]:
-    return list(zip(CHILD_COLUMNS, child_values(p), strict=True))
-
-
 def _report(request: HttpRequest, code: str | None) -> HttpResponse:
     actor = request.user
     form, on = _as_of(request)
-    org = selectors.progress_get(actor, code=code, on=on)
-    children = selectors.progress_children(actor, code=org.code, on=on) if org.has_children else []
-    end = on or clock.today()
-    trend = selectors.progress_trend(
-        actor, code=org.code, start=end - dt.timedelta(days=TREND_DAYS - 1), end=end
+    campaign = selectors.campaign_current()  # once, not once per selector
+    org = selectors.progress_get(actor, code=code, on=on, campaign=campaign)
+    children = (
+        selectors.progress_children(actor, code=org.code, on=on, campaign=campaign)
+        if org.has_children
+        else []
     )
+    end = on or clock.today()
+    start = end - dt.timedelta(days=TREND_DAYS - 1)
+    trend = selectors.progress_trend(actor, code=org.code, start=start, end=end, campaign=campaign)
     rows = figures(org)
     context = {
         "org": org,
@@ -68,8 +68,8 @@ def _report(request: HttpRequest, code: str | None) -> HttpResponse:
         ],
         "sections": [(label, [r for r in rows if r.section == key]) for key, label in SECTIONS.items()],
         "columns": CHILD_COLUMNS,
-        "children": [(c, _cells(c), _link("reports:detail", c.code, on)) for c in children],
-        "total": _cells(org),
+        "children": presenters.child_rows(children, href=lambda c: _link("reports:detail", c, on)),
+        "total": presenters.child_rows([org], href=lambda c: "")[0],
         "funnel": presenters.funnel_svg(org),
         "bars": presenters.bars_svg(children, href=lambda c: _link("reports:detail", c, on))
         if children
@@ -177,7 +177,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if root is None:
         return registry_views.home(request)
     org = selectors.progress_get(user, code=root.code)
-    counts = registry_selectors.level_counts(root)
+    counts = selectors.organisation_levels(root, members=org.members)
     role = role_of(user) or ""
     context = {
         "org": org,

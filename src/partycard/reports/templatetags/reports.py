@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.formats import number_format
+
+from partycard.reports.presenters import percent as _percent
 
 __all__ = ["percent"]
 
@@ -13,7 +14,4 @@ register = template.Library()
 @register.filter
 def percent(fraction: float | None) -> str:
     """0.4531 → "45,3 %" (Vietnamese: decimal comma, a no-break space before the sign); None → ""."""
-    if fraction is None:
-        return ""
-    # number_format cuts decimals off (66.67 → "66,6"); a share is rounded, as the documents round it.
-    return f"{number_format(round(fraction * 100, 1), 1, use_l10n=True, force_grouping=True)}\u00a0%"
+    return _percent(fraction)
