@@ -5,7 +5,8 @@ Runs against a copy of the seeded registry (it is NOT dropped; make it once)::
 
     psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE partycard_rep15 TEMPLATE partycard_seed15"
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/partycard_rep15 .venv/bin/partycard migrate
-    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/partycard_rep15 .venv/bin/python bench/report_bench.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/partycard_rep15 \
+        .venv/bin/python bench/report_bench.py
 
 Environment:
     BENCH_DATABASE_URL  the database (default as above)
@@ -94,7 +95,8 @@ GENERATE = [
            CASE WHEN s.state = 'returned' THEN 'cell' ELSE '' END,
            CASE WHEN s.state = 'on_hold' THEN 'proposed' ELSE '' END,
            '', CASE WHEN s.state = 'accepted' THEN lpad(m.id::text, 10, '0') END,
-           now() - interval '100 days', now() - (({h3} %% 90) || ' days')::interval - (({h4}) || ' minutes')::interval
+           now() - interval '100 days',
+           now() - (({h3} %% 90) || ' days')::interval - (({h4}) || ' minutes')::interval
     FROM registry_member m
     JOIN registry_organisation o ON o.id = m.organisation_id
     JOIN exchange_eligibility e ON e.member_id = m.id AND e.campaign_id = %(campaign)s
@@ -114,8 +116,8 @@ GENERATE = [
     """,
     # The new card of every accepted case, on its way down or past it.
     """
-    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint, sod_sha256,
-                            note, created_at, updated_at)
+    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint,
+                            sod_sha256, note, created_at, updated_at)
     SELECT c.card_number, 'new', c.member_id, c.id, c.path, s.state, '', '', '', '', c.updated_at,
            c.updated_at + ((m.id %% 20) || ' days')::interval
     FROM exchange_case c JOIN registry_member m ON m.id = c.member_id
@@ -128,16 +130,16 @@ GENERATE = [
     """,
     # A reissued card (no case) for every lost one.
     """
-    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint, sod_sha256,
-                            note, created_at, updated_at)
-    SELECT '9' || lpad(c.member_id::text, 9, '0'), 'new', c.member_id, NULL, c.path, 'allocated', '', '', '', '',
-           now(), now()
+    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint,
+                            sod_sha256, note, created_at, updated_at)
+    SELECT '9' || lpad(c.member_id::text, 9, '0'), 'new', c.member_id, NULL, c.path, 'allocated',
+           '', '', '', '', now(), now()
     FROM cards_card c WHERE c.kind = 'new' AND c.state = 'lost'
     """,
     # The old card of every current member holding one.
     """
-    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint, sod_sha256,
-                            note, created_at, updated_at)
+    INSERT INTO cards_card (number, kind, member_id, case_id, path, state, level, chip_key_fingerprint,
+                            sod_sha256, note, created_at, updated_at)
     SELECT m.old_card_number, 'old', m.id, NULL, o.path,
            CASE WHEN n.id IS NULL THEN 'active' WHEN {h6} < 400 THEN 'superseded'
                 WHEN {h6} < 800 THEN 'recovered' ELSE 'destroyed' END, '', '', '', '',
@@ -150,7 +152,9 @@ GENERATE = [
 
 
 def _sql(template: str) -> str:
-    return template.format(**{f"h{i}": H.format(k=k) for i, k in enumerate((1, 2654435761, 40503, 97, 7919, 104729, 1299709))})
+    return template.format(
+        **{f"h{i}": H.format(k=k) for i, k in enumerate((1, 2654435761, 40503, 97, 7919, 104729, 1299709))}
+    )
 
 
 def generate(url: str) -> dict[str, Any]:
@@ -163,10 +167,10 @@ def generate(url: str) -> dict[str, Any]:
             log(f"campaign {CAMPAIGN} exists (#{row[0]}): data already generated")
             return {"generated": False, "campaign": row[0]}
         campaign = conn.execute(
-            "INSERT INTO exchange_campaign (code, name, cut_off, removal_months, postpone_under_discipline, "
-            "postpone_under_inspection, postpone_transfer_in_progress, require_citizen_id, recover_old_cards, "
-            "destroy_old_cards, is_open, created_at) VALUES (%s, %s, %s, 3, true, true, true, true, true, true, "
-            "true, now()) RETURNING id",
+            "INSERT INTO exchange_campaign (code, name, cut_off, removal_months, "
+            "postpone_under_discipline, postpone_under_inspection, postpone_transfer_in_progress, "
+            "require_citizen_id, recover_old_cards, destroy_old_cards, is_open, created_at) "
+            "VALUES (%s, %s, %s, 3, true, true, true, true, true, true, true, now()) RETURNING id",
             [CAMPAIGN, "Benchmark of the progress report", dt.date(2026, 6, 30)],
         ).fetchone()[0]  # type: ignore[index]
         seconds = {}
@@ -177,7 +181,7 @@ def generate(url: str) -> dict[str, Any]:
             log(f"    generated step {i} in {seconds[f'step_{i}']} s")
         conn.execute("ANALYZE")
         counts = {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
             for table in ("exchange_eligibility", "exchange_case", "cards_card")
         }
     return {"generated": True, "campaign": campaign, "seconds": seconds, "rows": counts}
@@ -210,23 +214,28 @@ def raw_report(path: str, depth: int, campaign_id: int) -> dict[str, Any]:
     by_campaign = " AND {alias}.campaign_id = %s"
     queries = {  # name: (query, whether it takes the campaign)
         "members": (
-            "SELECT {seg}, count(*) FROM registry_member m JOIN registry_organisation o ON o.id = m.organisation_id "
+            "SELECT {seg}, count(*) FROM registry_member m "
+            "JOIN registry_organisation o ON o.id = m.organisation_id "
             "WHERE o.path LIKE %s AND m.status IN ('official', 'probationary') GROUP BY 1",
             False,
         ),
         "cases": (
             "SELECT {seg}, c.state, count(*) FROM exchange_case c JOIN registry_organisation o "
-            "ON o.id = c.organisation_id WHERE o.path LIKE %s" + by_campaign.format(alias="c") + " GROUP BY 1, 2",
+            "ON o.id = c.organisation_id WHERE o.path LIKE %s"
+            + by_campaign.format(alias="c")
+            + " GROUP BY 1, 2",
             True,
         ),
         "cards": (
-            "SELECT {seg}, c.kind, c.state, count(*) FROM cards_card c JOIN registry_member m ON m.id = c.member_id "
+            "SELECT {seg}, c.kind, c.state, count(*) FROM cards_card c "
+            "JOIN registry_member m ON m.id = c.member_id "
             "JOIN registry_organisation o ON o.id = m.organisation_id WHERE o.path LIKE %s GROUP BY 1, 2, 3",
             False,
         ),
         "verdicts": (
             "SELECT {seg}, e.eligible, e.postponed, e.codes, count(*) FROM exchange_eligibility e "
-            "JOIN registry_member m ON m.id = e.member_id JOIN registry_organisation o ON o.id = m.organisation_id "
+            "JOIN registry_member m ON m.id = e.member_id "
+            "JOIN registry_organisation o ON o.id = m.organisation_id "
             "WHERE o.path LIKE %s" + by_campaign.format(alias="e") + " GROUP BY 1, 2, 3, 4",
             True,
         ),
@@ -250,16 +259,25 @@ def hook_cost(url: str, cases: int) -> dict[str, Any]:
         for label, disable in (("without_counters", True), ("with_counters", False)):
             code = (
                 "import runpy, sys; sys.path[:0] = ['src', 'bench']\n"
-                + ("import partycard.reports.apps as a; a.ReportsConfig.ready = lambda self: None\n" if disable else "")
+                + (
+                    "import partycard.reports.apps as a; a.ReportsConfig.ready = lambda self: None\n"
+                    if disable
+                    else ""
+                )
                 + "runpy.run_path('bench/bulk_transition_bench.py', run_name='__main__')"
             )
             env = dict(os.environ, BENCH_DATABASE_URL=url, BENCH_CASES=str(cases), BENCH_REPEATS="1")
             log(f"    bulk transitions {label.replace('_', ' ')}")
-            done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            done = subprocess.run(
                 [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
             )
             phases = [
-                {"cases": int(c.replace(",", "")), "seconds": float(s), "cases_per_s": int(r.replace(",", "")), "check": k}
+                {
+                    "cases": int(c.replace(",", "")),
+                    "seconds": float(s),
+                    "cases_per_s": int(r.replace(",", "")),
+                    "check": k,
+                }
                 for c, s, r, k in pattern.findall(done.stdout)
             ]
             runs[label] = dict(zip(("confirm", "decide", "forward", "accept"), phases, strict=True))
@@ -268,7 +286,8 @@ def hook_cost(url: str, cases: int) -> dict[str, Any]:
             target.write_text(kept)
     runs["cost_percent"] = {
         phase: round(
-            100 * (runs["with_counters"][phase]["seconds"] / runs["without_counters"][phase]["seconds"] - 1), 1
+            100 * (runs["with_counters"][phase]["seconds"] / runs["without_counters"][phase]["seconds"] - 1),
+            1,
         )
         for phase in ("confirm", "decide", "forward", "accept")
     }
@@ -279,8 +298,12 @@ def wait_for_other_benches() -> None:
     """Other helpers bench on this machine too: time nothing while another ``*_bench.py`` runs."""
     me = os.getpid()
     while True:
-        found = subprocess.run(["pgrep", "-af", "_bench.py"], capture_output=True, text=True).stdout  # noqa: S607
-        others = [line for line in found.splitlines() if line and not line.startswith(f"{me} ") and "pgrep" not in line]
+        found = subprocess.run(["pgrep", "-af", "_bench.py"], capture_output=True, text=True).stdout
+        others = [
+            line
+            for line in found.splitlines()
+            if line and not line.startswith(f"{me} ") and "pgrep" not in line
+        ]
         if not others:
             return
         log(f"waiting for {len(others)} other benchmark process(es): {others[0][:100]}")
@@ -336,7 +359,11 @@ def main() -> None:
     log("report verify (job)")
     t0 = time.perf_counter()
     job = job_run(start_verify(actor=None, enqueue=False).pk)
-    results["verify"] = {"seconds": round(time.perf_counter() - t0, 1), "differences": job.failed, "chunks": job.chunk_count}
+    results["verify"] = {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "differences": job.failed,
+        "chunks": job.chunk_count,
+    }
     log(f"    {results['verify']}")
 
     wait_for_other_benches()
@@ -351,7 +378,9 @@ def main() -> None:
         "province": timed(lambda: report(provincial, province.code), runs),
         "national_raw": timed(lambda: raw_report(centre.path, 0, campaign.pk), raw_runs, warm=1),
         "province_raw": timed(lambda: raw_report(province.path, 1, campaign.pk), raw_runs, warm=1),
-        "lagging_national": timed(lambda: selectors.progress_lagging(admin, code=centre.code, campaign=campaign), 5, 1),
+        "lagging_national": timed(
+            lambda: selectors.progress_lagging(admin, code=centre.code, campaign=campaign), 5, 1
+        ),
         "lagging_province": timed(
             lambda: selectors.progress_lagging(provincial, code=province.code, campaign=campaign), 10, 1
         ),
@@ -375,12 +404,22 @@ def main() -> None:
     for name, figure in reads.items():
         log(f"    {name}: p50 {figure['p50_ms']} ms, p95 {figure['p95_ms']} ms")
     national = selectors.progress_get(admin, code=centre.code, campaign=campaign)
-    results["national_figures"] = {"members": national.members, "counts": national.counts, "reasons": national.reasons}
-    results["children_at_centre"] = len(selectors.progress_children(admin, code=centre.code, campaign=campaign))
+    results["national_figures"] = {
+        "members": national.members,
+        "counts": national.counts,
+        "reasons": national.reasons,
+    }
+    results["children_at_centre"] = len(
+        selectors.progress_children(admin, code=centre.code, campaign=campaign)
+    )
     results["reads"] = reads
     results["ratios"] = {
-        "national_raw_over_counters_p95": round(reads["national_raw"]["p95_ms"] / reads["national"]["p95_ms"]),
-        "province_raw_over_counters_p95": round(reads["province_raw"]["p95_ms"] / reads["province"]["p95_ms"]),
+        "national_raw_over_counters_p95": round(
+            reads["national_raw"]["p95_ms"] / reads["national"]["p95_ms"]
+        ),
+        "province_raw_over_counters_p95": round(
+            reads["province_raw"]["p95_ms"] / reads["province"]["p95_ms"]
+        ),
     }
     results["bars"] = {
         "national_p95_ms": BAR_NATIONAL_MS,
