@@ -22,7 +22,7 @@ def counts(org: Any, campaign_id: int | None = None) -> dict[str, int]:
 
     campaigns = [0] if campaign_id is None else [0, campaign_id]
     rows = (
-        Tally.objects.filter(organisation=org, campaign_id__in=campaigns)
+        Tally.objects.filter(organisation=org, campaign__in=campaigns)
         .values_list("key")
         .annotate(n=Sum("n"))
         .order_by()

@@ -362,7 +362,7 @@ def differences(
     drops its table."""
     recount_into(path=path, only=only)
     org = Organisation._meta.db_table
-    total, listed = 0, []
+    total, listed = 0, list[Difference]()
     try:
         for table, column, is_daily in _tables(daily):
             sql, params = _against(table, column, path, only)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from partycard.accounts.roles import Action
 from partycard.core import clock
@@ -88,18 +88,14 @@ def _figures(
     now (the counters summed over their slots) or at the end of day ``on`` (the daily deltas up to it).
     Only ``keys``, when given."""
     out: dict[int, Counter[str]] = {pk: Counter() for pk in org_ids}
-    if on is None or on >= clock.today():
-        rows = Tally.objects.filter(
-            organisation_id__in=list(org_ids), campaign_id__in=_campaigns(campaign_id)
-        )
-        column = "n"
-    else:
-        rows = TallyDay.objects.filter(
-            organisation_id__in=list(org_ids), campaign_id__in=_campaigns(campaign_id), day__lte=on
-        )
-        column = "delta"
+    where: dict[str, Any] = {"organisation_id__in": list(org_ids), "campaign__in": _campaigns(campaign_id)}
     if keys:
-        rows = rows.filter(key__in=list(keys))
+        where["key__in"] = list(keys)
+    rows: QuerySet[Any]
+    if on is None or on >= clock.today():
+        rows, column = Tally.objects.filter(**where), "n"
+    else:
+        rows, column = TallyDay.objects.filter(day__lte=on, **where), "delta"
     for org, key, n in rows.order_by().values_list("organisation_id", "key").annotate(total=Sum(column)):
         out[org][key] += int(n)
     return out
@@ -168,7 +164,7 @@ def progress_trend(
     # sum (what came before ``start`` is the first day's starting point).
     deltas: dict[dt.date, Counter[str]] = defaultdict(Counter)
     rows = (
-        TallyDay.objects.filter(organisation=org, campaign_id__in=_campaigns(campaign_id), day__lte=end)
+        TallyDay.objects.filter(organisation=org, campaign__in=_campaigns(campaign_id), day__lte=end)
         .order_by()
         .values_list("day", "key")
         .annotate(total=Sum("delta"))

@@ -73,10 +73,18 @@ def ancestors_of(org_ids: Iterable[int], *, lock: bool = True) -> dict[int, list
     ``org_ids`` (locked ``FOR KEY SHARE`` on PostgreSQL, so a move of their subtree waits for this
     transaction, or this waits for the move), then the organisations at every prefix of them."""
     ids = sorted(set(org_ids))
-    paths_qs = Organisation.objects.filter(pk__in=ids).order_by("pk")
     if lock and connection.vendor == "postgresql":
-        paths_qs = paths_qs.select_for_update(key_share=True)
-    paths = dict(paths_qs.values_list("pk", "path"))
+        # FOR KEY SHARE (the ORM has no such lock): it does not wait for a member count being updated, and
+        # a rewrite of the path (a unique key) waits for it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, path FROM {Organisation._meta.db_table} WHERE id = ANY(%s) "  # noqa: S608
+                "ORDER BY id FOR KEY SHARE",
+                [ids],
+            )
+            paths = dict(cursor.fetchall())
+    else:
+        paths = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "path"))
     missing = set(ids) - set(paths)
     if missing:
         raise ValueError(f"no organisation {sorted(missing)[:5]}")
@@ -168,7 +176,7 @@ def tallies_move(*, organisation_id: int, old_path: str, new_path: str, day: dt.
     ids_at = dict(Organisation.objects.filter(path__in=leaving | joining).values_list("path", "pk"))
     totals = Counter[tuple[int, str]]()
     for campaign, key, n in Tally.objects.filter(organisation_id=organisation_id).values_list(
-        "campaign_id", "key", "n"
+        "campaign", "key", "n"
     ):
         totals[(campaign, key)] += n
     slot = _slot()

@@ -329,8 +329,8 @@ def _evaluate_postgres(campaign: Campaign, rows: QuerySet[Member]) -> dict[int, 
                 rules,
             )
             cursor = connection.connection.cursor()  # one per batch: its returned rows are read after
-            params = _upsert_params(campaign.pk, batch.items(), at, (m for m in batch if m in before))
-            cursor.execute(upsert, params)  # sent, not awaited
+            values = _upsert_params(campaign.pk, batch.items(), at, (m for m in batch if m in before))
+            cursor.execute(upsert, values)  # sent, not awaited
             sent.append((cursor, list(batch)))
             verdicts.update(batch)
     written: set[int] = set()

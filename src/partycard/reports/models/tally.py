@@ -11,6 +11,8 @@ deltas up to D. Written only by ``reports.tallies``, in the transaction of the c
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 
 __all__ = ["Tally", "TallyDay"]
@@ -20,41 +22,48 @@ class Tally(models.Model):
     organisation = models.ForeignKey(
         "registry.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    # The campaign of a case or verdict count; 0 for cards and members, which belong to none.
-    campaign_id = models.PositiveIntegerField()
+    # The campaign's id for a case or verdict count; 0 for cards and members, which belong to none (no
+    # foreign key: 0 is no campaign).
+    campaign = models.PositiveIntegerField(db_column="campaign_id")
     # A ``progress.Metric`` value, "members", or "reason:<eligibility ReasonCode>".
     key = models.CharField(max_length=48)
     slot = models.PositiveSmallIntegerField(default=0)
     n = models.BigIntegerField(default=0)
 
+    organisation_id: int
+    objects: ClassVar[models.Manager[Tally]] = models.Manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "campaign_id", "key", "slot"], name="reports_tally_once"
+                fields=["organisation", "campaign", "key", "slot"], name="reports_tally_once"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation_id}/{self.campaign_id}/{self.key}[{self.slot}] = {self.n}"
+        return f"{self.organisation_id}/{self.campaign}/{self.key}[{self.slot}] = {self.n}"
 
 
 class TallyDay(models.Model):
     organisation = models.ForeignKey(
         "registry.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    campaign_id = models.PositiveIntegerField()
+    campaign = models.PositiveIntegerField(db_column="campaign_id")
     day = models.DateField()
     key = models.CharField(max_length=48)
     slot = models.PositiveSmallIntegerField(default=0)
     delta = models.BigIntegerField(default=0)
 
+    organisation_id: int
+    objects: ClassVar[models.Manager[TallyDay]] = models.Manager()
+
     class Meta:
         constraints = [
             # Day before key: "as of D" and the trend read one organisation's days as a range.
             models.UniqueConstraint(
-                fields=["organisation", "campaign_id", "day", "key", "slot"], name="reports_tallyday_once"
+                fields=["organisation", "campaign", "day", "key", "slot"], name="reports_tallyday_once"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation_id}/{self.campaign_id}/{self.day}/{self.key}[{self.slot}] {self.delta:+d}"
+        return f"{self.organisation_id}/{self.campaign}/{self.day}/{self.key}[{self.slot}] {self.delta:+d}"
