@@ -139,6 +139,7 @@ def main() -> None:
         "runs": runs,
         "bar_ms": BAR_MS,
         "machine": machine_info(url, ["shared_buffers", "work_mem"]),
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # a shared machine: compare within a run
         "scopes": {},
     }
     header = (
