@@ -188,7 +188,7 @@ CHILD_COLUMNS: tuple[ChildColumn, ...] = (
     ChildColumn("proposed", _("Proposed"), Stage.PROPOSED, phone=False),
     ChildColumn("accepted", _("Accepted"), Stage.ACCEPTED),
     ChildColumn("delivered", _("Received"), Stage.DELIVERED, phone=False),
-    ChildColumn("handed_over", _("Handed over"), Stage.HANDED_OVER),
+    ChildColumn("handed_over", _("Handed over"), Stage.HANDED_OVER, phone=False),
     ChildColumn("handed_over_share", _("Share handed over"), Stage.HANDED_OVER, share=True),
     ChildColumn("old_recovered", _("Old cards recovered"), Stage.OLD_RECOVERED, phone=False),
 )

@@ -48,14 +48,15 @@ class _Day(forms.DateField):
             raise forms.ValidationError(_("The date is in the future: there are no figures for it yet."))
 
 
+# A text box, not the browser's date picker: that one shows the browser's own order (mm/dd/yyyy in an
+# English Chrome), and officers write dd/mm/yyyy. ISO dates (the links between pages) are read too.
+_DAY_ATTRS = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "size": 10}
+
+
 class AsOfForm(forms.Form):
     """``?ngay=`` on the report pages: the figures as they stood at the end of that day (empty: now)."""
 
-    ngay = _Day(
-        label=_("As of"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    ngay = _Day(label=_("As of"), required=False, widget=forms.DateInput(format="%d/%m/%Y", attrs=_DAY_ATTRS))
 
 
 class LaggingForm(forms.Form):
@@ -75,8 +76,14 @@ class ExportForm(forms.Form):
     """The letterhead of the exported report (Hướng dẫn 36-HD/VPTW), proposed from the organisation and
     corrected by the officer. The number may stay blank: the clerk numbers a document when it is signed."""
 
-    ngay = _Day(label=_("Figures as of"), required=False)
-    issued_on = _Day(label=_("Date of the report"))
+    ngay = _Day(
+        label=_("Figures as of (empty: now)"),
+        required=False,
+        widget=forms.DateInput(format="%d/%m/%Y", attrs=_DAY_ATTRS),
+    )
+    issued_on = _Day(
+        label=_("Date of the report"), widget=forms.DateInput(format="%d/%m/%Y", attrs=_DAY_ATTRS)
+    )
     place = forms.CharField(label=_("Place (before the date)"), max_length=100)
     upper = forms.CharField(
         label=_("Committee directly above (first line, may be empty)"), max_length=200, required=False
