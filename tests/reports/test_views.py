@@ -229,3 +229,25 @@ def test_a_pdf_export_and_a_refused_form(world: Any, login: Any) -> None:
     assert refused.status_code == 200 and refused["Content-Type"].startswith("text/html")
     assert refused.content.decode().count('class="field-error"') == 2
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
+def test_the_export_service_refuses_the_sibling_province_for_every_role(siblings: Any, fmt: str) -> None:
+    """The service is the rule, whatever the door (page, command line): every role of Hà Nội, asking for
+    Huế's report, gets OutOfScope and nothing is audited."""
+    from partycard.core.scope import OutOfScope
+    from partycard.reports.documents import Letterhead
+    from partycard.reports.services import progress_export
+    from tests.conftest import side_users
+
+    users, _tokens = side_users(siblings, app_labels=(), prefix="x-")
+    head = Letterhead(issuer="THÀNH ỦY HÀ NỘI", issued_on=clock.today(), place="Hà Nội")
+    before = AuditEvent.objects.count()
+    for role in Role:
+        for code in ("HUE", "HUE-TH", "HUE-TH-01"):
+            with pytest.raises(OutOfScope):
+                progress_export(actor=users[("hn", role)], code=code, fmt=fmt, head=head)
+    assert AuditEvent.objects.count() == before
+    # The positive control: the province's officer exports their own.
+    done = progress_export(actor=users[("hn", Role.COMMITTEE_OFFICER)], code="HN", fmt=fmt, head=head)
+    assert done.content and AuditEvent.objects.count() == before + 1
