@@ -30,6 +30,8 @@ from partycard.reports.progress import Stage
 __all__ = ["detail", "export", "home", "lagging", "overview"]
 
 TREND_DAYS = 30  # the trend line's window, ending on the "as of" day
+# The home page's few figures (``figures.Figure.key``): the way from the members to the card in hand.
+_HEADLINE = {"members", "eligible", "accepted", "delivered", "handed_over", "old_recovered"}
 
 
 def _as_of(request: HttpRequest) -> tuple[AsOfForm, dt.date | None]:
@@ -190,6 +192,3 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_import": allowed(role, Action.IMPORT_MEMBER),
     }
     return render(request, "reports/home.html", context)
-
-
-_HEADLINE = {"members", "eligible", "accepted", "delivered", "handed_over", "old_recovered"}
