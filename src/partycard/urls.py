@@ -6,14 +6,14 @@ from django.urls import include, path
 
 from partycard.api import v1 as api_v1
 from partycard.core.redirects import moved
-from partycard.registry import views as registry_views
+from partycard.reports import views as reports_views
 
 admin.site.site_header = "partycard — Quản trị"
 admin.site.site_title = "partycard"
 admin.site.index_title = "Quản trị hệ thống thẻ đảng viên"
 
 urlpatterns = [
-    path("", registry_views.home, name="home"),
+    path("", reports_views.home, name="home"),  # an officer's progress overview; others, the registry's
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-nhap/", include("partycard.accounts.urls")),  # the TOTP steps after the password
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
@@ -37,6 +37,7 @@ urlpatterns = [
     path("kiem-tra/", include("partycard.credentials.verifier_urls")),  # the offline verifier (PWA)
     # The admin's own password change (Django's form, unaudited) is the audited page's.
     moved(r"admin/password_change/", "/dang-nhap/doi-mat-khau/"),
+    path("bao-cao/", include("partycard.reports.urls")),  # progress reports: drill-down, lagging, exports
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
     path("can-bo/", include("partycard.officers.urls")),  # officer accounts of one's subtree (issue 15)

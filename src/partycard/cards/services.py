@@ -3,18 +3,20 @@
 Each write checks ``lifecycle.check`` for the actor's level on the card's way down the tree, locks the
 rows it changes, flips the card's status-list entry to what its new state says (``STATUS_OF``), records
 one ``CardEvent`` and one audit row per card in the same transaction, and then tells whoever reacts to
-card changes (``hooks.cards_changed``: the e-card follows its card).
+card changes (``hooks.cards_changed``: the e-card follows its card) and whoever counts cards by cell
+(``hooks.card_counts_changed``: the progress report's counters), one call per step however many cards.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, allowed
@@ -76,6 +78,7 @@ __all__ = [
     "cards_send",
     "cards_transition",
     "members_cards_follow",
+    "members_cards_recount",
     "problem_message",
 ]
 
@@ -125,6 +128,43 @@ def _who(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
+def _cells(member_ids: Sequence[int], known: Mapping[int, int] | None = None) -> dict[int, int]:
+    """Member id → the member's cell id (what the card counters count a card under): from ``known``
+    where given, the rest in one query."""
+    cells = dict(known or {})
+    missing = set(member_ids) - set(cells)
+    if missing:
+        cells.update(Member.objects.filter(pk__in=missing).values_list("pk", "organisation_id"))
+    return cells
+
+
+def _reissue(kind: str, case_id: int | None) -> bool:
+    """A new card not made from an exchange case: the reissue of a lost or damaged card."""
+    return kind == CardKind.NEW and case_id is None
+
+
+def _counted(
+    cards: Sequence[Card],
+    transition: CardTransition,
+    before: Sequence[str] | None,
+    cells: Mapping[int, int] | None = None,
+) -> None:
+    """Tell the card counters (``hooks.card_counts_changed``): each card left its state ``before`` (None:
+    the cards were just created) for ``transition``'s target, in its member's cell (``cells``: member id
+    → cell id, where the caller has them)."""
+    target = TRANSITIONS[transition].target.value
+    known = dict(cells or {})
+    known.update((c.member_id, c.member.organisation_id) for c in cards if Card.member.is_cached(c))
+    cells = _cells([c.member_id for c in cards], known)
+    counts: Counter[hooks.CardCount] = Counter()
+    for i, card in enumerate(cards):
+        cell, kind, reissue = cells[card.member_id], str(card.kind), _reissue(card.kind, card.case_id)
+        if before is not None:
+            counts[(cell, kind, before[i], reissue)] -= 1
+        counts[(cell, kind, target, reissue)] += 1
+    hooks.card_counts_changed(counts)
+
+
 def _write(
     cards: Sequence[Card],
     transition: CardTransition,
@@ -149,8 +189,10 @@ def _write(
     if reason:
         changes_all["note"] = reason[:500]
     flips = []
+    befores: list[str] = []
     for card in cards:
         before = card.state
+        befores.append(before)
         for name, value in changes_all.items():
             setattr(card, name, value)
         if card.status_list_id is not None and card.status_index is not None:
@@ -179,6 +221,7 @@ def _write(
         status_entries_set(flips)
     CardEvent.objects.bulk_create(events)
     audit_record_many(actor=actor, action=f"cards.{transition.value}", items=audit)
+    _counted(cards, transition, befores)
     hooks.cards_changed([c.pk for c in cards], actor=actor)
 
 
@@ -337,7 +380,14 @@ def cards_allocate(
     return cards
 
 
-def _created(cards: Sequence[Card], transition: CardTransition, *, actor: Any, at: datetime) -> None:
+def _created(
+    cards: Sequence[Card],
+    transition: CardTransition,
+    *,
+    actor: Any,
+    at: datetime,
+    cells: Mapping[int, int] | None = None,
+) -> None:
     CardEvent.objects.bulk_create(
         (
             CardEvent(card_id=c.pk, transition=transition.value, to_state=c.state, actor=_who(actor), at=at)
@@ -357,6 +407,7 @@ def _created(cards: Sequence[Card], transition: CardTransition, *, actor: Any, a
             for c in cards
         ),
     )
+    _counted(cards, transition, None, cells)
 
 
 def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -> int:
@@ -375,7 +426,7 @@ def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -
             members.exclude(old_card_number="")
             .exclude(Exists(known))
             .order_by("pk")
-            .values_list("pk", "old_card_number", "organisation__path")
+            .values_list("pk", "old_card_number", "organisation__path", "organisation_id")
         )
         at, last = clock.now(), 0
         while chunk := list(rows.filter(pk__gt=last)[:5000]):
@@ -390,9 +441,11 @@ def cards_register_old(*, actor: Any, member_ids: Sequence[int] | None = None) -
                     created_at=at,
                     updated_at=at,
                 )
-                for pk, number, path in chunk
+                for pk, number, path, _cell in chunk
             )
-            _created(made, CardTransition.REGISTER_OLD, actor=actor, at=at)
+
+            cells = {pk: cell for pk, _number, _path, cell in chunk}
+            _created(made, CardTransition.REGISTER_OLD, actor=actor, at=at, cells=cells)
             created += len(made)
     return created
 
@@ -478,6 +531,26 @@ def members_cards_follow(*, member_ids: Sequence[int], actor: Any) -> None:
         cards_register_old(actor=actor, member_ids=list(members))
 
 
+def members_cards_recount(*, moves: Sequence[tuple[int, int, int]], actor: Any) -> None:
+    """Members changed cell (``registry.hooks.members_moved``: member id, old cell id, new cell id): their
+    cards, counted in the old cell, now count in the new one (``hooks.card_counts_changed``). The cards'
+    scope paths follow in :func:`members_cards_follow`. One grouped query, whatever the number of cards."""
+    where = {member: (old, new) for member, old, new in moves}
+    counts: Counter[hooks.CardCount] = Counter()
+    groups = (
+        Card.objects.filter(member_id__in=list(where))
+        .order_by()
+        .values_list("member_id", "kind", "state")
+        .annotate(reissues=Count("id", filter=Q(case__isnull=True, kind=CardKind.NEW)), n=Count("id"))
+    )
+    for member, kind, state, reissues, n in groups:
+        old, new = where[member]
+        for reissue, k in ((True, reissues), (False, n - reissues)):
+            counts[(old, kind, state, reissue)] -= k
+            counts[(new, kind, state, reissue)] += k
+    hooks.card_counts_changed(counts)
+
+
 #: The per-card values a bulk step may record beside the state: the chip a card was made on.
 CHIP_FIELDS = ("chip_key_fingerprint", "sod_sha256")
 
@@ -544,6 +617,7 @@ def cards_move(
             )
         if problems:
             raise CardError(list(dict.fromkeys(problems)))
+        counts = _counts_moving(ids, target)
         changes: dict[str, Any] = {"state": target.value, "updated_at": at}
         if level is not None:
             changes["level"], changes["holder_id"] = level.value, holder_id
@@ -623,9 +697,27 @@ def cards_move(
             for pk, state, *_rest in rows
             if retire_status or STATUS_OF[CardState(state)] != STATUS_OF[target]
         ]
+        hooks.card_counts_changed(counts)
         if changed:
             hooks.cards_changed(changed, actor=actor)
     return {} if retire_status else entries
+
+
+def _counts_moving(ids: Sequence[int], target: CardState) -> Counter[hooks.CardCount]:
+    """What moving the cards ``ids`` (not yet written) to ``target`` does to the card counters: one
+    query grouped by cell, kind and current state, not a row per card."""
+    counts: Counter[hooks.CardCount] = Counter()
+    groups = (
+        Card.objects.filter(pk__in=list(ids))
+        .order_by()
+        .values_list("member__organisation_id", "kind", "state")
+        .annotate(reissues=Count("id", filter=Q(case__isnull=True, kind=CardKind.NEW)), n=Count("id"))
+    )
+    for cell, kind, state, reissues, n in groups:
+        for reissue, k in ((True, reissues), (False, n - reissues)):
+            counts[(cell, kind, state, reissue)] -= k
+            counts[(cell, kind, target.value, reissue)] += k
+    return counts
 
 
 def _events_append(

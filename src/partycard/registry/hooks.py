@@ -21,11 +21,21 @@ Registered today (order, name: what it does):
   (``credentials.services.on_members_changed``).
 
 None reads what another writes; the exchange goes first, as it did when they were signal receivers.
+
+Three narrower interfaces tell the apps that count things by organisation what moved, as deltas, in the
+writer's transaction too (registered today: ``reports.count`` on each; ``exchange.verdicts`` and
+``cards.count`` on :func:`members_moved`, which move the counts of a member's verdicts and cards):
+
+- :func:`member_counts_changed`: organisation id → change of its probationary and official members (every
+  write that changes ``Organisation.member_count`` calls it with the same numbers);
+- :func:`members_moved`: ``(member id, old cell id, new cell id)`` of members who changed cell, called
+  before :func:`members_changed`;
+- :func:`organisation_moved`: an organisation and its subtree got a new parent (its old and new path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +45,13 @@ __all__ = [
     "MemberChangeHandler",
     "member_change_handler_register",
     "member_change_handlers",
+    "member_count_handler_register",
+    "member_counts_changed",
     "members_changed",
+    "members_moved",
+    "members_moved_handler_register",
+    "organisation_moved",
+    "organisation_moved_handler_register",
 ]
 
 
@@ -87,3 +103,67 @@ def members_changed(*, member_ids: Sequence[int], actor: Any) -> None:
         return
     for registered in _ordered():
         registered.handler(member_ids=member_ids, actor=actor)
+
+
+# ---- counts by organisation: what moved, as deltas ----
+
+MemberCountHandler = Callable[..., None]  # (*, deltas: Mapping[int, int])
+MembersMovedHandler = Callable[..., None]  # (*, moves: Sequence[tuple[int, int, int]], actor: Any)
+OrganisationMovedHandler = Callable[..., None]  # (*, organisation_id: int, old_path: str, new_path: str)
+
+_COUNTS: dict[str, tuple[int, MemberCountHandler]] = {}
+_MOVES: dict[str, tuple[int, MembersMovedHandler]] = {}
+_ORG_MOVES: dict[str, tuple[int, OrganisationMovedHandler]] = {}
+
+
+def _in_order(table: dict[str, tuple[int, Any]]) -> list[Any]:
+    return [handler for _name, (_order, handler) in sorted(table.items(), key=lambda i: (i[1][0], i[0]))]
+
+
+def _require_transaction(what: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{what}() belongs inside the transaction that made the change")
+
+
+def member_count_handler_register(name: str, handler: MemberCountHandler, *, order: int = 100) -> None:
+    """Call ``handler(deltas=…)`` whenever organisations' member counts change (``name`` again replaces)."""
+    _COUNTS[name] = (order, handler)
+
+
+def member_counts_changed(*, deltas: Mapping[int, int]) -> None:
+    """Tell the registered handlers: organisation id → change of its probationary and official members."""
+    _require_transaction("member_counts_changed")
+    live = {org: n for org, n in deltas.items() if n}
+    if live:
+        for handler in _in_order(_COUNTS):
+            handler(deltas=live)
+
+
+def members_moved_handler_register(name: str, handler: MembersMovedHandler, *, order: int = 100) -> None:
+    """Call ``handler(moves=…, actor=…)`` whenever members change cell (``name`` again replaces it)."""
+    _MOVES[name] = (order, handler)
+
+
+def members_moved(*, moves: Sequence[tuple[int, int, int]], actor: Any) -> None:
+    """Tell the registered handlers that each ``(member id, old cell id, new cell id)`` moved; called
+    after the member rows changed and before :func:`members_changed`."""
+    _require_transaction("members_moved")
+    live = [m for m in moves if m[1] != m[2]]
+    if live:
+        for handler in _in_order(_MOVES):
+            handler(moves=live, actor=actor)
+
+
+def organisation_moved_handler_register(
+    name: str, handler: OrganisationMovedHandler, *, order: int = 100
+) -> None:
+    """Call ``handler(organisation_id=…, old_path=…, new_path=…)`` after every subtree move."""
+    _ORG_MOVES[name] = (order, handler)
+
+
+def organisation_moved(*, organisation_id: int, old_path: str, new_path: str) -> None:
+    """Tell the registered handlers that the organisation at ``old_path`` now is at ``new_path``, with its
+    subtree (the paths are already rewritten)."""
+    _require_transaction("organisation_moved")
+    for handler in _in_order(_ORG_MOVES):
+        handler(organisation_id=organisation_id, old_path=old_path, new_path=new_path)

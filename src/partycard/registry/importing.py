@@ -37,7 +37,7 @@ from partycard.core import clock
 from partycard.core.errors import FieldIssue, RowIssue
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES
-from partycard.registry.hooks import members_changed
+from partycard.registry.hooks import member_counts_changed, members_changed
 from partycard.registry.models import Ethnicity, Member, Organisation
 from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
@@ -516,6 +516,7 @@ def _read(rows: Iterator[list[Any]], organisations: Any, *, actor: Any, write: b
             by_delta[n].append(org_id)
         for delta, ids in by_delta.items():
             Organisation.objects.filter(pk__in=ids).update(member_count=F("member_count") + delta)
+        member_counts_changed(deltas=dict(counts))  # the counters by organisation: registry/hooks.py
     return result
 
 

@@ -25,7 +25,7 @@ from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import OutOfScope, scope_path, scope_require
 from partycard.core.text import fold
 from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLevel
-from partycard.registry.hooks import members_changed
+from partycard.registry.hooks import member_counts_changed, members_changed, members_moved, organisation_moved
 from partycard.registry.models import Member, Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
 
@@ -155,6 +155,8 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     Organisation.history.bulk_history_create(
         moved, update=True, default_user=actor, default_change_reason=reason
     )
+    # The counts of the subtree leave its old ancestors for the new (reports' counters).
+    organisation_moved(organisation_id=organisation.pk, old_path=old_prefix, new_path=new_prefix)
     audit_record(
         actor=actor,
         action="move",
@@ -168,9 +170,13 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     return changed
 
 
-def _adjust_count(org_id: int, delta: int) -> None:
-    if delta:
+def _adjust_counts(deltas: dict[int, int]) -> None:
+    """Change the member counters by ``deltas`` (organisation id → change) and tell who counts by
+    organisation (``hooks.member_counts_changed``), in the caller's transaction."""
+    live = {org: n for org, n in deltas.items() if n}
+    for org_id, delta in sorted(live.items()):
         Organisation.objects.filter(pk=org_id).update(member_count=F("member_count") + delta)
+    member_counts_changed(deltas=live)
 
 
 def _validated(member: Member) -> None:
@@ -191,7 +197,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     member._history_user = actor  # type: ignore[attr-defined]
     member.save()
     if member.status in ACTIVE_STATUSES:
-        _adjust_count(member.organisation_id, +1)
+        _adjust_counts({member.organisation_id: +1})
     audit_record(actor=actor, action="create", obj=member, changes=diff({}, snapshot(member)))
     members_changed(member_ids=[member.pk], actor=actor)  # what reacts: registry/hooks.py
     return member
@@ -230,9 +236,11 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     current.save()
     now_active = current.status in ACTIVE_STATUSES
     if old_org != current.organisation_id or was_active != now_active:
-        _adjust_count(old_org, -int(was_active))
-        _adjust_count(current.organisation_id, int(now_active))
+        deltas = {old_org: -int(was_active)}
+        deltas[current.organisation_id] = deltas.get(current.organisation_id, 0) + int(now_active)
+        _adjust_counts(deltas)
     audit_record(actor=actor, action="change", obj=current, changes=diff(before, snapshot(current)))
+    members_moved(moves=[(current.pk, old_org, current.organisation_id)], actor=actor)
     members_changed(member_ids=[current.pk], actor=actor)  # what reacts: registry/hooks.py
     return current
 
@@ -282,12 +290,12 @@ def member_transfer(*, actor: Any, member: Member, to_cell: Organisation, reason
     current._history_user = actor  # type: ignore[attr-defined]
     current._change_reason = reason[:100]  # type: ignore[attr-defined]
     current.save()
-    _adjust_count(old_org, -1)
-    _adjust_count(to_cell.pk, +1)
+    _adjust_counts({old_org: -1, to_cell.pk: +1})
     changes = diff(before, snapshot(current))
     if reason:
         changes["reason"] = [None, reason]
     audit_record(actor=actor, action="transfer", obj=current, changes=changes)
+    members_moved(moves=[(current.pk, old_org, to_cell.pk)], actor=actor)
     members_changed(member_ids=[current.pk], actor=actor)
     return current
 

@@ -14,7 +14,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["CARD_METRICS", "CASE_METRICS", "OLD_CARD_METRICS", "STAGES", "Metric", "Progress", "Stage"]
+__all__ = [
+    "CARD_METRICS",
+    "CASE_METRICS",
+    "OLD_CARD_METRICS",
+    "STAGES",
+    "Lagging",
+    "Metric",
+    "Progress",
+    "Stage",
+]
 
 
 class Metric(StrEnum):
@@ -156,3 +165,20 @@ class Progress:
         when the base is 0."""
         base = self.members if stage in (Stage.MEMBERS, Stage.ELIGIBLE) else self.reached(Stage.ELIGIBLE)
         return self.reached(stage) / base if base else 0.0
+
+
+@dataclass(frozen=True)
+class Lagging:
+    """One of the slowest organisations of a subtree, and why its members wait.
+
+    ``stuck_state`` is the :class:`Metric` value of the step where most of its unfinished work waits: an
+    open case's state (``case_decided``: decided, waiting for the province to forward) or, once accepted,
+    a new card's state on its way down (``card_in_transit``); "" when nothing waits. ``stuck_count`` is how
+    many wait there, ``oldest_days`` how many whole days the longest of them has waited in that state.
+    """
+
+    progress: Progress
+    parent_name: str
+    stuck_state: str
+    stuck_count: int
+    oldest_days: int

@@ -4,12 +4,13 @@ A bulk transition (approve 5,000 cases) is cut into chunks by the job runner; ea
 :func:`cases_transition`, one transaction: the cases that may move move, and each that may not is reported
 with why. The rows are locked (``SELECT … FOR UPDATE``) so that two officers acting at once cannot both
 move one case. The per-case work is in Python; the writes are a handful of statements per chunk (grouped
-updates, one insert of events, one audit append) — that is what makes a chunk cheap.
+updates, one insert of events, one audit append) — that is what makes a chunk cheap. Each chunk also tells
+who counts cases by cell (``hooks.case_counts_changed``: the progress report's counters), once.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from partycard.cards.services import Allocation, cards_allocate
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import role_of
+from partycard.exchange import hooks
 from partycard.exchange.eligibility import Verdict, evaluate
 from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.card_numbers import card_numbers_allocate
@@ -160,6 +162,7 @@ _CASE_FIELDS = (
     "id",
     "campaign_id",
     "member_id",
+    "organisation_id",
     "path",
     "state",
     "returned_to",
@@ -268,8 +271,11 @@ def _apply(
     numbers = iter(card_numbers_allocate(len(movers))) if transition is Transition.ACCEPT else None
     before: list[str] = []
     audit = []
+    counts: Counter[hooks.CaseCount] = Counter()
     for case, target in movers:
         before.append(case.state)
+        counts[(case.organisation_id, case.campaign_id, case.state)] -= 1
+        counts[(case.organisation_id, case.campaign_id, target.value)] += 1
         changes: dict[str, Any] = {"state": [case.state, target]}
         case.state = target
         case.updated_at = now
@@ -328,6 +334,7 @@ def _apply(
             batch_size=2000,
         )
     audit_record_many(actor=actor, action=f"exchange.{transition.value}", items=audit)
+    hooks.case_counts_changed(counts)
     if numbers is not None:  # the case ends here; the card begins (cards/lifecycle.py)
         cards_allocate(
             actor=actor,
@@ -474,6 +481,9 @@ def cases_propose(
                 )
                 for c in created
             ),
+        )
+        hooks.case_counts_changed(
+            Counter((c.organisation_id, campaign.pk, State.PROPOSED.value) for c in created)
         )
         outcome.succeeded = [c.member_id for c in created]
     return outcome

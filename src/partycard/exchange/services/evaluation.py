@@ -1,10 +1,16 @@
 """Eligibility against the registry: map a member to ``eligibility.Facts``, store verdicts, and word the
-reasons from the translation catalogue. What a member change does to cases is ``services/standing.py``."""
+reasons from the translation catalogue. What a member change does to cases is ``services/standing.py``.
+
+Storing verdicts tells who counts them by cell (``hooks.verdict_counts_changed``) what changed: each
+member's stored verdict is read first, locked (``FOR UPDATE``), and only a verdict that differs moves a
+count (from the old verdict to the new one, in the member's cell, read after the lock).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from partycard.core import clock
+from partycard.exchange import hooks
 from partycard.exchange.eligibility import Facts, Reason, Rules, Verdict, evaluate
 from partycard.exchange.models import Campaign, Eligibility
 from partycard.registry.citizen_id import citizen_id_issues
@@ -32,6 +39,7 @@ __all__ = [
     "reasons_vi",
     "verdict_of",
     "verdicts_from_values",
+    "verdicts_recount",
 ]
 
 # The member columns the rules read: the whole-country job reads only these.
@@ -163,7 +171,78 @@ def _codes(verdict: Verdict) -> str:
     return ",".join(sorted(verdict.codes)) if verdict.reasons else ""
 
 
-def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
+Stored = tuple[bool, bool, str]  # a stored verdict: eligible, postponed, codes
+
+
+def _stored(campaign_id: int, member_ids: Sequence[int]) -> dict[int, Stored]:
+    """The verdicts stored for these members, locked (``FOR UPDATE``) so that a concurrent evaluation of
+    one of them waits and then reads what this one wrote: each change is counted once."""
+    if not member_ids:
+        return {}
+    table = Eligibility._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT member_id, eligible, postponed, codes FROM {table} "  # noqa: S608
+            "WHERE campaign_id = %s AND member_id = ANY(%s) ORDER BY member_id FOR UPDATE"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [campaign_id, list(member_ids)])
+            return {m: (e, p, c) for m, e, p, c in cursor.fetchall()}
+    rows = Eligibility.objects.filter(campaign_id=campaign_id, member_id__in=list(member_ids))
+    return {m: (e, p, c) for m, e, p, c in rows.values_list("member_id", "eligible", "postponed", "codes")}
+
+
+def _cells(member_ids: Sequence[int]) -> dict[int, int]:
+    """Member id → cell id, read after :func:`_stored` has locked the verdicts (a member moved by a
+    transaction that committed meanwhile is seen in their new cell, where their counts went)."""
+    return dict(
+        Member.objects.filter(pk__in=list(member_ids)).order_by().values_list("pk", "organisation_id")
+    )
+
+
+def _counted(
+    campaign_id: int,
+    verdicts: Iterable[tuple[int, Verdict]],
+    before: Mapping[int, Stored],
+    cells: Mapping[int, int],
+) -> Counter[hooks.VerdictCount]:
+    """The count changes of storing ``verdicts`` over ``before``: a verdict that did not change counts
+    nothing; one that did leaves its old count for its new one, in the member's cell."""
+    counts: Counter[hooks.VerdictCount] = Counter()
+    for member_id, v in verdicts:
+        new = (v.eligible, v.postponed, _codes(v))
+        old = before.get(member_id)
+        if old == new:
+            continue
+        cell = cells[member_id]
+        if old is not None:
+            counts[(cell, campaign_id, *old)] -= 1
+        counts[(cell, campaign_id, *new)] += 1
+    return counts
+
+
+def verdicts_recount(*, moves: Sequence[tuple[int, int, int]], actor: Any) -> None:
+    """Members changed cell (``registry.hooks.members_moved``: member id, old cell, new cell): their stored
+    verdicts, in every campaign, now count in the new cell. The verdicts are locked first, as an
+    evaluation locks them, so the two take turns."""
+    where = {member: (old, new) for member, old, new in moves}
+    counts: Counter[hooks.VerdictCount] = Counter()
+    rows = (
+        Eligibility.objects.select_for_update()
+        .filter(member_id__in=list(where))
+        .order_by("campaign_id", "member_id")
+        .values_list("member_id", "campaign_id", "eligible", "postponed", "codes")
+    )
+    for member, campaign_id, eligible, postponed, codes in rows:
+        old, new = where[member]
+        counts[(old, campaign_id, eligible, postponed, codes)] -= 1
+        counts[(new, campaign_id, eligible, postponed, codes)] += 1
+    hooks.verdict_counts_changed(counts)
+
+
+def _store(campaign: Campaign, verdicts: Mapping[int, Verdict]) -> None:
+    before = _stored(campaign.pk, list(verdicts))
+    cells = _cells(list(verdicts))
     at = clock.now()
     rows = [
         Eligibility(
@@ -174,7 +253,7 @@ def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
             codes=_codes(v),
             evaluated_at=at,
         )
-        for member_id, v in verdicts
+        for member_id, v in verdicts.items()
     ]
     Eligibility.objects.bulk_create(
         rows,
@@ -183,24 +262,33 @@ def _store(campaign: Campaign, verdicts: Iterable[tuple[int, Verdict]]) -> None:
         unique_fields=["campaign", "member"],
         update_fields=["eligible", "postponed", "codes", "evaluated_at"],
     )
+    hooks.verdict_counts_changed(_counted(campaign.pk, verdicts.items(), before, cells))
 
 
 # Verdicts per upsert statement on PostgreSQL: small enough that the rules of the next batch run in Python
 # while the server writes this one, large enough that a statement's overhead does not count.
 _PIPELINE_BATCH = 1000
 
+# A verdict not read before (``_stored``) is inserted; one read is updated. Should another transaction
+# insert a verdict this one did not see (both evaluating a member for the first time), the conflict leaves
+# that row alone (``WHERE`` of the update) and it is not returned: it is read and written again after the
+# pipeline, so its count moves from the verdict the other transaction stored.
 _UPSERT = (
-    "INSERT INTO {table} (campaign_id, member_id, eligible, postponed, codes, evaluated_at) "
+    "INSERT INTO {table} AS x (campaign_id, member_id, eligible, postponed, codes, evaluated_at) "
     "SELECT %s, m, e, p, c, %s FROM unnest(%s::bigint[], %s::boolean[], %s::boolean[], %s::text[]) "
     "AS t(m, e, p, c) "
     "ON CONFLICT (campaign_id, member_id) DO UPDATE SET eligible = EXCLUDED.eligible, "
-    "postponed = EXCLUDED.postponed, codes = EXCLUDED.codes, evaluated_at = EXCLUDED.evaluated_at"
+    "postponed = EXCLUDED.postponed, codes = EXCLUDED.codes, evaluated_at = EXCLUDED.evaluated_at "
+    "WHERE x.member_id = ANY(%s::bigint[]) RETURNING x.member_id"
 )
 
 
-def _upsert_params(campaign_id: int, verdicts: Iterable[tuple[int, Verdict]], at: dt.datetime) -> list[Any]:
+def _upsert_params(
+    campaign_id: int, verdicts: Iterable[tuple[int, Verdict]], at: dt.datetime, seen: Iterable[int] = ()
+) -> list[Any]:
     """The parameters of :data:`_UPSERT`: the verdicts as four arrays, not a model instance and six
-    parameters per row as ``bulk_create(update_conflicts=True)`` makes them."""
+    parameters per row as ``bulk_create(update_conflicts=True)`` makes them; ``seen``: the members whose
+    stored verdict was read (and locked) before."""
     ids: list[int] = []
     eligible: list[bool] = []
     postponed: list[bool] = []
@@ -210,7 +298,7 @@ def _upsert_params(campaign_id: int, verdicts: Iterable[tuple[int, Verdict]], at
         eligible.append(v.eligible)
         postponed.append(v.postponed)
         codes.append(_codes(v))
-    return [campaign_id, at, ids, eligible, postponed, codes]
+    return [campaign_id, at, ids, eligible, postponed, codes, list(seen)]
 
 
 def _evaluate_postgres(campaign: Campaign, rows: QuerySet[Member]) -> dict[int, Verdict]:
@@ -227,17 +315,36 @@ def _evaluate_postgres(campaign: Campaign, rows: QuerySet[Member]) -> dict[int, 
         records = cursor.fetchall()
     if not records:
         return {}
+    ids = [r[0] for r in records]
+    before = _stored(campaign.pk, ids)
+    cells = _cells(ids)
     upsert = _UPSERT.format(table=Eligibility._meta.db_table)
     at = clock.now()
     verdicts: dict[int, Verdict] = {}
-    with connection.wrap_database_errors, connection.connection.pipeline(), connection.cursor() as cursor:
+    sent: list[tuple[Any, list[int]]] = []
+    with connection.wrap_database_errors, connection.connection.pipeline():
         for start in range(0, len(records), _PIPELINE_BATCH):
             batch = verdicts_from_values(
                 (dict(zip(FACT_FIELDS, r, strict=True)) for r in records[start : start + _PIPELINE_BATCH]),
                 rules,
             )
-            cursor.execute(upsert, _upsert_params(campaign.pk, batch.items(), at))  # sent, not awaited
+            cursor = connection.connection.cursor()  # one per batch: its returned rows are read after
+            values = _upsert_params(campaign.pk, batch.items(), at, (m for m in batch if m in before))
+            cursor.execute(upsert, values)  # sent, not awaited
+            sent.append((cursor, list(batch)))
             verdicts.update(batch)
+    written: set[int] = set()
+    with connection.wrap_database_errors:
+        for cursor, _batch in sent:
+            written.update(r[0] for r in cursor.fetchall())
+            cursor.close()
+    raced = [m for m in ids if m not in written]
+    if raced:  # inserted meanwhile by another transaction: count from what it stored, then write ours
+        before.update(_stored(campaign.pk, raced))
+        with connection.cursor() as cursor:
+            again = [(m, verdicts[m]) for m in raced]
+            cursor.execute(upsert, _upsert_params(campaign.pk, again, at, raced))
+    hooks.verdict_counts_changed(_counted(campaign.pk, verdicts.items(), before, cells))
     return verdicts
 
 
@@ -251,5 +358,5 @@ def evaluate_members(
     if connection.vendor == "postgresql":
         return _evaluate_postgres(campaign, rows)
     verdicts = verdicts_from_values(rows.values(*FACT_FIELDS), campaign.rules())
-    _store(campaign, verdicts.items())
+    _store(campaign, verdicts)
     return verdicts

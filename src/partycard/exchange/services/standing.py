@@ -7,6 +7,7 @@ Its own module because it needs both the verdicts (``evaluation``) and the trans
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db import transaction
 
 from partycard.audit.services import audit_record_many
 from partycard.core import clock
+from partycard.exchange import hooks
 from partycard.exchange.eligibility import Verdict
 from partycard.exchange.models import Campaign, Case
 from partycard.exchange.services.cases import cases_transition
@@ -66,7 +68,9 @@ def cases_follow_member(member_ids: Sequence[int], *, actor: Any) -> int:
     # Every case of the member, closed ones too: an accepted case is the member's record of the exchange,
     # and the new cell's officers see it (its card follows too: cards.services.members_cards_follow).
     open_cases = list(
-        Case.objects.filter(member_id__in=member_ids).only("id", "member_id", "organisation_id", "path")
+        Case.objects.filter(member_id__in=member_ids).only(
+            "id", "member_id", "organisation_id", "path", "campaign_id", "state"
+        )
     )
     if not open_cases:  # most changes (an import of new members): nothing to follow
         return 0
@@ -81,9 +85,12 @@ def cases_follow_member(member_ids: Sequence[int], *, actor: Any) -> int:
         return 0
     now = clock.now()
     audit = []
+    counts: Counter[hooks.CaseCount] = Counter()
     with transaction.atomic():
         for case in moved:
             cell_id, path = cells[case.member_id]
+            counts[(case.organisation_id, case.campaign_id, case.state)] -= 1
+            counts[(cell_id, case.campaign_id, case.state)] += 1
             audit.append(
                 (
                     Case._meta.label_lower,
@@ -93,6 +100,7 @@ def cases_follow_member(member_ids: Sequence[int], *, actor: Any) -> int:
             )
             Case.objects.filter(pk=case.pk).update(organisation_id=cell_id, path=path, updated_at=now)
         audit_record_many(actor=actor, action="exchange.follow_member", items=audit)
+        hooks.case_counts_changed(counts)
     return len(moved)
 
 

@@ -1,0 +1,100 @@
+"""The counters of what exists before them (docs/reports.md): every case, card, verdict and member counted
+where it sits, carried up the tree, written as the current counts (slot 0) and as one delta on the day of
+the migration. A frozen copy of the recount of ``reports.recount`` as it was written, in plain SQL strings
+(no model or enum imports), that runs on PostgreSQL and SQLite alike.
+"""
+
+from django.db import migrations
+from django.utils import timezone
+
+RC, FRONT, NEXT, CODES = "mig_recount", "mig_recount_front", "mig_recount_next", "mig_recount_codes"
+COLUMNS = "(organisation_id bigint NOT NULL, campaign_id integer NOT NULL, key varchar(60) NOT NULL, n bigint NOT NULL)"
+INTO = f"INSERT INTO {RC} (organisation_id, campaign_id, key, n) "
+OLD = (
+    "CASE c.state WHEN 'active' THEN 'old_active' WHEN 'suspended' THEN 'old_active' "
+    "WHEN 'damaged' THEN 'old_active' WHEN 'superseded' THEN 'old_superseded' "
+    "WHEN 'recovered' THEN 'old_recovered' WHEN 'destroyed' THEN 'old_destroyed' ELSE 'old_other' END"
+)
+HEAD = "CASE WHEN e.eligible THEN 'eligible' WHEN e.postponed THEN 'postponed' ELSE 'not_eligible' END"
+CARDS = "FROM cards_card c JOIN registry_member m ON m.id = c.member_id"
+VERDICTS = "FROM exchange_eligibility e JOIN registry_member m ON m.id = e.member_id"
+CELL_COUNTS = [
+    INTO + "SELECT m.organisation_id, 0, 'members', COUNT(*) FROM registry_member m "
+    "WHERE m.status IN ('official', 'probationary') GROUP BY m.organisation_id",
+    INTO + "SELECT c.organisation_id, c.campaign_id, 'case_' || c.state, COUNT(*) FROM exchange_case c "
+    "GROUP BY c.organisation_id, c.campaign_id, c.state",
+    INTO + f"SELECT m.organisation_id, 0, 'card_' || c.state, COUNT(*) {CARDS} WHERE c.kind = 'new' "
+    "GROUP BY m.organisation_id, c.state",
+    INTO + f"SELECT m.organisation_id, 0, 'reissued', COUNT(*) {CARDS} WHERE c.kind = 'new' AND c.case_id IS NULL "
+    "GROUP BY m.organisation_id",
+    INTO + f"SELECT m.organisation_id, 0, {OLD}, COUNT(*) {CARDS} WHERE c.kind = 'old' GROUP BY m.organisation_id, {OLD}",
+    INTO + f"SELECT m.organisation_id, e.campaign_id, {HEAD}, COUNT(*) {VERDICTS} "
+    f"GROUP BY m.organisation_id, e.campaign_id, {HEAD}",
+]
+
+
+def count(apps, schema_editor):
+    connection = schema_editor.connection
+    day = timezone.localdate()
+
+    def run(sql, params=()):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.fetchall() if cursor.description else []
+
+    for table in (RC, FRONT, NEXT, CODES):
+        run(f"DROP TABLE IF EXISTS {table}")
+    run(f"CREATE TEMPORARY TABLE {RC} {COLUMNS}")
+    for sql in CELL_COUNTS:
+        run(sql)
+    run(
+        f"CREATE TEMPORARY TABLE {CODES} AS SELECT m.organisation_id AS organisation_id, e.campaign_id AS "
+        f"campaign_id, e.codes AS codes, COUNT(*) AS n {VERDICTS} WHERE NOT e.eligible "
+        "GROUP BY m.organisation_id, e.campaign_id, e.codes"
+    )
+    present = sorted({c for (codes,) in run(f"SELECT DISTINCT codes FROM {CODES}") for c in codes.split(",") if c})
+    for code in present:
+        run(
+            INTO + "SELECT organisation_id, campaign_id, %s, SUM(n) FROM " + CODES + " "
+            "WHERE ',' || codes || ',' LIKE %s GROUP BY organisation_id, campaign_id",
+            ["reason:" + code, f"%,{code},%"],
+        )
+    # Carry the counts up, one level per statement, to the Centre.
+    run(f"CREATE TEMPORARY TABLE {FRONT} {COLUMNS}")
+    run(f"INSERT INTO {FRONT} SELECT organisation_id, campaign_id, key, SUM(n) FROM {RC} GROUP BY organisation_id, campaign_id, key")
+    while True:
+        run(f"DROP TABLE IF EXISTS {NEXT}")
+        run(f"CREATE TEMPORARY TABLE {NEXT} {COLUMNS}")
+        run(
+            f"INSERT INTO {NEXT} SELECT o.parent_id, f.campaign_id, f.key, SUM(f.n) FROM {FRONT} f "
+            "JOIN registry_organisation o ON o.id = f.organisation_id WHERE o.parent_id IS NOT NULL "
+            "GROUP BY o.parent_id, f.campaign_id, f.key"
+        )
+        if not run(f"SELECT 1 FROM {NEXT} LIMIT 1"):
+            break
+        run(f"INSERT INTO {RC} SELECT * FROM {NEXT}")
+        run(f"DROP TABLE {FRONT}")
+        run(f"ALTER TABLE {NEXT} RENAME TO {FRONT}")
+    totals = (
+        f"SELECT organisation_id, campaign_id, key, SUM(n) AS n FROM {RC} "
+        "GROUP BY organisation_id, campaign_id, key HAVING SUM(n) <> 0"
+    )
+    run(f"INSERT INTO reports_tally (organisation_id, campaign_id, key, slot, n) SELECT t.organisation_id, t.campaign_id, t.key, 0, t.n FROM ({totals}) t")
+    run(
+        "INSERT INTO reports_tallyday (organisation_id, campaign_id, day, key, slot, delta) "
+        f"SELECT t.organisation_id, t.campaign_id, %s, t.key, 0, t.n FROM ({totals}) t",
+        [day],
+    )
+    for table in (RC, FRONT, NEXT, CODES):
+        run(f"DROP TABLE IF EXISTS {table}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reports", "0001_tallies"),
+        ("exchange", "0008_campaign_charter_and_abroad"),
+        ("cards", "0003_spoil"),
+        ("registry", "0007_drop_dues_count_and_transferred_out"),
+    ]
+
+    operations = [migrations.RunPython(count, migrations.RunPython.noop)]

@@ -1,0 +1,3 @@
+from partycard.reports.models.tally import Tally, TallyDay
+
+__all__ = ["Tally", "TallyDay"]
