@@ -91,3 +91,25 @@ def test_roles_without_the_right_see_an_empty_summary(people: Any, tree: Any, in
     # The school's officer sees the inspections of the school and of its cells, not Huế's.
     school = inspection_summary(people.school, path="")
     assert (school.total, school.open, school.concluded, school.cases_sampled) == (4, 2, 2, 7)
+
+
+def test_the_report_page_shows_the_subtree_inspections_and_their_findings(
+    people: Any, tree: Any, inspections: None, login: Any
+) -> None:
+    """Issue 15: "inspections and their findings appear in the reports" — Hà Nội's report counts Hà Nội's
+    inspections (two concluded, one being verified, one open) and not Huế's; a cell secretary, who may not
+    see inspections, gets no inspections section."""
+    from django.test import Client
+
+    client = Client()
+    login(client, people.hanoi)
+    page = client.get(f"/bao-cao/{tree.hanoi.code}/").content.decode()
+    section = page[page.index('id="inspections-card"') :]
+    section = section[: section.index("</section>")]
+    assert "Sai tên" not in section  # counts only, no case detail
+    cells = [c.split("</td>")[0] for c in section.split('<td class="num">')[1:]]
+    # open (2: the open one and the one being verified), concluded 2, responded 0, closed 0, sampled 7
+    assert cells[:5] == ["2", "2", "0", "0", "7"]
+    secretary = Client()
+    login(secretary, people.secretary)
+    assert 'id="inspections-card"' not in secretary.get("/bao-cao/").content.decode()

@@ -19,6 +19,8 @@ from django.utils.http import urlencode
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
 from partycard.core.scope import OutOfScope, role_of, scope_path
+from partycard.inspections.choices import FindingKind
+from partycard.inspections.selectors import inspection_summary
 from partycard.registry import selectors as registry_selectors
 from partycard.registry import views as registry_views
 from partycard.reports import documents, presenters, selectors, services
@@ -79,10 +81,21 @@ def _report(request: HttpRequest, code: str | None) -> HttpResponse:
         "trend": presenters.trend_svg(trend),
         "lagging_url": _link("reports:lagging", org.code, None) if org.has_children else "",
         "export_urls": {fmt: _link("reports:export", org.code, on, fmt=fmt) for fmt in services.FORMATS},
-        # Inspections (the inspections app) belong in this overview: wired at the merge, see the template.
-        "inspections": None,
+        # The Inspection Commission's inspections of this subtree and their findings (none without the right).
+        "inspections": _inspections(actor, org.path),
     }
     return render(request, "reports/report.html", context)
+
+
+def _inspections(actor: Any, path: str) -> dict[str, Any] | None:
+    """The inspections summary of the subtree with its findings labelled, or None when there is none."""
+    summary = inspection_summary(actor, path=path)
+    if not summary.total:
+        return None
+    return {
+        "summary": summary,
+        "findings": [(FindingKind(kind).label, n) for kind, n in summary.findings.items()],
+    }
 
 
 @login_required
