@@ -253,14 +253,14 @@ def recount_into(*, path: str = "") -> None:
         + " ".join(f"WHEN {_quoted(state)} THEN {_quoted(key)}" for state, key in sorted(OLD_KEYS.items()))
         + f" ELSE '{Metric.OLD_OTHER.value}' END"
     )
-    for key, where in (
-        ("'card_' || state", "kind = 'new'"),
-        (f"'{Metric.REISSUED.value}'", "kind = 'new' AND reissue = 1"),
-        (old, "kind = 'old'"),
+    for key, where, by in (
+        ("'card_' || state", "kind = 'new'", ", state"),
+        (f"'{Metric.REISSUED.value}'", "kind = 'new' AND reissue = 1", ""),
+        (old, "kind = 'old'", f", {old}"),
     ):
         _exec(
             into + f"SELECT organisation_id, {CAMPAIGNLESS}, {key}, SUM(n) FROM {_CARDS} "  # noqa: S608
-            f"WHERE {where} GROUP BY organisation_id, {key}"
+            f"WHERE {where} GROUP BY organisation_id{by}"
         )
     _temp(
         _VERDICTS,
