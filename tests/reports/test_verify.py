@@ -59,6 +59,16 @@ def test_verify_names_a_corrupted_counter_and_exits_1(tree: Any, campaign: Any, 
     assert f"HN case_proposed (campaign {campaign.pk}): expected 1, found 2" in out.getvalue()
 
 
+def test_verify_of_one_subtree_names_only_its_differences(tree: Any, proposed: Any) -> None:
+    Tally.objects.filter(organisation=tree.hanoi, key="members").update(n=F("n") + 1)
+    Tally.objects.filter(organisation=tree.centre, key="members").update(n=F("n") + 1)
+    total, listed = recount.differences(path=tree.hanoi.path)
+    assert (total, [d.code for d in listed]) == (1, ["HN"])
+    call_command("report", "verify", "--no-progress", "--code", "HUE", stdout=StringIO())
+    with pytest.raises(CommandError, match="no organisation"):
+        call_command("report", "verify", "--no-progress", "--code", "NOPE", stdout=StringIO())
+
+
 def test_verify_names_a_daily_series_that_does_not_add_up(tree: Any, proposed: Any) -> None:
     TallyDay.objects.filter(organisation=tree.cell_a, key="members").update(delta=F("delta") + 5)
     (d,) = verified()
@@ -108,4 +118,4 @@ def test_verify_and_rebuild_jobs_belong_to_whoever_holds_the_whole_tree(officers
         with pytest.raises(OutOfScope):
             tallies_rebuild(actor=officers.province)
     job = start_verify(actor=officers.centre, enqueue=False)
-    assert job.chunk_count == 3  # Hà Nội, Huế, and the Centre's own counters
+    assert (job.chunk_count, job.params["path"]) == (1, "")

@@ -157,7 +157,12 @@ def stuck(path: str, campaign_id: int | None, *, now: dt.datetime | None = None)
 # ---- the whole subtree, in SQL ----
 
 RECOUNT_TABLE = "reports_recount"  # a temporary table: (organisation_id, campaign_id, key, n)
-_FRONT, _NEXT, _CODES = "reports_recount_front", "reports_recount_next", "reports_recount_codes"
+_FRONT, _NEXT = "reports_recount_front", "reports_recount_next"
+_CARDS, _VERDICTS, _DIFF = "reports_recount_cards", "reports_recount_verdicts", "reports_recount_diff"
+_TEMPORARY = (RECOUNT_TABLE, _FRONT, _NEXT, _CARDS, _VERDICTS, _DIFF)
+# Memory for the recount's grouping and sorting, on PostgreSQL, for its transaction only: millions of rows
+# grouped in memory rather than in files.
+_WORK_MEM = "256MB"
 
 
 def _exec(sql: str, params: Sequence[Any] = ()) -> None:
@@ -172,17 +177,20 @@ def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
 
 
 def recount_drop() -> None:
-    """Drop the temporary tables of :func:`recount_into`."""
-    for table in (RECOUNT_TABLE, _FRONT, _NEXT, _CODES):
+    """Drop the temporary tables of :func:`recount_into` and :func:`differences`."""
+    for table in _TEMPORARY:
         _exec(f"DROP TABLE IF EXISTS {table}")
 
 
-def _temp(table: str) -> None:
+def _temp(table: str, columns: str = "") -> None:
     _exec(f"DROP TABLE IF EXISTS {table}")
     _exec(
         f"CREATE TEMPORARY TABLE {table} "
-        "(organisation_id bigint NOT NULL, campaign_id integer NOT NULL, key varchar(60) NOT NULL, "
-        "n bigint NOT NULL)"
+        + (
+            columns
+            or "(organisation_id bigint NOT NULL, campaign_id integer NOT NULL, key varchar(60) NOT NULL, "
+            "n bigint NOT NULL)"
+        )
     )
 
 
@@ -193,12 +201,14 @@ def _quoted(value: str) -> str:
     return f"'{value}'"
 
 
-def recount_into(*, path: str = "", only: int | None = None) -> None:
+def recount_into(*, path: str = "") -> None:
     """Count every key of every organisation in the subtree at ``path`` ("" = the whole tree) from the
     rows, into the temporary table :data:`RECOUNT_TABLE` (one row per organisation, campaign and key).
-    With ``only`` (an organisation id, normally the subtree's root), every count of the subtree goes to
-    that one organisation and nothing is carried up: its own figures, without the others'. The caller
-    reads the table, then calls :func:`recount_drop`."""
+    The caller (in a transaction) reads it, then calls :func:`recount_drop`.
+
+    One pass over each table: the members; the cases; the cards grouped by cell, kind, state and whether
+    a case made them (the card keys are read off that small table); the verdicts grouped by cell, campaign
+    and verdict (the verdict keys and each reason code, likewise). Then the counts are carried up."""
     org = Organisation._meta.db_table
     member, case, card, verdict = (
         Member._meta.db_table,
@@ -206,102 +216,95 @@ def recount_into(*, path: str = "", only: int | None = None) -> None:
         Card._meta.db_table,
         Eligibility._meta.db_table,
     )
+    if connection.vendor == "postgresql":
+        _exec(f"SET LOCAL work_mem = '{_WORK_MEM}'")
 
-    # Each thing is counted in its cell (``cell`` names the column holding it); under a path, only the
-    # cells of the subtree.
     def within(cell: str) -> tuple[str, list[Any]]:
+        """Only the cells of the subtree (none: every cell)."""
         if not path:
             return "", []
         return f" JOIN {org} o ON o.id = {cell} AND o.path LIKE %s", [path + "%"]
 
-    def counted(cell: str, campaign: str, key: str, source: str, where: str, by: list[str]) -> str:
-        """``INSERT … SELECT`` of the counts of ``key`` (an SQL expression) grouped by cell and ``by``."""
-        groups = ([cell] if only is None else []) + by
-        return (
-            f"INSERT INTO {RECOUNT_TABLE} (organisation_id, campaign_id, key, n) "
-            f"SELECT {cell if only is None else int(only)}, {campaign}, {key}, COUNT(*) {source}"
-            + (f" WHERE {where}" if where else "")
-            + (f" GROUP BY {', '.join(groups)}" if groups else "")
-        )
-
+    into = f"INSERT INTO {RECOUNT_TABLE} (organisation_id, campaign_id, key, n) "
     _temp(RECOUNT_TABLE)
     active = ", ".join(_quoted(s) for s in sorted(ACTIVE_STATUSES))
     join, params = within("m.organisation_id")
-    members = f"FROM {member} m{join}"
     _exec(
-        counted(
-            "m.organisation_id", str(CAMPAIGNLESS), f"'{MEMBERS}'", members, f"m.status IN ({active})", []
-        ),
+        into + f"SELECT m.organisation_id, {CAMPAIGNLESS}, '{MEMBERS}', COUNT(*) FROM {member} m{join} "  # noqa: S608
+        f"WHERE m.status IN ({active}) GROUP BY m.organisation_id",
         params,
     )
     join_c, params_c = within("c.organisation_id")
     _exec(
-        counted(
-            "c.organisation_id",
-            "c.campaign_id",
-            "'case_' || c.state",
-            f"FROM {case} c{join_c}",
-            "",
-            ["c.campaign_id", "c.state"],
-        ),
+        into + "SELECT c.organisation_id, c.campaign_id, 'case_' || c.state, COUNT(*) "  # noqa: S608
+        f"FROM {case} c{join_c} GROUP BY c.organisation_id, c.campaign_id, c.state",
         params_c,
     )
-    cards = f"FROM {card} c JOIN {member} m ON m.id = c.member_id{join}"
-    new = ("m.organisation_id", str(CAMPAIGNLESS))
-    _exec(counted(*new, "'card_' || c.state", cards, "c.kind = 'new'", ["c.state"]), params)
-    reissued = f"'{Metric.REISSUED.value}'"
-    _exec(counted(*new, reissued, cards, "c.kind = 'new' AND c.case_id IS NULL", []), params)
+    _temp(_CARDS, "(organisation_id bigint, kind varchar(3), state varchar(16), reissue integer, n bigint)")
+    _exec(
+        f"INSERT INTO {_CARDS} SELECT m.organisation_id, c.kind, c.state, "  # noqa: S608
+        "CASE WHEN c.case_id IS NULL THEN 1 ELSE 0 END, COUNT(*) "
+        f"FROM {card} c JOIN {member} m ON m.id = c.member_id{join} "
+        "GROUP BY m.organisation_id, c.kind, c.state, CASE WHEN c.case_id IS NULL THEN 1 ELSE 0 END",
+        params,
+    )
     old = (
-        "CASE c.state "
+        "CASE state "
         + " ".join(f"WHEN {_quoted(state)} THEN {_quoted(key)}" for state, key in sorted(OLD_KEYS.items()))
         + f" ELSE '{Metric.OLD_OTHER.value}' END"
     )
-    _exec(counted(*new, old, cards, "c.kind = 'old'", [old]), params)
-    verdicts = f"FROM {verdict} e JOIN {member} m ON m.id = e.member_id{join}"
-    head = (
-        f"CASE WHEN e.eligible THEN '{Metric.ELIGIBLE.value}' WHEN e.postponed THEN "
-        f"'{Metric.POSTPONED.value}' ELSE '{Metric.NOT_ELIGIBLE.value}' END"
+    for key, where, by in (
+        ("'card_' || state", "kind = 'new'", ", state"),
+        (f"'{Metric.REISSUED.value}'", "kind = 'new' AND reissue = 1", ""),
+        (old, "kind = 'old'", f", {old}"),
+    ):
+        _exec(
+            into + f"SELECT organisation_id, {CAMPAIGNLESS}, {key}, SUM(n) FROM {_CARDS} "  # noqa: S608
+            f"WHERE {where} GROUP BY organisation_id{by}"
+        )
+    _temp(
+        _VERDICTS,
+        "(organisation_id bigint, campaign_id integer, eligible boolean, postponed boolean, "
+        "codes varchar(255), n bigint)",
     )
-    _exec(counted("m.organisation_id", "e.campaign_id", head, verdicts, "", ["e.campaign_id", head]), params)
-    # The reasons: the refused verdicts grouped by their codes first (a few combinations per cell), then
-    # one pass over those groups per code present.
-    cell = "m.organisation_id" if only is None else str(int(only))
-    _exec(f"DROP TABLE IF EXISTS {_CODES}")
     _exec(
-        f"CREATE TEMPORARY TABLE {_CODES} AS SELECT {cell} AS organisation_id, "
-        f"e.campaign_id AS campaign_id, e.codes AS codes, COUNT(*) AS n {verdicts} "
-        f"WHERE NOT e.eligible GROUP BY {'m.organisation_id, ' if only is None else ''}"
-        "e.campaign_id, e.codes",
+        f"INSERT INTO {_VERDICTS} SELECT m.organisation_id, e.campaign_id, e.eligible, e.postponed, "  # noqa: S608
+        f"e.codes, COUNT(*) FROM {verdict} e JOIN {member} m ON m.id = e.member_id{join} "
+        "GROUP BY m.organisation_id, e.campaign_id, e.eligible, e.postponed, e.codes",
         params,
     )
-    combinations = _rows(f"SELECT DISTINCT codes FROM {_CODES}")  # noqa: S608
-    present = sorted({c for (codes,) in combinations for c in codes.split(",") if c})
-    for code in present:
+    head = (
+        f"CASE WHEN eligible THEN '{Metric.ELIGIBLE.value}' WHEN postponed THEN "
+        f"'{Metric.POSTPONED.value}' ELSE '{Metric.NOT_ELIGIBLE.value}' END"
+    )
+    _exec(
+        into + f"SELECT organisation_id, campaign_id, {head}, SUM(n) FROM {_VERDICTS} "  # noqa: S608
+        f"GROUP BY organisation_id, campaign_id, {head}"
+    )
+    combinations = _rows(f"SELECT DISTINCT codes FROM {_VERDICTS} WHERE NOT eligible")  # noqa: S608
+    for code in sorted({c for (codes,) in combinations for c in codes.split(",") if c}):
         _exec(
-            f"INSERT INTO {RECOUNT_TABLE} (organisation_id, campaign_id, key, n) "  # noqa: S608
-            f"SELECT organisation_id, campaign_id, {_quoted(REASON_PREFIX + code)}, SUM(n) "
-            f"FROM {_CODES} WHERE ',' || codes || ',' LIKE %s GROUP BY organisation_id, campaign_id",
+            into + f"SELECT organisation_id, campaign_id, {_quoted(REASON_PREFIX + code)}, SUM(n) "  # noqa: S608
+            f"FROM {_VERDICTS} WHERE NOT eligible AND ',' || codes || ',' LIKE %s "
+            "GROUP BY organisation_id, campaign_id",
             [f"%,{code},%"],
         )
-    _exec(f"DROP TABLE {_CODES}")
-    if only is None:
-        _roll_up(path)
+    _exec(f"DROP TABLE {_CARDS}")
+    _exec(f"DROP TABLE {_VERDICTS}")
+    _roll_up(path)
 
 
 def _roll_up(path: str) -> None:
     """Carry every count up to each ancestor within the subtree at ``path``: one level per statement (the
-    counts of a level summed by parent), until the subtree's root."""
+    counts of a level summed by parent), until the subtree's root. The first level read is the cells'
+    counts (one row per organisation, campaign and key already)."""
     org = Organisation._meta.db_table
-    _temp(_FRONT)
-    _exec(
-        f"INSERT INTO {_FRONT} SELECT organisation_id, campaign_id, key, SUM(n) FROM {RECOUNT_TABLE} "  # noqa: S608
-        "GROUP BY organisation_id, campaign_id, key"
-    )
     stop, params = ("", []) if not path else (" AND o.path <> %s", [path])
+    source = RECOUNT_TABLE
     while True:
         _temp(_NEXT)
         _exec(
-            f"INSERT INTO {_NEXT} SELECT o.parent_id, f.campaign_id, f.key, SUM(f.n) FROM {_FRONT} f "  # noqa: S608
+            f"INSERT INTO {_NEXT} SELECT o.parent_id, f.campaign_id, f.key, SUM(f.n) FROM {source} f "  # noqa: S608
             f"JOIN {org} o ON o.id = f.organisation_id WHERE o.parent_id IS NOT NULL{stop} "
             "GROUP BY o.parent_id, f.campaign_id, f.key",
             params,
@@ -309,8 +312,9 @@ def _roll_up(path: str) -> None:
         if not _rows(f"SELECT 1 FROM {_NEXT} LIMIT 1"):  # noqa: S608
             break
         _exec(f"INSERT INTO {RECOUNT_TABLE} SELECT * FROM {_NEXT}")  # noqa: S608
-        _exec(f"DROP TABLE {_FRONT}")
+        _exec(f"DROP TABLE IF EXISTS {_FRONT}")
         _exec(f"ALTER TABLE {_NEXT} RENAME TO {_FRONT}")
+        source = _FRONT
     _exec(f"DROP TABLE IF EXISTS {_NEXT}")
     _exec(f"DROP TABLE IF EXISTS {_FRONT}")
 
@@ -328,52 +332,52 @@ class Difference:
     daily: bool = False  # the daily deltas' sum (``TallyDay``) against the expected count
 
 
-def _against(table: str, column: str, path: str, only: int | None = None) -> tuple[str, list[Any]]:
-    """``(organisation, campaign, key, expected, found)`` of every key that :data:`RECOUNT_TABLE` and
-    ``table`` disagree on, in the subtree at ``path`` (or at the one organisation ``only``): a query and
-    its parameters."""
-    org = Organisation._meta.db_table
-    within: str = ""
-    params: list[Any] = []
-    if only is not None:
-        within, params = " WHERE t.organisation_id = %s", [int(only)]
-    elif path:
-        within, params = f" JOIN {org} o ON o.id = t.organisation_id AND o.path LIKE %s", [path + "%"]
-    sql = (
-        "SELECT x.organisation_id, x.campaign_id, x.key, SUM(x.e) AS expected, SUM(x.f) AS found FROM ("  # noqa: S608
-        f"SELECT organisation_id, campaign_id, key, n AS e, 0 AS f FROM {RECOUNT_TABLE} UNION ALL "
-        f"SELECT t.organisation_id, t.campaign_id, t.key, 0, t.{column} FROM {table} t{within}"
-        ") x WHERE 1 = 1 GROUP BY x.organisation_id, x.campaign_id, x.key HAVING SUM(x.e) <> SUM(x.f)"
-    )
-    return sql, params
-
-
 def _tables(daily: bool) -> list[tuple[str, str, bool]]:
     both = [(Tally._meta.db_table, "n", False), (TallyDay._meta.db_table, "delta", True)]
     return both if daily else both[:1]
 
 
-def differences(
-    *, path: str = "", only: int | None = None, daily: bool = True, limit: int = 1000
-) -> tuple[int, list[Difference]]:
-    """How many counters of the subtree at ``path`` (or of the one organisation ``only`` at its root)
-    differ from a recount from scratch, and (``daily``) how many sums of daily deltas differ from it; the
-    first ``limit`` of them, by organisation code, campaign and key. Recounts (:func:`recount_into`) and
-    drops its table."""
-    recount_into(path=path, only=only)
+def _diff_into(table: str, column: str, path: str) -> int:
+    """Fill the temporary table of differences: ``(organisation, campaign, key, expected, found)`` of
+    every key that :data:`RECOUNT_TABLE` and ``table``'s sums disagree on, in the subtree at ``path``.
+    How many."""
+    org = Organisation._meta.db_table
+    within, params = (
+        ("", [])
+        if not path
+        else (f" JOIN {org} o ON o.id = t.organisation_id AND o.path LIKE %s", [path + "%"])
+    )
+    _temp(
+        _DIFF,
+        "(organisation_id bigint, campaign_id integer, key varchar(60), expected bigint, found bigint)",
+    )
+    _exec(
+        f"INSERT INTO {_DIFF} SELECT x.organisation_id, x.campaign_id, x.key, SUM(x.e), SUM(x.f) FROM ("  # noqa: S608
+        f"SELECT organisation_id, campaign_id, key, n AS e, 0 AS f FROM {RECOUNT_TABLE} UNION ALL "
+        f"SELECT t.organisation_id, t.campaign_id, t.key, 0, t.{column} FROM {table} t{within}"
+        ") x GROUP BY x.organisation_id, x.campaign_id, x.key HAVING SUM(x.e) <> SUM(x.f)",
+        params,
+    )
+    return int(_rows(f"SELECT COUNT(*) FROM {_DIFF}")[0][0])  # noqa: S608
+
+
+def differences(*, path: str = "", daily: bool = True, limit: int = 1000) -> tuple[int, list[Difference]]:
+    """How many counters of the subtree at ``path`` ("" = the whole tree) differ from a recount from
+    scratch, and (``daily``) how many sums of daily deltas differ from it; the first ``limit`` of them, by
+    organisation code, campaign and key. Recounts (:func:`recount_into`) and drops its tables."""
     org = Organisation._meta.db_table
     total, listed = 0, list[Difference]()
     try:
+        recount_into(path=path)
         for table, column, is_daily in _tables(daily):
-            sql, params = _against(table, column, path, only)
-            total += int(_rows(f"SELECT COUNT(*) FROM ({sql}) d", params)[0][0])  # noqa: S608
+            total += _diff_into(table, column, path)
             listed += [
                 Difference(o, code, camp, key, int(e), int(f), is_daily)
                 for o, code, camp, key, e, f in _rows(
-                    f"SELECT d.organisation_id, g.code, d.campaign_id, d.key, d.expected, d.found "  # noqa: S608
-                    f"FROM ({sql}) d JOIN {org} g ON g.id = d.organisation_id "
+                    "SELECT d.organisation_id, g.code, d.campaign_id, d.key, d.expected, d.found "  # noqa: S608
+                    f"FROM {_DIFF} d JOIN {org} g ON g.id = d.organisation_id "
                     "ORDER BY g.code, d.campaign_id, d.key LIMIT %s",
-                    [*params, max(limit - len(listed), 0)],
+                    [max(limit - len(listed), 0)],
                 )
             ]
     finally:
@@ -388,28 +392,18 @@ def corrections_apply(*, day: dt.date) -> tuple[int, int]:
     pg = connection.vendor == "postgresql"
     changed = []
     for table, column, is_daily in _tables(True):
-        sql, params = _against(table, column, "")
-        columns = (
-            "organisation_id, campaign_id, day, key, slot, delta"
-            if is_daily
-            else ("organisation_id, campaign_id, key, slot, n")
-        )
-        values = (
-            "d.organisation_id, d.campaign_id, %s, d.key, 0, d.expected - d.found"
-            if is_daily
-            else ("d.organisation_id, d.campaign_id, d.key, 0, d.expected - d.found")
-        )
-        conflict = (
-            "organisation_id, campaign_id, day, key, slot"
-            if is_daily
-            else ("organisation_id, campaign_id, key, slot")
-        )
+        changed.append(_diff_into(table, column, ""))
+        if is_daily:
+            columns, day_value = "organisation_id, campaign_id, day, key, slot, delta", "%s, "
+            conflict = "organisation_id, campaign_id, day, key, slot"
+        else:
+            columns, day_value = "organisation_id, campaign_id, key, slot, n", ""
+            conflict = "organisation_id, campaign_id, key, slot"
         add = f"{table}.{column} + EXCLUDED.{column}" if pg else f"{column} + excluded.{column}"
-        count = int(_rows(f"SELECT COUNT(*) FROM ({sql}) d", params)[0][0])  # noqa: S608
         _exec(
-            f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({sql}) d WHERE 1 = 1 "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) SELECT d.organisation_id, d.campaign_id, {day_value}"  # noqa: S608
+            f"d.key, 0, d.expected - d.found FROM {_DIFF} d WHERE 1 = 1 "
             f"ON CONFLICT ({conflict}) DO UPDATE SET {column} = {add}",
-            ([day] if is_daily else []) + params,
+            [day] if is_daily else [],
         )
-        changed.append(count)
     return changed[0], changed[1]

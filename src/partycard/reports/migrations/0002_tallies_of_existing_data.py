@@ -7,29 +7,37 @@ the migration. A frozen copy of the recount of ``reports.recount`` as it was wri
 from django.db import migrations
 from django.utils import timezone
 
-RC, FRONT, NEXT, CODES = "mig_recount", "mig_recount_front", "mig_recount_next", "mig_recount_codes"
+RC, FRONT, NEXT = "mig_recount", "mig_recount_front", "mig_recount_next"
 COLUMNS = "(organisation_id bigint NOT NULL, campaign_id integer NOT NULL, key varchar(60) NOT NULL, n bigint NOT NULL)"
 INTO = f"INSERT INTO {RC} (organisation_id, campaign_id, key, n) "
+CARDS, VERDICTS = "mig_recount_cards", "mig_recount_verdicts"
 OLD = (
-    "CASE c.state WHEN 'active' THEN 'old_active' WHEN 'suspended' THEN 'old_active' "
+    "CASE state WHEN 'active' THEN 'old_active' WHEN 'suspended' THEN 'old_active' "
     "WHEN 'damaged' THEN 'old_active' WHEN 'superseded' THEN 'old_superseded' "
     "WHEN 'recovered' THEN 'old_recovered' WHEN 'destroyed' THEN 'old_destroyed' ELSE 'old_other' END"
 )
-HEAD = "CASE WHEN e.eligible THEN 'eligible' WHEN e.postponed THEN 'postponed' ELSE 'not_eligible' END"
-CARDS = "FROM cards_card c JOIN registry_member m ON m.id = c.member_id"
-VERDICTS = "FROM exchange_eligibility e JOIN registry_member m ON m.id = e.member_id"
+HEAD = "CASE WHEN eligible THEN 'eligible' WHEN postponed THEN 'postponed' ELSE 'not_eligible' END"
+# One pass over each table: the cards and the verdicts grouped first, their keys read off the groups.
 CELL_COUNTS = [
     INTO + "SELECT m.organisation_id, 0, 'members', COUNT(*) FROM registry_member m "
     "WHERE m.status IN ('official', 'probationary') GROUP BY m.organisation_id",
     INTO + "SELECT c.organisation_id, c.campaign_id, 'case_' || c.state, COUNT(*) FROM exchange_case c "
     "GROUP BY c.organisation_id, c.campaign_id, c.state",
-    INTO + f"SELECT m.organisation_id, 0, 'card_' || c.state, COUNT(*) {CARDS} WHERE c.kind = 'new' "
-    "GROUP BY m.organisation_id, c.state",
-    INTO + f"SELECT m.organisation_id, 0, 'reissued', COUNT(*) {CARDS} WHERE c.kind = 'new' AND c.case_id IS NULL "
-    "GROUP BY m.organisation_id",
-    INTO + f"SELECT m.organisation_id, 0, {OLD}, COUNT(*) {CARDS} WHERE c.kind = 'old' GROUP BY m.organisation_id, {OLD}",
-    INTO + f"SELECT m.organisation_id, e.campaign_id, {HEAD}, COUNT(*) {VERDICTS} "
-    f"GROUP BY m.organisation_id, e.campaign_id, {HEAD}",
+    f"CREATE TEMPORARY TABLE {CARDS} AS SELECT m.organisation_id AS organisation_id, c.kind AS kind, "
+    "c.state AS state, CASE WHEN c.case_id IS NULL THEN 1 ELSE 0 END AS reissue, COUNT(*) AS n "
+    "FROM cards_card c JOIN registry_member m ON m.id = c.member_id "
+    "GROUP BY m.organisation_id, c.kind, c.state, CASE WHEN c.case_id IS NULL THEN 1 ELSE 0 END",
+    INTO + f"SELECT organisation_id, 0, 'card_' || state, SUM(n) FROM {CARDS} WHERE kind = 'new' "
+    "GROUP BY organisation_id, state",
+    INTO + f"SELECT organisation_id, 0, 'reissued', SUM(n) FROM {CARDS} WHERE kind = 'new' AND reissue = 1 "
+    "GROUP BY organisation_id",
+    INTO + f"SELECT organisation_id, 0, {OLD}, SUM(n) FROM {CARDS} WHERE kind = 'old' GROUP BY organisation_id, {OLD}",
+    f"CREATE TEMPORARY TABLE {VERDICTS} AS SELECT m.organisation_id AS organisation_id, "
+    "e.campaign_id AS campaign_id, e.eligible AS eligible, e.postponed AS postponed, e.codes AS codes, "
+    "COUNT(*) AS n FROM exchange_eligibility e JOIN registry_member m ON m.id = e.member_id "
+    "GROUP BY m.organisation_id, e.campaign_id, e.eligible, e.postponed, e.codes",
+    INTO + f"SELECT organisation_id, campaign_id, {HEAD}, SUM(n) FROM {VERDICTS} "
+    f"GROUP BY organisation_id, campaign_id, {HEAD}",
 ]
 
 
@@ -42,21 +50,18 @@ def count(apps, schema_editor):
             cursor.execute(sql, list(params))
             return cursor.fetchall() if cursor.description else []
 
-    for table in (RC, FRONT, NEXT, CODES):
+    if connection.vendor == "postgresql":
+        run("SET LOCAL work_mem = '256MB'")
+    for table in (RC, FRONT, NEXT, CARDS, VERDICTS):
         run(f"DROP TABLE IF EXISTS {table}")
     run(f"CREATE TEMPORARY TABLE {RC} {COLUMNS}")
     for sql in CELL_COUNTS:
         run(sql)
-    run(
-        f"CREATE TEMPORARY TABLE {CODES} AS SELECT m.organisation_id AS organisation_id, e.campaign_id AS "
-        f"campaign_id, e.codes AS codes, COUNT(*) AS n {VERDICTS} WHERE NOT e.eligible "
-        "GROUP BY m.organisation_id, e.campaign_id, e.codes"
-    )
-    present = sorted({c for (codes,) in run(f"SELECT DISTINCT codes FROM {CODES}") for c in codes.split(",") if c})
-    for code in present:
+    combinations = run(f"SELECT DISTINCT codes FROM {VERDICTS} WHERE NOT eligible")
+    for code in sorted({c for (codes,) in combinations for c in codes.split(",") if c}):
         run(
-            INTO + "SELECT organisation_id, campaign_id, %s, SUM(n) FROM " + CODES + " "
-            "WHERE ',' || codes || ',' LIKE %s GROUP BY organisation_id, campaign_id",
+            INTO + "SELECT organisation_id, campaign_id, %s, SUM(n) FROM " + VERDICTS + " "
+            "WHERE NOT eligible AND ',' || codes || ',' LIKE %s GROUP BY organisation_id, campaign_id",
             ["reason:" + code, f"%,{code},%"],
         )
     # Carry the counts up, one level per statement, to the Centre.
@@ -85,7 +90,7 @@ def count(apps, schema_editor):
         f"SELECT t.organisation_id, t.campaign_id, %s, t.key, 0, t.n FROM ({totals}) t",
         [day],
     )
-    for table in (RC, FRONT, NEXT, CODES):
+    for table in (RC, FRONT, NEXT, CARDS, VERDICTS):
         run(f"DROP TABLE IF EXISTS {table}")
 
 

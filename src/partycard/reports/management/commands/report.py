@@ -3,7 +3,7 @@
 ``_<name>``.
 
     partycard report progress --org HN [--date 02/09/2026] [--format xlsx|pdf|json] -o FILE [--as USERNAME]
-    partycard report verify [--no-wait] [--no-progress]    exit 1 and every difference named, if any
+    partycard report verify [--code ORG] [--no-wait] [--no-progress]   exit 1, every difference named
     partycard report rebuild [--day YYYY-MM-DD] [--no-wait] [--no-progress]
 
 ``progress``: the operator acts as the system (the whole tree; "system" in the audit log) unless ``--as``
@@ -27,6 +27,7 @@ from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.jobs.management.commands.job import run_with_bar
 from partycard.jobs.models import Job, JobFailure
+from partycard.registry.models import Organisation
 from partycard.reports import documents, jobs, selectors, services
 from partycard.reports.formats import vi_date
 from partycard.reports.forms import parse_day
@@ -62,6 +63,7 @@ class Command(BaseCommand):
 
     def _add_verify(self, sub: Any) -> None:
         verify = sub.add_parser("verify", help="recount everything and name every counter that differs")
+        verify.add_argument("--code", default="", help="only this organisation's subtree")
         self._job_options(verify)
 
     def _add_rebuild(self, sub: Any) -> None:
@@ -87,7 +89,14 @@ class Command(BaseCommand):
         return job
 
     def _verify(self, options: dict[str, Any]) -> None:
-        job = self._run(jobs.start_verify(actor=None, enqueue=options["no_wait"]), options)
+        organisation = None
+        if options["code"]:
+            organisation = Organisation.objects.filter(code=options["code"].strip().upper()).first()
+            if organisation is None:
+                raise CommandError(f"no organisation has code '{options['code']}'")
+        job = self._run(
+            jobs.start_verify(actor=None, organisation=organisation, enqueue=options["no_wait"]), options
+        )
         if job is None:
             return
         failures = JobFailure.objects.filter(job=job).order_by("pk").values_list("message_en", flat=True)
