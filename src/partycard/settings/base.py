@@ -265,6 +265,14 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # DISTRIBUTION_INLINE cards run in the request; larger ones on the job worker.
     "DISTRIBUTION_DIR": Path(os.environ.get("PARTYCARD_DISTRIBUTION_DIR", str(MEDIA_ROOT / "distribution"))),
     "DISTRIBUTION_INLINE": int(os.environ.get("PARTYCARD_DISTRIBUTION_INLINE", "500")),
+    # Roster exports (docs/registry.md, "Export"): a subtree of at most EXPORT_INLINE_MEMBERS members (the
+    # largest commune, with room) is written in the request; a larger one by the job worker, in chunks of
+    # EXPORT_CHUNK_MEMBERS members, into a file its starter downloads for JOB_FILE_TTL_SECONDS.
+    "EXPORT_INLINE_MEMBERS": int(os.environ.get("PARTYCARD_EXPORT_INLINE_MEMBERS", "20000")),
+    "EXPORT_CHUNK_MEMBERS": int(os.environ.get("PARTYCARD_EXPORT_CHUNK_MEMBERS", "25000")),
+    # Jobs' result files and scratch: private (not under MEDIA_ROOT), deleted by the sweep once expired.
+    "JOB_FILES_DIR": Path(os.environ.get("PARTYCARD_JOB_FILES_DIR", str(VAR_DIR / "job-files"))),
+    "JOB_FILE_TTL_SECONDS": float(os.environ.get("PARTYCARD_JOB_FILE_TTL_SECONDS", str(24 * 3600))),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are
