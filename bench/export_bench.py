@@ -58,6 +58,13 @@ def _peak_rss() -> int:
     return 0
 
 
+def _rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partycard.settings.test")
     import django
@@ -148,7 +155,7 @@ def child(case: str, code: str, out: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"case": case, "organisation": code}
     target = _largest_commune(org) if case.startswith("commune") else org  # not timed
     before = _peak_rss()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if case == "fetch":
         from partycard.registry import exporting
 
@@ -168,7 +175,9 @@ def child(case: str, code: str, out: Path) -> dict[str, Any]:
         actor = _officer(org)
         job = start_export(actor=actor, root=org, enqueue=False)
         result["plan_s"] = round(time.perf_counter() - started, 2)
-        job = job_run(job.pk)
+        rss: list[float] = []
+        job = job_run(job.pk, progress=lambda _job: rss.append(round(_rss() / MIB, 1)))
+        result["rss_after_each_chunk_mib"] = rss
         assert job.status == Job.Status.DONE, (job.status, job.error)
         rows = job.result_file.rows
         stored = job_files_dir() / job.result_file.stored
@@ -186,6 +195,7 @@ def child(case: str, code: str, out: Path) -> dict[str, Any]:
     else:
         raise SystemExit(f"unknown case {case}")
     seconds = time.perf_counter() - started
+    result["cpu_s"] = round(time.process_time() - cpu, 2)  # this process's CPU (not the database's)
     result.update(
         rows=rows,
         seconds=round(seconds, 2),
@@ -266,6 +276,8 @@ def main() -> None:
         "organisation": code,
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(url, ["shared_buffers", "work_mem", "max_parallel_workers_per_gather"]),
+        # The machine is shared: its load when the run ended says how much of the wall time was waiting.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "cases": results,
         "summary": summary,
     }
