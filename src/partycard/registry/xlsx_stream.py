@@ -415,6 +415,10 @@ class WorkbookWriter:
     def abort(self) -> None:
         """Give the workbook up: the temporary file is removed, ``path`` untouched."""
         with contextlib.suppress(Exception):  # a zip already broken is being thrown away
+            if self._entry is not None:
+                self._entry.close()
+                self._entry = None
+        with contextlib.suppress(Exception):
             self._zip.close()
         self._file.close()
         self._temporary.unlink(missing_ok=True)
