@@ -228,7 +228,7 @@ def job_files_expire(*, at: dt.datetime) -> list[int]:
             changes = {"job": file.job_id, "bytes": file.size}
             audit_record(actor=None, action="job.file_expire", obj=file, changes=changes)
             stored = storage.job_files_dir() / file.stored
-            transaction.on_commit(lambda stored=stored: stored.unlink(missing_ok=True))
+            transaction.on_commit(functools.partial(stored.unlink, missing_ok=True))
         expired.append(file.pk)
     ttl = dt.timedelta(seconds=float(settings.PARTYCARD["JOB_FILE_TTL_SECONDS"]))
     for scratch in storage.scratch_root().iterdir():

@@ -154,6 +154,8 @@ def row_encoder(
         elif kind == "date":
             fast.append(f"_date({v})")
             slow.append(f"_date({v})")
+        elif isinstance(kind, str):
+            raise ValueError(f"unknown column kind {kind!r}")
         else:
             names[f"_cells{i}"] = {value: text_cell(str(label)) for value, label in kind.items()}
             fast.append(f"(_cells{i}.get({v}) or _text({v} and str({v})))")

@@ -17,7 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -47,7 +48,7 @@ def _root(request: HttpRequest) -> Organisation:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_export(request: HttpRequest) -> HttpResponse:
+def member_export(request: HttpRequest) -> HttpResponseBase:
     """GET: the file itself (small subtree) or the page offering the background job (large); POST: start
     that job and go to its page."""
     root = _root(request)
