@@ -8,6 +8,7 @@ file re-imports (round trip) and holds no live formula; a killed job resumes wit
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import signal
@@ -380,3 +381,20 @@ def test_an_export_runner_killed_mid_job_is_resumed_and_writes_each_member_once(
     assert f"Job #{job.pk} done: {MEMBERS} ok, 0 failed." in out
     ids = _citizen_ids(_body(client.get(f"/tac-vu/{job.pk}/tai-ve/")))
     assert len(ids) == MEMBERS and sorted(ids) == sorted(m.citizen_id for m in roster)
+
+
+def test_the_sweep_removes_scratch_left_behind(
+    tree: Any, roster: list[Member], login: Any, small_limits: Path
+) -> None:
+    """Parts of a job that is over, and a request's temporary file left by a crash, once a day old."""
+    officer = _officer("tinh", tree.hanoi)
+    _, job = _start(login, officer, "HN")
+    job_run(job.pk, stop_after=1)
+    parts = scratch_root() / f"job-{job.pk}"
+    stray = scratch_root() / "tmpabc.xlsx"
+    stray.write_bytes(b"x")
+    job_files_expire(at=clock.now())
+    assert parts.exists() and stray.exists()  # a running job's parts, a fresh file: kept
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE)
+    job_files_expire(at=clock.now() + dt.timedelta(days=1, seconds=1))
+    assert not parts.exists() and not stray.exists()

@@ -19,6 +19,7 @@ and the scratch of jobs that are over.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -234,7 +235,10 @@ def job_files_expire(*, at: dt.datetime) -> list[int]:
     for scratch in storage.scratch_root().iterdir():
         try:
             job_id = int(scratch.name.removeprefix("job-"))
-        except ValueError:
+        except ValueError:  # a request's temporary file (an export sent in the request) left by a crash
+            with contextlib.suppress(OSError):
+                if scratch.is_file() and scratch.stat().st_mtime <= at.timestamp() - ttl.total_seconds():
+                    scratch.unlink()
             continue
         job = Job.objects.filter(pk=job_id).only("status", "created_at", "finished_at").first()
         if (
