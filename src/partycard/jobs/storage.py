@@ -63,8 +63,7 @@ def file_write(path: Path, chunks: Iterable[bytes]) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
+            f.writelines(chunks)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)

@@ -172,7 +172,7 @@ def _range(members: QuerySet[Member], bounds: Sequence[int], index: int) -> Quer
 def export_part(actor: Any, root: Organisation, *, bounds: Sequence[int], index: int, path: Path) -> int:
     """Write chunk ``index`` of the plan to the part file ``path`` (atomically); how many rows.
 
-    Each line is the row's sort key, ``\\x02``, its cells' XML and a newline (the cells hold no raw newline:
+    Each line is the row's sort key, ``\\x02``, its ``<row>`` element and a newline (which it never holds:
     ``xlsx_stream`` writes it as a character reference); the lines are sorted, so ``export_seal`` merges
     the parts in the file's order.
 
@@ -183,8 +183,8 @@ def export_part(actor: Any, root: Organisation, *, bounds: Sequence[int], index:
     encode = _encoder()
     lines = []
     for row in _range(export_members(actor, root), bounds, index).values_list(*_FIELDS).iterator(_FETCH):
-        key = f"{row[1]}\x01{str(row[2]).translate(_KEY_UNSAFE)}\x01{row[0]:020d}\x02".encode()
-        lines.append(key + encode(row).encode() + b"\n")
+        key = f"{row[1]}\x01{str(row[2]).translate(_KEY_UNSAFE)}\x01{row[0]:020d}"
+        lines.append(f"{key}\x02{encode(row)}\n".encode())
     lines.sort()
     file_write(path, lines)
     return len(lines)

@@ -14,8 +14,9 @@ What it writes, and why each part is there:
 * dates as serial numbers with a ``DD/MM/YYYY`` number format (§18.8.30), which openpyxl and every
   spreadsheet read back as dates; codes with the text format ``@`` (numFmtId 49), so a leading zero
   survives an edit;
-* cells without a reference (``r`` is optional, §18.3.1.4): a row's cells are positional, an empty one
-  written ``<c/>``, so a row's text does not depend on where it lands; rows are numbered as written;
+* rows and cells without a reference (``r`` is optional, §18.3.1.73 and §18.3.1.4): a row is the next
+  row, its cells are positional, an empty one written ``<c/>``, so a row's text does not depend on where
+  it lands (a background export writes rows in parts and merges them);
 * at most 1,048,576 rows a sheet (Excel's limit; §18.3.1.73 allows no more) and under 2 GiB of XML a sheet
   (a zip entry without Zip64, which older readers refuse): beyond either, the rows go on in a next sheet,
   headed again.
@@ -122,7 +123,7 @@ _EDGE = frozenset(" \t")
 def row_encoder(
     columns: Sequence[str | Mapping[Any, str]], *, start: int = 0
 ) -> Callable[[Sequence[Any]], str]:
-    """A function from a row of values (``row[start:]``, one per column) to its cells' XML.
+    """A function from a row of values (``row[start:]``, one per column) to its ``<row>`` element.
 
     Each column is ``"text"``, ``"code"`` (text shown as text, ``@``), ``"date"``, or a mapping from the
     stored value to the text shown (a choice's label): its cells are made once per value. The function is
@@ -137,6 +138,7 @@ def row_encoder(
         "_edge": _EDGE,
         "_text": text_cell,
         "_date": _date_cached,
+        "_dates": _DATE_CELLS,
         "_EMPTY": EMPTY,
     }
     values = [f"v{i}" for i in range(len(columns))]
@@ -152,8 +154,8 @@ def row_encoder(
             )
             slow.append(f"_text({v}, code={code})")
         elif kind == "date":
-            fast.append(f"_date({v})")
-            slow.append(f"_date({v})")
+            fast.append(f"(_EMPTY if {v} is None else _dates.get({v}) or _date({v}))")
+            slow.append(fast[-1])
         elif isinstance(kind, str):
             raise ValueError(f"unknown column kind {kind!r}")
         else:
@@ -165,8 +167,8 @@ def row_encoder(
         f"def encode(row):\n"
         f"    {', '.join(values)}, = row[{start}:]\n"
         f"    if not _search({check}):\n"
-        f"        return ''.join(({', '.join(fast)},))\n"
-        f"    return ''.join(({', '.join(slow)},))\n"
+        f"        return ''.join(('<row>', {', '.join(fast)}, '</row>'))\n"
+        f"    return ''.join(('<row>', {', '.join(slow)}, '</row>'))\n"
     )
     exec(source, names)  # noqa: S102 - the source is made here, from the column kinds only
     encode: Callable[[Sequence[Any]], str] = names["encode"]
@@ -347,7 +349,7 @@ class WorkbookWriter:
     def _open_sheet(self) -> None:
         self._sheets += 1
         self._entry = self._zip.open(f"xl/worksheets/sheet{self._sheets}.xml", "w")  # type: ignore[assignment]
-        head = _SHEET_HEAD.format(cols=self._cols).encode() + b'<row r="1">' + self._header + b"</row>"
+        head = _SHEET_HEAD.format(cols=self._cols).encode() + b"<row>" + self._header + b"</row>"
         self._buffer, self._buffered = [head], len(head)
         self._sheet_bytes, self._sheet_rows = 0, 1
 
@@ -364,22 +366,36 @@ class WorkbookWriter:
         self._entry.close()
         self._entry = None
 
-    def write(self, cells: bytes) -> None:
-        """Append one data row."""
-        if self._sheet_rows >= self._max_rows or self._sheet_bytes + self._buffered >= self._max_bytes:
-            self._close_sheet()
-            self._open_sheet()
-        self._sheet_rows += 1
-        self.rows += 1
-        line = b'<row r="%d">%b</row>' % (self._sheet_rows, cells)
-        self._buffer.append(line)
-        self._buffered += len(line)
-        if self._buffered >= _FLUSH:
-            self._flush()
+    def write(self, row: bytes) -> None:
+        """Append one data row: a ``<row>`` element (``row_encoder``'s, encoded)."""
+        self.write_all((row,))
 
     def write_all(self, rows: Iterable[bytes]) -> None:
-        for cells in rows:
-            self.write(cells)
+        """Append data rows (``<row>`` elements); the loop of every export, so its state is in locals."""
+        buffer, buffered = self._buffer, self._buffered
+        sheet_rows, sheet_bytes, written = self._sheet_rows, self._sheet_bytes, self.rows
+        max_rows, max_bytes = self._max_rows, self._max_bytes
+        append = buffer.append
+        for row in rows:
+            if sheet_rows >= max_rows or sheet_bytes + buffered >= max_bytes:
+                self._buffer, self._buffered = buffer, buffered
+                self._sheet_bytes = sheet_bytes
+                self._close_sheet()
+                self._open_sheet()
+                buffer, buffered = self._buffer, self._buffered
+                sheet_rows, sheet_bytes = self._sheet_rows, self._sheet_bytes
+                append = buffer.append
+            sheet_rows += 1
+            written += 1
+            append(row)
+            buffered += len(row)
+            if buffered >= _FLUSH:
+                self._buffer, self._buffered, self._sheet_bytes = buffer, buffered, sheet_bytes
+                self._flush()
+                buffer, buffered, sheet_bytes = self._buffer, self._buffered, self._sheet_bytes
+                append = buffer.append
+        self._buffer, self._buffered = buffer, buffered
+        self._sheet_rows, self._sheet_bytes, self.rows = sheet_rows, sheet_bytes, written
 
     def close(self, *, at: dt.datetime | None = None) -> None:
         """Write the workbook's other parts, flush it to disk and rename it to ``path``."""
