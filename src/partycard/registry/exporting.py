@@ -70,7 +70,8 @@ _CHOICES: dict[str, Any] = {
 }
 _SOURCE = {"organisation_code": "organisation__code", "ethnicity": "ethnicity_id"}
 # The sort key of a part's line: cell path, folded name and id, separated by \x01 (below every character
-# a path or name holds, so a shorter path sorts first, as a tuple would), then \x02 and the row's cells.
+# a path or name holds, so a shorter path sorts first, as a tuple would), then \x02 and the <row> element;
+# control characters are taken out of the key (a name holds none; this keeps the line framing safe).
 _KEY_UNSAFE = str.maketrans("", "", "".join(map(chr, range(0x20))))
 
 
@@ -121,8 +122,8 @@ def export_roster(root: Organisation, path: Path, *, actor: Any = None, progress
     with WorkbookWriter(
         path, sheet_name=SHEET_NAME, header=[c.header for c in COLUMNS], widths=[c.width for c in COLUMNS]
     ) as book:
-        for row in tqdm(rows, disable=not progress, unit=" members", desc="export"):
-            book.write(encode(row).encode())
+        bar = tqdm(rows, disable=not progress, unit=" members", desc="export")
+        book.write_all(encode(row).encode() for row in bar)
     with transaction.atomic():
         audit_record(actor=actor, action="export", obj=root, changes={"members": [None, book.rows]})
     return book.rows
