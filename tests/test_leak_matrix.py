@@ -110,6 +110,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         distribution_objects(objects, settings, tmp_path)
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
+        export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -148,6 +149,18 @@ def inspection_objects(objects: dict[str, Any], inspector: User) -> None:
     finding_record(
         actor=inspector, inspection=inspection, case=objects["case"], kind="data_wrong", note="Ma trận."
     )
+
+
+def export_objects(objects: dict[str, Any], officer: User, settings: Any, tmp_path: Any) -> None:
+    """Each side's roster export, done by its committee officer: a job whose file (the province's roster,
+    its member's name and citizen ID in it) waits for download at ``/tac-vu/<id>/tai-ve/``."""
+    from partycard.jobs.runner import job_run
+    from partycard.registry.jobs import start_export
+
+    settings.PARTYCARD = {**settings.PARTYCARD, "JOB_FILES_DIR": tmp_path / "job-files"}
+    job = start_export(actor=officer, root=objects["province"], enqueue=False)
+    objects["export_job"] = job_run(job.pk)
+    assert objects["export_job"].result_file.rows == 1
 
 
 def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) -> None:
@@ -191,6 +204,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
     # The object a bare "pk"/"id" names depends on the route: an exchange case, a job, or a member.
     if "doi-the" in route or "cases" in route:
         target = other["case"].pk
+    elif "tai-ve" in route:  # a job's file: the other side's export, which has one
+        target = other["export_job"].pk
     elif "tac-vu" in route or "jobs" in route:
         target = other["job"].pk
     else:

@@ -305,6 +305,23 @@ def _officer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any
 SERVICE_ATTACKS.update(_officer_attacks())
 
 
+def _export_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """A roster export job is a read of the organisation it names: none may start for the other side."""
+    from partycard.registry.jobs import start_export
+
+    return {
+        "start_export of the other province": lambda actor, own, other: start_export(
+            actor=actor, root=other["province"], enqueue=False
+        ),
+        "start_export of the other cell": lambda actor, own, other: start_export(
+            actor=actor, root=other["cell"], enqueue=False
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_export_attacks())
+
+
 def _renamed(device: TOTPDevice) -> TOTPDevice:
     fresh = TOTPDevice.objects.get(pk=device.pk)
     fresh.name = "Đã Bị Sửa"
@@ -693,3 +710,32 @@ def test_no_one_resumes_a_job_of_the_sibling_province(world: dict[str, Any], rol
     with pytest.raises(OutOfScope):
         job_resume(actor=world["users"][("hn", role)], job=job)
     assert AuditEvent.objects.filter(action="job.resume").count() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_one_starts_an_export_job_of_the_sibling_province(
+    world: dict[str, Any], role: str, login: Any, settings: Any, tmp_path: Any
+) -> None:
+    """Issue 15: the export job, by every door that starts one (the service, the page's POST), and the
+    command-line export acting as an officer, for the other province: refused, and no job names it."""
+    from partycard.jobs.models import Job
+    from partycard.registry.jobs import EXPORT, start_export
+
+    settings.PARTYCARD = {**settings.PARTYCARD, "EXPORT_INLINE_MEMBERS": 0, "JOB_FILES_DIR": tmp_path / "f"}
+    actor, hn, hue = world["users"][("hn", role)], world["sides"]["hn"], world["sides"]["hue"]
+    guard = Untouched(hue)
+    for root in (hue["province"], hue["cell"]):
+        with pytest.raises(OutOfScope):
+            start_export(actor=actor, root=root, enqueue=False)
+        response = _web(world, login, "hn", role).post("/dang-vien/xuat/", {"organisation": root.code})
+        assert response.status_code == 404, (role, root.code, response.status_code)
+        with pytest.raises(CommandError):
+            call_command("export", "--org", root.code, "-o", str(tmp_path / "x.xlsx"), "--as", actor.username)
+        assert not (tmp_path / "x.xlsx").exists()
+    exports = Job.objects.filter(kind=EXPORT)
+    assert not [j for j in exports if j.params["organisation"] in (hue["province"].pk, hue["cell"].pk)]
+    guard.check(f"{role}: export of the other province")
+    if allowed(role, Action.EXPORT_MEMBER):  # the control: the same POST at home starts the job
+        response = _web(world, login, "hn", role).post("/dang-vien/xuat/", {"organisation": hn["cell"].code})
+        assert response.status_code == 302, (role, response.status_code)
+        assert exports.filter(actor=actor).count() == 1

@@ -94,3 +94,40 @@ class JobFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}: {self.target_id}"
+
+
+class JobFile(models.Model):
+    """A finished job's result file (a roster export), for its starter to download until it expires.
+
+    The file itself lives in the private ``JOB_FILES_DIR`` (``storage.py``), never under MEDIA_ROOT. Who may
+    download it is decided at each download, not when it was made: the job's starter only, while ``path``
+    (the subtree the file is about) is still in their scope for ``action`` (``selectors.job_file_get``).
+    The sweep deletes the file once ``expires_at`` passes and keeps this row, with ``deleted_at``, as the
+    record of what existed.
+    """
+
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="result_file")
+    name = models.CharField(_("file name"), max_length=200)  # the name the browser saves it under
+    content_type = models.CharField(max_length=100)
+    stored = models.CharField(max_length=100)  # its name inside JOB_FILES_DIR
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    # The subtree the file holds data of, and the action the downloader must still have over it.
+    path = models.CharField(max_length=255)
+    action = models.CharField(max_length=60)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    objects = ScopedManager["JobFile"]()
+    scope_path = "path"
+    scope_own = None
+
+    class Meta:
+        verbose_name = _("job result file")
+        verbose_name_plural = _("job result files")
+        indexes = [models.Index(fields=["deleted_at", "expires_at"], name="jobs_file_expiry")]
+
+    def __str__(self) -> str:
+        return self.name

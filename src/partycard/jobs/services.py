@@ -8,14 +8,21 @@ db_worker``) queues again a running job whose lease ran out, so a live worker re
 committed chunk. Each user may have ``JOBS_PER_USER`` jobs queued or running at once (``TooManyJobs``
 beyond it).
 
+A job may leave one result file (``JobFile``: a roster export) for its starter: ``job_file_record`` records
+it as the job's last chunk writes it, ``job_file_download`` audits each download (no content, no names:
+the file's size and digest), and ``job_files_expire`` (the same sweep) deletes the files whose time is up
+and the scratch of jobs that are over.
+
 ``ChunkResult``, ``Failure``, ``Kind``, ``kind_of`` and ``register`` (``kinds.py``) and ``job_run`` and
 ``runner_id`` (``runner.py``) are re-exported here, where the apps have always found them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -26,9 +33,10 @@ from django.db.models import Q
 from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record
 from partycard.core.scope import scope_path, scope_require
+from partycard.jobs import storage
 from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.kinds import ChunkResult, Failure, Kind, kind_of, register
-from partycard.jobs.models import Job
+from partycard.jobs.models import Job, JobFile
 from partycard.jobs.runner import job_run, runner_id
 from partycard.jobs.tasks import run_job
 
@@ -37,6 +45,9 @@ __all__ = [
     "Failure",
     "Kind",
     "job_create",
+    "job_file_download",
+    "job_file_record",
+    "job_files_expire",
     "job_resume",
     "job_run",
     "jobs_reclaim",
@@ -129,3 +140,111 @@ def jobs_reclaim(*, at: dt.datetime) -> list[int]:
             transaction.on_commit(functools.partial(run_job.enqueue, pk))
         reclaimed.append(pk)
     return reclaimed
+
+
+def _digest(path: Any) -> tuple[int, str]:
+    sha, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            sha.update(block)
+            size += len(block)
+    return size, sha.hexdigest()
+
+
+def job_file_record(
+    *,
+    job: Job,
+    suffix: str,
+    name: str,
+    content_type: str,
+    path: str,
+    action: str,
+    rows: int,
+    at: dt.datetime,
+) -> JobFile:
+    """Record the result file the job has just written at ``storage.result_path(job.pk, suffix)``.
+
+    Runs inside the job's last chunk (its transaction): if that chunk rolls back, so does the record, and the
+    chunk run again writes the same file name and records it once. ``path`` and ``action`` are what the
+    downloader must still have in scope (``selectors.job_file_get``); the file expires
+    ``JOB_FILE_TTL_SECONDS`` after ``at``.
+    """
+    stored = storage.result_path(job.pk, suffix)
+    size, sha256 = _digest(stored)
+    ttl = dt.timedelta(seconds=float(settings.PARTYCARD["JOB_FILE_TTL_SECONDS"]))
+    with transaction.atomic():
+        file, _created = JobFile.objects.update_or_create(
+            job=job,
+            defaults={
+                "name": name[:200],
+                "content_type": content_type,
+                "stored": stored.name,
+                "size": size,
+                "sha256": sha256,
+                "rows": rows,
+                "path": path,
+                "action": action,
+                "created_at": at,
+                "expires_at": at + ttl,
+                "deleted_at": None,
+            },
+        )
+        file.full_clean()
+    return file
+
+
+def job_file_download(*, actor: Any, file: JobFile, at: dt.datetime) -> Any:
+    """Open ``file`` for ``actor`` (the selector has checked who they are and their scope) and audit it.
+
+    The audit row names the job and the file's size and SHA-256, never its content: a download is recorded,
+    not what it held. Returns the open binary file; the response closes it.
+
+    Raises:
+        FileNotFoundError: the file is gone from the disk (deleted by hand, or the sweep was first).
+    """
+    handle = open(storage.job_files_dir() / file.stored, "rb")  # noqa: SIM115 - the response closes it
+    try:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="job.file_download",
+                obj=file,
+                changes={"job": file.job_id, "bytes": file.size, "sha256": file.sha256, "at": at.isoformat()},
+            )
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def job_files_expire(*, at: dt.datetime) -> list[int]:
+    """Delete every result file whose expiry has passed by ``at`` (its row stays, marked deleted), and the
+    scratch directories of jobs that are done, gone, or failed longer ago than a file lives; the ids of
+    the files deleted. Each deletion is audited (the system's)."""
+    expired: list[int] = []
+    for file in JobFile.objects.filter(deleted_at__isnull=True, expires_at__lte=at).order_by("pk")[:500]:
+        with transaction.atomic():
+            if not JobFile.objects.filter(pk=file.pk, deleted_at__isnull=True).update(deleted_at=at):
+                continue  # another sweep was first
+            changes = {"job": file.job_id, "bytes": file.size}
+            audit_record(actor=None, action="job.file_expire", obj=file, changes=changes)
+            stored = storage.job_files_dir() / file.stored
+            transaction.on_commit(functools.partial(stored.unlink, missing_ok=True))
+        expired.append(file.pk)
+    ttl = dt.timedelta(seconds=float(settings.PARTYCARD["JOB_FILE_TTL_SECONDS"]))
+    for scratch in storage.scratch_root().iterdir():
+        try:
+            job_id = int(scratch.name.removeprefix("job-"))
+        except ValueError:  # a request's temporary file (an export sent in the request) left by a crash
+            with contextlib.suppress(OSError):
+                if scratch.is_file() and scratch.stat().st_mtime <= at.timestamp() - ttl.total_seconds():
+                    scratch.unlink()
+            continue
+        job = Job.objects.filter(pk=job_id).only("status", "created_at", "finished_at").first()
+        if (
+            job is None
+            or job.status == Job.Status.DONE
+            or (job.status == Job.Status.FAILED and job.created_at + ttl <= at)
+        ):
+            storage.scratch_remove(job_id)
+    return expired

@@ -1,4 +1,5 @@
-"""The lease sweep inside every worker: jobs whose runner died are queued again, on start and periodically.
+"""The lease sweep inside every worker: jobs whose runner died are queued again, on start and periodically;
+the same sweep deletes the jobs' result files past their expiry (``services.job_files_expire``).
 
 django-tasks-db's worker has no hook for periodic work, so the sweep runs in a daemon thread of the worker
 process (``partycard db_worker``, ``management/commands/db_worker.py``), with its own database connection.
@@ -14,7 +15,7 @@ import threading
 from django.db import DatabaseError, connections
 
 from partycard.core import clock
-from partycard.jobs.services import jobs_reclaim
+from partycard.jobs.services import job_files_expire, jobs_reclaim
 
 __all__ = ["LeaseSweeper", "sweep_once"]
 
@@ -31,6 +32,13 @@ def sweep_once() -> list[int]:
         return []
     if reclaimed:
         logger.warning("jobs whose worker was lost were queued again: %s", ", ".join(map(str, reclaimed)))
+    try:
+        expired = job_files_expire(at=clock.now())
+    except (DatabaseError, OSError) as e:
+        logger.warning("job file sweep failed, retrying at the next one: %s", e)
+    else:
+        if expired:
+            logger.info("expired job files deleted: %s", ", ".join(map(str, expired)))
     return reclaimed
 
 

@@ -1,5 +1,6 @@
-"""A large roster imported by the background worker, not in the web request (issue 12).
+"""A large roster imported (issue 12) or exported (issue 15) by the background worker, not in the request.
 
+**Import.**
 Two jobs, as the page's preview and confirmation: a *check* job reads every row and records each row with
 a problem as a job failure (the row number as its target); once it found none, its starter may confirm,
 which makes a *write* job that checks again and writes all rows in one transaction, or nothing. Each is
@@ -8,6 +9,13 @@ job page shows its status, the rows read, the members created and every problem.
 
 The upload waits under ``VAR_DIR/uploads`` (``upload_dir``) until the write job ends, or the check finds
 a problem; an upload never confirmed is removed after ``UPLOAD_TTL``.
+
+**Export** (``start_export``) of a subtree larger than ``EXPORT_INLINE_MEMBERS``: one chunk per id range of
+the plan (``exporting.export_plan``), each writing its sorted part into the job's scratch directory, and a
+last chunk that merges the parts into the workbook, records it as the job's result file (``jobs``' private
+storage: its starter downloads it, in scope, until it expires) and audits the export. A chunk run again
+after a crash rewrites its part, so the file has every member once. Each chunk checks the starter's scope
+of the organisation again: a starter moved out of it, or whose account is gone, stops the job.
 """
 
 from __future__ import annotations
@@ -24,26 +32,36 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from partycard.accounts.roles import Action
+from partycard.audit.services import audit_record
+from partycard.core import clock
 from partycard.core.errors import FieldIssue, RowIssue
+from partycard.core.scope import OutOfScope, scope_require
+from partycard.jobs import storage
 from partycard.jobs.kinds import JobPage
 from partycard.jobs.models import Job
-from partycard.jobs.services import ChunkResult, Failure, job_create, register
+from partycard.jobs.services import ChunkResult, Failure, job_create, job_file_record, register
+from partycard.registry import exporting
 from partycard.registry.importing import ImportResult, import_roster
 from partycard.registry.models import Organisation
 from partycard.registry.roster import ParseError
 
 __all__ = [
+    "EXPORT",
     "IMPORT",
     "UPLOAD_TTL",
     "confirmable",
+    "export_job_page",
     "import_job_page",
     "register_kinds",
+    "start_export",
     "start_import",
     "upload_dir",
     "upload_path",
 ]
 
 IMPORT = "registry.import"
+EXPORT = "registry.export"
 UPLOAD_TTL = 24 * 3600  # seconds an upload waiting for its confirmation is kept
 
 
@@ -149,9 +167,93 @@ def import_job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage
     )
 
 
+class ExportKind:
+    """A subtree's roster: one chunk per id range of ``params["bounds"]``, then the seal."""
+
+    def chunk_count(self, job: Job) -> int:
+        return len(job.params["bounds"]) + 2  # the ranges (one more than their bounds), then the seal
+
+    def total(self, job: Job) -> int:
+        return int(job.params["members"])
+
+    def run_chunk(self, job: Job, index: int) -> ChunkResult:
+        root = Organisation.objects.filter(pk=job.params["organisation"]).first()
+        if job.actor is None or root is None:  # a web export is never the operator's "anywhere"
+            raise OutOfScope("organisation")
+        scope_require(job.actor, Action.EXPORT_MEMBER, root, field="organisation")
+        bounds = [int(b) for b in job.params["bounds"]]
+        seal = len(bounds) + 1
+        if index < seal:
+            rows = exporting.export_part(
+                job.actor, root, bounds=bounds, index=index, path=_part(job.pk, index)
+            )
+            return ChunkResult(succeeded=rows)
+        at = clock.now()
+        rows = exporting.export_seal(
+            [_part(job.pk, i) for i in range(seal)], storage.result_path(job.pk, ".xlsx")
+        )
+        job_file_record(
+            job=job,
+            suffix=".xlsx",
+            name=exporting.export_filename(root),
+            content_type=exporting.CONTENT_TYPE,
+            path=root.path,
+            action=Action.EXPORT_MEMBER,
+            rows=rows,
+            at=at,
+        )
+        changes = {"members": [None, rows], "job": job.pk}
+        audit_record(actor=job.actor, action="export", obj=root, changes=changes)
+        transaction.on_commit(lambda: storage.scratch_remove(job.pk))
+        return ChunkResult()
+
+
+def _part(job_id: int, index: int) -> Path:
+    return storage.scratch_dir(job_id) / f"part-{index:05d}"
+
+
+def export_job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage:
+    """The job page of an export: which organisation (in the viewer's scope: the job's is theirs or
+    below), and back to its member list. The download itself is the job page's (``jobs``)."""
+    root = (
+        Organisation.objects.scoped(viewer, Action.VIEW_ORGANISATION)
+        .filter(pk=job.params.get("organisation"))
+        .first()
+    )
+    if root is None:
+        return JobPage(back_url=reverse("registry:member_list"))
+    return JobPage(
+        title=_("Member list of %(name)s (%(code)s)") % {"name": root.name, "code": root.code},
+        back_url=f"{reverse('registry:member_list')}?organisation={root.code}",
+    )
+
+
 def register_kinds() -> None:
     """Called from ``RegistryConfig.ready``."""
     register(IMPORT, ImportKind(), label=gettext_lazy("Roster import"), page=import_job_page)
+    register(EXPORT, ExportKind(), label=gettext_lazy("Roster export"), page=export_job_page)
+
+
+@transaction.atomic
+def start_export(*, actor: Any, root: Organisation, enqueue: bool = True) -> Job:
+    """A job writing the roster of ``root``'s subtree for ``actor`` to download (audited: ``job.create``
+    now, ``export`` when the file is made, ``job.file_download`` at each download).
+
+    Raises:
+        OutOfScope: ``root`` is not in ``actor``'s scope for exporting (or there is no actor).
+        TooManyJobs: the actor already has ``JOBS_PER_USER`` jobs waiting or running.
+    """
+    if getattr(actor, "pk", None) is None:
+        raise OutOfScope("organisation")
+    scope_require(actor, Action.EXPORT_MEMBER, root, field="organisation")
+    plan = exporting.export_plan(actor, root, size=int(settings.PARTYCARD["EXPORT_CHUNK_MEMBERS"]))
+    params = {"organisation": root.pk, "code": root.code, "members": plan.members, "bounds": plan.bounds}
+    job = job_create(actor=actor, kind=EXPORT, params=params)
+    if enqueue:
+        from partycard.jobs.tasks import run_job
+
+        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    return job
 
 
 @transaction.atomic

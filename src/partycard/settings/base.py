@@ -278,6 +278,14 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # hour to one account (beyond: dropped silently, the page says the same): accounts/password_reset.py.
     "PASSWORD_RESET_PER_ADDRESS": int(os.environ.get("PARTYCARD_PASSWORD_RESET_PER_ADDRESS", "10")),
     "PASSWORD_RESET_PER_ACCOUNT": int(os.environ.get("PARTYCARD_PASSWORD_RESET_PER_ACCOUNT", "3")),
+    # Roster exports (docs/registry.md, "Export"): a subtree of at most EXPORT_INLINE_MEMBERS members (the
+    # largest commune, with room) is written in the request; a larger one by the job worker, in chunks of
+    # EXPORT_CHUNK_MEMBERS members, into a file its starter downloads for JOB_FILE_TTL_SECONDS.
+    "EXPORT_INLINE_MEMBERS": int(os.environ.get("PARTYCARD_EXPORT_INLINE_MEMBERS", "20000")),
+    "EXPORT_CHUNK_MEMBERS": int(os.environ.get("PARTYCARD_EXPORT_CHUNK_MEMBERS", "25000")),
+    # Jobs' result files and scratch: private (not under MEDIA_ROOT), deleted by the sweep once expired.
+    "JOB_FILES_DIR": Path(os.environ.get("PARTYCARD_JOB_FILES_DIR", str(VAR_DIR / "job-files"))),
+    "JOB_FILE_TTL_SECONDS": float(os.environ.get("PARTYCARD_JOB_FILE_TTL_SECONDS", str(24 * 3600))),
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are

@@ -5,12 +5,12 @@ it is a 404, the same as a missing one.
 """
 
 from partycard.registry.views.dashboard import home
+from partycard.registry.views.exporting import member_export
 from partycard.registry.views.importing import import_page
 from partycard.registry.views.members import (
     member_create,
     member_detail,
     member_edit,
-    member_export,
     member_list_page,
 )
 from partycard.registry.views.organisations import organisation_children, organisation_tree

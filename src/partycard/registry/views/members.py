@@ -1,15 +1,14 @@
-"""The member list (filters, accent-insensitive search, keyset pages), detail, create, edit and export."""
+"""The member list (filters, accent-insensitive search, keyset pages), detail, create and edit (the export:
+``exporting.py``)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -18,7 +17,6 @@ from partycard.core import clock
 from partycard.core.scope import get_scoped_or_404, role_of
 from partycard.registry import selectors, services
 from partycard.registry.choices import Gender, MemberStatus
-from partycard.registry.exporting import export_roster
 from partycard.registry.forms import MemberForm
 from partycard.registry.models import Member, Organisation
 from partycard.registry.panels import member_panels_render
@@ -142,23 +140,3 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("registry:member_detail", pk=pk)
     original = Member.objects.get(pk=pk)
     return render(request, "registry/member_form.html", {"form": form, "member": original})
-
-
-@login_required
-def member_export(request: HttpRequest) -> FileResponse:
-    """The roster of an organisation's subtree (default: the whole scope) as .xlsx; the export is audited."""
-    code = request.GET.get("organisation", "").strip().upper()
-    if code:
-        root = get_scoped_or_404(Organisation, request.user, Action.EXPORT_MEMBER, code=code)
-    else:
-        top = selectors.scope_root(request.user, Action.EXPORT_MEMBER)
-        if top is None:
-            raise Http404(_("No such record."))
-        root = top
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - FileResponse closes it
-    path = Path(handle.name)
-    handle.close()
-    export_roster(root, path, actor=request.user)
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"dang-vien-{root.code}.xlsx")
-    path.unlink()  # the open handle keeps the data until the response is sent (POSIX)
-    return response
