@@ -24,7 +24,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["PermissionChoiceField", "SafeAutocompleteSelect", "VietnamesePermissionsMixin", "permission_label"]
+__all__ = [
+    "PermissionChoiceField",
+    "SafeAutocompleteSelect",
+    "VietnamesePermissionsMixin",
+    "permission_label",
+]
 
 
 class SafeAutocompleteSelect(AutocompleteSelect):
@@ -43,7 +48,7 @@ _VERBS = {
 
 
 def permission_label(permission: Permission) -> str:
-    """"<app> | <model> | <what it allows>", in the active language (a permission of its own, declared in a
+    """ "<app> | <model> | <what it allows>", in the active language (a permission of its own, declared in a
     model's ``Meta.permissions``, keeps its name, translated when the catalogue has it)."""
     content_type = permission.content_type
     model = content_type.model_class()

@@ -14,4 +14,4 @@ class AxesConfig(AxesAppConfig):
 
 
 class TasksDatabaseConfig(TasksAppConfig):
-    verbose_name = _("Task queue")
+    verbose_name = _("Task queue")  # type: ignore[assignment]  # lazy, as Django allows; its base says str

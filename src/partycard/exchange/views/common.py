@@ -53,7 +53,7 @@ _STATE_LABELS = dict(STATE_CHOICES)
 
 def tone(transition: Transition) -> str:
     """How a transition's button looks: ``reject`` where it refuses the card (rejected, cancelled),
-    ``return`` where it sends the case back or holds it, else ``approve`` (up the tree, or back on the way)."""
+    ``return`` where it sends the case back or holds it, else ``approve`` (up the tree, or on its way)."""
     target = TRANSITIONS[transition].target
     if target in (State.REJECTED, State.CANCELLED):
         return "reject"
@@ -129,7 +129,9 @@ def _leads_to(transition: Transition, case: Case) -> str:
     return str(_STATE_LABELS.get(state.value, state.value))
 
 
-def transitions_fitting(level: Level, offered: Iterable[Transition], states: Iterable[State]) -> list[Transition]:
+def transitions_fitting(
+    level: Level, offered: Iterable[Transition], states: Iterable[State]
+) -> list[Transition]:
     """The ``offered`` transitions that an officer at ``level`` can make on a case in one of ``states`` (a
     queue's bulk form offers no action that fits none of its cases: no "resubmit" without a returned case).
 

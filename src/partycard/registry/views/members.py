@@ -114,8 +114,12 @@ def _back_to_list(request: HttpRequest) -> str:
     for candidate in (request.GET.get("next", ""), request.META.get("HTTP_REFERER", "")):
         parts = urlsplit(candidate)
         same_site = not parts.netloc or parts.netloc == request.get_host()
-        if parts.path == plain and same_site and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        if (
+            parts.path == plain
+            and same_site
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return f"{plain}?{parts.query}" if parts.query else plain
     return plain
