@@ -4,6 +4,7 @@ officer is, and no file fetched from elsewhere."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -96,17 +97,22 @@ def test_the_favicon_is_a_card_of_the_site_and_is_served(client: Client) -> None
 
 
 def test_one_font_served_by_the_site_everywhere() -> None:
-    for css in ("partycard/site.css", "partycard/admin.css"):
+    for css in ("partycard/site.css", "partycard/admin.css", "verifier/verifier.css"):
         text = Path(finders.find(css)).read_text()
         faces = re.findall(r"@font-face\s*{[^}]*}", text)
         assert faces and all('font-family: "Noto Sans"' in f and "font-display: swap" in f for f in faces)
         for url in re.findall(r'url\("([^"]+)"\)', text):
             assert not url.startswith(("http:", "https:", "//")), url
-            assert Path(finders.find(str(Path(css).parent / url))).read_bytes()[:4] == b"wOF2"
+            assert (
+                Path(finders.find(posixpath.normpath(f"{posixpath.dirname(css)}/{url}"))).read_bytes()[:4]
+                == b"wOF2"
+            )
         families = set(re.findall(r"font-family:\s*([^;}]+)", text)) | set(
             re.findall(r"--font-family-primary:\s*([^;}]+)", text)
         )
-        assert families <= {'"Noto Sans"', '"Noto Sans", sans-serif'}, families
+        assert families <= {'"Noto Sans"', '"Noto Sans", sans-serif', "monospace"}, (
+            families
+        )  # code: monospace
 
 
 def test_no_page_fetches_anything_from_elsewhere(client: Client, login: Any, office: Office) -> None:
