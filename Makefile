@@ -27,6 +27,10 @@ install: $(STAMP)
 ## make run: install, migrate the embedded SQLite database under var/, load demo data, serve (web + worker).
 # The demo's signing authority (var/pki) is encrypted under a public demo passphrase: demo data only.
 run: export PARTYCARD_PKI_PASSPHRASE ?= demo-passphrase-not-for-production
+# The site's own Vietnamese error pages, not Django's debug pages (PARTYCARD_DEBUG=1 make run for those);
+# without DEBUG, runserver --insecure serves the static files.
+run: export PARTYCARD_DEBUG ?= 0
+run: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost,$(HOST)
 run: install
 	@mkdir -p var
 	$(BIN)/partycard migrate --no-input -v 0
@@ -43,7 +47,7 @@ run: install
 	@# The background worker (django-tasks-db) runs the exchange's bulk jobs; it stops with the server.
 	@$(BIN)/partycard db_worker --no-reload -v 0 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/partycard runserver $(HOST):$(PORT) --noreload
+	  $(BIN)/partycard runserver $(HOST):$(PORT) --noreload --insecure
 
 ## make test: install and run the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL).
 test: install

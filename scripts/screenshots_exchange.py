@@ -54,7 +54,7 @@ def main(base: str) -> None:
         page.wait_for_url("**/tac-vu/*/")
         page.wait_for_timeout(2500)
         page.screenshot(path=OUT / "exchange-job.png", full_page=True)
-        page.goto(f"{base}/doi-the/?trang_thai=confirmed")
+        page.goto(f"{base}/doi-the/")  # a case still waiting for this officer: its action area
         page.locator("table a[href*='/doi-the/ho-so/']").first.click()
         page.wait_for_url("**/doi-the/ho-so/*/")
         page.screenshot(path=OUT / "exchange-case.png", full_page=True)

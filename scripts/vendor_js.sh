@@ -4,10 +4,13 @@
 #   htmx.org 2.x (BSD-2-Clause): partial page updates from HTML attributes, no page JavaScript of our own.
 #   jsqr 1.x (Apache-2.0): QR decoding from camera frames for the offline verifier (/kiem-tra/) on
 #   browsers without the BarcodeDetector API (Firefox, Safari, desktop Chrome).
+#   axe-core 4.x (MPL-2.0): the accessibility rules the browser tests run on the main pages
+#   (tests/web/test_accessibility.py); a test tool, vendored under tests/, never served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HTMX_VERSION="${HTMX_VERSION:-2.0.11}"
 JSQR_VERSION="${JSQR_VERSION:-1.4.0}"
+AXE_VERSION="${AXE_VERSION:-4.14.1}"
 out=src/partycard/static/partycard/vendor
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -25,3 +28,10 @@ cp "$work/package/dist/jsQR.js" "$verifier_out/jsQR.js"
 cp "$work/package/LICENSE" "$verifier_out/jsQR.LICENSE"
 echo "jsqr $JSQR_VERSION" > "$verifier_out/VERSIONS"
 echo "vendored jsqr $JSQR_VERSION into $verifier_out"
+
+axe_out=tests/vendor/axe-core
+(cd "$work" && rm -rf package && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null && tar xzf axe-core-*.tgz)
+mkdir -p "$axe_out"
+cp "$work/package/axe.min.js" "$work/package/LICENSE" "$work/package/LICENSE-3RD-PARTY.txt" "$axe_out/"
+echo "axe-core $AXE_VERSION" > "$axe_out/VERSIONS"
+echo "vendored axe-core $AXE_VERSION into $axe_out"

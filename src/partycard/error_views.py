@@ -11,21 +11,25 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.translation import gettext
 from django.views.decorators.csrf import requires_csrf_token
 
 from partycard.api.problems import problem_response
 
-__all__ = ["bad_request", "page_not_found", "permission_denied", "server_error"]
+__all__ = ["bad_request", "csrf_failure", "page_not_found", "permission_denied", "server_error"]
 
 API_PREFIX = "/api/"
 
 
-def _answer(request: HttpRequest, status: int, detail: str, *, use_request: bool = True) -> HttpResponse:
+def _answer(
+    request: HttpRequest, status: int, detail: str, *, use_request: bool = True, message: str = ""
+) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return problem_response(status, detail)
     template = loader.get_template(f"{status}.html")
     # The 400 and 500 pages render without the request: whatever broke may be in it (its session, its user).
-    return HttpResponse(template.render(request=request if use_request else None), status=status)
+    context = {"message": message} if message else None
+    return HttpResponse(template.render(context, request=request if use_request else None), status=status)
 
 
 @requires_csrf_token
@@ -40,6 +44,16 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _answer(request, 403, "You may not do this.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form sent from a page too old (the session ended, a new login since), or
+    from elsewhere. Django's own page is English and speaks of cookies and the Referer header."""
+    message = gettext(
+        "The form was sent from a page that is no longer valid (the session has ended, or you logged in "
+        "again since). Open the page again and repeat the action."
+    )
+    return _answer(request, 403, "CSRF verification failed.", message=message)
 
 
 @requires_csrf_token

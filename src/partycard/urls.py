@@ -2,18 +2,23 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from partycard.api import v1 as api_v1
 from partycard.core.redirects import moved
 from partycard.reports import views as reports_views
 
-admin.site.site_header = "partycard — Quản trị"
-admin.site.site_title = "partycard"
-admin.site.index_title = "Quản trị hệ thống thẻ đảng viên"
+admin.site.site_header = _("Party card system · Administration")
+admin.site.site_title = _("Party card system")
+admin.site.index_title = _("Administration of the party card system")
 
 urlpatterns = [
     path("", reports_views.home, name="home"),  # an officer's progress overview; others, the registry's
+    # Browsers ask for /favicon.ico whatever the page says (the PDFs, the JSON, the admin's own pages).
+    path("favicon.ico", RedirectView.as_view(url=static("partycard/favicon.ico"), permanent=True)),
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
     path("dang-nhap/", include("partycard.accounts.urls")),  # the TOTP steps after the password
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),

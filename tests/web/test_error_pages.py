@@ -26,8 +26,8 @@ pytestmark = pytest.mark.django_db
 # Each page's heading and one sentence of it, as an officer reads them.
 PAGES = {
     400: ("Yêu cầu không hợp lệ", "Trang không đọc được yêu cầu này."),
-    403: ("Không có quyền truy cập", "Bạn không được xem hoặc thực hiện việc này."),
-    404: ("Không tìm thấy trang", "nằm ngoài phạm vi của bạn"),
+    403: ("Không có quyền truy cập", "Đồng chí không được xem hoặc thực hiện việc này."),
+    404: ("Không tìm thấy trang", "nằm ngoài phạm vi quản lý của đồng chí"),
     413: ("Dữ liệu quá lớn", "lớn hơn mức máy chủ chấp nhận"),
     429: ("Quá nhiều yêu cầu", "Hãy đợi một lát rồi thử lại."),
     500: ("Lỗi máy chủ", "Lỗi đã được ghi lại"),
@@ -105,5 +105,5 @@ def test_the_fourth_job_of_a_user_is_a_429_page(
     for _ in range(3):
         assert client.post("/doi-the/", {"all_in_queue": "on", "transition": "confirm"}).status_code == 302
     refused = client.post("/doi-the/", {"all_in_queue": "on", "transition": "confirm"})
-    _page(refused, 429, "Bạn đang có 3 tác vụ nền đang chờ hoặc đang chạy.")
+    _page(refused, 429, "Tài khoản này đang có 3 tác vụ nền đang chờ hoặc đang chạy.")
     assert Job.objects.filter(actor=officers.grassroots).count() == 3

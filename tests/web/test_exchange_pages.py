@@ -231,12 +231,12 @@ def test_the_grassroots_queue_lists_the_proposed_cases_with_counts(
     assert 'id="count-total">2<' in page
     ticks = set(re.findall(r'name="cases" value="(\d+)"', page))
     assert ticks == {str(proposed.an.pk), str(proposed.binh.pk)}
-    # The bulk actions are the grassroots level's, in the workflow's Vietnamese.
+    # The bulk actions are the grassroots level's that fit the queue, in the workflow's Vietnamese: no
+    # "resubmit" while no case was returned to it (issue 15).
     actions = _options(page, "transition")
     assert actions == {
         "confirm": "Xác nhận",
         "return": "Trả lại để sửa",
-        "resubmit": "Gửi lại",
         "reject": "Không chấp thuận",
     }
     assert _options(page, "return_to") == {"": "—", "cell": "Chi bộ"}
@@ -246,11 +246,14 @@ def test_the_grassroots_queue_lists_the_proposed_cases_with_counts(
     other_cell = _text(client.get(QUEUE_URL, {"to_chuc": "HN-BD-01-02"}))
     assert "Nguyễn Văn An" not in other_cell
     outside = _text(client.get(QUEUE_URL, {"to_chuc": "HUE-TH-01"}))
-    assert "Không có tổ chức nào mã &#x27;HUE-TH-01&#x27; trong phạm vi của bạn." in outside
+    assert "Không có tổ chức nào mã &#x27;HUE-TH-01&#x27; trong phạm vi quản lý của đồng chí." in outside
     assert "Võ Thị Huế" not in outside
-    # The committee above counts them, but they are not its turn yet.
+    # The committee above counts them, but they are not its turn yet: no bulk form on its empty queue.
     upper = _text(as_(officers.upper).get(QUEUE_URL))
     assert 'id="count-proposed">2<' in upper and "Nguyễn Văn An" not in upper
+    assert 'name="transition"' not in upper and 'name="cases"' not in upper
+    case_transition(actor=officers.grassroots, case=proposed.an, transition=T.CONFIRM)
+    upper = _text(as_(officers.upper).get(QUEUE_URL))
     assert "Xác nhận" not in _options(upper, "transition").values()
     assert "Quyết định" in _options(upper, "transition").values()
 
@@ -464,7 +467,7 @@ def test_posts_need_the_csrf_token(login: Any, officers: Any, campaign: Any, peo
 def test_the_member_page_shows_the_case_timeline(as_: Any, officers: Any, proposed: Any) -> None:
     case_transition(actor=officers.grassroots, case=proposed.an, transition=T.CONFIRM)
     page = _text(as_(officers.province).get(f"/dang-vien/{proposed.an.member_id}/"))
-    assert f'href="/doi-the/ho-so/{proposed.an.pk}/">Đợt đổi thẻ 2026</a>' in page
+    assert "Đợt đổi thẻ 2026" in page and f'href="/doi-the/ho-so/{proposed.an.pk}/">Mở hồ sơ</a>' in page
     assert "Đề nghị đổi thẻ" in page and "Xác nhận" in page and "bt_a" in page and "cs_school" in page
     for event in CaseEvent.objects.filter(case=proposed.an):
         assert timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M") in page

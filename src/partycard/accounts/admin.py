@@ -4,8 +4,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDevice as BaseTOTPDevice
 from partycard.accounts.roles import Action
 from partycard.accounts.services import user_password_set, user_save
 from partycard.accounts.two_factor import totp_device_remove, totp_device_update
-from partycard.core.admin_widgets import SafeAutocompleteSelect
+from partycard.core.admin_widgets import SafeAutocompleteSelect, VietnamesePermissionsMixin
 from partycard.core.scope import scope_path
 
 from .models import TOTPDevice, User
@@ -32,7 +33,7 @@ class AuditedAdminPasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class PartycardUserAdmin(UserAdmin):
+class PartycardUserAdmin(VietnamesePermissionsMixin, UserAdmin):
     change_password_form = AuditedAdminPasswordChangeForm
 
     list_display = ("username", "first_name", "last_name", "role", "organisation", "is_active")
@@ -82,6 +83,16 @@ class PartycardUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         (_("Party organisation"), {"fields": ("organisation", "role", "phone")}),
     )
+
+
+# Django's group page, with the permissions listed in Vietnamese (core/admin_widgets.py).
+with contextlib.suppress(NotRegistered):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PartycardGroupAdmin(VietnamesePermissionsMixin, GroupAdmin):
+    pass
 
 
 # django-otp's own TOTP model is no longer used (migration 0004 moved its devices here, encrypted): its

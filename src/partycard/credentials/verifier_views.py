@@ -41,6 +41,8 @@ SHELL_ASSETS = (
     "verifier/vendor/jsQR.js",
     "verifier/icons/icon-192.png",
     "verifier/icons/icon-512.png",
+    "partycard/fonts/noto-sans-regular.woff2",  # the site's font (verifier.css)
+    "partycard/fonts/noto-sans-bold.woff2",
 )
 _ROOT_PEM_MAX = 64 * 1024
 

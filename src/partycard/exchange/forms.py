@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from partycard.exchange.models.case import LEVEL_CHOICES
 from partycard.exchange.wording import problems_worded, transition_label
 from partycard.exchange.workflow import (
+    IRREVERSIBLE,
     RANK,
     RESUBMITTED_TO,
     TRANSITIONS,
@@ -97,11 +98,18 @@ class IdListField(forms.Field):
 
 
 class CaseTransitionForm(forms.Form):
-    """One transition of one case (the case page's buttons): the service checks everything else."""
+    """One transition of one case (the case page's buttons): the service checks everything else.
+
+    A transition that cannot be undone (``workflow.IRREVERSIBLE``: accept, reject, cancel) needs
+    ``confirmed`` ticked; the page's box is ``required``, and this check holds without the browser's help.
+    """
 
     transition = forms.ChoiceField(label=_("Action"))
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
     return_to = forms.ChoiceField(label=_("Return to"), required=False)
+    confirmed = forms.BooleanField(label=_("I confirm: this cannot be undone."), required=False)
+    #: Whether ``clean`` refuses an irreversible transition not yet confirmed (the bulk form asks on a page).
+    confirm_on_form = True
 
     def __init__(
         self, *args: Any, transitions: Sequence[Transition], top: Level | None, **kwargs: Any
@@ -120,6 +128,21 @@ class CaseTransitionForm(forms.Form):
     def clean_reason(self) -> str:
         return str(self.cleaned_data.get("reason", "")).strip()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.confirm_on_form and self.needs_confirmation(data):
+            action = transition_label(data["transition"])
+            self.add_error(
+                "confirmed",
+                _("Tick the box to confirm “%(action)s”: it cannot be undone.") % {"action": action},
+            )
+        return data
+
+    @staticmethod
+    def needs_confirmation(data: dict[str, Any]) -> bool:
+        """An irreversible transition the officer has not confirmed yet."""
+        return data.get("transition") in IRREVERSIBLE and not data.get("confirmed")
+
 
 class BulkTransitionForm(CaseTransitionForm):
     """The queue page's bulk action: the ticked cases (or the whole filtered queue), one transition.
@@ -130,6 +153,7 @@ class BulkTransitionForm(CaseTransitionForm):
 
     cases = IdListField(label=_("Cases"), required=False)
     all_in_queue = forms.BooleanField(label=_("Select every case in the queue"), required=False)
+    confirm_on_form = False  # the queue page asks on a page of its own, naming the number of cases
 
     def __init__(self, *args: Any, level: Level, transitions: Sequence[Transition], **kwargs: Any) -> None:
         super().__init__(*args, transitions=transitions, top=level, **kwargs)

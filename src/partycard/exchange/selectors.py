@@ -15,7 +15,7 @@ from partycard.exchange.models import Campaign, Case, CaseEvent
 from partycard.exchange.services.cases import actor_levels, home_level
 from partycard.exchange.services.evaluation import FACT_FIELDS, facts_from_values, reasons_vi
 from partycard.exchange.workflow import TRANSITIONS, Level, State, Transition, queue_states
-from partycard.registry.choices import ACTIVE_STATUSES
+from partycard.registry.choices import ACTIVE_STATUSES, MEMBER_HOLDING_LEVELS
 from partycard.registry.models import Member, Organisation
 from partycard.registry.selectors import commune_paths_below
 
@@ -27,7 +27,9 @@ __all__ = [
     "cell_candidates",
     "home_level",
     "level_transitions",
+    "organisation_code_example",
     "queue_for",
+    "queue_states_present",
     "state_counts",
 ]
 
@@ -83,6 +85,26 @@ def queue_for(
         org = Organisation.objects.filter(code=organisation_code).only("path").first()
         cases = cases.filter(path__startswith=org.path) if org else cases.none()
     return cases.order_by("path", "member__name_search", "pk")
+
+
+def queue_states_present(queue: QuerySet[Case], counts: dict[str, int]) -> list[State]:
+    """The states that at least one case of ``queue`` is in. ``counts`` (``state_counts``, the actor's whole
+    scope) spares the lookup of a state no case in scope is in; each other state costs one ``EXISTS``."""
+    return [s for s in State if counts.get(s.value) and queue.filter(state=s.value).exists()]
+
+
+def organisation_code_example(actor: Any, *, cells: bool = False) -> str:
+    """A real code from the actor's scope, as the example of an organisation filter: an organisation one
+    level below the actor's own, or with ``cells`` a party cell; "" when the scope has none."""
+    orgs = Organisation.objects.scoped(actor, Action.VIEW_CASE)
+    if cells:
+        cell = orgs.filter(level__in=MEMBER_HOLDING_LEVELS).order_by("path").values_list("code", flat=True)
+        return cell.first() or ""
+    own = getattr(actor, "organisation", None) or orgs.filter(parent__isnull=True).first()
+    if own is None:
+        return ""
+    below = orgs.filter(parent=own).order_by("code").values_list("code", flat=True).first()
+    return below or own.code
 
 
 def case_events(case: Case) -> QuerySet[CaseEvent]:

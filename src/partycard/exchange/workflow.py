@@ -30,6 +30,7 @@ from enum import StrEnum
 
 __all__ = [
     "FINAL_STATES",
+    "IRREVERSIBLE",
     "OPEN_STATES",
     "TRANSITIONS",
     "Level",
@@ -205,6 +206,10 @@ TRANSITIONS: dict[Transition, Spec] = {
 }
 del S, L
 
+# The transitions that cannot be undone: they end the case (an accepted case's national card number is never
+# reused; a rejected or cancelled case is not reopened). The pages ask the officer to confirm them first.
+IRREVERSIBLE = frozenset(t for t, spec in TRANSITIONS.items() if spec.target in FINAL_STATES)
+
 # Who acts on a case waiting in each state (a committee's queue is the cases in these states).
 _ACTS_ON = {
     State.PROPOSED: Level.GRASSROOTS,
@@ -297,7 +302,7 @@ def check(
         problems.append(
             _p(
                 "wrong_level",
-                gettext_noop("Your role and level may not “%(action)s” this case."),
+                gettext_noop("This role and level may not “%(action)s” this case."),
                 action=spec.label,
             )
         )

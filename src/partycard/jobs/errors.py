@@ -18,7 +18,7 @@ class TooManyJobs(DomainError):
     def __init__(self, limit: int) -> None:
         super().__init__(
             gettext(
-                "You already have %(n)d background jobs waiting or running. "
+                "This account already has %(n)d background jobs waiting or running. "
                 "Wait for one of them to finish, then start this one again."
             )
             % {"n": limit},

@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
-    "axes",
+    "partycard.core.vendor_apps.AxesConfig",  # django-axes, under a Vietnamese name (core/vendor_apps.py)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "partycard.core",
@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "partycard.officers",
     "partycard.reports",
     "django_tasks",
-    "django_tasks_db",
+    "partycard.core.vendor_apps.TasksDatabaseConfig",  # django-tasks-db, under a Vietnamese name
     "partycard.api",
     "ninja",  # its templates and static files: the API docs page without a CDN
 ]
@@ -194,6 +194,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # a working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "partycard.error_views.csrf_failure"  # Vietnamese, not Django's English page
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,8 +1,12 @@
 """Development settings: what ``make run`` uses (SQLite under var/ unless DATABASE_URL is set)."""
 
+import os
+
 from .base import *  # noqa: F403
 
-DEBUG = True
+# Django's debug pages (English, with the traceback) for developers; ``make run`` sets PARTYCARD_DEBUG=0 so
+# that a newcomer meets the site's own Vietnamese 404 and 500 pages, as in production (errors are logged).
+DEBUG = os.environ.get("PARTYCARD_DEBUG", "1") == "1"
 
 # The embedded database and uploads live under var/ (or $PARTYCARD_VAR); create it on first use.
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405

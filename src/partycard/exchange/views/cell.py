@@ -65,7 +65,10 @@ def cell_page(request: HttpRequest) -> HttpResponse:
     cell = _cell(request)
     campaign = selectors.campaign_current()
     if cell is None or campaign is None:
-        return render(request, "exchange/cell.html", {"cell": cell, "campaign": campaign})
+        example = selectors.organisation_code_example(request.user, cells=True) if cell is None else ""
+        return render(
+            request, "exchange/cell.html", {"cell": cell, "campaign": campaign, "code_example": example}
+        )
     user = request.user
     candidates = selectors.cell_candidates(user, campaign, cell)
     form = ProposeForm(request.POST or None, member_ids=[c.member.pk for c in candidates])

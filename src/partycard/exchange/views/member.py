@@ -1,4 +1,5 @@
-"""The exchange's panel on the registry's member page: the member's cases, each with its timeline.
+"""The exchange's panel on the registry's member page: the current campaign's verdict on the member with
+its reasons, the member's case in it (state, link), and their cases of other campaigns.
 
 The registry's page cannot import the exchange (it is the lower layer); ``ExchangeConfig.ready`` registers
 this provider with ``registry.panels.member_panel_register``.
@@ -6,12 +7,17 @@ this provider with ``registry.panels.member_panel_register``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
-from partycard.accounts.roles import Action
+from partycard.accounts.roles import Action, allowed
+from partycard.core.scope import role_of
+from partycard.exchange import selectors
 from partycard.exchange.models import Case
 from partycard.exchange.selectors import case_events
-from partycard.exchange.views.common import timeline_rows
+from partycard.exchange.services import reasons_vi, verdict_of
+from partycard.exchange.views.common import timeline_rows, verdict_label
 from partycard.registry.models import Member
 from partycard.registry.panels import PanelContent
 
@@ -21,12 +27,26 @@ PANEL_ORDER = 200
 
 
 def member_cases_panel(request: HttpRequest, member: Member) -> PanelContent:
-    """The member's cases the viewer may see, newest first (no panel when there is none)."""
+    """For a viewer who may see cases: the open campaign's verdict and the member's cases, newest first
+    (no panel without an open campaign and without a case)."""
+    if not allowed(role_of(request.user) or "", Action.VIEW_CASE):
+        return None
     cases = Case.objects.scoped(request.user, Action.VIEW_CASE).filter(member=member)
     rows = [
         (case, timeline_rows(case_events(case)))
         for case in cases.select_related("campaign").order_by("-created_at")
     ]
-    if not rows:
+    campaign = selectors.campaign_current()
+    if campaign is None and not rows:
         return None
-    return "exchange/_member_cases.html", {"exchange_cases": rows}
+    context: dict[str, Any] = {"campaign": campaign, "exchange_cases": rows, "current_case": None}
+    if campaign is not None:
+        verdict = verdict_of(member, campaign)
+        css, label = verdict_label(verdict)
+        context.update(
+            verdict_class=css,
+            verdict_label=label,
+            reasons=reasons_vi(verdict),
+            current_case=next((case for case, _ in rows if case.campaign_id == campaign.pk), None),
+        )
+    return "exchange/_member_cases.html", context

@@ -1,5 +1,9 @@
 """The queue page: cases by state in the actor's scope, the cases waiting for the actor's level (paged,
-filtered), and the bulk form, which makes a background job and sends the officer to its progress page."""
+filtered), and the bulk form, which makes a background job and sends the officer to its progress page.
+
+The bulk form offers only the actions that fit a case of the queue shown, and is not shown on an empty
+queue; an action that cannot be undone (reject, accept) is confirmed on a second page, which works
+without JavaScript."""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from partycard.exchange import selectors
 from partycard.exchange.forms import BulkTransitionForm
 from partycard.exchange.jobs import MAX_BULK, start_transition
 from partycard.exchange.models.case import STATE_CHOICES
+from partycard.exchange.views.common import tone, transitions_fitting
+from partycard.exchange.wording import transition_label
 from partycard.exchange.workflow import State
 from partycard.registry.models import Organisation
 
@@ -30,7 +36,7 @@ def _filters(request: HttpRequest) -> tuple[str, str, list[str]]:
     problems: list[str] = []
     state = request.GET.get("trang_thai", "").strip()
     if state and state not in {s.value for s in State}:
-        problems.append(_("Unknown state; showing the cases waiting for you."))
+        problems.append(_("Unknown state; showing the cases waiting for you to act."))
         state = ""
     code = request.GET.get("to_chuc", "").strip().upper()
     if code and not Organisation.objects.scoped(request.user, Action.VIEW_CASE).filter(code=code).exists():
@@ -49,7 +55,8 @@ def _link(query: QueryDict, **values: Any) -> str:
 
 @login_required
 def queue_page(request: HttpRequest) -> HttpResponse:
-    """GET: counts, filters, one page of the queue. POST: the bulk form → a job → its progress page."""
+    """GET: counts, filters, one page of the queue. POST: the bulk form → a job → its progress page; an
+    action that cannot be undone is first confirmed on a page of its own (``exchange/bulk_confirm.html``)."""
     user = request.user
     role = role_of(user) or ""
     if not allowed(role, Action.VIEW_CASE) or scope_path(user) is None:
@@ -61,15 +68,25 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not can_change:
         raise Http404(_("No such record."))
     state, code, problems = _filters(request)
-    context: dict[str, Any] = {"campaign": campaign, "state": state, "code": code, "problems": problems}
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "state": state,
+        "code": code,
+        "problems": problems,
+        "code_example": selectors.organisation_code_example(user),
+    }
     if campaign is None:
         return render(request, "exchange/queue.html", context)
     queue = selectors.queue_for(user, campaign, state=state or None, organisation_code=code or None)
+    counts = selectors.state_counts(user, campaign)
     form = None
     if can_change:
         assert level is not None
-        form = BulkTransitionForm(request.POST or None, level=level, transitions=transitions)
-        if request.method == "POST" and form.is_valid():
+        # Only the actions that fit a case of this queue; none (and no form) on an empty queue.
+        offered = transitions_fitting(level, transitions, selectors.queue_states_present(queue, counts))
+        if offered or request.method == "POST":
+            form = BulkTransitionForm(request.POST or None, level=level, transitions=offered or transitions)
+        if request.method == "POST" and form is not None and form.is_valid():
             data = form.cleaned_data
             targets = data["cases"]
             if data["all_in_queue"]:
@@ -81,6 +98,8 @@ def queue_page(request: HttpRequest) -> HttpResponse:
                 )
             elif not targets:
                 form.add_error("cases", _("There is no case in the queue."))
+            elif form.needs_confirmation(data):
+                return render(request, "exchange/bulk_confirm.html", _confirmation(request, data, targets))
             else:
                 job = start_transition(
                     actor=user,
@@ -91,8 +110,9 @@ def queue_page(request: HttpRequest) -> HttpResponse:
                     campaign=campaign,
                 )
                 return redirect("jobs:job_detail", pk=job.pk)
-    counts = selectors.state_counts(user, campaign)
     page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("trang"))
+    if form is not None and not form.is_bound and not page.paginator.count:
+        form = None
     query = request.GET.copy()
     ticked = set(form.cleaned_data.get("cases", [])) if form is not None and form.is_bound else set()
     context.update(
@@ -111,3 +131,20 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         else None,
     )
     return render(request, "exchange/queue.html", context)
+
+
+def _confirmation(request: HttpRequest, data: dict[str, Any], targets: list[int]) -> dict[str, Any]:
+    """What the confirmation page shows and posts again: the same fields, with ``confirmed`` ticked."""
+    transition = data["transition"]
+    return {
+        "action": transition_label(transition),
+        "transition": transition,
+        "tone": tone(transition),
+        "n": len(targets),
+        "reason": data["reason"],
+        "return_to": data["return_to"].value if data["return_to"] else "",
+        "cases": [] if data["all_in_queue"] else targets,
+        "all_in_queue": data["all_in_queue"],
+        "post_to": request.get_full_path(),
+        "back": request.get_full_path(),
+    }

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, allowed
@@ -88,7 +91,8 @@ def member_list_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The member's record and history, and the panels the apps above the registry add (``panels.py``)."""
+    """The member's record and history, and the panels the apps above the registry add (``panels.py``),
+    with a way back to the member list as the officer left it (its filters, its page)."""
     member = get_scoped_or_404(Member, request.user, Action.VIEW_MEMBER, pk=pk)
     can_edit = Member.objects.scoped(request.user, Action.CHANGE_MEMBER).filter(pk=pk).exists()
     context = {
@@ -96,8 +100,27 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": selectors.member_timeline(member),
         "can_edit": can_edit,
         "panels": member_panels_render(request, member),
+        "back_url": _back_to_list(request),
     }
     return render(request, "registry/member_detail.html", context)
+
+
+def _back_to_list(request: HttpRequest) -> str:
+    """The member list with the filters the officer had: ``next`` (the list's links pass it), else the page
+    they came from (``Referer``), when either is the list on this site; otherwise the list unfiltered."""
+    plain = reverse("registry:member_list")
+    for candidate in (request.GET.get("next", ""), request.META.get("HTTP_REFERER", "")):
+        parts = urlsplit(candidate)
+        same_site = not parts.netloc or parts.netloc == request.get_host()
+        if (
+            parts.path == plain
+            and same_site
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+        ):
+            return f"{plain}?{parts.query}" if parts.query else plain
+    return plain
 
 
 @login_required
