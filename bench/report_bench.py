@@ -24,7 +24,8 @@ Steps:
    (eligible; postponed, with its reason; not eligible, with its reasons: by status, missing old card or
    citizen ID, a spread of conduct reasons), a case for most (every state: proposed … accepted, returned,
    rejected, on hold, cancelled; ``updated_at`` spread over 90 days), a new card for each accepted case
-   (allocated … handed over, lost, damaged, suspended, revoked), a reissued card for the lost ones, and the
+   (allocated … handed over, lost, damaged, suspended, revoked; numbered 8…, 9… for reissues, far above
+   the numbers ``exchange_card_serial`` hands out), a reissued card for the lost ones, and the
    old card of every current member holding one (superseded, recovered or destroyed once the new card is
    handed over). Nothing here writes a counter: it is the bulk load ``report rebuild`` exists for.
 2. **rebuild** from empty counters (``start_rebuild`` + ``job_run``, timed) and **verify**
@@ -94,7 +95,7 @@ GENERATE = [
     SELECT %(campaign)s, m.id, m.organisation_id, o.path, s.state,
            CASE WHEN s.state = 'returned' THEN 'cell' ELSE '' END,
            CASE WHEN s.state = 'on_hold' THEN 'proposed' ELSE '' END,
-           '', CASE WHEN s.state = 'accepted' THEN lpad(m.id::text, 10, '0') END,
+           '', CASE WHEN s.state = 'accepted' THEN '8' || lpad(m.id::text, 9, '0') END,
            now() - interval '100 days',
            now() - (({h3} %% 90) || ' days')::interval - (({h4}) || ' minutes')::interval
     FROM registry_member m

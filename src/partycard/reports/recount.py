@@ -403,6 +403,9 @@ def corrections_apply(*, day: dt.date) -> tuple[int, int]:
         _exec(
             f"INSERT INTO {table} ({columns}) SELECT d.organisation_id, d.campaign_id, {day_value}"  # noqa: S608
             f"d.key, 0, d.expected - d.found FROM {_DIFF} d WHERE 1 = 1 "
+            # In key order: rows written into an empty table lie in the order the reads want them
+            # (an organisation's counters on one or two pages, not one page each).
+            "ORDER BY d.organisation_id, d.campaign_id, d.key "
             f"ON CONFLICT ({conflict}) DO UPDATE SET {column} = {add}",
             [day] if is_daily else [],
         )

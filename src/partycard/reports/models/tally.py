@@ -7,6 +7,10 @@ are touched by almost every transaction: their count is spread over ``SLOTS`` ro
 writing its own, so that concurrent writers do not queue on one row (the count is the sum over slots).
 ``TallyDay`` holds the same changes by the day they happened: the count on day D is the sum of the
 deltas up to D. Written only by ``reports.tallies``, in the transaction of the change counted.
+
+The organisation is a foreign key without a database constraint: organisations are never deleted (the
+registry's rule), and a deferred constraint would check every row written at commit (a rebuild writes
+millions: minutes of its commit, measured in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ __all__ = ["Tally", "TallyDay"]
 
 class Tally(models.Model):
     organisation = models.ForeignKey(
-        "registry.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
+        "registry.Organisation",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,  # the unique constraint's first column
+        db_constraint=False,  # see the module's docstring
     )
     # The campaign's id for a case or verdict count; 0 for cards and members, which belong to none (no
     # foreign key: 0 is no campaign).
@@ -46,7 +54,11 @@ class Tally(models.Model):
 
 class TallyDay(models.Model):
     organisation = models.ForeignKey(
-        "registry.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
+        "registry.Organisation",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,  # the unique constraint's first column
+        db_constraint=False,  # see the module's docstring
     )
     campaign = models.PositiveIntegerField(db_column="campaign_id")
     day = models.DateField()
