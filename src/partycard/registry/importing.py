@@ -41,6 +41,7 @@ from partycard.registry.hooks import members_changed
 from partycard.registry.models import Ethnicity, Member, Organisation
 from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
+from partycard.registry.search_index import search_index_refresh
 
 __all__ = ["ImportResult", "check_file", "import_roster", "read_rows", "size_text", "too_large"]
 
@@ -525,6 +526,7 @@ def _create(rows: list[_Row], *, actor: Any, counts: Counter[int]) -> int:
         members, Member, batch_size=BATCH, default_user=actor, default_change_reason="import"
     )
     counts.update(m.organisation_id for m in members if m.status in ACTIVE_STATUSES)
+    search_index_refresh(member_ids=[m.pk for m in created])
     audit_record_many(
         actor=actor,
         action="import",

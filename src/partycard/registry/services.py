@@ -28,6 +28,7 @@ from partycard.registry.choices import ACTIVE_STATUSES, ALLOWED_CHILDREN, OrgLev
 from partycard.registry.hooks import members_changed
 from partycard.registry.models import Member, Organisation
 from partycard.registry.models.organisation import PATH_SEPARATOR
+from partycard.registry.search_index import search_index_move, search_index_refresh
 
 __all__ = [
     "check_dissolvable",
@@ -150,6 +151,7 @@ def organisation_move(*, actor: Any, organisation: Organisation, new_parent: Org
     subtree = Organisation.objects.filter(path__startswith=old_prefix)
     changed = subtree.update(path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)))
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
+    search_index_move(path_prefix=new_prefix)  # the members' committee, if the move changed it
     reason = _("moved from %(old)s to %(new)s") % {"old": old_parent_name, "new": new_parent.name}
     moved = list(Organisation.objects.filter(path__startswith=new_prefix))
     Organisation.history.bulk_history_create(
@@ -190,6 +192,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     _validated(member)
     member._history_user = actor  # type: ignore[attr-defined]
     member.save()
+    search_index_refresh(member_ids=[member.pk])
     if member.status in ACTIVE_STATUSES:
         _adjust_count(member.organisation_id, +1)
     audit_record(actor=actor, action="create", obj=member, changes=diff({}, snapshot(member)))
@@ -228,6 +231,7 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     current._history_user = actor  # type: ignore[attr-defined]
     current._change_reason = reason  # type: ignore[attr-defined]
     current.save()
+    search_index_refresh(member_ids=[current.pk])
     now_active = current.status in ACTIVE_STATUSES
     if old_org != current.organisation_id or was_active != now_active:
         _adjust_count(old_org, -int(was_active))
@@ -282,6 +286,7 @@ def member_transfer(*, actor: Any, member: Member, to_cell: Organisation, reason
     current._history_user = actor  # type: ignore[attr-defined]
     current._change_reason = reason[:100]  # type: ignore[attr-defined]
     current.save()
+    search_index_refresh(member_ids=[current.pk])
     _adjust_count(old_org, -1)
     _adjust_count(to_cell.pk, +1)
     changes = diff(before, snapshot(current))
