@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any, Literal
 
 from django.db import connections, transaction
@@ -25,7 +26,7 @@ from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, NameWord, Organisation, SearchEntry
 from partycard.registry.models.organisation import PATH_SEPARATOR
 from partycard.registry.names import name_words, query_words
-from partycard.registry.search_index import committee_ids
+from partycard.registry.search_index import committee_ids, pair_term
 
 __all__ = [
     "AGE_BANDS",
@@ -172,6 +173,8 @@ COUNT_CAP = 10_000
 # candidate, never read through its own entries: it is short, so common, and each word it begins would be
 # one more index range to merge.
 _MAX_TERMS = 6
+# At most this many entry words are merged for one search (each is one index range per committee).
+_MAX_ARMS = 8
 
 
 @dataclass(frozen=True)
@@ -387,14 +390,10 @@ def _member_hits(
         params.insert(0, committee)
     driver, others = [""], list(words)
     if words and postgres and root.level <= OrgLevel.CENTRAL_COMMITTEE:
-        terms = _expand(words)
-        if not all(terms.values()):
-            return [], (0 if count else None)  # a word that begins no name in the registry
-        usable = {w: t for w, t in terms.items() if len(t) <= _MAX_TERMS}
-        if usable:
-            best = min(usable, key=lambda w: sum(n for _t, n in usable[w]))
-            driver = [t for t, _n in usable[best]]
-            others.remove(best)
+        plan = _plan(words)
+        if plan is None:
+            return [], (0 if count else None)  # nothing in the registry can match
+        driver, others = plan
     for word in others:  # [a-z0-9]+ (names.query_words): nothing to escape in the pattern
         where.append("(' ' || words) LIKE %s")
         params.append(f"% {word}%")
@@ -422,7 +421,14 @@ def _member_hits(
         )
 
     cap = COUNT_CAP + 1
-    with _planner_settings(conn, jit="off") if postgres else nullcontext(), conn.cursor() as cursor:
+    # PostgreSQL: the planner cannot estimate the word tests (a LIKE on an expression: it guesses a few
+    # rows), so it would fetch every entry of the driver and sort them (0.4 s at the Centre for "nguyen
+    # thi"). The walk in index order is the plan (below a committee, the subtree's rows are sorted: they are
+    # few). JIT compilation costs ~130 ms a statement and parallel workers start slower than the walk ends.
+    planner = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+    if root.level <= OrgLevel.CENTRAL_COMMITTEE:
+        planner["enable_sort"] = "off"
+    with _planner_settings(conn, **planner) if postgres else nullcontext(), conn.cursor() as cursor:
         if count and postgres and offset + limit <= cap:
             # The count's walk also holds the page: one pass, one statement.
             sql, sql_params = matches(cap)
@@ -468,17 +474,62 @@ def _entry_filters(filters: MemberFilters) -> tuple[list[str], list[Any]]:
     return where, params
 
 
-def _expand(words: list[str]) -> dict[str, list[tuple[str, int]]]:
-    """For each word of a query, the registry words it begins with their member counts (``NameWord``), at
-    most ``_MAX_TERMS + 1`` of them (more means "too many to merge")."""
-    found: dict[str, list[tuple[str, int]]] = {}
-    for word in words:
-        found[word] = list(
-            NameWord.objects.filter(word__startswith=word)
+@dataclass(frozen=True)
+class _Term:
+    word: str
+    members: int
+    paired: bool
+
+
+def _plan(words: list[str]) -> tuple[list[str], list[str]] | None:
+    """Which entries a search reads (the *driver*: one or more entry words, merged) and which query words
+    it tests on each, or None when nothing can match (a word that begins no registry word).
+
+    The candidates: each query word, read through the registry words it begins; each pair of query words,
+    read through the pair entries of their paired words and the plain entries of the others. The one with
+    the fewest entries (``NameWord`` estimates) wins: its entries are the most likely to be matches, so
+    the page and the count fill soonest. A word that begins too many registry words ("h") is only tested.
+    """
+    terms = {
+        w: [
+            _Term(*row)
+            for row in NameWord.objects.filter(word__startswith=w)
             .order_by("word")
-            .values_list("word", "members")[: _MAX_TERMS + 1]
-        )
-    return found
+            .values_list("word", "members", "paired")[: _MAX_TERMS + 1]
+        ]
+        for w in words
+    }
+    if not all(terms.values()):
+        return None
+    usable = {w: t for w, t in terms.items() if len(t) <= _MAX_TERMS}
+    candidates: list[tuple[int, list[str], list[str]]] = [
+        (sum(t.members for t in found), [t.word for t in found], [o for o in words if o != w])
+        for w, found in usable.items()
+    ]
+    # Two query words cannot begin the same registry word (neither begins the other: names.query_words).
+    wanted = {
+        pair_term(a.word, b.word)
+        for w1, w2 in combinations(usable, 2)
+        for a in usable[w1]
+        for b in usable[w2]
+        if a.paired and b.paired
+    }
+    held = dict(NameWord.objects.filter(word__in=wanted).values_list("word", "members")) if wanted else {}
+    for w1, w2 in combinations(usable, 2):
+        plain = [t for t in usable[w1] + usable[w2] if not t.paired]
+        pairs = [
+            pair_term(a.word, b.word)
+            for a in usable[w1]
+            for b in usable[w2]
+            if a.paired and b.paired and pair_term(a.word, b.word) in held  # a pair nobody holds: no entries
+        ]
+        if len(plain) + len(pairs) <= _MAX_ARMS:
+            cost = sum(t.members for t in plain) + sum(held[p] for p in pairs)
+            candidates.append((cost, [t.word for t in plain] + pairs, list(words)))
+    if not candidates:
+        return [""], list(words)
+    _cost, driver, tested = min(candidates, key=lambda c: c[0])
+    return (driver, tested) if driver else None
 
 
 @contextmanager

@@ -14,7 +14,7 @@ ENTRY_TABLE = "registry_searchentry"
 POSTGRESQL = [
     f"""CREATE TABLE {ENTRY_TABLE} (
         member_id bigint NOT NULL,
-        word varchar(40) COLLATE "C" NOT NULL,
+        word varchar(81) COLLATE "C" NOT NULL,
         committee_id bigint NOT NULL,
         organisation_id bigint NOT NULL,
         sort_key bytea NOT NULL,
@@ -29,8 +29,8 @@ POSTGRESQL = [
     f"CREATE INDEX registry_search_cell ON {ENTRY_TABLE} (organisation_id, sort_key, member_id) "
     "INCLUDE (words, status, gender, date_of_birth) WHERE word = ''",
     f"CREATE INDEX registry_search_member ON {ENTRY_TABLE} (member_id)",
-    'CREATE TABLE registry_nameword (word varchar(40) COLLATE "C" PRIMARY KEY, members integer NOT NULL '
-    "CHECK (members >= 0))",
+    'CREATE TABLE registry_nameword (word varchar(81) COLLATE "C" PRIMARY KEY, members integer NOT NULL '
+    "CHECK (members >= 0), paired boolean NOT NULL)",
 ]
 
 SQLITE_INDEXES = [
@@ -66,8 +66,9 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="NameWord",
                     fields=[
-                        ("word", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                        ("word", models.CharField(max_length=81, primary_key=True, serialize=False)),
                         ("members", models.PositiveIntegerField(default=0)),
+                        ("paired", models.BooleanField(default=False)),
                     ],
                     options={"verbose_name": "name word"},
                 ),
@@ -80,7 +81,7 @@ class Migration(migrations.Migration):
                                 "member_id", "word", blank=True, editable=False, primary_key=True, serialize=False
                             ),
                         ),
-                        ("word", models.CharField(blank=True, max_length=40)),
+                        ("word", models.CharField(blank=True, max_length=81)),
                         ("sort_key", models.BinaryField(max_length=255)),
                         ("words", models.CharField(max_length=200)),
                         ("status", models.CharField(max_length=20)),

@@ -1,4 +1,5 @@
-"""The member list's index: one row per member and word of its name, plus one per member with no word.
+"""The member list's index: a row per member and word of its name (and pair of its common words), plus
+one per member with no word.
 
 A search reads the rows of one word in list order (``sort_key``, given name first) inside one committee
 directly under the Centre (``committee``: the subtree key), so that a page of any query at any scope is a
@@ -23,9 +24,10 @@ class SearchEntry(models.Model):
     member = models.ForeignKey(
         "registry.Member", on_delete=models.CASCADE, db_constraint=False, related_name="+", db_index=False
     )
-    # A folded word of the full name (``names.name_words``), or "" on the member's own row, which lists it
-    # whatever the query (the plain list, and the words that are too short to drive a search).
-    word = models.CharField(max_length=40, blank=True)
+    # A folded word of the full name (``names.name_words``); a pair of paired words (" a b",
+    # ``search_index.pair_term``); or "" on the member's own row, which lists it whatever the query (the
+    # plain list, and the words too short to lead a search).
+    word = models.CharField(max_length=81, blank=True)
     # The committee directly under the Centre whose subtree holds the member's cell (or the Centre itself
     # for a cell directly under it, which the tree rules do not allow).
     committee = models.ForeignKey(
@@ -72,12 +74,15 @@ class SearchEntry(models.Model):
 
 
 class NameWord(models.Model):
-    """Every word of a member's name in the registry, so that a prefix of a word ("hu") can be expanded to
-    the words it begins ("hung", "huong", "huy"…) through one small index. ``members`` is how many
-    members' names hold it as of the last rebuild: an estimate the search uses to pick its plan."""
+    """Every entry word of the registry (a word of a member's name, or a pair " a b" of paired words), so
+    that a prefix of a word ("hu") can be expanded to the words it begins ("hung", "huong", "huy"…)
+    through one small index. ``members`` is how many members' names hold it as of the last rebuild: an
+    estimate the search uses to pick its plan. ``paired``: its members have pair entries
+    (``search_index.PAIR_MIN_MEMBERS``); set by a rebuild only."""
 
-    word = models.CharField(max_length=40, primary_key=True)
+    word = models.CharField(max_length=81, primary_key=True)
     members = models.PositiveIntegerField(default=0)
+    paired = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "name word"
