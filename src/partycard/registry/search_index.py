@@ -24,7 +24,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from itertools import combinations
-from typing import Any
 
 from django.db import connection as default_connection
 from django.db import transaction

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Func, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import Combinable
 
 from partycard.accounts.roles import Action
@@ -383,7 +383,8 @@ def _member_hits(
         committee = root.pk
     else:  # below a committee: its cells' own rows
         committee = committee_ids([root.path]).get(root.path, -1)
-        where.append(f"organisation_id IN (SELECT id FROM {Organisation._meta.db_table} WHERE path LIKE %s)")
+        orgs = Organisation._meta.db_table
+        where.append(f"organisation_id IN (SELECT id FROM {orgs} WHERE path LIKE %s)")  # noqa: S608
         params.append(conn.ops.prep_for_like_query(root.path) + "%")
     if committee is not None:
         where.insert(0, "committee_id = %s")  # on PostgreSQL, one partition
@@ -566,37 +567,53 @@ class TreeNode:
 
 
 def organisation_children(parent: Organisation) -> list[TreeNode]:
-    """The organisations directly under ``parent``, each with its subtree's member total, in code order.
+    """The organisations directly under ``parent``, each with its subtree's member total and whether it
+    has children of its own, in code order.
 
-    One grouped pass over ``parent``'s subtree (the path segment after the parent's names the child), not a
-    query per child; at the Centre that is the ~310,000 organisations of the country.
+    The totals come from the commune-level committees' kept subtree totals (``subtree_members``): a
+    commune-level child's is its own; a committee's (a child of the Centre) is the sum over the commune-level
+    committees directly under it (about 3,300 rows for the whole country, not its 300,000 organisations).
+    Only the children of a commune-level committee or below (grassroots organisations, cells) are summed
+    from their cells, in one grouped pass over that small subtree.
     """
-    children = list(Organisation.objects.filter(parent=parent).order_by("code"))
+    below = Organisation.objects.filter(parent=OuterRef("pk"))
+    children = list(
+        Organisation.objects.filter(parent=parent).annotate(has_children=Exists(below)).order_by("code")
+    )
     if not children:
         return []
-    depth = parent.path.count(".") + 1  # the child's code is this 1-based segment of every descendant path
-    below = Organisation.objects.filter(path__startswith=parent.path).exclude(pk=parent.pk)
-    totals: dict[str, int] = {}
-    deeper: set[str] = set()
-    if connections[below.db].vendor == "postgresql":
+    totals: dict[int, int] = {c.pk: c.subtree_members for c in children if c.level == OrgLevel.COMMUNE}
+    committees = [c.pk for c in children if c.level == OrgLevel.CENTRAL_COMMITTEE]
+    if committees:
         rows = (
-            below.annotate(child=PathSegment("path", depth))
+            Organisation.objects.filter(parent_id__in=committees, level=OrgLevel.COMMUNE)
             .order_by()
-            .values("child")
-            .annotate(n=Sum("member_count"), orgs=Count("id"))
+            .values("parent_id")
+            .annotate(n=Sum("subtree_members"))
         )
-        for r in rows:
-            totals[r["child"]] = int(r["n"] or 0)
-            if r["orgs"] > 1:
-                deeper.add(r["child"])
-    else:  # SQLite (make run's demo): small enough to group in Python
-        counted: dict[str, int] = {}
-        for path, n in below.values_list("path", "member_count"):
-            code = path.split(".")[depth - 1]
-            totals[code] = totals.get(code, 0) + n
-            counted[code] = counted.get(code, 0) + 1
-        deeper = {code for code, orgs in counted.items() if orgs > 1}
-    return [TreeNode(c, totals.get(c.code, 0), c.code in deeper) for c in children]
+        totals.update({r["parent_id"]: int(r["n"] or 0) for r in rows})
+    rest = [
+        c
+        for c in children
+        if c.pk not in totals and c.level not in (OrgLevel.COMMUNE, OrgLevel.CENTRAL_COMMITTEE)
+    ]
+    if rest:
+        totals.update(_summed_from_cells(parent, rest))
+    return [TreeNode(c, totals.get(c.pk, 0), c.has_children) for c in children]  # type: ignore[attr-defined]
+
+
+def _summed_from_cells(parent: Organisation, children: list[Organisation]) -> dict[int, int]:
+    """Each child's subtree total, summed from the counters of the organisations under ``parent`` (a
+    commune-level committee or lower: a small subtree)."""
+    depth = parent.path.count(PATH_SEPARATOR) + 1  # the child's code is this 1-based segment of a path
+    by_code = {c.code: c.pk for c in children}
+    totals = dict.fromkeys(by_code.values(), 0)
+    below = Organisation.objects.filter(path__startswith=parent.path, member_count__gt=0)
+    for path, n in below.values_list("path", "member_count"):
+        code = path.split(PATH_SEPARATOR)[depth - 1]
+        if code in by_code:
+            totals[by_code[code]] += n
+    return totals
 
 
 class PathSegment(Func):

@@ -229,7 +229,7 @@ def _restore_member_ddl(run: SeedRun) -> None:
 
 
 def _recount() -> None:
-    from partycard.registry.services import organisations_recount
+    from partycard.registry.services import organisations_recount, subtree_totals_recount
 
     if not _is_postgres():
         organisations_recount()
@@ -241,6 +241,7 @@ def _recount() -> None:
             f"  WHERE status IN ('probationary', 'official') GROUP BY organisation_id"
             f") c WHERE o.id = c.organisation_id AND o.member_count <> c.n"
         )
+    subtree_totals_recount()
 
 
 def _write_chunk(payload: bytes | list[tuple[str | None, ...]], run: SeedRun, done: int) -> None:
