@@ -231,6 +231,8 @@ def _rebuild_postgresql(
                     (full_name, name_sort_key(full_name), " ".join(words_of[full_name]), terms_of[full_name])
                 )
         cursor.execute("ANALYZE partycard_names")
+        # Emptied first: a committee's partition cannot be created while the default one holds its rows.
+        cursor.execute(f"TRUNCATE {ENTRY_TABLE}, {WORD_TABLE}")
         # One partition per committee directly under the Centre (level 1), and the Centre's own.
         cursor.execute(
             f"SELECT id FROM {ORG_TABLE} o WHERE level <= 1 AND NOT EXISTS "  # noqa: S608
@@ -249,7 +251,6 @@ def _rebuild_postgresql(
         indexes = cursor.fetchall()
         for name, _sql in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(f"TRUNCATE {ENTRY_TABLE}, {WORD_TABLE}")
         # The committee of every organisation: the first two segments of its path name it.
         cursor.execute(
             "CREATE TEMP TABLE partycard_committees ON COMMIT DROP AS SELECT o.id, c.id AS committee "  # noqa: S608

@@ -235,10 +235,13 @@ def subtree_totals_recount(paths: Iterable[str] | None = None) -> int:
         for prefix in _ancestor_paths(path):
             if prefix in totals:
                 totals[prefix] += n
-    wrong = {p: n for p, n in totals.items() if stored[p] != n}
-    for n, paths_of_n in _by_delta(wrong).items():
+    wrong: dict[int, list[str]] = {}
+    for path, n in totals.items():
+        if stored[path] != n:
+            wrong.setdefault(n, []).append(path)
+    for n, paths_of_n in wrong.items():
         Organisation.objects.filter(path__in=paths_of_n).update(subtree_members=n)
-    return len(wrong)
+    return sum(len(p) for p in wrong.values())
 
 
 def _validated(member: Member) -> None:
