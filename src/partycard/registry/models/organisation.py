@@ -60,7 +60,8 @@ class Organisation(models.Model):
     # committees only (level 2; 0 elsewhere) by the same services (``services.member_counts_adjust``):
     # the organisation tree sums a province's or the Centre's members from these few thousand rows
     # instead of every cell of the country, and no row above a commune is written on every member write.
-    subtree_members = models.PositiveIntegerField(default=0, editable=False)
+    # A database default, so that bulk loaders (the seed) need not name it.
+    subtree_members = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
