@@ -1,4 +1,4 @@
-"""The registry pages: tree browser, member list (filters, search, keyset pages), detail, edit, import."""
+"""The registry pages: tree browser, member list (filters, search, count, pages), detail, edit, import."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.test import Client
 
 from partycard.accounts.models import Role, User
 from partycard.audit.models import AuditEvent
-from partycard.registry.models import Member
+from partycard.registry.models import Member, Organisation
 from partycard.registry.roster import COLUMNS
 from tests.conftest import recent_months
 
@@ -226,3 +226,64 @@ def test_export_is_scoped_and_audited(signed_in: Client, tree, make_member) -> N
     assert names == ["Nguyễn Văn An"]
     assert AuditEvent.objects.filter(action="export").exists()
     assert signed_in.get("/dang-vien/xuat/", {"organisation": "HUE"}).status_code == 404
+
+
+def test_member_list_shows_the_count_and_numbered_pages(signed_in: Client, tree, make_member) -> None:
+    for i in range(60):
+        make_member(full_name=f"Trần Thị Mai {i:02d}", gender="F", citizen_id=f"0011800{i:05d}")
+    make_member(org=tree.hue_cell, full_name="Trần Thị Mai Huế", gender="F", citizen_id="001180099002")
+    first = signed_in.get("/dang-vien/", {"q": "mai"}).content.decode()
+    count = first.split('class="result-count"')[1].split("</p>")[0]
+    assert ">60 " in count  # Hà Nội's 60; not Huế's
+    assert 'aria-current="page">1<' in first and "page=2" in first and "Trần Thị Mai 50" not in first
+    second = signed_in.get("/dang-vien/", {"q": "mai", "page": "2"}).content.decode()
+    assert "Trần Thị Mai 50" in second and "Trần Thị Mai 00<" not in second
+    assert 'aria-current="page">2<' in second and 'rel="prev"' in second and 'rel="next"' not in second
+    for bad in ("0", "-1", "abc", "99999999999"):  # a page number that is no page is the first page
+        assert (
+            'aria-current="page">1<'
+            in signed_in.get("/dang-vien/", {"q": "mai", "page": bad}).content.decode()
+        )
+
+
+def test_member_list_says_more_than_the_cap(signed_in: Client, make_member, monkeypatch) -> None:
+    from partycard.registry import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)
+    for i in range(7):
+        make_member(full_name=f"Trần Thị Mai {i:02d}", gender="F", citizen_id=f"0011800{i:05d}")
+    count = signed_in.get("/dang-vien/").content.decode().split('class="result-count"')[1].split("</p>")[0]
+    assert "4" in count and "7" not in count
+
+
+def test_member_list_tells_two_cells_of_one_name_apart_by_their_parent(
+    signed_in: Client, tree, make_member
+) -> None:
+    # The issue: "two 'Chi bộ thôn 4' in different communes must be told apart".
+    from partycard.registry import services
+    from partycard.registry.choices import OrgLevel
+
+    cau_giay = services.organisation_create(
+        actor=None, code="HN-CG", name="Đảng bộ phường Cầu Giấy", level=OrgLevel.COMMUNE, parent=tree.hanoi
+    )
+    for code, parent in (("HN-BD-04", tree.ba_dinh), ("HN-CG-04", cau_giay)):
+        services.organisation_create(
+            actor=None, code=code, name="Chi bộ thôn 4", level=OrgLevel.GRASSROOTS_CELL, parent=parent
+        )
+    make_member(org=Organisation.objects.get(code="HN-BD-04"), full_name="Lê Văn An")
+    make_member(
+        org=Organisation.objects.get(code="HN-CG-04"),
+        full_name="Lê Văn Bình",
+        citizen_id="001080012399",
+    )
+    rows = signed_in.get("/dang-vien/", {"q": "le van"}).content.decode().split("<tr>")[2:]
+    assert "Chi bộ thôn 4" in rows[0] and "Đảng bộ phường Ba Đình" in rows[0]
+    assert "Chi bộ thôn 4" in rows[1] and "Đảng bộ phường Cầu Giấy" in rows[1]
+
+
+def test_tree_toggles_start_closed_and_name_the_list_they_open(signed_in: Client, make_member) -> None:
+    make_member()
+    page = signed_in.get("/to-chuc/").content.decode()
+    assert 'aria-expanded="false" aria-controls="c-HN-BD"' in page
+    assert '<ul class="tree" id="c-HN-BD" hidden></ul>' in page
+    assert "partycard/tree.js" in page and 'data-label="' in page

@@ -17,7 +17,7 @@ import codecs
 import csv
 import re
 import zipfile
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -27,7 +27,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -41,6 +40,8 @@ from partycard.registry.hooks import member_counts_changed, members_changed
 from partycard.registry.models import Ethnicity, Member, Organisation
 from partycard.registry.roster import COLUMNS, Column, ParseError, header_map
 from partycard.registry.rules import MemberFacts, configured_member_issues
+from partycard.registry.search_index import search_index_refresh
+from partycard.registry.services import member_counts_adjust
 
 __all__ = ["ImportResult", "check_file", "import_roster", "read_rows", "size_text", "too_large"]
 
@@ -511,11 +512,7 @@ def _read(rows: Iterator[list[Any]], organisations: Any, *, actor: Any, write: b
             result.created += _create(clean, actor=actor, counts=counts)
     result.problems = listed
     if write and result.ok:
-        by_delta: dict[int, list[int]] = defaultdict(list)
-        for org_id, n in counts.items():
-            by_delta[n].append(org_id)
-        for delta, ids in by_delta.items():
-            Organisation.objects.filter(pk__in=ids).update(member_count=F("member_count") + delta)
+        member_counts_adjust(dict(counts))
         member_counts_changed(deltas=dict(counts))  # the counters by organisation: registry/hooks.py
     return result
 
@@ -526,6 +523,7 @@ def _create(rows: list[_Row], *, actor: Any, counts: Counter[int]) -> int:
         members, Member, batch_size=BATCH, default_user=actor, default_change_reason="import"
     )
     counts.update(m.organisation_id for m in members if m.status in ACTIVE_STATUSES)
+    search_index_refresh(member_ids=[m.pk for m in created])
     audit_record_many(
         actor=actor,
         action="import",

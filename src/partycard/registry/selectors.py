@@ -8,33 +8,34 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import itertools
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from itertools import combinations
+from typing import Any, Literal
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, F, Func, Lookup, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import Combinable
-from django.db.models.functions import StrIndex
 
 from partycard.accounts.roles import Action
 from partycard.core import clock
 from partycard.core.scope import scope_path
-from partycard.core.text import fold
 from partycard.registry.choices import OrgLevel
-from partycard.registry.models import Member, Organisation
+from partycard.registry.models import Member, NameWord, Organisation, SearchEntry
 from partycard.registry.models.organisation import PATH_SEPARATOR
+from partycard.registry.names import name_words, query_words
+from partycard.registry.search_index import committee_ids, pair_term
 
 __all__ = [
     "AGE_BANDS",
+    "COUNT_CAP",
     "Cursor",
     "FieldChange",
     "LevelCount",
     "MemberFilters",
+    "MemberPage",
     "TimelineEntry",
     "TreeNode",
     "committee_level_counts",
@@ -44,6 +45,7 @@ __all__ = [
     "issuing_committee_name",
     "level_counts",
     "member_list",
+    "member_page",
     "member_search",
     "member_timeline",
     "organisation_children",
@@ -155,10 +157,6 @@ def committee_level_counts() -> dict[str, list[LevelCount]]:
     return result
 
 
-# The bounded walk of the name index (single-word searches and plain lists in a large subtree): at most
-# this many rows (~0.4 s); a spread-out word fills a page early.
-_NAME_WALK_ROWS = 100_000
-
 # Age bands offered by the member list (inclusive, in whole years; None = no upper bound).
 AGE_BANDS: dict[str, tuple[int, int | None]] = {
     "18-30": (18, 30),
@@ -167,6 +165,16 @@ AGE_BANDS: dict[str, tuple[int, int | None]] = {
     "61-75": (61, 75),
     "76+": (76, None),
 }
+
+# The result count is exact up to this many members; above, the list says "more than 10.000" (counting a
+# broad search exactly would cost seconds at national scale, and nobody pages through 200 pages).
+COUNT_CAP = 10_000
+# A word of the query that begins more registry words than this ("h", "th") is only checked on each
+# candidate, never read through its own entries: it is short, so common, and each word it begins would be
+# one more index range to merge.
+_MAX_TERMS = 6
+# At most this many entry words are merged for one search (each is one index range per committee).
+_MAX_ARMS = 8
 
 
 @dataclass(frozen=True)
@@ -186,12 +194,20 @@ class MemberFilters:
             cond &= Q(status=self.status)
         if self.gender:
             cond &= Q(gender=self.gender)
-        if self.age_band:
-            low, high = AGE_BANDS[self.age_band]
-            cond &= Q(date_of_birth__lte=_years_before(today, low))
-            if high is not None:  # older than high+1 years is out: born after (today - (high+1) years)
-                cond &= Q(date_of_birth__gt=_years_before(today, high + 1))
+        low, high = self.born_between(today)
+        if low is not None:
+            cond &= Q(date_of_birth__gt=low)
+        if high is not None:
+            cond &= Q(date_of_birth__lte=high)
         return cond
+
+    def born_between(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The age band as dates of birth: (born after, born on or before); None where open."""
+        if not self.age_band:
+            return None, None
+        low, high = AGE_BANDS[self.age_band]
+        # older than high+1 years is out: born after (today - (high+1) years)
+        return (_years_before(today, high + 1) if high is not None else None), _years_before(today, low)
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -201,46 +217,102 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-Cursor = tuple[str, int]
+# Where a list continues: the sort key and id of the last member shown (``names.name_sort_key``).
+Cursor = tuple[bytes, int]
+
+
+@dataclass
+class MemberPage:
+    """One page of the member list, with how many members match (exact up to ``COUNT_CAP``)."""
+
+    members: list[Member]
+    count: int  # min(matches, COUNT_CAP + 1)
+    page: int
+    per_page: int
+
+    @property
+    def capped(self) -> bool:
+        """More than ``COUNT_CAP`` match: the count shown is "more than COUNT_CAP"."""
+        return self.count > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        """Pages that page numbers reach (the count's pages; beyond the cap, "next" goes on)."""
+        return max(1, -(-min(self.count, COUNT_CAP) // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.count
 
 
 def encode_cursor(member: Member) -> str:
-    """An opaque "continue after this row" token for keyset pages (URL-safe)."""
-    raw = json.dumps([member.name_search, member.pk], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """An opaque "continue after this member" token (URL-safe): its id; its place in the list is looked up
+    again when the token comes back, so the token stays short whatever the name."""
+    return base64.urlsafe_b64encode(str(member.pk).encode()).decode().rstrip("=")
 
 
 def decode_cursor(token: str) -> Cursor | None:
-    """The (name_search, id) a cursor stands for, or None if it is not one of ours."""
+    """The list position a token stands for, or None if it is not one of ours (or its member is gone)."""
     try:
-        name, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, TypeError):
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(name, str) or not isinstance(pk, int) or isinstance(pk, bool) or len(name) > 100:
+    if not raw.isdigit() or len(raw) > 18:
         return None
-    return name, pk
+    found = SearchEntry.objects.filter(member_id=int(raw), word="").values_list("sort_key", flat=True).first()
+    return None if found is None else (bytes(found), int(raw))
 
 
 def member_list(
     actor: Any, filters: MemberFilters, *, after: Cursor | None = None, limit: int = 50
 ) -> list[Member]:
-    """One page of the members ``actor`` may see, narrowed by ``filters``, in name order (keyset).
+    """One page of the members ``actor`` may see, narrowed by ``filters``, in list order, continuing after
+    the cursor (keyset: any page costs what the first costs). The API's list."""
+    root = _list_root(actor, filters)
+    if root is None:
+        return _own_record(actor, filters)[:limit]
+    if root is False:
+        return []
+    return member_search(root, filters.q, limit=limit, after=after, filters=filters)
 
-    The actor's scope comes first (``Member.objects.scoped``); ``filters.organisation`` can only narrow it.
-    A member (own-record scope) gets their own record if it matches.
-    """
+
+def member_page(actor: Any, filters: MemberFilters, *, page: int = 1, per_page: int = 50) -> MemberPage:
+    """Page ``page`` (1-based) of the members ``actor`` may see, narrowed by ``filters``, in list order,
+    with the number of matches (exact up to ``COUNT_CAP``). The web list."""
+    root = _list_root(actor, filters)
+    if root is None:
+        own = _own_record(actor, filters)
+        return MemberPage(own if page == 1 else [], len(own), page, per_page)
+    if root is False:
+        return MemberPage([], 0, page, per_page)
+    hits, count = _member_hits(
+        root, query_words(filters.q), filters, offset=(page - 1) * per_page, limit=per_page, count=True
+    )
+    return MemberPage(_members(hits), count or 0, page, per_page)
+
+
+def _list_root(actor: Any, filters: MemberFilters) -> Organisation | Literal[False] | None:
+    """The subtree the list reads: the actor's scope, narrowed to ``filters.organisation``; None for an
+    actor who sees only their own record; False for an organisation outside the scope."""
     root = scope_root(actor, Action.SEARCH_MEMBER)
     if root is None:
-        own = Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation")
-        own = own.filter(
-            filters.member_q(clock.today()), name_search__contains=" ".join(fold(filters.q).split())
-        )
-        return list(own[:limit])
+        return None
     if filters.organisation is not None:
         if not filters.organisation.path.startswith(root.path):
-            return []
-        root = filters.organisation
-    return member_search(root, filters.q, limit=limit, after=after, where=filters.member_q(clock.today()))
+            return False
+        return filters.organisation
+    return root
+
+
+def _own_record(actor: Any, filters: MemberFilters) -> list[Member]:
+    """A member (own-record scope): their record, if it matches."""
+    own = Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation__parent")
+    words = query_words(filters.q)
+    return [
+        m
+        for m in own.filter(filters.member_q(clock.today()))
+        if all(any(n.startswith(w) for n in name_words(m.full_name)) for w in words)
+    ]
 
 
 def member_search(
@@ -248,154 +320,217 @@ def member_search(
     query: str,
     *,
     limit: int = 50,
+    offset: int = 0,
     after: Cursor | None = None,
-    where: Q | None = None,
+    filters: MemberFilters | None = None,
 ) -> list[Member]:
-    """Members in ``root``'s subtree whose name contains ``query``, accents ignored, in name order; ``where``
-    narrows further (status, gender, date of birth).
-
-    The query is one contiguous fragment ("nguyen van an", "thuy"), not a bag of words: the trigrams that
-    span the words make a full name selective in the trigram index (3,300 candidate rows at 5.6 M members),
-    while each word alone matches millions ("nguyen" ∧ "van" ∧ "an": 112,000 rows, 1 s).
-
-    Keyset-paginated: pass the (name_search, id) of the last row seen as ``after``.
-
-    On PostgreSQL the plan is steered here. The planner's estimate for ``LIKE '%…%'`` cannot tell *where* in
-    name order the matches lie, and with ``ORDER BY name_search LIMIT n`` it often walks the name index
-    until n matches turn up: fast when matches are spread over the alphabet (a given name, "thuy"), but
-    millions of rows when they are bunched (a full name, "tran thi thu": 15 s at 5.6 M members; a family
-    name, "pham": 11 s). So that unbounded walk is never used (docs/performance.md, "Registry"):
-
-    * a subtree of fewer than ``_SMALL_SUBTREE_MEMBERS`` members (a commune, a small province) is read
-      through its cells' (organisation, name) index, never the national trigram index;
-    * in a larger one, a list or a single word first walks at most ``_NAME_WALK_ROWS`` rows of the name
-      index; a full page found there is the answer;
-    * otherwise the query runs with index scans off, which leaves the trigram bitmap (cost grows with the
-      national number of matches: ~0.13 s for a full name at 5.6 M).
-
-    The result is the same whichever plan runs.
-    """
-    needle = " ".join(fold(query).split())
-    conn = connections[Member.objects.db]
-    # A small subtree is read through its cells' (organisation, name) index (PostgreSQL; see below).
-    small = _small_subtree(root) if conn.vendor == "postgresql" else None
-    subtree = (
-        Q(organisation_id__in=small) if small is not None else Q(organisation__path__startswith=root.path)
+    """Members in ``root``'s subtree whose name holds every word of ``query`` at the start of one of its
+    words, accents and case ignored ("le hung" finds Lê Văn Hùng; "hu" finds Hùng, Hưng, Huy), in list
+    order (``names.name_sort_key``: given name, family name, middle names; then id); ``filters`` narrows
+    further (status, gender, age band). ``after`` continues after a cursor, ``offset`` skips rows."""
+    hits, _count = _member_hits(
+        root, query_words(query), filters or MemberFilters(), offset=offset, limit=limit, after=after
     )
-    qs = Member.objects.filter(subtree)
-    if where:
-        qs = qs.filter(where)
-    if after is not None:
-        qs = qs.filter(Q(name_search__gt=after[0]) | Q(name_search=after[0], id__gt=after[1]))
-    if conn.vendor != "postgresql":
-        if needle:
-            qs = qs.filter(name_search__contains=needle)
-        return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
-    # PostgreSQL: JIT compilation costs ~130 ms per statement here and never pays off for one page.
-    if small is not None:
-        # strpos() keeps the planner off the national trigram index, whose cost does not shrink with the
-        # subtree; bitmap scans of the cells, then a sort of their rows: never a walk of the name index.
-        if needle:
-            qs = qs.alias(at=StrIndex("name_search", Value(needle))).filter(at__gt=0)
-        with _planner_settings(conn, enable_indexscan="off", jit="off"):
-            return list(qs.select_related("organisation").order_by("name_search", "id")[:limit])
-    if " " in needle:
-        # The trigram index is asked for a looser pattern that skips the word-boundary trigrams of long
-        # words (the most frequent ones: "  t", " th"…); strpos() then keeps exactly the contiguous matches.
-        # 2× faster for most full names ("tran thi thu": 208 → 86 ms at 5.6 M; see _trigram_pattern).
-        like = _trigram_pattern(needle, conn.ops.prep_for_like_query)
-        qs = qs.filter(Like(F("name_search"), Value(like)))
-        qs = qs.alias(at=StrIndex("name_search", Value(needle))).filter(at__gt=0)
-    elif needle:
-        qs = qs.filter(name_search__contains=needle)
-    qs = qs.select_related("organisation").order_by("name_search", "id")
-    if " " not in needle:
-        ids = _walk_name_order(conn, root, needle, where, limit=limit, after=after)
-        if ids is not None:
-            return list(
-                Member.objects.filter(id__in=ids).select_related("organisation").order_by("name_search", "id")
-            )
-    with _planner_settings(conn, enable_indexscan="off", jit="off"):
-        return list(qs[:limit])
+    return _members(hits)
 
 
-class Like(Lookup):
-    """``lhs LIKE rhs`` with a pattern built here (Django's lookups escape the wildcards we need)."""
-
-    lookup_name = "partycard_like"
-
-    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} LIKE {rhs}", [*lhs_params, *rhs_params]
-
-
-def _trigram_pattern(needle: str, escape: Callable[[str], str]) -> str:
-    """A LIKE pattern that every name containing ``needle`` matches, cheap for the trigram index.
-
-    Between two words of three letters or more the space becomes ``_`` (any one character): pg_trgm then
-    takes no word-boundary trigrams for those words, and those are the longest posting lists. A word of one
-    or two letters keeps its spaces, which give it its only trigrams (" an", "an ").
-    """
-    words = [escape(w) for w in needle.split(" ")]
-    pattern = words[0]
-    for previous, word in itertools.pairwise(words):
-        pattern += ("_" if len(previous) >= 3 and len(word) >= 3 else " ") + word
-    return f"%{pattern}%"
+def _members(hits: list[tuple[int, bytes]]) -> list[Member]:
+    """The members of a page, in the page's order, each with its organisation and that one's parent (the
+    list shows "Chi bộ thôn 4 — Đảng ủy xã …": two cells of one name are told apart by their parent)."""
+    by_id = Member.objects.select_related("organisation__parent").in_bulk([pk for pk, _key in hits])
+    page = []
+    for pk, key in hits:
+        member = by_id.get(pk)
+        if member is not None:
+            member.list_key = key  # type: ignore[attr-defined]
+            page.append(member)
+    return page
 
 
-# A subtree with fewer members than this is searched through its cells' index (see member_search).
-_SMALL_SUBTREE_MEMBERS = 100_000
-
-
-def _small_subtree(root: Organisation) -> list[int] | None:
-    """The ids of the organisations holding members in ``root``'s subtree, if it is small; else None.
-
-    The Centre is never small, and summing its ~300,000 counters would cost ~0.1 s; below a committee
-    directly under the Centre the sum is over a few thousand rows at most.
-    """
-    if root.level == OrgLevel.CENTRE or subtree_member_count(root) >= _SMALL_SUBTREE_MEMBERS:
-        return None
-    return list(organisation_subtree(root).filter(member_count__gt=0).values_list("id", flat=True))
-
-
-def _walk_name_order(
-    conn: BaseDatabaseWrapper,
+def _member_hits(
     root: Organisation,
-    needle: str,
-    where: Q | None,
+    words: list[str],
+    filters: MemberFilters,
     *,
-    limit: int,
-    after: Cursor | None,
-) -> list[int] | None:
-    """The first ``limit`` matches in name order if they lie within ``_NAME_WALK_ROWS`` rows of the name
-    index (from ``after``), else None. The walk stops as soon as it has ``limit`` matches.
+    offset: int = 0,
+    limit: int = 50,
+    after: Cursor | None = None,
+    count: bool = False,
+) -> tuple[list[tuple[int, bytes]], int | None]:
+    """(member id, sort key) of one page of the matches in ``root``'s subtree, and, if ``count``, how many
+    match (exact up to ``COUNT_CAP``, else ``COUNT_CAP + 1``).
 
-    The walk reads the covering (name_search, id, organisation_id) index; member-row filters (``where``)
-    are checked on the rows that pass the name and subtree tests, through the primary key.
+    The list's index (``SearchEntry``) holds a row per member and word of its name, in list order within
+    each committee directly under the Centre (on PostgreSQL, a partition each):
+
+    * in a committee or at the Centre, the page is read from the entries of one word of the query, the one
+      fewest names hold (the *driver*, estimated from ``NameWord``), in list order, the other words and the
+      filters tested on each entry from the index alone; a word that several registry words begin ("hu")
+      merges their ranges. With no usable word, the members' own rows (word "") are read. The Centre
+      merges the committees' partitions. The cost is the entries read until the page (or the count's cap)
+      is full: about (offset + limit) ÷ the share of the driver's entries that match;
+    * below a committee (a commune, a unit, a cell: at most tens of thousands of members), the members'
+      own rows of the subtree's cells are read and sorted.
+
+    The count reads on to ``COUNT_CAP + 1`` matches in the same statement.
     """
-    member, org = Member._meta.db_table, Organisation._meta.db_table
-    start = "WHERE (name_search, id) > (%s, %s)" if after is not None else ""
-    like = conn.ops.prep_for_like_query
-    params: list[Any] = [*(after or ()), _NAME_WALK_ROWS, f"%{like(needle)}%", f"{like(root.path)}%"]
-    join = extra = ""
-    if where:
-        # The member-row filters, compiled by the ORM; they read the walked row through its primary key.
-        query = Member.objects.filter(where).query
-        where_sql, where_params = query.where.as_sql(query.get_compiler(connection=conn), conn)
-        join, extra = f" JOIN {member} ON {member}.id = w.id", f" AND {where_sql}"
-        params.extend(where_params)
-    # Table names come from the models; every value is a parameter.
-    sql = (
-        f"SELECT w.id FROM (SELECT id, name_search, organisation_id FROM {member} {start} "  # noqa: S608
-        f"ORDER BY name_search, id LIMIT %s) w JOIN {org} o ON o.id = w.organisation_id{join} "
-        f"WHERE w.name_search LIKE %s AND o.path LIKE %s{extra} ORDER BY w.name_search, w.id LIMIT %s"
-    )
-    params.append(limit)
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) == limit else None
+    conn = connections[SearchEntry.objects.db]
+    postgres = conn.vendor == "postgresql"
+    where, params = _entry_filters(filters)
+    if root.level == OrgLevel.CENTRE:
+        committee: int | None = None
+    elif root.level == OrgLevel.CENTRAL_COMMITTEE:
+        committee = root.pk
+    else:  # below a committee: its cells' own rows
+        committee = committee_ids([root.path]).get(root.path, -1)
+        orgs = Organisation._meta.db_table
+        where.append(f"organisation_id IN (SELECT id FROM {orgs} WHERE path LIKE %s)")  # noqa: S608
+        params.append(conn.ops.prep_for_like_query(root.path) + "%")
+    if committee is not None:
+        where.insert(0, "committee_id = %s")  # on PostgreSQL, one partition
+        params.insert(0, committee)
+    driver, others = [""], list(words)
+    if words and postgres and root.level <= OrgLevel.CENTRAL_COMMITTEE:
+        plan = _plan(words)
+        if plan is None:
+            return [], (0 if count else None)  # nothing in the registry can match
+        driver, others = plan
+    for word in others:  # [a-z0-9]+ (names.query_words): nothing to escape in the pattern
+        where.append("(' ' || words) LIKE %s")
+        params.append(f"% {word}%")
+    if after is not None:
+        where.append("(sort_key, member_id) > (%s, %s)")
+        params.extend(after)
+    condition = " AND ".join(where) or "1 = 1"
+
+    def matches(rows: int) -> tuple[str, list[Any]]:
+        """The first ``rows`` matches in list order, as (sort_key, member_id)."""
+        arms = [
+            f"SELECT sort_key, member_id FROM {SearchEntry._meta.db_table} "  # noqa: S608
+            f"WHERE word = %s AND {condition} ORDER BY sort_key, member_id LIMIT %s"
+            for _term in driver
+        ]
+        arm_params = [v for term in driver for v in (term, *params, rows)]
+        if len(arms) == 1:
+            return arms[0], arm_params
+        # One member may hold two words that the query's word begins: once each.
+        union = " UNION ALL ".join(f"({arm})" for arm in arms)
+        return (
+            f"SELECT DISTINCT ON (sort_key, member_id) sort_key, member_id FROM ({union}) u "  # noqa: S608
+            "ORDER BY sort_key, member_id LIMIT %s",
+            [*arm_params, rows],
+        )
+
+    cap = COUNT_CAP + 1
+    # PostgreSQL: the planner cannot estimate the word tests (a LIKE on an expression: it guesses a few
+    # rows), so it would fetch every entry of the driver and sort them (0.4 s at the Centre for "nguyen
+    # thi"). The walk in index order is the plan (below a committee, the subtree's rows are sorted: they are
+    # few). JIT compilation costs ~130 ms a statement and parallel workers start slower than the walk ends.
+    planner = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+    if root.level <= OrgLevel.CENTRAL_COMMITTEE:
+        planner["enable_sort"] = "off"
+    with _planner_settings(conn, **planner) if postgres else nullcontext(), conn.cursor() as cursor:
+        if count and postgres and offset + limit <= cap:
+            # The count's walk also holds the page: one pass, one statement.
+            sql, sql_params = matches(cap)
+            cursor.execute(
+                f"WITH hits AS MATERIALIZED ({sql}) SELECT c.n, p.member_id, p.sort_key "  # noqa: S608
+                "FROM (SELECT count(*) AS n FROM hits) c LEFT JOIN LATERAL (SELECT member_id, sort_key "
+                "FROM hits ORDER BY sort_key, member_id LIMIT %s OFFSET %s) p ON TRUE",
+                [*sql_params, limit, offset],
+            )
+            rows = cursor.fetchall()
+            hits = [(pk, bytes(key)) for _n, pk, key in rows if pk is not None]
+            return hits, int(rows[0][0])
+        total = None
+        if count:
+            sql, sql_params = matches(cap)
+            cursor.execute(f"SELECT count(*) FROM ({sql}) c", sql_params)  # noqa: S608
+            total = int(cursor.fetchone()[0])
+        sql, sql_params = matches(offset + limit)
+        cursor.execute(
+            f"SELECT member_id, sort_key FROM ({sql}) p ORDER BY sort_key, member_id LIMIT %s OFFSET %s",  # noqa: S608
+            [*sql_params, limit, offset],
+        )
+        return [(pk, bytes(key)) for pk, key in cursor.fetchall()], total
+
+
+def _entry_filters(filters: MemberFilters) -> tuple[list[str], list[Any]]:
+    """The list's filters (status, gender, age band) as conditions on the entries' copies of them."""
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.status:
+        where.append("status = %s")
+        params.append(filters.status)
+    if filters.gender:
+        where.append("gender = %s")
+        params.append(filters.gender)
+    born_after, born_by = filters.born_between(clock.today())
+    if born_after is not None:
+        where.append("date_of_birth > %s")
+        params.append(born_after)
+    if born_by is not None:
+        where.append("date_of_birth <= %s")
+        params.append(born_by)
+    return where, params
+
+
+@dataclass(frozen=True)
+class _Term:
+    word: str
+    members: int
+    paired: bool
+
+
+def _plan(words: list[str]) -> tuple[list[str], list[str]] | None:
+    """Which entries a search reads (the *driver*: one or more entry words, merged) and which query words
+    it tests on each, or None when nothing can match (a word that begins no registry word).
+
+    The candidates: each query word, read through the registry words it begins; each pair of query words,
+    read through the pair entries of their paired words and the plain entries of the others. The one with
+    the fewest entries (``NameWord`` estimates) wins: its entries are the most likely to be matches, so
+    the page and the count fill soonest. A word that begins too many registry words ("h") is only tested.
+    """
+    terms = {
+        w: [
+            _Term(*row)
+            for row in NameWord.objects.filter(word__startswith=w)
+            .order_by("word")
+            .values_list("word", "members", "paired")[: _MAX_TERMS + 1]
+        ]
+        for w in words
+    }
+    if not all(terms.values()):
+        return None
+    usable = {w: t for w, t in terms.items() if len(t) <= _MAX_TERMS}
+    candidates: list[tuple[int, list[str], list[str]]] = [
+        (sum(t.members for t in found), [t.word for t in found], [o for o in words if o != w])
+        for w, found in usable.items()
+    ]
+    # Two query words cannot begin the same registry word (neither begins the other: names.query_words).
+    wanted = {
+        pair_term(a.word, b.word)
+        for w1, w2 in combinations(usable, 2)
+        for a in usable[w1]
+        for b in usable[w2]
+        if a.paired and b.paired
+    }
+    held = dict(NameWord.objects.filter(word__in=wanted).values_list("word", "members")) if wanted else {}
+    for w1, w2 in combinations(usable, 2):
+        plain = [t for t in usable[w1] + usable[w2] if not t.paired]
+        pairs = [
+            pair_term(a.word, b.word)
+            for a in usable[w1]
+            for b in usable[w2]
+            if a.paired and b.paired and pair_term(a.word, b.word) in held  # a pair nobody holds: no entries
+        ]
+        if len(plain) + len(pairs) <= _MAX_ARMS:
+            cost = sum(t.members for t in plain) + sum(held[p] for p in pairs)
+            candidates.append((cost, [t.word for t in plain] + pairs, list(words)))
+    if not candidates:
+        return [""], list(words)
+    _cost, driver, tested = min(candidates, key=lambda c: c[0])
+    return (driver, tested) if driver else None
 
 
 @contextmanager
@@ -432,37 +567,53 @@ class TreeNode:
 
 
 def organisation_children(parent: Organisation) -> list[TreeNode]:
-    """The organisations directly under ``parent``, each with its subtree's member total, in code order.
+    """The organisations directly under ``parent``, each with its subtree's member total and whether it
+    has children of its own, in code order.
 
-    One grouped pass over ``parent``'s subtree (the path segment after the parent's names the child), not a
-    query per child; at the Centre that is the ~310,000 organisations of the country.
+    The totals come from the commune-level committees' kept subtree totals (``subtree_members``): a
+    commune-level child's is its own; a committee's (a child of the Centre) is the sum over the commune-level
+    committees directly under it (about 3,300 rows for the whole country, not its 300,000 organisations).
+    Only the children of a commune-level committee or below (grassroots organisations, cells) are summed
+    from their cells, in one grouped pass over that small subtree.
     """
-    children = list(Organisation.objects.filter(parent=parent).order_by("code"))
+    below = Organisation.objects.filter(parent=OuterRef("pk"))
+    children = list(
+        Organisation.objects.filter(parent=parent).annotate(has_children=Exists(below)).order_by("code")
+    )
     if not children:
         return []
-    depth = parent.path.count(".") + 1  # the child's code is this 1-based segment of every descendant path
-    below = Organisation.objects.filter(path__startswith=parent.path).exclude(pk=parent.pk)
-    totals: dict[str, int] = {}
-    deeper: set[str] = set()
-    if connections[below.db].vendor == "postgresql":
+    totals: dict[int, int] = {c.pk: c.subtree_members for c in children if c.level == OrgLevel.COMMUNE}
+    committees = [c.pk for c in children if c.level == OrgLevel.CENTRAL_COMMITTEE]
+    if committees:
         rows = (
-            below.annotate(child=PathSegment("path", depth))
+            Organisation.objects.filter(parent_id__in=committees, level=OrgLevel.COMMUNE)
             .order_by()
-            .values("child")
-            .annotate(n=Sum("member_count"), orgs=Count("id"))
+            .values("parent_id")
+            .annotate(n=Sum("subtree_members"))
         )
-        for r in rows:
-            totals[r["child"]] = int(r["n"] or 0)
-            if r["orgs"] > 1:
-                deeper.add(r["child"])
-    else:  # SQLite (make run's demo): small enough to group in Python
-        counted: dict[str, int] = {}
-        for path, n in below.values_list("path", "member_count"):
-            code = path.split(".")[depth - 1]
-            totals[code] = totals.get(code, 0) + n
-            counted[code] = counted.get(code, 0) + 1
-        deeper = {code for code, orgs in counted.items() if orgs > 1}
-    return [TreeNode(c, totals.get(c.code, 0), c.code in deeper) for c in children]
+        totals.update({r["parent_id"]: int(r["n"] or 0) for r in rows})
+    rest = [
+        c
+        for c in children
+        if c.pk not in totals and c.level not in (OrgLevel.COMMUNE, OrgLevel.CENTRAL_COMMITTEE)
+    ]
+    if rest:
+        totals.update(_summed_from_cells(parent, rest))
+    return [TreeNode(c, totals.get(c.pk, 0), c.has_children) for c in children]  # type: ignore[attr-defined]
+
+
+def _summed_from_cells(parent: Organisation, children: list[Organisation]) -> dict[int, int]:
+    """Each child's subtree total, summed from the counters of the organisations under ``parent`` (a
+    commune-level committee or lower: a small subtree)."""
+    depth = parent.path.count(PATH_SEPARATOR) + 1  # the child's code is this 1-based segment of a path
+    by_code = {c.code: c.pk for c in children}
+    totals = dict.fromkeys(by_code.values(), 0)
+    below = Organisation.objects.filter(path__startswith=parent.path, member_count__gt=0)
+    for path, n in below.values_list("path", "member_count"):
+        code = path.split(PATH_SEPARATOR)[depth - 1]
+        if code in by_code:
+            totals[by_code[code]] += n
+    return totals
 
 
 class PathSegment(Func):

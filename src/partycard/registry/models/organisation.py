@@ -56,11 +56,19 @@ class Organisation(models.Model):
     # Probationary + official members directly in this organisation, kept by the registry services so
     # that a province's count is a sum over its organisations, not a scan of its members.
     member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
+    # Probationary + official members in this organisation's whole subtree, kept for the commune-level
+    # committees only (level 2; 0 elsewhere) by the same services (``services.member_counts_adjust``):
+    # the organisation tree sums a province's or the Centre's members from these few thousand rows
+    # instead of every cell of the country, and no row above a commune is written on every member write.
+    # A database default, so that bulk loaders (the seed) need not name it.
+    subtree_members = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["member_count", "name_search", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["member_count", "subtree_members", "name_search", "updated_at"]
+    )
 
     objects = ScopedManager["Organisation"]()
     scope_path = "path"

@@ -32,6 +32,7 @@ from partycard.audit.services import audit_record
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.text import fold
 from partycard.registry.models import Ethnicity, Member, Organisation, SeedRun
+from partycard.registry.search_index import ENTRY_TABLE, search_index_rebuild
 from partycard.registry.seeding import people
 from partycard.registry.seeding.data import ETHNICITIES
 from partycard.registry.seeding.tree import Tree, build_tree
@@ -74,7 +75,7 @@ class SeedReport:
     members: int
     resumed_from_chunk: int
     load_seconds: float  # member rows only: generate + write
-    finish_seconds: float  # index and constraint rebuild, counters, VACUUM (ANALYZE)
+    finish_seconds: float  # index and constraint rebuild, counters, the search index, VACUUM (ANALYZE)
     total_seconds: float
 
 
@@ -228,7 +229,7 @@ def _restore_member_ddl(run: SeedRun) -> None:
 
 
 def _recount() -> None:
-    from partycard.registry.services import organisations_recount
+    from partycard.registry.services import organisations_recount, subtree_totals_recount
 
     if not _is_postgres():
         organisations_recount()
@@ -240,6 +241,7 @@ def _recount() -> None:
             f"  WHERE status IN ('probationary', 'official') GROUP BY organisation_id"
             f") c WHERE o.id = c.organisation_id AND o.member_count <> c.n"
         )
+    subtree_totals_recount()
 
 
 def _write_chunk(payload: bytes | list[tuple[str | None, ...]], run: SeedRun, done: int) -> None:
@@ -348,6 +350,9 @@ def seed_registry(
         if postgres:
             _restore_member_ddl(run)
         _recount()
+        # The member list's index, from the loaded rows in a few statements (registry/search_index.py);
+        # before the run is marked done, so that a crash here leaves a seed that resumes.
+        search_index_rebuild()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Organisation, Member]):
                 cursor.execute(sql)
@@ -370,6 +375,7 @@ def seed_registry(
         with connection.cursor() as cursor:
             cursor.execute(f"{verb} {ORG_TABLE}")
             cursor.execute(f"{verb} {MEMBER_TABLE}")
+            cursor.execute(f"{verb} {ENTRY_TABLE}")
     return SeedReport(
         organisations=len(tree.orgs),
         members=members,

@@ -1,5 +1,5 @@
-"""The member list (filters, accent-insensitive search, keyset pages), detail, create and edit (the export:
-``exporting.py``)."""
+"""The member list (filters, accent-insensitive search by words, numbered pages), detail, create and edit
+(the export: ``exporting.py``)."""
 
 from __future__ import annotations
 
@@ -55,26 +55,32 @@ def _filters(request: HttpRequest) -> tuple[selectors.MemberFilters, list[str]]:
 
 @login_required
 def member_list_page(request: HttpRequest) -> HttpResponse:
-    """One keyset page: ``after`` is the cursor of the last row of the previous page, so page 1,000 costs
-    what page 1 costs. An htmx request gets the results fragment only."""
+    """One page of the list (``?page=N``, 50 members) with the number of matches and page links. Any page
+    costs about what the first costs (``selectors.member_page``). An htmx request gets the results only."""
     filters, problems = _filters(request)
-    after = selectors.decode_cursor(request.GET.get("after", "")) if request.GET.get("after") else None
-    rows = selectors.member_list(request.user, filters, after=after, limit=PAGE_SIZE + 1)
-    page, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    number = _page_number(request.GET.get("page", ""))
+    result = selectors.member_page(request.user, filters, page=number, per_page=PAGE_SIZE)
     query = request.GET.copy()
-    query.pop("after", None)
-    next_query = None
-    if more:
-        query["after"] = selectors.encode_cursor(page[-1])
-        next_query = query.urlencode()
-        query.pop("after")
+    query.pop("page", None)
+    query.pop("after", None)  # the keyset cursor of the list before page numbers
+
+    def link(n: int) -> str:
+        query["page"] = str(n)
+        return query.urlencode()
+
     role = role_of(request.user) or ""
     context: dict[str, Any] = {
         "filters": filters,
         "organisation_code": request.GET.get("organisation", ""),
-        "members": page,
-        "next_query": next_query,
-        "first_query": query.urlencode() if after else None,
+        "members": result.members,
+        "result": result,
+        "count_cap": selectors.COUNT_CAP,
+        "pages": [
+            (n, link(n)) if n else (None, "") for n in _page_numbers(number, max(number, result.pages))
+        ],
+        "first_query": link(1) if number > 1 else None,
+        "previous_query": link(number - 1) if number > 1 else None,
+        "next_query": link(number + 1) if result.has_next else None,
         "problems": problems,
         "statuses": MemberStatus.choices,
         "genders": Gender.choices,
@@ -87,6 +93,26 @@ def member_list_page(request: HttpRequest) -> HttpResponse:
         "registry/_member_results.html" if request.headers.get("HX-Request") else "registry/member_list.html"
     )
     return render(request, template, context)
+
+
+# Pages beyond this are refused as a page number (1,000 pages of 50 is five times the exact count's reach).
+MAX_PAGE = 1000
+
+
+def _page_number(raw: str) -> int:
+    """``?page=`` as a page number from 1 to ``MAX_PAGE``; anything else is page 1."""
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE else 1
+
+
+def _page_numbers(current: int, last: int) -> list[int]:
+    """The page links: the first, the last, and two either side of the current page; 0 marks a gap."""
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    numbers: list[int] = []
+    for n in shown:
+        if numbers and n > numbers[-1] + 1:
+            numbers.append(0)
+        numbers.append(n)
+    return numbers
 
 
 @login_required
