@@ -22,7 +22,7 @@ WRITE_PAGES = ("sua", "dat-lai-mat-khau", "dat-lai-xac-thuc", "vo-hieu-hoa", "ki
 def main_of(response: Any) -> str:
     """The page's ``<main>`` (the header holds a fresh CSRF token on every answer)."""
     text = response.content.decode()
-    return text[text.index("<main>") : text.index("</main>")]
+    return text[text.index("<main") : text.index("</main>")]
 
 
 def listed(client: Client, **query: str) -> list[str]:
