@@ -15,7 +15,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Min, Q
@@ -42,6 +42,7 @@ __all__ = [
     "RECOUNT_TABLE",
     "STUCK_CARD_STATES",
     "Difference",
+    "OrgRow",
     "corrections_apply",
     "differences",
     "progress_of",
@@ -95,24 +96,39 @@ def subtree_figures(path: str, campaign_id: int | None) -> Counter[str]:
     return out
 
 
+_ZEROS = dict.fromkeys((m.value for m in Metric), 0)
+
+
+class OrgRow(NamedTuple):
+    """What a :class:`Progress` names of its organisation (a list of children need not load the rest)."""
+
+    pk: int
+    code: str
+    name: str
+    level: int
+    path: str
+
+
 def progress_of(
-    org: Organisation, figures: Any, *, on: dt.date | None = None, has_children: bool = False
+    org: Organisation | OrgRow, figures: Any, *, on: dt.date | None = None, has_children: bool = False
 ) -> Progress:
     """A :class:`Progress` from ``figures`` (key → count): every metric present, zeros included."""
-    counts = {m.value: int(figures.get(m.value, 0)) for m in Metric}
-    reasons = {
-        key.removeprefix(REASON_PREFIX): int(n)
-        for key, n in sorted(figures.items())
-        if key.startswith(REASON_PREFIX) and n
-    }
+    get = figures.get
+    counts = dict(_ZEROS)
+    reasons = {}
+    for key, n in figures.items():
+        if key in counts:
+            counts[key] = int(n)
+        elif n and key.startswith(REASON_PREFIX):
+            reasons[key.removeprefix(REASON_PREFIX)] = int(n)
     return Progress(
         code=org.code,
         name=org.name,
         level=org.level,
         path=org.path,
-        members=int(figures.get(MEMBERS, 0)),
+        members=int(get(MEMBERS, 0)),
         counts=counts,
-        reasons=reasons,
+        reasons=dict(sorted(reasons.items())),
         on=on,
         has_children=has_children,
     )
