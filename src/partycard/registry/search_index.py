@@ -299,7 +299,7 @@ def _rebuild_python(
         )
         with conn.cursor() as writer:
             while batch := cursor.fetchmany(5000):
-                rows = []
+                rows: list[tuple[object, ...]] = []
                 for member_id, full_name, org_id, status, gender, born in batch:
                     key, text = name_sort_key(full_name), " ".join(words_of[full_name])
                     committee = committees[org_paths[org_id]]
