@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from itertools import combinations
+from typing import Any
 
 from django.db import connection as default_connection
 from django.db import transaction
@@ -299,7 +300,7 @@ def _rebuild_python(
         )
         with conn.cursor() as writer:
             while batch := cursor.fetchmany(5000):
-                rows = []
+                rows: list[tuple[Any, ...]] = []
                 for member_id, full_name, org_id, status, gender, born in batch:
                     key, text = name_sort_key(full_name), " ".join(words_of[full_name])
                     committee = committees[org_paths[org_id]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import combinations
@@ -599,10 +599,10 @@ def organisation_children(parent: Organisation) -> list[TreeNode]:
     ]
     if rest:
         totals.update(_summed_from_cells(parent, rest))
-    return [TreeNode(c, totals.get(c.pk, 0), c.has_children) for c in children]  # type: ignore[attr-defined]
+    return [TreeNode(c, totals.get(c.pk, 0), c.has_children) for c in children]
 
 
-def _summed_from_cells(parent: Organisation, children: list[Organisation]) -> dict[int, int]:
+def _summed_from_cells(parent: Organisation, children: Sequence[Organisation]) -> dict[int, int]:
     """Each child's subtree total, summed from the counters of the organisations under ``parent`` (a
     commune-level committee or lower: a small subtree)."""
     depth = parent.path.count(PATH_SEPARATOR) + 1  # the child's code is this 1-based segment of a path
