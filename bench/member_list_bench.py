@@ -1,4 +1,7 @@
-"""Member list benchmark (issue 3): the filtered, searched, keyset-paginated list at national scale.
+"""Member list benchmark (issue 3): the filtered, searched, paginated list at national scale.
+
+Since issue 15 the page's HTTP request asks for the page by number (``?page=1000``) and the server call
+continues after a cursor (the API's keyset), both in the list's order; bench/search_bench.py is issue 15's.
 
 Runs against a database that already holds a seeded registry (it is NOT dropped)::
 
@@ -97,6 +100,7 @@ def main() -> None:
     from partycard.registry import selectors
     from partycard.registry.choices import OrgLevel
     from partycard.registry.models import Member, Organisation
+    from partycard.registry.names import query_words
 
     members = Member.objects.count()
     print(f"{members:,} members in {url}", flush=True)
@@ -165,35 +169,28 @@ def main() -> None:
                     "after": None,
                 }
             )
-            qs = Member.objects.filter(organisation__path__startswith=org.path)
-            if filters.q:
-                qs = qs.filter(name_search__contains=filters.q)
-            from partycard.core import clock
-
-            qs = qs.filter(filters.member_q(clock.today())).order_by("name_search", "id")
-            total = None
-            row = (
-                qs.values_list("name_search", "id")[DEEP_OFFSET : DEEP_OFFSET + 1].first()
-                if members > DEEP_OFFSET
-                else None
-            )
-            deep_label = "1,000"
-            if row is None:
-                total = qs.count()
-                row = qs.values_list("name_search", "id")[
-                    max(0, total - PAGE) : max(1, total - PAGE + 1)
-                ].first()
+            # The deep page: page 1,000 (or the last page of a smaller result), in the list's order.
+            words = query_words(filters.q)
+            deep = selectors._member_hits(org, words, filters, offset=DEEP_OFFSET, limit=1)[0]
+            deep_label, page_number = "1,000", DEEP_OFFSET // PAGE + 1
+            if not deep:
+                total = selectors._member_hits(org, words, filters, limit=1, count=True)[1] or 0
+                page_number = max(1, -(-total // PAGE))
+                deep = selectors._member_hits(org, words, filters, offset=(page_number - 1) * PAGE, limit=1)[
+                    0
+                ]
                 deep_label = "last"
-            if row is not None and (total is None or total > PAGE):
+            if deep and page_number > 1:
                 cases.append(
                     {
                         "scope": scope_name,
                         "filter": label,
                         "page": deep_label,
+                        "page_number": page_number,
                         "params": params,
                         "stress": (label, params) in STRESS,
                         "filters": filters,
-                        "after": (row[0], row[1]),
+                        "after": (deep[0][1], deep[0][0]),
                     }
                 )
     print(f"{len(cases)} cases × {runs} runs", flush=True)
@@ -217,8 +214,7 @@ def main() -> None:
         def http(case: dict[str, Any]) -> int:
             params = dict(case["params"])
             if case["after"] is not None:
-                token_member = Member(name_search=case["after"][0], id=case["after"][1])
-                params["after"] = selectors.encode_cursor(token_member)
+                params["page"] = str(case["page_number"])
             req = urllib.request.Request(
                 f"http://127.0.0.1:{port}/dang-vien/?{urlencode(params)}",
                 headers={"Cookie": cookies[case["scope"]]},

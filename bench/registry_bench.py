@@ -382,11 +382,9 @@ def explain_search(fn: Callable[[], Any]) -> dict[str, Any]:
         for sql in captured_sql(fn):
             if "set_config" in sql:
                 cur.execute(sql)
-                if "'off'" in sql:
-                    steps.append("trigram/bitmap (index scans off)")
-            elif "LIKE" in sql and "registry_member" in sql and not sql.startswith("EXPLAIN"):
-                if "ORDER BY name_search, id LIMIT" in sql:
-                    steps.append("bounded name-order walk")
+            elif "registry_searchentry" in sql and not sql.startswith("EXPLAIN"):
+                # issue 15: the list's index, read in list order (registry/selectors.py, _member_hits)
+                steps.append("pair entries" if "word = ' " in sql else "search entries")
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                 plans.append("\n".join(r[0] for r in cur.fetchall()))
     return {"steps": steps or ["plain ORM query"], "explain": "\n\n".join(plans)}

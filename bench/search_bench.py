@@ -42,6 +42,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -122,9 +123,8 @@ def wait_for_quiet_machine() -> None:
     run that times anyway)."""
     while os.environ.get("BENCH_NO_WAIT") != "1":
         found = subprocess.run(["pgrep", "-af", "_bench.py"], capture_output=True, text=True).stdout
-        others = [
-            line for line in found.splitlines() if str(os.getpid()) != line.split()[0] and "pgrep" not in line
-        ]
+        mine = {str(os.getpid()), str(os.getppid())}  # this script, and a `timeout` wrapping it
+        others = [line for line in found.splitlines() if line.split()[0] not in mine and "pgrep" not in line]
         if not others:
             return
         log(f"waiting for other benchmarks: {others}")
@@ -255,6 +255,8 @@ def raw_page(url: str, province_id: int) -> float:
 
 
 def main() -> None:
+    # A `timeout` or an operator's kill ends the run through the `finally` that stops granian.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(f"stopped by signal {signum}"))
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partycard_search15")
     runs = int(os.environ.get("BENCH_RUNS", "20"))
     tmp = Path(tempfile.mkdtemp(prefix="search-bench-"))
