@@ -46,6 +46,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("tai-khoan/api/", include("partycard.api.urls")),  # the user's API tokens
     path("can-bo/", include("partycard.officers.urls")),  # officer accounts of one's subtree (issue 15)
+    path("chuyen-sinh-hoat/", include("partycard.transfers.urls")),  # transfer of party activity (issue 16)
+    path("hop-chi-bo/", include("partycard.meetings.urls")),  # cell meetings and check-in
+    path("dang-phi/", include("partycard.dues.urls")),  # party dues
+    path("cap-lai-the/", include("partycard.losses.urls")),  # lost or damaged cards and their reissue
+    path("so-tay/", include("partycard.memberapp.urls")),  # the member's app (PWA)
     path("api/v1/", api_v1.urls()),
 ]
 

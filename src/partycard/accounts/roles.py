@@ -61,12 +61,47 @@ class Action(StrEnum):
     # and two-factor device, disable.
     VIEW_OFFICER = "officers.view_officer"
     CHANGE_OFFICER = "officers.change_officer"
+    # Party procedures in the digital environment (issue 16). Which step, by which side, at which level, is
+    # each app's workflow to say; these say only who may act at all, over what scope.
+    # Transfer of party activity: the sending committee issues, the receiving cell confirms; both sides see it.
+    VIEW_TRANSFER = "transfers.view_transfer"
+    CHANGE_TRANSFER = "transfers.change_transfer"
+    # Cell meetings and check-in; attendance statistics.
+    VIEW_MEETING = "meetings.view_meeting"
+    CHANGE_MEETING = "meetings.change_meeting"
+    # Party dues: the cell records and confirms; a member declares their own payment.
+    VIEW_PAYMENT = "dues.view_payment"
+    CHANGE_PAYMENT = "dues.change_payment"
+    CLAIM_PAYMENT = "dues.claim_payment"
+    # Lost or damaged cards: the member (or cell) reports, committees compile, the upper committee decides.
+    VIEW_LOSS = "losses.view_lossreport"
+    REPORT_LOSS = "losses.add_lossreport"
+    CHANGE_LOSS = "losses.change_lossreport"
+    DECIDE_LOSS = "losses.decide_lossreport"
+    # The member's devices (their e-card's key): the member registers and revokes their own, the cell
+    # secretary and the committees revoke a member's lost phone.
+    VIEW_DEVICE = "memberapp.view_device"
+    CHANGE_DEVICE = "memberapp.change_device"
 
 
 ACTIONS = frozenset(Action)
 _READ = {Action.VIEW_ORGANISATION, Action.VIEW_MEMBER, Action.SEARCH_MEMBER}
 _EDIT_MEMBERS = {Action.ADD_MEMBER, Action.CHANGE_MEMBER, Action.IMPORT_MEMBER, Action.EXPORT_MEMBER}
 _EXCHANGE = {Action.VIEW_CASE, Action.CHANGE_CASE, Action.VIEW_JOB, Action.VIEW_CARD, Action.CHANGE_CARD}
+_PROCEDURES = {
+    Action.VIEW_TRANSFER,
+    Action.CHANGE_TRANSFER,
+    Action.VIEW_MEETING,
+    Action.CHANGE_MEETING,
+    Action.VIEW_PAYMENT,
+    Action.CHANGE_PAYMENT,
+    Action.VIEW_LOSS,
+    Action.REPORT_LOSS,
+    Action.CHANGE_LOSS,
+    Action.VIEW_DEVICE,
+    Action.CHANGE_DEVICE,
+}
+_PROCEDURES_READ = {Action.VIEW_TRANSFER, Action.VIEW_MEETING, Action.VIEW_PAYMENT, Action.VIEW_LOSS}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CENTRAL_ADMIN: frozenset(Action),
@@ -74,7 +109,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         _READ
         | _EDIT_MEMBERS
         | _EXCHANGE
+        | _PROCEDURES
         | {
+            Action.DECIDE_LOSS,  # the standing committee directly above the grassroots decides (4-TDV)
             Action.ADD_ORGANISATION,
             Action.CHANGE_ORGANISATION,
             Action.VIEW_AUDIT,
@@ -91,11 +128,12 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         _READ
         | _EDIT_MEMBERS
         | _EXCHANGE
+        | _PROCEDURES
         | {Action.VIEW_REPORT, Action.VIEW_INSPECTION, Action.RESPOND_INSPECTION}
     ),
     # Review and correction start at the cell: the secretary corrects records, the committees add members.
     Role.CELL_SECRETARY: frozenset(
-        _READ | _EXCHANGE | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER, Action.VIEW_REPORT}
+        _READ | _EXCHANGE | _PROCEDURES | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER, Action.VIEW_REPORT}
     ),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
     Role.INSPECTOR: frozenset(
@@ -111,8 +149,14 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_INSPECTION,
             Action.CHANGE_INSPECTION,
         }
+        | _PROCEDURES_READ
     ),
-    Role.MEMBER: frozenset({Action.VIEW_MEMBER, Action.VIEW_CASE, Action.VIEW_CARD}),
+    # A member, over their own record: their case and cards, and their side of the procedures.
+    Role.MEMBER: frozenset(
+        {Action.VIEW_MEMBER, Action.VIEW_CASE, Action.VIEW_CARD, Action.CLAIM_PAYMENT, Action.REPORT_LOSS}
+        | _PROCEDURES_READ
+        | {Action.VIEW_DEVICE, Action.CHANGE_DEVICE}
+    ),
 }
 
 

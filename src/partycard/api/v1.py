@@ -20,8 +20,13 @@ from partycard.api.auth import TokenAuth
 from partycard.api.problems import MEDIA_TYPE, install_handlers, not_found_view, with_problem_405
 from partycard.api.routers.cases import router as cases_router
 from partycard.api.routers.credentials import router as credentials_router
+from partycard.api.routers.dues import router as dues_router
 from partycard.api.routers.jobs import router as jobs_router
+from partycard.api.routers.losses import router as losses_router
+from partycard.api.routers.me import router as me_router
+from partycard.api.routers.meetings import router as meetings_router
 from partycard.api.routers.registry import router as registry_router
+from partycard.api.routers.transfers import router as transfers_router
 from partycard.api.throttling import TokenRateThrottle
 
 __all__ = ["api", "urls"]
@@ -88,6 +93,11 @@ api.add_router("/", registry_router)
 api.add_router("/", cases_router)
 api.add_router("/", jobs_router)
 api.add_router("/", credentials_router)
+api.add_router("/", transfers_router)
+api.add_router("/", meetings_router)
+api.add_router("/", dues_router)
+api.add_router("/", losses_router)
+api.add_router("/", me_router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "partycard.distribution",
     "partycard.inspections",
     "partycard.officers",
+    "partycard.transfers",
+    "partycard.meetings",
+    "partycard.dues",
+    "partycard.losses",
+    "partycard.memberapp",
     "partycard.reports",
     "django_tasks",
     "partycard.core.vendor_apps.TasksDatabaseConfig",  # django-tasks-db, under a Vietnamese name

@@ -1,0 +1,9 @@
+"""Routes of party dues (issue 16); the same scope rules as the pages."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+__all__ = ["router"]
+
+router = Router(tags=["dues"])
