@@ -221,6 +221,30 @@ def test_only_the_officer_who_asked_downloads_while_in_scope(
     assert AuditEvent.objects.filter(action="job.file_download").count() == 1  # only the one allowed
 
 
+def test_a_file_whose_organisation_moved_out_of_the_scope_is_no_longer_downloadable(
+    tree: Any, roster: list[Member], login: Any, small_limits: Path
+) -> None:
+    """The scope is checked at each download against the exported organisation where it is now: the school
+    exported by Ba Đình's officer, moved to Huế since, takes its file with it (the same 404 as a missing
+    one); so does a change of the officer's role to one that may not export."""
+    officer = _officer("phuong", tree.ba_dinh)
+    client, job = _start(login, officer, "HN-BD-01")
+    job_run(job.pk)
+    url = f"/tac-vu/{job.pk}/tai-ve/"
+    assert client.get(url).status_code == 200
+    assert url in client.get(f"/tac-vu/{job.pk}/").content.decode()
+
+    services.organisation_move(actor=None, organisation=tree.school, new_parent=tree.thuan_hoa)
+    assert client.get(url).status_code == 404
+    assert url not in client.get(f"/tac-vu/{job.pk}/").content.decode()
+    services.organisation_move(actor=None, organisation=tree.school, new_parent=tree.ba_dinh)
+    assert client.get(url).status_code == 200  # back in the subtree: the file is theirs again
+
+    User.objects.filter(pk=officer.pk).update(role=Role.MEMBER)
+    assert client.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="job.file_download").count() == 2  # only the two allowed
+
+
 def test_an_expired_file_is_refused_then_deleted_by_the_sweep(
     tree: Any, roster: list[Member], login: Any, small_limits: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
