@@ -214,7 +214,9 @@ def test_demo_otp_prints_codes_only_for_the_demo_device(officer: User) -> None:
 BRAND = "H%E1%BB%87%20th%E1%BB%91ng%20th%E1%BA%BB%20%C4%91%E1%BA%A3ng%20vi%C3%AAn"
 
 
-def test_the_authenticator_app_shows_the_vietnamese_brand_as_issuer(device: TOTPDevice, settings: Any) -> None:
+def test_the_authenticator_app_shows_the_vietnamese_brand_as_issuer(
+    device: TOTPDevice, settings: Any
+) -> None:
     """Key Uri Format: ``otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=ISSUER``, both parts URL-encoded,
     no colon inside either, the base32 secret without padding."""
     uri = device.config_url

@@ -109,7 +109,9 @@ def test_a_step_that_cannot_be_undone_asks_for_a_ticked_box_which_the_server_req
     card.refresh_from_db()
     assert card.state == "revoked"
     # Suspending, which can be undone, needs no box.
-    other = card_in_hands(card_holder(make_member, citizen_id="001080000999", old_card_number="87654321"), officers)
+    other = card_in_hands(
+        card_holder(make_member, citizen_id="001080000999", old_card_number="87654321"), officers
+    )
     client.post(f"/the-dang-vien/{other.number}/buoc/", {"transition": "suspend", "reason": "Đình chỉ"})
     other.refresh_from_db()
     assert other.state == "suspended"

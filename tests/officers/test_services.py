@@ -314,7 +314,8 @@ def test_disable_revokes_the_api_tokens_in_the_same_transaction_with_audit(
     event = AuditEvent.objects.get(action="revoke", object_type="api.apitoken", object_id=str(live.pk))
     assert event.actor == hanoi.username
     assert event.changes == {
-        "revoked_at": [None, revoked.revoked_at.isoformat()], "cause": [None, "account_disabled"]
+        "revoked_at": [None, revoked.revoked_at.isoformat()],
+        "cause": [None, "account_disabled"],
     }
     assert audit_verify().ok
     services.officer_enable(actor=hanoi, officer=secretary)

@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["UserDisabledHandler", "user_disabled", "user_disabled_handler_register"]
 
-UserDisabledHandler = Callable[..., None]  # (user, *, actor)
+UserDisabledHandler = Callable[..., object]  # (user, *, actor); what it returns is not read
 
 _handlers: dict[str, UserDisabledHandler] = {}
 

@@ -109,7 +109,9 @@ def tokens_revoke_of_disabled(user: Any, *, actor: Any, at: dt.datetime | None =
     """
     at = at or clock.now()
     revoked = []
-    for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("pk"):
+    for token in (
+        ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("pk")
+    ):
         token.revoked_at = at
         token.save(update_fields=["revoked_at"])
         audit_record(

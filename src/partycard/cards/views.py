@@ -137,7 +137,8 @@ def card_act(request: HttpRequest, number: str) -> HttpResponse:
     assert transition is not None
     if transition in IRREVERSIBLE and not request.POST.get("confirmed"):
         messages.error(
-            request, _("Tick the box to confirm “%(action)s”: it cannot be undone.") % {"action": LABELS[transition]}
+            request,
+            _("Tick the box to confirm “%(action)s”: it cannot be undone.") % {"action": LABELS[transition]},
         )
         return redirect(back)
     try:

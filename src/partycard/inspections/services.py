@@ -295,7 +295,10 @@ def _advance(
     inspection.full_clean()
     inspection.save()
     audit_record(
-        actor=actor, action=f"inspection.{step.value}", obj=inspection, changes=diff(before, snapshot(inspection))
+        actor=actor,
+        action=f"inspection.{step.value}",
+        obj=inspection,
+        changes=diff(before, snapshot(inspection)),
     )
     return inspection
 

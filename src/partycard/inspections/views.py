@@ -234,7 +234,9 @@ def finding_page(request: HttpRequest, inspection_id: int, case_id: int) -> Http
 @require_POST
 def conclude(request: HttpRequest, inspection_id: int) -> HttpResponse:
     issued = _("The conclusion is issued to the inspected organisation.")
-    return _step_post(request, inspection_id, ConcludeForm(request.POST), services.inspection_conclude, issued)
+    return _step_post(
+        request, inspection_id, ConcludeForm(request.POST), services.inspection_conclude, issued
+    )
 
 
 @login_required
