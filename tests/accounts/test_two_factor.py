@@ -208,3 +208,25 @@ def test_demo_otp_prints_codes_only_for_the_demo_device(officer: User) -> None:
     out = io.StringIO()
     call_command("demo_otp", "tinh", stdout=out)
     assert out.getvalue().strip() == code(other)
+
+
+# The brand "Hệ thống thẻ đảng viên" as UTF-8, percent-encoded (RFC 3986 §2.1; a space is %20, not "+").
+BRAND = "H%E1%BB%87%20th%E1%BB%91ng%20th%E1%BA%BB%20%C4%91%E1%BA%A3ng%20vi%C3%AAn"
+
+
+def test_the_authenticator_app_shows_the_vietnamese_brand_as_issuer(
+    device: TOTPDevice, settings: Any
+) -> None:
+    """Key Uri Format: ``otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=ISSUER``, both parts URL-encoded,
+    no colon inside either, the base32 secret without padding."""
+    uri = device.config_url
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    assert uri.startswith(f"otpauth://totp/{BRAND}:tinh?")
+    query = dict(p.split("=", 1) for p in uri.split("?", 1)[1].split("&"))
+    assert query == {"secret": secret, "issuer": BRAND, "algorithm": "SHA1", "digits": "6", "period": "30"}
+    assert "partycard" not in uri
+
+    settings.PARTYCARD_TOTP_ISSUER = "Đảng ủy: Hà Nội"  # a setting; a colon would split the label
+    uri = device.config_url
+    assert uri.startswith("otpauth://totp/%C4%90%E1%BA%A3ng%20%E1%BB%A7y%20H%C3%A0%20N%E1%BB%99i:tinh?")
+    assert "&issuer=%C4%90%E1%BA%A3ng%20%E1%BB%A7y%20H%C3%A0%20N%E1%BB%99i&" in uri

@@ -14,6 +14,13 @@ from tests.factories import card_walk
 pytestmark = pytest.mark.django_db
 
 
+def _step_of(form: str) -> str:
+    """The step a card page's form posts (its hidden ``transition`` field)."""
+    marker = 'name="transition" value="'
+    start = form.index(marker) + len(marker)
+    return form[start : form.index('"', start)]
+
+
 def test_the_cell_hands_the_card_over_from_its_page(
     officers: Officers, make_member: Any, campaign: Any, login: Any
 ) -> None:
@@ -77,3 +84,34 @@ def test_the_member_page_shows_the_members_cards(officers: Officers, make_member
     assert f"/the-dang-vien/{card.number}/" in panel
     assert "/the-dang-vien/24681357/" in panel and "Đã được thay bằng thẻ mới" in panel  # the old card
     assert panel.index(f"/the-dang-vien/{card.number}/") < panel.index("24681357")  # the card in use first
+
+
+def test_a_step_that_cannot_be_undone_asks_for_a_ticked_box_which_the_server_requires(
+    officers: Officers, make_member: Any, login: Any
+) -> None:
+    """Issue 15: "a confirmation step for irreversible actions". A revoked card never verifies again (no step
+    leads back to active), so the page asks for a ticked box, and a POST without it changes nothing."""
+    card = card_in_hands(card_holder(make_member), officers)
+    client = Client()
+    login(client, officers.upper)
+    page = client.get(f"/the-dang-vien/{card.number}/").content.decode()
+    forms = {_step_of(form): form for form in page.split("<form")[1:] if 'name="transition"' in form}
+    assert 'name="confirmed"' in forms["revoke"] and "required" in forms["revoke"]
+    assert "Tôi xác nhận: thao tác này không thể hoàn tác." in forms["revoke"]
+    assert 'name="confirmed"' not in forms["suspend"]  # reinstating undoes a suspension: no box
+
+    url = f"/the-dang-vien/{card.number}/buoc/"
+    refused = client.post(url, {"transition": "revoke", "reason": "Khai trừ"}, follow=True)
+    assert "Hãy đánh dấu ô xác nhận để «Thu hồi»" in refused.content.decode()
+    card.refresh_from_db()
+    assert card.state == "active"
+    client.post(url, {"transition": "revoke", "reason": "Khai trừ", "confirmed": "1"})
+    card.refresh_from_db()
+    assert card.state == "revoked"
+    # Suspending, which can be undone, needs no box.
+    other = card_in_hands(
+        card_holder(make_member, citizen_id="001080000999", old_card_number="87654321"), officers
+    )
+    client.post(f"/the-dang-vien/{other.number}/buoc/", {"transition": "suspend", "reason": "Đình chỉ"})
+    other.refresh_from_db()
+    assert other.state == "suspended"

@@ -245,3 +245,27 @@ def test_the_register_job_page_and_commands(
     call_command("distribution", "register", tree.ba_dinh.code, "--out", str(tmp_path), stdout=out)
     register = IssuanceRegister.objects.get()
     assert (tmp_path / f"so-phat-the-{register.pk}.xlsx").exists()
+
+
+def test_destroying_the_recovered_cards_from_the_page_asks_for_a_ticked_box(
+    officers: Any, tree: Any, members: list[Any], client: Client, login: Any
+) -> None:
+    """Issue 15: "a confirmation step for irreversible actions": destroyed cards are gone for good, so the
+    page's form carries a required box, and a POST without it destroys nothing."""
+    cards = produced(members)
+    walk_down(officers, tree)
+    meeting = meeting_open(actor=officers.cell, cell=tree.cell_a, held_on=dt.date(2026, 9, 5))
+    handover_record(actor=officers.cell, meeting=meeting, card=cards[0], method=HandOverMethod.PAPER)
+    assert Card.objects.filter(state=CardState.RECOVERED).count() == 1
+    login(client, officers.upper)
+    url = "/phan-phoi/huy-the/?to_chuc=HN-BD"
+    page = client.get(url).content.decode()
+    assert 'name="confirmed"' in page and "Tôi xác nhận: thao tác này không thể hoàn tác." in page
+    data = {"to_chuc": "HN-BD", "destroyed_on": "10/09/2026", "council": "Nguyễn Văn Chủ Trì — Phó Bí thư"}
+    refused = client.post(url, data).content.decode()
+    assert "Hãy đánh dấu ô xác nhận" in refused
+    assert not DestructionRecord.objects.exists()
+    assert Card.objects.filter(state=CardState.RECOVERED).count() == 1
+    client.post(url, {**data, "confirmed": "on"})
+    assert DestructionRecord.objects.get().count == 1
+    assert Card.objects.filter(state=CardState.DESTROYED).count() == 1

@@ -33,14 +33,10 @@ from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.models import Job, JobChunk
 from partycard.jobs.services import ChunkResult, job_create, job_run, jobs_reclaim
 from partycard.jobs.sweeper import sweep_once
+from tests import job_runner
+from tests.job_runner import PARTYCARD
 from tests.jobs.test_job_runner import KIND, Chunks, _chunk_rows
-from tests.jobs.test_resume import (
-    PARTYCARD,
-    _assert_each_case_moved_exactly_once,
-    _confirm_job,
-    _proposed_cases,
-    _test_database_url,
-)
+from tests.jobs.test_resume import _assert_each_case_moved_exactly_once, _confirm_job, _proposed_cases
 
 LEASE = dt.timedelta(seconds=120)  # the default JOB_LEASE_SECONDS
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``tests`` is importable from there
@@ -185,7 +181,7 @@ def _worker(name: str, *, pause: str, database_url: str | None = None) -> subpro
     """``partycard db_worker`` on the test database: a 2-second lease, swept every half second."""
     env = {
         **os.environ,
-        "DATABASE_URL": database_url or _test_database_url(),
+        "DATABASE_URL": database_url or job_runner.database_url(),
         "DJANGO_SETTINGS_MODULE": "partycard.settings.test",
         "PARTYCARD_JOB_CHUNK_PAUSE": pause,
         "PARTYCARD_JOB_LEASE_SECONDS": "2",

@@ -8,17 +8,10 @@ and one audit row of the transition, every chunk one row, and the audit chain st
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_verify
@@ -29,9 +22,9 @@ from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job, JobChunk
 from partycard.jobs.services import ChunkResult, job_run, kind_of
 from tests.exchange.conftest import card_holder
+from tests.job_runner import job_runner, kill_after_chunks
 
 CASES = 60
-PARTYCARD = Path(sys.executable).with_name("partycard")
 
 
 def _proposed_cases(officers: Any, campaign: Campaign, make_member: Any) -> list[int]:
@@ -116,29 +109,6 @@ def test_a_stopped_then_failing_job_finishes_each_case_once(
     _assert_each_case_moved_exactly_once(job, case_ids)
 
 
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{quote(s['NAME'], safe='')}"
-
-
-def _runner(job: Job, *, pause: str) -> subprocess.Popen[str]:
-    """``partycard job run ID`` in its own process, on the test database, with the test settings."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "DJANGO_SETTINGS_MODULE": "partycard.settings.test",
-        "PARTYCARD_JOB_CHUNK_PAUSE": pause,
-    }
-    return subprocess.Popen(
-        [str(PARTYCARD), "job", "run", str(job.pk), "--no-progress"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_runner_killed_mid_job_is_resumed_and_each_case_moves_once(
@@ -149,19 +119,8 @@ def test_a_runner_killed_mid_job_is_resumed_and_each_case_moves_once(
     job = _confirm_job(officers, case_ids, chunk=5)
     assert job.chunk_count == 12
 
-    runner = _runner(job, pause="0.2")  # 0.2 s between chunks: time to kill it half-way
-    deadline = time.monotonic() + 60
-    try:
-        while JobChunk.objects.filter(job=job).count() < 2:
-            if runner.poll() is not None:
-                pytest.fail(f"the runner ended before it was killed: {runner.communicate()}")
-            assert time.monotonic() < deadline, "the runner did not start within a minute"
-            time.sleep(0.02)
-        runner.send_signal(signal.SIGKILL)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-        runner.communicate(timeout=30)
+    runner = job_runner(job, pause="0.2")  # 0.2 s between chunks: time to kill it half-way
+    kill_after_chunks(job, runner)
     assert runner.returncode == -signal.SIGKILL
 
     partial = Job.objects.get(pk=job.pk)
@@ -170,7 +129,7 @@ def test_a_runner_killed_mid_job_is_resumed_and_each_case_moves_once(
     assert JobChunk.objects.filter(job=job).count() == partial.chunks_done
     assert _confirmed(case_ids) == 5 * partial.chunks_done  # whole chunks only: the open one rolled back
 
-    resumed = _runner(job, pause="0")
+    resumed = job_runner(job, pause="0")
     out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     assert f"Resuming job #{job.pk} at chunk {partial.chunks_done + 1} of 12." in err

@@ -139,5 +139,5 @@ def test_a_disabled_officer_cannot_log_in_nor_use_a_session_or_an_api_token(
     assert refused.status_code == 200 and "_auth_user_id" not in refused.client.session
     assert api.get("/api/v1/members").status_code == 401
     services.officer_enable(actor=hanoi, officer=secretary)
-    assert api.get("/api/v1/members").status_code == 200  # enabled again: its tokens work again
+    assert api.get("/api/v1/members").status_code == 401  # revoked, not only refused: enabling keeps it so
     log_in(Client(), secretary.username, PASSWORD)

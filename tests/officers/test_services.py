@@ -14,8 +14,11 @@ from axes.models import AccessAttempt
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
+from partycard.accounts import hooks
 from partycard.accounts.models import Role, TOTPDevice, User
 from partycard.accounts.password_reset import NoAddress
+from partycard.api.models import ApiToken
+from partycard.api.services import token_issue, token_revoke
 from partycard.audit.models import AuditEvent
 from partycard.audit.services import audit_verify
 from partycard.core.scope import OutOfScope
@@ -280,6 +283,43 @@ def test_disable_ends_the_sessions_and_enable_restores(hanoi: User, secretary: U
     )
     assert ("officer_disable", {"is_active": [True, False]}) in actions
     assert ("officer_enable", {"is_active": [False, True]}) in actions
+
+
+def test_disable_revokes_the_api_tokens_in_the_same_transaction_with_audit(
+    hanoi: User, secretary: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a disabled officer's API tokens are revoked, not only refused while disabled; enabling the
+    account again does not bring them back."""
+    live, _ = token_issue(actor=None, user=secretary, name="script")
+    spent, _ = token_issue(actor=None, user=secretary, name="old")
+    token_revoke(actor=None, token=spent, at=spent.created_at)
+    other, _ = token_issue(actor=None, user=hanoi, name="mine")
+
+    # A failure later in the same transaction leaves the tokens as they were, and the account active.
+    def fails(user: Any, *, actor: Any) -> None:
+        raise RuntimeError("after the tokens")
+
+    with monkeypatch.context() as patch:
+        patch.setitem(hooks._handlers, "zz-fails", fails)
+        with pytest.raises(RuntimeError, match="after the tokens"):
+            services.officer_disable(actor=hanoi, officer=secretary)
+    assert User.objects.get(pk=secretary.pk).is_active
+    assert ApiToken.objects.get(pk=live.pk).revoked_at is None
+
+    services.officer_disable(actor=hanoi, officer=secretary)
+    revoked = ApiToken.objects.get(pk=live.pk)
+    assert revoked.revoked_at is not None and not revoked.usable_at(revoked.revoked_at)
+    assert ApiToken.objects.get(pk=spent.pk).revoked_at == spent.created_at  # revoked before: unchanged
+    assert ApiToken.objects.get(pk=other.pk).revoked_at is None  # the superior's own token: untouched
+    event = AuditEvent.objects.get(action="revoke", object_type="api.apitoken", object_id=str(live.pk))
+    assert event.actor == hanoi.username
+    assert event.changes == {
+        "revoked_at": [None, revoked.revoked_at.isoformat()],
+        "cause": [None, "account_disabled"],
+    }
+    assert audit_verify().ok
+    services.officer_enable(actor=hanoi, officer=secretary)
+    assert ApiToken.objects.get(pk=live.pk).revoked_at == revoked.revoked_at  # enabling keeps them revoked
 
 
 def test_a_two_factor_reset_removes_the_devices_and_ends_the_sessions(hanoi: User, secretary: User) -> None:

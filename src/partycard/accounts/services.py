@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from partycard.accounts import hooks
 from partycard.accounts.models import User
 from partycard.accounts.roles import Role
 from partycard.audit.services import audit_record, diff
@@ -99,7 +100,8 @@ def user_save(*, actor: Any, user: User, action: str | None = None) -> User:
 
     An officer who is not a superuser manages only accounts of their own subtree, before and after the
     change (organisation and linked member record), grants no superuser rights, and grants the central
-    role only if they act as central administrator themself.
+    role only if they act as central administrator themself. An account going from active to disabled has
+    its API tokens revoked in the same transaction (``hooks.user_disabled``).
 
     Raises:
         OutOfScope: the account, its new organisation or its member record is outside the actor's scope.
@@ -115,6 +117,8 @@ def user_save(*, actor: Any, user: User, action: str | None = None) -> User:
         audit_record(actor=actor, action="create", obj=user, changes=changes)
     elif changes or action:
         audit_record(actor=actor, action=action or "role_change", obj=user, changes=changes)
+    if before.get("is_active") and not user.is_active:
+        hooks.user_disabled(user, actor=actor)  # its API tokens are revoked (api), in this transaction
     return user
 
 

@@ -1,4 +1,5 @@
-"""Writes to API tokens: issue and revoke (audited), and the throttled "last used" stamp.
+"""Writes to API tokens: issue and revoke (audited), the revocation of a disabled account's tokens, and the
+throttled "last used" stamp.
 
 The plaintext exists only in ``token_issue``'s return value; the audit log records the token's id, name,
 prefix, owner and expiry, never the plaintext or its hash.
@@ -18,7 +19,13 @@ from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
 
-__all__ = ["LAST_USED_RESOLUTION", "token_issue", "token_mark_used", "token_revoke"]
+__all__ = [
+    "LAST_USED_RESOLUTION",
+    "token_issue",
+    "token_mark_used",
+    "token_revoke",
+    "tokens_revoke_of_disabled",
+]
 
 # ``last_used_at`` is rewritten at most this often per token: a write per request would double the load.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -90,6 +97,29 @@ def token_revoke(*, actor: Any, token: ApiToken, at: dt.datetime | None = None) 
     current.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="revoke", obj=current, changes={"revoked_at": [None, at.isoformat()]})
     return current
+
+
+@transaction.atomic
+def tokens_revoke_of_disabled(user: Any, *, actor: Any, at: dt.datetime | None = None) -> list[int]:
+    """Revoke every live token of ``user``, whose account ``actor`` has just disabled; the ids revoked.
+
+    Called by ``accounts.hooks.user_disabled`` in the transaction that disables the account (registered in
+    ``ApiConfig.ready``): whoever may disable the account may end its tokens, and enabling it again does
+    not bring them back. Each revocation is audited ``revoke`` with the cause ``account_disabled``.
+    """
+    at = at or clock.now()
+    revoked = []
+    for token in (
+        ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("pk")
+    ):
+        token.revoked_at = at
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor, action="revoke", obj=token,
+            changes={"revoked_at": [None, at.isoformat()], "cause": [None, "account_disabled"]},
+        )  # fmt: skip
+        revoked.append(token.pk)
+    return revoked
 
 
 def token_mark_used(*, token: ApiToken, at: dt.datetime) -> None:

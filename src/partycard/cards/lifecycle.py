@@ -23,6 +23,7 @@ __all__ = [
     "ACTIVE_LIKE",
     "FINAL_STATES",
     "HOLDING_STATES",
+    "IRREVERSIBLE",
     "STATUS_OF",
     "TRANSITIONS",
     "CardKind",
@@ -181,6 +182,12 @@ TRANSITIONS: dict[CardTransition, Spec] = {
     CardTransition.DESTROY: _spec({S.RECOVERED}, S.DESTROYED, L.UPPER, L.CENTRE),
 }
 del S, L
+
+# The steps an officer cannot take back, which the pages ask them to confirm first (issue 15, "a
+# confirmation step for irreversible actions"): after a revocation or a loss the card never verifies again
+# (no step leads from revoked or lost back to active: a new card is issued instead), and a destroyed card
+# is gone. Suspending is undone by reinstating; recording a card recovered changes nothing it shows.
+IRREVERSIBLE = frozenset({CardTransition.REVOKE, CardTransition.REPORT_LOST, CardTransition.DESTROY})
 
 
 @dataclass(frozen=True)

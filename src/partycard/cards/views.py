@@ -1,7 +1,9 @@
 """The card's page: its state, where it is, its history, and the steps this officer may take now.
 
 Thin: one selector, one service call per POST. Outside the actor's scope a card is the same 404 as a
-missing one; a refused step says every reason.
+missing one; a refused step says every reason. A step that cannot be undone (``lifecycle.IRREVERSIBLE``:
+revoke, report lost, destroy) needs its box ``confirmed`` ticked, as on the exchange's case page: the box
+is ``required`` in the page, and this view refuses the step without it whatever the browser does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.views.decorators.http import require_POST
 from partycard.accounts.roles import Action
 from partycard.cards.lifecycle import (
     ACTIVE_LIKE,
+    IRREVERSIBLE,
     TRANSITIONS,
     CardKind,
     CardLevel,
@@ -61,6 +64,7 @@ class Move:
     transition: CardTransition
     label: str
     needs_reason: bool
+    irreversible: bool = False
 
 
 def card_moves(actor: Any, card: Card) -> list[Move]:
@@ -80,7 +84,14 @@ def card_moves(actor: Any, card: Card) -> list[Move]:
             at_level=at_level,
         )
         if not problems:
-            moves.append(Move(transition, str(label), TRANSITIONS[transition].needs_reason))
+            moves.append(
+                Move(
+                    transition,
+                    str(label),
+                    TRANSITIONS[transition].needs_reason,
+                    irreversible=transition in IRREVERSIBLE,
+                )
+            )
     return moves
 
 
@@ -124,6 +135,12 @@ def card_act(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, _("Choose a step from the list."))
         return redirect(back)
     assert transition is not None
+    if transition in IRREVERSIBLE and not request.POST.get("confirmed"):
+        messages.error(
+            request,
+            _("Tick the box to confirm “%(action)s”: it cannot be undone.") % {"action": LABELS[transition]},
+        )
+        return redirect(back)
     try:
         card_transition(
             actor=request.user, card=card, transition=transition, reason=request.POST.get("reason", "")[:500]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -43,12 +44,27 @@ class MeetingForm(forms.Form):
 
 
 class DestructionForm(forms.Form):
+    """Destroy every recovered card of the committee and write the minutes.
+
+    Destroyed cards are gone for good (``cards.lifecycle.IRREVERSIBLE``), so the officer ticks ``confirmed``
+    first, as on the exchange's case page: the box is ``required`` in the page, and the form refuses the
+    destruction without it whatever the browser does.
+    """
+
     destroyed_on = forms.DateField(label=_("Date of destruction"))
     council = forms.CharField(
         label=_("Members of the destruction council (one per line: name and position)"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    confirmed = forms.BooleanField(label=_("I confirm: this cannot be undone."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        action = _("Destroy the recovered cards and write the minutes")
+        self.fields["confirmed"].error_messages["required"] = _(
+            "Tick the box to confirm “%(action)s”: it cannot be undone."
+        ) % {"action": action}
 
 
 METHOD_CHOICES = [("", _("Not at this meeting")), *HandOverMethod.choices]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -81,6 +83,17 @@ def _may_change(actor: Any, inspection: Inspection) -> None:
     """The inspection, the inspected organisation and the inspecting committee in the actor's scope for
     changing inspections (an inspector of Hà Nội changes nothing of Huế's, nor of the Centre's commission)."""
     scope_require(actor, Action.CHANGE_INSPECTION, inspection, inspection.organisation, inspection.commission)
+
+
+@contextmanager
+def _changing(actor: Any, inspection: Inspection) -> Iterator[Inspection]:
+    """A transaction holding ``inspection`` re-read under its row lock, for ``actor`` to change: the scope is
+    checked before the lock (no one outside it waits on the row) and again under it (it may have moved)."""
+    _may_change(actor, inspection)
+    with transaction.atomic():
+        locked = _locked(inspection)
+        _may_change(actor, locked)
+        yield locked
 
 
 def inspection_open(
@@ -153,10 +166,7 @@ def inspection_sample(
         SampleTooLarge: more cases asked for than it has.
         ValueError: neither or both of ``size`` and ``percent``, or one out of range (the form stops these).
     """
-    _may_change(actor, inspection)
-    with transaction.atomic():
-        inspection = _locked(inspection)
-        _may_change(actor, inspection)
+    with _changing(actor, inspection) as inspection:
         target = _step(inspection, Step.SAMPLE)
         before = snapshot(inspection)
         # The population: the campaign's cases in the inspected organisation's subtree, as the actor may see
@@ -210,11 +220,8 @@ def finding_record(*, actor: Any, inspection: Inspection, case: Case, kind: str,
         WrongState: the sample is not drawn yet, or the inspection is concluded.
         ValidationError: an unknown kind, or no note on a case that was not correct.
     """
-    _may_change(actor, inspection)
-    scope_require(actor, Action.VIEW_CASE, case, field="case")
-    with transaction.atomic():
-        inspection = _locked(inspection)
-        _may_change(actor, inspection)
+    with _changing(actor, inspection) as inspection:
+        scope_require(actor, Action.VIEW_CASE, case, field="case")
         _step(inspection, Step.RECORD_FINDING)
         if not case.path.startswith(inspection.organisation.path):
             raise CaseNotInSample()
@@ -250,33 +257,50 @@ def inspection_conclude(
         FindingsMissing: a sampled case has no finding.
         ValidationError: the conclusion is empty.
     """
-    _may_change(actor, inspection)
-    with transaction.atomic():
-        inspection = _locked(inspection)
-        _may_change(actor, inspection)
-        target = _step(inspection, Step.CONCLUDE)
-        before = snapshot(inspection)
+    with _changing(actor, inspection) as inspection:
+        _step(inspection, Step.CONCLUDE)  # not being verified: refused before the findings are counted
         missing = SampledCase.objects.filter(inspection=inspection, finding__isnull=True).count()
         if missing:
             raise FindingsMissing(missing)
-        inspection.state = target
-        inspection.conclusion = conclusion.strip()
-        inspection.conclusion_number = number.strip()
-        inspection.concluded_by, inspection.concluded_at = _who(actor), clock.now()
-        _require_text(inspection, "conclusion")
-        inspection.full_clean()
-        inspection.save()
-        audit_record(
-            actor=actor, action="inspection.conclude", obj=inspection,
-            changes=diff(before, snapshot(inspection)),
-        )  # fmt: skip
+        texts = {"conclusion": conclusion, "conclusion_number": number}
+        return _advance(actor, inspection, Step.CONCLUDE, by="concluded", texts=texts, required="conclusion")
+
+
+def _advance(
+    actor: Any,
+    inspection: Inspection,
+    step: Step,
+    *,
+    by: str,
+    texts: Mapping[str, str] | None = None,
+    required: str | None = None,
+) -> Inspection:
+    """Take ``step`` on the locked ``inspection`` in the caller's transaction: the state it leads to, its
+    ``texts`` (stripped), who and when (``<by>_by``, ``<by>_at``), validated, saved and audited
+    ``inspection.<step>``.
+
+    Raises:
+        WrongState: ``step`` may not be taken from the inspection's state.
+        ValidationError: the ``required`` text is empty (the form asks too; this holds for every door).
+    """
+    target = _step(inspection, step)
+    before = snapshot(inspection)
+    inspection.state = target
+    for field, value in (texts or {}).items():
+        setattr(inspection, field, value.strip())
+    setattr(inspection, f"{by}_by", _who(actor))
+    setattr(inspection, f"{by}_at", clock.now())
+    if required and not getattr(inspection, required):
+        raise ValidationError({required: [_("This field is required.")]})
+    inspection.full_clean()
+    inspection.save()
+    audit_record(
+        actor=actor,
+        action=f"inspection.{step.value}",
+        obj=inspection,
+        changes=diff(before, snapshot(inspection)),
+    )
     return inspection
-
-
-def _require_text(inspection: Inspection, field: str) -> None:
-    """A conclusion and a report say something (the form asks too; this holds for every door)."""
-    if not getattr(inspection, field):
-        raise ValidationError({field: [_("This field is required.")]})
 
 
 def inspection_respond(*, actor: Any, inspection: Inspection, response: str) -> Inspection:
@@ -295,19 +319,8 @@ def inspection_respond(*, actor: Any, inspection: Inspection, response: str) -> 
     with transaction.atomic():
         inspection = _locked(inspection)
         scope_require(actor, Action.RESPOND_INSPECTION, inspection, inspection.organisation)
-        target = _step(inspection, Step.RESPOND)
-        before = snapshot(inspection)
-        inspection.state = target
-        inspection.response = response.strip()
-        inspection.responded_by, inspection.responded_at = _who(actor), clock.now()
-        _require_text(inspection, "response")
-        inspection.full_clean()
-        inspection.save()
-        audit_record(
-            actor=actor, action="inspection.respond", obj=inspection,
-            changes=diff(before, snapshot(inspection)),
-        )  # fmt: skip
-    return inspection
+        texts = {"response": response}
+        return _advance(actor, inspection, Step.RESPOND, by="responded", texts=texts, required="response")
 
 
 def inspection_close(*, actor: Any, inspection: Inspection) -> Inspection:
@@ -317,17 +330,5 @@ def inspection_close(*, actor: Any, inspection: Inspection) -> Inspection:
         OutOfScope: the inspection or its organisations are outside the actor's scope.
         WrongState: no report on remedying yet, or already closed.
     """
-    _may_change(actor, inspection)
-    with transaction.atomic():
-        inspection = _locked(inspection)
-        _may_change(actor, inspection)
-        before = snapshot(inspection)
-        inspection.state = _step(inspection, Step.CLOSE)
-        inspection.closed_by, inspection.closed_at = _who(actor), clock.now()
-        inspection.full_clean()
-        inspection.save()
-        audit_record(
-            actor=actor, action="inspection.close", obj=inspection,
-            changes=diff(before, snapshot(inspection)),
-        )  # fmt: skip
-    return inspection
+    with _changing(actor, inspection) as inspection:
+        return _advance(actor, inspection, Step.CLOSE, by="closed")

@@ -8,6 +8,7 @@ a missing record; a refused step says why, in the form it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -145,26 +146,51 @@ def detail(request: HttpRequest, inspection_id: int) -> HttpResponse:
     return _detail(request, selectors.inspection_get(request.user, inspection_id))
 
 
-@login_required
-@require_POST
-def sample(request: HttpRequest, inspection_id: int) -> HttpResponse:
+# The forms of the inspection's page, by the name ``_detail`` shows each under.
+_PAGE_FORMS: dict[type[forms.Form], str] = {
+    SampleForm: "sample_form",
+    ConcludeForm: "conclude_form",
+    RespondForm: "respond_form",
+}
+
+
+def _step_post(
+    request: HttpRequest,
+    inspection_id: int,
+    form: forms.Form,
+    service: Callable[..., Inspection],
+    success: str | Callable[[Inspection], str],
+    arguments: Callable[[Any], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """One step of the inspection's page posted with its form (one of ``_PAGE_FORMS``): ``service`` is
+    called with the actor, the inspection and ``arguments`` of the valid form (default: its fields); done,
+    back to the page with ``success``; refused, the page again (400) with the form and its errors."""
     inspection = selectors.inspection_get(request.user, inspection_id)
-    form = SampleForm(request.POST)
     if form.is_valid():
         try:
-            size, percent = form.amount()
-            inspection = services.inspection_sample(
-                actor=request.user, inspection=inspection, size=size, percent=percent,
-                stratified=form.cleaned_data["stratified"],
-            )  # fmt: skip
+            kwargs = arguments(form) if arguments is not None else form.cleaned_data
+            inspection = service(actor=request.user, inspection=inspection, **kwargs)
         except (DomainError, ValidationError) as e:
             _into_form(form, e)
         else:
-            messages.success(
-                request, _("%(n)s cases drawn for verification.") % {"n": _count(inspection.sample_size or 0)}
-            )
+            messages.success(request, success if isinstance(success, str) else success(inspection))
             return redirect("inspections:detail", inspection_id=inspection.pk)
-    return _detail(request, inspection, 400, sample_form=form)
+    return _detail(request, inspection, 400, **{_PAGE_FORMS[type(form)]: form})
+
+
+def _sample_arguments(form: SampleForm) -> dict[str, Any]:
+    size, percent = form.amount()
+    return {"size": size, "percent": percent, "stratified": form.cleaned_data["stratified"]}
+
+
+@login_required
+@require_POST
+def sample(request: HttpRequest, inspection_id: int) -> HttpResponse:
+    def drawn(inspection: Inspection) -> str:
+        return _("%(n)s cases drawn for verification.") % {"n": _count(inspection.sample_size or 0)}
+
+    form = SampleForm(request.POST)
+    return _step_post(request, inspection_id, form, services.inspection_sample, drawn, _sample_arguments)
 
 
 def _count(value: int) -> str:
@@ -207,38 +233,17 @@ def finding_page(request: HttpRequest, inspection_id: int, case_id: int) -> Http
 @login_required
 @require_POST
 def conclude(request: HttpRequest, inspection_id: int) -> HttpResponse:
-    inspection = selectors.inspection_get(request.user, inspection_id)
-    form = ConcludeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.inspection_conclude(
-                actor=request.user, inspection=inspection, conclusion=form.cleaned_data["conclusion"],
-                number=form.cleaned_data["number"],
-            )  # fmt: skip
-        except (DomainError, ValidationError) as e:
-            _into_form(form, e)
-        else:
-            messages.success(request, _("The conclusion is issued to the inspected organisation."))
-            return redirect("inspections:detail", inspection_id=inspection.pk)
-    return _detail(request, inspection, 400, conclude_form=form)
+    issued = _("The conclusion is issued to the inspected organisation.")
+    return _step_post(
+        request, inspection_id, ConcludeForm(request.POST), services.inspection_conclude, issued
+    )
 
 
 @login_required
 @require_POST
 def respond(request: HttpRequest, inspection_id: int) -> HttpResponse:
-    inspection = selectors.inspection_get(request.user, inspection_id)
-    form = RespondForm(request.POST)
-    if form.is_valid():
-        try:
-            services.inspection_respond(
-                actor=request.user, inspection=inspection, response=form.cleaned_data["response"]
-            )
-        except (DomainError, ValidationError) as e:
-            _into_form(form, e)
-        else:
-            messages.success(request, _("The report on remedying is sent to the Inspection Commission."))
-            return redirect("inspections:detail", inspection_id=inspection.pk)
-    return _detail(request, inspection, 400, respond_form=form)
+    sent = _("The report on remedying is sent to the Inspection Commission.")
+    return _step_post(request, inspection_id, RespondForm(request.POST), services.inspection_respond, sent)
 
 
 @login_required

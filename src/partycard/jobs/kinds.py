@@ -4,8 +4,10 @@ jobs is low in the layers (just above accounts): it runs the registry's roster i
 bulk actions without importing either. Each app registers its kinds here with :func:`register`: how to
 run one (a :class:`Kind`: how many chunks a job has and how to do one), the label people see, and an
 optional :data:`JobPageFn` that tells the job page what only the kind knows (the heading, whose names the
-failed targets are, which page they link to, what to show once the job is done). The job page asks
-:func:`job_page`; the runner asks :func:`kind_of`.
+failed targets are, which page they link to, what to show once the job is done), and an optional
+:data:`FileScopeFn` that says whether a downloader still has in scope the record a result file is about
+(an organisation moved since the file was made is where it is now, not where it was). The job page asks
+:func:`job_page`, the download :func:`file_in_scope`; the runner asks :func:`kind_of`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from partycard.jobs.models import Job
 __all__ = [
     "ChunkResult",
     "Failure",
+    "FileScopeFn",
     "JobPage",
     "JobPageFn",
     "Kind",
+    "file_in_scope",
     "job_page",
     "kind_label",
     "kind_of",
@@ -72,11 +76,16 @@ class JobPage:
 #: read, and only what ``viewer`` may see (names of targets outside their scope stay out).
 JobPageFn = Callable[[Any, Job, Sequence[int]], JobPage]
 
+#: ``(downloader, job, action) -> bool``: whether the record the job's result file holds data of (an
+#: organisation's subtree, looked up where it is now) is in the downloader's scope for ``action``. Only reads.
+FileScopeFn = Callable[[Any, Job, str], bool]
+
 
 @dataclass(frozen=True)
 class _Display:
     label: str | Promise
     page: JobPageFn | None
+    file_scope: FileScopeFn | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -84,14 +93,20 @@ _DISPLAYS: dict[str, _Display] = {}
 
 
 def register(
-    name: str, kind: Kind, *, label: str | Promise | None = None, page: JobPageFn | None = None
+    name: str,
+    kind: Kind,
+    *,
+    label: str | Promise | None = None,
+    page: JobPageFn | None = None,
+    file_scope: FileScopeFn | None = None,
 ) -> None:
-    """Make ``name`` a kind of job: ``kind`` runs it; ``label`` (default: ``name``) and ``page`` show it.
+    """Make ``name`` a kind of job: ``kind`` runs it; ``label`` (default: ``name``) and ``page`` show it;
+    ``file_scope`` checks, at each download, the record its result file is about.
 
     Called from the owning app's ``AppConfig.ready``; registering a name again replaces it.
     """
     _KINDS[name] = kind
-    _DISPLAYS[name] = _Display(label if label is not None else name, page)
+    _DISPLAYS[name] = _Display(label if label is not None else name, page, file_scope)
 
 
 def kind_of(job: Job) -> Kind:
@@ -113,3 +128,12 @@ def job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage:
     if display is None or display.page is None:
         return JobPage()
     return display.page(viewer, job, target_ids)
+
+
+def file_in_scope(actor: Any, job: Job, action: str) -> bool:
+    """Whether ``actor`` still has ``action`` over what ``job``'s result file is about, by its kind's
+    ``file_scope``; a kind that registered none has only the file's own path checked (by the caller)."""
+    display = _DISPLAYS.get(job.kind)
+    if display is None or display.file_scope is None:
+        return True
+    return display.file_scope(actor, job, action)

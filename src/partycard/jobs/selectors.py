@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from partycard.jobs.kinds import file_in_scope
 from partycard.jobs.models import Job, JobFile
 
 __all__ = ["job_file_get", "job_file_of"]
@@ -16,7 +17,9 @@ def job_file_get(actor: Any, *, job_id: int, at: dt.datetime) -> JobFile | None:
     Only the job's starter, only before the file expires (whether or not the sweep has run), and only while
     the subtree the file holds is still in their scope for the action it was made under: the scope is
     checked at each download, so an officer moved to another committee, or whose role changed, no longer
-    gets a file made while they were in charge. The caller answers None with the same 404 as a missing job.
+    gets a file made while they were in charge. The record the file is about is checked where it is now
+    (``kinds.file_in_scope``): an organisation moved out of their subtree since takes its file with it.
+    The caller answers None with the same 404 as a missing job.
     """
     if getattr(actor, "pk", None) is None:
         return None
@@ -32,6 +35,8 @@ def job_file_get(actor: Any, *, job_id: int, at: dt.datetime) -> JobFile | None:
         .first()
     )
     if file is None or not JobFile.objects.scoped(actor, file.action).filter(pk=file.pk).exists():
+        return None
+    if not file_in_scope(actor, file.job, file.action):
         return None
     return file
 

@@ -273,7 +273,8 @@ def officer_two_factor_reset(*, actor: Any, officer: User) -> int:
 @transaction.atomic
 def officer_disable(*, actor: Any, officer: User) -> User:
     """Disable an officer account: it can no longer log in, its sessions end at their next request and its
-    API tokens are refused (``api.auth`` checks ``is_active``). Audited ``officer_disable``.
+    API tokens are revoked in the same transaction (``user_save`` tells ``accounts.hooks``, which ``api``
+    answers; each revocation audited ``revoke``). Audited ``officer_disable``.
 
     Raises:
         OutOfScope, SelfAction, RightsBeyondYours, LastAdministrator: see the module's rules.
@@ -291,7 +292,8 @@ def officer_disable(*, actor: Any, officer: User) -> User:
 
 @transaction.atomic
 def officer_enable(*, actor: Any, officer: User) -> User:
-    """Enable a disabled officer account again (its password, device and API tokens as they were).
+    """Enable a disabled officer account again (its password and device as they were; its API tokens stay
+    revoked: the officer issues new ones).
     Audited ``officer_enable``.
 
     Raises:

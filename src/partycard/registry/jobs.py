@@ -51,6 +51,7 @@ __all__ = [
     "IMPORT",
     "UPLOAD_TTL",
     "confirmable",
+    "export_file_scope",
     "export_job_page",
     "import_job_page",
     "register_kinds",
@@ -228,10 +229,23 @@ def export_job_page(viewer: Any, job: Job, target_ids: Sequence[int]) -> JobPage
     )
 
 
+def export_file_scope(actor: Any, job: Job, action: str) -> bool:
+    """The exported organisation, where it is now, is in ``actor``'s scope for ``action`` (checked at each
+    download: one moved out of their subtree since the export, or dissolved, takes its file with it)."""
+    organisation = job.params.get("organisation")
+    return Organisation.objects.scoped(actor, action).filter(pk=organisation).exists()
+
+
 def register_kinds() -> None:
     """Called from ``RegistryConfig.ready``."""
     register(IMPORT, ImportKind(), label=gettext_lazy("Roster import"), page=import_job_page)
-    register(EXPORT, ExportKind(), label=gettext_lazy("Roster export"), page=export_job_page)
+    register(
+        EXPORT,
+        ExportKind(),
+        label=gettext_lazy("Roster export"),
+        page=export_job_page,
+        file_scope=export_file_scope,
+    )
 
 
 @transaction.atomic

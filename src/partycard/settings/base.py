@@ -161,8 +161,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Two-factor login (django-otp, TOTP): the issuer names the account in authenticator apps.
-OTP_TOTP_ISSUER = "partycard"
+# Two-factor login (django-otp, TOTP): the issuer names the account in authenticator apps (the brand in
+# Vietnamese; accounts/otpauth.py encodes it in the enrolment QR code's URI).
+PARTYCARD_TOTP_ISSUER = os.environ.get("PARTYCARD_TOTP_ISSUER", "Hệ thống thẻ đảng viên")
+OTP_TOTP_ISSUER = PARTYCARD_TOTP_ISSUER
 # The admin never shows a device's secret or QR code: each officer enrols their own device after login.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
