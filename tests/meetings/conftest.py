@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from django.db import transaction
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.db import transaction
 
 from partycard.credentials.models import Credential
 from partycard.credentials.services import credential_issue
@@ -47,7 +47,9 @@ def holder(authority: Any, make_member: Any) -> Any:
 
     def make(**overrides: Any) -> Phone:
         member = card_holder(make_member, **overrides)
-        with transaction.atomic():  # the allocation audits in its writer's transaction (live-server tests too)
+        with (
+            transaction.atomic()
+        ):  # the allocation audits in its writer's transaction (live-server tests too)
             card_active(member)
         key = ec.generate_private_key(ec.SECP256R1())
         spki = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)

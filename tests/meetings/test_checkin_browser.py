@@ -33,10 +33,16 @@ def test_offline_checkin_then_two_syncs_make_one_attendance(
 ) -> None:
     member: Phone = holder(full_name="Lê Thị Hồng", gender="F", citizen_id="001180033333")
     stranger: Phone = holder(
-        organisation=tree.cell_b, full_name="Phạm Văn Khác", citizen_id="001080044444", old_card_number="22334455"
+        organisation=tree.cell_b,
+        full_name="Phạm Văn Khác",
+        citizen_id="001080044444",
+        old_card_number="22334455",
     )
     meeting = meeting_open(
-        actor=officers.cell, cell=tree.cell_a, kind="study_session", title="Học tập chuyên đề thẻ đảng viên",
+        actor=officers.cell,
+        cell=tree.cell_a,
+        kind="study_session",
+        title="Học tập chuyên đề thẻ đảng viên",
         starts_at=clock.now(),
     )
     base = live_server.url
@@ -65,5 +71,9 @@ def test_offline_checkin_then_two_syncs_make_one_attendance(
         results = page.evaluate("() => self.partycardCheckin.sync({ resend: true })")
         assert [r["result"] for r in results] == ["duplicate"], results
     attendance = Attendance.objects.get()
-    assert (attendance.meeting_id, attendance.member_id, attendance.method) == (meeting.pk, member.member.pk, "qr")
+    assert (attendance.meeting_id, attendance.member_id, attendance.method) == (
+        meeting.pk,
+        member.member.pk,
+        "qr",
+    )
     assert attendance.qr.startswith("PC1R:")

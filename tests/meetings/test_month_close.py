@@ -44,7 +44,9 @@ def _ineligible_for_skipping(member: Member) -> bool:
     return ReasonCode.ACTIVITIES_SKIPPED in verdict.codes
 
 
-def test_three_months_without_good_reason_within_a_year(tree: Any, officers: Officers, make_member: Any) -> None:
+def test_three_months_without_good_reason_within_a_year(
+    tree: Any, officers: Officers, make_member: Any
+) -> None:
     absent = make_member(full_name="Vắng Mặt", citizen_id="001080000001")
     excused = make_member(full_name="Có Lý Do", citizen_id="001080000002")
     present = make_member(full_name="Có Mặt", citizen_id="001080000003")
@@ -52,8 +54,12 @@ def test_three_months_without_good_reason_within_a_year(tree: Any, officers: Off
     months = recent_months(3, back=1)  # the three months before this one
     for k, month in enumerate(months):
         at = _month_day(month)
-        meeting = meeting_open(actor=officers.cell, cell=tree.cell_a, title=f"Sinh hoạt {month}", starts_at=at, at=at)
-        attendance_record(actor=officers.cell, meeting=meeting, member=present, method=CheckinMethod.MANUAL, at=at)
+        meeting = meeting_open(
+            actor=officers.cell, cell=tree.cell_a, title=f"Sinh hoạt {month}", starts_at=at, at=at
+        )
+        attendance_record(
+            actor=officers.cell, meeting=meeting, member=present, method=CheckinMethod.MANUAL, at=at
+        )
         if k == 0:  # a good reason, once: that month does not count
             excuse_record(actor=officers.cell, meeting=meeting, member=excused, reason="Đi công tác")
     for month in months:
@@ -83,7 +89,9 @@ def test_closing_again_changes_nothing_and_a_stopped_run_resumes(
     # A run that stopped after cell A (its member already recorded), then resumed.
     first_cell = min(tree.cell_a.pk, tree.cell_b.pk)
     done = a if first_cell == tree.cell_a.pk else b
-    MonthClose.objects.create(month=month, started_at=at, last_cell_id=first_cell, cells_done=1, months_recorded=1)
+    MonthClose.objects.create(
+        month=month, started_at=at, last_cell_id=first_cell, cells_done=1, months_recorded=1
+    )
     Member.objects.filter(pk=done.pk).update(activities_skipped_months=[month])
     record = month_close(month=month)
     assert (record.cells_done, record.months_recorded) == (2, 2)

@@ -42,7 +42,9 @@ def _item(qr: str, at: dt.datetime, key: uuid.UUID | None = None) -> CheckinIn:
     return CheckinIn(client_uuid=key or uuid.uuid4(), qr=qr, scanned_at=at)
 
 
-def test_a_secretary_opens_and_closes_a_meeting_of_their_cell(tree: Any, officers: Officers, make_member: Any) -> None:
+def test_a_secretary_opens_and_closes_a_meeting_of_their_cell(
+    tree: Any, officers: Officers, make_member: Any
+) -> None:
     make_member()
     meeting = _open(officers, tree)
     assert (meeting.state, meeting.roster_size, meeting.path) == (MeetingState.OPEN, 1, tree.cell_a.path)
@@ -66,7 +68,9 @@ def test_the_sibling_cell_or_another_province_may_not_open_or_close_it(tree: Any
         meeting_open(actor=officers.grassroots, cell=tree.school, title="x", starts_at=clock.now())
 
 
-def test_two_syncs_of_the_same_checkin_record_one_attendance(holder: Any, tree: Any, officers: Officers) -> None:
+def test_two_syncs_of_the_same_checkin_record_one_attendance(
+    holder: Any, tree: Any, officers: Officers
+) -> None:
     phone = holder(full_name="Trần Thị Thu", gender="F", citizen_id="001180011111")
     meeting = _open(officers, tree)
     scanned = clock.now()
@@ -77,7 +81,11 @@ def test_two_syncs_of_the_same_checkin_record_one_attendance(holder: Any, tree: 
     assert [r.result for r in second] == ["duplicate"]
     assert first[0].attendance_id == second[0].attendance_id
     attendance = Attendance.objects.get(meeting=meeting)
-    assert (attendance.member_id, attendance.method, attendance.qr) == (phone.member.pk, CheckinMethod.QR, item.qr)
+    assert (attendance.member_id, attendance.method, attendance.qr) == (
+        phone.member.pk,
+        CheckinMethod.QR,
+        item.qr,
+    )
     # A second scan of the same member (a new identifier, a later window) is a duplicate too.
     later = scanned + dt.timedelta(minutes=2)
     again = checkins_sync(actor=officers.cell, meeting=meeting, items=[_item(phone.qr(later), later)])
@@ -85,7 +93,9 @@ def test_two_syncs_of_the_same_checkin_record_one_attendance(holder: Any, tree: 
     assert Attendance.objects.count() == 1
 
 
-def test_a_checkin_synced_hours_later_is_judged_at_its_scan_time(holder: Any, tree: Any, officers: Officers) -> None:
+def test_a_checkin_synced_hours_later_is_judged_at_its_scan_time(
+    holder: Any, tree: Any, officers: Officers
+) -> None:
     phone = holder()
     opened = clock.now()
     meeting = _open(officers, tree, at=opened)
@@ -124,7 +134,9 @@ def test_the_server_refuses_a_revoked_card(holder: Any, tree: Any, officers: Off
     meeting = _open(officers, tree)
     now = clock.now()
     qr = phone.qr(now)
-    credential_status_set(actor=None, credential=phone.credential, status=CredentialStatus.REVOKED, reason="lost")
+    credential_status_set(
+        actor=None, credential=phone.credential, status=CredentialStatus.REVOKED, reason="lost"
+    )
     publishing.caches_clear()
     (result,) = checkins_sync(actor=officers.cell, meeting=meeting, items=[_item(qr, now)])
     assert result.result == "refused" and "revoked" in [r.code for r in result.reasons]
@@ -184,7 +196,9 @@ def test_chip_and_manual_checkins_are_idempotent(tree: Any, officers: Officers, 
     member = make_member()
     stranger = make_member(organisation=tree.cell_b, citizen_id="001080022222")
     meeting = _open(officers, tree)
-    first, created = attendance_record(actor=officers.cell, meeting=meeting, member=member, method=CheckinMethod.CHIP)
+    first, created = attendance_record(
+        actor=officers.cell, meeting=meeting, member=member, method=CheckinMethod.CHIP
+    )
     again, created_again = attendance_record(
         actor=officers.cell, meeting=meeting, member=member, method=CheckinMethod.MANUAL
     )
@@ -192,7 +206,9 @@ def test_chip_and_manual_checkins_are_idempotent(tree: Any, officers: Officers, 
     with pytest.raises(OutOfScope):  # the secretary of cell A does not see cell B's member
         attendance_record(actor=officers.cell, meeting=meeting, member=stranger, method=CheckinMethod.MANUAL)
     with pytest.raises(NotInTheCell):  # their committee does, but they are not of this cell
-        attendance_record(actor=officers.grassroots, meeting=meeting, member=stranger, method=CheckinMethod.MANUAL)
+        attendance_record(
+            actor=officers.grassroots, meeting=meeting, member=stranger, method=CheckinMethod.MANUAL
+        )
     meeting_close(actor=officers.cell, meeting=meeting)
     with pytest.raises(MeetingClosed):
         attendance_record(actor=officers.cell, meeting=meeting, member=member, method=CheckinMethod.MANUAL)

@@ -28,6 +28,7 @@ __all__ = [
     "RosterEntry",
     "StatsReport",
     "attendance_stats",
+    "attendance_summary",
     "meeting_attendances",
     "meeting_excuses",
     "meeting_get",
@@ -56,9 +57,7 @@ def meeting_get(actor: Any, pk: int, *, action: str = Action.VIEW_MEETING) -> Me
 
 def meeting_attendances(actor: Any, meeting: Meeting) -> QuerySet[Attendance]:
     return (
-        Attendance.objects.scoped(actor, Action.VIEW_MEETING)
-        .filter(meeting=meeting)
-        .select_related("member")
+        Attendance.objects.scoped(actor, Action.VIEW_MEETING).filter(meeting=meeting).select_related("member")
     )
 
 
@@ -105,15 +104,14 @@ class MemberAttendance:
 
 def member_meetings(actor: Any, *, limit: int = 50) -> list[MemberAttendance]:
     """A member's own view: their cell's meetings (newest first) and their own attendance at each."""
-    meetings = list(
-        Meeting.objects.scoped(actor, Action.VIEW_MEETING).select_related("cell")[:limit]
-    )
+    meetings = list(Meeting.objects.scoped(actor, Action.VIEW_MEETING).select_related("cell")[:limit])
     mine = {
         a.meeting_id: a
         for a in Attendance.objects.scoped(actor, Action.VIEW_MEETING).filter(meeting__in=meetings)
     }
     excused = {
-        e.meeting_id: e for e in Excuse.objects.scoped(actor, Action.VIEW_MEETING).filter(meeting__in=meetings)
+        e.meeting_id: e
+        for e in Excuse.objects.scoped(actor, Action.VIEW_MEETING).filter(meeting__in=meetings)
     }
     return [MemberAttendance(m, mine.get(m.pk), excused.get(m.pk)) for m in meetings]
 
@@ -267,3 +265,15 @@ def year_before(end: dt.date) -> dt.date:
     """The first day of the month eleven months before ``end``'s: twelve calendar months up to ``end``."""
     index = end.year * 12 + end.month - 1 - 11
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def attendance_summary(actor: Any, *, code: str, end: dt.date) -> AttendanceStats | None:
+    """The attendance under the organisation ``code`` over the twelve months up to ``end`` (the reports
+    page's section), or None when the actor may not see meetings there or none was held."""
+    if role_of(actor) is None:
+        return None
+    root = Organisation.objects.scoped(actor, Action.VIEW_MEETING).filter(code=code).first()
+    if root is None:
+        return None
+    total = attendance_stats(actor, root=root, start=year_before(end), end=end, members=False).total
+    return total if total.meetings_held else None

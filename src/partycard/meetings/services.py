@@ -117,7 +117,9 @@ def meeting_close(*, actor: Any, meeting: Meeting, at: dt.datetime | None = None
         meeting.roster_size = _roster_size(meeting.cell)  # who was expected, as the meeting ends
         meeting.full_clean()
         meeting.save()
-        audit_record(actor=actor, action="meeting.close", obj=meeting, changes=diff(before, snapshot(meeting)))
+        audit_record(
+            actor=actor, action="meeting.close", obj=meeting, changes=diff(before, snapshot(meeting))
+        )
     return meeting
 
 
@@ -147,10 +149,8 @@ def _create(
     except IntegrityError:
         again = Attendance.objects.filter(client_uuid=client_uuid).first()
         return again or Attendance.objects.get(meeting=meeting, member=member), False
-    audit_record(
-        actor=actor, action="meeting.checkin", obj=attendance,
-        changes={"meeting": meeting.pk, "member": member.pk, "method": method, "checked_at": checked_at.isoformat()},
-    )  # fmt: skip
+    changes = {"meeting": meeting.pk, "member": member.pk, "method": method, "at": checked_at.isoformat()}
+    audit_record(actor=actor, action="meeting.checkin", obj=attendance, changes=changes)
     return attendance, True
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from partycard.accounts.roles import Action
@@ -84,8 +84,6 @@ def _out(meeting: Meeting, attended: int | None = None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-
-
 class ListQuery(Schema):
     organisation: str | None = None
 
@@ -123,7 +121,7 @@ def meeting_open(request: HttpRequest, body: MeetingIn) -> Any:
     meeting = services.meeting_open(
         actor=actor, cell=cell, kind=body.kind, title=body.title, starts_at=body.starts_at, place=body.place
     )
-    return 201, _out(meeting, 0)
+    return Status(201, _out(meeting, 0))
 
 
 # The fixed path /meetings/stats comes before /meetings/{id}.
@@ -157,7 +155,12 @@ def meeting_stats(request: HttpRequest, query: Query[StatsQuery]) -> Any:
     if start > end:
         raise ApiProblem(422, "The period starts after it ends.", code=ErrorCode.INVALID)
     report = selectors.attendance_stats(actor, root=root, start=start, end=end, members=False)
-    return {"start": start, "end": end, "total": _row(report.total), "children": [_row(c) for c in report.children]}
+    return {
+        "start": start,
+        "end": end,
+        "total": _row(report.total),
+        "children": [_row(c) for c in report.children],
+    }
 
 
 @router.get(
@@ -212,8 +215,14 @@ def meeting_attendances(request: HttpRequest, cell_meeting_id: int = Path(..., g
     actor = _actor(request)
     meeting = selectors.meeting_get(actor, cell_meeting_id)
     return [
-        {"id": a.pk, "member_id": a.member_id, "full_name": a.member.full_name, "method": a.method,
-         "checked_at": a.checked_at, "device": a.device}  # fmt: skip
+        {
+            "id": a.pk,
+            "member_id": a.member_id,
+            "full_name": a.member.full_name,
+            "method": a.method,
+            "checked_at": a.checked_at,
+            "device": a.device,
+        }
         for a in selectors.meeting_attendances(actor, meeting)
     ]
 
@@ -229,7 +238,9 @@ def _member(actor: Any, member_id: int) -> Member:
     summary="Record a member present by the secretary's hand (201; 200 if already present)",
     auth=_BOTH,
 )
-def meeting_attendance_record(request: HttpRequest, body: AttendanceIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def meeting_attendance_record(
+    request: HttpRequest, body: AttendanceIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
     actor = _actor(request)
     meeting = selectors.meeting_get(actor, cell_meeting_id, action=Action.CHANGE_MEETING)
     member = _member(actor, body.member_id)
@@ -240,7 +251,7 @@ def meeting_attendance_record(request: HttpRequest, body: AttendanceIn, cell_mee
         "id": attendance.pk, "member_id": member.pk, "full_name": member.full_name,
         "method": attendance.method, "checked_at": attendance.checked_at, "device": attendance.device,
     }  # fmt: skip
-    return (201 if created else 200), out
+    return Status(201 if created else 200, out)
 
 
 @router.post(
@@ -250,11 +261,25 @@ def meeting_attendance_record(request: HttpRequest, body: AttendanceIn, cell_mee
     summary="Excuse a member's absence, with the reason (a good reason: Charter Art. 8(2))",
     auth=_BOTH,
 )
-def meeting_excuse(request: HttpRequest, body: ExcuseIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def meeting_excuse(
+    request: HttpRequest, body: ExcuseIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
     actor = _actor(request)
     meeting = selectors.meeting_get(actor, cell_meeting_id, action=Action.CHANGE_MEETING)
-    services.excuse_record(actor=actor, meeting=meeting, member=_member(actor, body.member_id), reason=body.reason)
-    return 200, None
+    services.excuse_record(
+        actor=actor, meeting=meeting, member=_member(actor, body.member_id), reason=body.reason
+    )
+    return Status(200, None)
+
+
+def _result(r: services.SyncResult) -> dict[str, Any]:
+    return {
+        "client_uuid": r.client_uuid,
+        "result": r.result,
+        "member_id": r.member_id,
+        "attendance_id": r.attendance_id,
+        "reasons": [{"code": x.code, "message": x.message} for x in r.reasons],
+    }
 
 
 @router.post(
@@ -264,7 +289,9 @@ def meeting_excuse(request: HttpRequest, body: ExcuseIn, cell_meeting_id: int = 
     summary="Sync the check-ins a phone scanned (offline): each re-verified; new, duplicate or refused",
     auth=_BOTH,
 )
-def meeting_checkins_sync(request: HttpRequest, body: CheckinsIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def meeting_checkins_sync(
+    request: HttpRequest, body: CheckinsIn, cell_meeting_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
     actor = _actor(request)
     meeting = selectors.meeting_get(actor, cell_meeting_id, action=Action.CHANGE_MEETING)
     items = [
@@ -272,11 +299,7 @@ def meeting_checkins_sync(request: HttpRequest, body: CheckinsIn, cell_meeting_i
         for c in body.checkins
     ]
     results = services.checkins_sync(actor=actor, meeting=meeting, items=items, device=body.device)
-    return [
-        {"client_uuid": r.client_uuid, "result": r.result, "member_id": r.member_id,
-         "attendance_id": r.attendance_id, "reasons": [{"code": x.code, "message": x.message} for x in r.reasons]}
-        for r in results
-    ]  # fmt: skip
+    return [_result(r) for r in results]
 
 
 @router.get(
@@ -287,10 +310,20 @@ def meeting_checkins_sync(request: HttpRequest, body: CheckinsIn, cell_meeting_i
     auth=MemberSessionAuth(),
 )
 def me_meetings(request: HttpRequest) -> Any:
-    return [
-        {"id": m.meeting.pk, "kind": m.meeting.kind, "title": m.meeting.title, "starts_at": m.meeting.starts_at,
-         "place": m.meeting.place, "state": m.meeting.state, "attended": m.attendance is not None,
-         "checked_at": m.attendance.checked_at if m.attendance else None,
-         "method": m.attendance.method if m.attendance else None, "excused": m.excuse is not None}
-        for m in selectors.member_meetings(request.auth)  # type: ignore[attr-defined]
-    ]  # fmt: skip
+    return [_mine(m) for m in selectors.member_meetings(request.auth)]  # type: ignore[attr-defined]
+
+
+def _mine(m: selectors.MemberAttendance) -> dict[str, Any]:
+    meeting, attendance = m.meeting, m.attendance
+    return {
+        "id": meeting.pk,
+        "kind": meeting.kind,
+        "title": meeting.title,
+        "starts_at": meeting.starts_at,
+        "place": meeting.place,
+        "state": meeting.state,
+        "attended": attendance is not None,
+        "checked_at": attendance.checked_at if attendance else None,
+        "method": attendance.method if attendance else None,
+        "excused": m.excuse is not None,
+    }

@@ -24,7 +24,9 @@ class Meeting(models.Model):
         "registry.Organisation", verbose_name=_("party cell"), on_delete=models.PROTECT, related_name="+"
     )
     path = models.CharField(max_length=255, db_index=True)  # the cell's, for the scope
-    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices, default=MeetingKind.REGULAR)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=MeetingKind.choices, default=MeetingKind.REGULAR
+    )
     title = models.CharField(_("title"), max_length=200)
     starts_at = models.DateTimeField(_("date and time"))
     place = models.CharField(_("place"), max_length=200, blank=True)
@@ -128,6 +130,9 @@ class Excuse(models.Model):
         verbose_name = _("excused absence")
         verbose_name_plural = _("excused absences")
         constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="meetings_excuse_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} @ {self.meeting_id}: {self.reason}"
 
     def clean(self) -> None:
         super().clean()

@@ -59,7 +59,9 @@ class Command(BaseCommand):
         except ImportError as e:
             raise CommandError("PC/SC support is not installed", returncode=_EXIT_NO_CARD) from e
         actor = self._actor(options["as_user"])
-        meetings = Meeting.objects.all() if actor is None else Meeting.objects.scoped(actor, Action.CHANGE_MEETING)
+        meetings = (
+            Meeting.objects.all() if actor is None else Meeting.objects.scoped(actor, Action.CHANGE_MEETING)
+        )
         meeting = meetings.filter(pk=options["meeting"]).first()
         if meeting is None:
             raise CommandError(f"no meeting {options['meeting']}")
