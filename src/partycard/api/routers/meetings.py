@@ -10,7 +10,6 @@ roster) with the secretary's session, CSRF-checked; other clients with a bearer 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
@@ -36,6 +35,7 @@ from partycard.api.schemas.meetings import (
     StatsOut,
 )
 from partycard.api.schemas.problems import problems
+from partycard.api.schemas.registry import Day
 from partycard.core import clock
 from partycard.core.errors import ErrorCode
 from partycard.core.scope import get_scoped_or_404
@@ -127,8 +127,8 @@ def meeting_open(request: HttpRequest, body: MeetingIn) -> Any:
 # The fixed path /meetings/stats comes before /meetings/{id}.
 class StatsQuery(Schema):
     organisation: str | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Day | None = None
+    end: Day | None = None
 
 
 def _row(stats: AttendanceStats) -> dict[str, Any]:

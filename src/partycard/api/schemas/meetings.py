@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
 
 from partycard.api.schemas.exchange import MAX_ID
 
@@ -32,6 +32,25 @@ Kind = Literal["regular", "study_session", "other"]
 Text = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
 
 
+def _iso_moment(value: object) -> object:
+    """Only an ISO 8601 date and time with its offset (pydantic would read a number as seconds since 1970),
+    in the years the Party's records can hold."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    else:
+        raise ValueError("must be a date and time written YYYY-MM-DDThh:mm:ss+hh:mm")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("must carry its offset from UTC")
+    if not 1930 <= moment.year <= 2100:
+        raise ValueError("must be between 1930 and 2100")
+    return moment
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
+
+
 class _In(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,7 +61,7 @@ class MeetingIn(_In):
     )
     kind: Kind = "regular"
     title: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
-    starts_at: dt.datetime = Field(description="Date and time, with a time zone.")
+    starts_at: Moment = Field(description="Date and time, with a time zone.")
     place: Text = ""
 
 
@@ -77,7 +96,7 @@ class CheckinIn(_In):
     qr: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=_NO_NUL)] = Field(
         description="The QR text exactly as scanned (PC1R:…)."
     )
-    scanned_at: dt.datetime = Field(description="When the phone scanned it (with a time zone).")
+    scanned_at: Moment = Field(description="When the phone scanned it (with a time zone).")
     member_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Whom the phone matched.")
 
 
