@@ -46,7 +46,8 @@ def meeting_list(actor: Any, *, path: str = "", limit: int = 100) -> list[Meetin
     return list(
         Meeting.objects.scoped(actor, Action.VIEW_MEETING)
         .filter(path__startswith=path)
-        .select_related("cell")[:limit]
+        .select_related("cell")
+        .annotate(present=Count("attendances"))[:limit]
     )
 
 

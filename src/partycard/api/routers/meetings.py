@@ -75,11 +75,15 @@ def _require(actor: Any, action: Action) -> None:
 
 
 def _out(meeting: Meeting, attended: int | None = None) -> dict[str, Any]:
+    """A meeting as the API shows it; ``attended`` counted unless given (or annotated by the list)."""
+    if attended is None:
+        attended = getattr(meeting, "present", None)
+    if attended is None:
+        attended = meeting.attendances.count()
     return {
         "id": meeting.pk, "cell": meeting.cell.code, "cell_name": meeting.cell.name, "kind": meeting.kind,
         "title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place,
-        "state": meeting.state, "roster_size": meeting.roster_size,
-        "attended": meeting.attendances.count() if attended is None else attended,
+        "state": meeting.state, "roster_size": meeting.roster_size, "attended": attended,
         "opened_at": meeting.opened_at, "closed_at": meeting.closed_at,
     }  # fmt: skip
 
