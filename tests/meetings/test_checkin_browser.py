@@ -46,6 +46,9 @@ def test_offline_checkin_then_two_syncs_make_one_attendance(
         starts_at=clock.now(),
     )
     base = live_server.url
+    problems: list[str] = []  # a CSP violation or a script error shows here
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     sign_in(page, base, officers.cell, login)
     page.goto(f"{base}/hop-chi-bo/{meeting.pk}/diem-danh/")
     page.wait_for_function(READY)
@@ -77,3 +80,5 @@ def test_offline_checkin_then_two_syncs_make_one_attendance(
         "qr",
     )
     assert attendance.qr.startswith("PC1R:")
+    # The only errors: the fetches the page tried while the network was off (none was needed).
+    assert not [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p], problems
