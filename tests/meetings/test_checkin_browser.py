@@ -1,6 +1,7 @@
 """The secretary's phone checks members in offline and syncs later, in a real browser (Debian's Chromium,
 headless, Playwright, a phone's viewport): the check-in page loads online (roster, trust list, status
-lists), the network goes off, the member's rotating QR (made by the Python side with the member's device
+lists) and keeps itself for offline use, the network goes off and the page is reopened, the member's
+rotating QR (made by the Python side with the member's device
 key, as their phone would) is pasted in and verified in the browser, a QR of another cell's member is
 refused, nothing reaches the server; back online the check-in is sent, and sending it twice more leaves
 exactly one attendance."""
@@ -54,8 +55,14 @@ def test_offline_checkin_then_two_syncs_make_one_attendance(
     page.wait_for_function(READY)
     expect(page.locator("#data-state")).to_contain_text("danh sách 1 đảng viên")
 
+    page.wait_for_function("() => document.documentElement.dataset.offline === '1'")  # kept for offline
+
     page.context.set_offline(True)
     expect(page.locator("#network")).to_have_text("Ngoại tuyến")
+    page.reload()  # the phone reopens the page without network: the service worker's copy, the kept data
+    page.wait_for_function(READY)
+    expect(page.locator("#network")).to_have_text("Ngoại tuyến")
+    expect(page.locator("#data-state")).to_contain_text("danh sách 1 đảng viên")
     page.fill("#qr-text", stranger.qr(clock.now()))
     page.click("#check-button")
     expect(page.locator("#verdict")).to_have_attribute("data-outcome", "invalid")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("mo/", views.open_page, name="open"),
     path("thong-ke/", views.stats, name="stats"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path("<int:cell_meeting_id>/", views.detail, name="detail"),
     path("<int:cell_meeting_id>/diem-danh/", views.checkin_page, name="checkin"),
     path("<int:cell_meeting_id>/co-mat/", views.present, name="present"),

@@ -8,17 +8,21 @@ a missing record.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
@@ -32,7 +36,32 @@ from partycard.meetings.choices import CheckinMethod, MeetingState
 from partycard.meetings.forms import ExcuseForm, OpenForm, PresentForm, StatsForm
 from partycard.registry.models import Member, Organisation
 
-__all__ = ["checkin_page", "close", "detail", "excuse", "home", "open_page", "present", "stats"]
+__all__ = [
+    "checkin_page",
+    "close",
+    "detail",
+    "excuse",
+    "home",
+    "open_page",
+    "present",
+    "service_worker",
+    "stats",
+]
+
+SCOPE = "/hop-chi-bo/"
+OFFLINE_CACHE = "partycard-checkin-v1"
+#: What the check-in page needs to open without network (the page adds its own URL).
+OFFLINE_ASSETS = (
+    "meetings/checkin.js",
+    "meetings/checkin.css",
+    "verifier/verify.js",
+    "verifier/codec.js",
+    "verifier/der.js",
+    "verifier/store.js",
+    "verifier/scan.js",
+    "verifier/verifier.css",
+    "verifier/vendor/jsQR.js",
+)
 
 
 def _may(request: HttpRequest, action: Action) -> bool:
@@ -180,6 +209,10 @@ def checkin_page(request: HttpRequest, cell_meeting_id: int) -> HttpResponse:
         ],
         "jsqrUrl": static("verifier/vendor/jsQR.js"),
         "device": request.user.get_username(),
+        "serviceWorkerUrl": reverse("meetings:service_worker"),
+        "scope": SCOPE,
+        "offlineCache": OFFLINE_CACHE,
+        "assets": [static(a) for a in OFFLINE_ASSETS],
     }
     context: dict[str, Any] = {"meeting": meeting, "config": config, "root_pem": _root_pem()}
     return render(request, "meetings/checkin.html", context)
@@ -198,3 +231,18 @@ def stats(request: HttpRequest) -> HttpResponse:
     report = selectors.attendance_stats(request.user, root=root, start=start, end=end)
     context = {"root": root, "report": report, "start": start, "end": end, "form": form}
     return render(request, "meetings/stats.html", context)
+
+
+@require_GET
+@cache_control(no_cache=True)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``static/meetings/sw.js`` with its configuration, allowed to control ``/hop-chi-bo/`` (it holds
+    nothing but the names of the page's static files)."""
+    found = finders.find("meetings/sw.js")
+    if not found:
+        raise Http404("no service worker")
+    config = {"cache": OFFLINE_CACHE, "assets": [static(a) for a in OFFLINE_ASSETS]}
+    body = f"self.PARTYCARD_CHECKIN = {json.dumps(config)};\n" + Path(str(found)).read_text("utf-8")
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SCOPE
+    return response

@@ -281,6 +281,21 @@ export async function sync({ resend = false } = {}) {
   }
 }
 
+// --- opening the page again without network ---------------------------------------------------------
+/** Register the service worker and put this page and its assets in its cache (done while online). */
+async function keepForOffline() {
+  if (!("serviceWorker" in navigator) || !self.caches) return;
+  try {
+    await navigator.serviceWorker.register(config.serviceWorkerUrl, { scope: config.scope });
+    await navigator.serviceWorker.ready;
+    const cache = await caches.open(config.offlineCache);
+    await cache.addAll([location.pathname, ...config.assets]);
+    document.documentElement.dataset.offline = "1";
+  } catch (e) {
+    showError(`Không chuẩn bị được chế độ ngoại tuyến (${e.message}): đừng tải lại trang khi không có mạng.`);
+  }
+}
+
 // --- wiring --------------------------------------------------------------------------------------------
 async function startCamera() {
   $("camera").hidden = false;
@@ -327,7 +342,10 @@ async function main() {
     showError("Máy chủ chưa có chứng thư gốc: không kiểm tra được thẻ.");
   }
   await loadCached();
-  if (navigator.onLine) await refresh();
+  if (navigator.onLine) {
+    await refresh();
+    await keepForOffline();
+  }
   showData();
   await showList();
   if (navigator.onLine) await sync();
