@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CLOCK_SKEW", "Refusal", "max_sync_delay", "scan_time_refusal"]
+__all__ = ["CLOCK_SKEW", "Refusal", "max_sync_delay", "refusal", "scan_time_refusal"]
 
 #: How far the phone's clock may be ahead of the server's, or a scan outside the meeting's open period.
 CLOCK_SKEW = timedelta(minutes=5)
