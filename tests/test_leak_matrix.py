@@ -111,6 +111,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
+        meetings_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -188,6 +189,18 @@ def distribution_objects(objects: dict[str, Any], settings: Any, tmp_path: Any) 
     )
 
 
+def meetings_objects(objects: dict[str, Any]) -> None:
+    """Each side's cell meeting (the meetings app), its member present and excused nowhere."""
+    from partycard.core import clock
+    from partycard.meetings.choices import CheckinMethod
+    from partycard.meetings.services import attendance_record, meeting_open
+
+    objects["cell_meeting"] = meeting = meeting_open(
+        actor=None, cell=objects["cell"], title="Sinh hoạt chi bộ", starts_at=clock.now()
+    )
+    attendance_record(actor=None, meeting=meeting, member=objects["member"], method=CheckinMethod.MANUAL)
+
+
 def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
     """The route as a URL whose parameters name the other side's objects."""
     name = pattern.name or ""
@@ -229,6 +242,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "layout": "v1",  # the proof's specimen is made up: no one's data
         "kind": "batch",
         "meeting_id": other["meeting"].pk,
+        "cell_meeting_id": other["cell_meeting"].pk,  # the meetings app's (/hop-chi-bo/, api/v1/meetings)
         "register_id": other["register"].pk,
         "record_id": other["record"].pk,
         "inspection_id": other["inspection"].pk,
@@ -297,9 +311,14 @@ def state_of(side: dict[str, Any]) -> list[Any]:
 def _distribution_models() -> list[Any]:
     from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
     from partycard.inspections.models import Finding, Inspection, SampledCase
+    from partycard.meetings.models import Attendance, Excuse
+    from partycard.meetings.models import Meeting as CellMeeting
     from partycard.production.models import Batch
 
     return [
+        CellMeeting,
+        Attendance,
+        Excuse,
         Shipment,
         Meeting,
         HandOver,

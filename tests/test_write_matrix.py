@@ -51,6 +51,7 @@ from tests.test_leak_matrix import (
     audited_ids,
     distribution_objects,
     inspection_objects,
+    meetings_objects,
     production_objects,
     state_of,
 )
@@ -81,6 +82,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         distribution_objects(sides[side], settings, tmp_path)  # shipments, a meeting, documents
         production_objects(sides[side])  # a production batch of the province
         inspection_objects(sides[side], users[(side, Role.INSPECTOR)])  # its commission's, being verified
+        meetings_objects(sides[side])  # a meeting of its cell, its member present
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -320,6 +322,42 @@ def _export_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]
 
 
 SERVICE_ATTACKS.update(_export_attacks())
+
+
+def _meeting_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Meetings aimed at the other side (issue 16): open one in its cell, close its meeting, record its member
+    present or excused (at its meeting, or at one's own), sync check-ins into its meeting."""
+    from partycard.core import clock
+    from partycard.meetings import services as m
+
+    return {
+        "meeting_open in the other cell": lambda actor, own, other: m.meeting_open(
+            actor=actor, cell=other["cell"], title="x", starts_at=clock.now()
+        ),
+        "meeting_close of the other side's meeting": lambda actor, own, other: m.meeting_close(
+            actor=actor, meeting=other["cell_meeting"]
+        ),
+        "attendance_record at the other side's meeting": lambda actor, own, other: m.attendance_record(
+            actor=actor, meeting=other["cell_meeting"], member=other["member"], method="manual"
+        ),
+        "attendance_record: the other member at one's own meeting": lambda actor, own, other: (
+            m.attendance_record(
+                actor=actor, meeting=own["cell_meeting"], member=other["member"], method="chip"
+            )
+        ),
+        "excuse_record at the other side's meeting": lambda actor, own, other: m.excuse_record(
+            actor=actor, meeting=other["cell_meeting"], member=other["member"], reason="x"
+        ),
+        "excuse_record: the other member at one's own meeting": lambda actor, own, other: m.excuse_record(
+            actor=actor, meeting=own["cell_meeting"], member=other["member"], reason="x"
+        ),
+        "checkins_sync into the other side's meeting": lambda actor, own, other: m.checkins_sync(
+            actor=actor, meeting=other["cell_meeting"], items=[]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_meeting_attacks())
 
 
 def _renamed(device: TOTPDevice) -> TOTPDevice:
@@ -739,3 +777,46 @@ def test_no_one_starts_an_export_job_of_the_sibling_province(
         response = _web(world, login, "hn", role).post("/dang-vien/xuat/", {"organisation": hn["cell"].code})
         assert response.status_code == 302, (role, response.status_code)
         assert exports.filter(actor=actor).count() == 1
+
+
+def _meeting_doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str, Callable[[], Any]]:
+    """The meetings' pages and API (issue 16), each aimed at the other side."""
+    own, other = world["sides"][side], world["sides"]["hue" if side == "hn" else "hn"]
+    web, api = _web(world, login, side, role), _api(world, side, role)
+    theirs, mine = other["cell_meeting"].pk, own["cell_meeting"].pk
+    form = {"cell_code": other["cell"].code, "kind": "regular", "title": "x", "starts_at": "05/09/2026 08:00"}
+    body = {"cell": other["cell"].code, "title": "x", "starts_at": "2026-09-05T08:00:00+07:00"}
+    present = json.dumps({"member_id": other["member"].pk})
+    return {
+        "page: open a meeting in the other cell": lambda: web.post("/hop-chi-bo/mo/", form),
+        "page: close the other meeting": lambda: web.post(f"/hop-chi-bo/{theirs}/dong/"),
+        "page: the other member present at one's own meeting": lambda: web.post(
+            f"/hop-chi-bo/{mine}/co-mat/", {"member": other["member"].pk}
+        ),
+        "page: excuse the other member": lambda: web.post(
+            f"/hop-chi-bo/{theirs}/vang-co-ly-do/", {"member": other["member"].pk, "reason": "x"}
+        ),
+        "api: open a meeting in the other cell": lambda: api.post(
+            "/api/v1/meetings", json.dumps(body), content_type="application/json"
+        ),
+        "api: the other member present at one's own meeting": lambda: api.post(
+            f"/api/v1/meetings/{mine}/attendances", present, content_type="application/json"
+        ),
+        "api: close the other meeting": lambda: api.post(f"/api/v1/meetings/{theirs}/close"),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_meeting_door_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """Nothing written through the meetings' doors; each refused with a 4xx (the open form, re-shown with
+    its error, a 200)."""
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        guard = Untouched(world["sides"][other_side])
+        for door, attempt in _meeting_doors(world, login, side, role).items():
+            response = attempt()
+            where = f"{role} of {side}, {door} → {response.status_code}"
+            refused = 400 <= response.status_code < 500
+            assert refused or (door.startswith("page: open") and response.status_code == 200), where
+            guard.check(where)

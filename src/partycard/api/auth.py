@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
 
-__all__ = ["TokenAuth"]
+__all__ = ["MemberSessionAuth", "TokenAuth"]
 
 
 class TokenAuth(HttpBearer):
@@ -42,3 +42,21 @@ class TokenAuth(HttpBearer):
         services.token_mark_used(token=found, at=now)
         request.user = found.user  # history and anything downstream see the token's user
         return found
+
+
+class MemberSessionAuth(SessionAuth):
+    """The member's app: a logged-in member's Django session (CSRF checked on writes); else 401.
+
+    Members get no API tokens; the ``/api/v1/me/…`` routes answer the member's own data only.
+    """
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> object | None:
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.is_active
+            and getattr(user, "role", None) == "member"
+            and getattr(user, "member_id", None)
+        ):
+            return user
+        return None

@@ -21,6 +21,7 @@ from partycard.core import clock
 from partycard.core.scope import OutOfScope, role_of, scope_path
 from partycard.inspections.choices import FindingKind
 from partycard.inspections.selectors import inspection_summary
+from partycard.meetings.selectors import attendance_summary, year_before
 from partycard.registry import selectors as registry_selectors
 from partycard.registry import views as registry_views
 from partycard.reports import documents, presenters, selectors, services
@@ -83,6 +84,8 @@ def _report(request: HttpRequest, code: str | None) -> HttpResponse:
         "export_urls": {fmt: _link("reports:export", org.code, on, fmt=fmt) for fmt in services.FORMATS},
         # The Inspection Commission's inspections of this subtree and their findings (none without the right).
         "inspections": _inspections(actor, org.path),
+        # Attendance at the cell meetings of this subtree over the twelve months up to the day (meetings app).
+        "attendance": _attendance(actor, org.code, end),
     }
     return render(request, "reports/report.html", context)
 
@@ -96,6 +99,15 @@ def _inspections(actor: Any, path: str) -> dict[str, Any] | None:
         "summary": summary,
         "findings": [(FindingKind(kind).label, n) for kind, n in summary.findings.items()],
     }
+
+
+def _attendance(actor: Any, code: str, end: dt.date) -> dict[str, Any] | None:
+    """The meetings held under ``code`` and their attendance, or None when none was held or visible."""
+    summary = attendance_summary(actor, code=code, end=end)
+    if summary is None:
+        return None
+    url = reverse("meetings:stats") + "?" + urlencode({"org": code})
+    return {"stats": summary, "start": year_before(end), "end": end, "url": url}
 
 
 @login_required
