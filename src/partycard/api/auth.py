@@ -7,15 +7,17 @@ the operator's CLI.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
 
-__all__ = ["TokenAuth"]
+__all__ = ["MemberSessionAuth", "TokenAuth"]
 
 
 class TokenAuth(HttpBearer):
@@ -42,3 +44,18 @@ class TokenAuth(HttpBearer):
         services.token_mark_used(token=found, at=now)
         request.user = found.user  # history and anything downstream see the token's user
         return found
+
+
+class MemberSessionAuth(SessionAuth):
+    """The member's own session (the member's app calls ``/api/v1/me/…`` with it; members get no tokens):
+    a logged-in, active account of the member role linked to its member record; anything else is a 401.
+    CSRF is checked on unsafe methods (``SessionAuth``'s ``csrf=True``). Issue 16's shared contract: the
+    memberapp branch holds the full version (with its second factor); the merge keeps one copy."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            return None
+        if getattr(user, "role", None) != "member" or getattr(user, "member_id", None) is None:
+            return None
+        return user
