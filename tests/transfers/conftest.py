@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import call_command
+from django.db import transaction
 
 from partycard.accounts.models import User
 from partycard.accounts.roles import Role
@@ -59,7 +60,8 @@ class ECard:
 
 def ecard_for(member: Member) -> tuple[Card, ECard]:
     """A card in use and a device-bound e-card for ``member``."""
-    card = card_active(member)
+    with transaction.atomic():  # card_active writes audit rows: a transactional test has no outer atomic
+        card = card_active(member)
     key = ec.generate_private_key(ec.SECP256R1())
     spki = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return card, ECard(credential_issue(actor=None, member=member, device_key=spki), key)
