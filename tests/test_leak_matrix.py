@@ -173,7 +173,8 @@ def transfer_objects(objects: dict[str, Any]) -> None:
         member=member, kind="official", from_cell=cell, to_cell=to_cell, committee=grassroots.parent,
         path=cell.path, to_path=to_cell.path, state="issued", reason="Ma trận", decided_on=at.date(),
         start_deadline=at.date(), number=f"1-GGT/{objects['province'].code}", issued_on=at.date(),
-        present_deadline=at.date() + dt.timedelta(days=40), letter_pdf=f"%PDF-1.4 {member.full_name}".encode(),
+        present_deadline=at.date() + dt.timedelta(days=40),
+        letter_pdf=f"%PDF-1.4 {member.full_name}".encode(),
         letter_signature=member.full_name.encode(), created_at=at, updated_at=at,
     )  # fmt: skip
 

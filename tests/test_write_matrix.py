@@ -316,9 +316,13 @@ def _transfer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, An
 
     return {
         "transfer_create of the other side's member": lambda actor, own, other: t.transfer_create(
-            actor=actor, member=other["member"], kind="official", to_cell=own["cell"],
-            decided_on=dt.date.today(), reason="Ma trận",
-        ),  # fmt: skip
+            actor=actor,
+            member=other["member"],
+            kind="official",
+            to_cell=own["cell"],
+            decided_on=dt.date.today(),
+            reason="Ma trận",
+        ),
         "transfer_issue of the other side's transfer": lambda actor, own, other: t.transfer_issue(
             actor=actor, transfer=other["transfer"]
         ),

@@ -89,7 +89,11 @@ def test_the_member_reads_their_own_transfers_with_their_session(world: World, t
         "decided_on": str(timezone.localdate()), "reason": "Đi học",
     })  # fmt: skip
     member_user = User.objects.create_user(
-        "dv-chuyen", password="mat-khau-dai-1", role=Role.MEMBER, member=world.member, organisation=tree.cell_a
+        "dv-chuyen",
+        password="mat-khau-dai-1",
+        role=Role.MEMBER,
+        member=world.member,
+        organisation=tree.cell_a,
     )
     client = Client()
     client.force_login(member_user)

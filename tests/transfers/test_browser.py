@@ -76,7 +76,8 @@ def _internal(member: Member, to_code: str, to_name: str) -> Transfer:
     grassroots = cell.parent if cell.level == OrgLevel.CELL else cell
     committee = grassroots.level == OrgLevel.GRASSROOTS_COMMITTEE
     to_cell = organisation_create(
-        actor=None, code=to_code, name=to_name, level=OrgLevel.CELL if committee else OrgLevel.GRASSROOTS_CELL,
+        actor=None, code=to_code, name=to_name,
+        level=OrgLevel.CELL if committee else OrgLevel.GRASSROOTS_CELL,
         parent=grassroots if committee else grassroots.parent,
     )  # fmt: skip
     at = clock.now()

@@ -103,7 +103,9 @@ def test_outside_both_sides_everything_is_404(world: World, login: Any, tree: An
     assert Transfer.objects.get(pk=transfer.pk).state == State.DRAFTED
 
 
-def test_the_draft_form_says_why_a_member_under_inspection_is_not_transferred(world: World, login: Any) -> None:
+def test_the_draft_form_says_why_a_member_under_inspection_is_not_transferred(
+    world: World, login: Any
+) -> None:
     from partycard.registry import services as registry
 
     registry.member_update(actor=None, member=world.member, changes={"under_inspection": True})

@@ -29,7 +29,9 @@ from tests.transfers.conftest import World, ecard_for
 pytestmark = pytest.mark.django_db
 
 
-def _draft(world: World, *, kind: str = Kind.OFFICIAL, to: Any = None, actor: Any = None, **kw: Any) -> Transfer:
+def _draft(
+    world: World, *, kind: str = Kind.OFFICIAL, to: Any = None, actor: Any = None, **kw: Any
+) -> Transfer:
     return services.transfer_create(
         actor=actor or world.hn_cell, member=world.member, kind=kind, to_cell=to or world.tree.hue_cell,
         decided_on=kw.pop("decided_on", timezone.localdate() - dt.timedelta(days=3)),
@@ -46,7 +48,9 @@ def test_the_round_trip_between_two_provinces_moves_the_member_with_case_and_car
     assert transfer.number == "1-GGT/HN"
     assert transfer.letter_pdf[:5] == b"%PDF-"
     assert Member.objects.get(pk=world.member.pk).transfer_in_progress
-    transfer = services.transfer_receive(actor=world.hue_cell, transfer=transfer, qr=world.ecard.rotating_qr())
+    transfer = services.transfer_receive(
+        actor=world.hue_cell, transfer=transfer, qr=world.ecard.rotating_qr()
+    )
     assert transfer.state == State.RECEIVED and transfer.card_number == world.card.number
     transfer = services.transfer_complete(actor=world.hue_cell, transfer=transfer)
     assert transfer.state == State.COMPLETED
@@ -55,7 +59,9 @@ def test_the_round_trip_between_two_provinces_moves_the_member_with_case_and_car
     card = Card.objects.get(pk=world.card.pk)
     assert card.member_id == member.pk and card.path == world.tree.hue_cell.path  # the card follows
     # Every step is recorded, by the side that took it, and audited with its officer.
-    steps = list(TransferEvent.objects.filter(transfer=transfer).values_list("step", "side", "actor__username"))
+    steps = list(
+        TransferEvent.objects.filter(transfer=transfer).values_list("step", "side", "actor__username")
+    )
     assert steps == [
         ("create", "sending", "hn-cell"),
         ("issue", "sending", "hn-province"),
@@ -70,7 +76,9 @@ def test_the_round_trip_between_two_provinces_moves_the_member_with_case_and_car
         ("transfers.complete", "hue-cell"),
     ]
     # The registry's move is the system's, naming the transfer and the confirming officer.
-    moved = AuditEvent.objects.filter(object_type="registry.member", object_id=str(member.pk), action="transfer")
+    moved = AuditEvent.objects.filter(
+        object_type="registry.member", object_id=str(member.pk), action="transfer"
+    )
     assert "1-GGT/HN" in str(moved.get().changes) and "hue-cell" in str(moved.get().changes)
 
 
@@ -102,7 +110,7 @@ def test_an_officer_of_a_third_organisation_sees_nothing(world: World, tree: Any
 
 def test_a_member_under_inspection_is_not_transferred_and_is_told_why(world: World) -> None:
     registry.member_update(actor=None, member=world.member, changes={"under_inspection": True})
-    with pytest.raises(MemberNotTransferable, match="kiểm tra|inspection"):
+    with pytest.raises(MemberNotTransferable, match=r"kiểm tra|inspection"):
         _draft(world)
     registry.member_update(actor=None, member=world.member, changes={"under_inspection": False})
     transfer = services.transfer_issue(actor=world.hn_province, transfer=_draft(world))
@@ -118,7 +126,7 @@ def test_the_e_card_must_be_valid_and_this_members(world: World, make_member: An
     transfer = services.transfer_issue(actor=world.hn_province, transfer=_draft(world))
     other = make_member(full_name="Lê Thị Khác", citizen_id="001180012399", gender="F")
     _, other_ecard = ecard_for(other)
-    with pytest.raises(CardNotAccepted, match="valid card of the member|thẻ"):
+    with pytest.raises(CardNotAccepted, match=r"valid card of the member|thẻ"):
         services.transfer_receive(actor=world.hue_cell, transfer=transfer, qr=other_ecard.rotating_qr())
     stale = world.ecard.rotating_qr(datetime.now(UTC) - timedelta(minutes=10))  # a screenshot, too old
     with pytest.raises(CardNotAccepted):
@@ -161,7 +169,7 @@ def test_temporary_transfer_keeps_the_official_cell_and_records_the_temporary_on
 
 
 def test_an_internal_transfer_stays_within_the_grassroots_organisation(world: World, tree: Any) -> None:
-    with pytest.raises(DomainError, match="same grassroots|cùng"):
+    with pytest.raises(DomainError, match=r"same grassroots|cùng"):
         _draft(world, kind=Kind.INTERNAL)  # Huế is another grassroots organisation
     with pytest.raises(DomainError):
         _draft(world, kind=Kind.OFFICIAL, to=tree.cell_b)  # same grassroots: that is an internal transfer
@@ -203,7 +211,9 @@ def test_deadlines_refuse_late_steps_and_the_job_expires_them(world: World) -> N
         transfer.present_deadline + dt.timedelta(days=1), dt.time(9), tzinfo=timezone.get_current_timezone()
     )
     with pytest.raises(StepRefused) as refused:
-        services.transfer_receive(actor=world.hue_cell, transfer=transfer, qr=world.ecard.rotating_qr(), at=late)
+        services.transfer_receive(
+            actor=world.hue_cell, transfer=transfer, qr=world.ecard.rotating_qr(), at=late
+        )
     assert Problem.DEADLINE_PASSED in refused.value.problems
     on_time = datetime.combine(transfer.present_deadline, dt.time(9), tzinfo=timezone.get_current_timezone())
     assert services.transfers_expire(at=on_time) == 0

@@ -35,7 +35,7 @@ def test_every_cell_of_the_table(state: State, step: Step) -> None:
 
 
 def test_nothing_leaves_a_final_state() -> None:
-    assert FINAL_STATES == {State.COMPLETED, State.CANCELLED, State.REFUSED, State.EXPIRED}
+    assert {State.COMPLETED, State.CANCELLED, State.REFUSED, State.EXPIRED} == FINAL_STATES
     for state in FINAL_STATES:
         for step in Step:
             assert Problem.WRONG_STATE in check(state, step, sides=frozenset(Side), reason="x")
@@ -64,7 +64,9 @@ def test_a_member_under_inspection_blocks_the_letter_and_the_completion_not_the_
 
 def test_deadlines_bind_the_letter_and_its_presentation() -> None:
     """DOMAIN.md: start within 60 working days of the decision, present the letter within 30 days."""
-    assert check(State.DRAFTED, Step.ISSUE, sides=BOTH, overdue=frozenset({"start"})) == [Problem.DEADLINE_PASSED]
+    assert check(State.DRAFTED, Step.ISSUE, sides=BOTH, overdue=frozenset({"start"})) == [
+        Problem.DEADLINE_PASSED
+    ]
     assert check(State.ISSUED, Step.RECEIVE, sides=BOTH, overdue=frozenset({"present"})) == [
         Problem.DEADLINE_PASSED
     ]

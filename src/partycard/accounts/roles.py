@@ -63,7 +63,8 @@ class Action(StrEnum):
     CHANGE_OFFICER = "officers.change_officer"
     # Party procedures in the digital environment (issue 16). Which step, by which side, at which level, is
     # each app's workflow to say; these say only who may act at all, over what scope.
-    # Transfer of party activity: the sending committee issues, the receiving cell confirms; both sides see it.
+    # Transfer of party activity: the sending committee issues, the receiving cell confirms; both sides
+    # see it.
     VIEW_TRANSFER = "transfers.view_transfer"
     CHANGE_TRANSFER = "transfers.change_transfer"
     # Cell meetings and check-in; attendance statistics.

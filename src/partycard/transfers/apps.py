@@ -1,5 +1,6 @@
 """Transfer of party activity (chuyển sinh hoạt đảng): official, temporary or internal, from the sending
 committee's introduction letter to the receiving cell's confirmation by the member's e-card."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -121,7 +121,8 @@ def letter_pdf(data: LetterData) -> bytes:
         + (f", đến ngày {_day(data.until)}" if data.until else "")
         + ".",
         f"Lý do: {data.reason} (quyết định ngày {_day(data.decided_on)}).",
-        "Đề nghị các đồng chí tiếp nhận và quản lý, giúp đỡ đồng chí đảng viên sinh hoạt đảng theo Điều lệ Đảng.",
+        "Đề nghị các đồng chí tiếp nhận và quản lý, giúp đỡ đồng chí đảng viên sinh hoạt đảng "
+        "theo Điều lệ Đảng.",
         f"Giấy giới thiệu có giá trị đến hết ngày {_day(data.present_by)}: đảng viên xuất trình giấy này và "
         "thẻ đảng viên điện tử với chi bộ nơi đến trong thời hạn đó.",
     ]

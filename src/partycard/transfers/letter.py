@@ -71,7 +71,12 @@ def letter_signer(at: datetime) -> DocumentSigner:
 
 
 def letter_sign(
-    pdf: bytes, *, number: str, at: datetime, signer: DocumentSigner | None = None, store: KeyStore | None = None
+    pdf: bytes,
+    *,
+    number: str,
+    at: datetime,
+    signer: DocumentSigner | None = None,
+    store: KeyStore | None = None,
 ) -> SignedLetter:
     """Sign the letter ``pdf`` numbered ``number`` with ``signer`` (default: the one that may sign at ``at``).
 

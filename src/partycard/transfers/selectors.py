@@ -60,7 +60,11 @@ def transfer_get(actor: Any, transfer_id: int, action: str = Action.VIEW_TRANSFE
 
 
 def transfer_events(actor: Any, transfer: Transfer) -> QuerySet[TransferEvent]:
-    return TransferEvent.objects.scoped(actor, Action.VIEW_TRANSFER).filter(transfer=transfer).order_by("at", "id")
+    return (
+        TransferEvent.objects.scoped(actor, Action.VIEW_TRANSFER)
+        .filter(transfer=transfer)
+        .order_by("at", "id")
+    )
 
 
 def member_transfers(actor: Any, member: Member) -> QuerySet[Transfer]:
@@ -100,7 +104,7 @@ def transfer_steps(actor: Any, transfer: Transfer, today: dt.date) -> list[Step]
     """The steps the actor may take on ``transfer`` now (the pages' buttons; the services decide)."""
     if actor is None or not allowed(role_of(actor) or "", Action.CHANGE_TRANSFER):
         return []
-    steps = []
+    steps: list[Step] = []
     for step in STEPS:
         if step == Step.EXPIRE:
             continue

@@ -133,7 +133,13 @@ def _locked(actor: Any, transfer: Transfer) -> Transfer:
 
 
 def _step(
-    actor: Any, current: Transfer, step: Step, at: datetime, *, reason: str = "", under_inspection: bool = False
+    actor: Any,
+    current: Transfer,
+    step: Step,
+    at: datetime,
+    *,
+    reason: str = "",
+    under_inspection: bool = False,
 ) -> str:
     """Check ``step`` by ``actor`` on the locked ``current`` and move it; return the state it left."""
     sides = actor_sides(actor, current, issuing=step == Step.ISSUE)
@@ -228,7 +234,9 @@ def transfer_create(
     )  # fmt: skip
     transfer.full_clean(exclude=["letter_pdf", "letter_signature"])
     transfer.save()
-    _record(transfer, step="create", state_from="", side=Side.SENDING, actor=actor, at=at, note=transfer.reason)
+    _record(
+        transfer, step="create", state_from="", side=Side.SENDING, actor=actor, at=at, note=transfer.reason
+    )
     return transfer
 
 
@@ -338,7 +346,9 @@ def transfer_receive(
         raise CardNotAccepted(_("This e-card is not the valid card of the member being transferred."))
     current.card_number = number
     current.save()
-    _record(current, step=Step.RECEIVE, state_from=before, side=Side.RECEIVING, actor=actor, at=at, note=number)
+    _record(
+        current, step=Step.RECEIVE, state_from=before, side=Side.RECEIVING, actor=actor, at=at, note=number
+    )
     return current
 
 

@@ -119,13 +119,17 @@ def create(request: HttpRequest) -> HttpResponse:
             except (DomainError, ValidationError) as e:
                 _into_form(form, e)
             else:
-                messages.success(request, _("The transfer is drafted: the sending committee issues its letter."))
+                messages.success(
+                    request, _("The transfer is drafted: the sending committee issues its letter.")
+                )
                 return redirect("transfers:detail", transfer_id=transfer.pk)
     status = 400 if form.errors else 200
     return render(request, "transfers/create.html", {"form": form, "member": member}, status=status)
 
 
-def _detail(request: HttpRequest, transfer: Transfer, status: int = 200, **forms_: forms.Form) -> HttpResponse:
+def _detail(
+    request: HttpRequest, transfer: Transfer, status: int = 200, **forms_: forms.Form
+) -> HttpResponse:
     today = clock.today()
     sides = selectors.actor_sides(request.user, transfer)
     context = {
@@ -193,7 +197,8 @@ def _closing(request: HttpRequest, transfer_id: int, prefix: str, step: Step) ->
             _into_form(form, e)
         else:
             messages.success(
-                request, _("The transfer is cancelled.") if step == Step.CANCEL else _("The transfer is refused.")
+                request,
+                _("The transfer is cancelled.") if step == Step.CANCEL else _("The transfer is refused."),
             )
             return redirect("transfers:detail", transfer_id=transfer.pk)
     return _detail(request, transfer, 400, **{f"{step.value}_form": form})
@@ -254,7 +259,7 @@ def _letter_of(request: HttpRequest, transfer_id: int) -> Transfer:
 @login_required
 def letter_pdf(request: HttpRequest, transfer_id: int) -> HttpResponse:
     transfer = _letter_of(request, transfer_id)
-    response = HttpResponse(bytes(transfer.letter_pdf), content_type="application/pdf")
+    response = HttpResponse(bytes(transfer.letter_pdf or b""), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="giay-gioi-thieu-{transfer.pk}.pdf"'
     return response
 
@@ -262,7 +267,7 @@ def letter_pdf(request: HttpRequest, transfer_id: int) -> HttpResponse:
 @login_required
 def letter_signature(request: HttpRequest, transfer_id: int) -> HttpResponse:
     transfer = _letter_of(request, transfer_id)
-    response = HttpResponse(bytes(transfer.letter_signature), content_type="application/pkcs7-signature")
+    response = HttpResponse(bytes(transfer.letter_signature or b""), content_type="application/pkcs7-signature")
     response["Content-Disposition"] = f'attachment; filename="giay-gioi-thieu-{transfer.pk}.p7s"'
     return response
 

@@ -27,7 +27,9 @@ class State(StrEnum):
     DRAFTED = "drafted"  # prepared by the sending side; no number, no letter yet
     ISSUED = "issued"  # the introduction letter is numbered, generated and signed
     RECEIVED = "received"  # the letter presented; the member's e-card checked by the receiving cell
-    COMPLETED = "completed"  # the member is in the new cell (official, internal) or recorded there (temporary)
+    COMPLETED = (
+        "completed"  # the member is in the new cell (official, internal) or recorded there (temporary)
+    )
     CANCELLED = "cancelled"  # withdrawn by the sending side
     REFUSED = "refused"  # the receiving side refused, with a reason
     EXPIRED = "expired"  # a deadline passed (deadlines.py)
@@ -63,7 +65,9 @@ class Spec:
 
 S = State
 STEPS: dict[Step, Spec] = {
-    Step.ISSUE: Spec(frozenset({S.DRAFTED}), S.ISSUED, Side.SENDING, blocked_by_inspection=True, deadline="start"),
+    Step.ISSUE: Spec(
+        frozenset({S.DRAFTED}), S.ISSUED, Side.SENDING, blocked_by_inspection=True, deadline="start"
+    ),
     Step.RECEIVE: Spec(frozenset({S.ISSUED}), S.RECEIVED, Side.RECEIVING, deadline="present"),
     Step.COMPLETE: Spec(frozenset({S.RECEIVED}), S.COMPLETED, Side.RECEIVING, blocked_by_inspection=True),
     Step.CANCEL: Spec(frozenset({S.DRAFTED, S.ISSUED}), S.CANCELLED, Side.SENDING, needs_reason=True),

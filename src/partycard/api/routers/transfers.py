@@ -65,7 +65,9 @@ def _out(transfer: Transfer) -> dict[str, Any]:
         "from_cell": org(transfer.from_cell),
         "to_cell": org(transfer.to_cell),
         "committee": org(transfer.committee),
-        "letter_url": reverse("api-v1:transfer_letter", kwargs={"transfer_id": transfer.pk}) if issued else None,
+        "letter_url": (
+            reverse("api-v1:transfer_letter", kwargs={"transfer_id": transfer.pk}) if issued else None
+        ),
         "signature_url": (
             reverse("api-v1:transfer_signature", kwargs={"transfer_id": transfer.pk}) if issued else None
         ),
@@ -197,7 +199,9 @@ def transfer_cancel(
     request: HttpRequest, payload: CancelIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     return _step(
-        request, transfer_id, lambda a, t: services.transfer_cancel(actor=a, transfer=t, reason=payload.reason)
+        request,
+        transfer_id,
+        lambda a, t: services.transfer_cancel(actor=a, transfer=t, reason=payload.reason),
     )
 
 
@@ -211,7 +215,9 @@ def transfer_refuse(
     request: HttpRequest, payload: CancelIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     return _step(
-        request, transfer_id, lambda a, t: services.transfer_refuse(actor=a, transfer=t, reason=payload.reason)
+        request,
+        transfer_id,
+        lambda a, t: services.transfer_refuse(actor=a, transfer=t, reason=payload.reason),
     )
 
 
@@ -261,5 +267,5 @@ def transfer_signature(request: HttpRequest, transfer_id: int = Path(..., ge=1, 
     summary="The member's own transfers (the member's session)",
 )
 def me_transfers(request: HttpRequest) -> Any:
-    user = request.auth
+    user = request.auth  # type: ignore[attr-defined]
     return [_out(t) for t in selectors.transfer_list(user)[:100]]

@@ -66,7 +66,9 @@ class TransferOut(Schema):
     card_number: str
     closing_reason: str
     letter_url: str | None = Field(description="The introduction letter (PDF) once issued.")
-    signature_url: str | None = Field(description="Its CMS signature (DER), checkable with the root certificate.")
+    signature_url: str | None = Field(
+        description="Its CMS signature (DER), checkable with the root certificate."
+    )
     overdue: list[str] = Field(description="Deadlines already passed: start (not issued in time), present.")
 
 

@@ -55,7 +55,10 @@ class Transfer(models.Model):
     )
     # The committee that introduces the member out and signs the letter (services._sending_committee).
     committee = models.ForeignKey(
-        "registry.Organisation", verbose_name=_("sending committee"), on_delete=models.PROTECT, related_name="+"
+        "registry.Organisation",
+        verbose_name=_("sending committee"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     path = models.CharField(max_length=255, db_index=True)  # the sending cell's
     to_path = models.CharField(max_length=255, db_index=True)  # the receiving cell's
