@@ -267,7 +267,9 @@ def letter_pdf(request: HttpRequest, transfer_id: int) -> HttpResponse:
 @login_required
 def letter_signature(request: HttpRequest, transfer_id: int) -> HttpResponse:
     transfer = _letter_of(request, transfer_id)
-    response = HttpResponse(bytes(transfer.letter_signature or b""), content_type="application/pkcs7-signature")
+    response = HttpResponse(
+        bytes(transfer.letter_signature or b""), content_type="application/pkcs7-signature"
+    )
     response["Content-Disposition"] = f'attachment; filename="giay-gioi-thieu-{transfer.pk}.p7s"'
     return response
 
