@@ -222,3 +222,35 @@ def test_deadlines_refuse_late_steps_and_the_job_expires_them(world: World) -> N
     assert transfer.state == State.EXPIRED
     assert not Member.objects.get(pk=world.member.pk).transfer_in_progress
     assert TransferEvent.objects.filter(transfer=transfer, step="expire", actor=None).exists()
+
+
+def test_an_sd_jwt_presentation_disclosing_the_card_number_is_accepted(world: World) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from partycard.core import clock
+    from partycard.ecard.sdjwt import sdjwt_present
+
+    transfer = services.transfer_issue(actor=world.hn_province, transfer=_draft(world))
+
+    def present(disclose: list[str], nonce: str = "n-1") -> str:
+        return sdjwt_present(
+            world.ecard.credential.sd_jwt, disclose=disclose, audience="https://chi-bo.example/",
+            nonce=nonce, issued_at=clock.now(),
+            sign=lambda data: world.ecard.key.sign(data, ec.ECDSA(hashes.SHA256())),
+        )  # fmt: skip
+
+    def receive(text: str) -> Transfer:
+        return services.transfer_receive(
+            actor=world.hue_cell,
+            transfer=transfer,
+            sd_jwt=text,
+            audience="https://chi-bo.example/",
+            nonce="n-1",
+        )
+
+    with pytest.raises(CardNotAccepted):  # the card number withheld: nothing says it is this member's card
+        receive(present(["membership"]))
+    with pytest.raises(CardNotAccepted):  # bound to another page's challenge
+        receive(present(["card_number"], nonce="n-2"))
+    assert receive(present(["card_number"])).card_number == world.card.number
