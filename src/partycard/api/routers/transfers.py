@@ -21,13 +21,13 @@ from partycard.api.errors import ApiProblem
 from partycard.api.schemas.problems import problems
 from partycard.api.schemas.transfers import (
     MAX_ID,
-    CancelIn,
-    EventOut,
-    ReceiveIn,
+    TransferEventOut,
     TransferIn,
     TransferOut,
     TransferPage,
     TransferQuery,
+    TransferReasonIn,
+    TransferReceiveIn,
 )
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
@@ -136,7 +136,7 @@ def transfer_get(request: HttpRequest, transfer_id: int = Path(..., ge=1, le=MAX
 
 @router.get(
     "/transfers/{transfer_id}/events",
-    response={200: list[EventOut], **problems(404, 422)},
+    response={200: list[TransferEventOut], **problems(404, 422)},
     operation_id="transfer_events",
     summary="The steps taken on a transfer, oldest first",
 )
@@ -168,7 +168,7 @@ def transfer_issue(request: HttpRequest, transfer_id: int = Path(..., ge=1, le=M
     summary="Receive the member on their e-card (the receiving side)",
 )
 def transfer_receive(
-    request: HttpRequest, payload: ReceiveIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: TransferReceiveIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     return _step(
         request, transfer_id,
@@ -196,7 +196,7 @@ def transfer_complete(request: HttpRequest, transfer_id: int = Path(..., ge=1, l
     summary="Cancel the transfer (the sending side), with a reason",
 )
 def transfer_cancel(
-    request: HttpRequest, payload: CancelIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: TransferReasonIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     return _step(
         request,
@@ -212,7 +212,7 @@ def transfer_cancel(
     summary="Refuse the transfer (the receiving side), with a reason",
 )
 def transfer_refuse(
-    request: HttpRequest, payload: CancelIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: TransferReasonIn, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     return _step(
         request,

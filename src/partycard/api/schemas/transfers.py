@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated
 
 from ninja import Schema
@@ -12,14 +13,34 @@ from partycard.api.schemas.paging import IdCursor
 from partycard.transfers.choices import Kind
 from partycard.transfers.workflow import State
 
+
+# The OpenAPI components are named after the classes: these get names of their own (the exchange's State
+# and the verifier's Kind are other enums).
+class TransferState(StrEnum):
+    DRAFTED = State.DRAFTED.value
+    ISSUED = State.ISSUED.value
+    RECEIVED = State.RECEIVED.value
+    COMPLETED = State.COMPLETED.value
+    CANCELLED = State.CANCELLED.value
+    REFUSED = State.REFUSED.value
+    EXPIRED = State.EXPIRED.value
+
+
+class TransferKind(StrEnum):
+    OFFICIAL = Kind.OFFICIAL.value
+    TEMPORARY = Kind.TEMPORARY.value
+    INTERNAL = Kind.INTERNAL.value
+
+
 __all__ = [
-    "CancelIn",
-    "EventOut",
-    "ReceiveIn",
+    "TransferEventOut",
     "TransferIn",
     "TransferOut",
     "TransferPage",
     "TransferQuery",
+    "TransferReasonIn",
+    "TransferReceiveIn",
+    "TransferState",
 ]
 
 MAX_ID = 2**63 - 1
@@ -32,12 +53,12 @@ class _In(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class OrgRef(Schema):
+class TransferOrg(Schema):
     code: str
     name: str
 
 
-class EventOut(Schema):
+class TransferEventOut(Schema):
     step: str
     state_from: str
     state_to: str
@@ -51,11 +72,11 @@ class TransferOut(Schema):
     id: int
     member: int
     member_name: str
-    kind: Kind
-    state: State
-    from_cell: OrgRef
-    to_cell: OrgRef
-    committee: OrgRef
+    kind: TransferKind
+    state: TransferState
+    from_cell: TransferOrg
+    to_cell: TransferOrg
+    committee: TransferOrg
     reason: str
     decided_on: dt.date
     start_deadline: dt.date
@@ -78,8 +99,8 @@ class TransferPage(Schema):
 
 
 class TransferQuery(Schema):
-    state: State | None = None
-    kind: Kind | None = None
+    state: TransferState | None = None
+    kind: TransferKind | None = None
     side: Annotated[str, StringConstraints(pattern=r"^(sending|receiving)$")] | None = Field(
         None, description="sending: out of your subtree; receiving: into it."
     )
@@ -89,14 +110,14 @@ class TransferQuery(Schema):
 
 class TransferIn(_In):
     member: int = Field(ge=1, le=MAX_ID)
-    kind: Kind
+    kind: TransferKind
     to_cell: Code = Field(description="The receiving cell's code.")
     decided_on: dt.date = Field(description="The date of the decision the transfer follows.")
     reason: Text
     until: dt.date | None = Field(None, description="A temporary transfer's end, if known.")
 
 
-class ReceiveIn(_In):
+class TransferReceiveIn(_In):
     qr: Annotated[str, StringConstraints(max_length=4000, pattern=_NO_NUL)] | None = Field(
         None, description="The member's rotating e-card QR (PC1R:…), as scanned."
     )
@@ -107,5 +128,5 @@ class ReceiveIn(_In):
     nonce: Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)] | None = None
 
 
-class CancelIn(_In):
+class TransferReasonIn(_In):
     reason: Text
