@@ -82,6 +82,17 @@ def test_the_round_trip_between_two_provinces_moves_the_member_with_case_and_car
     assert "1-GGT/HN" in str(moved.get().changes) and "hue-cell" in str(moved.get().changes)
 
 
+def test_the_letter_goes_from_the_committee_the_member_leaves_to_its_counterpart(
+    world: World, tree: Any
+) -> None:
+    """[U] docs/procedures.md: between provinces, province to province; within a grassroots organisation,
+    the grassroots organisation to the receiving cell."""
+    assert services.sending_committee("official", tree.cell_a, tree.hue_cell) == tree.hanoi
+    assert services.receiving_committee("official", tree.cell_a, tree.hue_cell) == tree.hue
+    assert services.sending_committee("internal", tree.cell_a, tree.cell_b) == tree.school
+    assert services.receiving_committee("internal", tree.cell_a, tree.cell_b) == tree.cell_b
+
+
 def test_each_side_sees_the_transfer_and_acts_only_on_its_own_steps(world: World) -> None:
     transfer = _draft(world)
     for officer in (world.hn_cell, world.hn_province, world.hue_cell, world.hue_province):

@@ -58,6 +58,7 @@ from partycard.transfers.workflow import OPEN_STATES, STEPS, Problem, Side, Stat
 from partycard.trust.keystore import KeyStore
 
 __all__ = [
+    "receiving_committee",
     "sending_committee",
     "transfer_cancel",
     "transfer_complete",
@@ -93,6 +94,18 @@ def sending_committee(kind: str, from_cell: Organisation, to_cell: Organisation)
         if not to_cell.path.startswith(org.path):
             return org
     return from_cell
+
+
+def receiving_committee(kind: str, from_cell: Organisation, to_cell: Organisation) -> Organisation:
+    """To whom the letter is addressed: the sending committee's counterpart on the receiving side (the
+    highest organisation above the receiving cell that does not hold the sending cell: the other province's
+    committee for a transfer between provinces); the receiving cell itself for an internal transfer."""
+    if kind == Kind.INTERNAL:
+        return to_cell
+    for org in ancestors(to_cell):
+        if org.level != OrgLevel.CENTRE and not from_cell.path.startswith(org.path):
+            return org
+    return to_cell
 
 
 def _record(
@@ -275,14 +288,13 @@ def transfer_issue(
     current.present_deadline = deadlines.present_deadline(today, _days("TRANSFER_PRESENT_WORKING_DAYS", 30))
     card = card_in_use(member)
     parents = [o for o in ancestors(current.committee) if o.level != OrgLevel.CENTRE]
-    receiving_above = [o for o in ancestors(current.to_cell) if o.pk != current.to_cell_id]
     data = documents.LetterData(
         committee=current.committee.name, parent=parents[-2].name if len(parents) > 1 else "",
         number=current.number, place=_place(current.committee), issued_on=today, kind=current.kind,
         member=member.full_name, date_of_birth=member.date_of_birth, member_status=member.status,
         card_number=card.number if card else "", file_number=member.file_number or "",
         from_cell=current.from_cell.name, to_cell=current.to_cell.name,
-        to_committee=(receiving_above[-1] if receiving_above else current.to_cell).name,
+        to_committee=receiving_committee(current.kind, current.from_cell, current.to_cell).name,
         reason=current.reason, decided_on=current.decided_on, present_by=current.present_deadline,
         until=current.until, signer="",
     )  # fmt: skip
