@@ -110,6 +110,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         distribution_objects(objects, settings, tmp_path)
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
+        transfer_objects(objects)
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
         meetings_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
@@ -150,6 +151,33 @@ def inspection_objects(objects: dict[str, Any], inspector: User) -> None:
     finding_record(
         actor=inspector, inspection=inspection, case=objects["case"], kind="data_wrong", note="Ma trận."
     )
+
+
+def transfer_objects(objects: dict[str, Any]) -> None:
+    """Each side's transfer of party activity, within its own province (both sides of it there): its member
+    to a second cell of its grassroots organisation (made here), with its letter issued (a fixture row: the
+    letter's bytes name the member, so a download that leaked would show it)."""
+    from partycard.core import clock
+    from partycard.registry.choices import OrgLevel
+    from partycard.registry.services import organisation_create
+    from partycard.transfers.models import Transfer
+
+    grassroots, member, cell = objects["grassroots"], objects["member"], objects["cell"]
+    committee = grassroots.level == OrgLevel.GRASSROOTS_COMMITTEE
+    to_cell = organisation_create(
+        actor=None, code=f"{objects['province'].code}-TR-01", name="Chi bộ nơi đến",
+        level=OrgLevel.CELL if committee else OrgLevel.GRASSROOTS_CELL,
+        parent=grassroots if committee else grassroots.parent,
+    )  # fmt: skip
+    at = clock.now()
+    objects["transfer"] = Transfer.objects.create(
+        member=member, kind="official", from_cell=cell, to_cell=to_cell, committee=grassroots.parent,
+        path=cell.path, to_path=to_cell.path, state="issued", reason="Ma trận", decided_on=at.date(),
+        start_deadline=at.date(), number=f"1-GGT/{objects['province'].code}", issued_on=at.date(),
+        present_deadline=at.date() + dt.timedelta(days=40),
+        letter_pdf=f"%PDF-1.4 {member.full_name}".encode(),
+        letter_signature=member.full_name.encode(), created_at=at, updated_at=at,
+    )  # fmt: skip
 
 
 def export_objects(objects: dict[str, Any], officer: User, settings: Any, tmp_path: Any) -> None:
@@ -246,6 +274,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "register_id": other["register"].pk,
         "record_id": other["record"].pk,
         "inspection_id": other["inspection"].pk,
+        "transfer_id": other["transfer"].pk,
         "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
@@ -314,6 +343,7 @@ def _distribution_models() -> list[Any]:
     from partycard.meetings.models import Attendance, Excuse
     from partycard.meetings.models import Meeting as CellMeeting
     from partycard.production.models import Batch
+    from partycard.transfers.models import Transfer, TransferEvent
 
     return [
         CellMeeting,
@@ -328,6 +358,8 @@ def _distribution_models() -> list[Any]:
         Inspection,
         SampledCase,
         Finding,
+        Transfer,
+        TransferEvent,
     ]
 
 

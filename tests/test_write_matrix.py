@@ -54,6 +54,7 @@ from tests.test_leak_matrix import (
     meetings_objects,
     production_objects,
     state_of,
+    transfer_objects,
 )
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +84,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         production_objects(sides[side])  # a production batch of the province
         inspection_objects(sides[side], users[(side, Role.INSPECTOR)])  # its commission's, being verified
         meetings_objects(sides[side])  # a meeting of its cell, its member present
+        transfer_objects(sides[side])  # a transfer within its province, its letter issued
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -305,6 +307,43 @@ def _officer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any
 
 
 SERVICE_ATTACKS.update(_officer_attacks())
+
+
+def _transfer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The transfer services (issue 16) aimed at the other side: draft the transfer of its member (into
+    one's own cell), and take any step of its transfer (within its province: neither side of it is ours).
+    A transfer of one's own member *to* the other province is legitimate (the inter-province transfer),
+    and changes nothing of the other side's rows: tests/transfers covers it."""
+    from partycard.transfers import services as t
+
+    return {
+        "transfer_create of the other side's member": lambda actor, own, other: t.transfer_create(
+            actor=actor,
+            member=other["member"],
+            kind="official",
+            to_cell=own["cell"],
+            decided_on=dt.date.today(),
+            reason="Ma trận",
+        ),
+        "transfer_issue of the other side's transfer": lambda actor, own, other: t.transfer_issue(
+            actor=actor, transfer=other["transfer"]
+        ),
+        "transfer_receive of the other side's transfer": lambda actor, own, other: t.transfer_receive(
+            actor=actor, transfer=other["transfer"], qr="PC1R:X"
+        ),
+        "transfer_complete of the other side's transfer": lambda actor, own, other: t.transfer_complete(
+            actor=actor, transfer=other["transfer"]
+        ),
+        "transfer_cancel of the other side's transfer": lambda actor, own, other: t.transfer_cancel(
+            actor=actor, transfer=other["transfer"], reason="Ma trận"
+        ),
+        "transfer_refuse of the other side's transfer": lambda actor, own, other: t.transfer_refuse(
+            actor=actor, transfer=other["transfer"], reason="Ma trận"
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_transfer_attacks())
 
 
 def _export_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:

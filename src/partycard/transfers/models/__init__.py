@@ -1,0 +1,3 @@
+from partycard.transfers.models.transfer import LetterCounter, Transfer, TransferEvent
+
+__all__ = ["LetterCounter", "Transfer", "TransferEvent"]
