@@ -7,15 +7,18 @@ the operator's CLI.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
+from partycard.accounts.roles import Role
 from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
 
-__all__ = ["TokenAuth"]
+__all__ = ["MemberSessionAuth", "TokenAuth"]
 
 
 class TokenAuth(HttpBearer):
@@ -42,3 +45,14 @@ class TokenAuth(HttpBearer):
         services.token_mark_used(token=found, at=now)
         request.user = found.user  # history and anything downstream see the token's user
         return found
+
+
+class MemberSessionAuth(SessionAuth):
+    """The member's app: a logged-in member's Django session (CSRF checked), never a token. Anyone else
+    (an officer's session, no session) is a 401. Issue 16; the member's app helper owns the final copy."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None or getattr(user, "role", None) != Role.MEMBER or not getattr(user, "member_id", None):
+            return None
+        return user
