@@ -76,7 +76,10 @@ _LEVEL_OF: dict[CardLevel, Level] = {
 
 def actor_levels(actor: Any, member: Member) -> frozenset[Level]:
     """The levels at which ``actor`` stands for ``member``'s case: the member themself, or the officer
-    of the organisation standing at a level of the member's card route (``cards.selectors``)."""
+    of the organisation standing at a level of the member's card route (``cards.selectors``). The system
+    (``actor=None``: the command line, the demo) stands at every level."""
+    if actor is None:
+        return frozenset(Level)
     if role_of(actor) == Role.MEMBER:
         return frozenset({Level.MEMBER}) if getattr(actor, "member_id", None) == member.pk else frozenset()
     levels = card_actor_levels(actor, card_route(member.organisation))
@@ -205,6 +208,7 @@ def loss_report(
             _suspend(locked, kind, actor=actor)
     except IntegrityError as e:  # the one-open-report constraint: reported twice at once
         raise CardNotReportable("open") from e
+    report.card.refresh_from_db()  # suspended since it was read
     return report
 
 
