@@ -296,10 +296,8 @@ def _loss_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]],
         ),
     }
     for step in ("list", "compile", "decide", "refuse", "close"):
-        attacks[f"loss_step: {step} the other side's report"] = (
-            lambda actor, own, other, step=step: losses.loss_step(
-                actor=actor, report=other["loss"], step=step, reason="x", decision_number="x"
-            )
+        attacks[f"loss_step: {step} the other side's report"] = lambda actor, own, other, step=step: (
+            losses.loss_step(actor=actor, report=other["loss"], step=step, reason="x", decision_number="x")
         )
     return attacks
 

@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.db import transaction
 from PIL import Image
 
 from partycard.accounts.models import User
@@ -57,9 +58,10 @@ class Holder:
 
 
 @pytest.fixture
-def holder(authority: Any, make_member: Any, officers: Officers) -> Holder:
+def holder(authority: Any, make_member: Any, officers: Officers) -> Holder:  # noqa: F811 - the fixtures
     member = card_holder(make_member, full_name="Trần Thị Mai", gender="F", citizen_id="001180012345")
-    card = card_active(member)
+    with transaction.atomic():  # cards_allocate writes in its caller's transaction (browser tests have none)
+        card = card_active(member)
     signer = document_signer_current(directory=pki_directory(), at=clock.now())
     card_status_reserve(actor=None, card=card, signer_label=signer.label)
     card.refresh_from_db()

@@ -75,7 +75,9 @@ def test_the_members_routes_take_the_session_and_only_the_members(
     assert officer.get("/api/v1/me/losses").status_code == 401  # an officer's session is not a member's
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(holder.user)
-    refused = strict.post("/api/v1/me/losses", {"kind": "lost", "circumstances": "x", "photos": _files(photo(), photo())})
+    refused = strict.post(
+        "/api/v1/me/losses", {"kind": "lost", "circumstances": "x", "photos": _files(photo(), photo())}
+    )
     assert refused.status_code in (401, 403)  # no CSRF token
     assert not LossReport.objects.exists()
 
@@ -95,7 +97,12 @@ def test_scope_of_the_officers_routes(holder: Holder, officers: Officers, make_m
     cell = _api(officers.cell)
     made = cell.post(
         "/api/v1/losses",
-        {"member": holder.member.pk, "kind": "damaged", "circumstances": "Gãy đôi", "photos": _files(photo(), photo())},
+        {
+            "member": holder.member.pk,
+            "kind": "damaged",
+            "circumstances": "Gãy đôi",
+            "photos": _files(photo(), photo()),
+        },
     )
     assert made.status_code == 201, made.content
     report_id = made.json()["id"]
@@ -106,7 +113,12 @@ def test_scope_of_the_officers_routes(holder: Holder, officers: Officers, make_m
     assert _api(officers.other_cell).get(f"/api/v1/losses/{report_id}").status_code == 404
     other = _api(officers.hue_cell).post(
         "/api/v1/losses",
-        {"member": holder.member.pk, "kind": "lost", "circumstances": "x", "photos": _files(photo(), photo())},
+        {
+            "member": holder.member.pk,
+            "kind": "lost",
+            "circumstances": "x",
+            "photos": _files(photo(), photo()),
+        },
     )
     assert other.status_code == 422  # no member of that id in its scope
     # The member sees their own report through their session only; an inspector reads, never writes.
@@ -115,11 +127,19 @@ def test_scope_of_the_officers_routes(holder: Holder, officers: Officers, make_m
 
 def test_recovery_by_the_api(holder: Holder, officers: Officers) -> None:
     registry.member_update(
-        actor=officers.upper, member=holder.member, changes={"status": MemberStatus.EXPELLED}, reason="khai trừ"
+        actor=officers.upper,
+        member=holder.member,
+        changes={"status": MemberStatus.EXPELLED},
+        reason="khai trừ",
     )
     cell = _api(officers.cell)
     body = {"member": holder.member.pk, "card_number": holder.card.number, "note": "Biên bản thu hồi"}
-    assert _api(officers.hue_cell).post("/api/v1/losses/recoveries", body, content_type="application/json").status_code == 422
+    assert (
+        _api(officers.hue_cell)
+        .post("/api/v1/losses/recoveries", body, content_type="application/json")
+        .status_code
+        == 422
+    )
     done = cell.post("/api/v1/losses/recoveries", body, content_type="application/json")
     assert done.status_code == 201 and done.json()["outcome"] == "recovered"
     assert cell.post("/api/v1/losses/recoveries", body, content_type="application/json").status_code == 409

@@ -29,10 +29,12 @@ def _as(user: Any, login: Any) -> Client:
     return client
 
 
-def test_the_cell_reports_and_each_level_takes_its_step(holder: Holder, officers: Officers, login: Any) -> None:
+def test_the_cell_reports_and_each_level_takes_its_step(
+    holder: Holder, officers: Officers, login: Any
+) -> None:
     cell = _as(officers.cell, login)
     home = cell.get("/cap-lai-the/", {"q": "Mai"})
-    assert home.status_code == 200 and "/cap-lai-the/bao-mat/%d/" % holder.member.pk in home.content.decode()
+    assert home.status_code == 200 and f"/cap-lai-the/bao-mat/{holder.member.pk}/" in home.content.decode()
     assert 'href="/cap-lai-the/"' in home.content.decode()  # the menu link
     files = [SimpleUploadedFile("a.jpg", photo()), SimpleUploadedFile("b.png", photo(300, 450, "PNG"))]
     sent = cell.post(
@@ -46,7 +48,11 @@ def test_the_cell_reports_and_each_level_takes_its_step(holder: Holder, officers
     assert clock.today().strftime("%d/%m/%Y") in page and "step-list" not in page
     photo_id = report.photos.order_by("pk").first().pk
     shown = cell.get(f"/cap-lai-the/{report.pk}/anh/{photo_id}/")
-    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg" and "no-store" in shown["Cache-Control"]
+    assert (
+        shown.status_code == 200
+        and shown["Content-Type"] == "image/jpeg"
+        and "no-store" in shown["Cache-Control"]
+    )
     assert _as(officers.other_cell, login).get(f"/cap-lai-the/{report.pk}/anh/{photo_id}/").status_code == 404
 
     grassroots = _as(officers.grassroots, login)
@@ -66,7 +72,9 @@ def test_a_refused_step_says_why(holder: Holder, officers: Officers, login: Any)
     from partycard.losses.services import loss_report
     from tests.losses.conftest import photos
 
-    report = loss_report(actor=officers.cell, member=holder.member, kind="lost", circumstances="x", photos=photos())
+    report = loss_report(
+        actor=officers.cell, member=holder.member, kind="lost", circumstances="x", photos=photos()
+    )
     upper = _as(officers.upper, login)
     answer = upper.post(f"/cap-lai-the/{report.pk}/buoc/compile/", follow=True)
     assert answer.status_code == 200 and LossReport.objects.get().state == "reported"
@@ -75,13 +83,18 @@ def test_a_refused_step_says_why(holder: Holder, officers: Officers, login: Any)
 
 def test_recovery_recorded_on_the_members_page(holder: Holder, officers: Officers, login: Any) -> None:
     registry.member_update(
-        actor=officers.upper, member=holder.member, changes={"status": MemberStatus.DECEASED}, reason="từ trần"
+        actor=officers.upper,
+        member=holder.member,
+        changes={"status": MemberStatus.DECEASED},
+        reason="từ trần",
     )
     cell = _as(officers.cell, login)
     waiting = cell.get("/cap-lai-the/thu-hoi/").content.decode()
     assert f"/cap-lai-the/thu-hoi/{holder.member.pk}/" in waiting
     assert _as(officers.hue_cell, login).get(f"/cap-lai-the/thu-hoi/{holder.member.pk}/").status_code == 404
-    done = cell.post(f"/cap-lai-the/thu-hoi/{holder.member.pk}/", {"card": holder.card.number, "note": "Gia đình giữ"})
+    done = cell.post(
+        f"/cap-lai-the/thu-hoi/{holder.member.pk}/", {"card": holder.card.number, "note": "Gia đình giữ"}
+    )
     assert done.status_code == 302
     recovery = CardRecovery.objects.get()
     assert recovery.outcome == "kept_by_family" and recovery.recorded_by == officers.cell

@@ -30,7 +30,11 @@ pytestmark = pytest.mark.django_db
 
 def _report(holder: Holder, kind: Kind = Kind.LOST) -> LossReport:
     return loss_report(
-        actor=holder.user, member=holder.member, kind=kind, circumstances="Mất ví trên xe buýt", photos=photos()
+        actor=holder.user,
+        member=holder.member,
+        kind=kind,
+        circumstances="Mất ví trên xe buýt",
+        photos=photos(),
     )
 
 
@@ -80,7 +84,13 @@ def test_the_whole_way_the_reissue_gets_a_new_number_and_the_old_card_reads_revo
     assert chip_codes(holder.card) == ("card_revoked",)
     report = loss_step(actor=officers.cell, report=report, step=Step.CLOSE)
     assert report.state == State.REISSUED
-    assert list(report.events.values_list("step", flat=True)) == ["report", "list", "compile", "decide", "close"]
+    assert list(report.events.values_list("step", flat=True)) == [
+        "report",
+        "list",
+        "compile",
+        "decide",
+        "close",
+    ]
 
 
 def test_close_waits_for_the_new_card_in_the_members_hands(holder: Holder, officers: Officers) -> None:
@@ -125,9 +135,13 @@ def test_reported_twice_is_refused_while_the_case_is_open(holder: Holder, office
         )
 
 
-def test_the_cell_reports_for_the_member_and_the_photos_are_checked(holder: Holder, officers: Officers) -> None:
+def test_the_cell_reports_for_the_member_and_the_photos_are_checked(
+    holder: Holder, officers: Officers
+) -> None:
     with pytest.raises(PhotoRefused):
-        loss_report(actor=officers.cell, member=holder.member, kind=Kind.LOST, circumstances="x", photos=[photo()])
+        loss_report(
+            actor=officers.cell, member=holder.member, kind=Kind.LOST, circumstances="x", photos=[photo()]
+        )
     with pytest.raises(PhotoRefused):
         loss_report(
             actor=officers.cell, member=holder.member, kind=Kind.LOST, circumstances="x",
@@ -137,7 +151,11 @@ def test_the_cell_reports_for_the_member_and_the_photos_are_checked(holder: Hold
     holder.card.refresh_from_db()
     assert holder.card.state == CardState.ACTIVE  # a refused report suspends nothing
     report = loss_report(
-        actor=officers.cell, member=holder.member, kind=Kind.DAMAGED, circumstances="Thẻ bị gãy", photos=photos()
+        actor=officers.cell,
+        member=holder.member,
+        kind=Kind.DAMAGED,
+        circumstances="Thẻ bị gãy",
+        photos=photos(),
     )
     assert report.channel == "cell"
     # The damaged card is suspended too, and its note says why.
@@ -150,9 +168,21 @@ def test_the_grassroots_does_not_report_and_another_cell_cannot(holder: Holder, 
     from partycard.core.scope import OutOfScope
 
     with pytest.raises(StepRefused):
-        loss_report(actor=officers.grassroots, member=holder.member, kind=Kind.LOST, circumstances="x", photos=photos())
+        loss_report(
+            actor=officers.grassroots,
+            member=holder.member,
+            kind=Kind.LOST,
+            circumstances="x",
+            photos=photos(),
+        )
     with pytest.raises(OutOfScope):
-        loss_report(actor=officers.other_cell, member=holder.member, kind=Kind.LOST, circumstances="x", photos=photos())
+        loss_report(
+            actor=officers.other_cell,
+            member=holder.member,
+            kind=Kind.LOST,
+            circumstances="x",
+            photos=photos(),
+        )
 
 
 # ---- procedure 5 ----------------------------------------------------------------------------------
@@ -175,7 +205,9 @@ def test_the_cells_recovery_is_recorded(
     assert holder.card.state == CardState.REVOKED  # as today: the status change revokes it
     assert chip_codes(holder.card) == ("card_revoked",) and ecard_codes(holder) == ("revoked",)
     holder.member.refresh_from_db()
-    recovery = recovery_record(actor=officers.cell, member=holder.member, card=holder.card, note="Biên bản 01")
+    recovery = recovery_record(
+        actor=officers.cell, member=holder.member, card=holder.card, note="Biên bản 01"
+    )
     assert recovery.outcome == outcome
     holder.card.refresh_from_db()
     assert holder.card.state == card_state

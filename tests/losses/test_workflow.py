@@ -11,8 +11,12 @@ from partycard.losses.workflow import FORM_OF, Form, Kind, Level, State, Step, c
 ALL = frozenset(Level)
 
 
-def codes(step: Step, state: State | None, *levels: Level, reason: str = "", decider: bool = True) -> set[str]:
-    return {p.code for p in check(step, state=state, levels=frozenset(levels), reason=reason, decider=decider)}
+def codes(
+    step: Step, state: State | None, *levels: Level, reason: str = "", decider: bool = True
+) -> set[str]:
+    return {
+        p.code for p in check(step, state=state, levels=frozenset(levels), reason=reason, decider=decider)
+    }
 
 
 @pytest.mark.parametrize(
@@ -52,6 +56,8 @@ def test_the_case_closes_once_decided_and_at_the_cell() -> None:
 
 def test_the_forms_belong_to_their_steps_and_kinds() -> None:
     assert FORM_OF[(Step.LIST, Kind.LOST)] is Form.F2 and FORM_OF[(Step.LIST, Kind.DAMAGED)] is Form.F3
-    assert FORM_OF[(Step.COMPILE, Kind.LOST)] is Form.F2A and FORM_OF[(Step.COMPILE, Kind.DAMAGED)] is Form.F3A
+    assert (
+        FORM_OF[(Step.COMPILE, Kind.LOST)] is Form.F2A and FORM_OF[(Step.COMPILE, Kind.DAMAGED)] is Form.F3A
+    )
     assert form_for(Form.F4) == (Step.DECIDE, None)
     assert {f.value for f in Form} == {"2-TDV", "3-TDV", "2A-TDV", "3A-TDV", "4-TDV"}

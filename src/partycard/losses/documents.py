@@ -98,7 +98,7 @@ _S = {
         alignment=TA_JUSTIFY,
         firstLineIndent=10 * mm,
         spaceAfter=3,
-    ),  # fmt: skip
+    ),
     "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=9.5, leading=12),
     "small": ParagraphStyle("small", fontName=REGULAR, fontSize=10, leading=13),
 }
@@ -122,7 +122,8 @@ def _header(data: FormData) -> Table:
     if board:
         left.append(_p(board, "head_bold"))
     left += [_p("*", "head"), _p("Số " + (data.number or "........."), "head")]
-    when = f"{data.place or '..........'}, ngày {data.issued_on:%d} tháng {data.issued_on:%m} năm {data.issued_on:%Y}"
+    on = data.issued_on
+    when = f"{data.place or '..........'}, ngày {on:%d} tháng {on:%m} năm {on:%Y}"
     right = [
         Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", _S["head_bold"]),
         Spacer(1, 6 * mm),
@@ -148,19 +149,31 @@ def _rows_table(data: FormData) -> LongTable:
     table: list[list[Any]] = [head]
     for i, r in enumerate(data.rows, start=1):
         last = r.new_number if decision else _reason(r)
-        table.append([
-            str(i), _p(r.member, "cell"), _day(r.date_of_birth), _p(r.cell, "cell"), r.old_number,
-            _KIND.get(r.kind, r.kind), _p(r.circumstances, "cell"), last,
-        ])  # fmt: skip
+        table.append(
+            [
+                str(i),
+                _p(r.member, "cell"),
+                _day(r.date_of_birth),
+                _p(r.cell, "cell"),
+                r.old_number,
+                _KIND.get(r.kind, r.kind),
+                _p(r.circumstances, "cell"),
+                last,
+            ]
+        )
     widths = [11, 45, 23, 42, 24, 22, 60, 30]
     grid = LongTable(table, colWidths=[w * mm for w in widths], repeatRows=1)
     grid.setStyle(
-        TableStyle([
-            ("FONT", (0, 0), (-1, -1), REGULAR, 9.5), ("FONT", (0, 0), (-1, 0), BOLD, 9.5),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93)),
-        ])
-    )  # fmt: skip
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), REGULAR, 9.5),
+                ("FONT", (0, 0), (-1, 0), BOLD, 9.5),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93)),
+            ]
+        )
+    )
     return grid
 
 
@@ -201,11 +214,11 @@ def _text(data: FormData) -> list[Any]:
             _p(
                 f"Điều 1. Cấp lại thẻ đảng viên cho {n} đồng chí có tên trong danh sách kèm theo, "
                 "với số thẻ mới ghi bên cạnh; thẻ cũ hết giá trị sử dụng kể từ ngày ký."
-            ),  # fmt: skip
+            ),
             _p(
                 "Điều 2. Các tổ chức cơ sở đảng có đảng viên, Ban Tổ chức và các đồng chí có tên tại Điều 1 "
                 "chịu trách nhiệm thi hành Quyết định này."
-            ),  # fmt: skip
+            ),
         ]
     step = "tổng hợp" if data.form in ("2A-TDV", "3A-TDV") else "lập danh sách"
     what = "bị mất" if data.form in ("2-TDV", "2A-TDV") else "bị hỏng"
@@ -213,7 +226,7 @@ def _text(data: FormData) -> list[Any]:
         _p(
             f"Thực hiện quy định về thẻ đảng viên, {data.body} {step} {n} đồng chí đảng viên có thẻ "
             f"đảng viên {what}, đề nghị cấp trên xem xét, quyết định cấp lại thẻ đảng viên, như sau:"
-        ),  # fmt: skip
+        ),
     ]
 
 

@@ -60,7 +60,7 @@ def loss_steps(actor: Any, report: LossReport) -> list[Step]:
     levels = actor_levels(actor, report.member)
     role = role_of(actor) or ""
     decider = allowed(role, Action.DECIDE_LOSS)
-    steps = []
+    steps: list[Step] = []
     for step, spec in STEPS.items():
         if step is Step.REPORT:
             continue
@@ -182,7 +182,7 @@ def form_data(actor: Any, form: Form, organisation: Organisation, day: dt.date, 
         )
         for r in form_rows(actor, form, organisation, day)
     ]
-    parent = organisation.parent.name if organisation.parent_id else ""
+    parent = organisation.parent.name if organisation.parent is not None else ""
     number = ""
     if form is Form.F4:
         numbers = sorted(

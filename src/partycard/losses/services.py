@@ -191,7 +191,7 @@ def loss_report(
                     height=p.height,
                     uploaded_at=at,
                     path=cell.path,
-                )  # fmt: skip
+                )
                 for p in cleaned
             )
             _event(report, Step.REPORT, "", actor=actor, org=None if Level.MEMBER in levels else cell,
@@ -291,7 +291,7 @@ def loss_step(
         decider = allowed(role_of(actor) or "", Action.DECIDE_LOSS)
         problems = check(step, state=State(locked.state), levels=levels, reason=reason, decider=decider)
         if step is Step.CLOSE and not problems:
-            new = Card.objects.filter(pk=locked.new_card_id).values_list("state", flat=True).first()
+            new = Card.objects.filter(pk=locked.new_card_id or 0).values_list("state", flat=True).first()
             if new != CardState.ACTIVE:
                 problems.append(Problem("card_not_handed_over"))
         if problems:

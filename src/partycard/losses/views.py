@@ -26,6 +26,7 @@ from partycard.losses.choices import STATE_CHOICES
 from partycard.losses.forms import DecideForm, RecoveryForm, RefuseForm, ReportForm, StepForm
 from partycard.losses.photos import MAX_BYTES
 from partycard.losses.workflow import Form, Step
+from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member, Organisation
 
 __all__ = ["detail", "form_pdf", "home", "photo", "recoveries", "recovery_page", "report_page", "step"]
@@ -169,7 +170,7 @@ def recovery_page(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_scoped_or_404(Member, request.user, Action.CHANGE_LOSS, pk=member_id)
     cards = list(selectors.recoverable_cards(member))
     form = RecoveryForm(request.POST or None)
-    form.fields["card"].choices = [(c.number, c.number) for c in cards]
+    form.fields["card"].choices = [(c.number, c.number) for c in cards]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         card = next(c for c in cards if c.number == form.cleaned_data["card"])
         try:
@@ -187,7 +188,7 @@ def recovery_page(request: HttpRequest, member_id: int) -> HttpResponse:
         "member": member,
         "cards": cards,
         "form": form,
-        "outcome": services.ENDING_OUTCOME.get(member.status),
+        "outcome": services.ENDING_OUTCOME.get(MemberStatus(member.status)),
         "recorded": selectors.recovery_list(request.user, member),
     }
     return render(request, "losses/recovery.html", context)

@@ -20,7 +20,7 @@ from ninja.files import UploadedFile
 from partycard.accounts.roles import Action
 from partycard.api.auth import MemberSessionAuth
 from partycard.api.errors import ApiProblem
-from partycard.api.schemas.losses import MAX_ID, LossOut, RecoveryIn, RecoveryOut, StepIn
+from partycard.api.schemas.losses import MAX_ID, LossIn, LossOut, MyLossIn, RecoveryIn, RecoveryOut, StepIn
 from partycard.api.schemas.problems import problems
 from partycard.cards.models import Card
 from partycard.core.errors import DomainError, ErrorCode
@@ -28,7 +28,6 @@ from partycard.core.scope import get_scoped_or_404
 from partycard.losses import documents, selectors, services
 from partycard.losses.photos import MAX_BYTES
 from partycard.losses.workflow import Form as PaperForm
-from partycard.losses.workflow import Kind
 from partycard.registry.models import Member, Organisation
 
 __all__ = ["router"]
@@ -95,28 +94,25 @@ def loss_list(
     operation_id="loss_report",
     summary="Report a member's card lost or damaged, with the two 2×3 cm photos (the card is suspended)",
 )
-def loss_report(
-    request: HttpRequest,
-    member: int = Form(..., ge=1, le=MAX_ID),
-    kind: Kind = Form(...),
-    circumstances: str = Form(..., min_length=1, max_length=4000),
-    good_reason: bool | None = Form(None),
-    photos: list[UploadedFile] = File(...),
-) -> Any:
+def loss_report(request: HttpRequest, payload: Form[LossIn], photos: File[list[UploadedFile]]) -> Any:
     actor = _actor(request)
     _require(actor, Action.REPORT_LOSS)
     found = (
         Member.objects.scoped(actor, Action.VIEW_MEMBER)
         .select_related("organisation")
-        .filter(pk=member)
+        .filter(pk=payload.member)
         .first()
     )
     if found is None:
         raise DomainError("No member has this id.", field="member")
     report = services.loss_report(
-        actor=actor, member=found, kind=kind, circumstances=circumstances, photos=_read(photos),
-        good_reason=good_reason,
-    )  # fmt: skip
+        actor=actor,
+        member=found,
+        kind=payload.kind,
+        circumstances=payload.circumstances,
+        photos=_read(photos),
+        good_reason=payload.good_reason,
+    )
     return Status(201, report)
 
 
@@ -160,7 +156,7 @@ def recovery_list(request: HttpRequest) -> Any:
     "/losses/recoveries",
     response={201: RecoveryOut, **problems(403, 404, 409, 422)},
     operation_id="recovery_record",
-    summary="Record the cell's recovery of the card of a member who died, was expelled or removed, or resigned",
+    summary="Record the recovery of the card of a member who died, was expelled or removed, or resigned",
 )
 def recovery_record(request: HttpRequest, payload: RecoveryIn) -> Any:
     actor = _actor(request)
@@ -235,7 +231,7 @@ def loss_photo(
     summary="Your own reports of a lost or damaged card",
 )
 def me_loss_list(request: HttpRequest) -> Any:
-    return list(selectors.member_loss_list(request.auth)[:100])
+    return list(selectors.member_loss_list(request.auth)[:100])  # type: ignore[attr-defined]
 
 
 @router.post(
@@ -245,15 +241,14 @@ def me_loss_list(request: HttpRequest) -> Any:
     operation_id="me_loss_report",
     summary="Report your card lost or damaged, with two 2×3 cm photos: it is suspended at once",
 )
-def me_loss_report(
-    request: HttpRequest,
-    kind: Kind = Form(...),
-    circumstances: str = Form(..., min_length=1, max_length=4000),
-    photos: list[UploadedFile] = File(...),
-) -> Any:
-    actor = request.auth
-    member = Member.objects.select_related("organisation").get(pk=actor.member_id)  # type: ignore[union-attr]
+def me_loss_report(request: HttpRequest, payload: Form[MyLossIn], photos: File[list[UploadedFile]]) -> Any:
+    actor: Any = request.auth  # type: ignore[attr-defined]
+    member = Member.objects.select_related("organisation").get(pk=actor.member_id)
     report = services.loss_report(
-        actor=actor, member=member, kind=kind, circumstances=circumstances, photos=_read(photos)
+        actor=actor,
+        member=member,
+        kind=payload.kind,
+        circumstances=payload.circumstances,
+        photos=_read(photos),
     )
     return Status(201, report)

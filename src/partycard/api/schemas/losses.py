@@ -7,7 +7,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-__all__ = ["LossOut", "LossPhotoOut", "RecoveryIn", "RecoveryOut", "StepIn"]
+__all__ = ["LossIn", "LossOut", "LossPhotoOut", "MyLossIn", "RecoveryIn", "RecoveryOut", "StepIn"]
 
 MAX_ID = 2**31 - 1
 
@@ -47,6 +47,20 @@ class LossOut(Schema):
     @staticmethod
     def resolve_photos(obj: object) -> list[object]:
         return list(obj.photos.only("id", "width", "height", "sha256").order_by("pk"))  # type: ignore[attr-defined]
+
+
+class MyLossIn(Schema):
+    """The member's own report (multipart form fields beside the two photos)."""
+
+    kind: Literal["lost", "damaged"]
+    circumstances: str = Field(..., min_length=1, max_length=4000)
+
+
+class LossIn(MyLossIn):
+    """The cell's report for a member."""
+
+    member: int = Field(..., ge=1, le=MAX_ID)
+    good_reason: bool | None = None
 
 
 class StepIn(Schema):

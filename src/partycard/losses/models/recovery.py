@@ -44,3 +44,6 @@ class CardRecovery(models.Model):
     class Meta:
         verbose_name = _("recovery of a card")
         verbose_name_plural = _("recoveries of cards")
+
+    def __str__(self) -> str:
+        return f"{self.card_id}: {self.outcome}"

@@ -7,6 +7,8 @@ own (``scope_own``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -21,14 +23,14 @@ __all__ = ["LossEvent", "LossPhoto", "LossReport"]
 _USER = settings.AUTH_USER_MODEL
 
 
-def _org(verbose: str) -> models.ForeignKey:  # type: ignore[type-arg]
+def _org(verbose: Any) -> models.ForeignKey:
     return models.ForeignKey(
         "registry.Organisation", verbose_name=verbose, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
 
 
-def _user() -> models.ForeignKey:  # type: ignore[type-arg]
+def _user() -> models.ForeignKey:
     return models.ForeignKey(_USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
@@ -102,6 +104,9 @@ class LossPhoto(models.Model):
     scope_path = "path"
     scope_own = "report__member_id"
 
+    def __str__(self) -> str:
+        return f"{self.report_id}/{self.pk}"
+
 
 class LossEvent(models.Model):
     report = models.ForeignKey(LossReport, on_delete=models.CASCADE, related_name="events")
@@ -115,3 +120,6 @@ class LossEvent(models.Model):
 
     class Meta:
         ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.step}"
