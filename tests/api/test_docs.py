@@ -54,5 +54,8 @@ def test_the_docs_render_offline_without_csp_violations(live_server: Any, browse
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{live_server.url}/api/v1/docs")
     page.wait_for_selector(".opblock", timeout=15_000)
-    assert page.locator(".opblock").count() == 22  # every operation of the schema
+    from partycard.api.v1 import api
+
+    operations = sum(len(ops) for ops in api.get_openapi_schema()["paths"].values())
+    assert operations >= 22 and page.locator(".opblock").count() == operations  # every operation
     assert problems == [] and elsewhere == []

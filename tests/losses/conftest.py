@@ -21,6 +21,7 @@ from partycard.cards.models import Card
 from partycard.cards.services import card_status_reserve
 from partycard.core import clock
 from partycard.core.signing import document_signer_current, pki_directory, trust_material
+from partycard.credentials import publishing
 from partycard.credentials.models import Credential
 from partycard.credentials.publishing import status_list_token, verdict_for
 from partycard.credentials.services import credential_issue
@@ -96,4 +97,5 @@ def live_qr(holder: Holder) -> str:
 
 def ecard_codes(holder: Holder) -> tuple[str, ...]:
     """What a verifier says of the e-card's live QR (``partycard.verify`` through the server's lists)."""
+    publishing.caches_clear()  # the server keeps a list for a few seconds; this verifier fetches it now
     return verdict_for(qr=live_qr(holder), sd_jwt=None, audience=None, nonce=None, at=clock.now()).codes

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, Role, allowed
 from partycard.audit.services import audit_record
@@ -30,6 +31,7 @@ from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.losses.choices import Channel, RecoveryOutcome
 from partycard.losses.errors import (
     CardNotReportable,
+    LossError,
     MemberStillInParty,
     NothingToRecover,
     PhotoRefused,
@@ -37,7 +39,7 @@ from partycard.losses.errors import (
 )
 from partycard.losses.models import CardRecovery, LossEvent, LossPhoto, LossReport
 from partycard.losses.photos import PhotoProblem, photo_clean
-from partycard.losses.workflow import STEPS, Kind, Level, Problem, State, Step, check
+from partycard.losses.workflow import OPEN_STATES, STEPS, Kind, Level, Problem, State, Step, check
 from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member, Organisation
 
@@ -167,17 +169,22 @@ def loss_report(
     except PhotoProblem as e:
         raise PhotoRefused(e.code) from e
     circumstances = circumstances.strip()
+    if not circumstances:
+        raise LossError(_("Say how the card was lost or damaged."), field="circumstances")
+    by_member = role_of(actor) == Role.MEMBER
     at = clock.now()
     try:
         with transaction.atomic():
             locked = Card.objects.select_for_update().get(pk=_card_for(member, card).pk)
             if locked.state not in ACTIVE_LIKE:
                 raise CardNotReportable("state")
+            if LossReport.objects.filter(card=locked, state__in=list(OPEN_STATES)).exists():
+                raise CardNotReportable("open")
             cell = member.organisation
             report = LossReport(
                 member=member, card=locked, organisation=cell, path=cell.path, kind=kind.value,
                 circumstances=circumstances, good_reason=good_reason, state=State.REPORTED.value,
-                channel=Channel.APP if Level.MEMBER in levels else Channel.CELL, reported_at=at,
+                channel=Channel.APP if by_member else Channel.CELL, reported_at=at,
                 reported_by=actor if getattr(actor, "pk", None) else None,
             )  # fmt: skip
             report.full_clean(exclude=["member", "card", "organisation", "reported_by"])
@@ -194,7 +201,7 @@ def loss_report(
                 )
                 for p in cleaned
             )
-            _event(report, Step.REPORT, "", actor=actor, org=None if Level.MEMBER in levels else cell,
+            _event(report, Step.REPORT, "", actor=actor, org=None if by_member else cell,
                    note=circumstances, at=at)  # fmt: skip
             audit_record(
                 actor=actor,

@@ -63,6 +63,14 @@ def _require(actor: Any, action: Action) -> None:
         raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
+def _only(request: HttpRequest, *names: str) -> None:
+    """A query parameter the route does not know is refused (422), not silently ignored: a typo in a
+    filter must not widen the answer."""
+    unknown = sorted(set(request.GET) - set(names))
+    if unknown:
+        raise DomainError(f"Unknown query parameter: {unknown[0]}.", field=unknown[0][:50])
+
+
 def _read(files: list[UploadedFile]) -> list[bytes]:
     """The uploads' bytes; one over the limit is refused without reading it whole."""
     out = []
@@ -85,6 +93,7 @@ def loss_list(
     state: str = Query("", pattern="^(|reported|listed|compiled|decided|reissued|refused)$"),
     limit: int = Query(100, ge=1, le=500),
 ) -> Any:
+    _only(request, "state", "limit")
     return list(selectors.loss_list(_actor(request), state=state)[:limit])
 
 
@@ -126,19 +135,24 @@ def loss_report(request: HttpRequest, payload: Form[LossIn], photos: File[list[U
 def loss_form(
     request: HttpRequest,
     form: PaperForm,
-    day: dt.date,
+    day: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="YYYY-MM-DD"),
     organisation: str = Query("", max_length=50),
     place: str = Query("", max_length=100),
 ) -> Any:
+    _only(request, "day", "organisation", "place")
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError as e:
+        raise DomainError("Not a date.", field="day") from e
     actor = _actor(request)
     org = getattr(actor, "organisation", None) if not organisation else None
     if organisation:
         org = get_scoped_or_404(Organisation, actor, Action.VIEW_LOSS, code=organisation)
     if org is None:
         raise ApiProblem(404, "No such record.", code=ErrorCode.NOT_FOUND)
-    data = selectors.form_data(actor, form, org, day, place)
+    data = selectors.form_data(actor, form, org, on, place)
     response = HttpResponse(documents.form_pdf(data), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{form.value}-{day.isoformat()}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{form.value}-{on.isoformat()}.pdf"'
     return response
 
 
@@ -237,7 +251,7 @@ def me_loss_list(request: HttpRequest) -> Any:
 @router.post(
     "/me/losses",
     auth=MemberSessionAuth(),
-    response={201: LossOut, **problems(404, 409, 413, 422)},
+    response={201: LossOut, **problems(403, 404, 409, 413, 422)},
     operation_id="me_loss_report",
     summary="Report your card lost or damaged, with two 2×3 cm photos: it is suspended at once",
 )
