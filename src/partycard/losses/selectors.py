@@ -16,7 +16,7 @@ from partycard.core.scope import get_scoped_or_404, role_of
 from partycard.losses.documents import FormData, FormRow
 from partycard.losses.models import CardRecovery, LossPhoto, LossReport
 from partycard.losses.services import ENDING_OUTCOME, actor_levels
-from partycard.losses.workflow import FORM_OF, STEPS, Form, Kind, State, Step, check, form_for
+from partycard.losses.workflow import FORM_OF, STEPS, Form, Kind, Level, State, Step, check, form_for
 from partycard.registry.models import Member, Organisation
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "form_rows",
     "loss_get",
     "loss_list",
+    "loss_queue",
     "loss_photo",
     "loss_steps",
     "member_loss_list",
@@ -45,6 +46,17 @@ def loss_list(actor: Any, *, state: str = "") -> QuerySet[LossReport]:
     return rows.order_by("-reported_at", "-pk")
 
 
+def loss_queue(actor: Any, reports: list[LossReport]) -> list[tuple[LossReport, list[Step]]]:
+    """Each report with the steps the actor may take on it, the actor's levels worked out once per cell."""
+    by_cell: dict[int, frozenset[Level]] = {}
+    rows = []
+    for report in reports:
+        if report.organisation_id not in by_cell:
+            by_cell[report.organisation_id] = actor_levels(actor, report.member)
+        rows.append((report, loss_steps(actor, report, by_cell[report.organisation_id])))
+    return rows
+
+
 def member_loss_list(actor: Any) -> QuerySet[LossReport]:
     """The member's own reports (the member's app): ``scope_own`` makes them the only ones."""
     return loss_list(actor)
@@ -55,9 +67,12 @@ def loss_get(actor: Any, report_id: int, action: str = Action.VIEW_LOSS) -> Loss
     return get_scoped_or_404(LossReport, actor, action, pk=report_id)
 
 
-def loss_steps(actor: Any, report: LossReport) -> list[Step]:
-    """The steps the actor may take on ``report`` now (a reason is asked for by the form)."""
-    levels = actor_levels(actor, report.member)
+def loss_steps(actor: Any, report: LossReport, levels: frozenset[Level] | None = None) -> list[Step]:
+    """The steps the actor may take on ``report`` now (a reason is asked for by the form). ``levels``: the
+    actor's levels for the report's member, when the caller worked them out already (a list of reports
+    shares them per cell)."""
+    if levels is None:
+        levels = actor_levels(actor, report.member)
     role = role_of(actor) or ""
     decider = allowed(role, Action.DECIDE_LOSS)
     steps: list[Step] = []

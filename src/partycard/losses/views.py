@@ -52,7 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
             .order_by("full_name", "pk")[:20]
         )
     context = {
-        "rows": [(r, selectors.loss_steps(actor, r)) for r in reports],
+        "rows": selectors.loss_queue(actor, reports),
         "state": state,
         "states": STATE_CHOICES,
         "groups": selectors.form_groups(actor),
