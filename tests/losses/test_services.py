@@ -224,3 +224,15 @@ def test_no_recovery_of_a_member_still_in_the_party(holder: Holder, officers: Of
         recovery_record(actor=officers.cell, member=holder.member, card=holder.card)
     assert not CardRecovery.objects.exists()
     assert Card.objects.get(pk=holder.card.pk).state == CardState.ACTIVE
+
+
+def test_the_reissue_enters_production_with_its_new_number(holder: Holder, officers: Officers) -> None:
+    """The Centre's next batch plan takes the reissued card like every allocated new card."""
+    from partycard.production.models import BatchCard
+    from partycard.production.services import batches_plan
+
+    report = _through(_report(holder), officers)
+    batches_plan(actor=officers.centre, layout="v1")
+    planned = BatchCard.objects.get(card=report.new_card)
+    assert planned.batch.province == officers.province.organisation
+    assert not BatchCard.objects.filter(card=holder.card).exists()  # never the old one
