@@ -236,3 +236,31 @@ def test_the_reissue_enters_production_with_its_new_number(holder: Holder, offic
     planned = BatchCard.objects.get(card=report.new_card)
     assert planned.batch.province == officers.province.organisation
     assert not BatchCard.objects.filter(card=holder.card).exists()  # never the old one
+
+
+def test_an_old_card_is_not_reissued_when_the_new_one_is_in_use(holder: Holder, officers: Officers) -> None:
+    """A member holds one card of each kind in use; the new chip card replaces the old 8-digit one."""
+    old = Card.objects.get(member=holder.member, kind=CardKind.OLD)
+    with pytest.raises(CardNotReportable):
+        loss_report(
+            actor=officers.cell,
+            member=holder.member,
+            card=old,
+            kind=Kind.LOST,
+            circumstances="x",
+            photos=photos(),
+        )
+    assert Card.objects.get(pk=old.pk).state == CardState.ACTIVE
+
+
+def test_an_old_card_is_reissued_when_no_new_one_is_held(
+    make_member: Any, officers: Officers, authority: Any
+) -> None:
+    member = make_member(full_name="Lê Văn Cũ", old_card_number="22334455")
+    report = loss_report(
+        actor=officers.cell, member=member, kind=Kind.LOST, circumstances="x", photos=photos()
+    )
+    assert report.card.kind == CardKind.OLD and report.card.state == CardState.SUSPENDED
+    report = _through(report, officers)
+    assert report.new_card is not None and report.new_card.kind == CardKind.NEW
+    assert Card.objects.get(pk=report.card_id).state == CardState.REVOKED

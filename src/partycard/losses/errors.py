@@ -48,6 +48,10 @@ class CardNotReportable(LossError):
             "not_members": _("This card is not the member's."),
             "open": _("This card is already reported; the case is under way."),
             "state": _("Only a card the member holds (in use) can be reported lost or damaged."),
+            "new_card": _(
+                "The member's new card is in use or on its way: it replaces the old card, which is not"
+                " reissued."
+            ),
         }
         super().__init__(messages[why], code=ErrorCode.CONFLICT, field="card")
 

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, Role, allowed
 from partycard.audit.services import audit_record
-from partycard.cards.lifecycle import ACTIVE_LIKE, CardKind, CardLevel, CardState, CardTransition
+from partycard.cards.lifecycle import (
+    ACTIVE_LIKE,
+    HOLDING_STATES,
+    CardKind,
+    CardLevel,
+    CardState,
+    CardTransition,
+)
 from partycard.cards.models import Card
 from partycard.cards.selectors import card_actor_levels, card_route
 from partycard.cards.services import Allocation, card_transition, cards_allocate
@@ -106,6 +113,13 @@ def _card_for(member: Member, card: Card | None) -> Card:
     return card
 
 
+def _new_card_held_or_coming(member: Member) -> bool:
+    """The member has a new chip card in use or on its way: an old 8-digit card lost now is not reissued
+    (the new card replaces it; a member holds one card of each kind in use)."""
+    states = [s.value for s in HOLDING_STATES | ACTIVE_LIKE]
+    return Card.objects.filter(member=member, kind=CardKind.NEW, state__in=states).exists()
+
+
 def _ecards_follow(card: Card, *, actor: Any, status: int, reason: str) -> None:
     """The e-cards carrying ``card``'s number take ``status`` now (a revoked one stays revoked)."""
     for credential in Credential.objects.filter(card_number=card.number).exclude(
@@ -180,6 +194,8 @@ def loss_report(
                 raise CardNotReportable("state")
             if LossReport.objects.filter(card=locked, state__in=list(OPEN_STATES)).exists():
                 raise CardNotReportable("open")
+            if locked.kind == CardKind.OLD and _new_card_held_or_coming(member):
+                raise CardNotReportable("new_card")
             cell = member.organisation
             report = LossReport(
                 member=member, card=locked, organisation=cell, path=cell.path, kind=kind.value,
