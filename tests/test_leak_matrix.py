@@ -113,6 +113,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         transfer_objects(objects)
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
         meetings_objects(objects)
+        loss_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -178,6 +179,21 @@ def transfer_objects(objects: dict[str, Any]) -> None:
         letter_pdf=f"%PDF-1.4 {member.full_name}".encode(),
         letter_signature=member.full_name.encode(), created_at=at, updated_at=at,
     )  # fmt: skip
+
+
+def loss_objects(objects: dict[str, Any]) -> None:
+    """Each side's lost-card report (issue 16): its member's card in use reported lost, with two photos."""
+    from partycard.losses.services import loss_report
+    from tests.factories import card_active
+    from tests.losses.conftest import photos
+
+    card = objects.get("card")
+    if card is None or card.state != "active":
+        card = card_active(objects["member"])
+    objects["loss"] = loss_report(
+        actor=None, member=objects["member"], kind="lost", circumstances="Ma trận", photos=photos(), card=card
+    )
+    objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
 
 
 def export_objects(objects: dict[str, Any], officer: User, settings: Any, tmp_path: Any) -> None:
@@ -275,6 +291,10 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "record_id": other["record"].pk,
         "inspection_id": other["inspection"].pk,
         "transfer_id": other["transfer"].pk,
+        "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
+        "photo_id": other["loss_photo"].pk,
+        "step": "list",
+        "form": "2-TDV",
         "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
@@ -360,7 +380,14 @@ def _distribution_models() -> list[Any]:
         Finding,
         Transfer,
         TransferEvent,
+        *_losses_models(),
     ]
+
+
+def _losses_models() -> list[Any]:
+    from partycard.losses.models import CardRecovery, LossPhoto, LossReport
+
+    return [LossReport, LossPhoto, CardRecovery]
 
 
 def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:

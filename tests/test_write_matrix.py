@@ -51,6 +51,7 @@ from tests.test_leak_matrix import (
     audited_ids,
     distribution_objects,
     inspection_objects,
+    loss_objects,
     meetings_objects,
     production_objects,
     state_of,
@@ -85,6 +86,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         inspection_objects(sides[side], users[(side, Role.INSPECTOR)])  # its commission's, being verified
         meetings_objects(sides[side])  # a meeting of its cell, its member present
         transfer_objects(sides[side])  # a transfer within its province, its letter issued
+        loss_objects(sides[side])  # a lost-card report of its member (issue 16)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -268,6 +270,43 @@ def _inspection_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, 
 
 
 SERVICE_ATTACKS.update(_inspection_attacks())
+
+
+def _loss_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Lost or damaged cards (issue 16) aimed at the other side: report its member's card, report one's own
+    member with its card, take each step on its report, record the recovery of its member's card or of its
+    card for one's own member."""
+    from partycard.losses import services as losses
+    from tests.losses.conftest import photos
+
+    def report(member: str, card: str) -> Callable[[Any, dict[str, Any], dict[str, Any]], Any]:
+        def attack(actor: Any, own: dict[str, Any], other: dict[str, Any]) -> Any:
+            sides = {"own": own, "other": other}
+            return losses.loss_report(
+                actor=actor, member=sides[member]["member"], card=sides[card]["loss"].card, kind="damaged",
+                circumstances="x", photos=photos(),
+            )  # fmt: skip
+
+        return attack
+
+    attacks: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]] = {
+        "loss_report of the other side's member": report("other", "other"),
+        "loss_report: own member, the other side's card": report("own", "other"),
+        "recovery_record of the other side's member": lambda actor, own, other: losses.recovery_record(
+            actor=actor, member=other["member"], card=other["card"]
+        ),
+        "recovery_record: own member, the other side's card": lambda actor, own, other: (
+            losses.recovery_record(actor=actor, member=own["member"], card=other["card"])
+        ),
+    }
+    for step in ("list", "compile", "decide", "refuse", "close"):
+        attacks[f"loss_step: {step} the other side's report"] = lambda actor, own, other, step=step: (
+            losses.loss_step(actor=actor, report=other["loss"], step=step, reason="x", decision_number="x")
+        )
+    return attacks
+
+
+SERVICE_ATTACKS.update(_loss_attacks())
 
 
 def _officer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
