@@ -7,6 +7,7 @@ leaves no count behind."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from django.db import transaction
 from partycard.cards.lifecycle import CardTransition as CT
 from partycard.cards.models import Card
 from partycard.cards.services import card_transition
+from partycard.exchange.models import Campaign
 from partycard.exchange.services import case_propose, case_transition, evaluate_members
 from partycard.exchange.workflow import Level, Transition
 from partycard.registry import services as registry
@@ -189,4 +191,18 @@ def test_a_roster_import_and_old_cards_count_each_new_member(tree: Any, make_mem
     assert counts(tree.hanoi) == {"members": 3, "old_active": 3}
     assert counts(tree.hue) == {}  # a deceased member is not counted
     assert counts(tree.centre)["members"] == 3
+    assert verified() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_evaluation_called_outside_any_transaction_stores_its_verdicts_and_their_counts_together(
+    tree: Any, make_member: Any
+) -> None:
+    """A verdict and its count commit together (found by bench/report_bench.py: a caller with no
+    transaction of its own, on PostgreSQL, was refused by the counters' guard)."""
+    member = card_holder(make_member)
+    later = Campaign.objects.create(code="dot-sau", name="Đợt sau", cut_off=dt.date(2026, 6, 30))
+    assert not transaction.get_connection().in_atomic_block
+    evaluate_members(later, [member.pk])  # the member's first verdict in this campaign: a count moves
+    assert counts(tree.cell_a, later.pk).get("eligible") == 1
     assert verified() == []

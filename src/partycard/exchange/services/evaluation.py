@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -351,12 +351,16 @@ def _evaluate_postgres(campaign: Campaign, rows: QuerySet[Member]) -> dict[int, 
 def evaluate_members(
     campaign: Campaign, member_ids: Sequence[int] | None = None, **where: Any
 ) -> dict[int, Verdict]:
-    """Evaluate and store the verdicts of the given members (or those matching ``where``)."""
+    """Evaluate and store the verdicts of the given members (or those matching ``where``).
+
+    Atomic whoever calls it: the verdicts and the counters they move (``hooks.verdict_counts_changed``)
+    commit together or not at all."""
     rows = (
         Member.objects.filter(pk__in=member_ids) if member_ids is not None else Member.objects.filter(**where)
     )
-    if connection.vendor == "postgresql":
-        return _evaluate_postgres(campaign, rows)
-    verdicts = verdicts_from_values(rows.values(*FACT_FIELDS), campaign.rules())
-    _store(campaign, verdicts)
-    return verdicts
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _evaluate_postgres(campaign, rows)
+        verdicts = verdicts_from_values(rows.values(*FACT_FIELDS), campaign.rules())
+        _store(campaign, verdicts)
+        return verdicts
