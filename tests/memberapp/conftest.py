@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -27,7 +28,8 @@ def device_key() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
 def holder(make_member: Any) -> Any:
     """An official member of cell A holding their new card, with the member login ``dv-a`` (phone set)."""
     member = card_holder(make_member, full_name="Trần Thị Bích")
-    card_active(member)
+    with transaction.atomic():  # the card writers audit inside their caller's transaction
+        card_active(member)
     user = User.objects.create_user(
         "dv-a", password="mat-khau-dai-1", role=Role.MEMBER, organisation=member.organisation,
         member=member, phone="0912345678",
