@@ -158,11 +158,9 @@ def login(db: Any) -> Callable[[Client, Any], None]:
     for members (as after the SMS code)."""
     import django_otp
 
-    from partycard.accounts.models import TOTPDevice
-    from partycard.accounts.two_factor import needs_two_factor
-
-    from partycard.accounts.models import SmsDevice
+    from partycard.accounts.models import SmsDevice, TOTPDevice
     from partycard.accounts.sms_code import needs_sms_code
+    from partycard.accounts.two_factor import needs_two_factor
 
     def do(client: Client, user: Any) -> None:
         client.force_login(user)
@@ -215,8 +213,8 @@ def _legacy_token(user: Any) -> str:
 
     plaintext = tokens.new_token()
     ApiToken.objects.create(
-        user=user, name="matrix", prefix=tokens.display_prefix(plaintext), key_hash=tokens.key_hash(plaintext),
-        created_at=clock.now(),
+        user=user, name="matrix", prefix=tokens.display_prefix(plaintext),
+        key_hash=tokens.key_hash(plaintext), created_at=clock.now(),
     )  # fmt: skip
     return plaintext
 

@@ -94,7 +94,11 @@ def test_a_member_sees_and_revokes_only_their_own_devices(
     from tests.factories import card_active
 
     other = card_holder(
-        make_member, full_name="Lê Văn Khác", citizen_id="001080054321", org=tree.cell_b, old_card_number="87654321"
+        make_member,
+        full_name="Lê Văn Khác",
+        citizen_id="001080054321",
+        org=tree.cell_b,
+        old_card_number="87654321",
     )
     card_active(other)
     other_user = User.objects.create_user("dv-b", password="mat-khau-dai-1", role=Role.MEMBER,

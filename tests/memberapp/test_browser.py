@@ -16,8 +16,8 @@ import pytest
 
 from partycard.accounts.sender import Channel, MemorySender
 from partycard.core import clock
-from partycard.credentials.models import CredentialStatus
 from partycard.credentials import publishing
+from partycard.credentials.models import CredentialStatus
 from partycard.credentials.publishing import verdict_for
 from partycard.ecard.device import WINDOW_SECONDS, window_at
 from partycard.memberapp.models import Device
@@ -78,7 +78,9 @@ def test_the_member_app_on_a_phone(
     # Installable: the manifest, and the service worker in control of /so-tay/.
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
     assert manifest["start_url"] == "/so-tay/" and manifest["display"] == "standalone"
-    assert page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)") == f"{base}/so-tay/sw.js"
+    assert (
+        page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)") == f"{base}/so-tay/sw.js"
+    )
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     assert page.text_content("#record-body") and "Trần Thị Bích" in page.text_content("#record-body")
 
@@ -102,7 +104,9 @@ def test_the_member_app_on_a_phone(
     now = clock.now()
     verdict = verdict_for(qr=text, sd_jwt=None, audience=None, nonce=None, at=now)
     assert verdict.outcome is Outcome.VALID, verdict.reasons
-    later = verdict_for(qr=text, sd_jwt=None, audience=None, nonce=None, at=now + timedelta(seconds=2 * WINDOW_SECONDS))
+    later = verdict_for(
+        qr=text, sd_jwt=None, audience=None, nonce=None, at=now + timedelta(seconds=2 * WINDOW_SECONDS)
+    )
     assert "device_proof_expired" in later.codes
 
     # The SD-JWT VC: only what the member chose, bound to the phone's key.
@@ -110,7 +114,9 @@ def test_the_member_app_on_a_phone(
     page.fill("#nonce", "n-12345")
     page.click("#present-form button[type=submit]")
     presentation = page.input_value("#presentation")
-    shown = verdict_for(qr=None, sd_jwt=presentation, audience="https://kiem-tra.example", nonce="n-12345", at=clock.now())
+    shown = verdict_for(
+        qr=None, sd_jwt=presentation, audience="https://kiem-tra.example", nonce="n-12345", at=clock.now()
+    )
     assert shown.outcome is Outcome.VALID, shown.reasons
     assert shown.holder["membership.status"] == "official" and "date_of_birth" not in shown.holder
 
@@ -123,7 +129,10 @@ def test_the_member_app_on_a_phone(
     offline_text = _decoded(page)
     window = int(page.get_attribute("#qr", "data-window"))
     assert abs(window - window_at(clock.now())) <= 1
-    assert verdict_for(qr=offline_text, sd_jwt=None, audience=None, nonce=None, at=clock.now()).outcome is Outcome.VALID
+    assert (
+        verdict_for(qr=offline_text, sd_jwt=None, audience=None, nonce=None, at=clock.now()).outcome
+        is Outcome.VALID
+    )
 
     # Losing the phone: revoked from the app; its e-card reads revoked, the QR no longer verifies.
     page.context.set_offline(False)

@@ -21,7 +21,15 @@ from partycard.accounts import totp_key
 from partycard.accounts.roles import Role
 from partycard.core.scope import ScopedQuerySet
 
-__all__ = ["PHONE_VALIDATOR", "EncryptedSecretField", "Role", "SmsDevice", "TOTPDevice", "User", "UserManager"]
+__all__ = [
+    "PHONE_VALIDATOR",
+    "EncryptedSecretField",
+    "Role",
+    "SmsDevice",
+    "TOTPDevice",
+    "User",
+    "UserManager",
+]
 
 # A Vietnamese mobile number as officers write it: 0 and nine digits (the registry's rule for members).
 PHONE_VALIDATOR = RegexValidator(r"^0[0-9]{9}\Z", _("Phone number must be 10 digits starting with 0."))
@@ -148,10 +156,10 @@ class SmsDevice(ThrottlingMixin, Device):
         related_name="sms_devices",
         verbose_name=_("user"),
     )
-    code_hash = models.CharField(max_length=64, blank=True, default="")
-    valid_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    tries = models.PositiveSmallIntegerField(default=0)
+    code_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True, default="")
+    valid_until: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    sent_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    tries: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=0)
 
     class Meta(Device.Meta):
         verbose_name = _("SMS code device")

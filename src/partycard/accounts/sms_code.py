@@ -100,13 +100,20 @@ def sms_code_send(*, user: Any, at: datetime, force: bool = False) -> Sent:
     device.sent_at, device.valid_until = at, at + timedelta(seconds=SMS_CODE_SECONDS)
     device.save()
     with translation.override(settings.LANGUAGE_CODE):
-        body = _("partycard: your login code is %(code)s. It expires in %(minutes)s minutes. Never share it.") % {
+        body = _(
+            "partycard: your login code is %(code)s. It expires in %(minutes)s minutes. Never share it."
+        ) % {
             "code": code,
             "minutes": SMS_CODE_SECONDS // 60,
         }
         message = Message(Channel.SMS, user.phone, _("partycard login code"), body)
     message_sender().send(message)  # SendFailed rolls the new code back
-    audit_record(actor=user, action="sms_code_send", obj=device, changes={"valid_until": [None, device.valid_until.isoformat()]})
+    audit_record(
+        actor=user,
+        action="sms_code_send",
+        obj=device,
+        changes={"valid_until": [None, device.valid_until.isoformat()]},
+    )
     return Sent(True)
 
 
@@ -143,4 +150,3 @@ def sms_code_verify(*, user: Any, code: str, at: datetime) -> SmsVerification:
     device.save()
     audit_record(actor=user, action="sms_failed", obj=device, changes={"reason": [None, "wrong_code"]})
     return SmsVerification(Outcome.WRONG_CODE)
-

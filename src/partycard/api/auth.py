@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
-from partycard.api import selectors, services
 from partycard.accounts.roles import Role
+from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
 
@@ -67,6 +67,6 @@ class MemberSessionAuth(SessionAuth):
             return None
         if user.is_staff or user.is_superuser or getattr(user, "password_change_required", False):
             return None
-        if not user.is_verified():  # type: ignore[union-attr]  # django-otp's middleware sets it
+        if not user.is_verified():  # type: ignore[attr-defined]  # django-otp's middleware sets it
             return None
         return user

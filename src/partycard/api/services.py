@@ -50,7 +50,9 @@ def token_issue(
     if user.role == Role.MEMBER and not (user.is_staff or user.is_superuser):
         # Members use the member's app (/so-tay/, its /api/v1/me/ routes, with their session): a token
         # would be a second, long-lived way into a member's account that skips the SMS code.
-        raise DomainError(_("Members do not get API tokens: use the member's app."), code=ErrorCode.FORBIDDEN, field="user")
+        raise DomainError(
+            _("Members do not get API tokens: use the member's app."), code=ErrorCode.FORBIDDEN, field="user"
+        )
     if expires_at is not None and expires_at <= at:
         raise DomainError(_("The expiry must be in the future."), field="expires_at")
     plaintext = tokens.new_token()

@@ -20,7 +20,7 @@ def load_memberapp_demo(username: str = "dangvien") -> str | None:
         user.phone = DEMO_MEMBER_PHONE
         user_save(actor=None, user=user, action="demo_phone")
     return (
-        f"Member's app at /so-tay/ (login {username}): after the password it sends a six-digit code by SMS to "
-        f"{user.phone}; in development the console sender prints that SMS on the server's standard output "
-        "(the terminal of `make run`). The app then stays logged in on that browser."
+        f"Member's app at /so-tay/ (login {username}): after the password it sends a six-digit code by SMS"
+        f" to {user.phone}; in development the console sender prints that SMS on the server's standard"
+        " output (the terminal of `make run`). The app then stays logged in on that browser."
     )

@@ -6,8 +6,11 @@ from partycard.core.errors import DomainError, ErrorCode
 
 __all__ = ["DeviceError"]
 
+
 class DeviceError(DomainError):
     """A device cannot be registered (not a member, a key already registered, no card in use) or revoked."""
 
-    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.CONFLICT, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: ErrorCode = ErrorCode.CONFLICT, field: str | None = None
+    ) -> None:
         super().__init__(message, code=code, field=field)

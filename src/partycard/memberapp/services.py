@@ -40,7 +40,9 @@ def _own_member(actor: Any) -> Member:
     member_id = getattr(actor, "member_id", None)
     if role_of(actor) != Role.MEMBER or member_id is None:
         raise DeviceError(_("Only a party member registers their own phone."), code=ErrorCode.FORBIDDEN)
-    member = Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation").filter(pk=member_id)
+    member = (
+        Member.objects.scoped(actor, Action.VIEW_MEMBER).select_related("organisation").filter(pk=member_id)
+    )
     found = member.first()
     if found is None:
         raise DeviceError(_("Only a party member registers their own phone."), code=ErrorCode.FORBIDDEN)
@@ -69,11 +71,15 @@ def device_register(
     member = _own_member(actor)
     scope_require(actor, Action.CHANGE_DEVICE, member, field="member")
     if len(spki) > MAX_SPKI_BYTES:
-        raise DeviceError(_("The phone's key must be an ECDSA P-256 public key."), code=ErrorCode.INVALID, field="spki")
+        raise DeviceError(
+            _("The phone's key must be an ECDSA P-256 public key."), code=ErrorCode.INVALID, field="spki"
+        )
     try:
         device_key_load(spki)
     except CredentialError as e:
-        raise DeviceError(_("The phone's key must be an ECDSA P-256 public key."), code=ErrorCode.INVALID, field="spki") from e
+        raise DeviceError(
+            _("The phone's key must be an ECDSA P-256 public key."), code=ErrorCode.INVALID, field="spki"
+        ) from e
     fingerprint = spki_fingerprint(spki)
     with transaction.atomic():
         if Device.objects.filter(fingerprint=fingerprint, revoked_at__isnull=True).exists():

@@ -157,7 +157,12 @@ def manifest(request: HttpRequest) -> JsonResponse:
     icons = [
         {"src": static("memberapp/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
         {"src": static("memberapp/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-        {"src": static("memberapp/icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        {
+            "src": static("memberapp/icons/icon-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
     ]
     data = {
         "name": "Sổ tay đảng viên",
@@ -173,7 +178,9 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "theme_color": "#b71c1c",
         "icons": icons,
     }
-    return JsonResponse(data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @login_required

@@ -36,7 +36,9 @@ def _me(request: HttpRequest) -> tuple[Any, Member]:
     return actor, member
 
 
-@router.get("/me", response={200: MeOut, **problems(403)}, operation_id="me_get", summary="The member's own record")
+@router.get(
+    "/me", response={200: MeOut, **problems(403)}, operation_id="me_get", summary="The member's own record"
+)
 def me_get(request: HttpRequest) -> Member:
     return _me(request)[1]
 

@@ -61,7 +61,11 @@ class CardOut(Schema):
             created_at=card.created_at,
             history=[
                 CardEventOut(
-                    transition=e.transition, from_state=e.from_state, to_state=e.to_state, level=e.level, at=e.at
+                    transition=e.transition,
+                    from_state=e.from_state,
+                    to_state=e.to_state,
+                    level=e.level,
+                    at=e.at,
                 )
                 for e in events
             ],
