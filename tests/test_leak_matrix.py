@@ -44,6 +44,7 @@ from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
 from tests.conftest import side_users
+from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -438,3 +439,47 @@ def test_the_matrix_covers_pages_admin_and_api() -> None:
     assert any(r.startswith("dang-vien/") for r in routes)
     assert any(r.startswith("admin/") and "object_id" in r for r in routes)
     assert sum(r.startswith("api/v1/") for r in routes) >= 4
+
+
+# ---- the member's devices (issue 16) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_one_sees_a_device_of_the_sibling_province(
+    siblings: dict[str, dict[str, Any]], role: str, login: Any, request: Any
+) -> None:
+    """Every role × the other side's phone: the selector's 404, nothing in the member's API answer, no
+    panel line (the other member's page is a 404 already); the own side's phone is seen by the roles that
+    may (the positive control)."""
+    from django.db import transaction
+    from django.http import Http404
+
+    from partycard.accounts.roles import Action, allowed
+    from partycard.memberapp import selectors
+    from partycard.memberapp.services import device_register
+    from tests.factories import card_active
+    from tests.memberapp.conftest import device_key
+
+    request.getfixturevalue("authority")  # an e-card authority on disk
+    users, _tokens = side_users(siblings, app_labels=("registry",), prefix="d-")
+    devices = {}
+    for side in ("hn", "hue"):
+        with transaction.atomic():
+            card_active(siblings[side]["member"])
+        devices[side] = device_register(
+            actor=users[(side, Role.MEMBER)], spki=device_key()[1], label=f"ĐT {side}"
+        )
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, target = users[(side, role)], devices[other_side]
+        with pytest.raises(Http404):
+            selectors.device_get(actor, target.pk)
+        assert not selectors.device_list(actor, siblings[other_side]["member"]).exists()
+        client = Client()
+        login(client, actor)
+        answer = client.get("/api/v1/me/devices")
+        if role == Role.MEMBER:
+            assert [d["id"] for d in answer.json()] == [devices[side].pk]
+        else:
+            assert answer.status_code == 401
+        own = selectors.device_list(actor, siblings[side]["member"]).exists()
+        assert own == allowed(role, Action.VIEW_DEVICE)
