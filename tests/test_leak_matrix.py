@@ -112,7 +112,22 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
+        device_objects(objects, users[(side, Role.MEMBER)])
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
+
+
+def device_objects(objects: dict[str, Any], member_user: User) -> None:
+    """Each side's member holds a second new card in use and has registered a phone bound to its e-card
+    (issue 16): the target of the device routes."""
+    from django.db import transaction
+
+    from partycard.memberapp.services import device_register
+    from tests.factories import card_active
+    from tests.memberapp.conftest import device_key
+
+    with transaction.atomic():
+        card_active(objects["member"])
+    objects["device"] = device_register(actor=member_user, spki=device_key()[1], label="ĐT ma trận")
 
 
 def production_objects(objects: dict[str, Any]) -> None:
@@ -209,6 +224,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         target = other["export_job"].pk
     elif "tac-vu" in route or "jobs" in route:
         target = other["job"].pk
+    elif "thiet-bi" in route:  # the member's phone (memberapp)
+        target = other["device"].pk
     else:
         target = other["member"].pk
     fillers = {
@@ -216,6 +233,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "member_id": other["member"].pk,
         "id": target,
         "case_id": other["case"].pk,
+        "device_id": other["device"].pk,
         "job_id": other["job"].pk,
         "campaign_id": other["case"].campaign_id,
         "code": other["cell"].code,
@@ -288,10 +306,22 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        *_device_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
         ],
+    ]
+
+
+def _device_rows(path: str) -> list[list[Any]]:
+    """The members' phones of the subtree and their e-cards (issue 16)."""
+    from partycard.credentials.models import Credential
+    from partycard.memberapp.models import Device
+
+    return [
+        list(Device.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+        list(Credential.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
     ]
 
 
