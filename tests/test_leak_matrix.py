@@ -44,6 +44,7 @@ from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
 from tests.conftest import side_users
+from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +115,22 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
         meetings_objects(objects)
         loss_objects(objects)
+        device_objects(objects, users[(side, Role.MEMBER)])
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
+
+
+def device_objects(objects: dict[str, Any], member_user: User) -> None:
+    """Each side's member holds a second new card in use and has registered a phone bound to its e-card
+    (issue 16): the target of the device routes."""
+    from django.db import transaction
+
+    from partycard.memberapp.services import device_register
+    from tests.factories import card_active
+    from tests.memberapp.conftest import device_key
+
+    with transaction.atomic():
+        card_active(objects["member"])
+    objects["device"] = device_register(actor=member_user, spki=device_key()[1], label="ĐT ma trận")
 
 
 def production_objects(objects: dict[str, Any]) -> None:
@@ -265,6 +281,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         target = other["export_job"].pk
     elif "tac-vu" in route or "jobs" in route:
         target = other["job"].pk
+    elif "thiet-bi" in route:  # the member's phone (memberapp)
+        target = other["device"].pk
     else:
         target = other["member"].pk
     fillers = {
@@ -272,6 +290,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "member_id": other["member"].pk,
         "id": target,
         "case_id": other["case"].pk,
+        "device_id": other["device"].pk,
         "job_id": other["job"].pk,
         "campaign_id": other["case"].campaign_id,
         "code": other["cell"].code,
@@ -350,10 +369,22 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Case.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
+        *_device_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
         ],
+    ]
+
+
+def _device_rows(path: str) -> list[list[Any]]:
+    """The members' phones of the subtree and their e-cards (issue 16)."""
+    from partycard.credentials.models import Credential
+    from partycard.memberapp.models import Device
+
+    return [
+        list(Device.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+        list(Credential.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
     ]
 
 
@@ -516,3 +547,47 @@ def test_the_matrix_covers_pages_admin_and_api() -> None:
     assert any(r.startswith("dang-vien/") for r in routes)
     assert any(r.startswith("admin/") and "object_id" in r for r in routes)
     assert sum(r.startswith("api/v1/") for r in routes) >= 4
+
+
+# ---- the member's devices (issue 16) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_one_sees_a_device_of_the_sibling_province(
+    siblings: dict[str, dict[str, Any]], role: str, login: Any, request: Any
+) -> None:
+    """Every role × the other side's phone: the selector's 404, nothing in the member's API answer, no
+    panel line (the other member's page is a 404 already); the own side's phone is seen by the roles that
+    may (the positive control)."""
+    from django.db import transaction
+    from django.http import Http404
+
+    from partycard.accounts.roles import Action, allowed
+    from partycard.memberapp import selectors
+    from partycard.memberapp.services import device_register
+    from tests.factories import card_active
+    from tests.memberapp.conftest import device_key
+
+    request.getfixturevalue("authority")  # an e-card authority on disk
+    users, _tokens = side_users(siblings, app_labels=("registry",), prefix="d-")
+    devices = {}
+    for side in ("hn", "hue"):
+        with transaction.atomic():
+            card_active(siblings[side]["member"])
+        devices[side] = device_register(
+            actor=users[(side, Role.MEMBER)], spki=device_key()[1], label=f"ĐT {side}"
+        )
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, target = users[(side, role)], devices[other_side]
+        with pytest.raises(Http404):
+            selectors.device_get(actor, target.pk)
+        assert not selectors.device_list(actor, siblings[other_side]["member"]).exists()
+        client = Client()
+        login(client, actor)
+        answer = client.get("/api/v1/me/devices")
+        if role == Role.MEMBER:
+            assert [d["id"] for d in answer.json()] == [devices[side].pk]
+        else:
+            assert answer.status_code == 401
+        own = selectors.device_list(actor, siblings[side]["member"]).exists()
+        assert own == allowed(role, Action.VIEW_DEVICE)

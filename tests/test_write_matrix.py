@@ -46,6 +46,7 @@ from partycard.registry import services
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
 from tests.conftest import ROLE_PLACE, member_data, side_users
+from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 from tests.factories import card_active
 from tests.test_leak_matrix import (
     audited_ids,
@@ -898,3 +899,63 @@ def test_no_meeting_door_writes_into_the_sibling_province(
             refused = 400 <= response.status_code < 500
             assert refused or (door.startswith("page: open") and response.status_code == 200), where
             guard.check(where)
+
+
+# ---- the member's devices (issue 16): revoking a phone, and so its e-card ---------------------------
+
+
+@pytest.fixture
+def devices(world: dict[str, Any], request: Any) -> dict[str, Any]:
+    """Each side's member has registered a phone (an e-card bound to it), signed by a test authority."""
+    request.getfixturevalue("authority")
+    from partycard.memberapp.services import device_register
+    from tests.memberapp.conftest import device_key
+
+    return {
+        side: device_register(actor=world["users"][(side, Role.MEMBER)], spki=device_key()[1], label=side)
+        for side in ("hn", "hue")
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_one_revokes_a_device_of_the_sibling_province(
+    world: dict[str, Any], devices: dict[str, Any], role: str, login: Any
+) -> None:
+    """By the service, the member page's button and the member's API route: the other side's phone stays
+    registered and its e-card valid, and no audit row names it."""
+    from partycard.credentials.models import CredentialStatus
+    from partycard.memberapp.services import device_revoke
+
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, target = world["users"][(side, role)], devices[other_side]
+        audited = AuditEvent.objects.filter(object_id=str(target.pk), object_type="memberapp.device").count()
+        with pytest.raises(OutOfScope):
+            device_revoke(actor=actor, device=target)
+        client = Client()
+        login(client, actor)
+        assert client.post(f"/so-tay/thiet-bi/{target.pk}/thu-hoi/").status_code == 404
+        api = client.post(f"/api/v1/me/devices/{target.pk}/revoke", content_type="application/json")
+        assert api.status_code == (404 if role == Role.MEMBER else 401)
+        target.refresh_from_db()
+        assert target.revoked_at is None and target.credential.status == CredentialStatus.VALID
+        assert AuditEvent.objects.filter(
+            object_id=str(target.pk), object_type="memberapp.device"
+        ).count() == (audited)
+
+
+def test_the_cell_secretary_revokes_a_device_of_their_cell(
+    world: dict[str, Any], devices: dict[str, Any], login: Any
+) -> None:
+    """The positive control: the same button, inside the scope, revokes the phone and its e-card."""
+    from partycard.credentials.models import CredentialStatus
+
+    client = Client()
+    login(client, world["users"][("hn", Role.CELL_SECRETARY)])
+    response = client.post(f"/so-tay/thiet-bi/{devices['hn'].pk}/thu-hoi/")
+    assert response.status_code == 302
+    devices["hn"].refresh_from_db()
+    assert devices["hn"].revoked_at is not None
+    assert devices["hn"].credential.status == CredentialStatus.REVOKED
+    assert AuditEvent.objects.filter(
+        action="memberapp.device_revoke", object_id=str(devices["hn"].pk)
+    ).exists()

@@ -73,12 +73,13 @@ def test_a_superuser_counts_as_an_officer(client: Client, tree: Any) -> None:
     assert client.get("/admin/")["Location"].startswith(ENROL)
 
 
-def test_a_member_is_not_asked_for_a_code(client: Client, tree: Any, make_member: Any) -> None:
+def test_a_member_is_not_asked_for_a_totp_code(client: Client, tree: Any, make_member: Any) -> None:
+    """Members have no authenticator app: their second factor is the SMS code (accounts/sms_code.py)."""
     member = make_member()
     User.objects.create_user("dangvien", password=PASSWORD, organisation=tree.cell_a, member=member)
     password_login(client, "dangvien")
-    assert client.get("/").status_code == 200
-    assert client.get(VERIFY)["Location"] == "/"  # nothing to verify: sent home
+    assert client.get("/")["Location"].startswith("/dang-nhap/ma-sms/")
+    assert client.get(VERIFY)["Location"] == "/"  # no TOTP to verify: sent on (to the SMS step)
     assert not TOTPDevice.objects.exists()
 
 

@@ -39,9 +39,14 @@ def officer(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def issue() -> Callable[[User], str]:
-    """``issue(user)``: the plaintext of a fresh token for ``user``."""
+    """``issue(user)``: the plaintext of a fresh token for ``user`` (for a member, one made before members
+    were refused tokens: the API refuses it)."""
 
     def do(user: User, **kwargs: Any) -> str:
+        if user.role == Role.MEMBER:  # refused by the service: a member's token from before that rule
+            from tests.conftest import _legacy_token
+
+            return _legacy_token(user)
         return services.token_issue(actor=None, user=user, name="test", **kwargs)[1]
 
     return do

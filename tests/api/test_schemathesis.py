@@ -97,3 +97,52 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler(), c
 @hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the data may accumulate
 def test_api_conforms_to_its_schema(case: schemathesis.Case, bearer: dict[str, str]) -> None:
     case.call_and_validate(headers=bearer)
+
+
+@pytest.fixture
+def member_session(
+    tree: Any, make_member: Any, settings: Any, tmp_path: Path, monkeypatch: Any, login: Any
+) -> Iterator[dict[str, str]]:
+    """The member's app's credentials: a member's session that passed the SMS code, its CSRF token in
+    the header (the member's routes, /api/v1/me/…, take no token); the member holds a card in use, so
+    that registering a phone can succeed."""
+    from django.db import transaction
+    from django.test import Client
+
+    from partycard.accounts.models import User
+    from partycard.accounts.roles import Role
+    from tests.factories import card_active
+
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    call_command("pki", "init", stdout=io.StringIO())
+    member = make_member(old_card_number="12345678")
+    with transaction.atomic():
+        card_active(member)
+    user = User.objects.create_user("dv-schema", password="mat-khau-dai-1", role=Role.MEMBER,
+                                    organisation=tree.cell_a, member=member)  # fmt: skip
+    client = Client()
+    login(client, user)
+    client.get("/so-tay/")  # the CSRF cookie
+    cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+    settings.PARTYCARD = {**settings.PARTYCARD, "API_RATE_LIMIT": "100000/minute"}
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            "X-CSRFToken": cookies["csrftoken"],
+            "Referer": "http://testserver/so-tay/",
+        }
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@schema.include(tag="me").parametrize()
+@hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_member_routes_conform_with_the_member_session(
+    case: schemathesis.Case, member_session: dict[str, str]
+) -> None:
+    """The member's routes, with the member's own session (the officer's token above gets their 401)."""
+    case.call_and_validate(headers=member_session)

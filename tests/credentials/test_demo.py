@@ -43,13 +43,13 @@ def test_demo_without_a_passphrase_does_nothing(tmp_path: Path, monkeypatch: Any
 
 
 def test_member_page_offers_the_sd_jwt_only_when_bound(
-    tmp_path: Path, monkeypatch: Any, make_member: Any, client: Any
+    tmp_path: Path, monkeypatch: Any, make_member: Any, client: Any, login: Any
 ) -> None:
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
     card_active(card_holder(make_member))
     load_ecard_demo()
-    client.force_login(User.objects.get(username=DEMO_MEMBER_LOGIN))
+    login(client, User.objects.get(username=DEMO_MEMBER_LOGIN))  # password and SMS code
     page = client.get("/the-dien-tu/").content.decode()
     assert "Thẻ đảng viên điện tử" in page and "<svg" in page
     assert "/the-dien-tu/sd-jwt/" not in page  # an unbound e-card has no SD-JWT to download

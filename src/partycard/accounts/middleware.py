@@ -2,6 +2,8 @@
 
 * an officer whose session has passed the password but not the TOTP code: the code page (or, without a
   device yet, the enrolment page);
+* a member whose session has passed the password but not the code sent by SMS (``sms_code``): the
+  SMS code page;
 * a user whose password a superior set (``password_change_required``): the password change page.
 
 Order: a user who has a device proves it first, so a temporary password alone cannot replace the
@@ -18,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve, reverse
 
+from partycard.accounts.sms_code import needs_sms_code
 from partycard.accounts.two_factor import has_confirmed_device, needs_two_factor
 
 __all__ = ["RequireTwoFactorMiddleware"]
@@ -28,6 +31,7 @@ EXEMPT_URL_NAMES = (
     "logout",
     "accounts:otp_verify",
     "accounts:otp_enrol",
+    "accounts:sms_verify",
     "accounts:password_reset",
     "accounts:password_reset_sent",
     "accounts:password_reset_confirm",  # the link in the message: for someone signed out, or signed in as
@@ -55,6 +59,8 @@ def _owed_step(request: HttpRequest) -> str | None:
         if has_confirmed_device(user):
             return "accounts:otp_verify"
         return PASSWORD_CHANGE if must_change else "accounts:otp_enrol"
+    if needs_sms_code(user) and not user.is_verified():  # type: ignore[union-attr]
+        return "accounts:sms_verify"
     return PASSWORD_CHANGE if must_change and user.is_authenticated else None
 
 

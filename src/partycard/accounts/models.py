@@ -21,7 +21,15 @@ from partycard.accounts import otpauth, totp_key
 from partycard.accounts.roles import Role
 from partycard.core.scope import ScopedQuerySet
 
-__all__ = ["PHONE_VALIDATOR", "EncryptedSecretField", "Role", "TOTPDevice", "User", "UserManager"]
+__all__ = [
+    "PHONE_VALIDATOR",
+    "EncryptedSecretField",
+    "Role",
+    "SmsDevice",
+    "TOTPDevice",
+    "User",
+    "UserManager",
+]
 
 # A Vietnamese mobile number as officers write it: 0 and nine digits (the registry's rule for members).
 PHONE_VALIDATOR = RegexValidator(r"^0[0-9]{9}\Z", _("Phone number must be 10 digits starting with 0."))
@@ -146,3 +154,27 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
             digits=self.digits,
             period=self.step,
         )
+
+
+class SmsDevice(ThrottlingMixin, Device):
+    """A member's second factor: a one-time six-digit code sent by SMS to the account's phone
+    (``accounts.sms_code``). Only a keyed hash of the current code is kept, with its expiry and how many
+    wrong tries it has had; django-otp's throttling adds its exponential back-off between tries."""
+
+    user: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sms_devices",
+        verbose_name=_("user"),
+    )
+    code_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True, default="")
+    valid_until: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    sent_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    tries: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(Device.Meta):
+        verbose_name = _("SMS code device")
+        verbose_name_plural = _("SMS code devices")
+
+    def get_throttle_factor(self) -> int:
+        return 1  # 1, 2, 4, 8 … seconds between wrong codes (django-otp's back-off)

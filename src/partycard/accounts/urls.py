@@ -8,6 +8,7 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("xac-thuc/", views.otp_verify, name="otp_verify"),
+    path("ma-sms/", views.sms_verify, name="sms_verify"),
     path("thiet-lap-xac-thuc/", views.otp_enrol, name="otp_enrol"),
     path("doi-mat-khau/", views.PasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", views.password_change_done, name="password_change_done"),

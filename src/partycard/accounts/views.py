@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from partycard.accounts import password_reset, two_factor
+from partycard.accounts import password_reset, sms_code, two_factor
 from partycard.accounts.forms import (
     AuditedPasswordChangeForm,
     AuditedSetPasswordForm,
@@ -25,7 +25,9 @@ from partycard.accounts.forms import (
     PasswordResetRequestForm,
 )
 from partycard.accounts.models import User
+from partycard.accounts.sender import SendFailed
 from partycard.accounts.two_factor import Verification
+from partycard.core import clock
 from partycard.core.client_address import client_address
 from partycard.core.redirects import next_url as safe_next_url
 
@@ -38,6 +40,7 @@ __all__ = [
     "otp_verify",
     "password_change_done",
     "password_reset_complete",
+    "sms_verify",
 ]
 
 
@@ -85,6 +88,41 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
         "secret": two_factor.totp_secret_b32(device),
     }
     return render(request, "accounts/otp_enrol.html", context)
+
+
+@never_cache
+@login_required
+def sms_verify(request: HttpRequest) -> HttpResponse:
+    """A member's second step: the six-digit code sent by SMS to their phone (``sms_code``). The first
+    visit sends one; "send a new code" sends another (at most one a minute). Once verified, the session
+    lasts ``MEMBER_SESSION_DAYS`` on this browser."""
+    user, next_url, now = request.user, _next_url(request), clock.now()
+    if not sms_code.needs_sms_code(user) or user.is_verified():  # type: ignore[union-attr]
+        return redirect(next_url)
+    form = OtpTokenForm(request.POST if request.method == "POST" and "otp_token" in request.POST else None)
+    notice = None
+    if form.is_bound and form.is_valid():
+        result = sms_code.sms_code_verify(user=user, code=form.cleaned_data["otp_token"], at=now)
+        if result.ok:
+            response = _verified(request, result, next_url)  # type: ignore[arg-type]
+            request.session.set_expiry(sms_code.member_session_seconds())
+            return response
+        form.refuse(result.outcome)
+    elif not form.is_bound:
+        try:
+            sent = sms_code.sms_code_send(user=user, at=now, force=request.method == "POST")
+        except SendFailed:
+            notice = _("The code could not be sent. Try again in a moment.")
+        else:
+            if sent.no_phone:
+                notice = _("Your account has no phone number. Ask your cell secretary to add it.")
+            elif sent.wait and request.method == "POST":
+                notice = _("A code was sent less than a minute ago. Wait %(seconds)s seconds.") % {
+                    "seconds": sent.wait
+                }
+    phone = getattr(user, "phone", "")
+    context = {"form": form, "next": next_url, "notice": notice, "phone_end": phone[-3:] if phone else ""}
+    return render(request, "accounts/sms_verify.html", context)
 
 
 def _verified(request: HttpRequest, result: Verification, next_url: str) -> HttpResponseRedirect:

@@ -2,15 +2,22 @@
 
 A refused token is a 401 problem with ``WWW-Authenticate: Bearer``. Token clients skip the TOTP step
 (the two-factor middleware exempts ``/api/``): the token was issued from a session that passed it, or by
-the operator's CLI.
+the operator's CLI. Members get no tokens (``services.token_issue`` refuses them, and a member's token
+from before that rule is refused here).
+
+The member's app calls ``/api/v1/me/…`` with the member's session instead (``MemberSessionAuth``): a
+logged-in member whose session passed the SMS code, with Django's CSRF check on every unsafe method.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
+from partycard.accounts.roles import Role
 from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
@@ -39,24 +46,27 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message="This token has expired.")
         if not found.user.is_active:
             raise AuthenticationError(message="The token's user account is disabled.")
+        if found.user.role == Role.MEMBER and not (found.user.is_staff or found.user.is_superuser):
+            raise AuthenticationError(message="Members use the member's app, not API tokens.")
         services.token_mark_used(token=found, at=now)
         request.user = found.user  # history and anything downstream see the token's user
         return found
 
 
 class MemberSessionAuth(SessionAuth):
-    """The member's app: a logged-in member's Django session (CSRF checked on writes); else 401.
+    """The member's own session (the member's app): a logged-in, active account of the member role,
+    linked to its member record, whose session passed the second factor (the SMS code). Anything else,
+    an officer's session included, is a 401. CSRF is checked (``SessionAuth``'s ``csrf=True``): the app
+    sends the page's token in ``X-CSRFToken``."""
 
-    Members get no API tokens; the ``/api/v1/me/…`` routes answer the member's own data only.
-    """
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> object | None:
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
-        if (
-            user.is_authenticated
-            and user.is_active
-            and getattr(user, "role", None) == "member"
-            and getattr(user, "member_id", None)
-        ):
-            return user
-        return None
+        if not (user.is_authenticated and user.is_active):
+            return None
+        if getattr(user, "role", None) != Role.MEMBER or getattr(user, "member_id", None) is None:
+            return None
+        if user.is_staff or user.is_superuser or getattr(user, "password_change_required", False):
+            return None
+        if not user.is_verified():  # type: ignore[attr-defined]  # django-otp's middleware sets it
+            return None
+        return user

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from partycard.accounts.roles import Role
 from partycard.api import tokens
 from partycard.api.models import ApiToken
 from partycard.audit.services import audit_record
@@ -53,6 +54,12 @@ def token_issue(
         raise DomainError(_("You can only issue tokens for yourself."), code=ErrorCode.INVALID, field="user")
     if not user.is_active:
         raise DomainError(_("This account is disabled."), field="user")
+    if user.role == Role.MEMBER and not (user.is_staff or user.is_superuser):
+        # Members use the member's app (/so-tay/, its /api/v1/me/ routes, with their session): a token
+        # would be a second, long-lived way into a member's account that skips the SMS code.
+        raise DomainError(
+            _("Members do not get API tokens: use the member's app."), code=ErrorCode.FORBIDDEN, field="user"
+        )
     if expires_at is not None and expires_at <= at:
         raise DomainError(_("The expiry must be in the future."), field="expires_at")
     plaintext = tokens.new_token()

@@ -69,7 +69,8 @@ class TokenRateThrottle(BaseThrottle):
         rate = _configured_rate()
         now = clock.now().timestamp()
         window = int(now // rate.seconds)
-        key = f"partycard:api:rate:{token.pk}:{rate.seconds}:{window}"
+        # A token, or the member's session user (``MemberSessionAuth``): counted apart.
+        key = f"partycard:api:rate:{type(token).__name__}:{token.pk}:{rate.seconds}:{window}"
         cache.add(key, 0, timeout=rate.seconds + 1)
         try:
             count = cache.incr(key)

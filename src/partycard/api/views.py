@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from partycard.accounts.roles import Role
 from partycard.api import selectors, services
 from partycard.api.forms import TokenForm
 from partycard.core import clock
@@ -24,7 +25,11 @@ __all__ = ["token_revoke", "tokens_page"]
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens_page(request: HttpRequest) -> HttpResponse:
-    """The user's tokens; a valid POST issues one and shows its plaintext this once."""
+    """The user's tokens; a valid POST issues one and shows its plaintext this once. A member gets none
+    (``services.token_issue`` refuses them): they are sent to the member's app."""
+    if request.user.role == Role.MEMBER and not (request.user.is_staff or request.user.is_superuser):  # type: ignore[union-attr]
+        messages.info(request, _("Members do not get API tokens: use the member's app."))
+        return redirect("memberapp:app")
     now = clock.now()
     form = TokenForm(request.POST if request.method == "POST" else None)
     issued = None

@@ -91,17 +91,22 @@ def test_creating_under_the_sibling_is_a_field_error_as_for_a_missing_code(api: 
     assert not Member.objects.filter(full_name="Trần Thị Bình").exists()
 
 
-def test_a_member_sees_only_their_own_record(api_as, make_user, tree, make_member) -> None:
+def test_a_member_token_is_refused(api_as, make_user, tree, make_member) -> None:
+    """Members get no API tokens (issue 16): one made before is a 401 on every route; the member reads
+    their own record through the member's app (/api/v1/me, tests/memberapp/test_api.py)."""
     own = make_member()
     other = make_member(full_name="Người Khác", citizen_id="001080011111")
     api = api_as(make_user("dv", Role.MEMBER, org=tree.cell_a, member=own))
-    assert [m["id"] for m in api.get("/members").json()["items"]] == [own.pk]
-    assert api.get("/members", {"limit": 1}).json()["next_cursor"] is None
-    assert api.get(f"/members/{own.pk}").json()["citizen_id"] == own.citizen_id
-    _problem(api.get(f"/members/{other.pk}"), 404)
-    _problem(api.patch(f"/members/{own.pk}", {"phone": "0912345678"}), 404)  # no change right
-    assert api.get("/organisations").json() == {"items": [], "next_cursor": None}
-    _problem(api.post("/members", NEW_MEMBER), 403)
+    for response in (
+        api.get("/members"),
+        api.get(f"/members/{own.pk}"),
+        api.get(f"/members/{other.pk}"),
+        api.patch(f"/members/{own.pk}", {"phone": "0912345678"}),
+        api.get("/organisations"),
+        api.post("/members", NEW_MEMBER),
+    ):
+        _problem(response, 401)
+    assert Member.objects.get(pk=own.pk).phone == ""
 
 
 def test_an_inspector_reads_but_cannot_write(api_as, make_user, tree, make_member) -> None:
@@ -220,6 +225,7 @@ def test_no_role_reaches_the_sibling_province(role: str, api_as, make_user, tree
     where = {Role.GRASSROOTS_OFFICER: tree.school, Role.CELL_SECRETARY: tree.cell_a, Role.MEMBER: tree.cell_a}
     member = own if role == Role.MEMBER else None
     api = api_as(make_user(f"u-{role}", role, org=where.get(role, tree.hanoi), member=member))
+    refused = 401 if role == Role.MEMBER else 404  # a member's token is refused outright (issue 16)
     for response in (
         api.get(f"/members/{hue.pk}"),
         api.patch(f"/members/{hue.pk}", {"phone": "0912345678"}),
@@ -228,11 +234,12 @@ def test_no_role_reaches_the_sibling_province(role: str, api_as, make_user, tree
         api.get("/organisations", {"parent": "HUE"}),
         api.get("/members", {"organisation": "HUE-TH-01"}),
     ):
-        _problem(response, 404)
-    assert hue.pk not in [m["id"] for m in api.get("/members", {"limit": 200}).json()["items"]]
-    assert "HUE" not in str(api.get("/organisations").json())
+        _problem(response, refused)
+    assert hue.pk not in [m["id"] for m in api.get("/members", {"limit": 200}).json().get("items", [])]
+    assert "HUE" not in str(api.get("/organisations").json().get("items", []))
     created = api.post("/members", NEW_MEMBER | {"organisation": "HUE-TH-01"})
-    assert created.status_code in (403, 422) and not Member.objects.filter(full_name="Trần Thị Bình").exists()
+    assert created.status_code in (401, 403, 422)
+    assert not Member.objects.filter(full_name="Trần Thị Bình").exists()
     assert Member.objects.get(pk=hue.pk).phone == ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from partycard.credentials.demo import load_ecard_demo
@@ -39,9 +40,11 @@ class Command(BaseCommand):
             self.stdout.write("E-card demo skipped: set PARTYCARD_PKI_PASSPHRASE (make run sets a demo one).")
         else:
             self.stdout.write(
-                f"Member login (no TOTP): {ecard.username} — {ecard.member_name}, e-card {ecard.card_number}"
-                " at /the-dien-tu/; the offline verifier is at /kiem-tra/."
+                f"Member login (SMS code, no TOTP): {ecard.username} — {ecard.member_name}, e-card"
+                f" {ecard.card_number} at /the-dien-tu/; the offline verifier is at /kiem-tra/."
             )
+            # The member's app sits above this layer: reached by its command's name, not imported.
+            call_command("memberapp_demo", stdout=self.stdout)
         factory = load_production_demo()
         if factory is not None:
             self.stdout.write(

@@ -1,0 +1,213 @@
+"""The member's app (an installable PWA at ``/so-tay/``): the page, its service worker and manifest, and
+the officers' revoke button on a member's page. Thin: the app itself runs in the browser
+(static/memberapp/app.js: the device key in WebCrypto, the rotating QR, the SD-JWT presentation) against
+the member's ``/api/v1/me/…`` routes.
+
+The service worker is served from ``/so-tay/sw.js`` (a worker's scope cannot be wider than its own
+directory); its content is ``static/memberapp/sw.js`` after one line naming the shell's URLs and a
+version that changes with any of their bytes, as the verifier's (credentials/verifier_views.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from partycard.accounts.roles import Action
+from partycard.core.errors import DomainError
+from partycard.memberapp import selectors, services
+
+__all__ = ["SHELL_ASSETS", "app_page", "device_revoke", "manifest", "service_worker"]
+
+SCOPE = "/so-tay/"
+#: The static files of the app shell, cached by the service worker for use offline.
+SHELL_ASSETS = (
+    "memberapp/app.js",
+    "memberapp/card.js",
+    "memberapp/keys.js",
+    "memberapp/memberapp.css",
+    "memberapp/vendor/qrcode.mjs",
+    "memberapp/icons/icon-192.png",
+    "memberapp/icons/icon-512.png",
+    "verifier/codec.js",  # Base45, base64url, CBOR: the verifier's, imported, not copied
+    "partycard/fonts/noto-sans-regular.woff2",
+    "partycard/fonts/noto-sans-bold.woff2",
+)
+
+
+def _strings() -> dict[str, Any]:
+    """The words the app's script shows, translated here (the script itself holds no user-facing text)."""
+    return {
+        "activate_failed": _("The phone could not be registered. Check the connection and try again."),
+        "renews_in": _("The code changes in %(seconds)s s"),
+        "status_valid": _("valid"),
+        "status_revoked": _("revoked"),
+        "revoke_confirm": _("Revoke this phone? Its electronic party card stops working at once."),
+        "offline_action": _("This needs a connection to the server."),
+        "offline_no_data": _("Offline, and nothing was kept yet."),
+        "not_available": _("Not available yet."),
+        "nothing_yet": _("Nothing yet."),
+        "record_read_only": _("Read only: ask your cell secretary to correct your record."),
+        "this_phone": _("this phone"),
+        "claims": {
+            "card_number": _("Card number"),
+            "full_name": _("Full name"),
+            "date_of_birth": _("Date of birth"),
+            "gender": _("Gender"),
+            "date_admitted": _("Date admitted"),
+            "date_official": _("Date official"),
+            "issuing_committee": _("Issuing committee"),
+            "organisation": _("Party organisation"),
+            "membership": _("Membership and standing"),
+        },
+        "states": {state.value: str(label) for state, label in _card_state_labels()},
+        "f": {
+            "full_name": _("Full name"),
+            "date_of_birth": _("Date of birth"),
+            "organisation": _("Party organisation"),
+            "status": _("Status"),
+            "date_admitted": _("Date admitted"),
+            "date_official": _("Date official"),
+            "home_town": _("Home town"),
+            "phone": _("Phone"),
+            "device": _("Phone"),
+            "registered": _("Registered"),
+            "state": _("State"),
+            "meeting": _("Meeting"),
+            "date": _("Date"),
+            "attendance": _("Attended"),
+            "month": _("Month"),
+            "amount": _("Amount (VND)"),
+            "kind": _("Kind"),
+        },
+    }
+
+
+def _card_state_labels() -> list[tuple[Any, Any]]:
+    from partycard.cards.lifecycle import CardState
+    from partycard.cards.models import Card
+
+    labels = dict(Card._meta.get_field("state").choices or [])
+    return [(state, labels.get(state.value, state.value)) for state in CardState]
+
+
+@login_required
+@require_GET
+def app_page(request: HttpRequest) -> HttpResponse:
+    """The app's shell: everything the member sees is fetched from ``/api/v1/me/…`` or read from the
+    phone's own store, so the page holds nothing but the CSRF token and works from the cache offline."""
+    is_member = selectors.own_member(request.user) is not None
+    config = {
+        "scope": SCOPE,
+        "serviceWorkerUrl": reverse("memberapp:service_worker"),
+        "api": "/api/v1/",
+        "user": request.user.username,
+        "verifierUrl": reverse("verifier:page"),
+    }
+    context = {"config": config, "strings": _strings(), "is_member": is_member}
+    response = render(request, "memberapp/app.html", context)
+    response["Cache-Control"] = "no-store" if not is_member else "no-cache"
+    return response
+
+
+def _shell_urls() -> list[str]:
+    return [SCOPE, reverse("memberapp:manifest"), *(static(asset) for asset in SHELL_ASSETS)]
+
+
+def _shell_version() -> str:
+    digest = hashlib.sha256()
+    for asset in (*SHELL_ASSETS, "memberapp/sw.js"):
+        found = finders.find(asset)
+        if found:
+            digest.update(Path(str(found)).read_bytes())
+        digest.update(static(asset).encode())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+@cache_control(no_cache=True)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``static/memberapp/sw.js`` with its configuration, allowed to control ``/so-tay/``."""
+    found = finders.find("memberapp/sw.js")
+    if not found:
+        raise Http404("no service worker")
+    config = {"version": _shell_version(), "shell": _shell_urls(), "scope": SCOPE}
+    body = f"self.PARTYCARD_MEMBERAPP = {json.dumps(config)};\n" + Path(str(found)).read_text("utf-8")
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SCOPE
+    return response
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: installable, standalone, portrait, starting at the app."""
+    icons = [
+        {"src": static("memberapp/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": static("memberapp/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        {
+            "src": static("memberapp/icons/icon-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
+    ]
+    data = {
+        "name": "Sổ tay đảng viên",
+        "short_name": "Sổ tay",
+        "description": "Thẻ đảng viên điện tử trên điện thoại, hồ sơ và thủ tục của đồng chí",
+        "lang": "vi",
+        "start_url": SCOPE,
+        "scope": SCOPE,
+        "id": SCOPE,
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#f6f3ef",
+        "theme_color": "#b71c1c",
+        "icons": icons,
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@login_required
+@require_POST
+def device_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a member's device from the member's page (a lost phone): the member themself, or an officer
+    whose scope holds the member (``CHANGE_DEVICE``); anyone else gets the 404 of a missing device."""
+    device = selectors.device_get(request.user, pk, Action.CHANGE_DEVICE)
+    try:
+        services.device_revoke(actor=request.user, device=device)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("The phone was revoked: its electronic party card no longer verifies."))
+    if getattr(request.user, "member_id", None) == device.member_id:
+        return redirect("memberapp:app")
+    return redirect("registry:member_detail", device.member_id)
+
+
+PANEL_ORDER = 120  # after the member's cards (100), before the exchange's cases (200)
+
+
+def member_devices_panel(request: HttpRequest, member: Any) -> Any:
+    """The registry's member page shows the member's phones (registered in ``MemberAppConfig.ready``),
+    with a revoke button for the viewer who may ``CHANGE_DEVICE`` them."""
+    devices = list(selectors.device_list(request.user, member))
+    if not devices:
+        return None
+    can_revoke = selectors.device_list(request.user, member, Action.CHANGE_DEVICE).exists()
+    return "memberapp/_member_devices.html", {"devices": devices, "can_revoke": can_revoke}
