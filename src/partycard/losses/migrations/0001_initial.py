@@ -98,6 +98,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='lossreport',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['reported', 'listed', 'compiled'])), fields=('card',), name='losses_one_open_report_per_card'),
+            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['compiled', 'listed', 'reported'])), fields=('card',), name='losses_one_open_report_per_card'),
         ),
     ]

@@ -79,7 +79,7 @@ class LossReport(models.Model):
             # One open case per card: reporting it again waits for the decision (or refusal).
             models.UniqueConstraint(
                 fields=["card"],
-                condition=Q(state__in=[s.value for s in OPEN_STATES]),
+                condition=Q(state__in=sorted(s.value for s in OPEN_STATES)),
                 name="losses_one_open_report_per_card",
             ),
         ]
