@@ -7,15 +7,17 @@ the operator's CLI.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from partycard.api import selectors, services
 from partycard.api.models import ApiToken
 from partycard.core import clock
 
-__all__ = ["TokenAuth"]
+__all__ = ["MemberSessionAuth", "TokenAuth"]
 
 
 class TokenAuth(HttpBearer):
@@ -42,3 +44,18 @@ class TokenAuth(HttpBearer):
         services.token_mark_used(token=found, at=now)
         request.user = found.user  # history and anything downstream see the token's user
         return found
+
+
+class MemberSessionAuth(SessionAuth):
+    """The member's app: a logged-in member's Django session (members get no tokens), CSRF checked.
+
+    Ninja's ``SessionAuth`` (CSRF on), plus: the user acts as a member (``role == member``) with their
+    member record set; anyone else is a 401. (Issue 16: the memberapp branch owns this class; the merge
+    keeps one copy.)
+    """
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None or getattr(user, "role", "") != "member" or not getattr(user, "member_id", None):
+            return None
+        return user
