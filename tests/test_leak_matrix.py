@@ -111,6 +111,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
+        dues_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -149,6 +150,21 @@ def inspection_objects(objects: dict[str, Any], inspector: User) -> None:
     finding_record(
         actor=inspector, inspection=inspection, case=objects["case"], kind="data_wrong", note="Ma trận."
     )
+
+
+def dues_objects(objects: dict[str, Any]) -> None:
+    """Each side's party dues (issue 16): its member's payment recorded by the cell last month, and one
+    declared by the member the month before, awaiting the cell (``payment_id`` names it)."""
+    from partycard.core import clock
+    from partycard.dues.months import month_key, month_shift, month_start
+    from partycard.dues.services import payment_declare, payments_record
+
+    last = month_shift(month_start(clock.today()), -1)
+    payments_record(actor=None, cell=objects["cell"], month=last, amounts={objects["member"].pk: 50_000})
+    objects["declared"] = payment_declare(
+        actor=None, member=objects["member"], month=month_shift(last, -1), amount=40_000
+    )
+    objects["dues_month"] = month_key(last)
 
 
 def export_objects(objects: dict[str, Any], officer: User, settings: Any, tmp_path: Any) -> None:
@@ -232,6 +248,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "register_id": other["register"].pk,
         "record_id": other["record"].pk,
         "inspection_id": other["inspection"].pk,
+        "payment_id": other["declared"].pk,  # the dues app: a declaration awaiting the other side's cell
+        "month": other["dues_month"],  # the dues app: a month of the other side's cell
         "fmt": "xlsx",
         "list_id": 1,  # status lists are public: bits by index, no names (docs/ecard.md)
         "url": f"registry/member/{other['member'].pk}/",
@@ -296,6 +314,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
 
 def _distribution_models() -> list[Any]:
     from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
+    from partycard.dues.models import Payment
     from partycard.inspections.models import Finding, Inspection, SampledCase
     from partycard.production.models import Batch
 
@@ -309,6 +328,7 @@ def _distribution_models() -> list[Any]:
         Inspection,
         SampledCase,
         Finding,
+        Payment,
     ]
 
 

@@ -25,7 +25,9 @@ def members(make_member: Any, tree: Any) -> list[Any]:
     """Two official members of cell_a (with old cards: eligible in the campaign) and one of cell_b."""
     return [
         make_member(full_name="Nguyễn Văn An", old_card_number="12345678"),
-        make_member(full_name="Trần Thị Bình", citizen_id="001180012346", gender="F", old_card_number="12345679"),
+        make_member(
+            full_name="Trần Thị Bình", citizen_id="001180012346", gender="F", old_card_number="12345679"
+        ),
         make_member(org=tree.cell_b, full_name="Lê Văn Cường", citizen_id="001080012347"),
     ]
 

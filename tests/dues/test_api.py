@@ -33,7 +33,13 @@ def test_the_cell_records_and_reads_its_month(officers: Any, members: list[Any],
     answer = _post(api, url, {"payments": [{"member": a.pk, "amount": 50_000}]})
     assert answer.status_code == 200, answer.content
     (p,) = answer.json()
-    assert (p["member"], p["amount"], p["status"], p["paid"], p["month"]) == (a.pk, 50_000, "recorded", True, month)
+    assert (p["member"], p["amount"], p["status"], p["paid"], p["month"]) == (
+        a.pk,
+        50_000,
+        "recorded",
+        True,
+        month,
+    )
     sheet = api.get(url).json()
     assert [r["member"] for r in sheet["rows"]] == [a.pk, b.pk]
     assert (sheet["paid"], sheet["in_arrears"], sheet["collected"]) == (1, 1, 50_000)
@@ -65,7 +71,11 @@ def test_declarations_confirmed_and_refused_through_the_api(
 ) -> None:
     session = Client()
     login(session, member_user)
-    answer = _post(session, "/api/v1/me/dues", {"month": month_key(months_ago(1)), "amount": 40_000, "note": "Chuyển khoản"})
+    answer = _post(
+        session,
+        "/api/v1/me/dues",
+        {"month": month_key(months_ago(1)), "amount": 40_000, "note": "Chuyển khoản"},
+    )
     assert answer.status_code == 201, answer.content
     declared = answer.json()
     assert declared["status"] == "declared" and not declared["paid"]
@@ -75,7 +85,10 @@ def test_declarations_confirmed_and_refused_through_the_api(
     assert _post(api, f"/api/v1/dues/payments/{declared['id']}/confirm", {}).status_code == 409
     refused = _post(api, f"/api/v1/dues/payments/{other.json()['id']}/refuse", {"reason": "Chưa nhận"})
     assert refused.json()["status"] == "refused" and refused.json()["refusal_reason"] == "Chưa nhận"
-    assert _post(_api(officers.hue_cell), f"/api/v1/dues/payments/{declared['id']}/confirm", {}).status_code == 404
+    assert (
+        _post(_api(officers.hue_cell), f"/api/v1/dues/payments/{declared['id']}/confirm", {}).status_code
+        == 404
+    )
     mine = session.get("/api/v1/me/dues").json()
     assert [p["status"] for p in mine["payments"]] == ["confirmed", "refused"]
     # The month already paid cannot be declared again.
@@ -91,7 +104,10 @@ def test_me_dues_is_for_a_members_session_only(officers: Any, member_user: Any, 
     assert _api(officers.cell).get("/api/v1/me/dues").status_code == 401  # nor is a bearer token
     csrf = Client(enforce_csrf_checks=True)
     login(csrf, member_user)
-    assert _post(csrf, "/api/v1/me/dues", {"month": month_key(months_ago(1)), "amount": 1}).status_code in (401, 403)
+    assert _post(csrf, "/api/v1/me/dues", {"month": month_key(months_ago(1)), "amount": 1}).status_code in (
+        401,
+        403,
+    )
     assert not Payment.objects.filter(status=PaymentStatus.DECLARED).exists()
 
 

@@ -47,7 +47,9 @@ def test_three_months_unpaid_within_a_year_make_a_member_ineligible_with_the_due
 ) -> None:
     a, b, _ = members
     for n in (3, 2, 1):  # b pays every month, a none
-        services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(n), amounts={b.pk: 30_000})
+        services.payments_record(
+            actor=officers.cell, cell=tree.cell_a, month=months_ago(n), amounts={b.pk: 30_000}
+        )
     _close(months_ago(3))
     _close(months_ago(2))
     assert _unpaid(a) == [month_key(months_ago(3)), month_key(months_ago(2))]
@@ -74,7 +76,9 @@ def test_a_late_payment_confirmed_afterwards_restores_eligibility(
     # The change went through the registry's service: the member's history and audit say so.
     history = Member.history.filter(id=a.pk).order_by("-history_date").first()
     assert history is not None and history.history_user_id == officers.cell.pk
-    assert AuditEvent.objects.filter(action="change", object_type="registry.member", object_id=str(a.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="change", object_type="registry.member", object_id=str(a.pk)
+    ).exists()
 
 
 def test_a_late_payment_recorded_by_the_cell_takes_the_month_out_too(
@@ -83,7 +87,9 @@ def test_a_late_payment_recorded_by_the_cell_takes_the_month_out_too(
     a = members[0]
     _close(months_ago(1))
     assert _unpaid(a) == [month_key(months_ago(1))]
-    services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 50_000})
+    services.payments_record(
+        actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 50_000}
+    )
     assert _unpaid(a) == []
 
 
@@ -98,7 +104,7 @@ def test_a_good_reason_excuses_the_months(officers: Any, campaign: Any, members:
 
 
 def test_months_more_than_a_year_back_do_not_count(officers: Any, campaign: Any, members: list[Any]) -> None:
-    """"ba tháng trong năm": a month 12 months back is outside the rolling year of this month and the 11
+    """ "ba tháng trong năm": a month 12 months back is outside the rolling year of this month and the 11
     before it."""
     a = members[0]
     for n in (12, 2, 1):
@@ -125,15 +131,17 @@ def test_a_job_resumes_from_its_last_chunk(members: list[Any]) -> None:
     the job again does them, and the first is not done twice."""
     job = month_close_start(actor=None, month=months_ago(1), enqueue=False, chunk=1)
     assert job.chunk_count >= 3
-    from partycard.jobs.kinds import kind_of
-
     from django.db import transaction
+
     from partycard.core import clock
+    from partycard.jobs.kinds import kind_of
 
     with transaction.atomic():  # what the runner commits for chunk 0, alone
         result = kind_of(job).run_chunk(job, 0)
         JobChunk.objects.create(job=job, index=0, succeeded=result.succeeded, failed=0, done_at=clock.now())
-        Job.objects.filter(pk=job.pk).update(chunks_done=1, succeeded=result.succeeded, status=Job.Status.RUNNING)
+        Job.objects.filter(pk=job.pk).update(
+            chunks_done=1, succeeded=result.succeeded, status=Job.Status.RUNNING
+        )
     done = job_run(job.pk, take_over=True)
     assert done.status == Job.Status.DONE and done.chunks_done == done.chunk_count
     assert all(_unpaid(m) == [month_key(months_ago(1))] for m in members)
@@ -163,7 +171,15 @@ def test_a_month_not_ended_is_not_closed(members: list[Any]) -> None:
 
 def test_the_command_closes_a_month_and_can_run_again(members: list[Any], tree: Any) -> None:
     out = io.StringIO()
-    call_command("dues", "close-month", "--month", month_key(months_ago(1)), "--no-progress", stdout=out, stderr=io.StringIO())
+    call_command(
+        "dues",
+        "close-month",
+        "--month",
+        month_key(months_ago(1)),
+        "--no-progress",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     assert "3 member records changed" in out.getvalue()
     out = io.StringIO()
     call_command("dues", "close-month", "--month", month_key(months_ago(1)), "--no-progress",

@@ -49,7 +49,9 @@ def test_the_secretary_records_the_month_in_one_form(
     # The next month proposes last month's amount.
     assert 'value="50000"' in client.get(_url(tree.cell_a.code, months_ago(0))).content.decode()
     # An amount that is not one is refused on the page, nothing written.
-    bad = client.post(_url(tree.cell_a.code, months_ago(0)), {f"paid_{b.pk}": "1", f"amount_{b.pk}": "ba mươi"})
+    bad = client.post(
+        _url(tree.cell_a.code, months_ago(0)), {f"paid_{b.pk}": "1", f"amount_{b.pk}": "ba mươi"}
+    )
     assert bad.status_code == 400 and Payment.objects.count() == 1
     # A member of another cell cannot be slipped into the form.
     client.post(_url(tree.cell_a.code, months_ago(0)), {f"paid_{c.pk}": "1", f"amount_{c.pk}": "1000"})
@@ -61,7 +63,9 @@ def test_the_secretary_confirms_and_refuses_declarations(
 ) -> None:
     a, b, _ = members
     one = services.payment_declare(actor=member_user, member=a, month=months_ago(1), amount=40_000)
-    user_b = User.objects.create_user("binh", password="x", role=Role.MEMBER, organisation=tree.cell_a, member=b)
+    user_b = User.objects.create_user(
+        "binh", password="x", role=Role.MEMBER, organisation=tree.cell_a, member=b
+    )
     two = services.payment_declare(actor=user_b, member=b, month=months_ago(1), amount=1_000)
     client = _client(login, officers.cell)
     page = client.get(_url(tree.cell_a.code, months_ago(1))).content.decode()
@@ -82,7 +86,7 @@ def test_the_month_as_xlsx_holds_values_and_no_formula(
     login: Any, officers: Any, members: list[Any], tree: Any
 ) -> None:
     a, b, _ = members
-    registry.member_update(actor=None, member=b, changes={"full_name": "=HYPERLINK(\"http://x\",\"y\")"})
+    registry.member_update(actor=None, member=b, changes={"full_name": '=HYPERLINK("http://x","y")'})
     services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1),
                              amounts={a.pk: 50_000, b.pk: 30_000}, note="+1 tháng")  # fmt: skip
     answer = _client(login, officers.cell).get(_url(tree.cell_a.code, months_ago(1), "xlsx/"))
@@ -101,9 +105,13 @@ def test_the_month_as_xlsx_holds_values_and_no_formula(
 
 
 def test_statistics_up_the_tree(login: Any, officers: Any, members: list[Any], tree: Any) -> None:
-    a, b, c = members
-    services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 50_000})
-    services.payments_record(actor=officers.other_cell, cell=tree.cell_b, month=months_ago(1), amounts={c.pk: 20_000})
+    a, _, c = members
+    services.payments_record(
+        actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 50_000}
+    )
+    services.payments_record(
+        actor=officers.other_cell, cell=tree.cell_b, month=months_ago(1), amounts={c.pk: 20_000}
+    )
     from partycard.dues.selectors import dues_summary
 
     total, children = dues_summary(officers.province, tree.hanoi, months_ago(1))
@@ -116,7 +124,9 @@ def test_statistics_up_the_tree(login: Any, officers: Any, members: list[Any], t
     ]  # fmt: skip
     # The Huế officer sees nothing of Hà Nội: the page is a 404, the numbers stay out.
     assert _client(login, officers.hue_upper).get(f"/dang-phi/?to_chuc={tree.hanoi.code}").status_code == 404
-    page = _client(login, officers.province).get(f"/dang-phi/?to_chuc={tree.school.code}&thang={months_ago(1):%m/%Y}")
+    page = _client(login, officers.province).get(
+        f"/dang-phi/?to_chuc={tree.school.code}&thang={months_ago(1):%m/%Y}"
+    )
     assert page.status_code == 200 and "Chi bộ Giáo viên 1" in page.content.decode()
     assert "70.000" in page.content.decode()
 

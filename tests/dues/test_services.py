@@ -36,9 +36,13 @@ def test_the_cell_records_a_month_and_a_second_identical_record_changes_nothing(
     p = Payment.objects.get(member=a, month=month)
     assert p.recorded_by == officers.cell and p.recorded_at is not None and p.path == tree.cell_a.path
     assert AuditEvent.objects.filter(action="dues.record", object_id=str(p.pk)).count() == 1
-    again = services.payments_record(actor=officers.cell, cell=tree.cell_a, month=month, amounts={a.pk: 50_000})
+    again = services.payments_record(
+        actor=officers.cell, cell=tree.cell_a, month=month, amounts={a.pk: 50_000}
+    )
     assert again == [] and AuditEvent.objects.filter(action="dues.record").count() == 2  # one a payment
-    corrected = services.payments_record(actor=officers.cell, cell=tree.cell_a, month=month, amounts={a.pk: 55_000})
+    corrected = services.payments_record(
+        actor=officers.cell, cell=tree.cell_a, month=month, amounts={a.pk: 55_000}
+    )
     assert [c.amount for c in corrected] == [55_000]
     assert Payment.objects.filter(member=a).count() == 1
 
@@ -48,19 +52,29 @@ def test_the_cell_records_only_its_own_members_in_its_scope_for_a_month_begun(
 ) -> None:
     a, _, c = members
     with pytest.raises(NotInTheCell):  # c belongs to cell_b
-        services.payments_record(actor=officers.grassroots, cell=tree.cell_a, month=months_ago(1), amounts={c.pk: 1})
+        services.payments_record(
+            actor=officers.grassroots, cell=tree.cell_a, month=months_ago(1), amounts={c.pk: 1}
+        )
     with pytest.raises(OutOfScope):  # the secretary of cell_b may not record for cell_a
-        services.payments_record(actor=officers.other_cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1})
+        services.payments_record(
+            actor=officers.other_cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1}
+        )
     with pytest.raises(OutOfScope):  # nor the secretary of cell_a for cell_b's member, through its own cell
-        services.payments_record(actor=officers.cell, cell=tree.cell_b, month=months_ago(1), amounts={c.pk: 1})
+        services.payments_record(
+            actor=officers.cell, cell=tree.cell_b, month=months_ago(1), amounts={c.pk: 1}
+        )
     with pytest.raises(OutOfScope):  # a member id that does not exist
-        services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={10**9: 1})
+        services.payments_record(
+            actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={10**9: 1}
+        )
     with pytest.raises(MonthNotStarted):
         services.payments_record(
             actor=officers.cell, cell=tree.cell_a, month=month_shift(months_ago(0), 1), amounts={a.pk: 1}
         )
     with pytest.raises(ValidationError):
-        services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 0})
+        services.payments_record(
+            actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 0}
+        )
     assert not Payment.objects.exists()
 
 
@@ -69,7 +83,12 @@ def test_one_payment_per_member_and_month(officers: Any, members: list[Any], tre
     services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1000})
     with pytest.raises(IntegrityError), transaction.atomic():
         Payment.objects.create(
-            member=a, cell=tree.cell_a, path=tree.cell_a.path, month=months_ago(1), amount=1000, status="recorded"
+            member=a,
+            cell=tree.cell_a,
+            path=tree.cell_a.path,
+            month=months_ago(1),
+            amount=1000,
+            status="recorded",
         )
 
 
@@ -114,5 +133,7 @@ def test_the_cell_recording_a_declared_month_takes_it_over(
 ) -> None:
     a = members[0]
     services.payment_declare(actor=member_user, member=a, month=months_ago(1), amount=40_000)
-    (p,) = services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 40_000})
+    (p,) = services.payments_record(
+        actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 40_000}
+    )
     assert p.status == PaymentStatus.RECORDED and Payment.objects.filter(member=a).count() == 1
