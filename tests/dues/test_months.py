@@ -16,7 +16,8 @@ def test_months_parse_both_ways_of_writing_them() -> None:
     assert month_parse("2026-09") == dt.date(2026, 9, 1)
     assert month_parse("09/2026") == dt.date(2026, 9, 1)
     assert month_parse("9/2026") == dt.date(2026, 9, 1)
-    for bad in ("2026-13", "2026-9", "13/2026", "", "x", "٠٩/٢٠٢٦"):
+    assert month_end(dt.date(9999, 12, 1)) == dt.date(9999, 12, 31)
+    for bad in ("2026-13", "2026-9", "13/2026", "", "x", "٠٩/٢٠٢٦", "0000-01", "1929-12"):
         assert month_parse(bad) is None, bad
     assert month_key(dt.date(2026, 1, 1)) == "2026-01" and month_label(dt.date(2026, 1, 1)) == "01/2026"
     assert month_shift(dt.date(2026, 1, 1), -1) == dt.date(2025, 12, 1)

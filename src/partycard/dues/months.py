@@ -9,6 +9,7 @@ import re
 __all__ = ["month_end", "month_key", "month_label", "month_parse", "month_shift", "month_start"]
 
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+FIRST_YEAR = 1930  # the Party was founded on 3 February 1930: no dues before it
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -24,7 +25,7 @@ def month_parse(text: str) -> dt.date | None:
         parts = text.split("/")
         if len(parts) == 2 and parts[0].isdecimal() and parts[1].isdecimal() and len(parts[1]) == 4:
             found = _MONTH.fullmatch(f"{parts[1]}-{int(parts[0]):02d}") if parts[0].isascii() else None
-    if found is None:
+    if found is None or int(found[1]) < FIRST_YEAR:
         return None
     return dt.date(int(found[1]), int(found[2]), 1)
 
@@ -46,5 +47,7 @@ def month_shift(month: dt.date, by: int) -> dt.date:
 
 
 def month_end(month: dt.date) -> dt.date:
-    """The last day of ``month``."""
+    """The last day of ``month`` (December's without stepping into the next year: 12/9999 has one)."""
+    if month.month == 12:
+        return dt.date(month.year, 12, 31)
     return month_shift(month, 1) - dt.timedelta(days=1)

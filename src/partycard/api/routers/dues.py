@@ -29,7 +29,7 @@ from partycard.api.schemas.dues import (
     RefuseIn,
 )
 from partycard.api.schemas.problems import problems
-from partycard.core.errors import ErrorCode
+from partycard.core.errors import DomainError, ErrorCode
 from partycard.core.scope import get_scoped_or_404
 from partycard.dues import selectors, services
 from partycard.dues.choices import PAID_STATUSES
@@ -64,7 +64,8 @@ def _require(actor: Any, action: Action) -> None:
 
 def _the_month(month: str) -> Any:
     found = month_parse(month)
-    assert found is not None  # the path's pattern
+    if found is None:  # the pattern's shape, but before the Party's founding (0000-01)
+        raise DomainError("Not a month of the Party's dues (from 1930 on).", field="month")
     return found
 
 
@@ -201,7 +202,7 @@ def my_dues(request: HttpRequest) -> Any:
 @router.post(
     "/me/dues",
     auth=MemberSessionAuth(),
-    response={201: PaymentOut, **problems(400, 404, 409, 422)},
+    response={201: PaymentOut, **problems(400, 403, 404, 409, 422)},  # 403: the CSRF check failed
     operation_id="me_dues_declare",
     summary="Declare a payment of your dues, for your cell to confirm",
 )
