@@ -133,3 +133,11 @@ def test_statistics_up_the_tree(login: Any, officers: Any, members: list[Any], t
 
 def test_a_member_has_no_officer_page(login: Any, member_user: Any) -> None:
     assert _client(login, member_user).get("/dang-phi/").status_code == 404
+
+
+def test_up_one_level_only_within_the_scope(login: Any, officers: Any, members: list[Any], tree: Any) -> None:
+    """The secretary's month has no link up (the grassroots page would be a 404 for them); the grassroots
+    officer's has one, to their own page."""
+    month = _url(tree.cell_a.code, months_ago(0))
+    assert f"to_chuc={tree.school.code}" not in _client(login, officers.cell).get(month).content.decode()
+    assert f"to_chuc={tree.school.code}" in _client(login, officers.grassroots).get(month).content.decode()

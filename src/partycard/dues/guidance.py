@@ -33,11 +33,16 @@ class GuidanceLine:
     def text(self) -> str:
         if self.percent is not None:
             return _("%(label)s: %(percent)s%% of %(of)s") % {
-                "label": self.label, "percent": number_format(self.percent), "of": self.of or _("salary"),
+                "label": self.label, "percent": _percent(self.percent), "of": self.of or _("salary"),
             }  # fmt: skip
         return _("%(label)s: %(amount)s đồng a month") % {
             "label": self.label, "amount": number_format(self.amount or 0, force_grouping=True),
         }  # fmt: skip
+
+
+def _percent(value: float) -> str:
+    """1 as "1", 0.5 as "0,5" (the locale's decimal mark), never "1,0"."""
+    return str(int(value)) if value == int(value) else number_format(value)
 
 
 def guidance() -> list[GuidanceLine]:

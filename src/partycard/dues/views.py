@@ -43,6 +43,14 @@ def _refuse_unless(request: HttpRequest, action: Action) -> None:
         raise Http404(_("No such record."))
 
 
+def _up(request: HttpRequest, org: Organisation) -> str:
+    """The code of ``org``'s parent when the actor may see its dues (no link that would be a 404), else ""."""
+    if org.parent_id is None:
+        return ""
+    parent = Organisation.objects.scoped(request.user, Action.VIEW_PAYMENT).filter(pk=org.parent_id).first()
+    return parent.code if parent is not None else ""
+
+
 def _month(text: str) -> dt.date:
     month = month_parse(text)
     if month is None:
@@ -76,6 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "total": total,
         "children": children,
         "closed": selectors.month_closed(month),
+        "parent_code": _up(request, root),
     }
     return render(request, "dues/home.html", context)
 
@@ -106,7 +115,7 @@ def _render_month(
         "guidance": [line.text() for line in guidance()],
         "closed": selectors.month_closed(month),
         "refuse_form": RefuseForm(),
-        "parent_code": cell.parent.code if cell.parent is not None else "",
+        "parent_code": _up(request, cell),
     }
     return render(request, "dues/month.html", context, status=status)
 
