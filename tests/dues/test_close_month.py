@@ -199,3 +199,15 @@ def test_an_officer_closes_only_their_subtree(officers: Any, members: list[Any],
     job = job_run(month_close_start(actor=officers.cell, month=months_ago(1), enqueue=False).pk)
     assert job.succeeded == 2  # cell_a's two members; cell_b's member untouched
     assert _unpaid(members[2]) == []
+
+
+def test_only_the_cells_keeping_dues_here_when_so_configured(
+    officers: Any, members: list[Any], tree: Any, settings: Any
+) -> None:
+    """``DUES_CLOSE_ONLY_KEEPING_CELLS``: cell_a recorded a payment for the month, cell_b none: only cell_a's
+    unpaid member is put in arrears; cell_b's member is left alone until cell_b keeps its dues here."""
+    a, b, c = members
+    settings.PARTYCARD = {**settings.PARTYCARD, "DUES_CLOSE_ONLY_KEEPING_CELLS": True}
+    services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1000})
+    _close(months_ago(1))
+    assert (_unpaid(a), _unpaid(b), _unpaid(c)) == ([], [month_key(months_ago(1))], [])

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -255,9 +256,11 @@ def payment_refuse(*, actor: Any, payment: Payment, reason: str) -> Payment:
 
 @dataclass
 class CloseOutcome:
-    """What closing a slice of members did: ids put in arrears, ids taken out, and refusals by id."""
+    """What closing a slice of members did: ids put in arrears, ids taken out, ids left alone (their cell
+    keeps no dues here yet), and refusals by id."""
 
     added: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
 
@@ -267,6 +270,10 @@ def arrears_apply(*, actor: Any, month: dt.date, path: str, low: int, high: int)
     tree): each who owed dues that month (``liability.owes_dues``) and has no payment the cell stands
     behind (``PAID_STATUSES``) gets the month in ``Member.dues_unpaid_months``; each who paid has it taken
     out. Idempotent: a month already so is left alone, so running a slice again changes nothing.
+
+    With ``DUES_CLOSE_ONLY_KEEPING_CELLS`` (default False), a member whose cell recorded no payment at all
+    for the month is left alone (``CloseOutcome.skipped``): while cells start keeping their dues here one by
+    one, a cell that has not started does not put all its members in arrears.
 
     Runs in the caller's transaction (a job's chunk); each member in a savepoint, so one record that its
     own rules refuse (``Member.clean``) is reported, not fatal.
@@ -285,6 +292,14 @@ def arrears_apply(*, actor: Any, month: dt.date, path: str, low: int, high: int)
     )
     key, label = month_key(month), f"{month:%m/%Y}"
     outcome = CloseOutcome()
+    if settings.PARTYCARD.get("DUES_CLOSE_ONLY_KEEPING_CELLS", False):
+        keeping = set(
+            Payment.objects.filter(
+                cell_id__in={m.organisation_id for m in candidates}, month=month, status__in=PAID_STATUSES
+            ).values_list("cell_id", flat=True)
+        )
+        outcome.skipped = [m.pk for m in candidates if m.organisation_id not in keeping]
+        candidates = [m for m in candidates if m.organisation_id in keeping]
     for member in candidates:
         unpaid = member.pk not in paid
         if (key in (member.dues_unpaid_months or [])) == unpaid:
