@@ -111,6 +111,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         distribution_objects(objects, settings, tmp_path)
         production_objects(objects)
         inspection_objects(objects, users[(side, Role.INSPECTOR)])
+        dues_objects(objects)
         transfer_objects(objects)
         export_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], settings, tmp_path)
         meetings_objects(objects)
@@ -212,6 +213,21 @@ def loss_objects(objects: dict[str, Any]) -> None:
     objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
 
 
+def dues_objects(objects: dict[str, Any]) -> None:
+    """Each side's party dues (issue 16): its member's payment recorded by the cell last month, and one
+    declared by the member the month before, awaiting the cell (``payment_id`` names it)."""
+    from partycard.core import clock
+    from partycard.dues.months import month_key, month_shift, month_start
+    from partycard.dues.services import payment_declare, payments_record
+
+    last = month_shift(month_start(clock.today()), -1)
+    payments_record(actor=None, cell=objects["cell"], month=last, amounts={objects["member"].pk: 50_000})
+    objects["declared"] = payment_declare(
+        actor=None, member=objects["member"], month=month_shift(last, -1), amount=40_000
+    )
+    objects["dues_month"] = month_key(last)
+
+
 def export_objects(objects: dict[str, Any], officer: User, settings: Any, tmp_path: Any) -> None:
     """Each side's roster export, done by its committee officer: a job whose file (the province's roster,
     its member's name and citizen ID in it) waits for download at ``/tac-vu/<id>/tai-ve/``."""
@@ -293,6 +309,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "device_id": other["device"].pk,
         "job_id": other["job"].pk,
         "campaign_id": other["case"].campaign_id,
+        "payment_id": other["declared"].pk,  # the dues app: a declaration awaiting the other side's cell
+        "month": other["dues_month"],  # the dues app: a month of the other side's cell
         "code": other["cell"].code,
         "object_id": by_model.get(model, other["member"].pk),
         "app_label": "registry",
@@ -390,6 +408,7 @@ def _device_rows(path: str) -> list[list[Any]]:
 
 def _distribution_models() -> list[Any]:
     from partycard.distribution.models import DestructionRecord, HandOver, IssuanceRegister, Meeting, Shipment
+    from partycard.dues.models import Payment
     from partycard.inspections.models import Finding, Inspection, SampledCase
     from partycard.meetings.models import Attendance, Excuse
     from partycard.meetings.models import Meeting as CellMeeting
@@ -403,6 +422,7 @@ def _distribution_models() -> list[Any]:
         Shipment,
         Meeting,
         HandOver,
+        Payment,
         IssuanceRegister,
         DestructionRecord,
         Batch,

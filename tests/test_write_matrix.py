@@ -51,6 +51,7 @@ from tests.factories import card_active
 from tests.test_leak_matrix import (
     audited_ids,
     distribution_objects,
+    dues_objects,
     inspection_objects,
     loss_objects,
     meetings_objects,
@@ -82,6 +83,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
             user=sides[side]["account"], name="điện thoại", confirmed=True
         )
         sides[side]["card"] = card_active(sides[side]["member"])  # the target of the card writes
+        dues_objects(sides[side])  # its cell's dues: a payment recorded, a declaration awaiting
         distribution_objects(sides[side], settings, tmp_path)  # shipments, a meeting, documents
         production_objects(sides[side])  # a production batch of the province
         inspection_objects(sides[side], users[(side, Role.INSPECTOR)])  # its commission's, being verified
@@ -439,6 +441,69 @@ def _meeting_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any
 SERVICE_ATTACKS.update(_meeting_attacks())
 
 
+def _dues_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """Party dues (issue 16) aimed at the other side: record in its cell, record its member through one's
+    own cell, confirm or refuse its member's declaration, declare for its member, close its month."""
+    from partycard.dues import services as du
+    from partycard.dues.jobs import month_close_start
+    from partycard.dues.months import month_parse
+
+    def month(side: dict[str, Any]) -> Any:
+        return month_parse(side["dues_month"])
+
+    return {
+        "payments_record in the other cell": lambda actor, own, other: du.payments_record(
+            actor=actor, cell=other["cell"], month=month(other), amounts={other["member"].pk: 1}
+        ),
+        "payments_record: own cell, the other side's member": lambda actor, own, other: du.payments_record(
+            actor=actor, cell=own["cell"], month=month(own), amounts={other["member"].pk: 1}
+        ),
+        "payment_confirm of the other side's declaration": lambda actor, own, other: du.payment_confirm(
+            actor=actor, payment=other["declared"]
+        ),
+        "payment_refuse of the other side's declaration": lambda actor, own, other: du.payment_refuse(
+            actor=actor, payment=other["declared"], reason="matrix"
+        ),
+        "payment_declare for the other side's member": lambda actor, own, other: du.payment_declare(
+            actor=actor, member=other["member"], month=month(other), amount=1
+        ),
+        "month_close_start of the other province": lambda actor, own, other: month_close_start(
+            actor=actor, month=month(other), root=other["province"], enqueue=False
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_dues_attacks())
+
+
+def _dues_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The dues pages and API aimed at the other side (issue 16)."""
+    cell, member, month, declared = other["cell"], other["member"], other["dues_month"], other["declared"]
+    body = json.dumps({"payments": [{"member": member.pk, "amount": 1}]})
+    return {
+        "dues page: record in the other cell": lambda: web.post(
+            f"/dang-phi/{cell.code}/{month}/", {f"paid_{member.pk}": "1", f"amount_{member.pk}": "1"}
+        ),
+        "dues page: confirm the other side's declaration": lambda: web.post(
+            f"/dang-phi/khoan/{declared.pk}/xac-nhan/"
+        ),
+        "dues page: refuse the other side's declaration": lambda: web.post(
+            f"/dang-phi/khoan/{declared.pk}/tu-choi/", {"reason": "matrix"}
+        ),
+        "dues api: record in the other cell": lambda: api.post(
+            f"/api/v1/dues/cells/{cell.code}/months/{month}", body, content_type="application/json"
+        ),
+        "dues api: own cell, the other side's member": lambda: api.post(
+            f"/api/v1/dues/cells/{own['cell'].code}/months/{own['dues_month']}",
+            body,
+            content_type="application/json",
+        ),
+        "dues api: confirm the other side's declaration": lambda: api.post(
+            f"/api/v1/dues/payments/{declared.pk}/confirm", "{}", content_type="application/json"
+        ),
+    }
+
+
 def _renamed(device: TOTPDevice) -> TOTPDevice:
     fresh = TOTPDevice.objects.get(pk=device.pk)
     fresh.name = "Đã Bị Sửa"
@@ -558,6 +623,7 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
         "organisation_code": other["cell"].code,
     }
     return {
+        **_dues_doors(web, api, own, other),
         "page: new member in the other cell": lambda: web.post("/dang-vien/them/", page_form),
         "admin: own member into the other cell": lambda: web.post(
             f"/admin/registry/member/{own['member'].pk}/change/",
@@ -856,6 +922,28 @@ def test_no_one_starts_an_export_job_of_the_sibling_province(
         response = _web(world, login, "hn", role).post("/dang-vien/xuat/", {"organisation": hn["cell"].code})
         assert response.status_code == 302, (role, response.status_code)
         assert exports.filter(actor=actor).count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.CELL_SECRETARY, Role.GRASSROOTS_OFFICER, Role.COMMITTEE_OFFICER])
+def test_the_dues_writes_inside_the_scope_are_accepted(world: dict[str, Any], role: str, login: Any) -> None:
+    """The control for the dues attacks and doors: the same writes aimed at one's own side land."""
+    from partycard.dues.models import Payment
+
+    hn = world["sides"]["hn"]
+    member, month, declared = hn["member"], hn["dues_month"], hn["declared"]
+    web, api = _web(world, login, "hn", role), _api(world, "hn", role)
+    body = json.dumps({"payments": [{"member": member.pk, "amount": 60_000}]})
+    response = api.post(
+        f"/api/v1/dues/cells/{hn['cell'].code}/months/{month}", body, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    response = web.post(
+        f"/dang-phi/{hn['cell'].code}/{month}/", {f"paid_{member.pk}": "1", f"amount_{member.pk}": "70.000"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Payment.objects.get(member=member, month=f"{month}-01").amount == 70_000
+    assert web.post(f"/dang-phi/khoan/{declared.pk}/xac-nhan/").status_code == 302
+    assert Payment.objects.get(pk=declared.pk).status == "confirmed"
 
 
 def _meeting_doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str, Callable[[], Any]]:

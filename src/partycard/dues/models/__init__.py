@@ -1,0 +1,3 @@
+from partycard.dues.models.payment import MonthClose, Payment
+
+__all__ = ["MonthClose", "Payment"]
