@@ -96,24 +96,34 @@ def _figures(
         # grouping of a province's ~12,000 counters costs more than it saves.
         sql = (
             f"SELECT organisation_id, key, n FROM {Tally._meta.db_table} "  # noqa: S608
-            "WHERE organisation_id IN ({orgs}) AND campaign_id IN ({campaigns}){keys}"
+            "WHERE organisation_id {orgs} AND campaign_id {campaigns}{keys}"
         )
         params: list[Any] = []
     else:
         sql = (
             f"SELECT organisation_id, key, SUM(delta) FROM {TallyDay._meta.db_table} "  # noqa: S608
-            "WHERE day <= %s AND organisation_id IN ({orgs}) AND campaign_id IN ({campaigns}){keys} "
+            "WHERE day <= %s AND organisation_id {orgs} AND campaign_id {campaigns}{keys} "
             "GROUP BY organisation_id, key"
         )
         params = [on]
     campaigns = _campaigns(campaign_id)
-    sql = sql.format(
-        orgs=", ".join(["%s"] * len(out)),
-        campaigns=", ".join(["%s"] * len(campaigns)),
-        keys=f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys else "",
-    )
+    if connection.vendor == "postgresql":
+        # One array parameter per list: a province's ~300 children are bound as one value, not 300.
+        sql = sql.format(
+            orgs="= ANY(%s)",
+            campaigns="= ANY(%s)",
+            keys=" AND key = ANY(%s)" if keys else "",
+        )
+        values = [*params, list(out), campaigns, *([list(keys)] if keys else [])]
+    else:
+        sql = sql.format(
+            orgs=f"IN ({', '.join(['%s'] * len(out))})",
+            campaigns=f"IN ({', '.join(['%s'] * len(campaigns))})",
+            keys=f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys else "",
+        )
+        values = [*params, *out, *campaigns, *keys]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *out, *campaigns, *keys])
+        cursor.execute(sql, values)
         rows = cursor.fetchall()
     for org, key, n in rows:
         counts = out[org]
