@@ -8,6 +8,7 @@ and revoking the phone makes its e-card read revoked."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def _log_in(page: Any, base: str) -> None:
     page.wait_for_url("**/dang-nhap/ma-sms/**")
     (message,) = [m for m in MemorySender.outbox if m.channel == Channel.SMS]
     assert message.to == "0912345678"
-    code = next(word.rstrip(".") for word in message.body.split() if word.rstrip(".").isdigit())
+    (code,) = re.findall(r"(?<!\d)\d{6}(?!\d)", message.body)  # the six digits, whatever the wording
     page.fill("#id_otp_token", code)
     page.click("form:not(.switch-account) button[type=submit]:not([name=resend])")
     page.wait_for_url(f"{base}/so-tay/")
