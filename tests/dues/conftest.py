@@ -38,3 +38,11 @@ def member_user(members: list[Any], tree: Any) -> User:
     return User.objects.create_user(
         "an.nv", password="mat-khau-dai-1", role=Role.MEMBER, organisation=tree.cell_a, member=members[0]
     )
+
+
+@pytest.fixture(autouse=True)
+def every_cell_keeps_its_dues_here(settings: Any) -> None:
+    """The rule as Charter Art. 8(2) states it, for every cell: a month with no payment the cell stands
+    behind is unpaid. (Deployed, ``DUES_CLOSE_ONLY_KEEPING_CELLS`` defaults to True: cells that keep no dues
+    here are left alone; ``test_only_the_cells_keeping_dues_here…`` tests that.)"""
+    settings.PARTYCARD = {**settings.PARTYCARD, "DUES_CLOSE_ONLY_KEEPING_CELLS": False}

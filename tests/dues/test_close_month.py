@@ -211,3 +211,15 @@ def test_only_the_cells_keeping_dues_here_when_so_configured(
     services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1000})
     _close(months_ago(1))
     assert (_unpaid(a), _unpaid(b), _unpaid(c)) == ([], [month_key(months_ago(1))], [])
+
+
+def test_by_default_a_cell_that_keeps_no_dues_here_is_left_alone(
+    officers: Any, members: list[Any], tree: Any, settings: Any
+) -> None:
+    """No record in partycard is not proof of no payment: unless configured otherwise, closing a month
+    puts no member of a cell that recorded nothing in arrears."""
+    a, b, c = members
+    settings.PARTYCARD = {k: v for k, v in settings.PARTYCARD.items() if k != "DUES_CLOSE_ONLY_KEEPING_CELLS"}
+    services.payments_record(actor=officers.cell, cell=tree.cell_a, month=months_ago(1), amounts={a.pk: 1000})
+    _close(months_ago(1))
+    assert (_unpaid(a), _unpaid(b), _unpaid(c)) == ([], [month_key(months_ago(1))], [])

@@ -271,9 +271,9 @@ def arrears_apply(*, actor: Any, month: dt.date, path: str, low: int, high: int)
     behind (``PAID_STATUSES``) gets the month in ``Member.dues_unpaid_months``; each who paid has it taken
     out. Idempotent: a month already so is left alone, so running a slice again changes nothing.
 
-    With ``DUES_CLOSE_ONLY_KEEPING_CELLS`` (default False), a member whose cell recorded no payment at all
-    for the month is left alone (``CloseOutcome.skipped``): while cells start keeping their dues here one by
-    one, a cell that has not started does not put all its members in arrears.
+    With ``DUES_CLOSE_ONLY_KEEPING_CELLS`` (default True), a member whose cell recorded no payment at all
+    for the month is left alone (``CloseOutcome.skipped``): no record here is not proof of no payment, so a
+    cell that does not keep its dues here does not put all its members in arrears.
 
     Runs in the caller's transaction (a job's chunk); each member in a savepoint, so one record that its
     own rules refuse (``Member.clean``) is reported, not fatal.
@@ -292,7 +292,7 @@ def arrears_apply(*, actor: Any, month: dt.date, path: str, low: int, high: int)
     )
     key, label = month_key(month), f"{month:%m/%Y}"
     outcome = CloseOutcome()
-    if settings.PARTYCARD.get("DUES_CLOSE_ONLY_KEEPING_CELLS", False):
+    if settings.PARTYCARD.get("DUES_CLOSE_ONLY_KEEPING_CELLS", True):
         keeping = set(
             Payment.objects.filter(
                 cell_id__in={m.organisation_id for m in candidates}, month=month, status__in=PAID_STATUSES
