@@ -94,6 +94,7 @@ def _strings() -> dict[str, Any]:
             "month": _("Month"),
             "amount": _("Amount (VND)"),
             "kind": _("Kind"),
+            "when": _("Date and time"),
             "place": _("Place"),
             "from_cell": capfirst(_("from cell")),
             "to_cell": capfirst(_("to cell")),

@@ -288,7 +288,7 @@ function meetingItem(m) {
   if (m.attended) said += ` · ${dateTimeText(m.checked_at)} · ${word(L.checkin_method, m.method)}`;
   return item(m.title || word(L.meeting_kind, m.kind), said, [
     [T.f.kind, word(L.meeting_kind, m.kind)],
-    [T.f.date, dateTimeText(m.starts_at)],
+    [T.f.when, dateTimeText(m.starts_at)],
     [T.f.place, m.place],
     [T.f.state, word(L.meeting_state, m.state)],
   ], { id: String(m.id), attendance });
