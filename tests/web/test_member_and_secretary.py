@@ -3,7 +3,8 @@ live server: the member logs in (password and SMS code), installs the app (servi
 registers the phone's key and shows the rotating QR; the cell secretary, on their own phone (another browser
 context, logged in with the authenticator), opens the meeting's check-in page online, loses the network,
 and checks the member in from the QR the member's app drew (read back from its pixels), then syncs once back
-online and twice more: one attendance. The member's app then shows that meeting with their attendance.
+online and twice more: one attendance. The member's app then shows that meeting with their attendance (and
+shows the dues the cell recorded).
 
 And the member reports their card lost from the app, with the two photos: the card is suspended at once
 and the app shows the report's state."""
@@ -106,6 +107,16 @@ def meeting(secretary: Any, tree: Any) -> Any:
     )
 
 
+@pytest.fixture
+def dues_paid(secretary: Any, holder: Any, tree: Any) -> Any:
+    """The cell recorded the member's dues of this month."""
+    from partycard.dues.services import payments_record
+
+    month = timezone.localdate().replace(day=1)
+    payments_record(actor=secretary, cell=tree.cell_a, month=month, amounts={holder.member_id: 30000})
+    return month
+
+
 def _local(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")  # Asia/Ho_Chi_Minh (settings.TIME_ZONE)
 
@@ -115,6 +126,7 @@ def test_the_secretary_checks_the_member_in_offline_from_the_members_app(
     holder: Any,
     secretary: Any,
     meeting: Any,
+    dues_paid: Any,
     live_server: Any,
     page: Any,
     settings: Any,
@@ -134,6 +146,10 @@ def test_the_secretary_checks_the_member_in_offline_from_the_members_app(
     expect(opened).to_contain_text("Chưa điểm danh")
     expect(opened).to_contain_text("Học tập, quán triệt về thẻ đảng viên mới")  # the kind, in words
     expect(opened).to_contain_text(_local(meeting.starts_at))
+    dues = page.locator("#dues-body")  # the dues app's answer too: the month, the amount, who recorded it
+    expect(dues).to_contain_text(dues_paid.strftime("%m/%Y"))
+    expect(dues).to_contain_text("30.000")
+    expect(dues).to_contain_text("Chi bộ đã ghi")
     page.fill("#device-label", "Điện thoại của Bích")
     page.click("#activate")
     page.wait_for_function(QR_SHOWN)
