@@ -198,17 +198,33 @@ def transfer_objects(objects: dict[str, Any]) -> None:
     )  # fmt: skip
 
 
+# The citizen IDs of each side's second member, who reports a lost card (the first's, plus one or less one).
+LOSS_CITIZEN_IDS = {"001080012345": "001080012346", "001080099999": "001080099998"}
+
+
 def loss_objects(objects: dict[str, Any]) -> None:
-    """Each side's lost-card report (issue 16): its member's card in use reported lost, with two photos."""
+    """Each side's lost-card report (issue 16): a second member of its cell, of the same name as its member
+    (so a leak shows the markers), reports their card in use lost, with two photos. Not the side's member
+    itself: a reported card is suspended, with the e-cards on it, and the member's card stays in use for
+    the card writes and for the phone the member registers (``device_objects``, the write matrix's
+    ``devices``), whose e-card must read valid."""
     from partycard.losses.services import loss_report
+    from partycard.registry.services import member_create
+    from tests.conftest import member_data
     from tests.factories import card_active
     from tests.losses.conftest import photos
 
-    card = objects.get("card")
-    if card is None or card.state != "active":
-        card = card_active(objects["member"])
+    member = objects["member"]
+    reporter = member_create(
+        actor=None,
+        data=member_data(
+            objects["cell"], full_name=member.full_name, citizen_id=LOSS_CITIZEN_IDS[member.citizen_id]
+        ),
+    )
+    objects["loss_member"] = reporter
+    card = card_active(reporter)
     objects["loss"] = loss_report(
-        actor=None, member=objects["member"], kind="lost", circumstances="Ma trận", photos=photos(), card=card
+        actor=None, member=reporter, kind="lost", circumstances="Ma trận", photos=photos(), card=card
     )
     objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
 

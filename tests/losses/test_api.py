@@ -11,6 +11,7 @@ from django.test import Client
 
 from partycard.api.services import token_issue
 from partycard.cards.lifecycle import CardState
+from partycard.core.errors import DomainError
 from partycard.losses.models import LossReport
 from partycard.registry import services as registry
 from partycard.registry.choices import MemberStatus
@@ -33,9 +34,9 @@ def _step(client: Client, report_id: int, **body: Any) -> Any:
 
 
 def test_the_member_reports_in_the_app_and_the_committees_take_their_steps(
-    holder: Holder, officers: Officers, client: Client
+    holder: Holder, officers: Officers, client: Client, login: Any
 ) -> None:
-    client.force_login(holder.user)
+    login(client, holder.user)  # the password and the SMS code
     response = client.post(
         "/api/v1/me/losses",
         {"kind": "lost", "circumstances": "Mất ví ở chợ", "photos": _files(photo(), photo(300, 450))},
@@ -68,22 +69,25 @@ def test_the_member_reports_in_the_app_and_the_committees_take_their_steps(
 def test_the_members_routes_take_the_session_and_only_the_members(
     holder: Holder, officers: Officers, login: Any
 ) -> None:
-    token = _api(holder.user)  # a token is never a member's way in
-    assert token.get("/api/v1/me/losses").status_code == 401
+    with pytest.raises(DomainError):  # a token is never a member's way in: none is issued to a member
+        token_issue(actor=None, user=holder.user, name="t")
+    half = Client()
+    half.force_login(holder.user)  # the password only: the SMS code not given yet
+    assert half.get("/api/v1/me/losses").status_code == 401
     officer = Client()
     login(officer, officers.cell)
     assert officer.get("/api/v1/me/losses").status_code == 401  # an officer's session is not a member's
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(holder.user)
+    login(strict, holder.user)
     refused = strict.post(
         "/api/v1/me/losses", {"kind": "lost", "circumstances": "x", "photos": _files(photo(), photo())}
     )
-    assert refused.status_code in (401, 403)  # no CSRF token
+    assert refused.status_code == 403  # the member's session, but no CSRF token
     assert not LossReport.objects.exists()
 
 
-def test_photos_refused_with_the_reason(holder: Holder, client: Client) -> None:
-    client.force_login(holder.user)
+def test_photos_refused_with_the_reason(holder: Holder, client: Client, login: Any) -> None:
+    login(client, holder.user)
     response = client.post(
         "/api/v1/me/losses", {"kind": "damaged", "circumstances": "x", "photos": _files(photo(), b"<html>")}
     )

@@ -83,7 +83,7 @@ def test_outside_the_scope_is_404_and_a_reader_may_not_write(world: World, tree:
     assert refused.status_code == 404
 
 
-def test_the_member_reads_their_own_transfers_with_their_session(world: World, tree: Any) -> None:
+def test_the_member_reads_their_own_transfers_with_their_session(world: World, tree: Any, login: Any) -> None:
     _post(_api(world.hn_cell), "/api/v1/transfers", {
         "member": world.member.pk, "kind": "temporary", "to_cell": "HUE-TH-01",
         "decided_on": str(timezone.localdate()), "reason": "Đi học",
@@ -95,8 +95,11 @@ def test_the_member_reads_their_own_transfers_with_their_session(world: World, t
         member=world.member,
         organisation=tree.cell_a,
     )
+    half = Client()
+    half.force_login(member_user)  # the password only: the SMS code not given yet
+    assert half.get("/api/v1/me/transfers").status_code == 401
     client = Client()
-    client.force_login(member_user)
+    login(client, member_user)  # and the SMS code
     mine = client.get("/api/v1/me/transfers")
     assert mine.status_code == 200
     assert [t["kind"] for t in mine.json()] == ["temporary"]

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -22,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -92,6 +94,61 @@ def _strings() -> dict[str, Any]:
             "month": _("Month"),
             "amount": _("Amount (VND)"),
             "kind": _("Kind"),
+            "when": _("Date and time"),
+            "place": _("Place"),
+            "from_cell": capfirst(_("from cell")),
+            "to_cell": capfirst(_("to cell")),
+            "letter_number": capfirst(_("letter number")),
+            "decided_on": capfirst(_("date of the decision")),
+            "start_deadline": capfirst(_("issue the letter by")),
+            "present_deadline": capfirst(_("present the letter by")),
+            "until": capfirst(_("temporary until")),
+            "reason": _("Reason"),
+            "card_number": _("Card number"),
+            "new_card": capfirst(_("new card")),
+            "circumstances": capfirst(_("circumstances")),
+            "refusal": capfirst(_("reason of the refusal")),
+            "reported_at": capfirst(_("reported at")),
+            "unpaid_months": _("Months recorded unpaid"),
+        },
+        "labels": _procedure_labels(),
+        "attendance": {
+            "present": _("Present"),
+            "excused": _("Excused"),
+            "absent": _("Absent without excuse"),
+            "pending": _("Not checked in"),
+        },
+        "overdue": _("Overdue"),
+        "loss_form": {
+            "sent": _("The report was sent: your card is suspended at once. Your cell will follow it up."),
+            "two_photos": _("Send the two 2 × 3 cm photos."),
+        },
+    }
+
+
+def _procedure_labels() -> dict[str, dict[str, str]]:
+    """The words of the procedures' states and kinds, from their apps' choices (the app shows the API's
+    codes with them). Dues' statuses are worded here: the dues app may be absent (its route then 404s)."""
+    from partycard.losses import choices as losses
+    from partycard.meetings.choices import CheckinMethod, MeetingKind, MeetingState
+    from partycard.transfers import choices as transfers
+
+    def words(choices: Any) -> dict[str, str]:
+        return {str(value): str(label) for value, label in choices}
+
+    return {
+        "meeting_kind": words(MeetingKind.choices),
+        "meeting_state": words(MeetingState.choices),
+        "checkin_method": words(CheckinMethod.choices),
+        "transfer_kind": words(transfers.Kind.choices),
+        "transfer_state": words(transfers.STATE_CHOICES),
+        "loss_kind": words(losses.KIND_CHOICES),
+        "loss_state": words(losses.STATE_CHOICES),
+        "payment_status": {
+            "recorded": _("Recorded by the cell"),
+            "declared": _("Declared by the member, awaiting the cell"),
+            "confirmed": _("Confirmed by the cell"),
+            "refused": _("Refused by the cell"),
         },
     }
 
@@ -116,6 +173,7 @@ def app_page(request: HttpRequest) -> HttpResponse:
         "api": "/api/v1/",
         "user": request.user.username,
         "verifierUrl": reverse("verifier:page"),
+        "timeZone": settings.TIME_ZONE,  # the Party's dates are Việt Nam's, wherever the phone's clock is
     }
     context = {"config": config, "strings": _strings(), "is_member": is_member}
     response = render(request, "memberapp/app.html", context)

@@ -105,7 +105,7 @@ def test_a_session_without_the_second_factor_is_refused(tree: Any, officers: Off
 
 
 def test_me_meetings_answers_the_members_own_attendance_only(
-    tree: Any, officers: Officers, make_member: Any
+    tree: Any, officers: Officers, make_member: Any, login: Any
 ) -> None:
     mine = make_member(full_name="Đảng Viên A", citizen_id="001080000021")
     neighbour = make_member(full_name="Đảng Viên B", citizen_id="001080000022")
@@ -117,8 +117,11 @@ def test_me_meetings_answers_the_members_own_attendance_only(
     user = User.objects.create_user(
         "dv-a", password="x", role=Role.MEMBER, organisation=tree.cell_a, member=mine
     )
+    half = Client()
+    half.force_login(user)  # the password only: the SMS code not given yet
+    assert half.get("/api/v1/me/meetings").status_code == 401
     client = Client()
-    client.force_login(user)
+    login(client, user)  # and the SMS code
     answer = client.get("/api/v1/me/meetings")
     assert answer.status_code == 200, answer.content
     assert [(m["title"], m["attended"]) for m in answer.json()] == [("Sinh hoạt tháng", False)]

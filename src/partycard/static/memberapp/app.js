@@ -20,11 +20,26 @@ function el(tag, text, cls) {
   return node;
 }
 
+// Dates as dd/mm/yyyy; a moment in Việt Nam's time zone (config.timeZone), whatever the phone's clock says.
+const zoned = new Intl.DateTimeFormat("en-GB", {
+  timeZone: config.timeZone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+function parts(iso) {
+  const out = {};
+  for (const part of zoned.formatToParts(new Date(iso))) out[part.type] = part.value;
+  return out;
+}
 const dateText = (iso) => {
   if (!iso) return "";
-  const d = new Date(iso.length === 10 ? `${iso}T00:00:00` : iso);
-  const p = (n) => String(n).padStart(2, "0");
-  return `${p(d.getDate())}/${p(d.getMonth() + 1)}/${d.getFullYear()}`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+  const p = parts(iso);
+  return `${p.day}/${p.month}/${p.year}`;
+};
+const dateTimeText = (iso) => {
+  if (!iso) return "";
+  const p = parts(iso);
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
 };
 
 function drawQr(canvas, text, mode) {
@@ -242,19 +257,139 @@ async function showDevices() {
   }
 }
 
+// --- the procedures: what each app's me/... route answers (api/schemas/{meetings,transfers,losses,dues}.py) ---
+const L = T.labels;
+const word = (table, code) => (code ? table[code] || code : "");
+
+/** One procedure as a small card: a title, a state, then the facts that are known. */
+function item(title, stateText, pairs, data = {}) {
+  const box = el("article", null, "item");
+  for (const [k, v] of Object.entries(data)) box.dataset[k] = v;
+  const head = el("h3", title);
+  box.append(head);
+  if (stateText) box.append(el("p", stateText, "state"));
+  box.append(dl(pairs));
+  return box;
+}
+
+function list(items, render) {
+  if (!items.length) return el("p", T.nothing_yet, "muted");
+  const box = el("div", null, "items");
+  for (const x of items) box.append(render(x));
+  return box;
+}
+
+function meetingItem(m) {
+  let attendance = "pending";
+  if (m.attended) attendance = "present";
+  else if (m.excused) attendance = "excused";
+  else if (m.state === "closed") attendance = "absent";
+  let said = T.attendance[attendance];
+  if (m.attended) said += ` · ${dateTimeText(m.checked_at)} · ${word(L.checkin_method, m.method)}`;
+  return item(m.title || word(L.meeting_kind, m.kind), said, [
+    [T.f.kind, word(L.meeting_kind, m.kind)],
+    [T.f.when, dateTimeText(m.starts_at)],
+    [T.f.place, m.place],
+    [T.f.state, word(L.meeting_state, m.state)],
+  ], { id: String(m.id), attendance });
+}
+
+function transferItem(t) {
+  const overdue = (t.overdue || []).length ? T.overdue : "";
+  return item(word(L.transfer_kind, t.kind), [word(L.transfer_state, t.state), overdue].filter(Boolean).join(" · "), [
+    [T.f.from_cell, t.from_cell && t.from_cell.name],
+    [T.f.to_cell, t.to_cell && t.to_cell.name],
+    [T.f.letter_number, t.number],
+    [T.f.decided_on, dateText(t.decided_on)],
+    [T.f.start_deadline, t.state === "drafted" ? dateText(t.start_deadline) : ""],
+    [T.f.present_deadline, t.state === "issued" ? dateText(t.present_deadline) : ""],
+    [T.f.until, dateText(t.until)],
+    [T.f.reason, t.closing_reason],
+  ], { id: String(t.id), state: t.state });
+}
+
+function lossItem(l) {
+  return item(`${word(L.loss_kind, l.kind)} · ${l.card_number}`, word(L.loss_state, l.state), [
+    [T.f.reported_at, dateText(l.reported_at)],
+    [T.f.circumstances, l.circumstances],
+    [T.f.new_card, l.new_card_number],
+    [T.f.refusal, l.refusal],
+  ], { id: String(l.id), state: l.state });
+}
+
+const monthText = (ym) => (ym ? `${ym.slice(5, 7)}/${ym.slice(0, 4)}` : "");
+
+function duesBody(d) {
+  const parts = [];
+  if ((d.unpaid_months || []).length) {
+    parts.push(dl([[T.f.unpaid_months, d.unpaid_months.map(monthText).join(", ")]]));
+  }
+  parts.push(rows(d.payments || [], [
+    [T.f.month, (p) => monthText(p.month)],
+    [T.f.amount, (p) => Number(p.amount).toLocaleString("vi-VN")],
+    [T.f.state, (p) => word(L.payment_status, p.status)],
+  ]));
+  return parts;
+}
+
 const PROCEDURES = {
-  meetings: ["me/meetings", (x) => [[T.f.meeting, (m) => m.title || m.kind || ""], [T.f.date, (m) => dateText(m.starts_at || m.date || m.held_on)], [T.f.attendance, (m) => (m.attended === undefined ? "" : m.attended ? "✓" : "—")]]],
-  dues: ["me/dues", () => [[T.f.month, (d) => d.month || ""], [T.f.amount, (d) => (d.amount === undefined ? "" : Number(d.amount).toLocaleString("vi-VN"))], [T.f.state, (d) => d.status || d.state || ""]]],
-  transfers: ["me/transfers", () => [[T.f.kind, (t) => t.kind || ""], [T.f.state, (t) => t.status || t.state || ""], [T.f.date, (t) => dateText(t.created_at || t.date)]]],
-  losses: ["me/losses", () => [[T.f.kind, (l) => l.kind || ""], [T.f.state, (l) => l.status || l.state || ""], [T.f.date, (l) => dateText(l.created_at || l.reported_at)]]],
+  meetings: ["me/meetings", (data) => [list(data, meetingItem)]],
+  dues: ["me/dues", (data) => duesBody(Array.isArray(data) ? { payments: data } : data)],
+  transfers: ["me/transfers", (data) => [list(Array.isArray(data) ? data : data.items || [], transferItem)]],
+  losses: ["me/losses", (data) => [list(data, lossItem)]],
 };
 
+async function showProcedure(section) {
+  const [path, render] = PROCEDURES[section];
+  const result = await read(path);
+  if (!result.data) return notAvailable(section, result);
+  $(`${section}-body`).replaceChildren(...render(result.data));
+  $(section).dataset.fresh = result.fresh ? "1" : "0";
+}
+
 async function showProcedures() {
-  for (const [section, [path, columns]] of Object.entries(PROCEDURES)) {
-    const result = await read(path);
-    if (!result.data) { notAvailable(section, result); continue; }
-    const items = Array.isArray(result.data) ? result.data : result.data.items || [];
-    $(`${section}-body`).replaceChildren(rows(items, columns()));
+  await Promise.all(Object.keys(PROCEDURES).map((section) => showProcedure(section).catch(() => {})));
+}
+
+// --- reporting the card lost or damaged (POST me/losses, multipart with the two photos) ---------------
+function problemText(e) {
+  const p = e.problem;
+  if (!p) return T.offline_action;
+  if (p.errors && p.errors.length) return p.errors.map((x) => x.reason).join(" ");
+  return p.detail || T.offline_action;
+}
+
+async function reportLoss(event) {
+  event.preventDefault();
+  const form = $("loss-form");
+  const photos = [$("loss-photo-1").files[0], $("loss-photo-2").files[0]].filter(Boolean);
+  $("loss-error").textContent = "";
+  $("loss-done").textContent = "";
+  if (photos.length !== 2) { $("loss-error").textContent = T.loss_form.two_photos; return; }
+  const body = new FormData();
+  body.append("kind", form.elements.kind.value);
+  body.append("circumstances", $("loss-circumstances").value);
+  for (const photo of photos) body.append("photos", photo);
+  const button = $("loss-send");
+  button.disabled = true;
+  try {
+    const response = await fetch(`${config.api}me/losses`, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf },
+    });
+    if (!response.ok) {
+      const error = new Error(`HTTP ${response.status}`);
+      try { error.problem = await response.json(); } catch (e) { error.problem = null; }
+      throw error;
+    }
+    form.reset();
+    $("loss-report").open = false;
+    $("loss-done").textContent = T.loss_form.sent;
+    await Promise.all([showProcedure("losses"), showCards()]);
+  } catch (e) {
+    $("loss-error").textContent = problemText(e);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -271,6 +406,7 @@ async function main() {
   $("activate").addEventListener("click", activate);
   $("revoke-this").addEventListener("click", revokeThis);
   $("present-form").addEventListener("submit", makePresentation);
+  $("loss-form").addEventListener("submit", reportLoss);
   $("audience").value ||= `${location.origin}${config.verifierUrl}`;
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.serviceWorkerUrl, { scope: config.scope }).catch(() => {});
