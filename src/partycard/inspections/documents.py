@@ -22,9 +22,6 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import registerFontFamily
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     KeepTogether,
     LongTable,
@@ -35,11 +32,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from partycard.printing import FONTS
+from partycard.printing.party_document import (
+    BOLD,
+    REGULAR,
+    document_header,
+    fonts_register,
+    signature_block,
+    styles,
+)
 
 __all__ = ["KIND_WORDS", "ConclusionData", "FindingRow", "conclusion_pdf"]
-
-REGULAR, BOLD = "NotoSerif", "NotoSerif-Bold"
 
 #: The finding kinds (``choices.FindingKind`` values) as the printed notice words them.
 KIND_WORDS: dict[str, str] = {
@@ -49,13 +51,6 @@ KIND_WORDS: dict[str, str] = {
     "procedure_not_followed": "Không đúng quy trình",
     "handover_improper": "Trao thẻ không đúng quy định",
 }
-
-
-def _fonts() -> None:
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "NotoSerif-Regular.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSerif-Bold.ttf")))
-        registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
 def _n(value: int) -> str:
@@ -70,11 +65,6 @@ def _day(value: dt.date) -> str:
 def _lower_first(text: str) -> str:
     """The subject inside a sentence: its first letter in lower case, the rest (names, numbers) as written."""
     return text[:1].lower() + text[1:]
-
-
-def _long_day(place: str, value: dt.date) -> str:
-    """ "Hà Nội, ngày 07 tháng 12 năm 2026": the place and date line of a Party document."""
-    return f"{place}, ngày {value:%d} tháng {value:%m} năm {value:%Y}"
 
 
 @dataclass(frozen=True)
@@ -109,9 +99,7 @@ class ConclusionData:
 
 
 _S = {
-    "head": ParagraphStyle("head", fontName=REGULAR, fontSize=11, leading=14, alignment=TA_CENTER),
-    "head_bold": ParagraphStyle("head_bold", fontName=BOLD, fontSize=11, leading=14, alignment=TA_CENTER),
-    "date": ParagraphStyle("date", fontName=REGULAR, fontSize=11, leading=14, alignment=TA_CENTER),
+    **styles(),
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=14, leading=18, alignment=TA_CENTER),
     "subtitle": ParagraphStyle("subtitle", fontName=BOLD, fontSize=12, leading=16, alignment=TA_CENTER),
     "text": ParagraphStyle(
@@ -123,8 +111,6 @@ _S = {
         firstLineIndent=10 * mm,
         spaceAfter=4,
     ),
-    "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=9.5, leading=12),
-    "small": ParagraphStyle("small", fontName=REGULAR, fontSize=10, leading=13),
 }
 
 
@@ -135,20 +121,14 @@ def _p(text: str, style: str = "text") -> Paragraph:
 def _header(data: ConclusionData) -> Table:
     """The two-column head of a Party document (Guidance 36-HD/VPTW): issuing body and number on the left,
     the Party's name (underlined) and the place and date on the right."""
-    left = [
-        _p(data.committee.upper(), "head"),
-        _p("ỦY BAN KIỂM TRA", "head_bold"),
-        _p("*", "head"),
-        _p("Số " + (data.number or "........."), "head"),
-    ]
-    right = [
-        Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", _S["head_bold"]),
-        Spacer(1, 6 * mm),
-        Paragraph(f"<i>{escape(_long_day(data.place, data.issued_on))}</i>", _S["date"]),
-    ]
-    table = Table([[left, right]], colWidths=[80 * mm, 100 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return document_header(
+        above=data.committee,
+        issuers=["ỦY BAN KIỂM TRA"],
+        number=data.number or ".........",
+        place=data.place,
+        issued_on=data.issued_on,
+        widths=(80 * mm, 100 * mm),
+    )
 
 
 def _counts_table(data: ConclusionData) -> Table:
@@ -193,25 +173,22 @@ def _rows_table(rows: Sequence[FindingRow]) -> LongTable:
 
 def _signature(data: ConclusionData) -> Table:
     """Recipients bottom left; "T/M ỦY BAN KIỂM TRA", the title and the signer bottom right."""
-    left = [
-        Paragraph("<u><b>Nơi nhận:</b></u>", _S["small"]),
-        _p("- " + data.inspected + ",", "small"),
-        _p("- Lưu Ủy ban Kiểm tra.", "small"),
-    ]
     right = [
         _p("T/M ỦY BAN KIỂM TRA", "head_bold"),
         _p("CHỦ NHIỆM", "head_bold"),
         Spacer(1, 18 * mm),
         _p(data.signer, "head_bold") if data.signer else _p("", "head"),
     ]
-    table = Table([[left, right]], colWidths=[80 * mm, 100 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return signature_block(
+        recipients=["- " + data.inspected + ",", "- Lưu Ủy ban Kiểm tra."],
+        signature=right,
+        widths=(80 * mm, 100 * mm),
+    )
 
 
 def conclusion_pdf(data: ConclusionData) -> bytes:
     """The notice of the conclusion of the inspection, as A4 PDF bytes (the same bytes for the same data)."""
-    _fonts()
+    fonts_register()
     sampling = "chọn mẫu ngẫu nhiên" + (", phân tầng theo chi bộ" if data.stratified else "")
     story: list[Any] = [
         _header(data),

@@ -25,9 +25,6 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import registerFontFamily
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     KeepTogether,
     LongTable,
@@ -38,11 +35,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from partycard.printing import FONTS
+from partycard.printing.party_document import (
+    BOLD,
+    REGULAR,
+    document_header,
+    fonts_register,
+    signature_block,
+    styles,
+)
 
 __all__ = ["TITLES", "FormData", "FormRow", "form_pdf"]
-
-REGULAR, BOLD = "NotoSerif", "NotoSerif-Bold"
 
 #: Each form's title, as printed.
 TITLES: dict[str, str] = {
@@ -78,16 +80,8 @@ class FormData:
     rows: Sequence[FormRow]
 
 
-def _fonts() -> None:
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "NotoSerif-Regular.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSerif-Bold.ttf")))
-        registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
-
-
 _S = {
-    "head": ParagraphStyle("head", fontName=REGULAR, fontSize=11, leading=14, alignment=TA_CENTER),
-    "head_bold": ParagraphStyle("head_bold", fontName=BOLD, fontSize=11, leading=14, alignment=TA_CENTER),
+    **styles(),
     "form": ParagraphStyle("form", fontName=BOLD, fontSize=10, leading=13, alignment=TA_RIGHT),
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=13, leading=17, alignment=TA_CENTER),
     "text": ParagraphStyle(
@@ -99,8 +93,6 @@ _S = {
         firstLineIndent=10 * mm,
         spaceAfter=3,
     ),
-    "cell": ParagraphStyle("cell", fontName=REGULAR, fontSize=9.5, leading=12),
-    "small": ParagraphStyle("small", fontName=REGULAR, fontSize=10, leading=13),
 }
 
 
@@ -116,22 +108,15 @@ def _header(data: FormData) -> Table:
     """The two-column head (Guidance 36-HD/VPTW): the body and the number left, the Party's name (underlined)
     and the place and date right."""
     standing = "BAN THƯỜNG VỤ " if data.form == "4-TDV" else ""
-    board = "BAN TỔ CHỨC" if data.form in ("2A-TDV", "3A-TDV") else ""
-    left = [_p(data.parent.upper(), "head")] if data.parent else []
-    left += [_p(standing + data.body.upper(), "head_bold")]
-    if board:
-        left.append(_p(board, "head_bold"))
-    left += [_p("*", "head"), _p("Số " + (data.number or "........."), "head")]
-    on = data.issued_on
-    when = f"{data.place or '..........'}, ngày {on:%d} tháng {on:%m} năm {on:%Y}"
-    right = [
-        Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", _S["head_bold"]),
-        Spacer(1, 6 * mm),
-        Paragraph(f"<i>{escape(when)}</i>", _S["head"]),
-    ]
-    table = Table([[left, right]], colWidths=[110 * mm, 140 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    board = ["BAN TỔ CHỨC"] if data.form in ("2A-TDV", "3A-TDV") else []
+    return document_header(
+        above=data.parent,
+        issuers=[standing + data.body.upper(), *board],
+        number=data.number or ".........",
+        place=data.place or "..........",
+        issued_on=data.issued_on,
+        widths=(110 * mm, 140 * mm),
+    )
 
 
 def _reason(row: FormRow) -> str:
@@ -191,16 +176,13 @@ def _signature(data: FormData) -> Table:
     else:
         who, title = "T/M ĐẢNG ỦY", "BÍ THƯ"
         recipients = ["- Ban Tổ chức cấp ủy cấp trên,", "- Lưu."]
-    left = [Paragraph("<u><b>Nơi nhận:</b></u>", _S["small"]), *[_p(r, "small") for r in recipients]]
     right = [
         _p(who, "head_bold"),
         _p(title, "head_bold"),
         Spacer(1, 10 * mm),
         _p("(Ký, ghi rõ họ tên, đóng dấu)", "head"),
     ]
-    table = Table([[left, right]], colWidths=[130 * mm, 120 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return signature_block(recipients=recipients, signature=right, widths=(130 * mm, 120 * mm))
 
 
 def _text(data: FormData) -> list[Any]:
@@ -232,7 +214,7 @@ def _text(data: FormData) -> list[Any]:
 
 def form_pdf(data: FormData) -> bytes:
     """The form as A4 landscape PDF bytes (the same bytes for the same data)."""
-    _fonts()
+    fonts_register()
     story: list[Any] = [
         _p(f"Mẫu {data.form}", "form"),
         _header(data),

@@ -41,11 +41,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import registerFontFamily
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from partycard.printing import FONTS
+from partycard.printing.party_document import BOLD as SERIF_BOLD
+from partycard.printing.party_document import PARTY, fonts_register
+from partycard.printing.party_document import REGULAR as SERIF
 from partycard.reports.figures import CHILD_COLUMNS, SECTIONS, Figure, child_values, figures
 from partycard.reports.formats import vi_date, vi_document_date, vi_int, vi_percent
 from partycard.reports.progress import Progress
@@ -63,10 +63,8 @@ __all__ = [
     "report_xlsx",
 ]
 
-PARTY = "ĐẢNG CỘNG SẢN VIỆT NAM"
 # OWASP "CSV Injection": the same list as the roster export's (registry/exporting.py).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-SERIF, SERIF_BOLD = "NotoSerif", "NotoSerif-Bold"
 _BLANK_NUMBER = "\u00a0" * 6  # room to write the number by hand
 
 
@@ -335,13 +333,6 @@ def report_xlsx(head: Letterhead, content: ReportContent) -> bytes:
 # ---- PDF ----------------------------------------------------------------------------------------------
 
 
-def _fonts() -> None:
-    if SERIF not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(SERIF, str(FONTS / "NotoSerif-Regular.ttf")))
-        pdfmetrics.registerFont(TTFont(SERIF_BOLD, str(FONTS / "NotoSerif-Bold.ttf")))
-        registerFontFamily(SERIF, normal=SERIF, bold=SERIF_BOLD, italic=SERIF, boldItalic=SERIF_BOLD)
-
-
 _SLANT = math.tan(math.radians(12))  # the italic date line: the regular face, slanted
 
 
@@ -397,7 +388,7 @@ class _Header(Flowable):
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    _fonts()
+    fonts_register()
     return {
         "kind": ParagraphStyle("kind", fontName=SERIF_BOLD, fontSize=15, leading=19, alignment=1),
         "subject": ParagraphStyle("subject", fontName=SERIF_BOLD, fontSize=13, leading=16, alignment=1),

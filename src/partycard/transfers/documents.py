@@ -19,16 +19,18 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import registerFontFamily
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
-from partycard.printing import FONTS
+from partycard.printing.party_document import (
+    BOLD,
+    REGULAR,
+    document_header,
+    fonts_register,
+    signature_block,
+    styles,
+)
 
 __all__ = ["KIND_WORDS", "LetterData", "letter_pdf"]
-
-REGULAR, BOLD = "NotoSerif", "NotoSerif-Bold"
 
 #: The kinds (``choices.Kind`` values) as the letter words them.
 KIND_WORDS = {
@@ -37,13 +39,6 @@ KIND_WORDS = {
     "internal": "chuyển sinh hoạt đảng nội bộ",
 }
 STATUS_WORDS = {"official": "đảng viên chính thức", "probationary": "đảng viên dự bị"}
-
-
-def _fonts() -> None:
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "NotoSerif-Regular.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "NotoSerif-Bold.ttf")))
-        registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
 def _day(value: dt.date | None) -> str:
@@ -74,8 +69,7 @@ class LetterData:
 
 
 _S = {
-    "head": ParagraphStyle("head", fontName=REGULAR, fontSize=11, leading=14, alignment=TA_CENTER),
-    "head_bold": ParagraphStyle("head_bold", fontName=BOLD, fontSize=11, leading=14, alignment=TA_CENTER),
+    **styles(),
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=15, leading=20, alignment=TA_CENTER),
     "text": ParagraphStyle("text", fontName=REGULAR, fontSize=12.5, leading=19, alignment=TA_JUSTIFY),
     "small": ParagraphStyle("small", fontName=REGULAR, fontSize=9.5, leading=12),
@@ -87,27 +81,19 @@ def _p(text: str, style: str = "text") -> Paragraph:
 
 
 def _header(data: LetterData) -> Table:
-    left: list[Any] = []
-    if data.parent:
-        left.append(_p(data.parent.upper(), "head"))
-    left += [_p(data.committee.upper(), "head_bold"), _p("*", "head"), _p(f"Số {data.number}", "head")]
-    right = [
-        Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", _S["head_bold"]),
-        Spacer(1, 6 * mm),
-        Paragraph(
-            f"<i>{escape(data.place)}, ngày {data.issued_on:%d} tháng {data.issued_on:%m} năm "
-            f"{data.issued_on:%Y}</i>",
-            _S["head"],
-        ),
-    ]
-    table = Table([[left, right]], colWidths=[85 * mm, 95 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
+    return document_header(
+        above=data.parent,
+        issuers=[data.committee.upper()],
+        number=data.number,
+        place=data.place,
+        issued_on=data.issued_on,
+        widths=(85 * mm, 95 * mm),
+    )
 
 
 def letter_pdf(data: LetterData) -> bytes:
     """The introduction letter, as A4 PDF bytes (the same bytes for the same data)."""
-    _fonts()
+    fonts_register()
     status = STATUS_WORDS.get(data.member_status, "đảng viên")
     lines = [
         f"Kính gửi: {data.to_committee}",
@@ -126,26 +112,17 @@ def letter_pdf(data: LetterData) -> bytes:
         f"Giấy giới thiệu có giá trị đến hết ngày {_day(data.present_by)}: đảng viên xuất trình giấy này và "
         "thẻ đảng viên điện tử với chi bộ nơi đến trong thời hạn đó.",
     ]
-    signature = Table(
-        [
-            [
-                [
-                    Paragraph("<u><b>Nơi nhận:</b></u>", _S["small"]),
-                    _p(f"- {data.to_committee},", "small"),
-                    _p(f"- {data.from_cell},", "small"),
-                    _p("- Lưu hồ sơ đảng viên.", "small"),
-                ],
-                [
-                    _p(f"T/M {data.committee.upper()}", "head_bold"),
-                    Spacer(1, 6 * mm),
-                    _p("Đã ký số", "head"),
-                    _p(data.signer, "small"),
-                ],
-            ]
+    signature = signature_block(
+        recipients=[f"- {data.to_committee},", f"- {data.from_cell},", "- Lưu hồ sơ đảng viên."],
+        signature=[
+            _p(f"T/M {data.committee.upper()}", "head_bold"),
+            Spacer(1, 6 * mm),
+            _p("Đã ký số", "head"),
+            _p(data.signer, "small"),
         ],
-        colWidths=[85 * mm, 95 * mm],
+        widths=(85 * mm, 95 * mm),
+        style=_S,
     )
-    signature.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story: list[Any] = [
         _header(data),
         Spacer(1, 10 * mm),
