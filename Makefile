@@ -41,7 +41,8 @@ run: install
 	@echo "  A background worker (partycard db_worker) runs bulk jobs next to the server."
 	@echo "  Then the six-digit code: add the demo secret printed above to an authenticator app,"
 	@echo "  or run  $(BIN)/partycard demo_otp USERNAME  (e.g. $(BIN)/partycard demo_otp tinh)."
-	@echo "  A member: log in as dangvien (same password, no code) to see the e-card at /the-dien-tu/;"
+	@echo "  A member: log in as dangvien (same password; the SMS code is printed in the server output below)"
+	@echo "  to open the member's app at /so-tay/ (e-card with its rotating QR, meetings, dues, procedures);"
 	@echo "  the offline verifier is at http://$(HOST):$(PORT)/kiem-tra/."
 	@echo ""
 	@# The background worker (django-tasks-db) runs the exchange's bulk jobs; it stops with the server.

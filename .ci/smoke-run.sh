@@ -60,5 +60,7 @@ echo "make run printed the URL, the demo logins and how to get a TOTP code"
 curl -fsS "http://127.0.0.1:$PORT/api/v1/trust-list" -o "$scratch/trustlist.json"
 grep -q '"signature"' "$scratch/trustlist.json"
 curl -fsS "http://127.0.0.1:$PORT/kiem-tra/" -o /dev/null
-grep -q "Member login (no TOTP): dangvien" "$scratch/run.log"
-echo "make run: the e-card demo serves its trust list and the offline verifier, and prints the member login"
+grep -q "Member login (SMS code, no TOTP): dangvien" "$scratch/run.log"
+grep -q "Member's app at /so-tay/ (login dangvien)" "$scratch/run.log"
+curl -fsS "http://127.0.0.1:$PORT/so-tay/manifest.webmanifest" -o /dev/null
+echo "make run: the e-card demo serves its trust list, the offline verifier and the member's app, and prints the member login"
