@@ -10,18 +10,14 @@ replaces the cached shell.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
-
-from django.contrib.staticfiles import finders
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from partycard.core.service_worker import assets_version, service_worker_response
 from partycard.core.signing import pki_directory
 
 __all__ = ["SHELL_ASSETS", "manifest", "service_worker", "verifier_page"]
@@ -95,28 +91,17 @@ def _shell_urls() -> list[str]:
 
 
 def _shell_version() -> str:
-    digest = hashlib.sha256()
-    for asset in (*SHELL_ASSETS, "verifier/sw.js"):
-        found = finders.find(asset)
-        if found:
-            digest.update(Path(str(found)).read_bytes())
-        digest.update(static(asset).encode())
-    digest.update(_root_pem().encode())
-    return digest.hexdigest()[:16]
+    return assets_version((*SHELL_ASSETS, "verifier/sw.js"), _root_pem())
 
 
 @require_GET
 @cache_control(no_cache=True)
 def service_worker(request: HttpRequest) -> HttpResponse:
     """``static/verifier/sw.js`` with its configuration, allowed to control ``/kiem-tra/``."""
-    found = finders.find("verifier/sw.js")
-    if not found:
-        raise Http404("no service worker")
     config = {"version": _shell_version(), "shell": _shell_urls(), "scope": SCOPE}
-    body = f"self.PARTYCARD_VERIFIER = {json.dumps(config)};\n" + Path(str(found)).read_text("utf-8")
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = SCOPE
-    return response
+    return service_worker_response(
+        "verifier/sw.js", global_name="PARTYCARD_VERIFIER", config=config, scope=SCOPE
+    )
 
 
 @require_GET

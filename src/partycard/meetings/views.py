@@ -8,14 +8,11 @@ a missing record.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -28,6 +25,7 @@ from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
 from partycard.core.errors import DomainError
 from partycard.core.scope import get_scoped_or_404, role_of
+from partycard.core.service_worker import service_worker_response
 from partycard.core.signing import SigningUnavailable, trust_material
 from partycard.credentials.models import StatusListRecord
 from partycard.credentials.services import status_list_uri
@@ -238,11 +236,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 def service_worker(request: HttpRequest) -> HttpResponse:
     """``static/meetings/sw.js`` with its configuration, allowed to control ``/hop-chi-bo/`` (it holds
     nothing but the names of the page's static files)."""
-    found = finders.find("meetings/sw.js")
-    if not found:
-        raise Http404("no service worker")
     config = {"cache": OFFLINE_CACHE, "assets": [static(a) for a in OFFLINE_ASSETS]}
-    body = f"self.PARTYCARD_CHECKIN = {json.dumps(config)};\n" + Path(str(found)).read_text("utf-8")
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = SCOPE
-    return response
+    return service_worker_response(
+        "meetings/sw.js", global_name="PARTYCARD_CHECKIN", config=config, scope=SCOPE
+    )

@@ -10,16 +10,12 @@ version that changes with any of their bytes, as the verifier's (credentials/ver
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -30,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from partycard.accounts.roles import Action
 from partycard.core.errors import DomainError
+from partycard.core.service_worker import assets_version, service_worker_response
 from partycard.memberapp import selectors, services
 
 __all__ = ["SHELL_ASSETS", "app_page", "device_revoke", "manifest", "service_worker"]
@@ -186,27 +183,17 @@ def _shell_urls() -> list[str]:
 
 
 def _shell_version() -> str:
-    digest = hashlib.sha256()
-    for asset in (*SHELL_ASSETS, "memberapp/sw.js"):
-        found = finders.find(asset)
-        if found:
-            digest.update(Path(str(found)).read_bytes())
-        digest.update(static(asset).encode())
-    return digest.hexdigest()[:16]
+    return assets_version((*SHELL_ASSETS, "memberapp/sw.js"))
 
 
 @require_GET
 @cache_control(no_cache=True)
 def service_worker(request: HttpRequest) -> HttpResponse:
     """``static/memberapp/sw.js`` with its configuration, allowed to control ``/so-tay/``."""
-    found = finders.find("memberapp/sw.js")
-    if not found:
-        raise Http404("no service worker")
     config = {"version": _shell_version(), "shell": _shell_urls(), "scope": SCOPE}
-    body = f"self.PARTYCARD_MEMBERAPP = {json.dumps(config)};\n" + Path(str(found)).read_text("utf-8")
-    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = SCOPE
-    return response
+    return service_worker_response(
+        "memberapp/sw.js", global_name="PARTYCARD_MEMBERAPP", config=config, scope=SCOPE
+    )
 
 
 @require_GET
