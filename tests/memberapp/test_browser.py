@@ -8,14 +8,12 @@ and revoking the phone makes its e-card read revoked."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from partycard.accounts.sender import Channel, MemorySender
 from partycard.core import clock
 from partycard.credentials import publishing
 from partycard.credentials.models import CredentialStatus
@@ -23,6 +21,7 @@ from partycard.credentials.publishing import verdict_for
 from partycard.ecard.device import WINDOW_SECONDS, window_at
 from partycard.memberapp.models import Device
 from partycard.verify.verdict import Outcome
+from tests.memberapp.browser import DECODE, QR_SHOWN, READY, member_logs_in
 from tests.web.browser import page, require_chromium
 
 require_chromium()
@@ -30,37 +29,6 @@ require_chromium()
 __all__ = ["page"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-READY = "() => document.documentElement.dataset.ready === '1'"
-QR_SHOWN = "() => document.documentElement.dataset.qr === '1'"
-# The QR the page shows, read back from its pixels with the verifier's vendored jsQR.
-DECODE = """async () => {
-    if (!self.jsQR) await new Promise((resolve, reject) => {
-        const s = document.createElement('script');
-        s.src = '/static/verifier/vendor/jsQR.js'; s.onload = resolve; s.onerror = reject;
-        document.head.appendChild(s);
-    });
-    const c = document.getElementById('qr');
-    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    const found = self.jsQR(img.data, img.width, img.height);
-    return found ? found.data : null;
-}"""
-
-
-def _log_in(page: Any, base: str) -> None:
-    MemorySender.outbox.clear()
-    page.goto(f"{base}/so-tay/")
-    page.fill("#id_username", "dv-a")
-    page.fill("#id_password", "mat-khau-dai-1")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dang-nhap/ma-sms/**")
-    (message,) = [m for m in MemorySender.outbox if m.channel == Channel.SMS]
-    assert message.to == "0912345678"
-    (code,) = re.findall(r"(?<!\d)\d{6}(?!\d)", message.body)  # the six digits, whatever the wording
-    page.fill("#id_otp_token", code)
-    page.click("form:not(.switch-account) button[type=submit]:not([name=resend])")
-    page.wait_for_url(f"{base}/so-tay/")
-    page.wait_for_function(READY)
 
 
 def _decoded(page: Any) -> str:
@@ -74,7 +42,8 @@ def test_the_member_app_on_a_phone(
 ) -> None:
     settings.PARTYCARD_MESSAGE_SENDER = "partycard.accounts.sender.MemorySender"
     base = live_server.url
-    _log_in(page, base)
+    message = member_logs_in(page, base)
+    assert message.to == "0912345678"
 
     # Installable: the manifest, and the service worker in control of /so-tay/.
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")

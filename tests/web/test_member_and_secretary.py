@@ -22,7 +22,6 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from partycard.accounts.models import TOTPDevice
-from partycard.accounts.sender import Channel, MemorySender
 from partycard.cards.lifecycle import CardKind, CardState
 from partycard.cards.models import Card
 from partycard.core import clock
@@ -30,6 +29,7 @@ from partycard.losses.models import LossReport
 from partycard.meetings.models import Attendance
 from partycard.meetings.services import meeting_open
 from tests.exchange.conftest import Officers, officers
+from tests.memberapp.browser import DECODE, QR_SHOWN, READY, member_logs_in
 from tests.memberapp.conftest import authority, holder
 from tests.web.browser import OTP_KEY, page, require_chromium
 
@@ -39,38 +39,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["authority", "holder", "officers", "page"]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "vi-VN", "is_mobile": True, "has_touch": True}
-READY = "() => document.documentElement.dataset.ready === '1'"
-QR_SHOWN = "() => document.documentElement.dataset.qr === '1'"
-# The QR the member's app shows, read back from its canvas's pixels with the verifier's vendored jsQR.
-DECODE = """async () => {
-    if (!self.jsQR) await new Promise((resolve, reject) => {
-        const s = document.createElement('script');
-        s.src = '/static/verifier/vendor/jsQR.js'; s.onload = resolve; s.onerror = reject;
-        document.head.appendChild(s);
-    });
-    const c = document.getElementById('qr');
-    const img = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    const found = self.jsQR(img.data, img.width, img.height);
-    return found ? found.data : null;
-}"""
-
-
-def _member_logs_in(page: Any, base: str) -> None:
-    """Password, then the code the SMS (the memory sender) brought."""
-    MemorySender.outbox.clear()
-    page.goto(f"{base}/so-tay/")
-    page.fill("#id_username", "dv-a")
-    page.fill("#id_password", "mat-khau-dai-1")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dang-nhap/ma-sms/**")
-    (message,) = [m for m in MemorySender.outbox if m.channel == Channel.SMS]
-    found = re.search(r"(?<!\d)\d{6}(?!\d)", message.body)  # the code, not the minutes it lasts
-    assert found, message.body
-    code = found.group(0)
-    page.fill("#id_otp_token", code)
-    page.click("form:not(.switch-account) button[type=submit]:not([name=resend])")
-    page.wait_for_url(f"{base}/so-tay/")
-    page.wait_for_function(READY)
 
 
 def _secretary_logs_in(page: Any, base: str, username: str) -> None:
@@ -137,7 +105,7 @@ def test_the_secretary_checks_the_member_in_offline_from_the_members_app(
     page.on("pageerror", lambda e: problems.append(str(e)))
 
     # The member's phone: log in, the app installs, the phone's key is registered, the rotating QR shows.
-    _member_logs_in(page, base)
+    member_logs_in(page, base)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == f"{base}/so-tay/sw.js"
     opened = page.locator(f"#meetings-body article[data-id='{meeting.pk}']")
@@ -217,7 +185,7 @@ def test_the_member_reports_the_card_lost_from_the_app(
 ) -> None:
     settings.PARTYCARD_MESSAGE_SENDER = "partycard.accounts.sender.MemorySender"
     base = live_server.url
-    _member_logs_in(page, base)
+    member_logs_in(page, base)
     expect(page.locator("#losses-body")).to_contain_text("Chưa có.")  # nothing reported yet
     expect(page.locator("#transfers-body")).to_contain_text("Chưa có.")
     card = Card.objects.get(member=holder.member, kind=CardKind.NEW)  # the new chip card, in use
