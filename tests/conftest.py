@@ -186,6 +186,7 @@ ROLE_PLACE = {
     "grassroots_officer": "grassroots",
     "cell_secretary": "cell",
     "member": "cell",
+    "youth_volunteer": "grassroots",  # the account of the committee that assigns them; scope: their cells
 }
 
 

@@ -51,6 +51,9 @@ urlpatterns = [
     path("dang-phi/", include("partycard.dues.urls")),  # party dues
     path("cap-lai-the/", include("partycard.losses.urls")),  # lost or damaged cards and their reissue
     path("so-tay/", include("partycard.memberapp.urls")),  # the member's app (PWA)
+    path("doi-soat-dan-cu/", include("partycard.population.urls")),  # cross-check, population database (17)
+    path("dong-bo/", include("partycard.partysync.urls")),  # sync with the party member database
+    path("ra-soat/", include("partycard.review.urls")),  # offline review workbooks, volunteers, completeness
     path("api/v1/", api_v1.urls()),
 ]
 

@@ -25,6 +25,10 @@ class Role(models.TextChoices):
     GRASSROOTS_OFFICER = "grassroots_officer", _("Grassroots officer")
     CELL_SECRETARY = "cell_secretary", _("Cell secretary")
     INSPECTOR = "inspector", _("Inspector")
+    # Issue 17: a Youth Union volunteer helps remote cells review their members' data offline. Assigned by a
+    # committee to named cells for a period (review.VolunteerAssignment); sees those members, exports and
+    # imports their review workbooks, decides nothing.
+    YOUTH_VOLUNTEER = "youth_volunteer", _("Youth Union volunteer")
     MEMBER = "member", _("Member")
 
 
@@ -82,6 +86,19 @@ class Action(StrEnum):
     # secretary and the committees revoke a member's lost phone.
     VIEW_DEVICE = "memberapp.view_device"
     CHANGE_DEVICE = "memberapp.change_device"
+    # The member data made complete and true (issue 17).
+    # The cross-check with the national population database: results and the tasks it routes to cells.
+    VIEW_POPULATION_CHECK = "population.view_check"
+    RUN_POPULATION_CHECK = "population.run_check"  # start a (subtree's or the country's) check job
+    RESOLVE_DATA_TASK = "population.change_datatask"  # correct the record, or confirm it with a note
+    # Synchronisation with the Party's existing member database: import a full export (upsert), export.
+    SYNC_MEMBER = "partysync.sync_member"
+    # Offline review: workbooks and paper forms out, workbooks back in (a proposal), applied by an officer.
+    EXPORT_REVIEW = "review.export_workbook"
+    IMPORT_REVIEW = "review.import_workbook"
+    APPLY_REVIEW = "review.apply_review"  # decide on an imported review's changes and conflicts
+    VIEW_ASSIGNMENT = "review.view_assignment"
+    ASSIGN_VOLUNTEER = "review.change_assignment"  # assign a Youth Union volunteer to cells for a period
 
 
 ACTIONS = frozenset(Action)
@@ -102,6 +119,14 @@ _PROCEDURES = {
     Action.CHANGE_DEVICE,
 }
 _PROCEDURES_READ = {Action.VIEW_TRANSFER, Action.VIEW_MEETING, Action.VIEW_PAYMENT, Action.VIEW_LOSS}
+# Issue 17: the cell reviews its members' data (offline too) and resolves the population check's tasks.
+_DATA_REVIEW = {
+    Action.VIEW_POPULATION_CHECK,
+    Action.RESOLVE_DATA_TASK,
+    Action.EXPORT_REVIEW,
+    Action.IMPORT_REVIEW,
+    Action.APPLY_REVIEW,
+}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CENTRAL_ADMIN: frozenset(Action),
@@ -122,18 +147,34 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.RESPOND_INSPECTION,
             Action.VIEW_OFFICER,
             Action.CHANGE_OFFICER,
+            Action.RUN_POPULATION_CHECK,  # a province checks its own subtree
+            Action.SYNC_MEMBER,  # a province synchronises its part of the Party's member database
+            Action.VIEW_ASSIGNMENT,
+            Action.ASSIGN_VOLUNTEER,
         }
+        | _DATA_REVIEW
     ),
     Role.GRASSROOTS_OFFICER: frozenset(
         _READ
         | _EDIT_MEMBERS
         | _EXCHANGE
         | _PROCEDURES
-        | {Action.VIEW_REPORT, Action.VIEW_INSPECTION, Action.RESPOND_INSPECTION}
+        | _DATA_REVIEW
+        | {
+            Action.VIEW_REPORT,
+            Action.VIEW_INSPECTION,
+            Action.RESPOND_INSPECTION,
+            Action.VIEW_ASSIGNMENT,
+            Action.ASSIGN_VOLUNTEER,  # a grassroots party committee assigns volunteers to its remote cells
+        }
     ),
     # Review and correction start at the cell: the secretary corrects records, the committees add members.
     Role.CELL_SECRETARY: frozenset(
-        _READ | _EXCHANGE | _PROCEDURES | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER, Action.VIEW_REPORT}
+        _READ
+        | _EXCHANGE
+        | _PROCEDURES
+        | _DATA_REVIEW
+        | {Action.CHANGE_MEMBER, Action.EXPORT_MEMBER, Action.VIEW_REPORT, Action.VIEW_ASSIGNMENT}
     ),
     # The Inspection Commission reads its scope, including the audit log, and changes nothing.
     Role.INSPECTOR: frozenset(
@@ -148,8 +189,24 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_REPORT,
             Action.VIEW_INSPECTION,
             Action.CHANGE_INSPECTION,
+            Action.VIEW_POPULATION_CHECK,
+            Action.VIEW_ASSIGNMENT,
         }
         | _PROCEDURES_READ
+    ),
+    # Issue 17 (DOMAIN.md: the Youth Union helps remote cells review and update member data): over the cells
+    # of their unexpired assignments only; reads those members, takes out and brings back review workbooks,
+    # and decides nothing (an officer applies what they bring back).
+    Role.YOUTH_VOLUNTEER: frozenset(
+        {
+            Action.VIEW_ORGANISATION,
+            Action.VIEW_MEMBER,
+            Action.SEARCH_MEMBER,
+            Action.EXPORT_REVIEW,
+            Action.IMPORT_REVIEW,
+            Action.VIEW_ASSIGNMENT,
+            Action.VIEW_JOB,
+        }
     ),
     # A member, over their own record: their case and cards, and their side of the procedures.
     Role.MEMBER: frozenset(
@@ -165,7 +222,9 @@ def allowed(role: str, action: str) -> bool:
 
 
 def scope_kind(role: str) -> ScopeKind:
-    return ScopeKind.OWN if role == Role.MEMBER else ScopeKind.SUBTREE
+    # Until the volunteer's assigned-cells scope exists (issue 17), a volunteer acts as OWN with no member
+    # record: on nothing at all, the safe default.
+    return ScopeKind.OWN if role in (Role.MEMBER, Role.YOUTH_VOLUNTEER) else ScopeKind.SUBTREE
 
 
 class RoleTable:

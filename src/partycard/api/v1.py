@@ -25,7 +25,10 @@ from partycard.api.routers.jobs import router as jobs_router
 from partycard.api.routers.losses import router as losses_router
 from partycard.api.routers.me import router as me_router
 from partycard.api.routers.meetings import router as meetings_router
+from partycard.api.routers.partysync import router as partysync_router
+from partycard.api.routers.population import router as population_router
 from partycard.api.routers.registry import router as registry_router
+from partycard.api.routers.review import router as review_router
 from partycard.api.routers.transfers import router as transfers_router
 from partycard.api.throttling import TokenRateThrottle
 
@@ -98,6 +101,9 @@ api.add_router("/", meetings_router)
 api.add_router("/", dues_router)
 api.add_router("/", losses_router)
 api.add_router("/", me_router)
+api.add_router("/", population_router)
+api.add_router("/", partysync_router)
+api.add_router("/", review_router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

@@ -41,6 +41,7 @@ __all__ = [
     "member_create",
     "member_transfer",
     "member_update",
+    "members_update_many",
     "organisation_create",
     "organisation_move",
     "organisation_update",
@@ -315,6 +316,23 @@ def member_update(*, actor: Any, member: Member, changes: dict[str, Any], reason
     members_moved(moves=[(current.pk, old_org, current.organisation_id)], actor=actor)
     members_changed(member_ids=[current.pk], actor=actor)  # what reacts: registry/hooks.py
     return current
+
+
+@transaction.atomic
+def members_update_many(*, actor: Any, changes: Mapping[int, Mapping[str, Any]], reason: str) -> int:
+    """Apply ``changes`` (member id → {field: value}) in one transaction, all or nothing: the offline
+    review's and the party-database sync's accepted changes (issue 17). Each member is checked as
+    :func:`member_update` checks one (scope of the member and of a new cell, every single-record rule);
+    history carries ``reason`` (e.g. "Rà soát ngoại tuyến bởi …"), the audit one row per member.
+
+    Returns the number of members changed. Raises the first refusal, rolling everything back.
+    """
+    count = 0
+    for member in Member.objects.filter(pk__in=list(changes)).order_by("pk"):
+        if changes[member.pk]:
+            member_update(actor=actor, member=member, changes=dict(changes[member.pk]), reason=reason)
+            count += 1
+    return count
 
 
 @transaction.atomic

@@ -1,0 +1,7 @@
+"""Routes of the partysync app (issue 17); the same scope rules as its pages."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["partysync"])

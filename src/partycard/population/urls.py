@@ -1,0 +1,6 @@
+"""The population pages."""
+
+from django.urls import URLPattern
+
+app_name = "population"
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,6 @@
+"""The review pages."""
+
+from django.urls import URLPattern
+
+app_name = "review"
+urlpatterns: list[URLPattern] = []
