@@ -415,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tolerance=args.tolerance,
     )
     server = StandinServer((args.host, args.port), settings)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"population stand-in listening on http://{host}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
