@@ -117,6 +117,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         meetings_objects(objects)
         loss_objects(objects)
         device_objects(objects, users[(side, Role.MEMBER)])
+        population_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -227,6 +228,52 @@ def loss_objects(objects: dict[str, Any]) -> None:
         actor=None, member=reporter, kind="lost", circumstances="Ma trận", photos=photos(), card=card
     )
     objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
+
+
+def population_objects(objects: dict[str, Any]) -> None:
+    """Each side's population check (issue 17): a run of its province, its cell's tally, its member's
+    result and an open task whose found name is the member's (a marker, so a leaked task shows)."""
+    from partycard.core import clock
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    member, cell, at = objects["member"], objects["cell"], clock.now()
+    run = CheckRun.objects.create(root=objects["province"], started_at=at, members=1, checked=1, differed=1)
+    CheckTally.objects.create(run=run, cell=cell, checked=1, differed=1, name=1)
+    CheckResult.objects.create(run=run, member=member, outcome="differs", reasons="name", checked_at=at)
+    objects["population_run"] = run
+    objects["population_task"] = DataTask.objects.create(
+        member=member, cell=cell, reasons=["name"], found={"full_name": member.full_name}, raised_at=at,
+        run_id=run.pk,
+    )  # fmt: skip
+
+
+def _population_models() -> list[Any]:
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    return [CheckRun, CheckTally, CheckResult, DataTask]
+
+
+def _population_rows(path: str) -> list[list[Any]]:
+    """The population check's rows of the subtree (issue 17): runs of its organisations, its cells'
+    tallies, its members' results and tasks."""
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    return [
+        list(CheckRun.objects.filter(root__path__startswith=path).order_by("pk").values()),
+        list(CheckTally.objects.filter(cell__path__startswith=path).order_by("pk").values()),
+        list(CheckResult.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+        list(DataTask.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+    ]
+
+
+def _population_audited(path: str) -> set[tuple[str, str]]:
+    from partycard.population.models import CheckRun, DataTask
+
+    runs = CheckRun.objects.filter(root__path__startswith=path).values_list("pk", flat=True)
+    tasks = DataTask.objects.filter(member__organisation__path__startswith=path).values_list("pk", flat=True)
+    return {("population.checkrun", str(pk)) for pk in runs} | {
+        ("population.datatask", str(pk)) for pk in tasks
+    }
 
 
 def dues_objects(objects: dict[str, Any]) -> None:
@@ -346,6 +393,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "transfer_id": other["transfer"].pk,
         "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
         "photo_id": other["loss_photo"].pk,
+        "run_id": other["population_run"].pk,  # the population check's pages and API (issue 17)
+        "task_id": other["population_task"].pk,
         "step": "list",
         "form": "2-TDV",
         "fmt": "xlsx",
@@ -404,6 +453,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
         *_device_rows(province.path),
+        *_population_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
@@ -494,6 +544,7 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
+    ids |= _population_audited(province.path)
     return ids
 
 
