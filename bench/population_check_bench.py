@@ -67,6 +67,7 @@ def main() -> None:
         [sys.executable, "-m", "partycard.nationalid.standin", "--data", str(data), "--rate", str(RATE)],
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(HERE / "src")},
     )
     try:
         assert standin.stdout is not None
@@ -111,9 +112,28 @@ def main() -> None:
         served = f"{stats['requests']} requests, {stats['records']} records, {stats['distinct']} distinct"
         print(f"stand-in: {served}, {len(stats['repeated'])} repeated, {stats['rate_limited']} × 429")
         print(f"max RSS {rss:.0f} MB", flush=True)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(
+            f"CPU seconds: this process {usage.ru_utime + usage.ru_stime:.0f}, "
+            f"the stand-in {_cpu(standin.pid):.0f}, its PostgreSQL backend {_cpu(backend):.0f} (same machine)"
+        )
     finally:
         standin.kill()
         standin.communicate()
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine (/proc; 0 if it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

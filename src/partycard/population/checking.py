@@ -133,6 +133,17 @@ def _insert_results(rows: Sequence[tuple[int, int, str, str, dt.datetime]]) -> N
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
     at = connection.ops.adapt_datetimefield_value(rows[0][4]) if rows else None
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and rows:
+            # COPY, as the seed loads members: no statement to parse, no parameter to adapt one by one.
+            # The values are ids, choice codes and one timestamp: nothing COPY's text format must escape.
+            text = "".join(
+                f"{run}\t{member}\t{outcome}\t{reasons}\t{at}\n" for run, member, outcome, reasons, _ in rows
+            )
+            with cursor.copy(
+                f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+            ) as copy:
+                copy.write(text.encode())
+            return
         for start in range(0, len(rows), _INSERT_ROWS):
             part = rows[start : start + _INSERT_ROWS]
             cursor.execute(
