@@ -88,6 +88,8 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
     call_command("pki", "init", stdout=io.StringIO())
     sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
     users, tokens = side_users(sides, app_labels=("registry",), prefix="")
+    for side in sides:  # each side's volunteer, assigned to its cell (issue 17)
+        sides[side]["volunteer"] = users[(side, Role.YOUTH_VOLUNTEER)]
     # Each side's member has an exchange case, and each side's cell secretary a job over it.
     campaign = Campaign.objects.create(code="matrix", name="Đợt ma trận", cut_off=dt.date(2026, 6, 30))
     for side, objects in sides.items():
@@ -355,6 +357,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         # The reset link's page with the other side's account and no valid token: the "not valid" page.
         "uidb64": urlsafe_base64_encode(str(users[(other_side, Role.CELL_SECRETARY)].pk).encode()),
         "token": "set-password",
+        "assignment_id": _assignment_of(users[(other_side, Role.YOUTH_VOLUNTEER)]),  # issue 17's volunteers
+        "problem": "no_photo",  # the completeness report's member list (issue 17): the other member has none
     }
 
     def value(match: re.Match[str]) -> str:
@@ -367,6 +371,21 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
     url = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", value, url)  # re_path() syntax
     url = url.lstrip("^").rstrip("$").replace("\\", "")
     return "/" + url
+
+
+def _assignment_of(volunteer: User) -> int:
+    """The volunteer's assignment to their side's cell (``tests.conftest.side_users``)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    return VolunteerAssignment.objects.filter(volunteer=volunteer).values_list("pk", flat=True)[0]
+
+
+def _assignment_rows(path: str) -> list[list[Any]]:
+    """The volunteers' assignments to the cells of the subtree (issue 17)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    rows = VolunteerAssignment.objects.filter(organisation__path__startswith=path).order_by("pk").values()
+    return [list(rows)]
 
 
 def text_of(response: Any) -> str:
@@ -404,6 +423,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
         *_device_rows(province.path),
+        *_assignment_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
@@ -490,6 +510,9 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
             "pk", flat=True
         )
     }
+    ids |= {  # the volunteers' assignments to its cells (issue 17)
+        ("accounts.volunteerassignment", str(row["id"])) for row in _assignment_rows(province.path)[0]
+    }
     ids |= {
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
@@ -529,6 +552,12 @@ def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
         "phone": "0911000999",
         "role": "cell_secretary",
         "delivery": "temporary",
+        # review (issue 17): assign a volunteer to the other side's cell
+        "volunteer": other["volunteer"].pk if "volunteer" in other else other["member"].pk,
+        "cells": [other["cell"].pk],
+        "codes": other["cell"].code,
+        "starts_on": "01/01/2030",
+        "ends_on": "01/02/2030",
     }
 
 

@@ -90,7 +90,16 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         meetings_objects(sides[side])  # a meeting of its cell, its member present
         transfer_objects(sides[side])  # a transfer within its province, its letter issued
         loss_objects(sides[side])  # a lost-card report of its member (issue 16)
+        assignment_objects(sides[side], users[(side, Role.YOUTH_VOLUNTEER)])  # its volunteer (issue 17)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
+
+
+def assignment_objects(objects: dict[str, Any], volunteer: User) -> None:
+    """Each side's Youth Union volunteer and their assignment to its cell (``side_users`` made it)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    objects["volunteer"] = volunteer
+    objects["assignment"] = VolunteerAssignment.objects.get(volunteer=volunteer)
 
 
 class Untouched:
@@ -476,6 +485,73 @@ def _dues_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]],
 SERVICE_ATTACKS.update(_dues_attacks())
 
 
+def _assignment_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The volunteers' assignments (issue 17) aimed at the other side: one's own volunteer to its cell, its
+    volunteer to one's own cell, both cells at once, and revoking its assignment."""
+    from partycard.core import clock
+    from partycard.review.assignments_services import assignment_create, assignment_revoke
+
+    def create(
+        volunteer: str, cells: tuple[str, ...]
+    ) -> Callable[[Any, dict[str, Any], dict[str, Any]], Any]:
+        def attack(actor: Any, own: dict[str, Any], other: dict[str, Any]) -> Any:
+            sides = {"own": own, "other": other}
+            return assignment_create(
+                actor=actor, volunteer=sides[volunteer]["volunteer"], cells=[sides[c]["cell"] for c in cells],
+                starts_on=clock.today(), ends_on=clock.today() + dt.timedelta(days=30), note="x",
+            )  # fmt: skip
+
+        return attack
+
+    return {
+        "assignment_create: own volunteer to the other cell": create("own", ("other",)),
+        "assignment_create: the other volunteer to own cell": create("other", ("own",)),
+        "assignment_create: own volunteer to own and the other cell": create("own", ("own", "other")),
+        "assignment_revoke of the other side's assignment": lambda actor, own, other: assignment_revoke(
+            actor=actor, assignment=other["assignment"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_assignment_attacks())
+
+
+def _assignment_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The assignment page and API (issue 17), each aimed at the other side."""
+    form = {"starts_on": "01/01/2030", "ends_on": "01/02/2030", "note": "x"}
+    body = {"starts_on": "2030-01-01", "ends_on": "2030-02-01"}
+
+    def api_post(url: str, data: dict[str, Any]) -> Any:
+        return api.post(url, json.dumps(data), content_type="application/json")
+
+    return {
+        "page: own volunteer to the other cell": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": own["volunteer"].pk, "cells": [other["cell"].pk]},
+        ),
+        "page: own volunteer to the other cell by code": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": own["volunteer"].pk, "codes": other["cell"].code},
+        ),
+        "page: the other volunteer to own cell": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": other["volunteer"].pk, "cells": [own["cell"].pk]},
+        ),
+        "page: revoke the other side's assignment": lambda: web.post(
+            f"/ra-soat/tinh-nguyen-vien/{other['assignment'].pk}/thu-hoi/"
+        ),
+        "api: own volunteer to the other cell": lambda: api_post(
+            "/api/v1/assignments", {**body, "volunteer": own["volunteer"].pk, "cells": [other["cell"].code]}
+        ),
+        "api: the other volunteer to own cell": lambda: api_post(
+            "/api/v1/assignments", {**body, "volunteer": other["volunteer"].pk, "cells": [own["cell"].code]}
+        ),
+        "api: revoke the other side's assignment": lambda: api_post(
+            f"/api/v1/assignments/{other['assignment'].pk}/revoke", {}
+        ),
+    }
+
+
 def _dues_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     """The dues pages and API aimed at the other side (issue 16)."""
     cell, member, month, declared = other["cell"], other["member"], other["dues_month"], other["declared"]
@@ -624,6 +700,7 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
     }
     return {
         **_dues_doors(web, api, own, other),
+        **_assignment_doors(web, api, own, other),
         "page: new member in the other cell": lambda: web.post("/dang-vien/them/", page_form),
         "admin: own member into the other cell": lambda: web.post(
             f"/admin/registry/member/{own['member'].pk}/change/",
@@ -1047,3 +1124,30 @@ def test_the_cell_secretary_revokes_a_device_of_their_cell(
     assert AuditEvent.objects.filter(
         action="memberapp.device_revoke", object_id=str(devices["hn"].pk)
     ).exists()
+
+
+# ---- the volunteers' assignments (issue 17) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.GRASSROOTS_OFFICER])
+def test_the_assignment_doors_accept_the_same_writes_inside_the_scope(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """The positive control: the same page and API, aimed at one's own side, assign and revoke."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", role), _api(world, "hn", role)
+    form = {"starts_on": "01/01/2030", "ends_on": "01/02/2030", "volunteer": hn["volunteer"].pk}
+    response = web.post("/ra-soat/tinh-nguyen-vien/", {**form, "cells": [hn["other_cell"].pk]})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    body = {"starts_on": "2030-03-01", "ends_on": "2030-04-01", "volunteer": hn["volunteer"].pk}
+    response = api.post(
+        "/api/v1/assignments",
+        json.dumps({**body, "cells": [hn["cell"].code]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert VolunteerAssignment.objects.filter(volunteer=hn["volunteer"]).count() == 3
+    assert web.post(f"/ra-soat/tinh-nguyen-vien/{hn['assignment'].pk}/thu-hoi/").status_code == 302
+    assert VolunteerAssignment.objects.get(pk=hn["assignment"].pk).revoked_at is not None
