@@ -22,11 +22,12 @@ a member may have (``population_task_one_open``).
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +35,8 @@ from partycard.accounts.roles import Action
 from partycard.population.models import DataTask
 from partycard.registry.choices import ACTIVE_STATUSES, MemberStatus
 from partycard.registry.models import Member, Organisation
-from partycard.reports.selectors import _organisation, progress_breadcrumbs
+from partycard.reports.keys import MEMBERS
+from partycard.reports.selectors import _figures, _organisation, progress_breadcrumbs
 
 __all__ = [
     "PROBLEM_LABELS",
@@ -44,6 +46,7 @@ __all__ = [
     "completeness_children",
     "completeness_get",
     "completeness_members",
+    "completeness_report",
     "problem_q",
 ]
 
@@ -65,30 +68,34 @@ PROBLEM_LABELS: dict[Problem, Any] = {
 }
 
 
-def _mismatch() -> Exists:
-    """The member has an open task of the population check for a reason other than a missing ID."""
-    open_tasks = DataTask.objects.filter(member=OuterRef("pk"), status="open")
-    return Exists(open_tasks.exclude(reasons=[]).exclude(reasons=["no_citizen_id"]))
+def _mismatch_tasks() -> QuerySet[DataTask]:
+    """The open tasks of the population check for a reason other than a missing ID."""
+    return DataTask.objects.filter(status="open").exclude(reasons=[]).exclude(reasons=["no_citizen_id"])
+
+
+# The conditions on the member row itself (the mismatch is a row of another table). Their OR is the
+# predicate of the partial index ``reports_member_incomplete`` (reports migration 0003): keep the two equal,
+# or the planner stops using it. ``photo`` is never NULL (a file field), the IDs are NULL when not recorded.
+_FIELD_PROBLEMS: dict[Problem, Q] = {
+    Problem.NO_PHOTO: Q(photo=""),
+    Problem.NO_CITIZEN_ID: Q(citizen_id__isnull=True),
+    Problem.NO_DATE_OFFICIAL: Q(status=MemberStatus.OFFICIAL, date_official__isnull=True),
+    Problem.NO_FILE_NUMBER: Q(file_number__isnull=True),
+}
+
+
+def _field_incomplete() -> Q:
+    q = Q()
+    for condition in _FIELD_PROBLEMS.values():
+        q |= condition
+    return q
 
 
 def problem_q(problem: Problem) -> Q:
     """The condition on a member row that ``problem`` applies."""
-    if problem is Problem.NO_PHOTO:
-        return Q(photo="") | Q(photo__isnull=True)
-    if problem is Problem.NO_CITIZEN_ID:
-        return Q(citizen_id__isnull=True) | Q(citizen_id="")
     if problem is Problem.CITIZEN_ID_MISMATCH:
-        return Q(_mismatch())
-    if problem is Problem.NO_DATE_OFFICIAL:
-        return Q(status=MemberStatus.OFFICIAL, date_official__isnull=True)
-    return Q(file_number__isnull=True) | Q(file_number="")
-
-
-def _any_problem() -> Q:
-    q = Q()
-    for problem in Problem:
-        q |= problem_q(problem)
-    return q
+        return Q(pk__in=_mismatch_tasks().values("member_id"))
+    return _FIELD_PROBLEMS[problem]
 
 
 @dataclass(frozen=True)
@@ -116,40 +123,114 @@ class Completeness:
         return self.counts.get(problem, 0)
 
 
-def _active_in(path: str) -> QuerySet[Member]:
-    return Member.objects.filter(organisation__path__startswith=path, status__in=sorted(ACTIVE_STATUSES))
+_ACTIVE = sorted(ACTIVE_STATUSES)
 
 
-def _aggregate(members: QuerySet[Member], group: Any = None) -> list[dict[str, Any]]:
-    """The figures of ``members``, per value of ``group`` (an expression), or in total."""
-    figures: dict[str, Any] = {
-        "members": Count("pk"),
-        "incomplete": Count("pk", filter=_any_problem()),
-        **{p.value: Count("pk", filter=problem_q(p)) for p in Problem},
-    }
-    if group is None:
-        return [members.aggregate(**figures)]
-    return list(members.annotate(child=group).values("child").order_by("child").annotate(**figures))
-
-
-def _child_key(path: str) -> Any:
-    """The code of the child of ``path`` a member's cell sits under: the path's next segment ("" for a
-    member of the organisation itself). In SQL, on both databases (``substr`` and ``instr``/``strpos``)."""
+def _child_key(path: str, lookup: str = "organisation__path") -> Any:
+    """The code of the child of ``path`` a member's cell sits under: the path's next segment. In SQL, on
+    both databases (``substr`` and ``instr``/``strpos``)."""
     start = len(path) + 1
-    rest = Substr(F("organisation__path"), start)
-    return Substr(F("organisation__path"), start, StrIndex(rest, Value(".")) - 1)
+    rest = Substr(F(lookup), start)
+    return Substr(F(lookup), start, StrIndex(rest, Value(".")) - 1)
 
 
-def _of(org: Organisation, row: dict[str, Any], has_children: bool) -> Completeness:
+def _problem_counts(path: str, grouped: bool) -> dict[str, Counter[str]]:
+    """Per child code of ``path`` (or under "" in total): each problem's count and ``incomplete``.
+
+    Two grouped aggregates, each reading only what it counts: the members lacking a field of their own
+    row (through the partial index of exactly those members), and the open mismatch tasks (a few per
+    cent of the members), split by whether their member also lacks a field, so that no one is counted
+    twice in ``incomplete``.
+    """
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    members = Member.objects.filter(organisation__path__startswith=path, status__in=_ACTIVE)
+    members = members.filter(_field_incomplete())
+    figures: dict[str, Any] = {"incomplete": Count("pk")}
+    figures |= {p.value: Count("pk", filter=q) for p, q in _FIELD_PROBLEMS.items()}
+    if grouped:
+        rows = members.annotate(child=_child_key(path)).values("child").order_by().annotate(**figures)
+    else:
+        rows = [{"child": "", **members.aggregate(**figures)}]
+    for row in rows:
+        out[row.pop("child")].update({k: int(v or 0) for k, v in row.items()})
+    tasks = _mismatch_tasks().filter(member__organisation__path__startswith=path, member__status__in=_ACTIVE)
+    task_figures = {
+        "mismatch": Count("pk"),
+        "mismatch_only": Count("pk", filter=~_prefixed(_field_incomplete(), "member__")),
+    }
+    if grouped:
+        task_rows = (
+            tasks.annotate(child=_child_key(path, "member__organisation__path"))
+            .values("child")
+            .order_by()
+            .annotate(**task_figures)
+        )
+    else:
+        task_rows = [{"child": "", **tasks.aggregate(**task_figures)}]
+    for row in task_rows:
+        counts = out[row["child"]]
+        counts[Problem.CITIZEN_ID_MISMATCH.value] += int(row["mismatch"] or 0)
+        counts["incomplete"] += int(row["mismatch_only"] or 0)
+    return out
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """``q`` with every lookup of its leaves read through ``prefix`` (a member's fields from a task)."""
+    out = Q()
+    out.connector, out.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            out.children.append(_prefixed(child, prefix))
+        else:
+            key, value = child
+            out.children.append((prefix + key, value))
+    return out
+
+
+def _of(org: Organisation, members: int, counts: Counter[str], has_children: bool) -> Completeness:
     return Completeness(
         code=org.code,
         name=org.name,
         level=org.level,
         has_children=has_children,
-        members=int(row.get("members") or 0),
-        incomplete=int(row.get("incomplete") or 0),
-        counts={p.value: int(row.get(p.value) or 0) for p in Problem},
+        members=members,
+        incomplete=counts["incomplete"],
+        counts={p.value: counts[p.value] for p in Problem},
     )
+
+
+def _members(org_ids: list[int]) -> dict[int, int]:
+    """The active members of each organisation's subtree: the report's kept counters (``Tally``)."""
+    figures = _figures(org_ids, None, None, keys=[MEMBERS])
+    return {pk: int(figures[pk][MEMBERS]) for pk in org_ids}
+
+
+def completeness_report(actor: Any, *, code: str | None = None) -> tuple[Completeness, list[Completeness]]:
+    """The figures of organisation ``code`` (None: the actor's scope root) and of each organisation
+    directly under it (code order): one pass over the subtree, the parent's figures the sum of its
+    children's (members sit in cells, and every cell is under one child).
+
+    Raises:
+        OutOfScope: no such organisation in the actor's scope for ``VIEW_REPORT``.
+    """
+    org = _organisation(actor, code)
+    children = list(Organisation.objects.filter(parent=org).order_by("code"))
+    members = _members([org.pk, *(c.pk for c in children)])
+    if not children:
+        counts = _problem_counts(org.path, grouped=False)[""]
+        return _of(org, members[org.pk], counts, False), []
+    by_child = _problem_counts(org.path, grouped=True)
+    parents = set(
+        Organisation.objects.filter(parent__in=children)
+        .order_by()
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+    rows = [_of(c, members[c.pk], by_child.get(c.code, Counter()), c.pk in parents) for c in children]
+    total: Counter[str] = Counter()
+    for counts in by_child.values():
+        total.update(counts)
+    return _of(org, members[org.pk], total, True), rows
 
 
 def completeness_get(actor: Any, *, code: str | None = None) -> Completeness:
@@ -158,43 +239,30 @@ def completeness_get(actor: Any, *, code: str | None = None) -> Completeness:
     Raises:
         OutOfScope: no such organisation in the actor's scope for ``VIEW_REPORT``.
     """
-    org = _organisation(actor, code)
-    (row,) = _aggregate(_active_in(org.path))
-    return _of(org, row, Organisation.objects.filter(parent=org).exists())
+    return completeness_report(actor, code=code)[0]
 
 
 def completeness_children(actor: Any, *, code: str) -> list[Completeness]:
-    """The figures of each organisation directly under ``code`` (code order), from one grouped aggregate:
-    their sum is the parent's (members sit in cells, and every cell under ``code`` is under one child).
+    """The figures of each organisation directly under ``code`` (code order).
 
     Raises:
         OutOfScope: no such organisation in the actor's scope.
     """
-    org = _organisation(actor, code)
-    children = list(Organisation.objects.filter(parent=org).order_by("code"))
-    if not children:
-        return []
-    rows = {r["child"]: r for r in _aggregate(_active_in(org.path), _child_key(org.path))}
-    parents = set(
-        Organisation.objects.filter(parent__in=children)
-        .order_by()
-        .values_list("parent_id", flat=True)
-        .distinct()
-    )
-    return [_of(c, rows.get(c.code, {}), c.pk in parents) for c in children]
+    return completeness_report(actor, code=code)[1]
 
 
 def completeness_members(actor: Any, *, code: str, problem: Problem) -> QuerySet[Member]:
     """The active members of ``code``'s subtree that ``problem`` applies to, by cell and name; read through
-    the members the actor may see (``VIEW_MEMBER``), so a link from the list opens for them.
+    the members the actor may see (``VIEW_MEMBER``), so a link from the list opens for them; ``actor`` None
+    is the system (the operator's command line), as for the figures.
 
     Raises:
         OutOfScope: no such organisation in the actor's scope for ``VIEW_REPORT``.
     """
     org = _organisation(actor, code)
+    visible = Member.objects.all() if actor is None else Member.objects.scoped(actor, Action.VIEW_MEMBER)
     return (
-        Member.objects.scoped(actor, Action.VIEW_MEMBER)
-        .filter(organisation__path__startswith=org.path, status__in=sorted(ACTIVE_STATUSES))
+        visible.filter(organisation__path__startswith=org.path, status__in=sorted(ACTIVE_STATUSES))
         .filter(problem_q(problem))
         .select_related("organisation")
         .order_by("organisation__path", "name_search", "pk")

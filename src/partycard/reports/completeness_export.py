@@ -28,8 +28,7 @@ from partycard.reports.completeness import (
     PROBLEM_LABELS,
     Completeness,
     Problem,
-    completeness_children,
-    completeness_get,
+    completeness_report,
     problem_q,
 )
 from partycard.reports.documents import _inert
@@ -115,8 +114,7 @@ def completeness_export(*, actor: Any, code: str) -> Export:
     Raises:
         OutOfScope: ``code`` is not in the actor's scope for ``VIEW_REPORT`` (or does not exist).
     """
-    org = completeness_get(actor, code=code)
-    children = completeness_children(actor, code=org.code) if org.has_children else []
+    org, children = completeness_report(actor, code=code)
     organisation = Organisation.objects.get(code=org.code)
     members = _members_lacking(actor, organisation.path)
     data = completeness_xlsx(org, children, members)

@@ -42,8 +42,7 @@ def _crumbs(request: HttpRequest, code: str) -> list[tuple[str, str, str]]:
 def completeness(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """The figures of ``code`` (None: the actor's own organisation) and of each organisation under it."""
     _refuse_unless_reader(request)
-    org = selectors.completeness_get(request.user, code=code.strip().upper() if code else None)
-    children = selectors.completeness_children(request.user, code=org.code) if org.has_children else []
+    org, children = selectors.completeness_report(request.user, code=code.strip().upper() if code else None)
     problems = [(p.value, selectors.PROBLEM_LABELS[p]) for p in selectors.Problem]
     context = {
         "org": org,
