@@ -23,6 +23,7 @@ a member may have (``population_task_one_open``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -76,17 +77,22 @@ def _mismatch_tasks() -> QuerySet[DataTask]:
 # The conditions on the member row itself (the mismatch is a row of another table). Their OR is the
 # predicate of the partial index ``reports_member_incomplete`` (reports migration 0003): keep the two equal,
 # or the planner stops using it. ``photo`` is never NULL (a file field), the IDs are NULL when not recorded.
-_FIELD_PROBLEMS: dict[Problem, Q] = {
-    Problem.NO_PHOTO: Q(photo=""),
-    Problem.NO_CITIZEN_ID: Q(citizen_id__isnull=True),
-    Problem.NO_DATE_OFFICIAL: Q(status=MemberStatus.OFFICIAL, date_official__isnull=True),
-    Problem.NO_FILE_NUMBER: Q(file_number__isnull=True),
-}
+def _field_problems(prefix: str = "") -> dict[Problem, Q]:
+    """The conditions of the problems of the member row, its lookups read through ``prefix`` (a task's
+    member: "member__")."""
+    return {
+        Problem.NO_PHOTO: Q(**{f"{prefix}photo": ""}),
+        Problem.NO_CITIZEN_ID: Q(**{f"{prefix}citizen_id__isnull": True}),
+        Problem.NO_DATE_OFFICIAL: Q(
+            **{f"{prefix}status": MemberStatus.OFFICIAL, f"{prefix}date_official__isnull": True}
+        ),
+        Problem.NO_FILE_NUMBER: Q(**{f"{prefix}file_number__isnull": True}),
+    }
 
 
-def _field_incomplete() -> Q:
+def _field_incomplete(prefix: str = "") -> Q:
     q = Q()
-    for condition in _FIELD_PROBLEMS.values():
+    for condition in _field_problems(prefix).values():
         q |= condition
     return q
 
@@ -95,7 +101,7 @@ def problem_q(problem: Problem) -> Q:
     """The condition on a member row that ``problem`` applies."""
     if problem is Problem.CITIZEN_ID_MISMATCH:
         return Q(pk__in=_mismatch_tasks().values("member_id"))
-    return _FIELD_PROBLEMS[problem]
+    return _field_problems()[problem]
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,8 @@ def _problem_counts(path: str, grouped: bool) -> dict[str, Counter[str]]:
     members = Member.objects.filter(organisation__path__startswith=path, status__in=_ACTIVE)
     members = members.filter(_field_incomplete())
     figures: dict[str, Any] = {"incomplete": Count("pk")}
-    figures |= {p.value: Count("pk", filter=q) for p, q in _FIELD_PROBLEMS.items()}
+    figures |= {p.value: Count("pk", filter=q) for p, q in _field_problems().items()}
+    rows: Iterable[dict[str, Any]]
     if grouped:
         rows = members.annotate(child=_child_key(path)).values("child").order_by().annotate(**figures)
     else:
@@ -156,8 +163,9 @@ def _problem_counts(path: str, grouped: bool) -> dict[str, Counter[str]]:
     tasks = _mismatch_tasks().filter(member__organisation__path__startswith=path, member__status__in=_ACTIVE)
     task_figures = {
         "mismatch": Count("pk"),
-        "mismatch_only": Count("pk", filter=~_prefixed(_field_incomplete(), "member__")),
+        "mismatch_only": Count("pk", filter=~_field_incomplete("member__")),
     }
+    task_rows: Iterable[dict[str, Any]]
     if grouped:
         task_rows = (
             tasks.annotate(child=_child_key(path, "member__organisation__path"))
@@ -171,19 +179,6 @@ def _problem_counts(path: str, grouped: bool) -> dict[str, Counter[str]]:
         counts = out[row["child"]]
         counts[Problem.CITIZEN_ID_MISMATCH.value] += int(row["mismatch"] or 0)
         counts["incomplete"] += int(row["mismatch_only"] or 0)
-    return out
-
-
-def _prefixed(q: Q, prefix: str) -> Q:
-    """``q`` with every lookup of its leaves read through ``prefix`` (a member's fields from a task)."""
-    out = Q()
-    out.connector, out.negated = q.connector, q.negated
-    for child in q.children:
-        if isinstance(child, Q):
-            out.children.append(_prefixed(child, prefix))
-        else:
-            key, value = child
-            out.children.append((prefix + key, value))
     return out
 
 
