@@ -6,6 +6,7 @@ Run on a database already seeded (it is not dropped; tasks are added once, 1 mem
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h4_complete PYTHONPATH=src \
         .venv/bin/python bench/completeness_bench.py
 
+``BENCH_READ_ONLY=1`` measures a database that is someone else's: read-only transactions, nothing added.
 Prints the median of ``BENCH_RUNS`` runs of each read and the plan of the Centre's grouped aggregate.
 """
 
@@ -34,6 +35,8 @@ from partycard.reports import completeness as c  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 EVERY = int(os.environ.get("BENCH_TASK_EVERY", "20"))
+# 1: a database that is not the bench's own (another bench's): every transaction read-only, no task added.
+READ_ONLY = os.environ.get("BENCH_READ_ONLY") == "1"
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -46,8 +49,11 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def main() -> None:
+    if READ_ONLY:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     members = Member.objects.count()
-    if not DataTask.objects.exists():
+    if not READ_ONLY and not DataTask.objects.exists():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {DataTask._meta.db_table} "
