@@ -179,3 +179,27 @@ def test_the_pages_and_the_export(world: dict[str, Any], login: Any) -> None:
     )  # fmt: skip
     assert AuditEvent.objects.filter(action="export", changes__report=[None, "completeness"]).count() == 1
     assert client.post(f"/bao-cao/day-du-du-lieu/{tree.hue.code}/xuat/").status_code == 404
+
+
+def test_a_large_subtree_is_cached_but_still_scoped(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``CACHE_MEMBERS`` the figures are kept for ``CACHE_SECONDS``; the scope is asked first, every
+    time, so a reader outside the subtree never gets the kept figures."""
+    from django.core.cache import cache
+
+    from partycard.reports import completeness
+
+    cache.clear()
+    monkeypatch.setattr(completeness, "CACHE_MEMBERS", 0)
+    tree = world["tree"]
+    hanoi = officer(world, tree.hanoi)
+    before = completeness_get(hanoi, code=tree.hanoi.code)
+    Member.objects.filter(pk=world["no_file"].pk).update(file_number="001999HN")
+    assert completeness_get(hanoi, code=tree.hanoi.code).count("no_file_number") == before.count(
+        "no_file_number"
+    )  # kept
+    with pytest.raises(OutOfScope):
+        completeness_get(officer(world, tree.hue), code=tree.hanoi.code)
+    cache.clear()
+    assert completeness_get(hanoi, code=tree.hanoi.code).count("no_file_number") == 0

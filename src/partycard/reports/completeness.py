@@ -22,12 +22,14 @@ a member may have (``population_task_one_open``).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
@@ -200,6 +202,25 @@ def _members(org_ids: list[int]) -> dict[int, int]:
     return {pk: int(figures[pk][MEMBERS]) for pk in org_ids}
 
 
+#: A subtree of more members than this (a province, the Centre) has its figures kept in the cache for
+#: ``CACHE_SECONDS``: its pass over the members takes seconds while most of them still lack something
+#: (docs/performance.md, "Completeness report"). The key is the organisation's path: the figures are the
+#: same for every reader allowed to see it (the scope is checked before), and nothing else is cached.
+CACHE_MEMBERS = 100_000
+CACHE_SECONDS = 600
+
+
+def _grouped_counts(path: str, members: int) -> dict[str, Counter[str]]:
+    if members <= CACHE_MEMBERS:
+        return _problem_counts(path, grouped=True)
+    key = "reports:completeness:" + hashlib.sha256(path.encode()).hexdigest()[:32]
+    found = cache.get(key)
+    if found is None:
+        found = {child: dict(counts) for child, counts in _problem_counts(path, grouped=True).items()}
+        cache.set(key, found, CACHE_SECONDS)
+    return {child: Counter(counts) for child, counts in found.items()}
+
+
 def completeness_report(actor: Any, *, code: str | None = None) -> tuple[Completeness, list[Completeness]]:
     """The figures of organisation ``code`` (None: the actor's scope root) and of each organisation
     directly under it (code order): one pass over the subtree, the parent's figures the sum of its
@@ -214,7 +235,7 @@ def completeness_report(actor: Any, *, code: str | None = None) -> tuple[Complet
     if not children:
         counts = _problem_counts(org.path, grouped=False)[""]
         return _of(org, members[org.pk], counts, False), []
-    by_child = _problem_counts(org.path, grouped=True)
+    by_child = _grouped_counts(org.path, members[org.pk])
     parents = set(
         Organisation.objects.filter(parent__in=children)
         .order_by()
