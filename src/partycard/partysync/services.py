@@ -41,10 +41,11 @@ from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode, RowIssue
 from partycard.core.scope import OutOfScope, scope_require
+from partycard.partysync import bulk
 from partycard.partysync import fields as F
 from partycard.partysync.choices import Decision, RowKind, RunKind, RunStatus
 from partycard.partysync.fileformat import JsonLineError, file_format, open_rows, row_writer
-from partycard.partysync.models import SyncBaseline, SyncRow, SyncRun
+from partycard.partysync.models import SyncRow, SyncRun
 from partycard.registry.hooks import member_counts_changed
 from partycard.registry.importing import CheckedRow, RowChecker, create_members
 from partycard.registry.merge import Outcome, merge_fields
@@ -252,7 +253,7 @@ def _stage(run: SyncRun, checker: Any, batch: list[tuple[int, Any]]) -> int:
             continue
         theirs_by_number[r.number] = theirs
     staged.extend(_match(run, theirs_by_number))
-    SyncRow.objects.bulk_create(staged, batch_size=BATCH)
+    bulk.rows_insert(staged)
     return len(staged)
 
 
@@ -267,15 +268,33 @@ def _holders(field: str, values: set[str]) -> dict[str, int]:
 
 
 def _match(run: SyncRun, rows: dict[int, dict[str, Any]]) -> list[SyncRow]:
-    """Find each row's member by its keys and merge; the staged rows."""
-    by_fn = _holders("file_number", {t["file_number"] for t in rows.values() if t["file_number"]})
-    by_cid = _holders("citizen_id", {t["citizen_id"] for t in rows.values() if t["citizen_id"]})
-    by_card = _holders(
-        "old_card_number", {t["old_card_number"] for t in rows.values() if t["old_card_number"]}
-    )
-    found = set(by_fn.values()) | set(by_cid.values())
-    inside = set(_members(run).filter(pk__in=list(found)).values_list("pk", flat=True)) if found else set()
-    matched: dict[int, int] = {}
+    """Find each row's member by its keys and merge; the staged rows.
+
+    One query for the batch (``bulk.lookup``): the members holding the rows' file numbers, citizen IDs or
+    old card numbers, with their fields and baselines. A member of the run's subtree is in the actor's
+    scope: the run's organisation is (``preview_chunk`` checks it again at every chunk).
+    """
+    fns = {t["file_number"] for t in rows.values() if t["file_number"]}
+    cids = {t["citizen_id"] for t in rows.values() if t["citizen_id"]}
+    cards = {t["old_card_number"] for t in rows.values() if t["old_card_number"]}
+    by_fn: dict[str, int] = {}
+    by_cid: dict[str, int] = {}
+    by_card: dict[str, int] = {}
+    inside: set[int] = set()
+    ours: dict[int, dict[str, Any]] = {}
+    bases: dict[int, dict[str, Any] | None] = {}
+    for found in bulk.lookup(fns, cids, cards):
+        pk, fn, cid, card, path = found[:5]
+        if fn in fns:
+            by_fn[fn] = pk
+        if cid in cids:
+            by_cid[cid] = pk
+        if card in cards:
+            by_card[card] = pk
+        if str(path).startswith(run.path):
+            inside.add(pk)
+        ours[pk] = F.record_values(found[5:-1])
+        bases[pk] = found[-1]
     out: list[SyncRow] = []
     for number, theirs in rows.items():
         fn, cid = theirs["file_number"], theirs["citizen_id"]
@@ -301,6 +320,7 @@ def _match(run: SyncRun, rows: dict[int, dict[str, Any]]) -> list[SyncRow]:
             )
             continue
         member = m_fn if m_fn is not None else m_cid
+        extra = {k: v for k, v in common.items() if k not in ("run", "number")}
         if member is not None and member not in inside:
             column, value = ("file_number", fn) if m_fn is not None else ("citizen_id", cid)
             out.append(
@@ -313,7 +333,7 @@ def _match(run: SyncRun, rows: dict[int, dict[str, Any]]) -> list[SyncRow]:
                         "transfer the member first"
                     )
                     % {"value": value},
-                    **{k: v for k, v in common.items() if k not in ("run", "number")},
+                    **extra,
                 )
             )
             continue
@@ -325,30 +345,26 @@ def _match(run: SyncRun, rows: dict[int, dict[str, Any]]) -> list[SyncRow]:
                     number,
                     HEADERS["old_card_number"],
                     _("'%(value)s' already belongs to a member in the registry") % {"value": card},
-                    **{k: v for k, v in common.items() if k not in ("run", "number")},
+                    **extra,
                 )
             )
             continue
         if member is None:
             out.append(SyncRow(kind=RowKind.ADDED, data=theirs, **common))
-        else:
-            matched[number] = member
-            out.append(SyncRow(kind=RowKind.UNCHANGED, member_id=member, **common))
-    if matched:
-        ours = F.records(matched.values())
-        bases = dict(
-            SyncBaseline.objects.filter(member_id__in=list(matched.values())).values_list("member_id", "data")
-        )
-        for row in out:
-            if row.member_id is None or row.kind != RowKind.UNCHANGED:
-                continue
-            _merge(row, rows[row.number], ours[row.member_id], bases.get(row.member_id))
+            continue
+        row = SyncRow(kind=RowKind.UNCHANGED, member_id=member, **common)
+        _merge(row, theirs, ours[member], bases[member])
+        out.append(row)
     return out
 
 
 def _merge(row: SyncRow, theirs: dict[str, Any], ours: dict[str, Any], base: dict[str, Any] | None) -> None:
     """Classify a matched row. Without a baseline (the first sync of the member) the record is the base:
     every differing field is the party database's change (it wins), listed in the preview (docs/sync.md)."""
+    if theirs == ours:  # most rows: nothing to apply (every field UNCHANGED or SAME); no merge needed
+        if base != theirs:
+            row.data = theirs  # the baseline moves to what both now hold
+        return
     merged = merge_fields(base if base is not None else ours, ours, theirs, F.FIELDS)
     row.changes = {
         m.field: {"old": m.ours, "new": m.theirs, "base": m.base, "outcome": str(m.outcome)}
@@ -612,19 +628,7 @@ def _apply(actor: Any, run: SyncRun) -> SyncRun:
 
 
 def _baselines(items: list[tuple[int | None, dict[str, Any] | None]], *, run: SyncRun, at: Any) -> None:
-    objs = [
-        SyncBaseline(member_id=pk, data=data, synced_at=at, run=run)
-        for pk, data in items
-        if pk is not None and data is not None
-    ]
-    if objs:
-        SyncBaseline.objects.bulk_create(
-            objs,
-            batch_size=BATCH,
-            update_conflicts=True,
-            unique_fields=["member"],
-            update_fields=["data", "synced_at", "run"],
-        )
+    bulk.baselines_upsert(items, run=run, at=at)
 
 
 def _create_added(actor: Any, run: SyncRun, cells: _Cells, *, reason: str, at: Any) -> int:
