@@ -99,7 +99,7 @@ def _edit(src: Path, dst: Path, fmt: str, org: Any) -> dict[str, Any]:
     some new (copies of existing rows with fresh keys that no member holds)."""
     from partycard.registry.models import Member
 
-    rng = random.Random(17)  # noqa: S311 - test data
+    rng = random.Random(17)  # test data
     edit = int(os.environ.get("BENCH_EDIT_PERMILLE", "30"))
     add = int(os.environ.get("BENCH_ADD_PERMILLE", "5"))
     drop = int(os.environ.get("BENCH_DROP_PERMILLE", "1"))
@@ -140,14 +140,13 @@ def _edit(src: Path, dst: Path, fmt: str, org: Any) -> dict[str, Any]:
             fresh.append(dict(row))
         put(row)
     reader_file.close()
-    taken_cid = set(
-        Member.objects.filter(citizen_id__in=[r[cid][:6] + "%06d" % i for i, r in enumerate(fresh)]).values_list(
-            "citizen_id", flat=True
-        )
+    wanted = {i: row[cid][:6] + f"{900000 + i:06d}" for i, row in enumerate(fresh)}
+    taken = set(
+        Member.objects.filter(citizen_id__in=list(wanted.values())).values_list("citizen_id", flat=True)
     )
     for i, row in enumerate(fresh):
-        new_cid = row[cid][:6] + f"{900000 + i:06d}"
-        if new_cid in taken_cid or Member.objects.filter(citizen_id=new_cid).exists():
+        new_cid = wanted[i]
+        if new_cid in taken:
             continue
         row[cid] = new_cid
         row[fileno] = f"{900000 + i:06d}SY"
@@ -287,7 +286,8 @@ def main() -> None:
         "summary": summary,
     }
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "sync_roundtrip.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    out = HERE / "results" / "sync_roundtrip.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print()
     print(f"{'step':<10}{'rows':>10}{'seconds':>10}{'peak RSS MiB':>14}")
     for r in results:

@@ -46,9 +46,8 @@ def _column(source: str) -> str:
         return "o.path"
     if source == "organisation__code":
         return "o.code"
-    if source == "ethnicity_id":
-        return "m." + Member._meta.get_field("ethnicity").column
-    return "m." + Member._meta.get_field(source).column
+    field: Any = Member._meta.get_field("ethnicity" if source == "ethnicity_id" else source)
+    return f"m.{field.column}"
 
 
 def _lookup_postgres(fns: list[str], cids: list[str], cards: list[str]) -> list[tuple[Any, ...]]:

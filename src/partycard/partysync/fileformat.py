@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,15 +84,19 @@ def file_format(path: Path | str) -> str:
 Rows = Iterator[tuple[int, Any]]
 
 
-def open_rows(path: Path) -> tuple[dict[int, Column], list[str], Rows]:
-    """The column mapping, the header's problems, and the numbered non-blank rows of ``path``.
+def open_rows(
+    path: Path, *, first: int = 0, last: int | None = None
+) -> tuple[dict[int, Column], list[str], Rows]:
+    """The column mapping, the header's problems, and the numbered non-blank rows of ``path`` among its
+    data rows ``first`` (0: the first after the header) up to ``last`` (excluded; None: the end). Rows
+    before ``first`` are skipped as read, without looking at their cells (a preview chunk's start).
 
     Raises:
         ParseError: the file cannot be read or breaks a bound (also while the rows are read).
     """
     fmt = file_format(path)
     if fmt == "jsonl":
-        return _jsonl(path)
+        return _jsonl(path, first, last)
     if path.stat().st_size > max_bytes():
         from partycard.registry.importing import too_large
 
@@ -106,7 +111,7 @@ def open_rows(path: Path) -> tuple[dict[int, Column], list[str], Rows]:
 
     def rows() -> Rows:
         try:
-            for number, cells in enumerate(raw, start=2):
+            for number, cells in islice(enumerate(raw, start=2), first, last):
                 if any(v not in (None, "") for v in cells):
                     yield number, [_unquote(v) for v in cells] if unquote else cells
         finally:
@@ -125,7 +130,7 @@ def _unquote(value: Any) -> Any:
 _BY_FIELD = {c.field: i for i, c in enumerate(COLUMNS)}
 
 
-def _jsonl(path: Path) -> tuple[dict[int, Column], list[str], Rows]:
+def _jsonl(path: Path, first: int, last: int | None) -> tuple[dict[int, Column], list[str], Rows]:
     if path.stat().st_size > max_bytes():
         from partycard.registry.importing import too_large
 
@@ -134,9 +139,9 @@ def _jsonl(path: Path) -> tuple[dict[int, Column], list[str], Rows]:
 
     def rows() -> Rows:
         limit = max_rows()
-        count = 0
+        count = first  # lines before ``first`` count against the bound as rows (blank or not)
         with path.open("rb") as source:
-            for number, line in enumerate(source, start=1):
+            for number, line in islice(enumerate(source, start=1), first, last):
                 if len(line) > MAX_LINE:
                     raise ParseError(
                         _("Line %(line)d is longer than %(limit)d bytes.")

@@ -79,7 +79,7 @@ def history_reason(run: SyncRun) -> str:
 
 def chunk_rows() -> int:
     """Rows per preview chunk (``PARTYCARD["SYNC_CHUNK_ROWS"]``): what a killed preview does again."""
-    return int(settings.PARTYCARD.get("SYNC_CHUNK_ROWS", 50_000))
+    return int(settings.PARTYCARD.get("SYNC_CHUNK_ROWS", 100_000))
 
 
 def _digest(path: Path) -> str:
@@ -162,8 +162,8 @@ def _refuse(run: SyncRun, message: str) -> None:
 
 
 def preview_chunk(run: SyncRun, index: int, chunks: int) -> int:
-    """Stage rows ``index * SYNC_CHUNK_ROWS`` up to the next chunk's first (the last chunk: to the end)
-    of the run's file; return how many. In the caller's transaction (the job's chunk): a chunk killed
+    """Stage the file's data rows (lines) ``index * SYNC_CHUNK_ROWS`` up to the next chunk's first (the last
+    chunk: to the end), blank ones left out; return how many. In the caller's transaction (the job's chunk): a chunk killed
     half-way stages nothing, and runs again whole.
 
     The actor's scope is read again: an actor who lost it stages nothing more (the run is refused).
@@ -177,7 +177,7 @@ def preview_chunk(run: SyncRun, index: int, chunks: int) -> int:
     size = chunk_rows()
     first, last = index * size, (index + 1) * size if index < chunks - 1 else None
     try:
-        mapping, header_problems, rows = open_rows(Path(run.stored))
+        mapping, header_problems, rows = open_rows(Path(run.stored), first=first, last=last)
     except (ParseError, OSError) as e:
         _refuse(run, _file_problem(e))
         return 0
@@ -191,8 +191,7 @@ def preview_chunk(run: SyncRun, index: int, chunks: int) -> int:
     checker = RowChecker(mapping, _organisations(run), unique=False)
     staged = 0
     try:
-        selected = islice(rows, first, last)
-        while batch := list(islice(selected, BATCH)):
+        while batch := list(islice(rows, BATCH)):
             staged += _stage(run, checker, batch)
     except (ParseError, OSError) as e:
         _refuse(run, _file_problem(e))
