@@ -140,16 +140,27 @@ def _edit(src: Path, dst: Path, fmt: str, org: Any) -> dict[str, Any]:
             fresh.append(dict(row))
         put(row)
     reader_file.close()
-    wanted = {i: row[cid][:6] + f"{900000 + i:06d}" for i, row in enumerate(fresh)}
+    # Fresh keys: a citizen ID and a file number no member holds (an earlier run of the bench added some).
+    start = 900000 + int(time.time()) % 90 * 1000
+    wanted = {
+        i: (row[cid][:6] + f"{start + i:06d}"[-6:], f"{start + i:06d}"[-6:] + "SY")
+        for i, row in enumerate(fresh)
+    }
     taken = set(
-        Member.objects.filter(citizen_id__in=list(wanted.values())).values_list("citizen_id", flat=True)
+        Member.objects.filter(citizen_id__in=[w[0] for w in wanted.values()]).values_list(
+            "citizen_id", flat=True
+        )
+    ) | set(
+        Member.objects.filter(file_number__in=[w[1] for w in wanted.values()]).values_list(
+            "file_number", flat=True
+        )
     )
     for i, row in enumerate(fresh):
-        new_cid = wanted[i]
-        if new_cid in taken:
+        new_cid, new_fn = wanted[i]
+        if new_cid in taken or new_fn in taken:
             continue
         row[cid] = new_cid
-        row[fileno] = f"{900000 + i:06d}SY"
+        row[fileno] = new_fn
         row[name] = "Thành Viên Mới"
         row[card] = "" if fmt == "csv" else None  # the old card number is the copied member's
         put(row)

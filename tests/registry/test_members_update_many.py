@@ -137,3 +137,24 @@ def test_records_loaded_in_bulk_get_their_first_history_row(officer, members) ->
     history = list(Member.history.filter(id=members[0].pk).order_by("history_id"))
     assert [h.history_type for h in history] == ["+", "~"]
     assert history[0].history_user_id is None and history[0].occupation == ""
+
+
+def test_values_of_every_kind_in_one_batch(officer, members) -> None:
+    """Dates, blanks (NULL), JSON lists and booleans side by side (PostgreSQL writes one UPDATE … VALUES)."""
+    from tests.conftest import recent_months
+
+    months = recent_months(2)
+    services.members_update_many(
+        actor=officer,
+        changes={
+            members[0].pk: {"date_official": None, "status": MemberStatus.PROBATIONARY, "abroad": True},
+            members[1].pk: {"dues_unpaid_months": months, "file_number": "000123HN"},
+            members[2].pk: {"phone": "0912345678", "file_number": None},
+        },
+        reason="x",
+    )
+    first, second, third = (Member.objects.get(pk=m.pk) for m in members)
+    assert first.date_official is None and first.abroad and first.status == MemberStatus.PROBATIONARY
+    assert second.dues_unpaid_months == months and second.file_number == "000123HN"
+    assert second.date_official == members[1].date_official
+    assert third.phone == "0912345678" and third.file_number is None
