@@ -151,20 +151,15 @@ def _organisations(run: SyncRun) -> Any:
     return qs.filter(path__startswith=run.path)
 
 
-def _members(run: SyncRun) -> Any:
-    qs = Member.objects.all() if run.actor is None else Member.objects.scoped(run.actor, Action.SYNC_MEMBER)
-    return qs.filter(organisation__path__startswith=run.path)
-
-
 def _refuse(run: SyncRun, message: str) -> None:
     SyncRun.objects.filter(pk=run.pk).update(status=RunStatus.REFUSED, error=message, finished_at=clock.now())
     run.status, run.error = RunStatus.REFUSED, message
 
 
 def preview_chunk(run: SyncRun, index: int, chunks: int) -> int:
-    """Stage the file's data rows (lines) ``index * SYNC_CHUNK_ROWS`` up to the next chunk's first (the last
-    chunk: to the end), blank ones left out; return how many. In the caller's transaction (the job's chunk): a chunk killed
-    half-way stages nothing, and runs again whole.
+    """Stage the file's data rows (lines) ``index * SYNC_CHUNK_ROWS`` up to the next chunk's first (the
+    last chunk: to the end), blank ones left out; return how many. In the caller's transaction (the job's
+    chunk): a chunk killed half-way stages nothing, and runs again whole.
 
     The actor's scope is read again: an actor who lost it stages nothing more (the run is refused).
     """
@@ -512,19 +507,26 @@ def _pages(rows: Any) -> Iterator[list[SyncRow]]:
 
 
 class _Cells:
-    """The cells rows name, by code, within the run's subtree and the actor's scope (one query a batch)."""
+    """The cells rows name, by code, within the run's subtree and the applying actor's scope (one query a
+    batch; ``scope_require`` on them, as every write checks the organisations it points to)."""
 
-    def __init__(self, run: SyncRun) -> None:
-        self.run = run
+    def __init__(self, run: SyncRun, actor: Any) -> None:
+        self.run, self.actor = run, actor
         self.known: dict[str, Organisation] = {}
 
     def load(self, codes: set[str]) -> None:
         wanted = codes - set(self.known)
         if not wanted:
             return
-        found = {o.code: o for o in _organisations(self.run).filter(code__in=wanted)}
+        cells = (
+            Organisation.objects.all()
+            if self.actor is None
+            else Organisation.objects.scoped(self.actor, Action.SYNC_MEMBER)
+        )
+        found = {o.code: o for o in cells.filter(path__startswith=self.run.path, code__in=wanted)}
         if len(found) != len(wanted):
             raise OutOfScope("organisation")  # a cell moved out of the scope since the preview
+        scope_require(self.actor, Action.SYNC_MEMBER, *found.values(), field="organisation")
         self.known.update(found)
 
     def ids(self) -> dict[str, int]:
@@ -576,12 +578,12 @@ def _apply(actor: Any, run: SyncRun) -> SyncRun:
         )
     scope_require(actor, Action.SYNC_MEMBER, run.root, field="organisation")
     reason = history_reason(run)
-    cells = _Cells(run)
+    cells = _Cells(run, actor)
     now = clock.now()
     written = 0
-    members = (
-        _members(run) if actor is not None else Member.objects.filter(organisation__path__startswith=run.path)
-    )
+    members = (  # the applying actor's scope (who may differ from the run's reader), within the subtree
+        Member.objects.all() if actor is None else Member.objects.scoped(actor, Action.SYNC_MEMBER)
+    ).filter(organisation__path__startswith=run.path)
     rows = SyncRow.objects.filter(run=run, kind__in=[RowKind.CHANGED, RowKind.CONFLICT, RowKind.UNCHANGED])
     for batch in _pages(rows.filter(data__isnull=False)):
         ids = [r.member_id for r in batch if r.member_id is not None]
