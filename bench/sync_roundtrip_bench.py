@@ -141,21 +141,16 @@ def _edit(src: Path, dst: Path, fmt: str, org: Any) -> dict[str, Any]:
             fresh.append(dict(row))
         put(row)
     reader_file.close()
-    # Fresh keys: a citizen ID and a file number no member holds (an earlier run of the bench added some).
-    start = 900000 + int(time.time()) % 90 * 1000
+    # Fresh keys: a citizen ID and a file number no member holds (the file numbers' letters are this run's).
+    tick = int(time.time())
+    letters = "S" + chr(65 + tick % 26) + chr(65 + tick // 26 % 26)
     wanted = {
-        i: (row[cid][:6] + f"{start + i:06d}"[-6:], f"{start + i:06d}"[-6:] + "SY")
-        for i, row in enumerate(fresh)
+        i: (row[cid][:6] + f"{rng.randrange(10**6):06d}", f"{i:06d}{letters}") for i, row in enumerate(fresh)
     }
-    taken = set(
-        Member.objects.filter(citizen_id__in=[w[0] for w in wanted.values()]).values_list(
-            "citizen_id", flat=True
-        )
-    ) | set(
-        Member.objects.filter(file_number__in=[w[1] for w in wanted.values()]).values_list(
-            "file_number", flat=True
-        )
-    )
+    cids, fns = [w[0] for w in wanted.values()], [w[1] for w in wanted.values()]
+    taken = set(Member.objects.filter(citizen_id__in=cids).values_list("citizen_id", flat=True))
+    taken |= set(Member.objects.filter(file_number__in=fns).values_list("file_number", flat=True))
+    taken |= {c for c in cids if cids.count(c) > 1} if len(set(cids)) != len(cids) else set()
     for i, row in enumerate(fresh):
         new_cid, new_fn = wanted[i]
         if new_cid in taken or new_fn in taken:

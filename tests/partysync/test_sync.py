@@ -320,3 +320,11 @@ def test_an_xlsx_export_imports_back_unchanged(tree, officer, three, tmp_path: P
     export(officer, tree.hanoi, path)
     run = preview(officer, tree.hanoi, path)
     assert (run.unchanged, run.bad) == (3, 0), list(SyncRow.objects.filter(run=run).values("problems"))
+
+
+def test_a_json_lines_file_saved_with_a_bom_reads_the_same(tree, officer, three, tmp_path) -> None:
+    path = tmp_path / "hn.jsonl"
+    export(officer, tree.hanoi, path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    run = preview(officer, tree.hanoi, path)
+    assert (run.unchanged, run.bad) == (3, 0)

@@ -173,7 +173,7 @@ class JsonLineError(ParseError):
 
 def _json_cells(number: int, line: bytes) -> list[Any]:
     try:
-        item = json.loads(line)
+        item = json.loads(line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line)  # a BOM, if saved so
     except (UnicodeDecodeError, ValueError) as e:
         raise JsonLineError(number, _("is not a JSON object (%(reason)s)") % {"reason": str(e)[:80]}) from e
     if not isinstance(item, dict):
