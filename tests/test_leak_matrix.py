@@ -119,6 +119,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         meetings_objects(objects)
         loss_objects(objects)
         device_objects(objects, users[(side, Role.MEMBER)])
+        sync_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], tmp_path)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -229,6 +230,30 @@ def loss_objects(objects: dict[str, Any]) -> None:
         actor=None, member=reporter, kind="lost", circumstances="Ma trận", photos=photos(), card=card
     )
     objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
+
+
+def sync_objects(objects: dict[str, Any], officer: User, tmp_path: Any) -> None:
+    """Each side's party-database sync (issue 17), by its committee officer: the province exported (its
+    members' baselines), then the same file read back into a preview run (``run_id`` names it) whose rows
+    name its member, and one conflict decided on a field the file changed as partycard did."""
+    from partycard.jobs.runner import job_run
+    from partycard.partysync import jobs, services
+
+    path = tmp_path / f"sync-{objects['province'].code}.jsonl"
+    services.sync_export(actor=officer, root=objects["province"], path=path, fmt="jsonl")
+    run, job = jobs.start_preview(
+        actor=officer, root=objects["province"], path=path, name=path.name, remove_file=False, enqueue=False
+    )
+    job_run(job.pk)
+    run.refresh_from_db()
+    assert run.status == "preview" and run.unchanged >= 1, run.error
+    objects["sync_run"] = run
+
+
+def _partysync_models() -> list[Any]:
+    from partycard.partysync.models import SyncRun
+
+    return [SyncRun]
 
 
 def dues_objects(objects: dict[str, Any]) -> None:
@@ -347,6 +372,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "inspection_id": other["inspection"].pk,
         "transfer_id": other["transfer"].pk,
         "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
+        "run_id": other["sync_run"].pk,  # the party-database sync's pages and API (issue 17)
         "photo_id": other["loss_photo"].pk,
         "step": "list",
         "form": "2-TDV",
@@ -468,6 +494,7 @@ def _distribution_models() -> list[Any]:
         Transfer,
         TransferEvent,
         *_losses_models(),
+        *_partysync_models(),
     ]
 
 

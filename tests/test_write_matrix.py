@@ -57,6 +57,7 @@ from tests.test_leak_matrix import (
     meetings_objects,
     production_objects,
     state_of,
+    sync_objects,
     transfer_objects,
 )
 
@@ -90,6 +91,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         meetings_objects(sides[side])  # a meeting of its cell, its member present
         transfer_objects(sides[side])  # a transfer within its province, its letter issued
         loss_objects(sides[side])  # a lost-card report of its member (issue 16)
+        sync_objects(sides[side], users[(side, Role.COMMITTEE_OFFICER)], tmp_path)  # a sync preview (17)
         assignment_objects(sides[side], users[(side, Role.YOUTH_VOLUNTEER)])  # its volunteer (issue 17)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
@@ -552,6 +554,79 @@ def _assignment_doors(web: Client, api: Client, own: dict[str, Any], other: dict
     }
 
 
+def _sync_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The party-database sync (issue 17) aimed at the other side: export it, read a file into it, decide
+    on or apply its run. (A file of one's own run naming the other side: ``test_no_sync_file_writes…``.)"""
+    import tempfile
+    from pathlib import Path
+
+    from partycard.partysync import jobs as sync_jobs
+    from partycard.partysync import services as sync
+
+    def scratch(name: str) -> Path:
+        path = Path(tempfile.mkdtemp()) / name
+        path.write_text("{}\n", encoding="utf-8")
+        return path
+
+    def preview(actor: Any, other: dict[str, Any]) -> Any:
+        return sync_jobs.start_preview(
+            actor=actor, root=other["province"], path=scratch("x.jsonl"), name="x.jsonl", remove_file=False,
+            enqueue=False,
+        )  # fmt: skip
+
+    return {
+        "sync_export of the other province": lambda actor, own, other: sync.sync_export(
+            actor=actor, root=other["province"], path=scratch("x.csv"), fmt="csv"
+        ),
+        "sync start_preview into the other province": lambda actor, own, other: preview(actor, other),
+        "sync_decide on the other side's run": lambda actor, own, other: sync.sync_decide(
+            actor=actor, run=other["sync_run"], decisions={}
+        ),
+        "sync start_apply of the other side's run": lambda actor, own, other: sync_jobs.start_apply(
+            actor=actor, run=other["sync_run"], enqueue=False
+        ),
+        "sync_apply of the other side's run": lambda actor, own, other: sync.sync_apply(
+            actor=actor, run=other["sync_run"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_sync_attacks())
+
+
+def _sync_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The sync pages and API aimed at the other side (issue 17): a file read into it, its run decided or
+    applied."""
+    theirs = other["sync_run"].pk
+    row = {
+        "organisation_code": other["cell"].code, "full_name": "Đã Bị Nhập", "gender": "M",
+        "date_of_birth": "1980-03-12", "citizen_id": "001080077777", "file_number": "000777HN",
+        "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+    }  # fmt: skip
+    body = json.dumps({"decisions": {"row:2": {"full_name": "theirs"}}})
+
+    def upload(code: str) -> Any:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        content = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+        return web.post("/dong-bo/", {"file": SimpleUploadedFile("x.jsonl", content), "organisation": code})
+
+    return {
+        "sync page: read a file into the other province": lambda: upload(other["province"].code),
+        "sync page: a row naming the other cell, into one's own province": lambda: upload(
+            own["province"].code
+        ),
+        "sync page: decide on the other side's run": lambda: web.post(
+            f"/dong-bo/{theirs}/quyet-dinh/", {"d:2:full_name": "theirs"}
+        ),
+        "sync page: apply the other side's run": lambda: web.post(f"/dong-bo/{theirs}/ap-dung/"),
+        "sync api: decide on the other side's run": lambda: api.post(
+            f"/api/v1/sync/runs/{theirs}/decisions", body, content_type="application/json"
+        ),
+        "sync api: apply the other side's run": lambda: api.post(f"/api/v1/sync/runs/{theirs}/apply"),
+    }
+
+
 def _dues_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     """The dues pages and API aimed at the other side (issue 16)."""
     cell, member, month, declared = other["cell"], other["member"], other["dues_month"], other["declared"]
@@ -700,6 +775,7 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
     }
     return {
         **_dues_doors(web, api, own, other),
+        **_sync_doors(web, api, own, other),
         **_assignment_doors(web, api, own, other),
         "page: new member in the other cell": lambda: web.post("/dang-vien/them/", page_form),
         "admin: own member into the other cell": lambda: web.post(
@@ -1124,6 +1200,67 @@ def test_the_cell_secretary_revokes_a_device_of_their_cell(
     assert AuditEvent.objects.filter(
         action="memberapp.device_revoke", object_id=str(devices["hn"].pk)
     ).exists()
+
+
+# ---- the party-database sync (issue 17): a file of one's own run that names the other side ----------
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.CENTRAL_ADMIN])
+def test_no_sync_file_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, tmp_path: Any
+) -> None:
+    """One's own province synchronised from a file whose rows move one's member into the other side's cell,
+    rewrite the other side's member (found by its citizen ID) and add a member in its cell: each row is a
+    bad row, the apply is refused, nothing of the other side changes; the control (the same file naming
+    only one's own cell) applies."""
+    from partycard.jobs.runner import job_run
+    from partycard.partysync import jobs as sync_jobs
+    from partycard.partysync.choices import RowKind
+
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, own, other = world["users"][(side, role)], world["sides"][side], world["sides"][other_side]
+        guard = Untouched(other)
+        mine, theirs = own["member"], other["member"]
+        base = {
+            "full_name": "Đã Bị Sửa", "gender": "M", "date_of_birth": "1980-03-12",
+            "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+        }  # fmt: skip
+        rows = [
+            {**base, "organisation_code": other["cell"].code, "citizen_id": mine.citizen_id},
+            {**base, "organisation_code": own["cell"].code, "citizen_id": theirs.citizen_id},
+            {**base, "organisation_code": other["cell"].code, "citizen_id": "001080066666"},
+        ]
+        path = tmp_path / f"{side}-{role}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        run, job = sync_jobs.start_preview(
+            actor=actor, root=own["province"], path=path, name=path.name, remove_file=False, enqueue=False
+        )
+        job_run(job.pk)
+        run.refresh_from_db()
+        assert run.bad == 3, (role, side, list(run.staged.values_list("kind", "problems")))
+        job = sync_jobs.start_apply(actor=actor, run=run, enqueue=False)
+        job_run(job.pk)
+        run.refresh_from_db()
+        assert run.status == "refused"
+        guard.check(f"{role} of {side}, sync file")
+        assert not Member.objects.filter(citizen_id="001080066666").exists()
+    # The control: the same kind of row, in one's own cell, is applied.
+    actor, own = world["users"][("hn", role)], world["sides"]["hn"]
+    row = {
+        "full_name": "Trần Văn Đồng Bộ", "gender": "M", "date_of_birth": "1980-03-12",
+        "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+        "organisation_code": own["cell"].code, "citizen_id": "001080066666",
+    }  # fmt: skip
+    path = tmp_path / "control.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    run, job = sync_jobs.start_preview(
+        actor=actor, root=own["province"], path=path, name=path.name, remove_file=False, enqueue=False
+    )
+    job_run(job.pk)
+    run.refresh_from_db()
+    assert run.added == 1 and not run.staged.filter(kind=RowKind.BAD).exists()
+    job_run(sync_jobs.start_apply(actor=actor, run=run, enqueue=False).pk)
+    assert Member.objects.filter(citizen_id="001080066666", organisation=own["cell"]).exists()
 
 
 # ---- the volunteers' assignments (issue 17) ------------------------------------------------------------
