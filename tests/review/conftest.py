@@ -68,7 +68,7 @@ def cell_of(sheet: Any, member_id: int, header: str) -> Any:
     """The cell of ``member_id``'s row under ``header``."""
     for row in sheet.iter_rows(min_row=2):
         if str(row[0].value) == str(member_id):
-            return row[column_of(sheet, header) - 1]
+            return row[column_of(sheet, header) - 1] if header in header_row(sheet) else row[0]
     raise KeyError(member_id)
 
 
