@@ -300,18 +300,18 @@ def review_import(*, actor: Any, file: Path | bytes | IO[bytes]) -> ReviewImport
                 problems.append(
                     SheetProblem(sheet, row.row, _HEADERS.get(issue.field, issue.field), issue.message)
                 )
-        for f in _UNIQUE:
-            value = row.values.get(f)
-            if f in changed and value:
-                if value in unique_seen[f]:
-                    other = unique_seen[f][value]
+        for key in _UNIQUE:
+            value = row.values.get(key)
+            if key in changed and value:
+                if value in unique_seen[key]:
+                    other = unique_seen[key][value]
                     problems.append(
-                        SheetProblem(sheet, row.row, _HEADERS[f],
+                        SheetProblem(sheet, row.row, _HEADERS[key],
                             _("'%(value)s' is repeated: sheet %(sheet)s row %(row)d has it too")
                             % {"value": value, "sheet": other[0], "row": other[1]})
                     )  # fmt: skip
                 else:
-                    unique_seen[f][value] = (sheet, row.row, row.member_id)
+                    unique_seen[key][value] = (sheet, row.row, row.member_id)
         entries = [
             {
                 "member": row.member_id, "name": ours.get("full_name") or "", "sheet": sheet, "row": row.row,
@@ -490,7 +490,7 @@ def review_apply(*, actor: Any, review_import: ReviewImport, decisions: Mapping[
 
 
 def _rule_message(error: ValidationError) -> str:
-    parts = []
+    parts: list[str] = []
     for field, messages in getattr(error, "message_dict", {"": error.messages}).items():
         label = _HEADERS.get(field, field)
         parts.extend(f"{label}: {m}" if label else m for m in messages)
