@@ -70,7 +70,7 @@ def test_review_merge_follows_diff3_and_leaves_deleted_upstream_alone(
                 decisions[conflict_key(member.pk, "occupation")] = "theirs"
         before = {m.pk: Member.objects.get(pk=m.pk).occupation for m in people}
         review_apply(actor=officer, review_import=review, decisions=decisions)
-        for member, (ours, theirs, what) in zip(people, cases, strict=True):
+        for member, (_ours, theirs, what) in zip(people, cases, strict=True):
             now = Member.objects.get(pk=member.pk).occupation
             if what != "stays" or theirs is None:
                 assert now == before[member.pk]  # deleted upstream, or nothing brought back: untouched
