@@ -12,7 +12,6 @@ from partycard.core.errors import DomainError
 from partycard.core.scope import OutOfScope
 from partycard.registry import services as registry
 from partycard.registry.models import Member
-from partycard.review.errors import WorkbookProblems
 from partycard.review.models import ReviewExport, ReviewImport
 from partycard.review.services import conflict_key, review_apply, review_export, review_import
 from tests.review.conftest import HEADERS, cell_of, edit
@@ -191,7 +190,7 @@ def test_out_of_scope_exports_and_imports_are_refused(
     with pytest.raises(OutOfScope):
         review_export(actor=officers["secretary"], organisation=tree.school)  # above the cell
     _export, content = review_export(actor=officers["grassroots"], organisation=tree.school)
-    with pytest.raises(WorkbookProblems):
+    with pytest.raises(OutOfScope):
         review_import(actor=officers["hue"], file=content)  # the export is not in their scope
     with pytest.raises(OutOfScope):
         review_export(actor=officers["inspector"], organisation=tree.school)  # the role may not

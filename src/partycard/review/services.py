@@ -26,7 +26,7 @@ from partycard.accounts.roles import Action
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.errors import DomainError, ErrorCode
-from partycard.core.scope import scope_require
+from partycard.core.scope import OutOfScope, scope_require
 from partycard.registry.choices import ACTIVE_STATUSES, MEMBER_HOLDING_LEVELS, OrgLevel
 from partycard.registry.importing import check_file
 from partycard.registry.merge import Outcome, merge_fields
@@ -85,12 +85,12 @@ def _reviewed(
     actor: Any, organisation: Organisation, action: Action
 ) -> tuple[list[Organisation], list[Member]]:
     """The organisation's open cells and their active members, as the actor may see them for ``action``."""
+    scope_require(actor, action, organisation, field="organisation")
     if organisation.level not in REVIEWABLE_LEVELS:
         raise DomainError(
             _("A review is exported for a grassroots party organisation or one of its cells."),
             field="organisation",
         )
-    scope_require(actor, action, organisation, field="organisation")
     cells_qs = Organisation.objects.all() if actor is None else Organisation.objects.scoped(actor, action)
     cells = list(
         cells_qs.filter(
@@ -246,7 +246,7 @@ def review_import(*, actor: Any, file: Path | bytes | IO[bytes]) -> ReviewImport
 
     Raises:
         WorkbookProblems: with every problem (sheet, row, column, reason); nothing is recorded.
-        OutOfScope: a member changed is outside the actor's scope.
+        OutOfScope: the export the workbook names, or a member it changes, is outside the actor's scope.
     """
     path, data, folder = _stored(file)
     try:
@@ -353,13 +353,14 @@ def review_import(*, actor: Any, file: Path | bytes | IO[bytes]) -> ReviewImport
 
 
 def _export_of(actor: Any, meta: Mapping[str, str], digest: str) -> ReviewExport:
-    """The export the workbook names, if it is in the actor's scope and its base is the one sent out."""
-    refused = WorkbookProblems(
-        [SheetProblem("", 0, "", _("The workbook names no review export in your scope."))],
-        _("The workbook names no review export in your scope."),
-    )
+    """The export the workbook names, if it is in the actor's scope and its base is the one sent out.
+
+    Raises:
+        OutOfScope: no such export, or not in the actor's ``IMPORT_REVIEW`` scope (the same answer).
+        WorkbookProblems: the export exists but the workbook's signed base is not the one it sent out.
+    """
     if meta.get("format") != FORMAT or not str(meta.get("export", "")).isdigit():
-        raise refused
+        raise OutOfScope("file")
     exports = (
         ReviewExport.objects.all()
         if actor is None
@@ -371,7 +372,7 @@ def _export_of(actor: Any, meta: Mapping[str, str], digest: str) -> ReviewExport
         .first()
     )
     if export is None:
-        raise refused
+        raise OutOfScope("file")
     if export.digest != digest or export.organisation.code != meta.get("organisation"):
         message = _("The workbook does not match the export it names (its base copy differs).")
         raise WorkbookProblems([SheetProblem("", 0, "", message)], message)

@@ -122,8 +122,10 @@ def upload(request: HttpRequest) -> HttpResponse:
     except WorkbookProblems as e:
         return _home(request, form, problems=e.problems, status=400)
     except DomainError as e:
+        # A workbook of an export outside the scope: the 404 of a missing one, said on the form.
         if e.http_status == 404:
-            raise Http404(_("No such record.")) from e
+            form.add_error("file", _("The workbook names no review export in your scope."))
+            return _home(request, form, status=404)
         form.add_error("file", e.message)
         return _home(request, form, status=400)
     messages.success(request, _("The workbook was read: check the proposed changes below."))
