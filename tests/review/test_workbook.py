@@ -4,6 +4,7 @@ validation lists, no live formula, every bad value named by sheet, row, column a
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import openpyxl
@@ -131,7 +132,9 @@ def test_a_changed_base_copy_is_refused(exported: tuple[Any, bytes], officers: A
         base = book[BASE_SHEET]
         for row in base.iter_rows(min_row=2):
             if row[1].value == str(members["an"].pk):
-                row[2 + [f.name for f in FIELDS].index("occupation")].value = "Bác sĩ"
+                values = json.loads(row[2].value)
+                values[[f.name for f in FIELDS].index("occupation")] = "Bác sĩ"
+                row[2].value = json.dumps(values, ensure_ascii=False)
 
     refused = _refusal(officers, edit(exported[1], tamper))
     assert refused.message == gettext(CHANGED)

@@ -163,10 +163,15 @@ def display(field: ReviewField, value: str | None) -> str:
     if field.name == "ethnicity":
         return dict(ethnicities()).get(value, value)
     if field.choices is not None:
-        with translation.override("vi"):
-            labels = {str(m.value): str(m.label) for m in field.choices}
-        return labels.get(value, value)
+        return _labels(field.name).get(value, value)
     return value
+
+
+@functools.cache
+def _labels(name: str) -> dict[str, str]:
+    """A choice field's stored value → Vietnamese label (fixed at run time: cached)."""
+    with translation.override("vi"):
+        return {str(m.value): str(m.label) for m in _CHOICES[name]}
 
 
 def choice_labels(field: ReviewField) -> list[str]:

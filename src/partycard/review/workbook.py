@@ -8,7 +8,8 @@ Layout (docs/review.md):
   are locked (sheet protection, the other cells unlocked): the id and the file number are the keys a row
   is matched on. Choice fields carry validation lists, dates a dd/mm/yyyy check; every editable cell is
   formatted as text so that a citizen ID keeps its leading zeros.
-* ``_goc`` (very hidden): the base copy, every exported value in its canonical form (``review.fields``).
+* ``_goc`` (very hidden): the base copy, every exported value in its canonical form (``review.fields``):
+  per member its sheet, its id and its values as one JSON array (one cell, not twenty: half the file).
 * ``_ky`` (very hidden): the export's identity (id, organisation, time, exporter) and the signature,
   HMAC-SHA256 (Django's ``salted_hmac`` with this module's salt, keyed by ``SECRET_KEY``) over the canonical
   serialisation of the identity and the base. A very hidden sheet is out of sight, not out of reach: the
@@ -281,11 +282,12 @@ def workbook_build(meta: WorkbookMeta, sheets: Sequence[SheetData]) -> tuple[byt
         _cell_sheet(book, data, refs)
     base = book.create_sheet(BASE_SHEET)
     base.sheet_state = "veryHidden"
-    for column, name in enumerate(["sheet", "member_id", *(f.name for f in FIELDS)], start=1):
+    for column, name in enumerate(("sheet", "member_id", "values"), start=1):
         _put(base, 1, column, name)
-    for r, values in enumerate(rows, start=2):
-        for column, value in enumerate(values, start=1):
-            _put(base, r, column, value)
+    for r, values in enumerate(rows, start=2):  # one JSON cell per member: 3 cells a row, not 20
+        _put(base, r, 1, values[0])
+        _put(base, r, 2, values[1])
+        _put(base, r, 3, json.dumps(values[2:], ensure_ascii=False, separators=(",", ":")))
     signed_meta = book.create_sheet(META_SHEET)
     signed_meta.sheet_state = "veryHidden"
     for r, (key, value) in enumerate([*meta.as_dict().items(), ("signature", signature(signed))], start=1):
@@ -338,6 +340,13 @@ def _strings(sheet: Any, max_col: int) -> Iterator[list[Any]]:
         yield list(row)
 
 
+def _changed() -> str:
+    return _(
+        "The hidden base copy of the workbook was changed (or its signature does not match): "
+        "it cannot be trusted. Export a new workbook."
+    )
+
+
 def _signed_part(book: Any) -> tuple[dict[str, str], list[list[str | None]], str]:
     names = set(book.sheetnames)
     if META_SHEET not in names or BASE_SHEET not in names:
@@ -357,12 +366,20 @@ def _signed_part(book: Any) -> tuple[dict[str, str], list[list[str | None]], str
             _("The workbook's signature is missing: the hidden base copy cannot be checked.")
         )
     base_rows: list[list[str | None]] = []
-    width = len(FIELDS) + 2
-    for i, row in enumerate(_strings(book[BASE_SHEET], width + 1)):
+    for i, row in enumerate(_strings(book[BASE_SHEET], 3)):
         if i == 0:
             continue
-        padded = (row + [None] * width)[:width]
-        base_rows.append([None if v is None else str(v) for v in padded])
+        padded = (row + [None] * 3)[:3]
+        try:
+            values = json.loads(str(padded[2]))
+        except ValueError:
+            values = None
+        if not isinstance(values, list) or len(values) != len(FIELDS):
+            raise WorkbookRefused(_changed())
+        base_rows.append(
+            [None if padded[0] is None else str(padded[0]), None if padded[1] is None else str(padded[1])]
+            + [None if v is None else str(v) for v in values]
+        )
     return meta, base_rows, sign
 
 
@@ -413,12 +430,7 @@ def _read(book: Any, max_rows: int) -> WorkbookRead:
     meta, base_rows, sign = _signed_part(book)
     signed = canonical(meta, base_rows)
     if not constant_time_compare(signature(signed), sign):
-        raise WorkbookRefused(
-            _(
-                "The hidden base copy of the workbook was changed (or its signature does not match): "
-                "it cannot be trusted. Export a new workbook."
-            )
-        )
+        raise WorkbookRefused(_changed())
     base: dict[int, tuple[str, dict[str, str | None]]] = {}
     for row in base_rows:
         values = {f.name: row[i + 2] for i, f in enumerate(FIELDS)}
