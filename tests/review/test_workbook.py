@@ -288,3 +288,29 @@ def test_a_value_changed_in_both_to_the_same_is_not_a_conflict(
     review = review_import(actor=officer, file=edit(exported[1], same))
     assert [c["outcome"] for c in review.proposal["changes"]] == ["same"]
     assert review.change_count == review.conflict_count == 0
+
+
+def test_a_locked_column_changed_after_unprotecting_is_refused(
+    exported: tuple[Any, bytes], tree: Any, members: dict[str, Member], officers: Any
+) -> None:
+    def unlock(book: Any) -> None:
+        sheet = book[tree.cell_a.code]
+        sheet.protection.sheet = False
+        cell_of(sheet, members["cuong"].pk, HEADERS["file_number"]).value = "999999HN"
+
+    refused = _refusal(officers, edit(exported[1], unlock))
+    assert [(p.column, p.message) for p in refused.problems] == [
+        (HEADERS["file_number"], gettext("this column is locked: it is not changed here"))
+    ]
+
+
+def test_a_value_too_long_and_a_blank_ethnic_group_are_refused(
+    exported: tuple[Any, bytes], tree: Any, members: dict[str, Member], officers: Any
+) -> None:
+    def long(book: Any) -> None:
+        sheet = book[tree.cell_a.code]
+        cell_of(sheet, members["an"].pk, HEADERS["occupation"]).value = "x" * 101
+        cell_of(sheet, members["an"].pk, HEADERS["ethnicity"]).value = None
+
+    refused = _refusal(officers, edit(exported[1], long))
+    assert {p.column for p in refused.problems} == {HEADERS["occupation"], HEADERS["ethnicity"]}

@@ -231,6 +231,11 @@ def _facts(values: Mapping[str, Any], status: str) -> MemberFacts:
 
 
 _HEADERS = {f.name: f.header for f in FIELDS}
+# The text fields' column lengths (the importer's check, registry/importing.py): refused at the row, not at
+# the apply.
+_MAX_LENGTHS: dict[str, int] = {
+    f.name: int(getattr(Member._meta.get_field(f.name), "max_length", 0) or 0) for f in EDITABLE
+}
 
 
 @transaction.atomic
@@ -279,8 +284,18 @@ def review_import(*, actor: Any, file: Path | bytes | IO[bytes]) -> ReviewImport
         theirs = {**base, **row.values}
         changed = [f for f in editable if f in row.values and row.values[f] != base.get(f)]
         for f in EDITABLE:
-            if f.column.required and f.name in row.values and row.values[f.name] is None:
+            if f.name not in row.values:
+                continue
+            value = row.values[f.name]
+            if value is None and (f.column.required or f.name == "ethnicity"):
                 problems.append(SheetProblem(sheet, row.row, f.header, _("is required")))
+            limit = _MAX_LENGTHS.get(f.name)
+            if limit and value is not None and len(value) > limit:
+                problems.append(
+                    SheetProblem(sheet, row.row, f.header,
+                        _("is %(length)d characters long; at most %(limit)d are allowed")
+                        % {"length": len(value), "limit": limit})
+                )  # fmt: skip
         member = current.get(row.member_id)
         if member is None or sheet_name(member.organisation.code) != sheet:  # left the cell, ended, deleted
             if changed:

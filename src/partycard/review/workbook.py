@@ -491,14 +491,27 @@ def _read_sheet(sheet: Any, title: str, result: WorkbookRead, seen: set[int], ma
             continue
         seen.add(member_id)
         values: dict[str, str | None] = {}
+        base = result.base[member_id][1]
         for i, target in mapping.items():
-            if target == ID_HEADER or target.locked or any(p.column == target.header for p in problems):
+            if target == ID_HEADER or any(p.column == target.header for p in problems):
                 continue
             value = raw[i] if i < len(raw) else None
+            parsed: str | ParseError | None
             try:
-                values[target.name] = parse_cell(target, value)
+                parsed = parse_cell(target, value)
             except ParseError as e:
-                problems.append(SheetProblem(title, number, target.header, str(e)))
+                parsed = None if target.locked else e
+            if target.locked:  # a key or the status: not changed by a review (the sheet was unprotected)
+                if parsed != base.get(target.name):
+                    problems.append(
+                        SheetProblem(
+                            title, number, target.header, _("this column is locked: it is not changed here")
+                        )
+                    )
+            elif isinstance(parsed, ParseError):
+                problems.append(SheetProblem(title, number, target.header, str(parsed)))
+            else:
+                values[target.name] = parsed
         result.problems.extend(problems)
         result.rows.append(ReturnedRow(title, number, member_id, values))
 
