@@ -21,7 +21,7 @@ from partycard.accounts.roles import Action, allowed
 from partycard.api.errors import ApiProblem
 from partycard.api.problems import problem_response
 from partycard.api.schemas.problems import problems
-from partycard.api.schemas.review import MAX_ID, ApplyIn, ApplyOut, ReviewImportOut
+from partycard.api.schemas.review import MAX_ID, ReviewApplyIn, ReviewApplyOut, ReviewImportOut
 from partycard.core.errors import ErrorCode
 from partycard.core.scope import get_scoped_or_404, role_of
 from partycard.registry.importing import too_large
@@ -144,11 +144,13 @@ def review_import_get(request: HttpRequest, import_id: int = Path(..., ge=1, le=
 
 @router.post(
     "/review/imports/{import_id}/apply",
-    response={200: ApplyOut, **problems(403, 404, 409, 422)},
+    response={200: ReviewApplyOut, **problems(403, 404, 409, 422)},
     operation_id="review_apply",
     summary="Apply a proposal, each conflict decided (ours: keep partycard's value; theirs: the workbook's)",
 )
-def review_apply(request: HttpRequest, payload: ApplyIn, import_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def review_apply(
+    request: HttpRequest, payload: ReviewApplyIn, import_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
     actor = _actor(request)
     _require(actor, Action.APPLY_REVIEW)
     review = selectors.review_import_get(actor, import_id, Action.APPLY_REVIEW)

@@ -8,12 +8,12 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-__all__ = ["ApplyIn", "ApplyOut", "ChangeOut", "LeftOut", "ReviewImportOut"]
+__all__ = ["ReviewApplyIn", "ReviewApplyOut", "ReviewChangeOut", "ReviewImportOut", "ReviewLeftOut"]
 
 MAX_ID = 2**31 - 1
 
 
-class ChangeOut(Schema):
+class ReviewChangeOut(Schema):
     member: int
     name: str
     sheet: str
@@ -23,10 +23,10 @@ class ChangeOut(Schema):
     ours: str | None = Field(..., description="the record in partycard when the workbook was imported")
     theirs: str | None = Field(..., description="the value brought back in the workbook")
     outcome: Literal["theirs", "conflict", "same"]
-    key: str = Field(..., description="the conflict's key in ApplyIn.decisions")
+    key: str = Field(..., description="the conflict's key in ReviewApplyIn.decisions")
 
 
-class LeftOut(Schema):
+class ReviewLeftOut(Schema):
     member: int
     name: str
     sheet: str
@@ -41,20 +41,20 @@ class ReviewImportOut(Schema):
     status: Literal["proposed", "applied"]
     change_count: int
     conflict_count: int
-    changes: list[ChangeOut]
-    deleted_upstream: list[LeftOut]
-    missing: list[LeftOut]
+    changes: list[ReviewChangeOut]
+    deleted_upstream: list[ReviewLeftOut]
+    missing: list[ReviewLeftOut]
     applied_by: str
     applied_at: dt.datetime | None
     applied_count: int
 
 
-class ApplyIn(Schema):
+class ReviewApplyIn(Schema):
     decisions: dict[str, Literal["ours", "theirs"]] = Field(
         default_factory=dict, description='each conflict\'s key ("<member>:<field>") → "ours" or "theirs"'
     )
 
 
-class ApplyOut(Schema):
+class ReviewApplyOut(Schema):
     applied: int
     status: Literal["proposed", "applied"]
