@@ -192,3 +192,10 @@ def test_the_workbook_opens_in_openpyxl_with_its_sheets(web: Client, tree: Any, 
     content = web.post(f"/ra-soat/to-chuc/{tree.school.code}/bang-tinh/").content
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert tree.cell_a.code in book.sheetnames and tree.cell_b.code in book.sheetnames
+
+
+def test_the_home_page_finds_an_organisation(web: Client, tree: Any, members: Any) -> None:
+    text = web.get("/ra-soat/", {"q": "giao vien 2"}).content.decode()
+    assert tree.cell_b.code in text and f"to-chuc/{tree.cell_a.code}/" not in text
+    text = web.get("/ra-soat/", {"q": "hn-bd-01-01"}).content.decode()
+    assert f"to-chuc/{tree.cell_a.code}/" in text and f"to-chuc/{tree.cell_b.code}/" not in text

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+
 from partycard.accounts.roles import Action
 from partycard.core.scope import get_scoped_or_404
+from partycard.core.text import fold
 from partycard.registry.models import Organisation
 from partycard.review.fields import FIELDS, display
 from partycard.review.models import ReviewImport
@@ -18,13 +21,16 @@ __all__ = ["ProposalRow", "proposal_rows", "review_import_get", "review_import_l
 _FIELDS = {f.name: f for f in FIELDS}
 
 
-def reviewable_list(actor: Any, *, limit: int = 500) -> list[Organisation]:
-    """The open grassroots organisations and cells the actor may export a review of, in tree order."""
-    return list(
-        Organisation.objects.scoped(actor, Action.EXPORT_REVIEW)
-        .filter(level__in=sorted(REVIEWABLE_LEVELS), dissolved_on__isnull=True)
-        .order_by("path")[:limit]
+def reviewable_list(actor: Any, *, query: str = "", limit: int = 200) -> list[Organisation]:
+    """The open grassroots organisations and cells the actor may export a review of, in tree order; with
+    ``query``, those whose code starts with it or whose name holds it (accents and case ignored): a
+    province holds thousands."""
+    found = Organisation.objects.scoped(actor, Action.EXPORT_REVIEW).filter(
+        level__in=sorted(REVIEWABLE_LEVELS), dissolved_on__isnull=True
     )
+    if query:
+        found = found.filter(Q(code__startswith=query.upper()) | Q(name_search__contains=fold(query)))
+    return list(found.order_by("path")[:limit])
 
 
 def review_import_list(actor: Any, *, limit: int = 50) -> list[ReviewImport]:

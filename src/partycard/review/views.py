@@ -45,10 +45,11 @@ def _refuse_unless(request: HttpRequest, action: Action) -> None:
 def _home(
     request: HttpRequest, form: UploadForm | None = None, problems: Any = None, status: int = 200
 ) -> Any:
+    query = request.GET.get("q", "").strip()[:100]
+    may_export = _may(request, Action.EXPORT_REVIEW)
     context = {
-        "organisations": selectors.reviewable_list(request.user)
-        if _may(request, Action.EXPORT_REVIEW)
-        else [],
+        "organisations": selectors.reviewable_list(request.user, query=query) if may_export else [],
+        "query": query,
         "imports": selectors.review_import_list(request.user),
         "form": form or UploadForm(),
         "problems": problems or [],
