@@ -31,6 +31,7 @@ from partycard.review.models import ReviewImport
 __all__ = ["apply", "home", "paper", "proposal", "upload", "workbook"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_LISTED = 1000  # problems listed on the page, as the roster import lists them
 
 
 def _may(request: HttpRequest, action: Action) -> bool:
@@ -52,7 +53,8 @@ def _home(
         "query": query,
         "imports": selectors.review_import_list(request.user),
         "form": form or UploadForm(),
-        "problems": problems or [],
+        "problems": (problems or [])[:MAX_LISTED],  # the rest are counted (a page of 10,000 rows helps none)
+        "problem_count": len(problems or []),
         "may_export": _may(request, Action.EXPORT_REVIEW),
         "may_import": _may(request, Action.IMPORT_REVIEW),
         "limit": services.max_members(),
