@@ -84,7 +84,7 @@ def _out(review: ReviewImport) -> dict[str, Any]:
     operation_id="review_workbook",
     summary="Hand out the review workbook of a grassroots organisation or cell (one sheet per cell)",
 )
-def review_workbook(request: HttpRequest, code: str = Path(..., max_length=20)) -> Any:
+def review_workbook(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")) -> Any:
     actor = _actor(request)
     _require(actor, Action.EXPORT_REVIEW)
     org = get_scoped_or_404(Organisation, actor, Action.EXPORT_REVIEW, code=code)
@@ -101,7 +101,7 @@ def review_workbook(request: HttpRequest, code: str = Path(..., max_length=20)) 
     operation_id="review_paper",
     summary="Hand out the paper review form of a grassroots organisation or cell (PDF)",
 )
-def review_paper(request: HttpRequest, code: str = Path(..., max_length=20)) -> Any:
+def review_paper(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")) -> Any:
     actor = _actor(request)
     _require(actor, Action.EXPORT_REVIEW)
     org = get_scoped_or_404(Organisation, actor, Action.EXPORT_REVIEW, code=code)
