@@ -120,6 +120,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         loss_objects(objects)
         device_objects(objects, users[(side, Role.MEMBER)])
         sync_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], tmp_path)
+        review_objects(objects, users[(side, Role.GRASSROOTS_OFFICER)])
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -320,6 +321,26 @@ def meetings_objects(objects: dict[str, Any]) -> None:
     attendance_record(actor=None, meeting=meeting, member=objects["member"], method=CheckinMethod.MANUAL)
 
 
+def review_objects(objects: dict[str, Any], officer: User) -> None:
+    """Each side's offline review (issue 17): a workbook handed out for its grassroots organisation by its
+    officer, and brought back with its member's occupation changed: a proposal awaiting a decision (the
+    proposal names the member)."""
+    import openpyxl
+
+    from partycard.review.services import review_export, review_import
+
+    _export, content = review_export(actor=officer, organisation=objects["grassroots"])
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book[objects["cell"].code]
+    column = [c.value for c in sheet[1]].index("Nghề nghiệp")
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == str(objects["member"].pk):
+            row[column].value = "Rà soát ma trận"
+    out = io.BytesIO()
+    book.save(out)
+    objects["review_import"] = review_import(actor=officer, file=out.getvalue())
+
+
 def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
     """The route as a URL whose parameters name the other side's objects."""
     name = pattern.name or ""
@@ -373,6 +394,7 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "transfer_id": other["transfer"].pk,
         "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
         "run_id": other["sync_run"].pk,  # the party-database sync's pages and API (issue 17)
+        "import_id": other["review_import"].pk,  # the review's proposal (issue 17)
         "photo_id": other["loss_photo"].pk,
         "step": "list",
         "form": "2-TDV",
@@ -450,6 +472,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
         *_device_rows(province.path),
         *_assignment_rows(province.path),
+        *_review_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
@@ -465,6 +488,16 @@ def _device_rows(path: str) -> list[list[Any]]:
     return [
         list(Device.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
         list(Credential.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+    ]
+
+
+def _review_rows(path: str) -> list[list[Any]]:
+    """The review workbooks handed out and brought back in the subtree (issue 17)."""
+    from partycard.review.models import ReviewExport, ReviewImport
+
+    return [
+        list(model.objects.filter(organisation__path__startswith=path).order_by("pk").values())
+        for model in (ReviewExport, ReviewImport)
     ]
 
 
@@ -544,7 +577,19 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
+    ids |= _review_ids(province.path)
     return ids
+
+
+def _review_ids(path: str) -> set[tuple[str, str]]:
+    """The review exports and imports of the subtree, as audit rows name them (issue 17)."""
+    from partycard.review.models import ReviewExport, ReviewImport
+
+    return {
+        (model._meta.label_lower, str(pk))
+        for model in (ReviewExport, ReviewImport)
+        for pk in model.objects.filter(organisation__path__startswith=path).values_list("pk", flat=True)
+    }
 
 
 def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         loss_objects(sides[side])  # a lost-card report of its member (issue 16)
         sync_objects(sides[side], users[(side, Role.COMMITTEE_OFFICER)], tmp_path)  # a sync preview (17)
         assignment_objects(sides[side], users[(side, Role.YOUTH_VOLUNTEER)])  # its volunteer (issue 17)
+        review_world(sides[side], users[(side, Role.GRASSROOTS_OFFICER)])  # its review proposal (issue 17)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -414,6 +415,113 @@ def _export_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]
 
 
 SERVICE_ATTACKS.update(_export_attacks())
+
+
+def review_world(objects: dict[str, Any], officer: User) -> None:
+    """Each side's offline review (issue 17): a proposal awaiting a decision (``review_import``) and a fresh
+    workbook of its grassroots organisation, as the side's officer handed it out (``review_workbook``)."""
+    from partycard.review.services import review_export
+    from tests.test_leak_matrix import review_objects
+
+    review_objects(objects, officer)
+    objects["review_workbook"] = review_export(actor=officer, organisation=objects["grassroots"])[1]
+
+
+def _review_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The offline review (issue 17) aimed at the other side: hand out its workbook or paper form, bring its
+    workbook back, apply its proposal (conflicts decided or not)."""
+    from partycard.review import services as review
+
+    return {
+        "review_export of the other grassroots": lambda actor, own, other: review.review_export(
+            actor=actor, organisation=other["grassroots"]
+        ),
+        "review_export of the other cell": lambda actor, own, other: review.review_export(
+            actor=actor, organisation=other["cell"]
+        ),
+        "review_paper of the other grassroots": lambda actor, own, other: review.review_paper(
+            actor=actor, organisation=other["grassroots"]
+        ),
+        "review_import of the other side's workbook": lambda actor, own, other: review.review_import(
+            actor=actor, file=other["review_workbook"]
+        ),
+        "review_apply of the other side's proposal": lambda actor, own, other: review.review_apply(
+            actor=actor, review_import=other["review_import"], decisions={}
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_review_attacks())
+
+
+def _review_doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str, Callable[[], Any]]:
+    """The review's pages and API (issue 17), each aimed at the other side."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    own, other = world["sides"][side], world["sides"]["hue" if side == "hn" else "hn"]
+    web, api = _web(world, login, side, role), _api(world, side, role)
+    theirs, code = other["review_import"].pk, other["grassroots"].code
+
+    def upload() -> Any:
+        return SimpleUploadedFile("ra-soat.xlsx", other["review_workbook"])
+
+    return {
+        "page: the other workbook": lambda: web.post(f"/ra-soat/to-chuc/{code}/bang-tinh/"),
+        "page: the other paper form": lambda: web.post(f"/ra-soat/to-chuc/{code}/phieu-giay/"),
+        "page: bring the other workbook back": lambda: web.post("/ra-soat/nop-lai/", {"file": upload()}),
+        "page: apply the other proposal": lambda: web.post(f"/ra-soat/{theirs}/ap-dung/"),
+        "api: the other workbook": lambda: api.post(f"/api/v1/review/organisations/{code}/workbook"),
+        "api: the other paper form": lambda: api.post(f"/api/v1/review/organisations/{code}/paper"),
+        "api: bring the other workbook back": lambda: api.post("/api/v1/review/imports", {"file": upload()}),
+        "api: apply the other proposal": lambda: api.post(
+            f"/api/v1/review/imports/{theirs}/apply", "{}", content_type="application/json"
+        ),
+        "api: the other member's row into one's own proposal": lambda: api.post(
+            f"/api/v1/review/imports/{own['review_import'].pk}/apply",
+            json.dumps({"decisions": {f"{other['member'].pk}:occupation": "theirs"}}),
+            content_type="application/json",
+        ),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_review_door_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """Nothing written through the review's doors (issue 17); each refused with a 4xx, the other side's
+    proposal still awaiting, its records as they were."""
+    from partycard.review.models import ReviewImport
+
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        other = world["sides"][other_side]
+        guard = Untouched(other)
+        status = ReviewImport.objects.get(pk=other["review_import"].pk).status
+        for door, attempt in _review_doors(world, login, side, role).items():
+            response = attempt()
+            where = f"{role} of {side}, {door} → {response.status_code}"
+            own_proposal = "one's own proposal" in door
+            assert 400 <= response.status_code < 500 or (own_proposal and response.status_code == 200), where
+            guard.check(where)
+            assert ReviewImport.objects.get(pk=other["review_import"].pk).status == status, where
+
+
+def test_the_review_doors_accept_the_same_writes_inside_the_scope(world: dict[str, Any], login: Any) -> None:
+    """The control: the grassroots officer hands out, brings back and applies at home, by page and API."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", Role.GRASSROOTS_OFFICER), _api(world, "hn", Role.GRASSROOTS_OFFICER)
+    code = hn["grassroots"].code
+    assert web.post(f"/ra-soat/to-chuc/{code}/bang-tinh/").status_code == 200
+    assert web.post(f"/ra-soat/to-chuc/{code}/phieu-giay/").status_code == 200
+    assert api.post(f"/api/v1/review/organisations/{code}/workbook").status_code == 200
+    upload = SimpleUploadedFile("ra-soat.xlsx", hn["review_workbook"])
+    assert web.post("/ra-soat/nop-lai/", {"file": upload}).status_code == 302
+    response = api.post(
+        f"/api/v1/review/imports/{hn['review_import'].pk}/apply", "{}", content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Member.objects.get(pk=hn["member"].pk).occupation == "Rà soát ma trận"
 
 
 def _meeting_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
