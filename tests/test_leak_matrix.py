@@ -121,6 +121,7 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         device_objects(objects, users[(side, Role.MEMBER)])
         sync_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], tmp_path)
         review_objects(objects, users[(side, Role.GRASSROOTS_OFFICER)])
+        population_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
 
@@ -255,6 +256,52 @@ def _partysync_models() -> list[Any]:
     from partycard.partysync.models import SyncRun
 
     return [SyncRun]
+
+
+def population_objects(objects: dict[str, Any]) -> None:
+    """Each side's population check (issue 17): a run of its province, its cell's tally, its member's
+    result and an open task whose found name is the member's (a marker, so a leaked task shows)."""
+    from partycard.core import clock
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    member, cell, at = objects["member"], objects["cell"], clock.now()
+    run = CheckRun.objects.create(root=objects["province"], started_at=at, members=1, checked=1, differed=1)
+    CheckTally.objects.create(run=run, cell=cell, checked=1, differed=1, name=1)
+    CheckResult.objects.create(run=run, member=member, outcome="differs", reasons="name", checked_at=at)
+    objects["population_run"] = run
+    objects["population_task"] = DataTask.objects.create(
+        member=member, cell=cell, reasons=["name"], found={"full_name": member.full_name}, raised_at=at,
+        run_id=run.pk,
+    )  # fmt: skip
+
+
+def _population_models() -> list[Any]:
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    return [CheckRun, CheckTally, CheckResult, DataTask]
+
+
+def _population_rows(path: str) -> list[list[Any]]:
+    """The population check's rows of the subtree (issue 17): runs of its organisations, its cells'
+    tallies, its members' results and tasks."""
+    from partycard.population.models import CheckResult, CheckRun, CheckTally, DataTask
+
+    return [
+        list(CheckRun.objects.filter(root__path__startswith=path).order_by("pk").values()),
+        list(CheckTally.objects.filter(cell__path__startswith=path).order_by("pk").values()),
+        list(CheckResult.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+        list(DataTask.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+    ]
+
+
+def _population_audited(path: str) -> set[tuple[str, str]]:
+    from partycard.population.models import CheckRun, DataTask
+
+    runs = CheckRun.objects.filter(root__path__startswith=path).values_list("pk", flat=True)
+    tasks = DataTask.objects.filter(member__organisation__path__startswith=path).values_list("pk", flat=True)
+    return {("population.checkrun", str(pk)) for pk in runs} | {
+        ("population.datatask", str(pk)) for pk in tasks
+    }
 
 
 def dues_objects(objects: dict[str, Any]) -> None:
@@ -393,9 +440,13 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "inspection_id": other["inspection"].pk,
         "transfer_id": other["transfer"].pk,
         "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
-        "run_id": other["sync_run"].pk,  # the party-database sync's pages and API (issue 17)
+        # the party-database sync's pages and API, or the population check's (issue 17)
+        "run_id": other["sync_run"].pk
+        if "dong-bo" in route or "sync" in route
+        else other["population_run"].pk,
         "import_id": other["review_import"].pk,  # the review's proposal (issue 17)
         "photo_id": other["loss_photo"].pk,
+        "task_id": other["population_task"].pk,
         "step": "list",
         "form": "2-TDV",
         "fmt": "xlsx",
@@ -473,6 +524,7 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         *_device_rows(province.path),
         *_assignment_rows(province.path),
         *_review_rows(province.path),
+        *_population_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
             for model in _distribution_models()
@@ -578,6 +630,7 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
     ids |= _review_ids(province.path)
+    ids |= _population_audited(province.path)
     return ids
 
 

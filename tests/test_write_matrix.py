@@ -55,6 +55,7 @@ from tests.test_leak_matrix import (
     inspection_objects,
     loss_objects,
     meetings_objects,
+    population_objects,
     production_objects,
     state_of,
     sync_objects,
@@ -94,6 +95,7 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         sync_objects(sides[side], users[(side, Role.COMMITTEE_OFFICER)], tmp_path)  # a sync preview (17)
         assignment_objects(sides[side], users[(side, Role.YOUTH_VOLUNTEER)])  # its volunteer (issue 17)
         review_world(sides[side], users[(side, Role.GRASSROOTS_OFFICER)])  # its review proposal (issue 17)
+        population_objects(sides[side])  # a population check of its province, a task of its member (17)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
 
 
@@ -322,6 +324,27 @@ def _loss_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]],
 
 
 SERVICE_ATTACKS.update(_loss_attacks())
+
+
+def _population_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The population check (issue 17) aimed at the other side: check its province, correct its member's
+    record through its task, confirm its task."""
+    from partycard.population import services as pop
+
+    return {
+        "check_start of the other province": lambda actor, own, other: pop.check_start(
+            actor=actor, root=other["province"], enqueue=False
+        ),
+        "task_correct of the other side's task": lambda actor, own, other: pop.task_correct(
+            actor=actor, task=other["population_task"], changes={"full_name": "Đã Bị Sửa"}
+        ),
+        "task_confirm of the other side's task": lambda actor, own, other: pop.task_confirm(
+            actor=actor, task=other["population_task"], note="matrix"
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_population_attacks())
 
 
 def _officer_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
@@ -1396,3 +1419,85 @@ def test_the_assignment_doors_accept_the_same_writes_inside_the_scope(
     assert VolunteerAssignment.objects.filter(volunteer=hn["volunteer"]).count() == 3
     assert web.post(f"/ra-soat/tinh-nguyen-vien/{hn['assignment'].pk}/thu-hoi/").status_code == 302
     assert VolunteerAssignment.objects.get(pk=hn["assignment"].pk).revoked_at is not None
+
+
+# ---- the population check (issue 17): starting a check, resolving a task -----------------------------
+
+
+def _population_doors(
+    world: dict[str, Any], login: Any, side: str, role: str
+) -> dict[str, Callable[[], Any]]:
+    """The population check's pages and API, each aimed at the other side."""
+    other = world["sides"]["hue" if side == "hn" else "hn"]
+    web, api = _web(world, login, side, role), _api(world, side, role)
+    task = other["population_task"].pk
+    correct = {"full_name": "Đã Bị Sửa", "date_of_birth": "12/03/1980", "gender": "M", "citizen_id": ""}
+    return {
+        "page: check the other province": lambda: web.post(
+            "/doi-soat-dan-cu/bat-dau/", {"organisation": other["province"].code}
+        ),
+        "page: correct the other task": lambda: web.post(f"/doi-soat-dan-cu/viec/{task}/sua/", correct),
+        "page: confirm the other task": lambda: web.post(
+            f"/doi-soat-dan-cu/viec/{task}/xac-nhan/", {"note": "matrix"}
+        ),
+        "api: check the other province": lambda: api.post(
+            "/api/v1/population/runs",
+            json.dumps({"organisation": other["province"].code}),
+            content_type="application/json",
+        ),
+        "api: correct the other task": lambda: api.post(
+            f"/api/v1/population/tasks/{task}/correct",
+            json.dumps({"full_name": "Đã Bị Sửa"}),
+            content_type="application/json",
+        ),
+        "api: confirm the other task": lambda: api.post(
+            f"/api/v1/population/tasks/{task}/confirm",
+            json.dumps({"note": "matrix"}),
+            content_type="application/json",
+        ),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_population_door_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        guard = Untouched(world["sides"][other_side])
+        for door, attempt in _population_doors(world, login, side, role).items():
+            response = attempt()
+            where = f"{role} of {side}, {door} → {response.status_code}"
+            assert 400 <= response.status_code < 500, where
+            guard.check(where)
+
+
+@pytest.mark.parametrize("role", [Role.CELL_SECRETARY, Role.GRASSROOTS_OFFICER, Role.COMMITTEE_OFFICER])
+def test_the_population_writes_inside_the_scope_are_accepted(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """The control: the same doors, aimed at one's own side's task, resolve it."""
+    from partycard.population.models import DataTask
+
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", role), _api(world, "hn", role)
+    task = hn["population_task"]
+    name = hn["member"].full_name
+    form = {"full_name": name + " Sửa", "date_of_birth": "12/03/1980", "gender": "M", "citizen_id": ""}
+    response = web.post(f"/doi-soat-dan-cu/viec/{task.pk}/sua/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert DataTask.objects.get(pk=task.pk).status == "corrected"
+    assert Member.objects.get(pk=hn["member"].pk).full_name == name + " Sửa"
+    again = DataTask.objects.create(
+        member=hn["member"],
+        cell=hn["cell"],
+        reasons=["gender"],
+        found={"gender": "F"},
+        raised_at=task.raised_at,
+    )
+    answer = api.post(
+        f"/api/v1/population/tasks/{again.pk}/confirm",
+        json.dumps({"note": "Đúng"}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["status"] == "confirmed"

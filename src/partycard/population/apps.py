@@ -6,3 +6,8 @@ class PopulationConfig(AppConfig):
     name = "partycard.population"
     label = "population"
     verbose_name = _("Cross-check with the national population database")
+
+    def ready(self) -> None:
+        from partycard.population.jobs import register_kinds
+
+        register_kinds()

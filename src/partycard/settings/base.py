@@ -300,6 +300,18 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Jobs' result files and scratch: private (not under MEDIA_ROOT), deleted by the sweep once expired.
     "JOB_FILES_DIR": Path(os.environ.get("PARTYCARD_JOB_FILES_DIR", str(VAR_DIR / "job-files"))),
     "JOB_FILE_TTL_SECONDS": float(os.environ.get("PARTYCARD_JOB_FILE_TTL_SECONDS", str(24 * 3600))),
+    # The national population database (docs/population.md): its API's address and bearer token, the rate
+    # it allows in records per second, IDs per batch request, seconds to wait for an answer, retries of a
+    # request before the check stops (resumable), and members per chunk of the check job.
+    "POPULATION_API": {
+        "url": os.environ.get("PARTYCARD_POPULATION_URL", "http://127.0.0.1:8765"),
+        "token": os.environ.get("PARTYCARD_POPULATION_TOKEN", ""),
+        "rate": float(os.environ.get("PARTYCARD_POPULATION_RATE", "10000")),
+        "batch": int(os.environ.get("PARTYCARD_POPULATION_BATCH", "1000")),
+        "timeout": float(os.environ.get("PARTYCARD_POPULATION_TIMEOUT", "5")),
+        "max_retries": int(os.environ.get("PARTYCARD_POPULATION_RETRIES", "5")),
+        "chunk": int(os.environ.get("PARTYCARD_POPULATION_CHUNK", "5000")),
+    },
 }
 
 # The largest request body Django reads into memory (form fields and API bodies; uploaded files are

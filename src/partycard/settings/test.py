@@ -15,3 +15,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The population stand-in is started by the tests on a free port (tests/nationalid/standin.py): short
+# timeouts and back-off so that its injected failures cost seconds, not minutes; small chunks.
+PARTYCARD["POPULATION_API"] = {  # noqa: F405
+    **PARTYCARD["POPULATION_API"],  # noqa: F405
+    # Nothing listens on port 9: a test that forgot its stand-in fails loudly. A job runner started by a test
+    # in its own process is given its stand-in's address in the environment.
+    "url": os.environ.get("PARTYCARD_POPULATION_URL", "http://127.0.0.1:9"),
+    "timeout": 1.0,
+    "max_retries": 4,
+    "chunk": 50,
+}

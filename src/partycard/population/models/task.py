@@ -29,6 +29,8 @@ class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CORRECTED = "corrected", _("Record corrected")
     CONFIRMED = "confirmed", _("Record confirmed with a note")
+    # A later check found the record and the population database in agreement (corrected elsewhere).
+    CLOSED = "closed", _("Closed: a later check agrees")
 
 
 class DataTask(models.Model):
