@@ -207,6 +207,20 @@ def siblings(tree: TreeFixture, make_member: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+def volunteer_assign(volunteer: Any, cell: Organisation, *, days: int = 60) -> Any:
+    """An assignment of ``volunteer`` to ``cell`` running from yesterday for ``days`` days (issue 17): the
+    matrices' volunteers act on their own side's cell, a real scope to leak from."""
+
+    from partycard.accounts.models import VolunteerAssignment
+    from partycard.core import clock
+
+    today = clock.today()
+    return VolunteerAssignment.objects.create(
+        volunteer=volunteer, organisation=cell, starts_on=today - dt.timedelta(days=1),
+        ends_on=today + dt.timedelta(days=days), created_at=clock.now(),
+    )  # fmt: skip
+
+
 def _legacy_token(user: Any) -> str:
     from partycard.api import tokens
     from partycard.api.models import ApiToken
@@ -244,6 +258,8 @@ def side_users(
             )  # fmt: skip
             if role != Role.MEMBER:
                 user.user_permissions.add(*perms)
+            if role == Role.YOUTH_VOLUNTEER:
+                volunteer_assign(user, sides[side]["cell"])
             users[(side, role)] = user
             if role == Role.MEMBER:
                 # Members get no tokens (api.services.token_issue refuses them); one made before that

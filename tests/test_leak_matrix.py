@@ -88,6 +88,8 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
     call_command("pki", "init", stdout=io.StringIO())
     sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
     users, tokens = side_users(sides, app_labels=("registry",), prefix="")
+    for side in sides:  # each side's volunteer, assigned to its cell (issue 17)
+        sides[side]["volunteer"] = users[(side, Role.YOUTH_VOLUNTEER)]
     # Each side's member has an exchange case, and each side's cell secretary a job over it.
     campaign = Campaign.objects.create(code="matrix", name="Đợt ma trận", cut_off=dt.date(2026, 6, 30))
     for side, objects in sides.items():
@@ -117,6 +119,8 @@ def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
         meetings_objects(objects)
         loss_objects(objects)
         device_objects(objects, users[(side, Role.MEMBER)])
+        sync_objects(objects, users[(side, Role.COMMITTEE_OFFICER)], tmp_path)
+        review_objects(objects, users[(side, Role.GRASSROOTS_OFFICER)])
         population_objects(objects)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree, "campaign": campaign}
 
@@ -230,6 +234,30 @@ def loss_objects(objects: dict[str, Any]) -> None:
     objects["loss_photo"] = objects["loss"].photos.order_by("pk").first()
 
 
+def sync_objects(objects: dict[str, Any], officer: User, tmp_path: Any) -> None:
+    """Each side's party-database sync (issue 17), by its committee officer: the province exported (its
+    members' baselines), then the same file read back into a preview run (``run_id`` names it) whose rows
+    name its member, and one conflict decided on a field the file changed as partycard did."""
+    from partycard.jobs.runner import job_run
+    from partycard.partysync import jobs, services
+
+    path = tmp_path / f"sync-{objects['province'].code}.jsonl"
+    services.sync_export(actor=officer, root=objects["province"], path=path, fmt="jsonl")
+    run, job = jobs.start_preview(
+        actor=officer, root=objects["province"], path=path, name=path.name, remove_file=False, enqueue=False
+    )
+    job_run(job.pk)
+    run.refresh_from_db()
+    assert run.status == "preview" and run.unchanged >= 1, run.error
+    objects["sync_run"] = run
+
+
+def _partysync_models() -> list[Any]:
+    from partycard.partysync.models import SyncRun
+
+    return [SyncRun]
+
+
 def population_objects(objects: dict[str, Any]) -> None:
     """Each side's population check (issue 17): a run of its province, its cell's tally, its member's
     result and an open task whose found name is the member's (a marker, so a leaked task shows)."""
@@ -340,6 +368,26 @@ def meetings_objects(objects: dict[str, Any]) -> None:
     attendance_record(actor=None, meeting=meeting, member=objects["member"], method=CheckinMethod.MANUAL)
 
 
+def review_objects(objects: dict[str, Any], officer: User) -> None:
+    """Each side's offline review (issue 17): a workbook handed out for its grassroots organisation by its
+    officer, and brought back with its member's occupation changed: a proposal awaiting a decision (the
+    proposal names the member)."""
+    import openpyxl
+
+    from partycard.review.services import review_export, review_import
+
+    _export, content = review_export(actor=officer, organisation=objects["grassroots"])
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book[objects["cell"].code]
+    column = [c.value for c in sheet[1]].index("Nghề nghiệp")
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == str(objects["member"].pk):
+            row[column].value = "Rà soát ma trận"
+    out = io.BytesIO()
+    book.save(out)
+    objects["review_import"] = review_import(actor=officer, file=out.getvalue())
+
+
 def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any, User], side: str) -> str:
     """The route as a URL whose parameters name the other side's objects."""
     name = pattern.name or ""
@@ -392,8 +440,12 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         "inspection_id": other["inspection"].pk,
         "transfer_id": other["transfer"].pk,
         "report_id": other["loss"].pk,  # the losses pages and API (issue 16)
+        # the party-database sync's pages and API, or the population check's (issue 17)
+        "run_id": other["sync_run"].pk
+        if "dong-bo" in route or "sync" in route
+        else other["population_run"].pk,
+        "import_id": other["review_import"].pk,  # the review's proposal (issue 17)
         "photo_id": other["loss_photo"].pk,
-        "run_id": other["population_run"].pk,  # the population check's pages and API (issue 17)
         "task_id": other["population_task"].pk,
         "step": "list",
         "form": "2-TDV",
@@ -404,6 +456,8 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
         # The reset link's page with the other side's account and no valid token: the "not valid" page.
         "uidb64": urlsafe_base64_encode(str(users[(other_side, Role.CELL_SECRETARY)].pk).encode()),
         "token": "set-password",
+        "assignment_id": _assignment_of(users[(other_side, Role.YOUTH_VOLUNTEER)]),  # issue 17's volunteers
+        "problem": "no_photo",  # the completeness report's member list (issue 17): the other member has none
     }
 
     def value(match: re.Match[str]) -> str:
@@ -416,6 +470,21 @@ def fill(route: str, pattern: URLPattern, other: dict[str, Any], users: dict[Any
     url = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", value, url)  # re_path() syntax
     url = url.lstrip("^").rstrip("$").replace("\\", "")
     return "/" + url
+
+
+def _assignment_of(volunteer: User) -> int:
+    """The volunteer's assignment to their side's cell (``tests.conftest.side_users``)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    return VolunteerAssignment.objects.filter(volunteer=volunteer).values_list("pk", flat=True)[0]
+
+
+def _assignment_rows(path: str) -> list[list[Any]]:
+    """The volunteers' assignments to the cells of the subtree (issue 17)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    rows = VolunteerAssignment.objects.filter(organisation__path__startswith=path).order_by("pk").values()
+    return [list(rows)]
 
 
 def text_of(response: Any) -> str:
@@ -453,6 +522,8 @@ def state_of(side: dict[str, Any]) -> list[Any]:
         list(Job.objects.filter(path__startswith=province.path).order_by("pk").values()),
         list(Card.objects.filter(path__startswith=province.path).order_by("pk").values()),
         *_device_rows(province.path),
+        *_assignment_rows(province.path),
+        *_review_rows(province.path),
         *_population_rows(province.path),
         *[
             list(model.objects.filter(path__startswith=province.path).order_by("pk").values())
@@ -469,6 +540,16 @@ def _device_rows(path: str) -> list[list[Any]]:
     return [
         list(Device.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
         list(Credential.objects.filter(member__organisation__path__startswith=path).order_by("pk").values()),
+    ]
+
+
+def _review_rows(path: str) -> list[list[Any]]:
+    """The review workbooks handed out and brought back in the subtree (issue 17)."""
+    from partycard.review.models import ReviewExport, ReviewImport
+
+    return [
+        list(model.objects.filter(organisation__path__startswith=path).order_by("pk").values())
+        for model in (ReviewExport, ReviewImport)
     ]
 
 
@@ -498,6 +579,7 @@ def _distribution_models() -> list[Any]:
         Transfer,
         TransferEvent,
         *_losses_models(),
+        *_partysync_models(),
     ]
 
 
@@ -540,12 +622,27 @@ def audited_ids(side: dict[str, Any]) -> set[tuple[str, str]]:
             "pk", flat=True
         )
     }
+    ids |= {  # the volunteers' assignments to its cells (issue 17)
+        ("accounts.volunteerassignment", str(row["id"])) for row in _assignment_rows(province.path)[0]
+    }
     ids |= {
         ("cards.card", str(pk))
         for pk in Card.objects.filter(path__startswith=province.path).values_list("pk", flat=True)
     }
+    ids |= _review_ids(province.path)
     ids |= _population_audited(province.path)
     return ids
+
+
+def _review_ids(path: str) -> set[tuple[str, str]]:
+    """The review exports and imports of the subtree, as audit rows name them (issue 17)."""
+    from partycard.review.models import ReviewExport, ReviewImport
+
+    return {
+        (model._meta.label_lower, str(pk))
+        for model in (ReviewExport, ReviewImport)
+        for pk in model.objects.filter(organisation__path__startswith=path).values_list("pk", flat=True)
+    }
 
 
 def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
@@ -580,6 +677,12 @@ def probe_bodies(other: dict[str, Any]) -> dict[str, Any]:
         "phone": "0911000999",
         "role": "cell_secretary",
         "delivery": "temporary",
+        # review (issue 17): assign a volunteer to the other side's cell
+        "volunteer": other["volunteer"].pk if "volunteer" in other else other["member"].pk,
+        "cells": [other["cell"].pk],
+        "codes": other["cell"].code,
+        "starts_on": "01/01/2030",
+        "ends_on": "01/02/2030",
     }
 
 

@@ -18,7 +18,7 @@ from partycard.accounts.models import User
 from partycard.accounts.roles import ROLE_ACTIONS, Action, Role, allowed
 from partycard.core.scope import get_scoped_or_404
 from partycard.registry.models import Member, Organisation
-from tests.conftest import ROLE_PLACE
+from tests.conftest import ROLE_PLACE, volunteer_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,8 @@ def world(tree, siblings) -> dict[str, Any]:
             f"{side}-{role}", password="mat-khau-dai-1", role=role, organisation=org,
             member=sides[side]["member"] if role == Role.MEMBER else None,
         )  # fmt: skip
+        if role == Role.YOUTH_VOLUNTEER:  # assigned to their own side's cell (issue 17)
+            volunteer_assign(users[(side, role)], sides[side]["cell"])
     return {"sides": sides, "users": users, "tree": tree}
 
 

@@ -58,6 +58,7 @@ from tests.test_leak_matrix import (
     population_objects,
     production_objects,
     state_of,
+    sync_objects,
     transfer_objects,
 )
 
@@ -91,8 +92,19 @@ def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_pat
         meetings_objects(sides[side])  # a meeting of its cell, its member present
         transfer_objects(sides[side])  # a transfer within its province, its letter issued
         loss_objects(sides[side])  # a lost-card report of its member (issue 16)
+        sync_objects(sides[side], users[(side, Role.COMMITTEE_OFFICER)], tmp_path)  # a sync preview (17)
+        assignment_objects(sides[side], users[(side, Role.YOUTH_VOLUNTEER)])  # its volunteer (issue 17)
+        review_world(sides[side], users[(side, Role.GRASSROOTS_OFFICER)])  # its review proposal (issue 17)
         population_objects(sides[side])  # a population check of its province, a task of its member (17)
     return {"sides": sides, "users": users, "tokens": tokens, "tree": tree}
+
+
+def assignment_objects(objects: dict[str, Any], volunteer: User) -> None:
+    """Each side's Youth Union volunteer and their assignment to its cell (``side_users`` made it)."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    objects["volunteer"] = volunteer
+    objects["assignment"] = VolunteerAssignment.objects.get(volunteer=volunteer)
 
 
 class Untouched:
@@ -428,6 +440,113 @@ def _export_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]
 SERVICE_ATTACKS.update(_export_attacks())
 
 
+def review_world(objects: dict[str, Any], officer: User) -> None:
+    """Each side's offline review (issue 17): a proposal awaiting a decision (``review_import``) and a fresh
+    workbook of its grassroots organisation, as the side's officer handed it out (``review_workbook``)."""
+    from partycard.review.services import review_export
+    from tests.test_leak_matrix import review_objects
+
+    review_objects(objects, officer)
+    objects["review_workbook"] = review_export(actor=officer, organisation=objects["grassroots"])[1]
+
+
+def _review_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The offline review (issue 17) aimed at the other side: hand out its workbook or paper form, bring its
+    workbook back, apply its proposal (conflicts decided or not)."""
+    from partycard.review import services as review
+
+    return {
+        "review_export of the other grassroots": lambda actor, own, other: review.review_export(
+            actor=actor, organisation=other["grassroots"]
+        ),
+        "review_export of the other cell": lambda actor, own, other: review.review_export(
+            actor=actor, organisation=other["cell"]
+        ),
+        "review_paper of the other grassroots": lambda actor, own, other: review.review_paper(
+            actor=actor, organisation=other["grassroots"]
+        ),
+        "review_import of the other side's workbook": lambda actor, own, other: review.review_import(
+            actor=actor, file=other["review_workbook"]
+        ),
+        "review_apply of the other side's proposal": lambda actor, own, other: review.review_apply(
+            actor=actor, review_import=other["review_import"], decisions={}
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_review_attacks())
+
+
+def _review_doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str, Callable[[], Any]]:
+    """The review's pages and API (issue 17), each aimed at the other side."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    own, other = world["sides"][side], world["sides"]["hue" if side == "hn" else "hn"]
+    web, api = _web(world, login, side, role), _api(world, side, role)
+    theirs, code = other["review_import"].pk, other["grassroots"].code
+
+    def upload() -> Any:
+        return SimpleUploadedFile("ra-soat.xlsx", other["review_workbook"])
+
+    return {
+        "page: the other workbook": lambda: web.post(f"/ra-soat/to-chuc/{code}/bang-tinh/"),
+        "page: the other paper form": lambda: web.post(f"/ra-soat/to-chuc/{code}/phieu-giay/"),
+        "page: bring the other workbook back": lambda: web.post("/ra-soat/nop-lai/", {"file": upload()}),
+        "page: apply the other proposal": lambda: web.post(f"/ra-soat/{theirs}/ap-dung/"),
+        "api: the other workbook": lambda: api.post(f"/api/v1/review/organisations/{code}/workbook"),
+        "api: the other paper form": lambda: api.post(f"/api/v1/review/organisations/{code}/paper"),
+        "api: bring the other workbook back": lambda: api.post("/api/v1/review/imports", {"file": upload()}),
+        "api: apply the other proposal": lambda: api.post(
+            f"/api/v1/review/imports/{theirs}/apply", "{}", content_type="application/json"
+        ),
+        "api: the other member's row into one's own proposal": lambda: api.post(
+            f"/api/v1/review/imports/{own['review_import'].pk}/apply",
+            json.dumps({"decisions": {f"{other['member'].pk}:occupation": "theirs"}}),
+            content_type="application/json",
+        ),
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_review_door_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """Nothing written through the review's doors (issue 17); each refused with a 4xx, the other side's
+    proposal still awaiting, its records as they were."""
+    from partycard.review.models import ReviewImport
+
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        other = world["sides"][other_side]
+        guard = Untouched(other)
+        status = ReviewImport.objects.get(pk=other["review_import"].pk).status
+        for door, attempt in _review_doors(world, login, side, role).items():
+            response = attempt()
+            where = f"{role} of {side}, {door} → {response.status_code}"
+            own_proposal = "one's own proposal" in door
+            assert 400 <= response.status_code < 500 or (own_proposal and response.status_code == 200), where
+            guard.check(where)
+            assert ReviewImport.objects.get(pk=other["review_import"].pk).status == status, where
+
+
+def test_the_review_doors_accept_the_same_writes_inside_the_scope(world: dict[str, Any], login: Any) -> None:
+    """The control: the grassroots officer hands out, brings back and applies at home, by page and API."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", Role.GRASSROOTS_OFFICER), _api(world, "hn", Role.GRASSROOTS_OFFICER)
+    code = hn["grassroots"].code
+    assert web.post(f"/ra-soat/to-chuc/{code}/bang-tinh/").status_code == 200
+    assert web.post(f"/ra-soat/to-chuc/{code}/phieu-giay/").status_code == 200
+    assert api.post(f"/api/v1/review/organisations/{code}/workbook").status_code == 200
+    upload = SimpleUploadedFile("ra-soat.xlsx", hn["review_workbook"])
+    assert web.post("/ra-soat/nop-lai/", {"file": upload}).status_code == 302
+    response = api.post(
+        f"/api/v1/review/imports/{hn['review_import'].pk}/apply", "{}", content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Member.objects.get(pk=hn["member"].pk).occupation == "Rà soát ma trận"
+
+
 def _meeting_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
     """Meetings aimed at the other side (issue 16): open one in its cell, close its meeting, record its member
     present or excused (at its meeting, or at one's own), sync check-ins into its meeting."""
@@ -497,6 +616,146 @@ def _dues_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]],
 
 
 SERVICE_ATTACKS.update(_dues_attacks())
+
+
+def _assignment_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The volunteers' assignments (issue 17) aimed at the other side: one's own volunteer to its cell, its
+    volunteer to one's own cell, both cells at once, and revoking its assignment."""
+    from partycard.core import clock
+    from partycard.review.assignments_services import assignment_create, assignment_revoke
+
+    def create(
+        volunteer: str, cells: tuple[str, ...]
+    ) -> Callable[[Any, dict[str, Any], dict[str, Any]], Any]:
+        def attack(actor: Any, own: dict[str, Any], other: dict[str, Any]) -> Any:
+            sides = {"own": own, "other": other}
+            return assignment_create(
+                actor=actor, volunteer=sides[volunteer]["volunteer"], cells=[sides[c]["cell"] for c in cells],
+                starts_on=clock.today(), ends_on=clock.today() + dt.timedelta(days=30), note="x",
+            )  # fmt: skip
+
+        return attack
+
+    return {
+        "assignment_create: own volunteer to the other cell": create("own", ("other",)),
+        "assignment_create: the other volunteer to own cell": create("other", ("own",)),
+        "assignment_create: own volunteer to own and the other cell": create("own", ("own", "other")),
+        "assignment_revoke of the other side's assignment": lambda actor, own, other: assignment_revoke(
+            actor=actor, assignment=other["assignment"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_assignment_attacks())
+
+
+def _assignment_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The assignment page and API (issue 17), each aimed at the other side."""
+    form = {"starts_on": "01/01/2030", "ends_on": "01/02/2030", "note": "x"}
+    body = {"starts_on": "2030-01-01", "ends_on": "2030-02-01"}
+
+    def api_post(url: str, data: dict[str, Any]) -> Any:
+        return api.post(url, json.dumps(data), content_type="application/json")
+
+    return {
+        "page: own volunteer to the other cell": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": own["volunteer"].pk, "cells": [other["cell"].pk]},
+        ),
+        "page: own volunteer to the other cell by code": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": own["volunteer"].pk, "codes": other["cell"].code},
+        ),
+        "page: the other volunteer to own cell": lambda: web.post(
+            "/ra-soat/tinh-nguyen-vien/",
+            {**form, "volunteer": other["volunteer"].pk, "cells": [own["cell"].pk]},
+        ),
+        "page: revoke the other side's assignment": lambda: web.post(
+            f"/ra-soat/tinh-nguyen-vien/{other['assignment'].pk}/thu-hoi/"
+        ),
+        "api: own volunteer to the other cell": lambda: api_post(
+            "/api/v1/assignments", {**body, "volunteer": own["volunteer"].pk, "cells": [other["cell"].code]}
+        ),
+        "api: the other volunteer to own cell": lambda: api_post(
+            "/api/v1/assignments", {**body, "volunteer": other["volunteer"].pk, "cells": [own["cell"].code]}
+        ),
+        "api: revoke the other side's assignment": lambda: api_post(
+            f"/api/v1/assignments/{other['assignment'].pk}/revoke", {}
+        ),
+    }
+
+
+def _sync_attacks() -> dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Any]]:
+    """The party-database sync (issue 17) aimed at the other side: export it, read a file into it, decide
+    on or apply its run. (A file of one's own run naming the other side: ``test_no_sync_file_writes…``.)"""
+    import tempfile
+    from pathlib import Path
+
+    from partycard.partysync import jobs as sync_jobs
+    from partycard.partysync import services as sync
+
+    def scratch(name: str) -> Path:
+        path = Path(tempfile.mkdtemp()) / name
+        path.write_text("{}\n", encoding="utf-8")
+        return path
+
+    def preview(actor: Any, other: dict[str, Any]) -> Any:
+        return sync_jobs.start_preview(
+            actor=actor, root=other["province"], path=scratch("x.jsonl"), name="x.jsonl", remove_file=False,
+            enqueue=False,
+        )  # fmt: skip
+
+    return {
+        "sync_export of the other province": lambda actor, own, other: sync.sync_export(
+            actor=actor, root=other["province"], path=scratch("x.csv"), fmt="csv"
+        ),
+        "sync start_preview into the other province": lambda actor, own, other: preview(actor, other),
+        "sync_decide on the other side's run": lambda actor, own, other: sync.sync_decide(
+            actor=actor, run=other["sync_run"], decisions={}
+        ),
+        "sync start_apply of the other side's run": lambda actor, own, other: sync_jobs.start_apply(
+            actor=actor, run=other["sync_run"], enqueue=False
+        ),
+        "sync_apply of the other side's run": lambda actor, own, other: sync.sync_apply(
+            actor=actor, run=other["sync_run"]
+        ),
+    }
+
+
+SERVICE_ATTACKS.update(_sync_attacks())
+
+
+def _sync_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """The sync pages and API aimed at the other side (issue 17): a file read into it, its run decided or
+    applied."""
+    theirs = other["sync_run"].pk
+    row = {
+        "organisation_code": other["cell"].code, "full_name": "Đã Bị Nhập", "gender": "M",
+        "date_of_birth": "1980-03-12", "citizen_id": "001080077777", "file_number": "000777HN",
+        "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+    }  # fmt: skip
+    body = json.dumps({"decisions": {"row:2": {"full_name": "theirs"}}})
+
+    def upload(code: str) -> Any:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        content = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+        return web.post("/dong-bo/", {"file": SimpleUploadedFile("x.jsonl", content), "organisation": code})
+
+    return {
+        "sync page: read a file into the other province": lambda: upload(other["province"].code),
+        "sync page: a row naming the other cell, into one's own province": lambda: upload(
+            own["province"].code
+        ),
+        "sync page: decide on the other side's run": lambda: web.post(
+            f"/dong-bo/{theirs}/quyet-dinh/", {"d:2:full_name": "theirs"}
+        ),
+        "sync page: apply the other side's run": lambda: web.post(f"/dong-bo/{theirs}/ap-dung/"),
+        "sync api: decide on the other side's run": lambda: api.post(
+            f"/api/v1/sync/runs/{theirs}/decisions", body, content_type="application/json"
+        ),
+        "sync api: apply the other side's run": lambda: api.post(f"/api/v1/sync/runs/{theirs}/apply"),
+    }
 
 
 def _dues_doors(web: Client, api: Client, own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
@@ -647,6 +906,8 @@ def _doors(world: dict[str, Any], login: Any, side: str, role: str) -> dict[str,
     }
     return {
         **_dues_doors(web, api, own, other),
+        **_sync_doors(web, api, own, other),
+        **_assignment_doors(web, api, own, other),
         "page: new member in the other cell": lambda: web.post("/dang-vien/them/", page_form),
         "admin: own member into the other cell": lambda: web.post(
             f"/admin/registry/member/{own['member'].pk}/change/",
@@ -1070,6 +1331,94 @@ def test_the_cell_secretary_revokes_a_device_of_their_cell(
     assert AuditEvent.objects.filter(
         action="memberapp.device_revoke", object_id=str(devices["hn"].pk)
     ).exists()
+
+
+# ---- the party-database sync (issue 17): a file of one's own run that names the other side ----------
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.CENTRAL_ADMIN])
+def test_no_sync_file_writes_into_the_sibling_province(
+    world: dict[str, Any], role: str, tmp_path: Any
+) -> None:
+    """One's own province synchronised from a file whose rows move one's member into the other side's cell,
+    rewrite the other side's member (found by its citizen ID) and add a member in its cell: each row is a
+    bad row, the apply is refused, nothing of the other side changes; the control (the same file naming
+    only one's own cell) applies."""
+    from partycard.jobs.runner import job_run
+    from partycard.partysync import jobs as sync_jobs
+    from partycard.partysync.choices import RowKind
+
+    for side, other_side in (("hn", "hue"), ("hue", "hn")):
+        actor, own, other = world["users"][(side, role)], world["sides"][side], world["sides"][other_side]
+        guard = Untouched(other)
+        mine, theirs = own["member"], other["member"]
+        base = {
+            "full_name": "Đã Bị Sửa", "gender": "M", "date_of_birth": "1980-03-12",
+            "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+        }  # fmt: skip
+        rows = [
+            {**base, "organisation_code": other["cell"].code, "citizen_id": mine.citizen_id},
+            {**base, "organisation_code": own["cell"].code, "citizen_id": theirs.citizen_id},
+            {**base, "organisation_code": other["cell"].code, "citizen_id": "001080066666"},
+        ]
+        path = tmp_path / f"{side}-{role}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        run, job = sync_jobs.start_preview(
+            actor=actor, root=own["province"], path=path, name=path.name, remove_file=False, enqueue=False
+        )
+        job_run(job.pk)
+        run.refresh_from_db()
+        assert run.bad == 3, (role, side, list(run.staged.values_list("kind", "problems")))
+        job = sync_jobs.start_apply(actor=actor, run=run, enqueue=False)
+        job_run(job.pk)
+        run.refresh_from_db()
+        assert run.status == "refused"
+        guard.check(f"{role} of {side}, sync file")
+        assert not Member.objects.filter(citizen_id="001080066666").exists()
+    # The control: the same kind of row, in one's own cell, is applied.
+    actor, own = world["users"][("hn", role)], world["sides"]["hn"]
+    row = {
+        "full_name": "Trần Văn Đồng Bộ", "gender": "M", "date_of_birth": "1980-03-12",
+        "date_admitted": "2005-05-19", "date_official": "2006-05-19", "status": "official",
+        "organisation_code": own["cell"].code, "citizen_id": "001080066666",
+    }  # fmt: skip
+    path = tmp_path / "control.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    run, job = sync_jobs.start_preview(
+        actor=actor, root=own["province"], path=path, name=path.name, remove_file=False, enqueue=False
+    )
+    job_run(job.pk)
+    run.refresh_from_db()
+    assert run.added == 1 and not run.staged.filter(kind=RowKind.BAD).exists()
+    job_run(sync_jobs.start_apply(actor=actor, run=run, enqueue=False).pk)
+    assert Member.objects.filter(citizen_id="001080066666", organisation=own["cell"]).exists()
+
+
+# ---- the volunteers' assignments (issue 17) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE_OFFICER, Role.GRASSROOTS_OFFICER])
+def test_the_assignment_doors_accept_the_same_writes_inside_the_scope(
+    world: dict[str, Any], role: str, login: Any
+) -> None:
+    """The positive control: the same page and API, aimed at one's own side, assign and revoke."""
+    from partycard.accounts.models import VolunteerAssignment
+
+    hn = world["sides"]["hn"]
+    web, api = _web(world, login, "hn", role), _api(world, "hn", role)
+    form = {"starts_on": "01/01/2030", "ends_on": "01/02/2030", "volunteer": hn["volunteer"].pk}
+    response = web.post("/ra-soat/tinh-nguyen-vien/", {**form, "cells": [hn["other_cell"].pk]})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    body = {"starts_on": "2030-03-01", "ends_on": "2030-04-01", "volunteer": hn["volunteer"].pk}
+    response = api.post(
+        "/api/v1/assignments",
+        json.dumps({**body, "cells": [hn["cell"].code]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert VolunteerAssignment.objects.filter(volunteer=hn["volunteer"]).count() == 3
+    assert web.post(f"/ra-soat/tinh-nguyen-vien/{hn['assignment'].pk}/thu-hoi/").status_code == 302
+    assert VolunteerAssignment.objects.get(pk=hn["assignment"].pk).revoked_at is not None
 
 
 # ---- the population check (issue 17): starting a check, resolving a task -----------------------------

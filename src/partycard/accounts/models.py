@@ -1,5 +1,6 @@
 """A user works for one party organisation; everything they see is that organisation's subtree. Their
-TOTP devices keep the secret encrypted."""
+TOTP devices keep the secret encrypted. A Youth Union volunteer's scope is instead the cells of their
+unexpired assignments (``VolunteerAssignment``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from django_otp.plugins.otp_totp.models import default_key, key_validator
 
 from partycard.accounts import otpauth, totp_key
 from partycard.accounts.roles import Role
-from partycard.core.scope import ScopedQuerySet
+from partycard.core.scope import ScopedManager, ScopedQuerySet
 
 __all__ = [
     "PHONE_VALIDATOR",
@@ -29,6 +30,7 @@ __all__ = [
     "TOTPDevice",
     "User",
     "UserManager",
+    "VolunteerAssignment",
 ]
 
 # A Vietnamese mobile number as officers write it: 0 and nine digits (the registry's rule for members).
@@ -178,3 +180,60 @@ class SmsDevice(ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> int:
         return 1  # 1, 2, 4, 8 … seconds between wrong codes (django-otp's back-off)
+
+
+class VolunteerAssignment(models.Model):
+    """A Youth Union volunteer assigned by a committee to one cell for a period (issue 17: "assigned by a
+    committee to named cells for a period … the assignment expires by itself").
+
+    One row per cell. The volunteer's scope (``core.scope.ScopeKind.ASSIGNED``, ``roles.RoleTable``) is the
+    union of the cells of their rows with ``starts_on <= today <= ends_on`` and no ``revoked_at``: it ends on
+    its own after ``ends_on``, with no job to run. Rows are never deleted (who was assigned where, when, and
+    by whom stays readable); the services (``review.assignments_services``) create and revoke them, check
+    that the organisation holds members and the period's length, and audit both.
+    """
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("volunteer"), on_delete=models.PROTECT,
+        related_name="volunteer_assignments",
+    )  # fmt: skip
+    organisation = models.ForeignKey(
+        "registry.Organisation", verbose_name=_("cell"), on_delete=models.PROTECT,
+        related_name="volunteer_assignments",
+    )  # fmt: skip
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))  # inclusive: the last day the volunteer acts
+    note = models.CharField(_("note"), max_length=500, blank=True, default="")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+
+    objects = ScopedManager["VolunteerAssignment"]()
+    # An officer sees the assignments to cells of their subtree; a volunteer, those of their own cells.
+    scope_path = "organisation__path"
+    scope_own = None
+
+    class Meta:
+        verbose_name = _("volunteer assignment")
+        verbose_name_plural = _("volunteer assignments")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="assignment_period_ordered"
+            ),
+        ]
+        # The scope's question on every call: this volunteer's rows still running (``RoleTable``).
+        indexes = [models.Index(fields=["volunteer", "ends_on"], name="assignment_volunteer_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer_id} → {self.organisation_id} ({self.starts_on}–{self.ends_on})"
+
+    def active_on(self, day: Any) -> bool:
+        """Whether the assignment gives its cell to the volunteer on ``day`` (a date)."""
+        return self.revoked_at is None and self.starts_on <= day <= self.ends_on

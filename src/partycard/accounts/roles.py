@@ -3,7 +3,8 @@
 Every view, export, API route, CLI command and task asks :func:`allowed` through
 ``core.scope`` (``objects.scoped(actor, action)``), which reads this table as its ``ScopePolicy``
 (:class:`RoleTable`, registered in ``AccountsConfig.ready``); the leak-matrix tests are generated from this
-table. Officers and inspectors act on their organisation's subtree; a member only on their own record.
+table. Officers and inspectors act on their organisation's subtree; a member only on their own record; a
+Youth Union volunteer on the cells of their unexpired assignments.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from partycard.core import clock
 from partycard.core.scope import ScopeKind
 
 __all__ = ["ACTIONS", "ROLE_ACTIONS", "Action", "Role", "RoleTable", "ScopeKind", "allowed", "scope_kind"]
@@ -26,7 +29,7 @@ class Role(models.TextChoices):
     CELL_SECRETARY = "cell_secretary", _("Cell secretary")
     INSPECTOR = "inspector", _("Inspector")
     # Issue 17: a Youth Union volunteer helps remote cells review their members' data offline. Assigned by a
-    # committee to named cells for a period (review.VolunteerAssignment); sees those members, exports and
+    # committee to named cells for a period (accounts.VolunteerAssignment); sees those members, exports and
     # imports their review workbooks, decides nothing.
     YOUTH_VOLUNTEER = "youth_volunteer", _("Youth Union volunteer")
     MEMBER = "member", _("Member")
@@ -222,9 +225,13 @@ def allowed(role: str, action: str) -> bool:
 
 
 def scope_kind(role: str) -> ScopeKind:
-    # Until the volunteer's assigned-cells scope exists (issue 17), a volunteer acts as OWN with no member
-    # record: on nothing at all, the safe default.
-    return ScopeKind.OWN if role in (Role.MEMBER, Role.YOUTH_VOLUNTEER) else ScopeKind.SUBTREE
+    """A member acts on their own record, a Youth Union volunteer on the cells of their unexpired
+    assignments (issue 17), every other role on its organisation's subtree."""
+    if role == Role.MEMBER:
+        return ScopeKind.OWN
+    if role == Role.YOUTH_VOLUNTEER:
+        return ScopeKind.ASSIGNED
+    return ScopeKind.SUBTREE
 
 
 class RoleTable:
@@ -241,3 +248,18 @@ class RoleTable:
 
     def whole_tree(self, role: str) -> bool:
         return role == Role.CENTRAL_ADMIN
+
+    def assigned_paths(self, actor: Any) -> list[str]:
+        """The paths of the cells ``actor`` is assigned to today: not revoked, ``starts_on <= today <=
+        ends_on`` (``accounts.models.VolunteerAssignment``). Read on every call, so an assignment ends by
+        itself at the end of its last day, and a revocation at once."""
+        # By the app registry, not an import: models.py imports this module (one way only).
+        assignments = apps.get_model("accounts", "VolunteerAssignment").objects
+        today = clock.today()
+        return sorted(
+            set(
+                assignments.filter(
+                    volunteer_id=actor.pk, revoked_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+                ).values_list("organisation__path", flat=True)
+            )
+        )

@@ -18,6 +18,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from partycard.api.auth import TokenAuth
 from partycard.api.problems import MEDIA_TYPE, install_handlers, not_found_view, with_problem_405
+from partycard.api.routers.assignments import router as assignments_router
 from partycard.api.routers.cases import router as cases_router
 from partycard.api.routers.credentials import router as credentials_router
 from partycard.api.routers.dues import router as dues_router
@@ -104,6 +105,7 @@ api.add_router("/", me_router)
 api.add_router("/", population_router)
 api.add_router("/", partysync_router)
 api.add_router("/", review_router)
+api.add_router("/", assignments_router)
 
 
 def urls() -> tuple[list[URLPattern | URLResolver], str, str]:

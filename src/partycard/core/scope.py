@@ -2,9 +2,11 @@
 
 A model opts in with ``ScopedManager`` and two class attributes: ``scope_path`` (the lookup of the
 materialised path its subtree is read from) and ``scope_own`` (the lookup matched against the actor's own
-member record, or None). An action the role may not do gives an empty queryset; an object outside the
-scope answers 404 with the same message as a missing one (``get_scoped_or_404``), so its existence does
-not leak.
+member record, or None). A third kind of scope, ``ASSIGNED``, is the union of several subtrees handed to
+the actor for a period (a Youth Union volunteer's cells, issue 17): the policy lists their paths on each
+call, so an assignment that ends or is revoked takes the scope with it at once, with no job to run. An
+action the role may not do gives an empty queryset; an object outside the scope answers 404 with the same
+message as a missing one (``get_scoped_or_404``), so its existence does not leak.
 
 core is the lowest app layer, so it holds the mechanism and not the role table: which role may do which
 action, and over what, is a ``ScopePolicy`` that ``partycard.accounts`` (``accounts/roles.py``, the one
@@ -13,7 +15,9 @@ role table) registers at start-up. Until one is registered every scoped call rai
 
 from __future__ import annotations
 
+import operator
 from enum import StrEnum
+from functools import reduce
 from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +33,7 @@ __all__ = [
     "ScopePolicy",
     "ScopedManager",
     "ScopedQuerySet",
+    "actor_may",
     "get_scoped_or_404",
     "role_of",
     "scope_path",
@@ -42,6 +47,7 @@ M = TypeVar("M", bound=models.Model)
 class ScopeKind(StrEnum):
     SUBTREE = "subtree"  # the user's organisation and everything under it
     OWN = "own"  # the user's own member record only
+    ASSIGNED = "assigned"  # the subtrees (cells) of the user's unexpired assignments: a volunteer's
 
 
 class ScopePolicy(Protocol):
@@ -61,6 +67,11 @@ class ScopePolicy(Protocol):
 
     def whole_tree(self, role: str) -> bool:
         """Whether ``role`` acts on the whole tree when the actor belongs to no organisation."""
+        ...
+
+    def assigned_paths(self, actor: Any) -> list[str]:
+        """For an ``ASSIGNED`` role: the paths of the subtrees the actor is assigned to today (none once
+        every assignment has ended or been revoked)."""
         ...
 
 
@@ -86,8 +97,19 @@ def role_of(actor: Any) -> str | None:
     return _the_policy().role_of(actor)
 
 
+def actor_may(actor: Any, action: str) -> bool:
+    """Whether the actor's role may do ``action`` at all (over which rows is ``scoped``'s to say): the menu's
+    and a page's first question."""
+    role = role_of(actor)
+    return role is not None and _the_policy().allowed(role, action)
+
+
 def scope_path(actor: Any) -> str | None:
-    """The path prefix of the actor's subtree ("" for the whole tree), or None if they have no subtree."""
+    """The path prefix of the actor's subtree ("" for the whole tree), or None if they have no subtree.
+
+    None for an ``ASSIGNED`` actor too: their scope is several subtrees, not one, so a caller that needs one
+    subtree (a tree browser's top, a job's path, a report's root) refuses them, as it refuses a member.
+    """
     role = role_of(actor)
     if role is None or _the_policy().scope_kind(role) != ScopeKind.SUBTREE:
         return None
@@ -103,10 +125,19 @@ class ScopedQuerySet(models.QuerySet[M]):
         role = role_of(actor)
         if role is None or not _the_policy().allowed(role, action):
             return self.none()
-        if _the_policy().scope_kind(role) == ScopeKind.OWN:
+        kind = _the_policy().scope_kind(role)
+        if kind == ScopeKind.OWN:
             own = getattr(self.model, "scope_own", None)
             member_id = getattr(actor, "member_id", None)
             return self.filter(**{own: member_id}) if own and member_id else self.none()
+        if kind == ScopeKind.ASSIGNED:
+            # Asked on every call, not remembered on the actor: a revocation (or midnight of the last day)
+            # must end the scope for the next query of a request or a job already running.
+            paths = _the_policy().assigned_paths(actor)
+            if not paths:
+                return self.none()
+            lookup = f"{self.model.scope_path}__startswith"  # type: ignore[attr-defined]
+            return self.filter(reduce(operator.or_, (models.Q(**{lookup: p}) for p in paths)))
         prefix = scope_path(actor)
         if prefix is None:
             return self.none()

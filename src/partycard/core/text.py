@@ -52,6 +52,8 @@ def control_characters(text: str) -> list[str]:
     A NUL cannot be stored in PostgreSQL text at all, and no roster field needs a control character;
     free text (a place of birth) may still wrap onto a second line.
     """
+    if text.isprintable():  # no Cc is printable: the common case, without a look-up per character
+        return []
     found: list[str] = []
     for ch in text:
         if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r":

@@ -15,7 +15,9 @@ the role table (``accounts.roles``) and the organisation levels (``registry.choi
   holds.
 * **Where** a role works: each role at the levels of organisation its work is done at (``ROLE_LEVELS``):
   a cell secretary at a cell, a grassroots officer at a grassroots organisation, a committee officer at a
-  committee above the grassroots (``registry.choices.OrgLevel``, DOMAIN.md "Scale and hierarchy").
+  committee above the grassroots (``registry.choices.OrgLevel``, DOMAIN.md "Scale and hierarchy"); a Youth
+  Union volunteer (issue 17) at the committee or grassroots organisation that assigns them to cells. Every
+  action of the volunteer's row is one a committee or grassroots officer has, so both may grant it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ OFFICER_ROLES: tuple[Role, ...] = (
     Role.INSPECTOR,
     Role.GRASSROOTS_OFFICER,
     Role.CELL_SECRETARY,
+    # Issue 17: a Youth Union volunteer's account is made like an officer's (same password and TOTP rules,
+    # accounts.two_factor); their scope is not their organisation but their assignments (review app).
+    Role.YOUTH_VOLUNTEER,
 )
 
 _COMMITTEES = frozenset({OrgLevel.CENTRE, OrgLevel.CENTRAL_COMMITTEE, OrgLevel.COMMUNE})
@@ -48,6 +53,11 @@ ROLE_LEVELS: dict[str, frozenset[int]] = {
         {OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.SUB_COMMITTEE, OrgLevel.GRASSROOTS_CELL}
     ),
     Role.CELL_SECRETARY: frozenset({OrgLevel.CELL, OrgLevel.GRASSROOTS_CELL}),
+    # A volunteer's account sits at the committee that assigns them (a committee above the grassroots or a
+    # grassroots organisation): it is that committee's officers who manage it. The account's organisation
+    # gives no scope (``accounts.roles.scope_kind``: ASSIGNED).
+    Role.YOUTH_VOLUNTEER: (_COMMITTEES - {OrgLevel.CENTRE})
+    | frozenset({OrgLevel.GRASSROOTS_COMMITTEE, OrgLevel.SUB_COMMITTEE, OrgLevel.GRASSROOTS_CELL}),
 }
 
 

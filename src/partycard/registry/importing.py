@@ -43,7 +43,17 @@ from partycard.registry.rules import MemberFacts, configured_member_issues
 from partycard.registry.search_index import search_index_refresh
 from partycard.registry.services import member_counts_adjust
 
-__all__ = ["ImportResult", "check_file", "import_roster", "read_rows", "size_text", "too_large"]
+__all__ = [
+    "CheckedRow",
+    "ImportResult",
+    "RowChecker",
+    "check_file",
+    "create_members",
+    "import_roster",
+    "read_rows",
+    "size_text",
+    "too_large",
+]
 
 UNIQUE_FIELDS = ("citizen_id", "file_number", "old_card_number")
 HEADERS = {c.field: c.header for c in COLUMNS}
@@ -82,7 +92,7 @@ def size_text(n: int) -> str:
     return f"{max(n // 1024, 1)} KB"
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, *, max_bytes: int | None = None) -> None:
     """Refuse, before any parsing, a file that is too large, not an .xlsx/.csv, or an .xlsx zip that
     unpacks to too much (a zip bomb) or is not a zip at all.
 
@@ -98,8 +108,8 @@ def check_file(path: Path) -> None:
             _("Only .xlsx and .csv files can be imported (got '%(suffix)s').") % {"suffix": suffix}
         )
     size = path.stat().st_size
-    if size > _limit("IMPORT_MAX_BYTES"):
-        raise ParseError(too_large(size))
+    if size > (max_bytes if max_bytes is not None else _limit("IMPORT_MAX_BYTES")):
+        raise ParseError(too_large(size, limit=max_bytes))
     if suffix != ".xlsx":
         return
     try:
@@ -175,11 +185,12 @@ def _count_shared_strings(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> in
     return count + len(_SI.findall(carry))
 
 
-def too_large(size: int) -> str:
-    """The message for an upload over ``IMPORT_MAX_BYTES`` (the form says it before storing the file)."""
+def too_large(size: int, *, limit: int | None = None) -> str:
+    """The message for an upload over ``IMPORT_MAX_BYTES`` (the form says it before storing the file), or
+    over ``limit`` (the party-database sync's own bound)."""
     return _("The file is %(size)s; at most %(limit)s can be imported at once. Split the roster.") % {
         "size": size_text(size),
-        "limit": size_text(_limit("IMPORT_MAX_BYTES")),
+        "limit": size_text(limit if limit is not None else _limit("IMPORT_MAX_BYTES")),
     }
 
 
@@ -187,27 +198,32 @@ def _not_a_workbook() -> str:
     return _("The file is not a readable .xlsx workbook (damaged, cut short, or another kind of file).")
 
 
-def _too_many_rows() -> str:
+def _too_many_rows(limit: int) -> str:
     return _("The file has more than %(limit)s rows; split the roster into smaller files.") % {
-        "limit": _thousands(_limit("IMPORT_MAX_ROWS"))
+        "limit": _thousands(limit)
     }
 
 
-def read_rows(path: Path) -> Generator[list[Any], None, None]:
+def read_rows(
+    path: Path, *, max_rows: int | None = None, max_bytes: int | None = None
+) -> Generator[list[Any], None, None]:
     """The rows of an .xlsx (first sheet) or .csv (UTF-8, comma or semicolon) file, header first, streamed.
 
     Calls :func:`check_file` first. At most ``IMPORT_MAX_ROWS`` rows after the header (blank rows
     included: an .xlsx can declare a million empty ones), at most ``MAX_COLUMNS`` cells per row.
+    ``max_rows`` and ``max_bytes`` replace the import's bounds (the party-database sync reads a whole
+    province's export, docs/sync.md).
 
     Raises:
         ParseError: the file cannot be read, or breaks a limit (while the rows are read).
     """
-    check_file(path)
-    limit = _limit("IMPORT_MAX_ROWS") + 1  # the header
+    check_file(path, max_bytes=max_bytes)
+    rows_allowed = max_rows if max_rows is not None else _limit("IMPORT_MAX_ROWS")
+    limit = rows_allowed + 1  # the header
     rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
     for count, row in enumerate(rows, start=1):
         if count > limit:
-            raise ParseError(_too_many_rows())
+            raise ParseError(_too_many_rows(rows_allowed))
         yield row
 
 
@@ -298,9 +314,14 @@ class _Checker:
 
     ``organisations`` is what the actor may import into: an organisation code outside it reads as "no
     such organisation" for that row (the same words as a missing one: its existence does not leak).
+
+    The party-database sync (issue 17) reuses it as :class:`RowChecker` with ``unique=False``: its rows
+    update the members who hold their numbers (an upsert), so a number already in the registry is not a
+    problem, and it finds numbers repeated within its file in its staging table, not in memory.
     """
 
-    def __init__(self, mapping: dict[int, Column], organisations: Any) -> None:
+    def __init__(self, mapping: dict[int, Column], organisations: Any, *, unique: bool = True) -> None:
+        self.unique = unique
         self.mapping = mapping
         self.organisations = organisations
         self.orgs: dict[str, Organisation | None] = {}
@@ -348,7 +369,7 @@ class _Checker:
         batch_seen: dict[str, dict[str, int]] = {f: {} for f in UNIQUE_FIELDS}
         for r in rows:
             self._check_row(r, problems, batch_seen)
-        for f in UNIQUE_FIELDS:  # against the registry, one query per batch and field
+        for f in UNIQUE_FIELDS if self.unique else ():  # against the registry, one query per batch and field
             if batch_seen[f]:
                 for taken in Member.objects.filter(**{f"{f}__in": list(batch_seen[f])}).values_list(
                     f, flat=True
@@ -408,7 +429,7 @@ class _Checker:
             if issue.field == "full_name" and not (v.get("full_name") or "").strip():
                 continue  # already reported as a required column
             _issue(problems, number, HEADERS[issue.field], issue.message)
-        for f in UNIQUE_FIELDS:
+        for f in UNIQUE_FIELDS if self.unique else ():
             value = v.get(f)
             if not value:
                 continue
@@ -517,10 +538,14 @@ def _read(rows: Iterator[list[Any]], organisations: Any, *, actor: Any, write: b
     return result
 
 
-def _create(rows: list[_Row], *, actor: Any, counts: Counter[int]) -> int:
+RowChecker = _Checker
+CheckedRow = _Row
+
+
+def _create(rows: list[_Row], *, actor: Any, counts: Counter[int], reason: str = "import") -> int:
     members = [_member(r.values, r.org, r.ethnicity) for r in rows if r.org is not None]
     created = bulk_create_with_history(
-        members, Member, batch_size=BATCH, default_user=actor, default_change_reason="import"
+        members, Member, batch_size=BATCH, default_user=actor, default_change_reason=reason
     )
     counts.update(m.organisation_id for m in members if m.status in ACTIVE_STATUSES)
     search_index_refresh(member_ids=[m.pk for m in created])
@@ -531,6 +556,14 @@ def _create(rows: list[_Row], *, actor: Any, counts: Counter[int]) -> int:
     )
     members_changed(member_ids=[m.pk for m in created], actor=actor)  # what reacts: registry/hooks.py
     return len(created)
+
+
+def create_members(rows: list[_Row], *, actor: Any, counts: Counter[int], reason: str) -> int:
+    """Create the members of checked ``rows`` (their cells resolved) in bulk, in the caller's transaction:
+    history (``reason``), search entries, audit rows (action ``import``) and the hooks, as the import does.
+    ``counts`` gathers the active members added per cell: the caller adjusts the counters once, at the end
+    (``member_counts_adjust`` and ``member_counts_changed``). The party-database sync's added members."""
+    return _create(rows, actor=actor, counts=counts, reason=reason)
 
 
 def _member(v: dict[str, Any], org: Organisation, ethnicity: Ethnicity | None) -> Member:

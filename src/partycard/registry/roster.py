@@ -48,6 +48,19 @@ def parse_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, str):
+        return _parse_date_text(
+            value
+        )  # dates repeat across a roster: parsed once each (a refusal is not kept)
+    return _parse_date_uncached(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_date_text(value: str) -> dt.date | None:
+    return _parse_date_uncached(value)
+
+
+def _parse_date_uncached(value: Any) -> dt.date | None:
     text = _text(value)
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
         try:
@@ -91,11 +104,17 @@ def _spellings(enum: Any) -> dict[str, str]:
     return spellings
 
 
+@functools.lru_cache(maxsize=4096)
+def _spelled(enum: Any, text: str) -> str | None:
+    """The value ``text`` spells, if any (a roster repeats a handful of spellings: folded once each)."""
+    return _spellings(enum).get(fold(text))
+
+
 def _choice(enum: Any, value: Any) -> str:
     text = _text(value)
     if not text:
         return ""
-    found = _spellings(enum).get(fold(text))
+    found = _spelled(enum, text)
     if found is None:
         allowed = ", ".join(str(m.label) for m in enum)
         raise ParseError(_("'%(value)s' is not one of: %(allowed)s") % {"value": text, "allowed": allowed})

@@ -247,6 +247,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Background jobs one user (and so each of their API tokens) may have queued or running at once;
     # one more is refused with 429 until one has finished.
     "JOBS_PER_USER": int(os.environ.get("PARTYCARD_JOBS_PER_USER", "3")),
+    # The longest a Youth Union volunteer may be assigned to cells at once (issue 17: "for a period"; about
+    # six months, one review round before the data must be complete), docs/volunteers.md.
+    "VOLUNTEER_ASSIGNMENT_MAX_DAYS": int(os.environ.get("PARTYCARD_VOLUNTEER_ASSIGNMENT_MAX_DAYS", "183")),
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",

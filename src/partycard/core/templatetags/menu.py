@@ -12,7 +12,9 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
-__all__ = ["menu_link"]
+from partycard.core.scope import actor_may
+
+__all__ = ["may", "menu_link"]
 
 register = template.Library()
 
@@ -30,3 +32,10 @@ def menu_link(context: dict[str, Any], url_name: str, label: str) -> str:
     if current:
         return format_html('<li><a href="{}" aria-current="page">{}</a></li>', href, label)
     return format_html('<li><a href="{}">{}</a></li>', href, label)
+
+
+@register.filter
+def may(user: Any, action: str) -> bool:
+    """``user|may:"reports.view_report"``: whether the user's role may do the action at all (the role
+    table's answer), so that the menu shows a page only to those it can serve."""
+    return actor_may(user, action)

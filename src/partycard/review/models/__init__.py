@@ -1,0 +1,3 @@
+from partycard.review.models.review import ReviewExport, ReviewImport
+
+__all__ = ["ReviewExport", "ReviewImport"]
