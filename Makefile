@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+POPULATION_PORT ?= 8790
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test install lint typecheck contracts check bench messages clean
@@ -30,6 +31,7 @@ run: export PARTYCARD_PKI_PASSPHRASE ?= demo-passphrase-not-for-production
 # The site's own Vietnamese error pages, not Django's debug pages (PARTYCARD_DEBUG=1 make run for those);
 # without DEBUG, runserver --insecure serves the static files.
 run: export PARTYCARD_DEBUG ?= 0
+run: export PARTYCARD_POPULATION_URL ?= http://127.0.0.1:$(POPULATION_PORT)
 run: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost,$(HOST)
 run: install
 	@mkdir -p var
@@ -45,9 +47,14 @@ run: install
 	@echo "  to open the member's app at /so-tay/ (e-card with its rotating QR, meetings, dues, procedures);"
 	@echo "  the offline verifier is at http://$(HOST):$(PORT)/kiem-tra/."
 	@echo ""
-	@# The background worker (django-tasks-db) runs the exchange's bulk jobs; it stops with the server.
+	@echo "  The stand-in of the national population database serves the demo's citizens at"
+	@echo "  http://127.0.0.1:$(POPULATION_PORT)/ (docs/population.md); check them at /doi-soat-dan-cu/."
+	@echo ""
+	@# The background worker (django-tasks-db) runs the exchange's bulk jobs, and the population database's
+	@# stand-in answers the cross-check (issue 17); both stop with the server.
 	@$(BIN)/partycard db_worker --no-reload -v 0 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/partycard population standin --port $(POPULATION_PORT) >var/population-standin.log 2>&1 & standin=$$!; \
+	  trap 'kill $$worker $$standin 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/partycard runserver $(HOST):$(PORT) --noreload --insecure
 
 ## make test: install and run the whole suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL).

@@ -7,7 +7,7 @@ export PARTYCARD_VAR="$scratch" PORT=8765
 unset DATABASE_URL  # make run is the embedded SQLite database
 env -u DATABASE_URL make run PORT=$PORT >"$scratch/run.log" 2>&1 &
 pid=$!
-trap 'kill -- -$pid 2>/dev/null || kill $pid 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" || true; pkill -f "partycard db_worker" || true' EXIT
+trap 'kill -- -$pid 2>/dev/null || kill $pid 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" || true; pkill -f "partycard db_worker" || true; pkill -f "partycard.nationalid.standin" || true' EXIT
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$PORT/dang-nhap/" -o /dev/null 2>/dev/null && break
   sleep 1
@@ -55,6 +55,14 @@ grep -q "doithe-2025" "$scratch/run.log"
 grep -q "demo_otp USERNAME" "$scratch/run.log"
 grep -q "http://127.0.0.1:$PORT/" "$scratch/run.log"
 echo "make run printed the URL, the demo logins and how to get a TOTP code"
+# The population database's stand-in (issue 17) serves the demo's citizens next to the server.
+for _ in $(seq 1 30); do
+  curl -fsS "http://127.0.0.1:8790/v1/_stats" -o /dev/null 2>/dev/null && break
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:8790/v1/_stats" -o /dev/null
+grep -q "stand-in of the national population database" "$scratch/run.log"
+echo "make run: the population database's stand-in answers on 127.0.0.1:8790"
 # The e-card demo: make run made an authority, so the public trust list is served, and the member login
 # and the offline verifier are printed.
 curl -fsS "http://127.0.0.1:$PORT/api/v1/trust-list" -o "$scratch/trustlist.json"

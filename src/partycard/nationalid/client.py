@@ -58,7 +58,7 @@ class HttpPopulationRegistry:
     """A ``PopulationRegistry`` over the documented JSON/HTTP API.
 
     Args:
-        base_url: e.g. ``http://127.0.0.1:8765`` (the API's paths start with ``/v1/``).
+        base_url: e.g. ``http://127.0.0.1:8790`` (the API's paths start with ``/v1/``).
         token: the bearer token, if the service asks for one.
         rate: records per second the client allows itself (the service's published limit).
         batch: IDs per batch request (at most ``MAX_BATCH``).

@@ -1,7 +1,7 @@
 """A stand-in for the national population database: the documented JSON/HTTP API (docs/population.md)
 served over loopback by its own process, for the tests, the bench and ``make run``'s demo.
 
-    python -m partycard.nationalid.standin --data citizens.sqlite --port 8765 --rate 10000 \\
+    python -m partycard.nationalid.standin --data citizens.sqlite --port 8790 --rate 10000 \\
         [--token T] [--timeout-share 0.01 --timeout-delay 10] [--error-share 0.01] [--seed 17]
 
 Its data is a SQLite file (``citizens``, citizen ID primary key) written by :func:`write_data`;

@@ -304,7 +304,7 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # it allows in records per second, IDs per batch request, seconds to wait for an answer, retries of a
     # request before the check stops (resumable), and members per chunk of the check job.
     "POPULATION_API": {
-        "url": os.environ.get("PARTYCARD_POPULATION_URL", "http://127.0.0.1:8765"),
+        "url": os.environ.get("PARTYCARD_POPULATION_URL", "http://127.0.0.1:8790"),
         "token": os.environ.get("PARTYCARD_POPULATION_TOKEN", ""),
         "rate": float(os.environ.get("PARTYCARD_POPULATION_RATE", "10000")),
         "batch": int(os.environ.get("PARTYCARD_POPULATION_BATCH", "1000")),

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         serve.add_argument("--data", type=Path, default=None, help="an existing data file (default: build)")
         serve.add_argument("--differences", default="test", choices=sorted(PROFILES))
         serve.add_argument("--host", default="127.0.0.1")
-        serve.add_argument("--port", type=int, default=8765)
+        serve.add_argument("--port", type=int, default=8790)
         serve.add_argument("--rate", type=float, default=10_000.0, help="records per second")
         serve.add_argument("--timeout-share", type=float, default=0.0)
         serve.add_argument("--error-share", type=float, default=0.0)
