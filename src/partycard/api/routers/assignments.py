@@ -14,11 +14,10 @@ from ninja import Path, Query, Router, Status
 
 from partycard.accounts.models import User
 from partycard.accounts.roles import Action
-from partycard.api.errors import ApiProblem
+from partycard.api.routers.access import actor_of, require_action
 from partycard.api.schemas.assignments import MAX_ID, AssignmentIn, AssignmentOut, RevokeIn
 from partycard.api.schemas.problems import problems
-from partycard.core.errors import ErrorCode
-from partycard.core.scope import OutOfScope, actor_may
+from partycard.core.scope import OutOfScope
 from partycard.registry.models import Organisation
 from partycard.review import assignments_selectors as selectors
 from partycard.review import assignments_services as services
@@ -26,15 +25,6 @@ from partycard.review import assignments_services as services
 __all__ = ["router"]
 
 router = Router(tags=["review"])
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
-
-
-def _require(actor: Any, action: Action) -> None:
-    if not actor_may(actor, action):
-        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 @router.get(
@@ -48,8 +38,8 @@ def assignment_list(
     state: str = Query("active", pattern="^(active|upcoming|ended|all)$"),
     limit: int = Query(100, ge=1, le=500),
 ) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.VIEW_ASSIGNMENT)
+    actor = actor_of(request)
+    require_action(actor, Action.VIEW_ASSIGNMENT)
     return list(selectors.assignment_list(actor, state=state)[:limit])
 
 
@@ -60,8 +50,8 @@ def assignment_list(
     summary="Assign a Youth Union volunteer to cells for a period (one assignment per cell)",
 )
 def assignment_create(request: HttpRequest, payload: AssignmentIn) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.ASSIGN_VOLUNTEER)
+    actor = actor_of(request)
+    require_action(actor, Action.ASSIGN_VOLUNTEER)
     volunteer = User.objects.filter(pk=payload.volunteer).first()
     if volunteer is None:
         raise OutOfScope("volunteer")
@@ -85,8 +75,8 @@ def assignment_create(request: HttpRequest, payload: AssignmentIn) -> Any:
 def assignment_revoke(
     request: HttpRequest, payload: RevokeIn | None = None, assignment_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.ASSIGN_VOLUNTEER)
+    actor = actor_of(request)
+    require_action(actor, Action.ASSIGN_VOLUNTEER)
     assignment = selectors.assignment_get(actor, assignment_id, Action.ASSIGN_VOLUNTEER)
     return services.assignment_revoke(
         actor=actor, assignment=assignment, reason=payload.reason if payload else ""

@@ -12,8 +12,8 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router, Status
 
-from partycard.accounts.roles import Action, allowed
-from partycard.api.errors import ApiProblem
+from partycard.accounts.roles import Action
+from partycard.api.routers.access import actor_of, require_action
 from partycard.api.schemas.population import (
     MAX_ID,
     CheckCountsOut,
@@ -28,8 +28,6 @@ from partycard.api.schemas.population import (
     TaskCorrectIn,
 )
 from partycard.api.schemas.problems import problems
-from partycard.core.errors import ErrorCode
-from partycard.core.scope import role_of
 from partycard.population import selectors, services
 from partycard.population.models import CheckRun, DataTask, TaskStatus
 from partycard.registry.models import Organisation
@@ -37,15 +35,6 @@ from partycard.registry.models import Organisation
 __all__ = ["router"]
 
 router = Router(tags=["population"])
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
-
-
-def _require(actor: Any, action: Action) -> None:
-    if not allowed(role_of(actor) or "", action):
-        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 def _org(o: Organisation) -> dict[str, str]:
@@ -90,14 +79,14 @@ def _scoped_org(actor: Any, code: str, action: Action) -> Organisation:
     summary="Population database checks of organisations in your scope, newest first",
 )
 def run_list(request: HttpRequest, query: Query[CheckRunQuery]) -> Any:
-    found = selectors.run_list(_actor(request)).order_by("-pk")
+    found = selectors.run_list(actor_of(request)).order_by("-pk")
     if query.cursor is not None:
         found = found.filter(pk__lt=int(query.cursor or 0) or 1)
     rows = list(found[: query.limit + 1])
     items = rows[: query.limit]
     more = len(rows) > query.limit
     return {
-        "items": [_run(_actor(request), r) for r in items],
+        "items": [_run(actor_of(request), r) for r in items],
         "next_cursor": str(items[-1].pk) if more else None,
     }
 
@@ -109,8 +98,8 @@ def run_list(request: HttpRequest, query: Query[CheckRunQuery]) -> Any:
     summary="Start a check of an organisation's subtree with the population database (a background job)",
 )
 def run_start(request: HttpRequest, payload: CheckRunIn) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.RUN_POPULATION_CHECK)
+    actor = actor_of(request)
+    require_action(actor, Action.RUN_POPULATION_CHECK)
     root = _scoped_org(actor, payload.organisation, Action.RUN_POPULATION_CHECK)
     return Status(202, _run(actor, services.check_start(actor=actor, root=root)))
 
@@ -122,10 +111,10 @@ def run_start(request: HttpRequest, payload: CheckRunIn) -> Any:
     summary="One check: its progress and counts",
 )
 def run_get(request: HttpRequest, run_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    run = selectors.run_get(_actor(request), run_id)
+    run = selectors.run_get(actor_of(request), run_id)
     if run is None:
         raise Http404
-    return _run(_actor(request), run)
+    return _run(actor_of(request), run)
 
 
 @router.get(
@@ -137,7 +126,7 @@ def run_get(request: HttpRequest, run_id: int = Path(..., ge=1, le=MAX_ID)) -> A
 def run_counts(
     request: HttpRequest, run_id: int = Path(..., ge=1, le=MAX_ID), organisation: str | None = None
 ) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     run = selectors.run_get(actor, run_id)
     if run is None:
         raise Http404
@@ -157,7 +146,7 @@ def run_counts(
     summary="Tasks of members in your scope (default: the open ones)",
 )
 def task_list(request: HttpRequest, query: Query[DataTaskQuery]) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     organisation = (
         _scoped_org(actor, query.organisation, Action.VIEW_POPULATION_CHECK) if query.organisation else None
     )
@@ -178,7 +167,7 @@ def task_list(request: HttpRequest, query: Query[DataTaskQuery]) -> Any:
 
 
 def _get_task(request: HttpRequest, task_id: int, action: Action) -> DataTask:
-    task = selectors.task_get(_actor(request), task_id, action)
+    task = selectors.task_get(actor_of(request), task_id, action)
     if task is None:
         raise Http404
     return task
@@ -203,8 +192,8 @@ def task_get(request: HttpRequest, task_id: int = Path(..., ge=1, le=MAX_ID)) ->
 def task_correct(
     request: HttpRequest, payload: TaskCorrectIn, task_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.RESOLVE_DATA_TASK)
+    actor = actor_of(request)
+    require_action(actor, Action.RESOLVE_DATA_TASK)
     task = _get_task(request, task_id, Action.RESOLVE_DATA_TASK)
     changes = payload.model_dump(exclude_none=True, exclude={"note"})
     if "gender" in changes:
@@ -222,8 +211,8 @@ def task_correct(
 def task_confirm(
     request: HttpRequest, payload: TaskConfirmIn, task_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.RESOLVE_DATA_TASK)
+    actor = actor_of(request)
+    require_action(actor, Action.RESOLVE_DATA_TASK)
     task = _get_task(request, task_id, Action.RESOLVE_DATA_TASK)
     done = services.task_confirm(actor=actor, task=task, note=payload.note)
     return _task(selectors.task_get(actor, done.pk) or done)

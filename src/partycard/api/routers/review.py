@@ -17,13 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Path, Router, Status
 from ninja.files import UploadedFile
 
-from partycard.accounts.roles import Action, allowed
-from partycard.api.errors import ApiProblem
+from partycard.accounts.roles import Action
 from partycard.api.problems import problem_response
+from partycard.api.routers.access import actor_of, require_action
 from partycard.api.schemas.problems import problems
 from partycard.api.schemas.review import MAX_ID, ReviewApplyIn, ReviewApplyOut, ReviewImportOut
 from partycard.core.errors import ErrorCode
-from partycard.core.scope import get_scoped_or_404, role_of
+from partycard.core.scope import get_scoped_or_404
 from partycard.registry.importing import too_large
 from partycard.registry.models import Organisation
 from partycard.review import selectors, services
@@ -45,15 +45,6 @@ def _file(media: str, what: str) -> dict[str, Any]:
             200: {"description": what, "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
         }
     }
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
-
-
-def _require(actor: Any, action: Action) -> None:
-    if not allowed(role_of(actor) or "", action):
-        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 def _out(review: ReviewImport) -> dict[str, Any]:
@@ -85,8 +76,8 @@ def _out(review: ReviewImport) -> dict[str, Any]:
     summary="Hand out the review workbook of a grassroots organisation or cell (one sheet per cell)",
 )
 def review_workbook(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.EXPORT_REVIEW)
+    actor = actor_of(request)
+    require_action(actor, Action.EXPORT_REVIEW)
     org = get_scoped_or_404(Organisation, actor, Action.EXPORT_REVIEW, code=code)
     export, content = services.review_export(actor=actor, organisation=org)
     response = HttpResponse(content, content_type=_XLSX)
@@ -102,8 +93,8 @@ def review_workbook(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0
     summary="Hand out the paper review form of a grassroots organisation or cell (PDF)",
 )
 def review_paper(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.EXPORT_REVIEW)
+    actor = actor_of(request)
+    require_action(actor, Action.EXPORT_REVIEW)
     org = get_scoped_or_404(Organisation, actor, Action.EXPORT_REVIEW, code=code)
     export, content = services.review_paper(actor=actor, organisation=org)
     response = HttpResponse(content, content_type="application/pdf")
@@ -118,8 +109,8 @@ def review_paper(request: HttpRequest, code: str = Path(..., pattern=r"^[A-Z0-9]
     summary="Bring a review workbook back: the proposal (nothing is applied)",
 )
 def review_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.IMPORT_REVIEW)
+    actor = actor_of(request)
+    require_action(actor, Action.IMPORT_REVIEW)
     if (file.size or 0) > int(settings.PARTYCARD["IMPORT_MAX_BYTES"]):
         return problem_response(413, too_large(file.size or 0), code=ErrorCode.TOO_LARGE)
     try:
@@ -139,7 +130,7 @@ def review_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
     summary="A proposal: each field's base, current and returned value, and the merge's outcome",
 )
 def review_import_get(request: HttpRequest, import_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return _out(selectors.review_import_get(_actor(request), import_id))
+    return _out(selectors.review_import_get(actor_of(request), import_id))
 
 
 @router.post(
@@ -151,8 +142,8 @@ def review_import_get(request: HttpRequest, import_id: int = Path(..., ge=1, le=
 def review_apply(
     request: HttpRequest, payload: ReviewApplyIn, import_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.APPLY_REVIEW)
+    actor = actor_of(request)
+    require_action(actor, Action.APPLY_REVIEW)
     review = selectors.review_import_get(actor, import_id, Action.APPLY_REVIEW)
     count = services.review_apply(actor=actor, review_import=review, decisions=dict(payload.decisions))
     return {"applied": count, "status": ReviewImport.Status.APPLIED}

@@ -15,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Path, Query, Router, Status
 
-from partycard.accounts.roles import Action, allowed
+from partycard.accounts.roles import Action
 from partycard.api.auth import MemberSessionAuth
-from partycard.api.errors import ApiProblem
+from partycard.api.routers.access import actor_of, require_action
 from partycard.api.schemas.problems import problems
 from partycard.api.schemas.transfers import (
     MAX_ID,
@@ -30,8 +30,7 @@ from partycard.api.schemas.transfers import (
     TransferReceiveIn,
 )
 from partycard.core import clock
-from partycard.core.errors import DomainError, ErrorCode
-from partycard.core.scope import role_of
+from partycard.core.errors import DomainError
 from partycard.registry.models import Member, Organisation
 from partycard.transfers import selectors, services
 from partycard.transfers.models import Transfer
@@ -39,15 +38,6 @@ from partycard.transfers.models import Transfer
 __all__ = ["router"]
 
 router = Router(tags=["transfers"])
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
-
-
-def _require(actor: Any, action: Action) -> None:
-    if not allowed(role_of(actor) or "", action):
-        raise ApiProblem(403, "Your role may not do this.", code=ErrorCode.FORBIDDEN)
 
 
 def _out(transfer: Transfer) -> dict[str, Any]:
@@ -76,7 +66,7 @@ def _out(transfer: Transfer) -> dict[str, Any]:
 
 
 def _get(request: HttpRequest, transfer_id: int, action: str = Action.VIEW_TRANSFER) -> Transfer:
-    return selectors.transfer_get(_actor(request), transfer_id, action)
+    return selectors.transfer_get(actor_of(request), transfer_id, action)
 
 
 @router.get(
@@ -87,7 +77,7 @@ def _get(request: HttpRequest, transfer_id: int, action: str = Action.VIEW_TRANS
 )
 def transfer_list(request: HttpRequest, query: Query[TransferQuery]) -> Any:
     found = selectors.transfer_list(
-        _actor(request),
+        actor_of(request),
         state=query.state.value if query.state else "",
         kind=query.kind.value if query.kind else "",
         side=query.side or "",
@@ -109,8 +99,8 @@ def transfer_list(request: HttpRequest, query: Query[TransferQuery]) -> Any:
     summary="Draft the transfer of a member of your subtree to a party cell",
 )
 def transfer_create(request: HttpRequest, payload: TransferIn) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.CHANGE_TRANSFER)
+    actor = actor_of(request)
+    require_action(actor, Action.CHANGE_TRANSFER)
     member = Member.objects.scoped(actor, Action.CHANGE_TRANSFER).filter(pk=payload.member).first()
     if member is None:
         raise Http404
@@ -142,12 +132,12 @@ def transfer_get(request: HttpRequest, transfer_id: int = Path(..., ge=1, le=MAX
 )
 def transfer_events(request: HttpRequest, transfer_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     transfer = _get(request, transfer_id)
-    return list(selectors.transfer_events(_actor(request), transfer))
+    return list(selectors.transfer_events(actor_of(request), transfer))
 
 
 def _step(request: HttpRequest, transfer_id: int, call: Any) -> Any:
-    actor = _actor(request)
-    _require(actor, Action.CHANGE_TRANSFER)
+    actor = actor_of(request)
+    require_action(actor, Action.CHANGE_TRANSFER)
     return _out(call(actor, _get(request, transfer_id, Action.CHANGE_TRANSFER)))
 
 
