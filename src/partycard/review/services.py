@@ -71,7 +71,7 @@ _REASON_MAX = 100  # simple_history's change_reason column
 def max_members() -> int:
     """The most members one workbook or paper form holds (``PARTYCARD["REVIEW_MAX_MEMBERS"]``): a large
     grassroots organisation's 2,000 build in a request in about a second (bench/review_roundtrip_bench.py)."""
-    return int(settings.PARTYCARD.get("REVIEW_MAX_MEMBERS", 5000))
+    return int(settings.PARTYCARD["REVIEW_MAX_MEMBERS"])
 
 
 def actor_name(actor: Any) -> str:

@@ -300,6 +300,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # Jobs' result files and scratch: private (not under MEDIA_ROOT), deleted by the sweep once expired.
     "JOB_FILES_DIR": Path(os.environ.get("PARTYCARD_JOB_FILES_DIR", str(VAR_DIR / "job-files"))),
     "JOB_FILE_TTL_SECONDS": float(os.environ.get("PARTYCARD_JOB_FILE_TTL_SECONDS", str(24 * 3600))),
+    # The most members one offline review workbook or paper form holds (docs/review.md): a larger
+    # organisation is reviewed cell by cell.
+    "REVIEW_MAX_MEMBERS": int(os.environ.get("PARTYCARD_REVIEW_MAX_MEMBERS", "5000")),
     # The national population database (docs/population.md): its API's address and bearer token, the rate
     # it allows in records per second, IDs per batch request, seconds to wait for an answer, retries of a
     # request before the check stops (resumable), and members per chunk of the check job.
