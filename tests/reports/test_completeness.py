@@ -203,3 +203,16 @@ def test_a_large_subtree_is_cached_but_still_scoped(
         completeness_get(officer(world, tree.hue), code=tree.hanoi.code)
     cache.clear()
     assert completeness_get(hanoi, code=tree.hanoi.code).count("no_file_number") == 0
+
+
+def test_the_progress_report_leads_to_the_completeness_report_and_the_population_check(
+    world: dict[str, Any], login: Any
+) -> None:
+    """The directive's "complete before 2/9" sits beside the exchange's progress: the province's report links
+    to its completeness figures and to the population check's results."""
+    tree = world["tree"]
+    client = Client()
+    login(client, officer(world, tree.hanoi))
+    page = client.get(f"/bao-cao/{tree.hanoi.code}/").content.decode()
+    assert f'href="/bao-cao/day-du-du-lieu/{tree.hanoi.code}/"' in page
+    assert 'href="/doi-soat-dan-cu/"' in page
