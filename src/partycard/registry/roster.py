@@ -49,9 +49,8 @@ def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        return _parse_date_text(
-            value
-        )  # dates repeat across a roster: parsed once each (a refusal is not kept)
+        # Dates repeat across a roster: each is parsed once (a refusal raises, so it is not kept).
+        return _parse_date_text(value)
     return _parse_date_uncached(value)
 
 
