@@ -159,7 +159,11 @@ def test_terminal_rejects_a_wrong_chip_token():
     send, _ = _scripted(transcript)
     with pytest.raises(PaceRefused) as info:
         pace_terminal_run(
-            send, parameter_id=13, password_key=K_PI, password_ref=PASSWORD_MRZ, private_keys=iter([SK_MAP_IFD, SK_DH_IFD])
+            send,
+            parameter_id=13,
+            password_key=K_PI,
+            password_ref=PASSWORD_MRZ,
+            private_keys=iter([SK_MAP_IFD, SK_DH_IFD]),
         )
     assert info.value.status is None  # the card said 9000; its token is what failed
 
@@ -168,7 +172,11 @@ def test_terminal_reports_the_cards_refusal():
     send, _ = _scripted([*TRANSCRIPT[:-1], (TRANSCRIPT[-1][0], "6300")])
     with pytest.raises(PaceRefused) as info:
         pace_terminal_run(
-            send, parameter_id=13, password_key=K_PI, password_ref=PASSWORD_MRZ, private_keys=iter([SK_MAP_IFD, SK_DH_IFD])
+            send,
+            parameter_id=13,
+            password_key=K_PI,
+            password_ref=PASSWORD_MRZ,
+            private_keys=iter([SK_MAP_IFD, SK_DH_IFD]),
         )
     assert info.value.status == 0x6300
 

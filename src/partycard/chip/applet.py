@@ -313,9 +313,9 @@ class Applet:
     def _pace_general_authenticate(self, c: CommandApdu) -> bytes:
         # 9303-11 §4.4.4.2: four chained GENERAL AUTHENTICATE. Every failure answers 6300 and ends the
         # run, so a wrong CAN (which only step 4 can reveal) looks the same as anything else.
-        if self._pace_suspended():
-            return _sw(StatusWord.AUTHENTICATION_METHOD_BLOCKED)
         pace, step = self._pace, self._pace_step
+        if step <= 1 and self._pace_suspended():  # checked before a run counts, not in its middle
+            return _sw(StatusWord.AUTHENTICATION_METHOD_BLOCKED)
         if pace is None or step == 0:
             return _sw(StatusWord.CONDITIONS_NOT_SATISFIED)  # no MSE:Set AT for PACE before
         self._pace, self._pace_step = None, 0  # restored below only if this step succeeds
