@@ -129,7 +129,7 @@ def _flip(data: bytes, index: int) -> bytes:
 
 
 def test_bad_mac_in_a_response():
-    terminal, chip = _pair()
+    terminal, _chip = _pair()
     terminal.wrap_command(CommandApdu(0, 0xB0, 0, 0, le=4))
     response = SecureMessaging(KEYS, ssc=1).wrap_response(b"abcd", 0x9000)
     with pytest.raises(SmMacError):
