@@ -306,3 +306,43 @@ def test_fuzz_after_pace_answers_only_known_words(bodies, cla):
         assert word in set(StatusWord)
         if cla & 0x0C == 0x0C and word != StatusWord.SECURITY_STATUS_NOT_SATISFIED:
             assert response in (H("6988"), H("6987"), H("6700"))  # random bytes never pass the MAC
+
+
+_BEFORE_PACE_OK = {StatusWord.OK, StatusWord.END_OF_FILE}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            CommandApdu,
+            cla=st.sampled_from([0x00, 0x00, 0x10, 0x0C, 0x1C, 0x80]),
+            ins=st.sampled_from([0xA4, 0xB0, 0x84, 0x88, 0x22, 0x86, 0xCA, 0x00]),
+            p1=st.one_of(
+                st.sampled_from([0x00, 0x02, 0x04, 0x9C, 0x81, 0x8E, 0xC1, 0x41]), st.integers(0, 255)
+            ),
+            p2=st.one_of(st.sampled_from([0x00, 0x0C, 0xA4]), st.integers(0, 255)),
+            data=st.one_of(
+                st.just(b""),
+                st.just(AID_LDS1),
+                st.sampled_from([H("011C"), H("3F00"), H("0101"), H("010E"), H("7C00")]),
+                st.binary(max_size=80),
+            ),
+            le=st.one_of(st.none(), st.integers(1, 300)),
+        ),
+        max_size=10,
+    )
+)
+def test_fuzz_before_pace_nothing_but_card_access_comes_out(commands):
+    card = PaceCard()
+    applet = card.applet()
+    secret = b"".join(content for fid, content in card.files.items())
+    for command in commands:
+        response = applet.process(command.encode())
+        word = int.from_bytes(response[-2:], "big")
+        assert word in set(StatusWord)
+        data = response[:-2]
+        if data:  # only EF.CardAccess bytes or PACE's dynamic authentication data, never a file's content
+            assert word in _BEFORE_PACE_OK
+            assert data in card.card_access or data[:1] == b"\x7c", data.hex()
+            assert data not in secret or data in card.card_access
