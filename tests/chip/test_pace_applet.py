@@ -115,6 +115,18 @@ def test_pace_is_suspended_after_the_limit_even_for_the_right_can():
     )
 
 
+def test_the_counter_survives_a_power_off():
+    card = PaceCard()
+    applet = card.applet()
+    card_read(AppletTransport(applet), can="000000")
+    restored = card.applet(pace_failures=applet.pace_failures)  # a power-on with the chip's memory
+    assert restored.pace_failures == 1
+    suspended = card.applet(pace_failures=PACE_ATTEMPT_LIMIT)
+    assert (
+        card_read(AppletTransport(suspended), can=CAN).pace_status == StatusWord.AUTHENTICATION_METHOD_BLOCKED
+    )
+
+
 def test_an_unfinished_pace_run_counts():
     applet = PaceCard().applet()
     assert _send(applet, mse_set_at_pace(password_ref=2, parameter_id=12))[1] == StatusWord.OK
