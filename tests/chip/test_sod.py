@@ -352,3 +352,44 @@ def test_batch_signer_refuses_bad_input_before_signing(
         signer.build(data_groups, SIGNED_AT.replace(tzinfo=None))
     with pytest.raises(ChipFormatError, match="expected tag 61"):
         signer.build({1: b"\x75\x00"})
+
+
+def test_batch_signer_over_hashes_is_build_over_the_files(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    """What production signs (hashes kept from batch pass one) is what build would sign over the files."""
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    from_files = sod_parse(signer.build(data_groups, SIGNED_AT))
+    from_hashes = sod_parse(signer.build_hashed({n: dg_hash(d) for n, d in data_groups.items()}, SIGNED_AT))
+    assert from_hashes.lds_security_object_der == from_files.lds_security_object_der
+    assert from_hashes.signed_attrs_der == from_files.signed_attrs_der
+    _verify(from_hashes.certificate, from_hashes.signature, from_hashes.signed_attrs_der)
+    for bad in ({}, {1: bytes(31)}, {1: bytes(33)}, {0: bytes(32)}, {17: bytes(32)}):
+        with pytest.raises(ChipFormatError):
+            signer.build_hashed(bad, SIGNED_AT)
+
+
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (b"\x61\x02\x80\x00", True),  # short form
+        (b"\x61\x81\x80" + bytes(0x80), True),  # 81 xx, xx ≥ 80
+        (b"\x61\x82\x01\x00" + bytes(0x100), True),  # 82 xx xx
+        (b"\x61\x83\x01\x00\x00" + bytes(0x10000), True),  # 83: past the fast path, the full check
+        (b"\x61\x81\x7f" + bytes(0x7F), False),  # 81 for a length that fits one byte: not minimal
+        (b"\x61\x82\x00\xff" + bytes(0xFF), False),  # 82 00 xx: not minimal
+        (b"\x61\x82\x01\x00" + bytes(0xFF), False),  # one byte short
+        (b"\x61\x03\x80\x00", False),
+        (b"\x61\x01\x80\x00", False),  # trailing byte
+        (b"\x75\x02\x80\x00", False),  # DG2's tag as DG1
+    ],
+)
+def test_data_group_headers_are_checked_before_hashing(
+    chip_store: FileKeyStore, chip_pki: Pki, data: bytes, ok: bool
+) -> None:
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    if ok:
+        assert sod_parse(signer.build({1: data})).data_group_hashes == {1: dg_hash(data)}
+    else:
+        with pytest.raises(ChipFormatError):
+            signer.build({1: data})

@@ -113,6 +113,20 @@ def _check_data_groups(data_groups: Mapping[int, bytes]) -> None:
         _check_data_group(DG_TAGS[number], data)
 
 
+def _header_spans(tag: int, data: bytes) -> bool:
+    """The common case of :func:`_check_data_group`, cheaply: the DG's tag, then a minimal length of one
+    byte, 81 xx (xx ≥ 80) or 82 xx xx (xx xx ≥ 100) that spans the rest. False: let the full check say."""
+    size = len(data)
+    if size < 4 or data[0] != tag:
+        return False
+    first = data[1]
+    if first < 0x80:
+        return first == size - 2
+    if first == 0x81:
+        return data[2] >= 0x80 and data[2] == size - 3
+    return first == 0x82 and data[2] != 0 and (data[2] << 8 | data[3]) == size - 4
+
+
 def _check_data_group(tag: int, data: bytes) -> None:
     """One TLV with the DG's own one-byte tag (9303-10 Table 33) and a minimal length spanning the
     rest: the header only, as the value was built by lds and is hashed, not parsed, here."""
@@ -284,21 +298,26 @@ class SodSigner:
         """
         if not data_groups:
             raise ChipFormatError("an SOD needs at least one data group")
-        hashes: dict[int, bytes] = {}
-        for n in sorted(data_groups):  # check each file's header, then hash its exact bytes
-            if n not in DG_TAGS:
+        numbers = tuple(sorted(data_groups))
+        heads, tags, sha256, entries = self._hash_heads, DG_TAGS, hashlib.sha256, []
+        for n in numbers:  # check each file's header, then hash its exact bytes
+            data = data_groups[n]
+            tag = tags.get(n)
+            if tag is None:
                 raise ChipFormatError(f"data group number {n} is outside 1-{_MAX_DATA_GROUP}")
-            _check_data_group(DG_TAGS[n], data_groups[n])
-            hashes[n] = hashlib.sha256(data_groups[n]).digest()
-        return self.build_hashed(hashes, signed_at, check=check)
+            if not _header_spans(tag, data):
+                _check_data_group(tag, data)  # raises, saying what is wrong
+            entries.append(heads[n] + sha256(data).digest())
+        return self._sign(numbers, entries, signed_at, check)
 
     def build_hashed(
         self, hashes: Mapping[int, bytes], signed_at: datetime | None = None, *, check: bool = False
     ) -> bytes:
         """EF.SOD over the data groups' SHA-256 hashes (number → 32 bytes), for a caller that holds the
-        hashes and not the files: production keeps each card's hashes from the batch, not its photo, and
-        signs the SOD once the chip has reported its DG15 (two-pass personalisation, docs/production.md).
-        The SOD is the same bytes :meth:`build` gives for files with these hashes.
+        hashes and not the files: production hashes each data group once, when it builds the chip data
+        (batch pass one), keeps the hashes, not the photo, and signs the SOD once the chip has reported
+        its DG15 (two-pass personalisation, docs/production.md). The SOD is the same bytes :meth:`build`
+        gives for files with these hashes.
 
         Raises:
             ChipFormatError: no hashes, a number outside 1-16, or a hash that is not 32 bytes.
@@ -308,14 +327,20 @@ class SodSigner:
         if not hashes:
             raise ChipFormatError("an SOD needs at least one data group")
         numbers = tuple(sorted(hashes))
-        time = _der_time(signed_at) if signed_at is not None else b""
-        layout = self._layout(numbers, len(time))  # refuses numbers outside 1-16
         heads, entries = self._hash_heads, []
         for n in numbers:
             digest = bytes(hashes[n])
-            if len(digest) != 32:
-                raise ChipFormatError(f"the hash of DG{n} is {len(digest)} bytes, not 32 (SHA-256)")
+            if len(digest) != _SHA256_SIZE or n not in heads:
+                raise ChipFormatError(f"the hash of DG{n} must be 32 bytes (SHA-256), DG1-DG{_MAX_DATA_GROUP}")
             entries.append(heads[n] + digest)
+        return self._sign(numbers, entries, signed_at, check)
+
+    def _sign(
+        self, numbers: tuple[int, ...], entries: list[bytes], signed_at: datetime | None, check: bool
+    ) -> bytes:
+        """Assemble and sign: ``entries`` are the DataGroupHash encodings of ``numbers``, in order."""
+        time = _der_time(signed_at) if signed_at is not None else b""
+        layout = self._layouts.get((numbers, len(time))) or self._layout(numbers, len(time))
         content = layout.content_prefix + b"".join(entries) + self._lds_tail
         values = (
             self._content_type_attribute,
