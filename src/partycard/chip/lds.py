@@ -305,18 +305,19 @@ def dg1_parse(data: bytes) -> CardData:
 #     20  1  gender 00, 21 eye colour 00, 22 hair colour 00 (unspecified)                            §5.5
 #     23  3  feature mask 000000, 26 2 expression 0000, 28 3 pose angles, 31 3 their uncertainty: 0  §5.5
 #     34  8·n feature points (none written)               §5.6
-#     34  1  face image type: 00 basic                    §5.7.1
-#     35  1  image data type: 00 JPEG                     §5.7.2
-#     36  2  width, 38 2 height (pixels, from the JPEG)   §5.7.3
-#     40  1  image colour space: 01 24-bit RGB, 03 8-bit greyscale, 04 other (from the JPEG)  §5.7.4
-#     41  1  source type 00, 42 2 device type 0000, 44 2 quality 0000 (unspecified)          §5.7.5-7
+#     34  1  face image type: 00 basic                    §5.7 (image information, 12 bytes)
+#     35  1  image data type: 00 JPEG (01: JPEG 2000)
+#     36  2  width, 38 2 height (pixels, from the JPEG)
+#     40  1  image colour space: 01 24-bit RGB, 03 8-bit greyscale, 04 other (from the JPEG)
+#     41  1  source type 00, 42 2 device type 0000, 44 2 quality 0000 (unspecified)
 #     46  …  the JPEG                                     §5.8
 #
-# "Basic" (00), not "full frontal" (01): full frontal promises the geometry of 19794-5 §8 (head width,
-# eye positions), which no step of ours checks. The layout agrees with JMRTD's FaceInfo/FaceImageInfo
-# (readObject/writeObject) and with the BSI TR-03105-5 reference data set's Datagroup2.bin
-# (tests/chip/test_lds.py compares the bytes). Cards signed before issue 18 carry the older, simplified
-# DG2 (A1 holding 81 only, 5F2E the bare JPEG); :func:`dg2_parse` still reads it (``Dg2.standard`` False).
+# "Basic" (00), not "full frontal" (01): full frontal promises the geometry of 19794-5's full frontal
+# clause (head width, eye positions), which no step of ours checks. The layout agrees with JMRTD's
+# FaceInfo/FaceImageInfo (readObject/writeObject) and with the BSI TR-03105-5 reference data set's
+# Datagroup2.bin (tests/chip/test_lds.py compares the bytes). Cards signed before issue 18 carry the
+# older, simplified DG2 (A1 holding 81 only, 5F2E the bare JPEG); :func:`dg2_parse` still reads it
+# (``Dg2.standard`` False).
 
 _JPEG_SOI = b"\xff\xd8\xff"
 _TAG_BIT_GROUP, _TAG_BIT, _TAG_BHT, _TAG_BDB = 0x7F61, 0x7F60, 0xA1, 0x5F2E
@@ -335,9 +336,9 @@ _FAC_HEADER_SIZE = 14  # §5.4: identifier 4, version 4, record length 4, number
 _FACIAL_INFO_SIZE = 20  # §5.5
 _FEATURE_POINT_SIZE = 8  # §5.6
 _IMAGE_INFO_SIZE = 12  # §5.7
-_FACE_IMAGE_TYPE_BASIC = 0x00  # §5.7.1
-_IMAGE_DATA_TYPE_JPEG = 0x00  # §5.7.2 (01 is JPEG 2000)
-_COLOUR_SPACES = {"RGB": 0x01, "L": 0x03}  # §5.7.4: 24-bit RGB, 8-bit greyscale; anything else 04 "other"
+_FACE_IMAGE_TYPE_BASIC = 0x00  # §5.7
+_IMAGE_DATA_TYPE_JPEG = 0x00  # §5.7 (01 is JPEG 2000)
+_COLOUR_SPACES = {"RGB": 0x01, "L": 0x03}  # §5.7: 24-bit RGB, 8-bit greyscale; else 04 "other"
 _COLOUR_SPACE_OTHER = 0x04
 
 
@@ -366,7 +367,7 @@ def _jpeg_info(photo_jpeg: bytes) -> tuple[int, int, int]:
             width, height, mode = image.width, image.height, image.mode
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
         raise ChipFormatError(f"the photo is not a readable JPEG: {e}") from e
-    if not (0 < width <= 0xFFFF and 0 < height <= 0xFFFF):  # §5.7.3: two bytes each
+    if not (0 < width <= 0xFFFF and 0 < height <= 0xFFFF):  # §5.7: two bytes each
         raise ChipFormatError(f"the photo's size {width}×{height} does not fit a facial record")
     return width, height, _COLOUR_SPACES.get(mode, _COLOUR_SPACE_OTHER)
 

@@ -331,7 +331,7 @@ class SodSigner:
         for n in numbers:
             digest = bytes(hashes[n])
             if len(digest) != _SHA256_SIZE or n not in heads:
-                raise ChipFormatError(f"the hash of DG{n} must be 32 bytes (SHA-256), DG1-DG{_MAX_DATA_GROUP}")
+                raise ChipFormatError(f"DG{n}: expected a 32-byte SHA-256 hash of DG1-DG{_MAX_DATA_GROUP}")
             entries.append(heads[n] + digest)
         return self._sign(numbers, entries, signed_at, check)
 
