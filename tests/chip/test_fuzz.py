@@ -23,7 +23,9 @@ RUNS = 30_000
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, chip_store: FileKeyStore, chip_pki: Pki) -> Path:
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory, chip_store: FileKeyStore, chip_pki: Pki, photo_jpeg: bytes
+) -> Path:
     from datetime import date
 
     card = CardData(
@@ -41,7 +43,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, chip_store: FileKeyStore, c
         signer_label=chip_pki.ds_label,
         signer_cert=chip_pki.ds,
         card=card,
-        photo_jpeg=b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9",
+        photo_jpeg=photo_jpeg,  # DG2 reads its size from the JPEG header: a real one
         chip_key_label="fuzz-seed-chip",
     )
     directory = tmp_path_factory.mktemp("corpus")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 from datetime import date
 
 import pytest
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 
 from partycard.chip import lds
 from partycard.chip.errors import ChipFormatError
@@ -91,23 +93,133 @@ def test_dg1_parse_refuses_wrong_layout(card: CardData) -> None:
         lds.dg1_parse(tlv_encode(0x6B, [c.encode() for c in children]))
 
 
+def _jpeg(mode: str = "RGB", size: tuple[int, int] = (48, 64)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, 128 if mode == "L" else (200, 160, 120)).save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
 def test_dg2_round_trip(photo_jpeg: bytes) -> None:
     data = lds.dg2_build(photo_jpeg)
-    root = tlv_parse(data)
-    assert root.tag == 0x75
-    assert root.one(0x7F61).one(0x7F60).one(0x5F2E).value == photo_jpeg
-    assert lds.dg2_parse(data) == lds.Dg2(photo_jpeg)
+    assert lds.dg2_parse(data) == lds.Dg2(photo_jpeg, 48, 64)
+    grey = _jpeg("L", (300, 400))
+    assert lds.dg2_parse(lds.dg2_build(grey)) == lds.Dg2(grey, 300, 400)
+
+
+def test_dg2_templates_as_9303_10_lists_them(photo_jpeg: bytes) -> None:
+    # 9303-10 §4.7.2.1: 75 { 7F61 { 02 count, 7F60 { A1 header, 5F2E data block } } }.
+    root = tlv_parse(lds.dg2_build(photo_jpeg))
+    assert root.tag == 0x75 and [c.tag for c in root.children] == [0x7F61]
+    group = root.one(0x7F61)
+    assert [c.tag for c in group.children] == [0x02, 0x7F60] and group.one(0x02).value == b"\x01"
+    bit = group.one(0x7F60)
+    assert [c.tag for c in bit.children] == [0xA1, 0x5F2E]
+    header = {c.tag: c.value.hex() for c in bit.one(0xA1).children}
+    # 87 format owner and 88 format type are the mandatory ones: ISO/IEC JTC 1/SC 37, face image (19794-5).
+    assert header == {0x80: "0101", 0x81: "02", 0x82: "00", 0x87: "0101", 0x88: "0008"}
+
+
+def test_dg2_facial_record_at_the_offsets_of_19794_5() -> None:
+    photo = _jpeg("RGB", (360, 480))
+    record = tlv_parse(lds.dg2_build(photo)).one(0x7F61).one(0x7F60).one(0x5F2E).value
+    # ISO/IEC 19794-5:2005 §5.4 facial record header, 14 bytes.
+    assert record[0:4] == b"FAC\x00" and record[4:8] == b"010\x00"
+    assert int.from_bytes(record[8:12], "big") == len(record) == 14 + 20 + 12 + len(photo)
+    assert record[12:14] == b"\x00\x01"  # one facial image
+    # §5.5 facial information, 20 bytes: data length (to the end), 0 feature points, the rest unspecified.
+    assert int.from_bytes(record[14:18], "big") == len(record) - 14
+    assert record[18:20] == b"\x00\x00"
+    assert record[20:34] == bytes(14)  # gender, eyes, hair, feature mask, expression, pose, uncertainty
+    # §5.7 image information, 12 bytes: basic face, JPEG, width, height, 24-bit RGB, source/device/quality 0.
+    assert record[34] == 0x00 and record[35] == 0x00
+    assert int.from_bytes(record[36:38], "big") == 360 and int.from_bytes(record[38:40], "big") == 480
+    assert record[40] == 0x01
+    assert record[41:46] == bytes(5)
+    assert record[46:] == photo  # §5.8
+    assert lds.face_record_build(_jpeg("L"))[40] == 0x03  # 8-bit greyscale
+    assert lds.face_record_build(_jpeg("CMYK"))[40] == 0x04  # other
+
+
+# The start of BSI TR-03105-5's reference data set Datagroup2.bin (a German test passport's face, as
+# pymrtd's tests/ef/dg2_test.py carries it): DG2 and its templates, the header A1 with 81 02, 82 00,
+# 87 0101, 88 0008 (no 80), and the 19794-5 record up to its image: FAC 010, 15,045 bytes, one face,
+# data length 15,031, no feature points, all unspecified, full frontal (01), JPEG 2000 (01), 337×449.
+_BSI_DG2_HEAD = bytes.fromhex(
+    "75823ae77f61823ae20201017f60823adaa10e81010282010087020101880200085f2e823ac5"
+    "464143003031300000003ac5000100003ab7000000000000000000000000000000000101015101c1000000000000"
+)
+
+
+def _bsi_dg2() -> bytes:
+    """The reference DG2 with its JPEG 2000 image (15,045 − 46 bytes) replaced by a JP2 signature box and
+    zeros of the same length, so every length field holds."""
+    image = bytes.fromhex("0000000c6a5020200d0a870a")
+    return _BSI_DG2_HEAD + image + bytes(0x3AC5 - 46 - len(image))
+
+
+def test_dg2_agrees_with_the_bsi_reference_data_set(photo_jpeg: bytes) -> None:
+    reference = tlv_parse(_bsi_dg2())
+    ours = tlv_parse(lds.dg2_build(photo_jpeg))
+    their_bit, our_bit = reference.one(0x7F61).one(0x7F60), ours.one(0x7F61).one(0x7F60)
+    # The same header bytes, ours adding the optional ICAO header version 80.
+    their_header = their_bit.one(0xA1).children
+    assert [c for c in our_bit.one(0xA1).children if c.tag != 0x80] == list(their_header)
+    theirs, record = their_bit.one(0x5F2E).value, our_bit.one(0x5F2E).value
+    assert record[:8] == theirs[:8] and record[12:14] == theirs[12:14] and record[18:34] == theirs[18:34]
+    assert record[41:46] == theirs[41:46]
+    # Our parser reads the reference record's lengths and header, then refuses its image: JPEG 2000.
+    with pytest.raises(ChipFormatError, match="image data type 00\\), found 01"):
+        lds.dg2_parse(_bsi_dg2())
+
+
+def _dg2_with(header: list[bytes], record: bytes) -> bytes:
+    bit = tlv_encode(0x7F60, [tlv_encode(0xA1, header), tlv_encode(0x5F2E, record)])
+    return tlv_encode(0x75, tlv_encode(0x7F61, [tlv_encode(0x02, b"\x01"), bit]))
+
+
+def test_dg2_reads_the_simplified_layout_of_cards_before_issue_18(photo_jpeg: bytes) -> None:
+    legacy = _dg2_with([tlv_encode(0x81, b"\x02")], photo_jpeg)
+    assert lds.dg2_parse(legacy) == lds.Dg2(photo_jpeg, None, None, standard=False)
+    with pytest.raises(ChipFormatError, match="face"):
+        lds.dg2_parse(_dg2_with([tlv_encode(0x81, b"\x04")], photo_jpeg))
 
 
 def test_dg2_refuses(photo_jpeg: bytes) -> None:
     with pytest.raises(ChipFormatError, match="JPEG"):
         lds.dg2_build(b"\x89PNG\r\n")
+    with pytest.raises(ChipFormatError, match="readable JPEG"):
+        lds.dg2_build(b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9")
     good = lds.dg2_build(photo_jpeg)
     with pytest.raises(ChipFormatError, match="JPEG"):
         lds.dg2_parse(good.replace(photo_jpeg[:3], b"\x00\x00\x00", 1))
     two = tlv_encode(0x75, [tlv_parse(good).children[0].encode()] * 2)
     with pytest.raises(ChipFormatError, match="one biometric"):
         lds.dg2_parse(two)
+    bit = tlv_parse(good).one(0x7F61).one(0x7F60)
+    header, record = [c.encode() for c in bit.one(0xA1).children], bit.one(0x5F2E).value
+    assert lds.dg2_parse(_dg2_with(header, record)).photo_jpeg == photo_jpeg
+    without_owner = [h for h in header if h[0] != 0x87]
+    with pytest.raises(ChipFormatError, match="mandatory format owner 87"):
+        lds.dg2_parse(_dg2_with(without_owner, record))
+    with pytest.raises(ChipFormatError, match="mandatory"):
+        lds.dg2_parse(_dg2_with([h for h in header if h[0] != 0x88], record))
+    other_format = [*header[:-1], tlv_encode(0x88, b"\x00\x05")]
+    with pytest.raises(ChipFormatError, match="not ISO/IEC 19794-5"):
+        lds.dg2_parse(_dg2_with(other_format, record))
+    with pytest.raises(ChipFormatError, match="unknown or repeated"):
+        lds.dg2_parse(_dg2_with([*header, tlv_encode(0x87, b"\x01\x01")], record))
+    with pytest.raises(ChipFormatError, match="'FAC' '010'"):
+        lds.dg2_parse(_dg2_with(header, b"FAC\x00020\x00" + record[8:]))
+    with pytest.raises(ChipFormatError, match="says"):
+        lds.dg2_parse(_dg2_with(header, record + b"\x00"))
+    with pytest.raises(ChipFormatError, match="one face"):
+        lds.dg2_parse(_dg2_with(header, record[:12] + b"\x00\x02" + record[14:]))
+    with pytest.raises(ChipFormatError, match="data length"):
+        lds.dg2_parse(_dg2_with(header, record[:17] + bytes([record[17] ^ 1]) + record[18:]))
+    with pytest.raises(ChipFormatError, match="feature points overrun"):
+        lds.dg2_parse(_dg2_with(header, record[:18] + b"\xff\xff" + record[20:]))
+    with pytest.raises(ChipFormatError, match="found 01"):
+        lds.dg2_parse(_dg2_with(header, record[:35] + b"\x01" + record[36:]))
 
 
 STATUS_URI = "https://thedangvien.example/api/v1/status-lists/7"

@@ -87,8 +87,69 @@ def test_signature_digest_and_hashes_verify(sod_bytes: bytes, data_groups: dict[
     for number, data in data_groups.items():
         assert sod.data_group_hashes[number] == hashlib.sha256(data).digest() == dg_hash(data)
     lds_object = LdsSecurityObject.load(sod.lds_security_object_der)
-    assert lds_object["version"].native == 0
+    assert lds_object["version"].native == 1
     assert lds_object["hash_algorithm"]["algorithm"].dotted == "2.16.840.1.101.3.4.2.1"
+
+
+# 9303-10 §4.6.2.3: LDSSecurityObject ::= SEQUENCE { version INTEGER {v0(0), v1(1)}, hashAlgorithm,
+# dataGroupHashValues, ldsVersionInfo LDSVersionInfo OPTIONAL -- if present, version MUST be v1 },
+# LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion PrintableString }, in DER:
+_V1_HEAD = bytes.fromhex("020101")  # INTEGER 1, the first field
+_VERSION_INFO = bytes.fromhex("300e") + bytes.fromhex("1304") + b"0108" + bytes.fromhex("1306") + b"040000"
+
+
+def test_lds_security_object_v1_carries_the_versions_of_ef_com(sod_bytes: bytes) -> None:
+    sod = sod_parse(sod_bytes)
+    content = sod.lds_security_object_der
+    assert content[:3] == bytes((0x30, 0x81, len(content) - 3))  # SEQUENCE (four hashes: 193 bytes)
+    assert content[3:6] == _V1_HEAD  # version v1
+    assert content.endswith(_VERSION_INFO)  # ldsVersionInfo last: LDS 1.8, Unicode 4.0.0
+    assert LdsSecurityObject.load(content).dump(force=True) == content  # canonical DER
+    assert (sod.version, sod.lds_version, sod.unicode_version) == (1, "0108", "040000")
+    com = lds.com_parse(lds.com_build(tags=(0x61, 0x75)))
+    assert (com.lds_version, com.unicode_version) == (sod.lds_version, sod.unicode_version)
+
+
+def test_lds_security_object_v0_of_cards_already_issued_still_reads(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    signer = SodSigner(
+        store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds, lds_version_info=None
+    )
+    sod = sod_parse(signer.build(data_groups, SIGNED_AT))
+    assert sod.lds_security_object_der[3:6] == bytes.fromhex("020100")  # version v0
+    assert LdsSecurityObject.load(sod.lds_security_object_der)["lds_version_info"].native is None
+    assert (sod.version, sod.lds_version, sod.unicode_version) == (0, None, None)
+    assert sod.data_group_hashes == {n: dg_hash(d) for n, d in data_groups.items()}
+    _verify(sod.certificate, sod.signature, sod.signed_attrs_der)
+
+
+def test_sod_parse_holds_version_and_version_info_together(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes], sod_bytes: bytes
+) -> None:
+    v1 = sod_parse(sod_bytes).lds_security_object_der
+    v0_sod = SodSigner(
+        store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds, lds_version_info=None
+    ).build(data_groups, SIGNED_AT)
+    v0 = sod_parse(v0_sod).lds_security_object_der
+    cases = [
+        (sod_bytes, v1, v1[:5] + b"\x00" + v1[6:], "v0 with ldsVersionInfo"),  # MUST be v1 if present
+        (sod_bytes, v1, v1[:5] + b"\x02" + v1[6:], "v2"),
+        (v0_sod, v0, v0[:5] + b"\x01" + v0[6:], "v1 with ldsVersionInfo None"),  # v1 MUST carry it
+        (sod_bytes, v1, v1.replace(b"0108", b"01.8"), "not aabb"),
+        (sod_bytes, v1, v1.replace(b"040000", b"04000x"), "not aabb"),
+    ]
+    for sod, old, new, message in cases:
+        assert len(new) == len(old) and sod.count(old) == 1
+        with pytest.raises(ChipFormatError, match=message):
+            sod_parse(sod.replace(old, new))
+    with pytest.raises(ChipFormatError, match="4 and 6 ASCII digits"):
+        SodSigner(
+            store=chip_store,
+            signer_label=chip_pki.ds_label,
+            signer_cert=chip_pki.ds,
+            lds_version_info=("1.8", "040000"),
+        )
 
 
 def test_signed_attributes_are_der_sorted_and_typed(sod_bytes: bytes) -> None:
@@ -291,3 +352,44 @@ def test_batch_signer_refuses_bad_input_before_signing(
         signer.build(data_groups, SIGNED_AT.replace(tzinfo=None))
     with pytest.raises(ChipFormatError, match="expected tag 61"):
         signer.build({1: b"\x75\x00"})
+
+
+def test_batch_signer_over_hashes_is_build_over_the_files(
+    chip_store: FileKeyStore, chip_pki: Pki, data_groups: dict[int, bytes]
+) -> None:
+    """What production signs (hashes kept from batch pass one) is what build would sign over the files."""
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    from_files = sod_parse(signer.build(data_groups, SIGNED_AT))
+    from_hashes = sod_parse(signer.build_hashed({n: dg_hash(d) for n, d in data_groups.items()}, SIGNED_AT))
+    assert from_hashes.lds_security_object_der == from_files.lds_security_object_der
+    assert from_hashes.signed_attrs_der == from_files.signed_attrs_der
+    _verify(from_hashes.certificate, from_hashes.signature, from_hashes.signed_attrs_der)
+    for bad in ({}, {1: bytes(31)}, {1: bytes(33)}, {0: bytes(32)}, {17: bytes(32)}):
+        with pytest.raises(ChipFormatError):
+            signer.build_hashed(bad, SIGNED_AT)
+
+
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (b"\x61\x02\x80\x00", True),  # short form
+        (b"\x61\x81\x80" + bytes(0x80), True),  # 81 xx, xx ≥ 80
+        (b"\x61\x82\x01\x00" + bytes(0x100), True),  # 82 xx xx
+        (b"\x61\x83\x01\x00\x00" + bytes(0x10000), True),  # 83: past the fast path, the full check
+        (b"\x61\x81\x7f" + bytes(0x7F), False),  # 81 for a length that fits one byte: not minimal
+        (b"\x61\x82\x00\xff" + bytes(0xFF), False),  # 82 00 xx: not minimal
+        (b"\x61\x82\x01\x00" + bytes(0xFF), False),  # one byte short
+        (b"\x61\x03\x80\x00", False),
+        (b"\x61\x01\x80\x00", False),  # trailing byte
+        (b"\x75\x02\x80\x00", False),  # DG2's tag as DG1
+    ],
+)
+def test_data_group_headers_are_checked_before_hashing(
+    chip_store: FileKeyStore, chip_pki: Pki, data: bytes, ok: bool
+) -> None:
+    signer = SodSigner(store=chip_store, signer_label=chip_pki.ds_label, signer_cert=chip_pki.ds)
+    if ok:
+        assert sod_parse(signer.build({1: data})).data_group_hashes == {1: dg_hash(data)}
+    else:
+        with pytest.raises(ChipFormatError):
+            signer.build({1: data})

@@ -15,6 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from partycard.credentials.verifier_views import SHELL_ASSETS
+from partycard.trust import oids
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def test_page_is_public_and_embeds_the_root(client: Client, pki_dir: Path) -> No
     config = re.search(r'<script id="verifier-config" type="application/json">(.*?)</script>', html, re.S)
     assert config is not None
     assert json.loads(config.group(1))["trustListUrl"] == "/api/v1/trust-list"
+    assert json.loads(config.group(1))["oidArc"] == oids.PARTYCARD_ARC  # the issuer's OIDs (der.js oidArcSet)
     # No inline script may run under the CSP: only JSON data blocks and the module from /static/.
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert 'type="application/json"' in tag or ('type="module"' in tag and 'src="/static/' in tag), tag

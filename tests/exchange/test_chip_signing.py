@@ -255,6 +255,21 @@ def test_a_member_photo_goes_on_the_chip(
         assert reencoded.format == "JPEG" and reencoded.size[0] <= 240 and reencoded.size[1] <= 320
 
 
+def test_a_jpeg_whose_header_does_not_read_is_refused(
+    authority: Authority, officers: Officers, campaign: Any, make_member: Any, settings: Any, tmp_path: Path
+) -> None:
+    """DG2's 19794-5 record states the photo's width and height, read from its header: a file that only
+    starts like a JPEG is refused before anything is signed, not left to fail at signing."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    member = card_holder(make_member)
+    member.photo.save("a.jpg", ContentFile(b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9"), save=False)
+    Member.objects.filter(pk=member.pk).update(photo=member.photo.name)
+    with pytest.raises(ChipImageError) as e:
+        authority.sign(officers.centre, _case(officers, campaign, member))
+    assert _codes(e) == {"photo_unreadable"}
+    assert not ChipImageRecord.objects.exists() and _signings() == 0
+
+
 def test_production_refuses_a_member_without_a_photo(
     authority: Authority, officers: Officers, accepted: Case, settings: Any
 ) -> None:

@@ -21,12 +21,13 @@ from partycard.chip.lds import (
     FID_DG15,
     FID_SOD,
     com_build,
+    com_parse,
     dg1_build,
     dg13_build,
     dg15_parse,
 )
 from partycard.chip.reader import CardRead, card_read
-from partycard.chip.sod import dg_hash, sod_parse
+from partycard.chip.sod import SodSigner, dg_hash, sod_parse
 from partycard.ecard.status import StatusList
 from partycard.verify.chip import AaMemory, chip_verdict
 from partycard.verify.verdict import Outcome
@@ -237,6 +238,36 @@ def test_replayed_aa_answer(
         again, trust=world.trust(), root=world.root, now=NOW, memory=AaMemory(), status=held
     )
     assert (elsewhere.outcome, elsewhere.codes) == (Outcome.INVALID, ("aa_failed",))
+
+
+@pytest.mark.parametrize("transport", ["memory", "pcsc"])
+def test_ef_com_must_state_the_lds_version_the_sod_signs(
+    transport: str, world: World, held: tuple[StatusList, ...], request: pytest.FixtureRequest
+) -> None:
+    """9303-10 §4.6.2.3: a v1 SOD signs LDS 1.8 / Unicode 4.0.0; EF.COM, unsigned, rewritten to another
+    version (or to something unreadable) is named for what it is, and nothing else changes."""
+    card = genuine(world)
+    assert sod_parse(card.files[FID_SOD]).lds_version == "0108"
+    tags = com_parse(card.files[FID_COM]).tags
+    for com in (
+        com_build(tags=tags, lds_version="0107"),
+        com_build(tags=tags, unicode_version="050200"),
+        b"\x60\x00",
+    ):
+        read = read_over(transport, replace(card, files={**card.files, FID_COM: com}), request)
+        verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=held)
+        assert (verdict.outcome, verdict.codes) == (Outcome.INVALID, ("lds_version_mismatch",))
+        assert "0108/040000" in verdict.reasons[0].message_en
+
+    # A card signed before issue 18: a v0 SOD signs no version, so EF.COM's is not held against it.
+    label, certificate = world.signers["good"]
+    v0 = SodSigner(store=world.store, signer_label=label, signer_cert=certificate, lds_version_info=None)
+    hashes = sod_parse(card.files[FID_SOD]).data_group_hashes
+    old_sod = v0.build_hashed(hashes, certificate.not_valid_before_utc + timedelta(days=1))
+    files = {**card.files, FID_SOD: old_sod, FID_COM: com_build(tags=tags, lds_version="0107")}
+    read = read_over(transport, replace(card, files=files), request)
+    verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=held)
+    assert sod_parse(old_sod).version == 0 and verdict.outcome is Outcome.VALID, verdict.reasons
 
 
 def test_stale_trust_list_cannot_tell(world: World, held: tuple[StatusList, ...]) -> None:

@@ -24,7 +24,9 @@ DG13 (optional) holds the card's status-list reference: where its revocation sta
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -71,6 +73,8 @@ __all__ = [
     "dg14_parse",
     "dg15_build",
     "dg15_parse",
+    "face_record_build",
+    "face_record_parse",
 ]
 
 # 9303-10 §4.6 Table 33: the tag of each data group's outer template, by data group number.
@@ -274,49 +278,202 @@ def dg1_parse(data: bytes) -> CardData:
     return CardData(**values)
 
 
-# --- DG2 ----------------------------------------------------------------------------------------------
+# --- DG2 ---------------------------------------------------------------------------------------------
+#
+# DG2 is the face as 9303-10 §4.7.2 encodes it, so that any eMRTD reader shows the photo:
+#
+#     75                          DG2
+#       7F61                      Biometric Information Group Template
+#         02  01                  number of instances: one face
+#         7F60                    Biometric Information Template
+#           A1                    Biometric Header Template (ISO/IEC 7816-11 Table C.1 / 9303-10 §4.7.2.1)
+#             80  0101            ICAO header version: CBEFF patron header format 1.1 (optional)
+#             81  02              biometric type: facial features (optional)
+#             82  00              biometric subtype: no information given (optional)
+#             87  0101            format owner: ISO/IEC JTC 1/SC 37 (MANDATORY)
+#             88  0008            format type: face image, ISO/IEC 19794-5 (MANDATORY)
+#           5F2E                  biometric data block: one ISO/IEC 19794-5:2005 facial record
+#
+# The facial record (19794-5 §5.4-§5.8; all integers big-endian), at byte offset:
+#
+#      0  4  format identifier 'FAC' 00                   §5.4
+#      4  4  version number '010' 00                      §5.4
+#      8  4  length of record: all of it, header included §5.4
+#     12  2  number of facial images: 1                   §5.4
+#     14  4  facial record data length: from here to the end of the image (20 + 8·points + 12 + image)  §5.5
+#     18  2  number of feature points: 0                  §5.5
+#     20  1  gender 00, 21 eye colour 00, 22 hair colour 00 (unspecified)                            §5.5
+#     23  3  feature mask 000000, 26 2 expression 0000, 28 3 pose angles, 31 3 their uncertainty: 0  §5.5
+#     34  8·n feature points (none written)               §5.6
+#     34  1  face image type: 00 basic                    §5.7 (image information, 12 bytes)
+#     35  1  image data type: 00 JPEG (01: JPEG 2000)
+#     36  2  width, 38 2 height (pixels, from the JPEG)
+#     40  1  image colour space: 01 24-bit RGB, 03 8-bit greyscale, 04 other (from the JPEG)
+#     41  1  source type 00, 42 2 device type 0000, 44 2 quality 0000 (unspecified)
+#     46  …  the JPEG                                     §5.8
+#
+# "Basic" (00), not "full frontal" (01): full frontal promises the geometry of 19794-5's full frontal
+# clause (head width, eye positions), which no step of ours checks. The layout agrees with JMRTD's
+# FaceInfo/FaceImageInfo (readObject/writeObject) and with the BSI TR-03105-5 reference data set's
+# Datagroup2.bin (tests/chip/test_lds.py compares the bytes). Cards signed before issue 18 carry the
+# older, simplified DG2 (A1 holding 81 only, 5F2E the bare JPEG); :func:`dg2_parse` still reads it
+# (``Dg2.standard`` False).
 
 _JPEG_SOI = b"\xff\xd8\xff"
 _TAG_BIT_GROUP, _TAG_BIT, _TAG_BHT, _TAG_BDB = 0x7F61, 0x7F60, 0xA1, 0x5F2E
-_TAG_COUNT, _TAG_BIOMETRIC_TYPE = 0x02, 0x81
-_BIOMETRIC_TYPE_FACE = b"\x02"  # CBEFF / ISO/IEC 7816-11 biometric type "facial features"
+_TAG_COUNT = 0x02
+_TAG_HEADER_VERSION, _TAG_BIOMETRIC_TYPE, _TAG_BIOMETRIC_SUBTYPE = 0x80, 0x81, 0x82
+_TAG_FORMAT_OWNER, _TAG_FORMAT_TYPE = 0x87, 0x88
+_BHT_OPTIONAL = frozenset({0x80, 0x81, 0x82, 0x83, 0x85, 0x86})  # 7816-11 Table C.1 as 9303-10 lists them
+_HEADER_VERSION = b"\x01\x01"  # 9303-10 §4.7.2.1: ICAO header version 1.1
+_BIOMETRIC_TYPE_FACE = b"\x02"  # CBEFF biometric type "facial features" (NISTIR 6529-A)
+_BIOMETRIC_SUBTYPE_NONE = b"\x00"
+_FORMAT_OWNER_SC37 = b"\x01\x01"  # CBEFF format owner ISO/IEC JTC 1/SC 37 (IBIA registry)
+_FORMAT_TYPE_FACE = b"\x00\x08"  # SC 37's format type for a 19794-5 face image (IBIA registry)
+
+_FAC_HEADER = b"FAC\x00" + b"010\x00"  # 19794-5 §5.4: format identifier, version number
+_FAC_HEADER_SIZE = 14  # §5.4: identifier 4, version 4, record length 4, number of images 2
+_FACIAL_INFO_SIZE = 20  # §5.5
+_FEATURE_POINT_SIZE = 8  # §5.6
+_IMAGE_INFO_SIZE = 12  # §5.7
+_FACE_IMAGE_TYPE_BASIC = 0x00  # §5.7
+_IMAGE_DATA_TYPE_JPEG = 0x00  # §5.7 (01 is JPEG 2000)
+_COLOUR_SPACES = {"RGB": 0x01, "L": 0x03}  # §5.7: 24-bit RGB, 8-bit greyscale; else 04 "other"
+_COLOUR_SPACE_OTHER = 0x04
 
 
 @dataclass(frozen=True, slots=True)
 class Dg2:
-    """DG2: the member's photo as JPEG bytes."""
+    """DG2: the member's photo as JPEG bytes, with the pixel size its facial record states.
+
+    ``standard`` is False for the simplified DG2 of cards signed before issue 18 (no facial record; the
+    size is then None).
+    """
 
     photo_jpeg: bytes
+    width: int | None = None
+    height: int | None = None
+    standard: bool = True
+
+
+def _jpeg_info(photo_jpeg: bytes) -> tuple[int, int, int]:
+    """Width, height and 19794-5 colour space of a JPEG, read from its header (nothing is decoded)."""
+    if not photo_jpeg.startswith(_JPEG_SOI):
+        raise ChipFormatError("the photo must be a JPEG (starts with FF D8 FF)")
+    from PIL import Image, UnidentifiedImageError  # here: readers import lds and never build a DG2
+
+    try:
+        with Image.open(io.BytesIO(photo_jpeg), formats=["JPEG"]) as image:
+            width, height, mode = image.width, image.height, image.mode
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise ChipFormatError(f"the photo is not a readable JPEG: {e}") from e
+    if not (0 < width <= 0xFFFF and 0 < height <= 0xFFFF):  # §5.7: two bytes each
+        raise ChipFormatError(f"the photo's size {width}×{height} does not fit a facial record")
+    return width, height, _COLOUR_SPACES.get(mode, _COLOUR_SPACE_OTHER)
+
+
+def face_record_build(photo_jpeg: bytes) -> bytes:
+    """The ISO/IEC 19794-5:2005 facial record of the table above: one JPEG face, nothing else specified.
+
+    Raises:
+        ChipFormatError: the bytes are not a JPEG whose header Pillow can read, or its size exceeds 65535.
+    """
+    width, height, colour_space = _jpeg_info(photo_jpeg)
+    data_length = _FACIAL_INFO_SIZE + _IMAGE_INFO_SIZE + len(photo_jpeg)
+    record_length = _FAC_HEADER_SIZE + data_length
+    if record_length > 0xFFFF_FFFF:
+        raise ChipFormatError("the photo is too large for a facial record")
+    header = _FAC_HEADER + struct.pack(">IH", record_length, 1)
+    # §5.5: length, 0 feature points, gender/eye/hair unspecified, feature mask, expression, pose, uncertainty
+    facial_information = struct.pack(">IH", data_length, 0) + bytes(14)
+    image_information = struct.pack(
+        ">BBHHBBHH", _FACE_IMAGE_TYPE_BASIC, _IMAGE_DATA_TYPE_JPEG, width, height, colour_space, 0, 0, 0
+    )
+    return header + facial_information + image_information + photo_jpeg
+
+
+def face_record_parse(record: bytes) -> Dg2:
+    """Parse a 19794-5:2005 facial record holding exactly one JPEG face; feature points are skipped.
+
+    Raises:
+        ChipFormatError: another format or version, lengths that disagree with the bytes, more than one
+            face, an image that is not JPEG.
+    """
+    if len(record) < _FAC_HEADER_SIZE + _FACIAL_INFO_SIZE + _IMAGE_INFO_SIZE:
+        raise ChipFormatError("the facial record is shorter than its fixed headers")
+    if record[:8] != _FAC_HEADER:
+        raise ChipFormatError(f"the facial record does not start with 'FAC' '010': {record[:8].hex()}")
+    record_length, faces = struct.unpack_from(">IH", record, 8)
+    if record_length != len(record):
+        raise ChipFormatError(f"the facial record says {record_length} bytes but holds {len(record)}")
+    if faces != 1:
+        raise ChipFormatError(f"the facial record must hold one face, found {faces}")
+    data_length, points = struct.unpack_from(">IH", record, _FAC_HEADER_SIZE)
+    if data_length != record_length - _FAC_HEADER_SIZE:
+        raise ChipFormatError("the facial record data length disagrees with the record length")
+    image_at = _FAC_HEADER_SIZE + _FACIAL_INFO_SIZE + points * _FEATURE_POINT_SIZE
+    if image_at + _IMAGE_INFO_SIZE > len(record):
+        raise ChipFormatError(f"{points} feature points overrun the facial record")
+    _face_type, data_type, width, height = struct.unpack_from(">BBHH", record, image_at)
+    if data_type != _IMAGE_DATA_TYPE_JPEG:
+        raise ChipFormatError(f"the face image must be JPEG (image data type 00), found {data_type:02X}")
+    photo = record[image_at + _IMAGE_INFO_SIZE :]
+    if not photo.startswith(_JPEG_SOI):
+        raise ChipFormatError("DG2 data block is not a JPEG")
+    return Dg2(photo, width, height)
 
 
 def dg2_build(photo_jpeg: bytes) -> bytes:
-    """DG2 (tag 75): one biometric information template holding the JPEG (9303-10 §4.7.2, simplified).
-
-    Simplified on purpose: the biometric header carries only the type (face) and the data block 5F2E
-    holds the bare JPEG rather than an ISO/IEC 19794-5 facial record, since no reader of ours needs the
-    record's feature points. The nesting (75 > 7F61 > 02, 7F60 > A1, 5F2E) is 9303's.
+    """DG2 (tag 75): one biometric information template over the facial record (layout above).
 
     Raises:
-        ChipFormatError: the bytes do not start like a JPEG.
+        ChipFormatError: the bytes are not a readable JPEG.
     """
-    if not photo_jpeg.startswith(_JPEG_SOI):
-        raise ChipFormatError("the photo must be a JPEG (starts with FF D8 FF)")
-    bit = tlv_encode(
-        _TAG_BIT,
+    header = tlv_encode(
+        _TAG_BHT,
         [
-            tlv_encode(_TAG_BHT, tlv_encode(_TAG_BIOMETRIC_TYPE, _BIOMETRIC_TYPE_FACE)),
-            tlv_encode(_TAG_BDB, photo_jpeg),
+            tlv_encode(_TAG_HEADER_VERSION, _HEADER_VERSION),
+            tlv_encode(_TAG_BIOMETRIC_TYPE, _BIOMETRIC_TYPE_FACE),
+            tlv_encode(_TAG_BIOMETRIC_SUBTYPE, _BIOMETRIC_SUBTYPE_NONE),
+            tlv_encode(_TAG_FORMAT_OWNER, _FORMAT_OWNER_SC37),
+            tlv_encode(_TAG_FORMAT_TYPE, _FORMAT_TYPE_FACE),
         ],
     )
+    bit = tlv_encode(_TAG_BIT, [header, tlv_encode(_TAG_BDB, face_record_build(photo_jpeg))])
     group = tlv_encode(_TAG_BIT_GROUP, [tlv_encode(_TAG_COUNT, b"\x01"), bit])
     return tlv_encode(DG_TAGS[2], group)
 
 
+def _bht_check(header: Tlv) -> bool:
+    """True for a 9303-10 header (87 0101, 88 0008), False for the pre-issue-18 one (81 02 alone)."""
+    tags = [c.tag for c in header.children]
+    if tags == [_TAG_BIOMETRIC_TYPE]:
+        if header.children[0].value != _BIOMETRIC_TYPE_FACE:
+            raise ChipFormatError("DG2 biometric type must be face (02)")
+        return False
+    if len(set(tags)) != len(tags) or not set(tags) <= _BHT_OPTIONAL | {_TAG_FORMAT_OWNER, _TAG_FORMAT_TYPE}:
+        raise ChipFormatError(
+            f"DG2 biometric header holds unknown or repeated tags {[f'{t:02X}' for t in tags]}"
+        )
+    owner, kind = header.find(_TAG_FORMAT_OWNER), header.find(_TAG_FORMAT_TYPE)
+    if owner is None or kind is None:  # 9303-10 §4.7.2.1: both mandatory
+        raise ChipFormatError("DG2 biometric header lacks the mandatory format owner 87 or format type 88")
+    if owner.value != _FORMAT_OWNER_SC37 or kind.value != _FORMAT_TYPE_FACE:
+        raise ChipFormatError(
+            f"DG2 format {owner.value.hex()}/{kind.value.hex()} is not ISO/IEC 19794-5 (0101/0008)"
+        )
+    biometric_type = header.find(_TAG_BIOMETRIC_TYPE)
+    if biometric_type is not None and biometric_type.value != _BIOMETRIC_TYPE_FACE:
+        raise ChipFormatError(f"DG2 biometric type must be face (02), found {biometric_type.value.hex()}")
+    return True
+
+
 def dg2_parse(data: bytes) -> Dg2:
-    """Parse DG2 as :func:`dg2_build` writes it (one instance, face, JPEG).
+    """Parse DG2: one face, as :func:`dg2_build` writes it or as cards before issue 18 carry it.
 
     Raises:
-        ChipFormatError: another structure, more than one instance, or a data block that is no JPEG.
+        ChipFormatError: another structure, more than one instance, a header without 87/88 or naming
+            another format, a facial record that does not parse, or an image that is no JPEG.
     """
     root = _expect(tlv_parse(data), DG_TAGS[2])
     if [c.tag for c in root.children] != [_TAG_BIT_GROUP]:
@@ -327,13 +484,12 @@ def dg2_parse(data: bytes) -> Dg2:
     bit = group.children[1]
     if [c.tag for c in bit.children] != [_TAG_BHT, _TAG_BDB]:
         raise ChipFormatError("DG2 7F60 must hold a header A1 and a data block 5F2E")
-    biometric_type = bit.children[0].one(_TAG_BIOMETRIC_TYPE).value
-    if biometric_type != _BIOMETRIC_TYPE_FACE:
-        raise ChipFormatError(f"DG2 biometric type must be face (02), found {biometric_type.hex()}")
-    photo = bit.children[1].value
-    if not photo.startswith(_JPEG_SOI):
+    block = bit.children[1].value
+    if _bht_check(bit.children[0]):
+        return face_record_parse(block)
+    if not block.startswith(_JPEG_SOI):
         raise ChipFormatError("DG2 data block is not a JPEG")
-    return Dg2(photo)
+    return Dg2(block, standard=False)
 
 
 # --- DG13 ---------------------------------------------------------------------------------------------

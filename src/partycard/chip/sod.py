@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.chip.errors import ChipFormatError, SodSignerMismatch
-from partycard.chip.lds import DG_TAGS
+from partycard.chip.lds import DG_TAGS, LDS_VERSION, UNICODE_VERSION
 from partycard.chip.tlv import tlv_unwrap
 from partycard.trust.keystore import KeyStore
 
@@ -29,6 +29,7 @@ __all__ = [
     "ID_LDS_SECURITY_OBJECT",
     "TAG_SOD",
     "LdsSecurityObject",
+    "LdsVersionInfo",
     "Sod",
     "SodSigner",
     "dg_hash",
@@ -51,13 +52,23 @@ class _DataGroupHashValues(core.SequenceOf):
     _child_spec = _DataGroupHash
 
 
+class LdsVersionInfo(core.Sequence):
+    """9303-10 §4.6.2.3: LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion
+    PrintableString }, the same "aabb" and "aabbcc" as EF.COM's 5F01 and 5F36 (§4.6.1)."""
+
+    _fields = [("lds_version", core.PrintableString), ("unicode_version", core.PrintableString)]
+
+
 class LdsSecurityObject(core.Sequence):
-    """9303-10 §4.6.2.3 LDSSecurityObject v0 (v1 adds ldsVersionInfo, which we neither write nor need)."""
+    """9303-10 §4.6.2.3 LDSSecurityObject: version v0 or v1; "if LDSSecurityObjectVersion is V1,
+    ldsVersionInfo MUST be present" (and absent in v0). We write v1 (LDS 1.8); cards signed before issue
+    18 carry v0, which :func:`sod_parse` still reads."""
 
     _fields = [
         ("version", core.Integer),
         ("hash_algorithm", algos.DigestAlgorithm),
         ("data_group_hash_values", _DataGroupHashValues),
+        ("lds_version_info", LdsVersionInfo, {"optional": True}),
     ]
 
 
@@ -87,6 +98,10 @@ class Sod:
     message_digest: bytes
     signing_time: datetime | None
     signature: bytes
+    #: LDSSecurityObject version: 0 (no version info) or 1 (LDS and Unicode versions below, as EF.COM's).
+    version: int = 0
+    lds_version: str | None = None
+    unicode_version: str | None = None
 
 
 def _check_data_groups(data_groups: Mapping[int, bytes]) -> None:
@@ -96,6 +111,20 @@ def _check_data_groups(data_groups: Mapping[int, bytes]) -> None:
         if not 1 <= number <= _MAX_DATA_GROUP:
             raise ChipFormatError(f"data group number {number} is outside 1-{_MAX_DATA_GROUP}")
         _check_data_group(DG_TAGS[number], data)
+
+
+def _header_spans(tag: int, data: bytes) -> bool:
+    """The common case of :func:`_check_data_group`, cheaply: the DG's tag, then a minimal length of one
+    byte, 81 xx (xx ≥ 80) or 82 xx xx (xx xx ≥ 100) that spans the rest. False: let the full check say."""
+    size = len(data)
+    if size < 4 or data[0] != tag:
+        return False
+    first = data[1]
+    if first < 0x80:
+        return first == size - 2
+    if first == 0x81:
+        return data[2] >= 0x80 and data[2] == size - 3
+    return first == 0x82 and data[2] != 0 and (data[2] << 8 | data[3]) == size - 4
 
 
 def _check_data_group(tag: int, data: bytes) -> None:
@@ -157,7 +186,14 @@ class SodSigner:
         SodSignerMismatch: the store's key under ``signer_label`` is not ``signer_cert``'s.
     """
 
-    def __init__(self, *, store: KeyStore, signer_label: str, signer_cert: x509.Certificate) -> None:
+    def __init__(
+        self,
+        *,
+        store: KeyStore,
+        signer_label: str,
+        signer_cert: x509.Certificate,
+        lds_version_info: tuple[str, str] | None = (LDS_VERSION, UNICODE_VERSION),
+    ) -> None:
         signer_key_check(store=store, signer_label=signer_label, signer_cert=signer_cert)
         probe = b"partycard SodSigner key probe"
         _check_signature(signer_cert, store.sign(signer_label, probe), probe, signer_label)
@@ -179,7 +215,18 @@ class SodSigner:
         self._signed_data_head = core.Integer(3).dump() + _der(b"\x31", sha256)
         self._lds_oid = core.ObjectIdentifier(ID_LDS_SECURITY_OBJECT).dump()
         self._certificates = _der(b"\xa0", cert_der)
-        self._lds_head = core.Integer(0).dump() + sha256  # LDSSecurityObject v0, hashAlgorithm
+        # LDSSecurityObject v1 and its ldsVersionInfo (9303-10 §4.6.2.3), or v0 without it (None: how
+        # cards were signed before issue 18; tests make such SODs to check that they still read).
+        if lds_version_info is None:
+            self._lds_head, self._lds_tail = core.Integer(0).dump() + sha256, b""
+        else:
+            lds_version, unicode_version = lds_version_info
+            if not (len(lds_version) == 4 and lds_version.isdigit()) or not (
+                len(unicode_version) == 6 and unicode_version.isdigit()
+            ):
+                raise ChipFormatError("ldsVersionInfo must be 4 and 6 ASCII digits (9303-10 §4.6.1)")
+            info = LdsVersionInfo({"lds_version": lds_version, "unicode_version": unicode_version})
+            self._lds_head, self._lds_tail = core.Integer(1).dump() + sha256, info.dump()
         self._signed_data_oid = cms.ContentType("signed_data").dump()
         self._hash_heads = {
             n: _der(b"\x30", core.Integer(n).dump() + b"\x04\x20" + bytes(32))[:-32]
@@ -201,8 +248,9 @@ class SodSigner:
             if not 1 <= number <= _MAX_DATA_GROUP:
                 raise ChipFormatError(f"data group number {number} is outside 1-{_MAX_DATA_GROUP}")
         entries_size = sum(len(self._hash_heads[n]) + 32 for n in numbers)
-        content_size = len(_der(b"\x30", self._lds_head + _der(b"\x30", bytes(entries_size))))
-        content_prefix = _der(b"\x30", self._lds_head + _der(b"\x30", bytes(entries_size)))[:-entries_size]
+        content = _der(b"\x30", self._lds_head + _der(b"\x30", bytes(entries_size)) + self._lds_tail)
+        content_size = len(content)
+        content_prefix = content[: -(entries_size + len(self._lds_tail))]
         digest_attr = _der(b"\x30", self._message_digest_type + _der(b"\x31", _der(b"\x04", bytes(32))))
         parts = [(self._content_type_attribute, 0), (digest_attr, 1)]  # indices into build's values
         if time_size:
@@ -250,21 +298,26 @@ class SodSigner:
         """
         if not data_groups:
             raise ChipFormatError("an SOD needs at least one data group")
-        hashes: dict[int, bytes] = {}
-        for n in sorted(data_groups):  # check each file's header, then hash its exact bytes
-            if n not in DG_TAGS:
+        numbers = tuple(sorted(data_groups))
+        heads, tags, sha256, entries = self._hash_heads, DG_TAGS, hashlib.sha256, []
+        for n in numbers:  # check each file's header, then hash its exact bytes
+            data = data_groups[n]
+            tag = tags.get(n)
+            if tag is None:
                 raise ChipFormatError(f"data group number {n} is outside 1-{_MAX_DATA_GROUP}")
-            _check_data_group(DG_TAGS[n], data_groups[n])
-            hashes[n] = hashlib.sha256(data_groups[n]).digest()
-        return self.build_hashed(hashes, signed_at, check=check)
+            if not _header_spans(tag, data):
+                _check_data_group(tag, data)  # raises, saying what is wrong
+            entries.append(heads[n] + sha256(data).digest())
+        return self._sign(numbers, entries, signed_at, check)
 
     def build_hashed(
         self, hashes: Mapping[int, bytes], signed_at: datetime | None = None, *, check: bool = False
     ) -> bytes:
         """EF.SOD over the data groups' SHA-256 hashes (number → 32 bytes), for a caller that holds the
-        hashes and not the files: production keeps each card's hashes from the batch, not its photo, and
-        signs the SOD once the chip has reported its DG15 (two-pass personalisation, docs/production.md).
-        The SOD is the same bytes :meth:`build` gives for files with these hashes.
+        hashes and not the files: production hashes each data group once, when it builds the chip data
+        (batch pass one), keeps the hashes, not the photo, and signs the SOD once the chip has reported
+        its DG15 (two-pass personalisation, docs/production.md). The SOD is the same bytes :meth:`build`
+        gives for files with these hashes.
 
         Raises:
             ChipFormatError: no hashes, a number outside 1-16, or a hash that is not 32 bytes.
@@ -274,15 +327,21 @@ class SodSigner:
         if not hashes:
             raise ChipFormatError("an SOD needs at least one data group")
         numbers = tuple(sorted(hashes))
-        time = _der_time(signed_at) if signed_at is not None else b""
-        layout = self._layout(numbers, len(time))  # refuses numbers outside 1-16
         heads, entries = self._hash_heads, []
         for n in numbers:
             digest = bytes(hashes[n])
-            if len(digest) != 32:
-                raise ChipFormatError(f"the hash of DG{n} is {len(digest)} bytes, not 32 (SHA-256)")
+            if len(digest) != _SHA256_SIZE or n not in heads:
+                raise ChipFormatError(f"DG{n}: expected a 32-byte SHA-256 hash of DG1-DG{_MAX_DATA_GROUP}")
             entries.append(heads[n] + digest)
-        content = layout.content_prefix + b"".join(entries)
+        return self._sign(numbers, entries, signed_at, check)
+
+    def _sign(
+        self, numbers: tuple[int, ...], entries: list[bytes], signed_at: datetime | None, check: bool
+    ) -> bytes:
+        """Assemble and sign: ``entries`` are the DataGroupHash encodings of ``numbers``, in order."""
+        time = _der_time(signed_at) if signed_at is not None else b""
+        layout = self._layouts.get((numbers, len(time))) or self._layout(numbers, len(time))
+        content = layout.content_prefix + b"".join(entries) + self._lds_tail
         values = (
             self._content_type_attribute,
             layout.digest_prefix + hashlib.sha256(content).digest(),
@@ -339,7 +398,7 @@ class SodSigner:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    content_prefix: bytes  # LDSSecurityObject up to its first hash entry
+    content_prefix: bytes  # LDSSecurityObject up to its first hash entry (ldsVersionInfo follows them)
     encap_prefix: bytes  # encapContentInfo up to the content
     digest_prefix: bytes  # the messageDigest attribute up to the digest
     time_prefix: bytes  # the signingTime attribute up to the time (empty: no signing time)
@@ -453,8 +512,20 @@ def _sod_parse(value: bytes) -> Sod:
         raise ChipFormatError("SignedData has no encapsulated content")
     lds_der = content.native
     lds_object = LdsSecurityObject.load(lds_der, strict=True)
-    if lds_object["version"].native != 0:
-        raise ChipFormatError(f"LDSSecurityObject version {lds_object['version'].native} is not v0")
+    version, version_info = lds_object["version"].native, lds_object["lds_version_info"]
+    # 9303-10 §4.6.2.3: v1 MUST carry ldsVersionInfo, v0 has none (cards signed before issue 18 are v0).
+    if version not in (0, 1) or (version == 1) == isinstance(version_info, core.Void):
+        raise ChipFormatError(f"LDSSecurityObject v{version} with ldsVersionInfo {version_info.native}")
+    lds_version = unicode_version = None
+    if version == 1:
+        lds_version, unicode_version = (
+            version_info["lds_version"].native,
+            version_info["unicode_version"].native,
+        )
+        if not (len(lds_version) == 4 and lds_version.isdigit()) or not (
+            len(unicode_version) == 6 and unicode_version.isdigit()
+        ):
+            raise ChipFormatError(f"ldsVersionInfo {lds_version!r}/{unicode_version!r} is not aabb/aabbcc")
     hash_algorithm = lds_object["hash_algorithm"]["algorithm"].native
     if hash_algorithm != "sha256":
         raise ChipFormatError(f"unsupported LDS hash algorithm {hash_algorithm}")
@@ -534,4 +605,7 @@ def _sod_parse(value: bytes) -> Sod:
         message_digest=message_digest.native,
         signing_time=signing_time.native if isinstance(signing_time, cms.Time) else None,
         signature=signer_info["signature"].native,
+        version=version,
+        lds_version=lds_version,
+        unicode_version=unicode_version,
     )

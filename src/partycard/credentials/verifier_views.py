@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from partycard.core.service_worker import assets_version, service_worker_response
 from partycard.core.signing import pki_directory
+from partycard.trust import oids
 
 __all__ = ["SHELL_ASSETS", "manifest", "service_worker", "verifier_page"]
 
@@ -81,6 +82,7 @@ def verifier_page(request: HttpRequest) -> HttpResponse:
                 "serviceWorkerUrl": reverse("verifier:service_worker"),
                 "scope": SCOPE,
                 "jsqrUrl": static("verifier/vendor/jsQR.js"),
+                "oidArc": oids.PARTYCARD_ARC,  # PARTYCARD_OID_ARC: the verifier's OIDs are the issuer's
             },
         },
     )

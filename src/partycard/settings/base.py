@@ -14,6 +14,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from partycard.trust.oids import DEFAULT_ARC as DEFAULT_OID_ARC
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(os.environ.get("PARTYCARD_HOME", Path.cwd()))
 VAR_DIR = Path(os.environ.get("PARTYCARD_VAR", BASE_DIR / "var"))
@@ -253,6 +255,10 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
+    # The object identifier arc of partycard's own certificate extensions (document types, trust-list signer,
+    # manufacturer): the one the Government Cipher Committee registers. The default is a documentation arc
+    # (RFC 5612), for development and tests; `check --deploy` warns while it is set (trust/oids.py).
+    "OID_ARC": os.environ.get("PARTYCARD_OID_ARC", DEFAULT_OID_ARC),
     # Reverse proxies in front of the app (see TRUSTED_PROXIES above; partycard.core.client_address).
     "TRUSTED_PROXIES": TRUSTED_PROXIES,
     # Fernet keys that encrypt the TOTP secrets at rest, comma-separated, the first encrypting

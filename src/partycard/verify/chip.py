@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.chip.aa import aa_verify
 from partycard.chip.errors import ChipFormatError
-from partycard.chip.lds import FID_SOD, CardData, dg1_parse, dg13_parse, dg15_parse
+from partycard.chip.lds import FID_COM, FID_SOD, CardData, com_parse, dg1_parse, dg13_parse, dg15_parse
 from partycard.chip.reader import CardRead, dg_fid
 from partycard.chip.sod import Sod, dg_hash, sod_parse
 from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
@@ -134,6 +134,29 @@ def _data_group_reasons(read: CardRead, sod: Sod) -> list[Reason]:
                 )
             )
     return reasons
+
+
+def _lds_version_reasons(read: CardRead, sod: Sod) -> list[Reason]:
+    """9303-10 §4.6.2.3: a v1 SOD signs the LDS and Unicode versions, which EF.COM (not signed, §4.6.1)
+    states again; a party card is always written with the two agreeing, so a disagreement (or an EF.COM
+    that does not parse) is a rewritten EF.COM or a card made wrong. A v0 SOD signs no version."""
+    com = read.files.get(FID_COM)
+    if sod.lds_version is None or com is None:
+        return []
+    try:
+        parsed = com_parse(com)
+        if (parsed.lds_version, parsed.unicode_version) == (sod.lds_version, sod.unicode_version):
+            return []
+    except ChipFormatError:
+        pass
+    return [
+        invalid(
+            "lds_version_mismatch",
+            # xgettext:no-python-format
+            gettext_noop("EF.COM does not state the LDS version %(version)s that EF.SOD signs"),
+            version=f"{sod.lds_version}/{sod.unicode_version}",
+        )
+    ]
 
 
 def _signature_reasons(sod: Sod) -> list[Reason]:
@@ -288,6 +311,7 @@ def chip_verdict(
     reasons += found
     if sod is not None:
         reasons += _data_group_reasons(read, sod)
+        reasons += _lds_version_reasons(read, sod)
         reasons += _signature_reasons(sod)
         reasons += signer_reasons(
             sod.certificate,

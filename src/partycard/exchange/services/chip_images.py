@@ -46,9 +46,9 @@ from partycard.cards.lifecycle import CardState
 from partycard.cards.models import Card
 from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
-from partycard.chip.errors import ChipError
+from partycard.chip.errors import ChipError, ChipFormatError
 from partycard.chip.image import ChipImage, chip_image_build
-from partycard.chip.lds import FID_DG15, FID_SOD, CardData
+from partycard.chip.lds import FID_DG15, FID_SOD, CardData, face_record_build
 from partycard.core import clock
 from partycard.core.signing import (
     DocumentSigner,
@@ -134,7 +134,11 @@ def chip_photo(member: Member) -> bytes | Problem:
             "photo_unreadable", "Không đọc được ảnh của đảng viên.", "The member's photo cannot be read."
         )
     if raw.startswith(b"\xff\xd8\xff") and len(raw) <= MAX_PHOTO_BYTES:
-        return raw
+        try:
+            face_record_build(raw)  # DG2's 19794-5 record reads the JPEG's header (size, colour space)
+            return raw
+        except ChipFormatError:
+            pass  # a JPEG whose header does not read: re-encoded below if Pillow can, else refused
     try:
         with Image.open(io.BytesIO(raw)) as opened:
             image = ImageOps.exif_transpose(opened).convert("RGB")

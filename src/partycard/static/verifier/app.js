@@ -6,10 +6,12 @@ import * as verify from "./verify.js";
 import * as sdjwt from "./sdjwt.js";
 import { dataGet, dataNames, dataPut } from "./store.js";
 import { scanStart } from "./scan.js";
+import { oidArcSet } from "./der.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("verifier-config").textContent);
 const rootPem = JSON.parse($("root-pem").textContent);
+if (config.oidArc) oidArcSet(config.oidArc); // the deployment's OID arc (PARTYCARD_OID_ARC)
 
 const state = {
   root: null,

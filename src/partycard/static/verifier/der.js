@@ -14,10 +14,20 @@ export const OID = {
   basicConstraints: "2.5.29.19",
   extKeyUsage: "2.5.29.37",
   privateKeyUsagePeriod: "2.5.29.16",
-  // partycard.trust.oids: PLACEHOLDER arc 1.3.6.1.4.1.32473.1 (IANA's documentation example)
+  // partycard.trust.oids: under the deployment's arc, which the page's configuration names (oidArcSet);
+  // until then the documentation arc 1.3.6.1.4.1.32473.1 (RFC 5612), as trust/oids.py's default.
   documentTypeList: "1.3.6.1.4.1.32473.1.1",
   trustListSigning: "1.3.6.1.4.1.32473.1.2",
 };
+
+/** Put partycard's own OIDs under ``arc`` (PARTYCARD_OID_ARC, docs/trust.md), as trust/oids.py does. */
+export function oidArcSet(arc) {
+  if (typeof arc !== "string" || !/^[0-2]\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/.test(arc)) {
+    throw new DerError(`bad OID arc ${arc}`);
+  }
+  OID.documentTypeList = `${arc}.1`;
+  OID.trustListSigning = `${arc}.2`;
+}
 
 /** One TLV at ``offset`` of ``bytes``: tag byte(s), class, constructed bit, the content's bounds. */
 export function tlv(bytes, offset = 0, end = bytes.length) {
