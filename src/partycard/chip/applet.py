@@ -57,6 +57,10 @@ class Applet:
         sign: signs with the chip's private key, returning DER ECDSA-SHA256 (``KeyStore.sign``).
         random: the source of GET CHALLENGE bytes; inject a fixed one in tests.
         aa_coordinate_size: bytes of r and of s in the plain AA signature (32 for P-256).
+        can: the card access number (6 digits) that PACE needs; None keeps the plain card of before PACE.
+        card_access: EF.CardAccess (FID 011C under the MF), readable before PACE; required with ``can``.
+        ca_key_agree: ECDH with the chip's static CA private key (the DG14 key): the terminal's
+            ephemeral public point (uncompressed) in, the shared secret's x coordinate out. None: no CA.
     """
 
     def __init__(
@@ -67,6 +71,9 @@ class Applet:
         random: Callable[[int], bytes] = os.urandom,
         *,
         aa_coordinate_size: int = 32,
+        can: str | None = None,
+        card_access: bytes | None = None,
+        ca_key_agree: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if not 5 <= len(aid) <= 16:
             raise ValueError("an AID is 5 to 16 bytes (ISO/IEC 7816-4 §8.2.1.2)")
@@ -80,6 +87,13 @@ class Applet:
         self._app_selected = False
         self._current_ef: int | None = None
         self._last_challenge: bytes | None = None
+        if can is not None and (len(can) != 6 or not can.isdigit()):
+            raise ValueError("the CAN is 6 decimal digits")
+        if can is not None and card_access is None:
+            raise ValueError("a PACE card needs EF.CardAccess to announce its parameters")
+        self._can = can
+        self._card_access = None if card_access is None else bytes(card_access)
+        self._ca_key_agree = ca_key_agree
 
     @property
     def last_challenge(self) -> bytes | None:

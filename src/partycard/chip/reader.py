@@ -56,6 +56,15 @@ class CardRead:
     aa_nonce: bytes
     aa_signature: bytes | None
     aa_status: int
+    #: EF.CardAccess as read (None: the card has none, i.e. no PACE).
+    card_access: bytes | None = None
+    #: "none" (no PACE: no CAN given or none announced), "ok", "failed" (the card refused the CAN),
+    #: "required" (the card announces PACE and no CAN was given: ``files`` is empty).
+    pace: str = "none"
+    #: "none" (not attempted), "ok", "failed" (the chip did not prove possession of the DG14 key).
+    chip_auth: str = "none"
+    #: a short code when secure messaging broke mid-read ("sm_mac", "sm_counter", "sm_format", ...).
+    channel_error: str | None = None
 
 
 def dg_fid(number: int) -> int:
@@ -145,6 +154,7 @@ def _listed_data_groups(files: Mapping[int, bytes]) -> set[int]:
 def card_read(
     transport: Transport,
     *,
+    can: str | None = None,
     aid: bytes = AID_LDS1,
     chunk: int = 0xE0,
     random: Callable[[int], bytes] = os.urandom,
