@@ -253,6 +253,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # A member without a photo gets a generated placeholder on the chip (the demo's members have none);
     # the production settings turn it off, so that such a case is refused (exchange/services/chip_images.py).
     "CHIP_PLACEHOLDER_PHOTO": os.environ.get("PARTYCARD_CHIP_PLACEHOLDER_PHOTO", "1") == "1",
+    # The PACE domain parameters every new chip's EF.CardAccess announces (ICAO 9303-11 §9.5.1 Table 6):
+    # 12 NIST P-256 (the default), 13 brainpoolP256r1. docs/trust.md.
+    "PACE_PARAMETER_ID": int(os.environ.get("PARTYCARD_PACE_PARAMETER_ID", "12")),
     # Reverse proxies in front of the app (see TRUSTED_PROXIES above; partycard.core.client_address).
     "TRUSTED_PROXIES": TRUSTED_PROXIES,
     # Fernet keys that encrypt the TOTP secrets at rest, comma-separated, the first encrypting

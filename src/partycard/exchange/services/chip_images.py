@@ -18,6 +18,9 @@ What goes on the chip:
   to a JPEG within ``PHOTO_SIZE``. A member without a photo gets a generated grey silhouette **for the
   demo only**: ``settings.PARTYCARD["CHIP_PLACEHOLDER_PHOTO"]`` allows it (on by default, off in the
   production settings, where a missing photo refuses the case).
+* DG14: active authentication's algorithm and the chip-authentication key (9303-11 §9.2.5-9.2.6); with
+  it, EF.CardAccess announcing PACE with ``settings.PARTYCARD["PACE_PARAMETER_ID"]`` (12, P-256, by
+  default) and the card access number drawn for this card (chip/can.py), printed on the card.
 * DG13: the card's status list reference ``(uri, index)``, so that a reader can tell a revoked card
   offline: the card's own entry in the signing document signer's status list
   (``cards.services.card_status_reserve``; a card not yet handed over reads SUSPENDED until it is), or
@@ -47,7 +50,7 @@ from partycard.cards.models import Card
 from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
 from partycard.chip.errors import ChipError
-from partycard.chip.image import ChipImage, chip_image_build
+from partycard.chip.image import DEFAULT_PACE_PARAMETER_ID, ChipImage, chip_image_build
 from partycard.chip.lds import FID_DG15, FID_SOD, CardData
 from partycard.core import clock
 from partycard.core.signing import (
@@ -221,6 +224,7 @@ def _build(
                 chip_key_label=label,
                 signed_at=at,
                 status=status,
+                pace_parameter_id=settings.PARTYCARD.get("PACE_PARAMETER_ID", DEFAULT_PACE_PARAMETER_ID),
             )
         except KeyExists:
             continue  # an earlier attempt's orphaned key (chip_key_labels): take the next label
@@ -309,6 +313,9 @@ def _sign(
             sod_sha256=sod_sha256,
             chip_key_label=image.chip_key_label,
             files=chip_files_encode(image.files),
+            can=image.can,
+            card_access=image.card_access,
+            ca_key_label=image.ca_key_label,
             signed_at=at,
         )
         record.full_clean()
