@@ -216,7 +216,9 @@ def card_of(world: World, image: ChipImage) -> Card:
         sign=lambda message: world.store.sign(image.chip_key_label, message),
         can=image.can or None,
         card_access=image.card_access or None,
-        ca_agree=(lambda point: world.store.derive(image.ca_key_label, point)) if image.ca_key_label else None,
+        ca_agree=(lambda point: world.store.derive(image.ca_key_label, point))
+        if image.ca_key_label
+        else None,
     )
 
 

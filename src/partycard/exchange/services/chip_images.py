@@ -49,8 +49,9 @@ from partycard.cards.lifecycle import CardState
 from partycard.cards.models import Card
 from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
+from partycard.chip.applet import Applet
 from partycard.chip.errors import ChipError
-from partycard.chip.image import DEFAULT_PACE_PARAMETER_ID, ChipImage, chip_image_build
+from partycard.chip.image import DEFAULT_PACE_PARAMETER_ID, ChipImage, chip_applet, chip_image_build
 from partycard.chip.lds import FID_DG15, FID_SOD, CardData
 from partycard.core import clock
 from partycard.core.signing import (
@@ -79,6 +80,7 @@ __all__ = [
     "chip_key_labels",
     "chip_photo",
     "photo_placeholder",
+    "record_applet",
 ]
 
 MAX_PHOTO_BYTES = 20_000  # a chip's DG2 budget; a larger photo is re-encoded
@@ -340,6 +342,20 @@ def _sign(
             },
         )
     return record
+
+
+def record_applet(record: ChipImageRecord, store: KeyStore) -> Applet:
+    """The chip of ``record`` as an applet whose keys are in ``store`` (the vpcd card, the demo, tests):
+    PACE with the record's CAN and chip authentication when it was signed with them (issue 18), the
+    plain card of before otherwise."""
+    return chip_applet(
+        store=store,
+        files=record.file_set(),
+        chip_key_label=record.chip_key_label,
+        can=record.can,
+        card_access=bytes(record.card_access),
+        ca_key_label=record.ca_key_label,
+    )
 
 
 def chip_image_sign(
