@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from partycard.chip.aa import aa_verify
 from partycard.chip.apdu import CommandApdu
 from partycard.chip.errors import ChipStateMalformed, PersoCommandRefused
-from partycard.chip.lds import AID_LDS1
 from partycard.chip.perso import (
     KEY_REF_AA,
     KEY_REF_CA,
@@ -95,10 +94,8 @@ def test_ef_card_access_lives_in_the_mf_only() -> None:
     fresh = PersoApplet()
     assert _send(fresh, 0xA4, 0x00, 0x0C) == StatusWord.OK  # the MF
     # In the MF the chip has EF.CardAccess only.
-    assert _send(fresh, 0xE0, data=bytes.fromhex("620B80020010820101830201") + b"\x01") in (
-        StatusWord.CONDITIONS_NOT_SATISFIED,
-        StatusWord.WRONG_DATA,
-    )
+    dg1_fcp = bytes.fromhex("620B800200108201018302") + b"\x01\x01"  # 80 size 16, 82 01, 83 FID 0101
+    assert _send(fresh, 0xE0, data=dg1_fcp) == StatusWord.CONDITIONS_NOT_SATISFIED
 
 
 def test_after_activation_nothing_of_it_can_change() -> None:
@@ -172,5 +169,5 @@ def test_a_state_with_a_broken_can_or_card_access_is_refused(
 
 def test_the_application_is_still_selected_after_writing_ef_card_access() -> None:
     chip, _, _ = _personalised()
+    # chip_card_access_write selects the application again: its EFs are found without a new SELECT.
     assert _send(chip, 0xA4, 0x02, 0x0C, b"\x01\x01") == StatusWord.OK
-    assert AID_LDS1  # the personaliser selects it again (chip_card_access_write)
