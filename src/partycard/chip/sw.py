@@ -17,16 +17,25 @@ class StatusWord(IntEnum):
     OK = 0x9000
     #: 6282 — warning: end of file reached before reading Ne bytes (READ BINARY near EOF).
     END_OF_FILE = 0x6282
+    #: 6300 — authentication failed (GENERAL AUTHENTICATE for PACE: one answer for a wrong CAN whichever
+    #: step failed, so the card does not reveal which; TR-03110-3 §B.11.5? lists 6300 for GA).
+    AUTHENTICATION_FAILED = 0x6300
     #: 6700 — wrong length: malformed Lc/Le encoding, or Lc/Le not what the command needs.
     WRONG_LENGTH = 0x6700
     #: 6982 — security status not satisfied: the EF's access rule forbids the command (UPDATE BINARY on an
     #: operational card, chip/perso.py).
     SECURITY_STATUS_NOT_SATISFIED = 0x6982
+    #: 6983 — authentication method blocked: PACE is suspended after too many wrong CANs (applet.py).
+    AUTHENTICATION_METHOD_BLOCKED = 0x6983
     #: 6985 — conditions of use not satisfied (INTERNAL AUTHENTICATE before the application is selected;
     #: a personalisation command once the card is operational).
     CONDITIONS_NOT_SATISFIED = 0x6985
     #: 6986 — command not allowed, no current EF (READ BINARY with nothing selected).
     NO_CURRENT_EF = 0x6986
+    #: 6987 — expected secure messaging data objects missing (a protected command without DO'8E').
+    SM_OBJECTS_MISSING = 0x6987
+    #: 6988 — incorrect secure messaging data objects (bad MAC, counter, format): the session is dropped.
+    SM_OBJECTS_INCORRECT = 0x6988
     #: 6A80 — incorrect parameters in the command data field (a CREATE FILE FCP the chip cannot take).
     WRONG_DATA = 0x6A80
     #: 6A82 — file or application not found.
