@@ -171,3 +171,14 @@ def test_a_malformed_dg14_ca_key_is_invalid(
     verdict = _verdict(world, _as_read(world, replace(pace_image, files=MappingProxyType(files))), held)
     assert verdict.outcome is Outcome.INVALID
     assert {"dg_hash_mismatch", "ca_key_malformed"} <= set(verdict.codes)
+
+
+def test_a_channel_broken_by_a_failed_ca_is_named_a_clone(
+    world: World, pace_image: ChipImage, held: tuple[StatusList, ...]
+) -> None:
+    """A clone derives other session keys from chip authentication, so its first answer on them cannot
+    verify and the channel breaks: the verdict names the cause (ca_failed), not the symptom."""
+    read = _as_read(world, pace_image, chip_auth="failed", channel_error="sm_missing")
+    verdict = _verdict(world, read, held)
+    assert (verdict.outcome, verdict.codes) == (Outcome.INVALID, ("ca_failed",))
+    assert not verdict.holder

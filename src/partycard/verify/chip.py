@@ -75,14 +75,20 @@ SM_REASONS: dict[str, str] = {
         " opened the channel); read the card again"
     ),
     "sm_counter": gettext_noop(
-        "secure messaging broke: a response does not match the send-sequence counter (replayed or"
-        " reordered); read the card again"
+        "secure messaging broke: a response is MACed under a later send-sequence counter (responses"
+        " skipped); read the card again"
     ),
+    "sm_replay": gettext_noop(
+        "secure messaging broke: a response is MACed under an earlier send-sequence counter (a recorded"
+        " response played back); read the card again"
+    ),
+    "sm_truncated": gettext_noop("secure messaging broke: a response was cut short; read the card again"),
     "sm_format": gettext_noop(
         "secure messaging broke: a response is not well-formed secure messaging; read the card again"
     ),
-    "sm_plain": gettext_noop(
-        "secure messaging broke: the card answered in plain inside the secure channel; read the card again"
+    "sm_missing": gettext_noop(
+        "secure messaging broke: the card answered in plain inside the secure channel (it dropped the"
+        " session); read the card again"
     ),
 }
 
@@ -270,6 +276,10 @@ def _access_reasons(read: CardRead) -> list[Reason]:
                 ),
             )
         ]
+    if read.chip_auth == "failed":
+        # The channel breaks right after a failed chip authentication (the clone derives other keys, so
+        # its first answer cannot verify): ca_failed says what it is (_chip_reasons), not the symptom.
+        return []
     if read.channel_error is not None:
         code = read.channel_error if read.channel_error in SM_REASONS else "sm_error"
         if code == "sm_error":
@@ -317,6 +327,13 @@ def _ca_announced(read: CardRead, sod: Sod | None) -> tuple[bool, list[Reason]]:
     return True, []  # a DG14 changed after signing is dg_hash_mismatch already
 
 
+def _ca_failed() -> Reason:
+    return invalid(
+        "ca_failed",
+        gettext_noop("the chip could not prove it holds the chip authentication key of DG14: a cloned chip"),
+    )
+
+
 def _chip_reasons(
     read: CardRead, sod: Sod | None, memory: AaMemory | None, *, aa_fallback: bool
 ) -> list[Reason]:
@@ -327,14 +344,7 @@ def _chip_reasons(
     if reasons:
         return reasons
     if read.chip_auth == "failed":
-        return [
-            invalid(
-                "ca_failed",
-                gettext_noop(
-                    "the chip could not prove it holds the chip authentication key of DG14: a cloned chip"
-                ),
-            )
-        ]
+        return [_ca_failed()]
     if read.chip_auth == "ok":
         # The data came over the channel keyed by the DG14 key. An AA answer, if the reader asked for
         # one, must still be right: a chip that fails it is not the one the SOD was signed for.
@@ -440,6 +450,9 @@ def chip_verdict(
     if access:
         # Nothing (or not all) was read: judging the missing files would only add noise.
         return verdict_of(access, {}, at=now)
+    if read.chip_auth == "failed" and read.channel_error is not None:
+        # The chip could not key the channel with the DG14 key it gave: a clone, whatever else was read.
+        return verdict_of([_ca_failed()], {}, at=now)
     reasons: list[Reason] = []
     sod, found = _sod(read)
     reasons += found
