@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from partycard.chip.aa import aa_verify
 from partycard.chip.apdu import CommandApdu
 from partycard.chip.errors import ChipStateMalformed, PersoCommandRefused
+from partycard.chip.lds import com_build, dg14_build
 from partycard.chip.perso import (
     KEY_REF_AA,
     KEY_REF_CA,
@@ -102,8 +103,9 @@ def test_after_activation_nothing_of_it_can_change() -> None:
     chip, _, _ = _personalised()
     chip_activate(AppletTransport(chip))
     assert chip.life_cycle is LifeCycle.OPERATIONAL
-    assert _send(chip, 0xDA, 0xDF, 0x21, b"000000") == StatusWord.CONDITIONS_NOT_SATISFIED
-    assert _send(chip, 0x46, 0, KEY_REF_CA, le=256) == StatusWord.CONDITIONS_NOT_SATISFIED
+    # Armed with a CAN, the chip answers nothing in plain but EF.CardAccess and PACE (9303-11 §4.2).
+    assert _send(chip, 0xDA, 0xDF, 0x21, b"000000") == StatusWord.SECURITY_STATUS_NOT_SATISFIED
+    assert _send(chip, 0x46, 0, KEY_REF_CA, le=256) == StatusWord.SECURITY_STATUS_NOT_SATISFIED
 
 
 def test_a_can_without_ef_card_access_cannot_be_activated() -> None:
@@ -171,3 +173,24 @@ def test_the_application_is_still_selected_after_writing_ef_card_access() -> Non
     chip, _, _ = _personalised()
     # chip_card_access_write selects the application again: its EFs are found without a new SELECT.
     assert _send(chip, 0xA4, 0x02, 0x0C, b"\x01\x01") == StatusWord.OK
+
+
+def test_an_activated_chip_reads_only_with_pace_and_proves_its_ca_key(tmp_path: Path) -> None:
+    """After activation (and after loading the chip's memory) the reader's side runs: without the CAN
+    nothing but EF.CardAccess, with it PACE, chip authentication with the on-chip CA key, the files."""
+    from partycard.chip.reader import card_read
+
+    chip, _, _ = _personalised("161803")
+    chip_file_write(AppletTransport(chip), 0x010E, dg14_build(ca_public_key=chip.ca_public_key))
+    chip_file_write(AppletTransport(chip), 0x011E, com_build(tags=(0x61, 0x6E)))  # EF.COM: DG1, DG14
+    chip_activate(AppletTransport(chip))
+    path = tmp_path / "card.chip"
+    chip_state_save(chip, path)
+    for card in (chip, chip_state_load(path)):
+        t = AppletTransport(card)
+        assert _send(card, 0xCA, 0xDF, 0x20, le=8) == StatusWord.SECURITY_STATUS_NOT_SATISFIED  # no serial
+        blind = card_read(t)
+        assert (blind.pace, dict(blind.files)) == ("required", {})
+        read = card_read(t, can="161803")
+        assert (read.pace, read.chip_auth, read.channel_error) == ("ok", "ok", None)
+        assert read.files[0x0101] == b"\x61\x02ab"

@@ -147,6 +147,7 @@ class PersoApplet(Applet):
         self._perso_can: str | None = None
         self._perso_card_access: bytes | None = None
         self._mf_ef = False  # the current EF is EF.CardAccess in the MF (being written)
+        self._pace_armed = False  # activated with a CAN: everything goes through PACE (Applet)
         self._life_cycle = LifeCycle.PERSONALISATION
 
     @property
@@ -187,11 +188,25 @@ class PersoApplet(Applet):
 
     def _operational_access(self) -> None:
         """Arm PACE and chip authentication as personalised: from activation on (and at every power-on of
-        an activated chip), never while the machine is still writing it in plain."""
-        if self._perso_can is not None and self._perso_card_access is not None:
-            self._can, self._card_access = self._perso_can, self._perso_card_access
-        if self._ca_key is not None:
-            self._ca_key_agree = self._chip_agree
+        an activated chip), never while the machine is still writing it in plain.
+
+        The base applet is set up again through its constructor (the contract of chip/applet.py) with
+        the files, the CAN, EF.CardAccess and the CA key's ECDH: a power-on, as after activation a
+        terminal resets the card anyway.
+        """
+        if self._perso_can is None and self._ca_key is None:
+            return  # a chip personalised without PACE (before issue 18): plain, as it was
+        Applet.__init__(
+            self,
+            self._aid,
+            self._files,
+            self._chip_sign,
+            self._random,
+            can=self._perso_can,
+            card_access=self._perso_card_access,
+            ca_key_agree=self._chip_agree if self._ca_key is not None else None,
+        )
+        self._pace_armed = self._perso_can is not None
 
     def _chip_sign(self, message: bytes) -> bytes:
         if self._key is None:
@@ -204,7 +219,9 @@ class PersoApplet(Applet):
             command = CommandApdu.parse(apdu)
         except ApduFormatError:
             return super().process(apdu)  # 6700, in the base's order
-        if command.cla != 0x00:
+        if command.cla != 0x00 or self._pace_armed:
+            # Once PACE is armed the card answers as the reader's applet only: nothing in plain but
+            # EF.CardAccess and PACE (9303-11 §4.2); GET DATA and the perso commands are refused there.
             return super().process(apdu)
         if command.ins == INS_SELECT:
             self._mf_ef = False  # any selection ends the write of EF.CardAccess
