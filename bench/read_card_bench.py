@@ -324,14 +324,14 @@ class TimedTransport:
         return response
 
 
-def _serve_card(world: World, port: int) -> None:
+def _serve_card(world: World, port: int, plain: bool = False) -> None:
     """The child process: insert the card (retrying while vpcd still holds the last one) and serve it."""
     from partycard.chip.vpcd import VirtualCard
 
     deadline = time.monotonic() + 15
     while True:
         try:
-            VirtualCard(world.applet, port=port).serve_forever()
+            VirtualCard(world.plain_applet if plain else world.applet, port=port).serve_forever()
             return
         except OSError:
             if time.monotonic() > deadline:
@@ -340,7 +340,7 @@ def _serve_card(world: World, port: int) -> None:
 
 
 @contextmanager
-def inserted_process(world: World, reader: str, port: int) -> Iterator[float]:
+def inserted_process(world: World, reader: str, port: int, *, plain: bool = False) -> Iterator[float]:
     """The card served by a forked child process (its own GIL, as a real card is its own device);
     yields the seconds until ``pcsc_connect`` reached it. The child is ended when done."""
     import multiprocessing
@@ -348,7 +348,9 @@ def inserted_process(world: World, reader: str, port: int) -> Iterator[float]:
     from partycard.chip.pcsc import pcsc_connect
 
     t0 = time.perf_counter()
-    child = multiprocessing.get_context("fork").Process(target=_serve_card, args=(world, port), daemon=True)
+    child = multiprocessing.get_context("fork").Process(
+        target=_serve_card, args=(world, port, plain), daemon=True
+    )
     child.start()
     try:
         deadline = time.monotonic() + 15
@@ -657,8 +659,9 @@ def main() -> None:
                     f"(APDUs {ms['apdus']['p50']:.2f}; "
                     f"each APDU p50 {run['apdu_round_trip_ms']['p50'] * 1e3:.0f} µs)"
                 )
-            with pcsc_connect(reader) as pcsc_transport:
-                results["round_trip"]["pcsc_card_process"] = round_trips(pcsc_transport.transmit, trips)
+        # GET CHALLENGE in plain: the card of before PACE (a PACE card refuses it before PACE).
+        with inserted_process(world, reader, port, plain=True), pcsc_connect(reader) as pcsc_transport:
+            results["round_trip"]["pcsc_card_process"] = round_trips(pcsc_transport.transmit, trips)
         results["round_trip"]["memory"] = round_trips(world.plain_applet().process, trips)
         rt = results["round_trip"]
         log(
