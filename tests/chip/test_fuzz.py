@@ -58,7 +58,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, chip_store: FileKeyStore, c
     return directory
 
 
-@pytest.mark.parametrize("target", ["tlv", "sod", "lds", "apdu"])
+@pytest.mark.parametrize("target", ["tlv", "sod", "lds", "apdu", "sm"])
 def test_atheris_finds_nothing(target: str, corpus: Path, tmp_path: Path) -> None:
     if importlib.util.find_spec("atheris") is None:
         if os.environ.get("CI"):

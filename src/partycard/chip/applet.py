@@ -108,6 +108,8 @@ class Applet:
         card_access: EF.CardAccess (FID 011C under the MF), readable before PACE; required with ``can``.
         ca_key_agree: ECDH with the chip's static CA private key (the DG14 key): the terminal's
             ephemeral public point (uncompressed) in, the shared secret's x coordinate out. None: no CA.
+        pace_failures: the failed-PACE counter as the chip's memory kept it (:attr:`pace_failures`): a
+            real chip keeps it across power-offs, so whoever persists the chip restores it here.
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Applet:
         can: str | None = None,
         card_access: bytes | None = None,
         ca_key_agree: Callable[[bytes], bytes] | None = None,
+        pace_failures: int = 0,
     ) -> None:
         if not 5 <= len(aid) <= 16:
             raise ValueError("an AID is 5 to 16 bytes (ISO/IEC 7816-4 §8.2.1.2)")
@@ -148,7 +151,9 @@ class Applet:
         self._ca_key_agree = ca_key_agree
         self._pace: PaceChip | None = None
         self._pace_step = 0  # the next GENERAL AUTHENTICATE step (1-4) of a PACE run, 0 for none
-        self._pace_failures = 0
+        if pace_failures < 0:
+            raise ValueError("pace_failures counts failures: 0 or more")
+        self._pace_failures = pace_failures
         self._sm: SecureMessaging | None = None
         self._ca_ready = False  # MSE:Set AT for CA received in this session
         self._next_keys: SessionKeys | None = None  # CA's keys, in force after the GA response
@@ -313,9 +318,9 @@ class Applet:
     def _pace_general_authenticate(self, c: CommandApdu) -> bytes:
         # 9303-11 §4.4.4.2: four chained GENERAL AUTHENTICATE. Every failure answers 6300 and ends the
         # run, so a wrong CAN (which only step 4 can reveal) looks the same as anything else.
-        if self._pace_suspended():
-            return _sw(StatusWord.AUTHENTICATION_METHOD_BLOCKED)
         pace, step = self._pace, self._pace_step
+        if step <= 1 and self._pace_suspended():  # checked before a run counts, not in its middle
+            return _sw(StatusWord.AUTHENTICATION_METHOD_BLOCKED)
         if pace is None or step == 0:
             return _sw(StatusWord.CONDITIONS_NOT_SATISFIED)  # no MSE:Set AT for PACE before
         self._pace, self._pace_step = None, 0  # restored below only if this step succeeds

@@ -134,7 +134,7 @@ class Curve:
         return (x * zi2 % p, y * zi2 * zi % p)
 
     def encode(self, point: Point) -> bytes:
-        """The uncompressed encoding 04 || X || Y (SEC 1 v2 §2.3.3; the '86' object of 9303-11 §9.4.?)."""
+        """The uncompressed encoding 04 || X || Y (SEC 1 v2 §2.3.3), as PACE's data objects carry it."""
         if point is None:
             raise ValueError("the point at infinity has no uncompressed encoding")
         x, y = point

@@ -3,13 +3,13 @@
 Protocol id-PACE-ECDH-GM-AES-CBC-CMAC-128 on the standardized domain parameters 12 (NIST P-256) or 13
 (brainpoolP256r1), with the card access number (CAN, 6 digits) as the password. The steps (§4.4.3):
 
-1. the chip draws a nonce s and sends z = E(K_pi, s), AES-CBC with a zero IV (§4.4.3.1, §9.7.2?), where
+1. the chip draws a nonce s and sends z = E(K_pi, s), AES-CBC with a zero IV (§4.4.3.1), where
    K_pi = KDF(f(π), 3) and, for the CAN, f(π) is the CAN's characters in ISO/IEC 8859-1 (§9.7.3);
 2. generic mapping (§4.4.3.3.1): both exchange ephemeral keys on the curve's generator G, compute the
    ECDH *point* H, and map the nonce to the generator G' = s·G + H;
 3. key agreement on G': ephemeral keys again, K = x(SK·PK_other); KS_enc = KDF(K, 1), KS_mac = KDF(K, 2);
 4. mutual authentication tokens (§4.4.3.4): T = CMAC(KS_mac, public key data object of the *other*
-   side's ephemeral key), truncated to 8 bytes. The public key data object (§9.4? / TR-03110-3 D.3.3) is
+   side's ephemeral key), truncated to 8 bytes. The public key data object (TR-03110-3 §D.3) is
    7F49 { 06 OID, 86 uncompressed point }.
 
 KDF (§9.7.1): the first 16 bytes of SHA-1(K || counter as 4 bytes big-endian) for AES-128.
@@ -48,12 +48,15 @@ __all__ = [
     "PACE_OID_BYTES",
     "PASSWORD_CAN",
     "PASSWORD_MRZ",
+    "TAG_DYNAMIC_AUTH",
     "PaceChip",
     "PaceTerminal",
     "Send",
     "auth_token",
     "can_key",
+    "general_authenticate",
     "kdf",
+    "mse_set_at_pace",
     "nonce_decrypt",
     "nonce_encrypt",
     "oid_content",
@@ -63,7 +66,7 @@ __all__ = [
 ]
 
 NONCE_LENGTH = 16  # 9303-11 §4.4.3.1: s is one AES block for AES-128
-PASSWORD_MRZ = 0x01  # 9303-11 §4.4.4.1 Table 8? / TR-03110-3 D.2.1.2: password references
+PASSWORD_MRZ = 0x01  # 9303-11 §4.4.4.1, MSE:Set AT DO'83': the password references
 PASSWORD_CAN = 0x02
 KDF_ENC, KDF_MAC, KDF_PI = 1, 2, 3  # 9303-11 §9.7.1: the KDF's counter c
 TAG_DYNAMIC_AUTH = 0x7C  # ISO/IEC 7816-4 §11.5.5 dynamic authentication data
@@ -113,7 +116,7 @@ def _cbc_zero_iv(key: bytes) -> Cipher[modes.CBC]:
 
 
 def nonce_encrypt(k_pi: bytes, nonce: bytes) -> bytes:
-    """z = E(K_pi, s): AES-CBC with a zero IV on the one-block nonce (9303-11 §4.4.3.1, §9.7.2? E())."""
+    """z = E(K_pi, s): AES-CBC with a zero IV on the one-block nonce (9303-11 §4.4.3.1)."""
     encryptor = _cbc_zero_iv(k_pi).encryptor()
     return encryptor.update(nonce) + encryptor.finalize()
 
@@ -136,7 +139,7 @@ def public_key_data(point: bytes, oid: bytes = PACE_OID_BYTES) -> bytes:
 
 
 def auth_token(ks_mac: bytes, point: bytes, oid: bytes = PACE_OID_BYTES) -> bytes:
-    """T = CMAC(KS_mac, 7F49{06 OID, 86 point}) truncated to 8 bytes (9303-11 §4.4.3.4, §9.7.? MAC)."""
+    """T = CMAC(KS_mac, 7F49{06 OID, 86 point}), first 8 bytes (9303-11 §4.4.3.4; CMAC: SP 800-38B)."""
     return aes_cmac(ks_mac, public_key_data(point, oid))[:MAC_LENGTH]
 
 

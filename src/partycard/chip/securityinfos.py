@@ -49,7 +49,7 @@ ID_CA_ECDH_AES_CBC_CMAC_128 = f"{_BSI_DE}.2.2.3.2.2"
 #: 9303-11 §9.2.6: id-PK = bsi-de 2 2 1; ECDH = 2.
 ID_PK_ECDH = f"{_BSI_DE}.2.2.1.2"
 PACE_VERSION = 2  # 9303-11 §9.2.1: version SHALL be 2
-CA_VERSION = 1  # 9303-11 §9.2.5: version SHALL be 1 (CA without the chip's key ID in MSE:Set KAT)
+CA_VERSION = 1  # 9303-11 §9.2.5: ChipAuthenticationInfo version SHALL be 1
 
 #: 9303-11 §9.5.1 Table 6: standardized domain parameter IDs -> curves (the 256-bit ones we support).
 PACE_PARAMETER_IDS: dict[int, ec.EllipticCurve] = {12: ec.SECP256R1(), 13: ec.BrainpoolP256R1()}

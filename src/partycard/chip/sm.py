@@ -161,7 +161,6 @@ class SecureMessaging:
         self._keys = keys
         self._ssc = ssc % _SSC_MODULUS
         self._broken = False
-        self._ecb = Cipher(algorithms.AES(keys.enc), modes.ECB())  # noqa: S305 - one block: the IV E(KS_enc, SSC), 9303-11 §9.8.6.1
 
     @property
     def ssc(self) -> int:
@@ -186,7 +185,8 @@ class SecureMessaging:
 
     def _iv(self, ssc: int) -> bytes:
         # 9303-11 §9.8.6.1: for AES the IV is E(KS_enc, SSC)
-        encryptor = self._ecb.encryptor()
+        # one block, so ECB is the raw AES permutation here
+        encryptor = Cipher(algorithms.AES(self._keys.enc), modes.ECB()).encryptor()  # noqa: S305
         return encryptor.update(ssc.to_bytes(BLOCK, "big")) + encryptor.finalize()
 
     def _encrypt(self, ssc: int, data: bytes) -> bytes:

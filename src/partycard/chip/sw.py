@@ -18,7 +18,7 @@ class StatusWord(IntEnum):
     #: 6282 — warning: end of file reached before reading Ne bytes (READ BINARY near EOF).
     END_OF_FILE = 0x6282
     #: 6300 — authentication failed (GENERAL AUTHENTICATE for PACE: one answer for a wrong CAN whichever
-    #: step failed, so the card does not reveal which; TR-03110-3 §B.11.5? lists 6300 for GA).
+    #: step failed, so the card does not reveal which; ISO/IEC 7816-4 Table 6: 6300, no information given).
     AUTHENTICATION_FAILED = 0x6300
     #: 6700 — wrong length: malformed Lc/Le encoding, or Lc/Le not what the command needs.
     WRONG_LENGTH = 0x6700
