@@ -194,3 +194,20 @@ def test_an_activated_chip_reads_only_with_pace_and_proves_its_ca_key(tmp_path: 
         read = card_read(t, can="161803")
         assert (read.pace, read.chip_auth, read.channel_error) == ("ok", "ok", None)
         assert read.files[0x0101] == b"\x61\x02ab"
+
+
+def test_the_failed_pace_counter_survives_saving_the_chip(tmp_path: Path) -> None:
+    """A real chip keeps its retry counter in persistent memory; pulling the card must not reset it."""
+    from partycard.chip.reader import card_read
+
+    chip, _, _ = _personalised("577215")
+    chip_activate(AppletTransport(chip))
+    for _ in range(3):
+        assert card_read(AppletTransport(chip), can="000001").pace == "failed"
+    assert chip.pace_failures == 3
+    path = tmp_path / "card.chip"
+    chip_state_save(chip, path)
+    again = chip_state_load(path)
+    assert again.pace_failures == 3
+    assert card_read(AppletTransport(again), can="577215").pace == "ok"
+    assert again.pace_failures == 0  # a successful run resets it

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from partycard.chip.applet import Applet
 from partycard.chip.can import can_check, can_generate
@@ -177,6 +177,7 @@ def chip_applet(
     ca_key_label: str = "",
     aid: bytes = AID_LDS1,
     random: Callable[[int], bytes] = os.urandom,
+    pace_failures: int = 0,
 ) -> Applet:
     """The applet of a card whose keys are in ``store``: what the vpcd card, the demo and the tests run.
 
@@ -193,4 +194,23 @@ def chip_applet(
         can=can or None,
         card_access=card_access or None,
         ca_key_agree=(lambda point: store.derive(ca_label, point)) if ca_label else None,
+        pace_failures=pace_failures,
     )
+
+
+def chip_power_on(**chip: Any) -> Callable[[], Applet]:
+    """An applet factory for :class:`~partycard.chip.vpcd.VirtualCard` (one applet per power-on) that
+    keeps what a chip keeps in its memory across power-ons: the failed-PACE counter. Without it, pulling
+    the card out and in again would reset the counter and give an attacker unlimited CAN guesses
+    (chip/applet.py: PACE is suspended after ``PACE_ATTEMPT_LIMIT`` consecutive failures).
+
+    ``chip``: :func:`chip_applet`'s keyword arguments (but ``pace_failures``).
+    """
+    last: list[Applet] = []
+
+    def power_on() -> Applet:
+        applet = chip_applet(**chip, pace_failures=last[0].pace_failures if last else 0)
+        last[:] = [applet]
+        return applet
+
+    return power_on

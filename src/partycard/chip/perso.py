@@ -186,7 +186,7 @@ class PersoApplet(Applet):
         peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
         return self._ca_key.exchange(ec.ECDH(), peer)
 
-    def _operational_access(self) -> None:
+    def _operational_access(self, pace_failures: int = 0) -> None:
         """Arm PACE and chip authentication as personalised: from activation on (and at every power-on of
         an activated chip), never while the machine is still writing it in plain.
 
@@ -205,6 +205,7 @@ class PersoApplet(Applet):
             can=self._perso_can,
             card_access=self._perso_card_access,
             ca_key_agree=self._chip_agree if self._ca_key is not None else None,
+            pace_failures=pace_failures,
         )
         self._pace_armed = self._perso_can is not None
 
@@ -413,6 +414,8 @@ class PersoApplet(Applet):
                 "ca_private_key": _private_key_dump(self._ca_key),
                 "can": self._perso_can or "",
                 "card_access": self._perso_card_access or b"",
+                # The failed-PACE counter is persistent memory on a real chip (chip/applet.py).
+                "pace_failures": self.pace_failures,
             },
             canonical=True,
         )
@@ -430,10 +433,10 @@ class PersoApplet(Applet):
             raise ChipStateMalformed(f"a chip state is CBOR: {e}") from e
         fields = {"format", "aid", "serial", "life_cycle", "files", "private_key"}
         if isinstance(state, dict) and state.get("format") == _CHIP_STATE_V1 and set(state) == fields:
-            state = {**state, "ca_private_key": b"", "can": "", "card_access": b""}  # before PACE
+            state = {**state, "ca_private_key": b"", "can": "", "card_access": b"", "pace_failures": 0}
         elif not isinstance(state, dict) or state.get("format") != CHIP_STATE_FORMAT:
             raise ChipStateMalformed(f"not a {CHIP_STATE_FORMAT} chip state")
-        fields |= {"ca_private_key", "can", "card_access"}
+        fields |= {"ca_private_key", "can", "card_access", "pace_failures"}
         if set(state) != fields:
             raise ChipStateMalformed(f"not a {CHIP_STATE_FORMAT} chip state")
         can, card_access = state["can"], state["card_access"]
@@ -445,6 +448,9 @@ class PersoApplet(Applet):
             or bool(can) != bool(card_access)
         ):
             raise ChipStateMalformed("the chip state's EF.CardAccess is malformed or without a CAN")
+        failures = state["pace_failures"]
+        if not isinstance(failures, int) or isinstance(failures, bool) or failures < 0:
+            raise ChipStateMalformed("the chip state's failed-PACE counter is malformed")
         aid, serial, files = state["aid"], state["serial"], state["files"]
         if not isinstance(aid, bytes) or not isinstance(serial, bytes) or len(serial) != SERIAL_BYTES:
             raise ChipStateMalformed("the chip state's aid or serial is malformed")
@@ -465,7 +471,7 @@ class PersoApplet(Applet):
         chip._perso_can = can or None
         chip._perso_card_access = card_access or None
         if life_cycle == LifeCycle.OPERATIONAL:
-            chip._operational_access()
+            chip._operational_access(failures)
         return chip
 
 

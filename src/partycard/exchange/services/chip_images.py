@@ -34,7 +34,7 @@ import functools
 import hashlib
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,13 @@ from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
 from partycard.chip.applet import Applet
 from partycard.chip.errors import ChipError
-from partycard.chip.image import DEFAULT_PACE_PARAMETER_ID, ChipImage, chip_applet, chip_image_build
+from partycard.chip.image import (
+    DEFAULT_PACE_PARAMETER_ID,
+    ChipImage,
+    chip_applet,
+    chip_image_build,
+    chip_power_on,
+)
 from partycard.chip.lds import FID_DG15, FID_SOD, CardData
 from partycard.core import clock
 from partycard.core.signing import (
@@ -81,6 +87,7 @@ __all__ = [
     "chip_photo",
     "photo_placeholder",
     "record_applet",
+    "record_card",
 ]
 
 MAX_PHOTO_BYTES = 20_000  # a chip's DG2 budget; a larger photo is re-encoded
@@ -344,18 +351,28 @@ def _sign(
     return record
 
 
+def _record_chip(record: ChipImageRecord, store: KeyStore) -> dict[str, Any]:
+    return {
+        "store": store,
+        "files": record.file_set(),
+        "chip_key_label": record.chip_key_label,
+        "can": record.can,
+        "card_access": bytes(record.card_access),
+        "ca_key_label": record.ca_key_label,
+    }
+
+
 def record_applet(record: ChipImageRecord, store: KeyStore) -> Applet:
     """The chip of ``record`` as an applet whose keys are in ``store`` (the vpcd card, the demo, tests):
     PACE with the record's CAN and chip authentication when it was signed with them (issue 18), the
     plain card of before otherwise."""
-    return chip_applet(
-        store=store,
-        files=record.file_set(),
-        chip_key_label=record.chip_key_label,
-        can=record.can,
-        card_access=bytes(record.card_access),
-        ca_key_label=record.ca_key_label,
-    )
+    return chip_applet(**_record_chip(record, store))
+
+
+def record_card(record: ChipImageRecord, store: KeyStore) -> Callable[[], Applet]:
+    """:func:`record_applet` as a chip for vpcd: a fresh applet at each power-on that keeps the chip's
+    failed-PACE counter (``chip.image.chip_power_on``)."""
+    return chip_power_on(**_record_chip(record, store))
 
 
 def chip_image_sign(

@@ -26,7 +26,7 @@ from partycard.cards.selectors import card_history
 from partycard.chip.vpcd import DEFAULT_PORT, VirtualCard
 from partycard.core.signing import SigningUnavailable, pki_keystore_open
 from partycard.exchange.models import ChipImageRecord
-from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign, record_applet
+from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign, record_card
 
 
 class Command(BaseCommand):
@@ -103,7 +103,7 @@ class Command(BaseCommand):
             store = pki_keystore_open()
         except SigningUnavailable as e:
             raise CommandError(str(e)) from e
-        card = VirtualCard(lambda: record_applet(record, store), host=host, port=port)
+        card = VirtualCard(record_card(record, store), host=host, port=port)
         self.stdout.write(
             f"card {card_number} inserted into the vpcd reader at {host}:{port}; Ctrl-C removes it"
         )
