@@ -130,3 +130,22 @@ def test_read_card_refuses_a_can_that_is_not_six_digits(can: str) -> None:
     with pytest.raises(CommandError, match="--can") as e:
         call_command("read_card", "--can", can)
     assert e.value.returncode == 3 and can not in str(e.value)
+
+
+def test_a_bad_pace_parameter_setting_refuses_the_signing_cleanly(
+    tmp_path: Path, monkeypatch: Any, officers: Officers, campaign: Any, make_member: Any, settings: Any
+) -> None:
+    """PARTYCARD_PACE_PARAMETER_ID must name a curve of 9303-11 Table 6 we support (12 or 13): another
+    value refuses the case with a reason, and nothing is stored."""
+    from partycard.exchange.services.chip_images import ChipImageError
+
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
+    publishing.caches_clear()
+    call_command("pki", "init", stdout=io.StringIO())
+    settings.PARTYCARD = {**settings.PARTYCARD, "PACE_PARAMETER_ID": 11}
+    case = _case(officers, campaign, card_holder(make_member, full_name="Lý Văn Sai", gender="M"))
+    with pytest.raises(ChipImageError) as refused:
+        chip_image_sign(actor=None, case=case, status=("https://thedangvien.example/s/1", 1))
+    assert [p.code for p in refused.value.problems] == ["signing_failed"]
+    assert not ChipImageRecord.objects.filter(case=case).exists()

@@ -237,7 +237,7 @@ def _build(
             )
         except KeyExists:
             continue  # an earlier attempt's orphaned key (chip_key_labels): take the next label
-        except (ChipError, TrustError) as e:
+        except (ChipError, TrustError, ValueError) as e:  # ValueError: PACE_PARAMETER_ID not 12 or 13
             raise ChipImageError(
                 [
                     _problem(
