@@ -1,5 +1,5 @@
-"""``partycard read-card``'s path over real PC/SC: connect, read the card, disconnect, verify (PA + AA +
-the card's status list entry).
+"""``partycard read-card --can``'s path over real PC/SC: connect, PACE with the CAN, chip authentication,
+read the card over secure messaging, disconnect, verify (PA + CA + AA + the card's status list entry).
 
 No database. Needs pcscd with vsmartcard's vpcd driver (``apt-get install pcscd vsmartcard-vpcd``, then
 start ``pcscd``) and pyscard::
@@ -10,8 +10,12 @@ Setup (not timed): a ``FileKeyStore`` in a temporary directory holds a small wor
 document signer, a trust-list signer, a CRL and the signed trust list a reader holds, as
 tests/verify/conftest.py builds them — a status list of ``BENCH_STATUS_ENTRIES`` two-bit entries (1 %
 revoked, at random) signed as a JWT, and one card: ``chip_image_build`` with DG2 a Pillow JPEG of about
-``BENCH_PHOTO_KB`` KB (15: a typical ICAO face image) and DG13 naming a valid entry of that list. The card
-runs as an ``Applet`` in a ``VirtualCard`` that answers vpcd's reader ``BENCH_READER`` (port
+``BENCH_PHOTO_KB`` KB (15: a typical ICAO face image) and DG13 naming a valid entry of that list; since
+issue 18 it has a CAN, EF.CardAccess (PACE ECDH-GM on ``BENCH_PACE_PARAMETER_ID``, 12 = P-256 by
+default) and a CA key in DG14, so every read runs PACE and chip authentication and goes over AES secure
+messaging. The same card as it was signed before PACE (DG14 with AA only, no CAN: ``plain``) is read too,
+at the first chunk size, for the comparison with the figure of before (32 ms). The card
+runs as an ``Applet`` (``chip_applet``) in a ``VirtualCard`` that answers vpcd's reader ``BENCH_READER`` (port
 ``BENCH_VPCD_PORT``); the bench waits until ``pcsc_connect`` succeeds. The trust list and the status list
 token are verified once (``read-card`` does that before the timer starts too); the token's verification
 (``status_list_verify_jwt``: signature, signer checks, inflating the list) is timed on its own,
@@ -41,6 +45,7 @@ Environment:
     BENCH_CHUNKS       READ BINARY sizes, comma-separated, decimal or 0x (default "224,0x7000")
     BENCH_READER       the vpcd reader's name (default "Virtual PCD 00 01": the tests use 00 00)
     BENCH_VPCD_PORT    its vpcd port (default 35964)
+    BENCH_PACE_PARAMETER_ID  EF.CardAccess's PACE domain parameters (default 12, P-256; 13 brainpoolP256r1)
 """
 
 from __future__ import annotations
@@ -70,9 +75,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from cryptography import x509  # noqa: E402
 
 from partycard.chip.applet import Applet  # noqa: E402
-from partycard.chip.image import ChipImage, chip_image_build  # noqa: E402
-from partycard.chip.lds import AID_LDS1, FID_DG2, CardData  # noqa: E402
+from partycard.chip.image import ChipImage, chip_applet, chip_image_build  # noqa: E402
+from partycard.chip.lds import AID_LDS1, FID_DG2, FID_DG14, FID_SOD, CardData, dg14_build  # noqa: E402
 from partycard.chip.reader import CardRead, CardReadError, Transport, card_read  # noqa: E402
+from partycard.chip.sod import sod_build  # noqa: E402
 from partycard.ecard.status import (  # noqa: E402
     STATUS_INVALID,
     StatusList,
@@ -114,15 +120,27 @@ class World:
     root: x509.Certificate
     trust: TrustList
     image: ChipImage
+    plain: ChipImage  # the same card signed before PACE: DG14 with AA only, no CAN
     status_token: str
     status: StatusList
 
     def applet(self) -> Applet:
-        label = self.image.chip_key_label
-        return Applet(AID_LDS1, self.image.files, lambda message: self.store.sign(label, message))
+        """The PACE card: PACE with its CAN, then chip authentication with its DG14 key."""
+        return chip_applet(
+            store=self.store,
+            files=self.image.files,
+            chip_key_label=self.image.chip_key_label,
+            can=self.image.can,
+            card_access=self.image.card_access,
+            ca_key_label=self.image.ca_key_label,
+        )
+
+    def plain_applet(self) -> Applet:
+        label = self.plain.chip_key_label
+        return Applet(AID_LDS1, self.plain.files, lambda message: self.store.sign(label, message))
 
 
-def world_build(store: FileKeyStore, photo: bytes, status_entries: int) -> World:
+def world_build(store: FileKeyStore, photo: bytes, status_entries: int, pace_parameter_id: int = 12) -> World:
     """Root, one DS, a trust-list signer, a CRL, the signed trust list, a status list the DS signed, and
     one card the DS signed whose DG13 names a valid entry of that list."""
     root = pki.root_create(
@@ -179,7 +197,18 @@ def world_build(store: FileKeyStore, photo: bytes, status_entries: int) -> World
         chip_key_label="chip-1",
         signed_at=T0 + timedelta(days=1),
         status=(STATUS_URI, STATUS_INDEX),
+        pace_parameter_id=pace_parameter_id,
     )
+    plain_files = dict(image.files)
+    plain_files[FID_DG14] = dg14_build()
+    plain_files[FID_SOD] = sod_build(
+        store=store,
+        signer_label="ds",
+        signer_cert=ds,
+        data_groups={n: plain_files[0x0100 | n] for n in (1, 2, 13, 14, 15)},
+        signed_at=T0 + timedelta(days=1),
+    )
+    plain = ChipImage(files=plain_files, chip_key_label=image.chip_key_label)
     values = bytearray(status_entries)
     for index in random.Random(13).sample(range(status_entries), status_entries // 100):
         values[index] = STATUS_INVALID
@@ -201,6 +230,7 @@ def world_build(store: FileKeyStore, photo: bytes, status_entries: int) -> World
         root=root,
         trust=trust,
         image=image,
+        plain=plain,
         status_token=token,
         status=status_list_verify_jwt(token, trust=trust, root=root, now=NOW),
     )
@@ -265,13 +295,13 @@ def ms_stats(seconds: list[float]) -> dict[str, float]:
 
 
 @contextmanager
-def inserted(world: World, reader: str, port: int) -> Iterator[tuple[Any, float]]:
+def inserted(world: World, reader: str, port: int, *, plain: bool = False) -> Iterator[tuple[Any, float]]:
     """Insert the card into vpcd; yield the ``VirtualCard`` and the seconds until ``pcsc_connect``
     reached it."""
     from partycard.chip.pcsc import pcsc_wait_for_card
     from partycard.chip.vpcd import VirtualCard
 
-    virtual = VirtualCard(world.applet, port=port)
+    virtual = VirtualCard(world.plain_applet if plain else world.applet, port=port)
     t0 = time.perf_counter()
     virtual.insert(timeout=15)
     try:
@@ -294,14 +324,14 @@ class TimedTransport:
         return response
 
 
-def _serve_card(world: World, port: int) -> None:
+def _serve_card(world: World, port: int, plain: bool = False) -> None:
     """The child process: insert the card (retrying while vpcd still holds the last one) and serve it."""
     from partycard.chip.vpcd import VirtualCard
 
     deadline = time.monotonic() + 15
     while True:
         try:
-            VirtualCard(world.applet, port=port).serve_forever()
+            VirtualCard(world.plain_applet if plain else world.applet, port=port).serve_forever()
             return
         except OSError:
             if time.monotonic() > deadline:
@@ -310,7 +340,7 @@ def _serve_card(world: World, port: int) -> None:
 
 
 @contextmanager
-def inserted_process(world: World, reader: str, port: int) -> Iterator[float]:
+def inserted_process(world: World, reader: str, port: int, *, plain: bool = False) -> Iterator[float]:
     """The card served by a forked child process (its own GIL, as a real card is its own device);
     yields the seconds until ``pcsc_connect`` reached it. The child is ended when done."""
     import multiprocessing
@@ -318,7 +348,9 @@ def inserted_process(world: World, reader: str, port: int) -> Iterator[float]:
     from partycard.chip.pcsc import pcsc_connect
 
     t0 = time.perf_counter()
-    child = multiprocessing.get_context("fork").Process(target=_serve_card, args=(world, port), daemon=True)
+    child = multiprocessing.get_context("fork").Process(
+        target=_serve_card, args=(world, port, plain), daemon=True
+    )
     child.start()
     try:
         deadline = time.monotonic() + 15
@@ -337,13 +369,19 @@ def inserted_process(world: World, reader: str, port: int) -> Iterator[float]:
 
 
 def read_once(
-    world: World, connect: Callable[[], Any], chunk: int, memory: AaMemory, apdu_seconds: list[float]
+    world: World,
+    connect: Callable[[], Any],
+    chunk: int,
+    memory: AaMemory,
+    apdu_seconds: list[float],
+    can: str | None,
 ) -> tuple[dict[str, float], CardRead]:
-    """One read as ``read-card`` does it: connect, card_read, disconnect, then the verdict."""
+    """One read as ``read-card --can`` does it: connect, card_read (PACE, CA and the files over secure
+    messaging when ``can`` is given), disconnect, then the verdict."""
     t0 = time.perf_counter()
     with connect() as transport:
         t1 = time.perf_counter()
-        read = card_read(TimedTransport(transport, apdu_seconds), chunk=chunk)
+        read = card_read(TimedTransport(transport, apdu_seconds), chunk=chunk, can=can)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     verdict = chip_verdict(
@@ -352,6 +390,8 @@ def read_once(
     t4 = time.perf_counter()
     if verdict.outcome is not Outcome.VALID:
         raise SystemExit(f"the card did not verify: {verdict}")
+    if can is not None and (read.pace, read.chip_auth) != ("ok", "ok"):
+        raise SystemExit(f"the read did not run PACE and CA: pace={read.pace}, chip_auth={read.chip_auth}")
     return {
         "total": t4 - t0,
         "connect": t1 - t0,
@@ -368,18 +408,20 @@ def timed_reads(
     reads: int,
     warmup: int,
     count: Callable[[], int] | None,
+    can: str | None = None,
 ) -> dict[str, Any]:
-    """``count`` reads the card's own APDU counter; None counts the terminal's transmits instead."""
+    """``count`` reads the card's own APDU counter; None counts the terminal's transmits instead.
+    ``can``: read with PACE (the PACE card); None for the plain card."""
     memory = AaMemory()
     apdu_seconds: list[float] = []
     for _ in range(warmup):
-        read_once(world, connect, chunk, memory, apdu_seconds)
+        read_once(world, connect, chunk, memory, apdu_seconds, can)
     apdu_seconds.clear()
     parts: dict[str, list[float]] = {}
     apdus: list[int] = []
     for _ in range(reads):
         before = count() if count else len(apdu_seconds)
-        times, read = read_once(world, connect, chunk, memory, apdu_seconds)
+        times, read = read_once(world, connect, chunk, memory, apdu_seconds, can)
         apdus.append((count() if count else len(apdu_seconds)) - before)
         for key, value in times.items():
             parts.setdefault(key, []).append(value)
@@ -428,8 +470,8 @@ def rows_of(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         default = int(chunk, 0) == results["settings"]["chunks"][0]
         rows.append(
             (
-                f"PC/SC read-card path, chunk={chunk} ({run['apdus_per_read']:.0f} APDUs, "
-                f"{run['bytes_read']:,} bytes)",
+                f"PC/SC read-card --can path (PACE + CA + SM), chunk={chunk} "
+                f"({run['apdus_per_read']:.0f} APDUs, {run['bytes_read']:,} bytes)",
                 line(ms["total"]),
                 f"p95 < {BAR_P95_MS:.0f} ms" if default else "",
                 ("PASS" if ms["total"]["p95"] < BAR_P95_MS else "FAIL") if default else "",
@@ -456,6 +498,15 @@ def rows_of(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         )
         rows.append(("  card_read", line(memory["apdus"]), "", ""))
+    for chunk, run in results["pcsc_plain"].items():
+        rows.append(
+            (
+                f"plain card (before PACE), PC/SC, chunk={chunk} ({run['apdus_per_read']:.0f} APDUs)",
+                line(run["ms"]["total"]),
+                "",
+                "",
+            )
+        )
     for chunk, run in results["pcsc_card_process"].items():
         ms = run["ms"]
         rows.append((f"card in its own process, chunk={chunk}: read-card path", line(ms["total"]), "", ""))
@@ -504,6 +555,7 @@ def main() -> None:
     port = env_int("BENCH_VPCD_PORT", 35964)
     reader = os.environ.get("BENCH_READER", "Virtual PCD 00 01")
     chunks = [int(c, 0) for c in os.environ.get("BENCH_CHUNKS", "224,0x7000").split(",") if c.strip()]
+    pace_parameter_id = env_int("BENCH_PACE_PARAMETER_ID", 12)
     try:
         from partycard.chip.pcsc import pcsc_connect, reader_names
     except ImportError as e:
@@ -524,13 +576,15 @@ def main() -> None:
             "chunks": chunks,
             "reader": reader,
             "vpcd_port": port,
+            "pace_parameter_id": pace_parameter_id,
         },
         "bar": {"p95_ms": BAR_P95_MS},
         "loadavg_before": os.getloadavg(),
     }
     with tempfile.TemporaryDirectory(prefix="read-card-bench-") as tmp:
         store = FileKeyStore(Path(tmp) / "keys", PASSPHRASE)
-        world = world_build(store, photo_jpeg(photo_kb), status_entries)
+        world = world_build(store, photo_jpeg(photo_kb), status_entries, pace_parameter_id)
+        can = world.image.can
         loaded = results["status_list"] = status_loads(world, loads)
         log(
             f"status list token ({loaded['token_bytes']:,} bytes, {status_entries:,} entries):"
@@ -547,7 +601,7 @@ def main() -> None:
             def memory_connect(transport: MemoryTransport = memory_transport) -> Iterator[Transport]:
                 yield transport
 
-            run = timed_reads(world, memory_connect, chunk, reads, warmup, memory_transport.count)
+            run = timed_reads(world, memory_connect, chunk, reads, warmup, memory_transport.count, can)
             results["memory"][f"{chunk:#x}" if chunk > 255 else str(chunk)] = run
             log(
                 f"in memory chunk={chunk}: {run['apdus_per_read']:.0f} APDUs, total p50 "
@@ -565,7 +619,7 @@ def main() -> None:
             for chunk in chunks:
                 key = f"{chunk:#x}" if chunk > 255 else str(chunk)
                 run = timed_reads(
-                    world, lambda: pcsc_connect(reader), chunk, reads, warmup, lambda: virtual.apdus
+                    world, lambda: pcsc_connect(reader), chunk, reads, warmup, lambda: virtual.apdus, can
                 )
                 results["pcsc"][key] = run
                 ms = run["ms"]
@@ -576,6 +630,18 @@ def main() -> None:
                     f"(connect {ms['connect']['p50']:.2f}, APDUs {ms['apdus']['p50']:.2f}, "
                     f"disconnect {ms['disconnect']['p50']:.2f}, verify {ms['verify']['p50']:.2f})"
                 )
+        # The card of before PACE, in the same run: what PACE + CA + secure messaging add.
+        with inserted(world, reader, port, plain=True) as (virtual, _seen):
+            chunk = chunks[0]
+            run = timed_reads(
+                world, lambda: pcsc_connect(reader), chunk, reads, warmup, lambda: virtual.apdus
+            )
+            results["pcsc_plain"] = {str(chunk): run}
+            ms = run["ms"]
+            log(
+                f"PC/SC, plain card (before PACE), chunk={chunk}: {run['apdus_per_read']:.0f} APDUs; "
+                f"total p50 {ms['total']['p50']:.1f} / p95 {ms['total']['p95']:.1f} ms"
+            )
             with pcsc_connect(reader) as pcsc_transport:
                 results["round_trip"] = {"pcsc": round_trips(pcsc_transport.transmit, trips)}
         # The same card in its own process: what sharing the reader's GIL with the card thread costs.
@@ -584,7 +650,7 @@ def main() -> None:
             log(f"card served by a child process; pcsc_connect succeeded after {seen_after * 1e3:.0f} ms")
             for chunk in chunks:
                 key = f"{chunk:#x}" if chunk > 255 else str(chunk)
-                run = timed_reads(world, lambda: pcsc_connect(reader), chunk, reads, warmup, None)
+                run = timed_reads(world, lambda: pcsc_connect(reader), chunk, reads, warmup, None, can)
                 results["pcsc_card_process"][key] = run
                 ms = run["ms"]
                 log(
@@ -593,9 +659,10 @@ def main() -> None:
                     f"(APDUs {ms['apdus']['p50']:.2f}; "
                     f"each APDU p50 {run['apdu_round_trip_ms']['p50'] * 1e3:.0f} µs)"
                 )
-            with pcsc_connect(reader) as pcsc_transport:
-                results["round_trip"]["pcsc_card_process"] = round_trips(pcsc_transport.transmit, trips)
-        results["round_trip"]["memory"] = round_trips(world.applet().process, trips)
+        # GET CHALLENGE in plain: the card of before PACE (a PACE card refuses it before PACE).
+        with inserted_process(world, reader, port, plain=True), pcsc_connect(reader) as pcsc_transport:
+            results["round_trip"]["pcsc_card_process"] = round_trips(pcsc_transport.transmit, trips)
+        results["round_trip"]["memory"] = round_trips(world.plain_applet().process, trips)
         rt = results["round_trip"]
         log(
             f"GET CHALLENGE round trip p50: PC/SC {rt['pcsc']['us_p50']:.0f} µs "

@@ -18,10 +18,10 @@ from django.core.management import call_command
 
 from partycard.cards.models import Card
 from partycard.chip.applet import Applet
-from partycard.chip.lds import AID_LDS1
 from partycard.core.signing import pki_keystore_open
 from partycard.credentials import publishing
 from partycard.exchange.models import ChipImageRecord
+from partycard.exchange.services.chip_images import record_applet
 from partycard.registry import services as registry
 from partycard.registry.choices import MemberStatus
 from tests.exchange.conftest import Officers, card_holder
@@ -33,12 +33,20 @@ pytestmark = pytest.mark.django_db
 __all__ = ["pcsc_reader"]
 
 
-def _read(reader: str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+def _read(reader: str, tmp_path: Path, can: str | None = None) -> tuple[int, dict[str, Any]]:
+    """read-card --json; ``can`` for a card signed since PACE (None: a card of before, read in plain)."""
     call_command("status_lists", "publish", stdout=io.StringIO())
     out = io.StringIO()
     with pytest.raises(SystemExit) as exit_:
         call_command(
-            "read_card", "--reader", reader, "--aa-log", str(tmp_path / "aa.txt"), "--json", stdout=out
+            "read_card",
+            "--reader",
+            reader,
+            *(("--can", can) if can else ()),
+            "--aa-log",
+            str(tmp_path / "aa.txt"),
+            "--json",
+            stdout=out,
         )
     return int(exit_.value.code or 0), json.loads(out.getvalue())
 
@@ -56,18 +64,18 @@ def test_an_expelled_members_chip_card_reads_card_revoked(
     record = ChipImageRecord.objects.get(case=case)
     card = Card.objects.get(case=case)
     assert card.status_list_id is not None and card.sod_sha256 == record.sod_sha256
-    store, files = pki_keystore_open(), record.file_set()
+    store = pki_keystore_open()
 
     def chip() -> Applet:
-        return Applet(AID_LDS1, files, lambda m: store.sign(record.chip_key_label, m))
+        return record_applet(record, store)
 
     with vpcd_inserted(chip, pcsc_reader):
-        status, verdict = _read(pcsc_reader, tmp_path)
+        status, verdict = _read(pcsc_reader, tmp_path, record.can)
     assert (status, [r["code"] for r in verdict["reasons"]]) == (1, ["card_suspended"]), verdict
 
     card = card_walk(card, officers)  # down the tree and handed over at the cell's meeting
     with vpcd_inserted(chip, pcsc_reader):
-        status, verdict = _read(pcsc_reader, tmp_path)
+        status, verdict = _read(pcsc_reader, tmp_path, record.can)
     assert (status, verdict["outcome"], verdict["reasons"]) == (0, "valid", []), verdict
     assert verdict["holder"]["full_name"] == "Phạm Văn Khai"
 
@@ -77,7 +85,7 @@ def test_an_expelled_members_chip_card_reads_card_revoked(
     card.refresh_from_db()
     assert card.state == "revoked"  # not recovered: the member still holds it
     with vpcd_inserted(chip, pcsc_reader):
-        status, verdict = _read(pcsc_reader, tmp_path)
+        status, verdict = _read(pcsc_reader, tmp_path, record.can)
     assert (status, verdict["outcome"], [r["code"] for r in verdict["reasons"]]) == (
         1,
         "invalid",

@@ -107,3 +107,100 @@ def test_bad_input_fails_before_a_key_is_generated(
         _build(chip_store, wrong_signer, card, photo_jpeg, label)
     with pytest.raises(KeyNotFound):
         chip_store.public_key(label)
+
+
+def test_the_image_has_a_can_ef_card_access_and_a_ca_key_of_its_own(
+    chip_store: FileKeyStore, chip_pki: Pki, card: CardData, photo_jpeg: bytes
+) -> None:
+    """9303-11 §4.4 (the CAN), §9.2.1 (PACEInfo in EF.CardAccess), §9.2.5-9.2.6 (DG14's CA infos): the
+    CA key is a second key pair, apart from the AA key of DG15, and EF.SOD covers the DG14 holding it."""
+    from partycard.chip.securityinfos import ca_info_parse, card_access_parse
+
+    images = [_build(chip_store, chip_pki, card, photo_jpeg, fresh_label("chip")) for _ in range(2)]
+    image = images[0]
+    assert len(image.can) == 6 and image.can.isascii() and image.can.isdigit()
+    assert images[0].ca_key_label != images[1].ca_key_label  # a CA key per chip, as the AA key
+    assert card_access_parse(image.card_access).parameter_id == 12
+    assert image.ca_key_label == f"{image.chip_key_label}.ca"
+    ca = ca_info_parse(image.files[0x010E])
+    assert ca is not None
+    assert ca.public_key.public_numbers() == chip_store.public_key(image.ca_key_label).public_numbers()
+    assert ca.public_key.public_numbers() != lds.dg15_parse(image.files[0x010F]).public_key.public_numbers()
+    assert sod_parse(image.files[0x011D]).data_group_hashes[14] == dg_hash(image.files[0x010E])
+    assert image.can not in repr(image)
+
+
+def test_the_can_is_uniform_over_six_digits() -> None:
+    """Drawn from secrets (the OS CSPRNG): every digit position takes every value, leading zeros kept."""
+    from partycard.chip.can import can_generate
+
+    cans = [can_generate() for _ in range(3000)]
+    assert all(len(c) == 6 and c.isdigit() for c in cans)
+    for position in range(6):
+        assert {c[position] for c in cans} == set("0123456789")
+    assert len(set(cans)) > 2950  # 3,000 draws from 10^6: a handful of repeats at most
+
+
+def test_a_given_can_and_brainpool_parameters_are_used(
+    chip_store: FileKeyStore, chip_pki: Pki, card: CardData, photo_jpeg: bytes
+) -> None:
+    from partycard.chip.securityinfos import card_access_parse
+
+    image = chip_image_build(
+        store=chip_store,
+        signer_label=chip_pki.ds_label,
+        signer_cert=chip_pki.ds,
+        card=card,
+        photo_jpeg=photo_jpeg,
+        chip_key_label=fresh_label("chip"),
+        can="004711",
+        pace_parameter_id=13,
+    )
+    assert image.can == "004711" and card_access_parse(image.card_access).parameter_id == 13
+
+
+@pytest.mark.parametrize(("can", "parameter_id"), [("12345", 12), ("1234a6", 12), ("123456", 11)])
+def test_a_bad_can_or_parameter_id_is_refused_before_any_key_is_made(
+    chip_store: FileKeyStore, chip_pki: Pki, card: CardData, photo_jpeg: bytes, can: str, parameter_id: int
+) -> None:
+    label = fresh_label("chip")
+    with pytest.raises(ValueError):
+        chip_image_build(
+            store=chip_store,
+            signer_label=chip_pki.ds_label,
+            signer_cert=chip_pki.ds,
+            card=card,
+            photo_jpeg=photo_jpeg,
+            chip_key_label=label,
+            can=can,
+            pace_parameter_id=parameter_id,
+        )
+    assert label not in chip_store.labels()
+
+
+def test_the_vpcd_chip_keeps_its_failed_pace_counter_across_power_ons(
+    chip_store: FileKeyStore, chip_pki: Pki, card: CardData, photo_jpeg: bytes
+) -> None:
+    """chip_power_on: VirtualCard makes a fresh applet at each power-on or reset; the failed-PACE counter
+    is the chip's persistent memory (chip/applet.py), so pulling the card does not give more guesses."""
+    from partycard.chip.applet import PACE_ATTEMPT_LIMIT
+    from partycard.chip.image import chip_power_on
+    from partycard.chip.personalise import AppletTransport
+    from partycard.chip.reader import card_read
+
+    image = _build(chip_store, chip_pki, card, photo_jpeg, fresh_label("chip"))
+    power_on = chip_power_on(
+        store=chip_store,
+        files=image.files,
+        chip_key_label=image.chip_key_label,
+        can=image.can,
+        card_access=image.card_access,
+        ca_key_label=image.ca_key_label,
+    )
+    assert card_read(AppletTransport(power_on()), can=image.can).pace == "ok"
+    wrong = f"{(int(image.can) + 1) % 10**6:06d}"
+    for _ in range(PACE_ATTEMPT_LIMIT):
+        assert card_read(AppletTransport(power_on()), can=wrong).pace == "failed"  # a new power-on each
+    # Suspended: even the right CAN is refused now, whatever the number of power-ons.
+    assert card_read(AppletTransport(power_on()), can=image.can).pace == "failed"
+    assert power_on().pace_failures >= PACE_ATTEMPT_LIMIT

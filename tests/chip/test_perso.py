@@ -232,7 +232,7 @@ def test_state_round_trip_is_the_same_card(tmp_path: Path) -> None:
     [
         lambda s: s[:-3],
         lambda s: b"not cbor at all",
-        lambda s: s.replace(b"partycard-chip/1", b"partycard-chip/9"),
+        lambda s: s.replace(b"partycard-chip/2", b"partycard-chip/9"),
     ],
     ids=["truncated", "garbage", "other-format"],
 )

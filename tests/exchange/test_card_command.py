@@ -17,8 +17,6 @@ from django.core.management import CommandError, call_command
 
 from partycard.audit.models import AuditEvent
 from partycard.cards.models import Card
-from partycard.chip.applet import Applet
-from partycard.chip.lds import AID_LDS1
 from partycard.core import clock
 from partycard.core.signing import pki_keystore_open
 from partycard.credentials import publishing
@@ -27,6 +25,7 @@ from partycard.credentials.services import status_list_uri
 from partycard.ecard.status import STATUS_INVALID, status_list_set
 from partycard.exchange.models import ChipImageRecord
 from partycard.exchange.services import chip_image_sign
+from partycard.exchange.services.chip_images import record_applet
 from partycard.exchange.workflow import State
 from partycard.trust.trustlist import trustlist_verify
 from tests.exchange.conftest import Officers, card_holder
@@ -61,8 +60,8 @@ def _authority(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def _chip(record: ChipImageRecord) -> Any:
-    store, files = pki_keystore_open(), record.file_set()
-    return lambda: Applet(AID_LDS1, files, lambda m: store.sign(record.chip_key_label, m))
+    store = pki_keystore_open()
+    return lambda: record_applet(record, store)
 
 
 def test_a_card_whose_status_entry_is_revoked_reads_card_revoked(
@@ -82,7 +81,7 @@ def test_a_card_whose_status_entry_is_revoked_reads_card_revoked(
     call_command("status_lists", "publish", stdout=out)
     assert (tmp_path / "status" / f"{lists.pk}.jwt").is_file() and "1 status list(s)" in out.getvalue()
     with vpcd_inserted(chip, pcsc_reader):
-        status, text = _read(pcsc_reader, tmp_path, "--json", "--lang", "en")
+        status, text = _read(pcsc_reader, tmp_path, "--can", record.can, "--json", "--lang", "en")
     document = json.loads(text)
     assert (status, document["outcome"], document["reasons"]) == (0, "valid", [])
     assert [s["uri"] for s in document["status_lists"]] == [status_list_uri(lists.pk)]
@@ -93,7 +92,7 @@ def test_a_card_whose_status_entry_is_revoked_reads_card_revoked(
     StatusListRecord.objects.filter(pk=lists.pk).update(packed=bytes(packed), version=lists.version + 1)
     call_command("status_lists", "publish", stdout=io.StringIO())
     with vpcd_inserted(chip, pcsc_reader):
-        status, text = _read(pcsc_reader, tmp_path)
+        status, text = _read(pcsc_reader, tmp_path, "--can", record.can)
     assert status == 1, text
     assert "THẺ KHÔNG HỢP LỆ" in text and "card_revoked" in text and "Thẻ đã bị thu hồi" in text
     assert text.index("card_revoked") < text.index("KHÔNG đáng tin") < text.index("Đỗ Văn Hòa")
@@ -105,8 +104,10 @@ def test_a_card_whose_status_entry_is_revoked_reads_card_revoked(
     forged.write_text(token.read_text()[:-4] + "AAAA")
     err = io.StringIO()
     with vpcd_inserted(chip, pcsc_reader):
-        revoked = _read(pcsc_reader, tmp_path, "--status-list", str(token), "--json")
-        unknown = _read(pcsc_reader, tmp_path, "--status-list", str(forged), "--json", err=err)
+        revoked = _read(pcsc_reader, tmp_path, "--can", record.can, "--status-list", str(token), "--json")
+        unknown = _read(
+            pcsc_reader, tmp_path, "--can", record.can, "--status-list", str(forged), "--json", err=err
+        )
     assert (revoked[0], [r["code"] for r in json.loads(revoked[1])["reasons"]]) == (1, ["card_revoked"])
     assert (unknown[0], [r["code"] for r in json.loads(unknown[1])["reasons"]]) == (2, ["status_unknown"])
     assert "status list refused" in err.getvalue() and "forged.jwt" in err.getvalue()
@@ -133,11 +134,11 @@ def test_a_card_signed_without_a_status_reference_cannot_be_told_then_invalid_on
     chip = _chip(record)
 
     with vpcd_inserted(chip, pcsc_reader):
-        status, text = _read(pcsc_reader, tmp_path)
+        status, text = _read(pcsc_reader, tmp_path, "--can", record.can)
         assert status == 2, text
         assert text.index("CHƯA KẾT LUẬN ĐƯỢC") < text.index("card_status_unknown")
         assert text.index("card_status_unknown") < text.index("Họ và tên: Lê Văn Thành")
-        status, text = _read(pcsc_reader, tmp_path, "--json", "--lang", "en")
+        status, text = _read(pcsc_reader, tmp_path, "--can", record.can, "--json", "--lang", "en")
         document = json.loads(text)
         assert (status, document["outcome"]) == (2, "cannot_tell")
         assert [r["code"] for r in document["reasons"]] == ["card_status_unknown"]
@@ -146,7 +147,7 @@ def test_a_card_signed_without_a_status_reference_cannot_be_told_then_invalid_on
     signer = x509.load_pem_x509_certificate((tmp_path / f"{record.signer_label}.pem").read_bytes())
     call_command("pki", "revoke", f"{signer.serial_number:x}", stdout=io.StringIO())
     with vpcd_inserted(chip, pcsc_reader):
-        status, text = _read(pcsc_reader, tmp_path)
+        status, text = _read(pcsc_reader, tmp_path, "--can", record.can)
     assert status == 1, text
     assert "THẺ KHÔNG HỢP LỆ" in text and "signer_revoked" in text
     assert text.index("signer_revoked") < text.index("KHÔNG đáng tin") < text.index("Lê Văn Thành")

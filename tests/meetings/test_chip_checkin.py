@@ -14,11 +14,11 @@ from django.core.management import call_command
 
 from partycard.cards.models import Card
 from partycard.chip.applet import Applet
-from partycard.chip.lds import AID_LDS1
 from partycard.core import clock
 from partycard.core.signing import pki_keystore_open
 from partycard.credentials import publishing
 from partycard.exchange.models import ChipImageRecord
+from partycard.exchange.services.chip_images import record_applet
 from partycard.meetings.models import Attendance
 from partycard.meetings.services import meeting_open
 from partycard.registry import services as registry
@@ -32,10 +32,12 @@ pytestmark = pytest.mark.django_db
 __all__ = ["campaign", "officers", "pcsc_reader"]
 
 
-def _checkin(meeting_id: int, reader: str) -> tuple[int, str]:
+def _checkin(meeting_id: int, reader: str, can: str) -> tuple[int, str]:
     out = io.StringIO()
     try:
-        call_command("meeting", "checkin", "--meeting", str(meeting_id), "--reader", reader, stdout=out)
+        call_command(
+            "meeting", "checkin", "--meeting", str(meeting_id), "--reader", reader, "--can", can, stdout=out
+        )
     except SystemExit as e:
         return int(e.code or 0), out.getvalue()
     return 0, out.getvalue()
@@ -54,17 +56,17 @@ def test_a_chip_card_checks_its_holder_in_once(
     call_command("card", "sign", str(case.pk), stdout=io.StringIO())
     record = ChipImageRecord.objects.get(case=case)
     card_walk(Card.objects.get(case=case), officers)  # handed over at the cell's meeting: in use
-    store, files = pki_keystore_open(), record.file_set()
+    store = pki_keystore_open()
 
     def chip() -> Applet:
-        return Applet(AID_LDS1, files, lambda m: store.sign(record.chip_key_label, m))
+        return record_applet(record, store)
 
     meeting = meeting_open(actor=officers.cell, cell=tree.cell_a, title="Sinh hoạt", starts_at=clock.now())
     other = meeting_open(actor=officers.other_cell, cell=tree.cell_b, title="Chi bộ 2", starts_at=clock.now())
     with vpcd_inserted(chip, pcsc_reader):
-        first = _checkin(meeting.pk, pcsc_reader)
-        second = _checkin(meeting.pk, pcsc_reader)
-        elsewhere = _checkin(other.pk, pcsc_reader)
+        first = _checkin(meeting.pk, pcsc_reader, record.can)
+        second = _checkin(meeting.pk, pcsc_reader, record.can)
+        elsewhere = _checkin(other.pk, pcsc_reader, record.can)
     assert first[0] == 0 and "Vũ Thị Chip: đã điểm danh" in first[1], first
     assert second[0] == 0 and "trước đó" in second[1], second
     assert elsewhere[0] == 1, elsewhere  # not a member of cell B
@@ -77,6 +79,6 @@ def test_a_chip_card_checks_its_holder_in_once(
     publishing.caches_clear()
     later = meeting_open(actor=officers.cell, cell=tree.cell_a, title="Sinh hoạt 2", starts_at=clock.now())
     with vpcd_inserted(chip, pcsc_reader):
-        status, out = _checkin(later.pk, pcsc_reader)
+        status, out = _checkin(later.pk, pcsc_reader, record.can)
     assert status == 1 and "card_revoked" in out, out
     assert Attendance.objects.count() == 1

@@ -11,14 +11,16 @@ import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 
 import pytest
 from PIL import Image
 
 from partycard.chip.applet import Applet
 from partycard.chip.image import ChipImage, chip_image_build
-from partycard.chip.lds import AID_LDS1, CardData
+from partycard.chip.lds import AID_LDS1, FID_DG14, FID_SOD, CardData, dg14_build
 from partycard.chip.reader import CardRead, card_read
+from partycard.chip.sod import sod_build
 from partycard.ecard.status import (
     STATUS_INVALID,
     STATUS_SUSPENDED,
@@ -98,12 +100,18 @@ def issue_card(
     card: CardData = CARD,
     signed_at: datetime | None = None,
     status: tuple[str, int] | None = (STATUS_URI, INDEX_VALID),
+    pace: bool = False,
 ) -> ChipImage:
     """A genuine chip image signed by ``world``'s signer ``signer``, a day into its validity unless given,
-    whose DG13 names ``status`` (a valid entry of the fresh list unless given; None: no DG13)."""
+    whose DG13 names ``status`` (a valid entry of the fresh list unless given; None: no DG13).
+
+    ``pace``: the card as made since issue 18 (CAN, EF.CardAccess, DG14 with the CA key). Without it,
+    the card of before PACE that is still in members' hands: DG14 announces active authentication only,
+    no CAN, read in plain (the same image with DG14 rebuilt and EF.SOD signed again over it).
+    """
     label, certificate = world.signers[signer]
     when = signed_at or certificate.not_valid_before_utc + timedelta(days=1)
-    return chip_image_build(
+    image = chip_image_build(
         store=world.store,
         signer_label=label,
         signer_cert=certificate,
@@ -113,6 +121,15 @@ def issue_card(
         signed_at=when,
         status=status,
     )
+    if pace:
+        return image
+    files = dict(image.files)
+    files[FID_DG14] = dg14_build()
+    groups = {n: files[0x0100 | n] for n in (1, 2, 13, 14, 15) if 0x0100 | n in files}
+    files[FID_SOD] = sod_build(
+        store=world.store, signer_label=label, signer_cert=certificate, data_groups=groups, signed_at=when
+    )
+    return ChipImage(files=MappingProxyType(files), chip_key_label=image.chip_key_label)
 
 
 def status_entries() -> bytearray:
@@ -159,14 +176,25 @@ def status_lists_of(world: World) -> tuple[StatusList, ...]:
 
 @dataclass
 class Card:
-    """What is on a chip: its files and the key it signs INTERNAL AUTHENTICATE with."""
+    """What is on a chip: its files, the key it signs INTERNAL AUTHENTICATE with, and (a card made since
+    PACE, issue 18) its CAN, EF.CardAccess and the ECDH with its chip-authentication key."""
 
     files: Mapping[int, bytes]
     sign: Callable[[bytes], bytes]
     aa_answer: bytes | None = None  # a recorded answer the chip plays back instead of signing
+    can: str | None = None
+    card_access: bytes | None = None
+    ca_agree: Callable[[bytes], bytes] | None = None
 
     def applet(self) -> Applet | _ReplayingApplet:
-        applet = Applet(AID_LDS1, self.files, self.sign)
+        applet = Applet(
+            AID_LDS1,
+            self.files,
+            self.sign,
+            can=self.can,
+            card_access=self.card_access,
+            ca_key_agree=self.ca_agree,
+        )
         return applet if self.aa_answer is None else _ReplayingApplet(applet, self.aa_answer)
 
 
@@ -183,7 +211,15 @@ class _ReplayingApplet:
 
 
 def card_of(world: World, image: ChipImage) -> Card:
-    return Card(files=dict(image.files), sign=lambda message: world.store.sign(image.chip_key_label, message))
+    return Card(
+        files=dict(image.files),
+        sign=lambda message: world.store.sign(image.chip_key_label, message),
+        can=image.can or None,
+        card_access=image.card_access or None,
+        ca_agree=(lambda point: world.store.derive(image.ca_key_label, point))
+        if image.ca_key_label
+        else None,
+    )
 
 
 class MemoryTransport:
@@ -199,10 +235,10 @@ class MemoryTransport:
 def read_over(kind: str, card: Card, request: pytest.FixtureRequest) -> CardRead:
     """Read ``card`` in memory or through pcscd, as the parameter ``kind`` says."""
     if kind == "memory":
-        return card_read(MemoryTransport(card.applet()))
+        return card_read(MemoryTransport(card.applet()), can=card.can)
     reader = request.getfixturevalue("pcsc_reader")
     with pcsc_inserted(card.applet, reader) as transport:
-        return card_read(transport)
+        return card_read(transport, can=card.can)
 
 
 @pytest.fixture(scope="session")

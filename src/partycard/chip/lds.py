@@ -603,16 +603,34 @@ class Dg14:
     protocols: tuple[str, ...]
 
 
-def dg14_build(*, active_auth_algorithm: str = ECDSA_PLAIN_SHA256) -> bytes:
-    """DG14 (tag 6E) with one ActiveAuthenticationInfo: id-AA, version 1, the signature algorithm."""
-    info = _SecurityInfo(
-        {
-            "protocol": ID_AA,
-            "required_data": core.Integer(1),
-            "optional_data": core.ObjectIdentifier(active_auth_algorithm),
-        }
-    )
-    return tlv_encode(DG_TAGS[14], _SecurityInfos([info]).dump())
+def dg14_build(
+    *,
+    active_auth_algorithm: str = ECDSA_PLAIN_SHA256,
+    ca_public_key: ec.EllipticCurvePublicKey | None = None,
+) -> bytes:
+    """DG14 (tag 6E) with one ActiveAuthenticationInfo (id-AA, version 1, the signature algorithm) and,
+    given the chip's chip-authentication key, its ChipAuthenticationInfo and
+    ChipAuthenticationPublicKeyInfo (9303-11 §9.2.5-9.2.6, ``securityinfos.ca_security_infos``).
+
+    DG14 is hashed into EF.SOD, so the CA key is vouched for by the document signer as DG15's AA key is
+    (9303-11 §6.2: the terminal takes the chip's static key from a DG14 that passive authentication
+    checked). The SET OF is DER: asn1crypto sorts its members by encoding (X.690 §11.6).
+    """
+    # Imported here so this module's import block stays as it is (h18-lds edits the rest of lds.py).
+    from partycard.chip.securityinfos import ca_security_infos
+
+    infos = [
+        _SecurityInfo(
+            {
+                "protocol": ID_AA,
+                "required_data": core.Integer(1),
+                "optional_data": core.ObjectIdentifier(active_auth_algorithm),
+            }
+        )
+    ]
+    if ca_public_key is not None:
+        infos += [_SecurityInfo.load(der) for der in ca_security_infos(ca_public_key)]
+    return tlv_encode(DG_TAGS[14], _SecurityInfos(infos).dump(force=True))
 
 
 def dg14_parse(data: bytes) -> Dg14:

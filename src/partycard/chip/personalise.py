@@ -17,9 +17,12 @@ from partycard.chip.perso import (
     INS_CREATE_FILE,
     INS_GENERATE_ASYMMETRIC_KEY_PAIR,
     INS_GET_DATA,
+    INS_PUT_DATA,
     INS_UPDATE_BINARY,
+    KEY_REF_AA,
     MAX_EF_BYTES,
     SERIAL_BYTES,
+    TAG_CAN,
     TAG_CHIP_SERIAL,
     TAG_EC_PUBLIC_POINT,
     TAG_PUBLIC_KEY_TEMPLATE,
@@ -32,6 +35,8 @@ __all__ = [
     "AppletTransport",
     "chip_activate",
     "chip_application_select",
+    "chip_can_write",
+    "chip_card_access_write",
     "chip_file_read",
     "chip_file_write",
     "chip_key_generate",
@@ -82,8 +87,12 @@ def chip_serial_read(transport: Transport) -> str:
     return value.hex().upper()
 
 
-def chip_key_generate(transport: Transport) -> ec.EllipticCurvePublicKey:
+def chip_key_generate(transport: Transport, key_ref: int = KEY_REF_AA) -> ec.EllipticCurvePublicKey:
     """GENERATE ASYMMETRIC KEY PAIR on the chip; its public key from the 7F49 template's tag 86.
+
+    Args:
+        key_ref: P2, the private key's reference (chip/perso.py): ``KEY_REF_AA`` (DG15's key) or
+            ``KEY_REF_CA`` (DG14's chip-authentication key).
 
     Raises:
         PersoCommandRefused: the chip refused, or answered with no P-256 point.
@@ -91,7 +100,7 @@ def chip_key_generate(transport: Transport) -> ec.EllipticCurvePublicKey:
     answer = _send(
         transport,
         "GENERATE ASYMMETRIC KEY PAIR",
-        CommandApdu(0x00, INS_GENERATE_ASYMMETRIC_KEY_PAIR, 0x00, 0x00, le=256),
+        CommandApdu(0x00, INS_GENERATE_ASYMMETRIC_KEY_PAIR, 0x00, key_ref, le=256),
     )
     try:
         template = tlv_parse(answer)
@@ -139,6 +148,24 @@ def chip_file_read(transport: Transport, fid: int, length: int, *, chunk: int = 
             CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, le=min(chunk, length - offset)),
         )
     return bytes(data)
+
+
+def chip_can_write(transport: Transport, can: str) -> None:
+    """PUT DATA 'DF21' (chip/perso.py): the CAN PACE will ask for. Write-only; never echoed in errors."""
+    if len(can) != 6 or not (can.isascii() and can.isdigit()):
+        raise ValueError("a CAN is 6 decimal digits")
+    _send(
+        transport,
+        "PUT DATA (CAN)",
+        CommandApdu(0x00, INS_PUT_DATA, TAG_CAN >> 8, TAG_CAN & 0xFF, can.encode()),
+    )
+
+
+def chip_card_access_write(transport: Transport, content: bytes, aid: bytes = AID_LDS1) -> None:
+    """Write EF.CardAccess (FID 011C) in the MF (9303-10 §3.11.3), then select the application again."""
+    _send(transport, "SELECT MF", CommandApdu(0x00, 0xA4, 0x00, 0x0C))
+    chip_file_write(transport, 0x011C, content)
+    chip_application_select(transport, aid)
 
 
 def chip_activate(transport: Transport, aid: bytes = AID_LDS1) -> None:

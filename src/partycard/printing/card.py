@@ -56,6 +56,7 @@ FIELD_LABELS = {
     "card_number": "Số thẻ",
     "issuing_committee": "Cơ quan cấp thẻ",
     "issue_date": "Ngày cấp",
+    "can": "CAN",
 }
 
 SPECIMEN = "BẢN MẪU - KHÔNG CÓ GIÁ TRỊ SỬ DỤNG"
@@ -83,7 +84,9 @@ class CardPrint:
     """What is printed on one card (DOMAIN.md: the member summary, the issuing committee and date).
 
     ``gender`` is "M" or "F" (printed "Nam" / "Nữ"); ``photo_jpeg`` is the member's photo as JPEG (any
-    size: it is cropped to the photo box's proportions and resampled to the box at 300 dpi).
+    size: it is cropped to the photo box's proportions and resampled to the box at 300 dpi). ``can`` is
+    the chip's card access number (chip/can.py), printed by layouts that have a ``can`` field (v2); a
+    card of before PACE has none ("").
     """
 
     card_number: str
@@ -95,6 +98,10 @@ class CardPrint:
     issuing_committee: str
     issue_date: date
     photo_jpeg: bytes
+    can: str = ""
+
+    def __repr__(self) -> str:  # neither the CAN nor the photo's bytes belong in a log line
+        return f"CardPrint(card_number={self.card_number!r})"
 
 
 def field_text(card: CardPrint, field: str) -> str:
@@ -107,6 +114,9 @@ def field_text(card: CardPrint, field: str) -> str:
         CardDataError: an unknown gender code or field name.
     """
     value = getattr(card, field, None) if field in FIELDS else None
+    if field == "can" and not (len(card.can) == 6 and card.can.isascii() and card.can.isdigit()):
+        # A layout with a CAN slot prints only a card that has one: a blank CAN is a chip nobody can open.
+        raise CardDataError("the card has no card access number (six digits) for this layout's CAN")
     if field == "gender":
         if card.gender not in GENDERS:
             raise CardDataError(f"gender {card.gender!r} is not one of {', '.join(GENDERS)}")

@@ -43,9 +43,11 @@ ID1_HEIGHT_MM = 53.98
 LAYOUTS = Path(__file__).resolve().parent / "layouts"
 
 # The member summary fields a layout may print (DOMAIN.md: the e-handbook's member summary, plus the card's
-# issuing committee and date). The photo and the card number's QR code have their own boxes.
+# issuing committee and date), and the card access number that opens the chip (ICAO 9303-11 §4.4; layout
+# v2 prints it, chip/can.py). The photo and the card number's QR code have their own boxes.
 FIELDS = frozenset(
     {
+        "can",
         "full_name",
         "date_of_birth",
         "gender",

@@ -259,6 +259,9 @@ PARTYCARD: dict[str, Any] = {  # Any: the values are of several types
     # manufacturer): the one the Government Cipher Committee registers. The default is a documentation arc
     # (RFC 5612), for development and tests; `check --deploy` warns while it is set (trust/oids.py).
     "OID_ARC": os.environ.get("PARTYCARD_OID_ARC", DEFAULT_OID_ARC),
+    # The PACE domain parameters every new chip's EF.CardAccess announces (ICAO 9303-11 §9.5.1 Table 6):
+    # 12 NIST P-256 (the default), 13 brainpoolP256r1. docs/trust.md.
+    "PACE_PARAMETER_ID": int(os.environ.get("PARTYCARD_PACE_PARAMETER_ID", "12")),
     # Reverse proxies in front of the app (see TRUSTED_PROXIES above; partycard.core.client_address).
     "TRUSTED_PROXIES": TRUSTED_PROXIES,
     # Fernet keys that encrypt the TOTP secrets at rest, comma-separated, the first encrypting

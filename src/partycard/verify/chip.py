@@ -1,5 +1,6 @@
 """Judge a chip read: passive authentication (the data is the Organisation Commission's, unchanged) and
-active authentication (the chip is the one the data was signed for), offline, from the trust list.
+chip or active authentication (the chip is the one the data was signed for), offline, from the trust
+list.
 
 Passive authentication follows ICAO 9303-11 §5.1: every data group's hash against EF.SOD, the SOD's
 messageDigest against its content, the signature with the SignerInfo's algorithm and the embedded DS
@@ -10,6 +11,16 @@ own fresh nonce with the DG15 key that the SOD vouches for. Revocation of the ca
 member's card never recovered) is its status list entry: DG13 names the list and the index
 (``chip/lds.py``), and the entry is read exactly as the e-card's is (``verify/status.py``), from the
 signed lists the reader holds.
+
+Access control and chip authentication (issue 18, 9303-11 §4.4 and §6.2) come first: a card that
+announces PACE and was read without its CAN gave nothing but EF.CardAccess (``pace_required``), one
+that refused the CAN gave nothing (``pace_refused``: the reader cannot tell a wrong CAN from a broken
+chip, and the chip does not say which step failed), and a read whose secure messaging broke
+(``sm_mac``, ``sm_counter``, …) is incomplete: each says so alone and the verdict is "cannot tell".
+A chip whose DG14 (vouched for by the SOD) announces chip authentication must prove possession of that
+key on the channel the data travelled on (``ca_failed`` for a clone: a chip that copied every file but
+not the private key); active authentication replaces it only where the trust list allows it
+(``aa_fallback``), since an AA answer is not bound to the channel.
 
 Every check runs and adds its reason, each with its own code (docs/trust.md lists them), so one read
 shows a card that is both revoked and cloned. The DS certificate must be on the trust list the reader
@@ -34,6 +45,7 @@ from partycard.chip.aa import aa_verify
 from partycard.chip.errors import ChipFormatError
 from partycard.chip.lds import FID_COM, FID_SOD, CardData, com_parse, dg1_parse, dg13_parse, dg15_parse
 from partycard.chip.reader import CardRead, dg_fid
+from partycard.chip.securityinfos import ca_info_parse
 from partycard.chip.sod import Sod, dg_hash, sod_parse
 from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
 from partycard.verify.signer import invalid, reason, signer_reasons
@@ -51,6 +63,34 @@ __all__ = ["AaMemory", "chip_verdict", "holder_of"]
 REQUIRED_DATA_GROUPS = (1, 2, 15)
 #: The data group holding the card's status list reference (chip/lds.py, DG13).
 STATUS_DATA_GROUP = 13
+#: The data group announcing chip authentication and holding its key (9303-11 §9.2.5-9.2.6).
+CA_DATA_GROUP = 14
+
+#: Secure-messaging failures a reader reports (``CardRead.channel_error``), each its own reason code;
+#: any other code the reader gives reads ``sm_error``. 9303-11 §9.8: every response is MACed over the
+#: incremented send-sequence counter, so a tampered, replayed or reordered response cannot pass.
+SM_REASONS: dict[str, str] = {
+    "sm_mac": gettext_noop(
+        "secure messaging broke: a response's MAC is wrong (altered on the way, or not from the chip that"
+        " opened the channel); read the card again"
+    ),
+    "sm_counter": gettext_noop(
+        "secure messaging broke: a response is MACed under a later send-sequence counter (responses"
+        " skipped); read the card again"
+    ),
+    "sm_replay": gettext_noop(
+        "secure messaging broke: a response is MACed under an earlier send-sequence counter (a recorded"
+        " response played back); read the card again"
+    ),
+    "sm_truncated": gettext_noop("secure messaging broke: a response was cut short; read the card again"),
+    "sm_format": gettext_noop(
+        "secure messaging broke: a response is not well-formed secure messaging; read the card again"
+    ),
+    "sm_missing": gettext_noop(
+        "secure messaging broke: the card answered in plain inside the secure channel (it dropped the"
+        " session); read the card again"
+    ),
+}
 
 
 class AaMemory:
@@ -230,6 +270,125 @@ def _aa_reasons(read: CardRead, sod: Sod | None, memory: AaMemory | None) -> lis
     return []
 
 
+def _access_reasons(read: CardRead) -> list[Reason]:
+    """Why the read holds no (or not all) data: PACE not run or refused, or the secure channel broken.
+
+    9303-11 §4.4: a chip protected by PACE gives nothing but EF.CardAccess before PACE; a refused CAN
+    gives nothing at all. Neither proves the card bad (the officer typed the CAN wrong, or gave none):
+    "cannot tell", with what to do.
+    """
+    if read.pace == "required":
+        return [
+            reason(
+                "pace_required",
+                Kind.CANNOT_TELL,
+                gettext_noop(
+                    "the card is protected by PACE and no CAN was given: only EF.CardAccess was read;"
+                    " read it again with the six-digit CAN printed on the card"
+                ),
+            )
+        ]
+    if read.pace == "failed":
+        return [
+            reason(
+                "pace_refused",
+                Kind.CANNOT_TELL,
+                gettext_noop(
+                    "the card refused the CAN (PACE failed): check the CAN printed on the card and read"
+                    " it again"
+                ),
+            )
+        ]
+    if read.chip_auth == "failed":
+        # The channel breaks right after a failed chip authentication (the clone derives other keys, so
+        # its first answer cannot verify): ca_failed says what it is (_chip_reasons), not the symptom.
+        return []
+    if read.channel_error is not None:
+        code = read.channel_error if read.channel_error in SM_REASONS else "sm_error"
+        if code == "sm_error":
+            return [
+                reason(
+                    code,
+                    Kind.CANNOT_TELL,
+                    # xgettext:no-python-format
+                    gettext_noop("secure messaging broke (%(error)s); read the card again"),
+                    error=read.channel_error,
+                )
+            ]
+        return [reason(code, Kind.CANNOT_TELL, SM_REASONS[code])]
+    return []
+
+
+def _ca_announced(read: CardRead, sod: Sod | None) -> tuple[bool, list[Reason]]:
+    """Whether the SOD-vouched DG14 announces chip authentication, and what is wrong with its key.
+
+    A DG14 the SOD does not cover cannot vouch for a CA key (9303-11 §6.2: the terminal trusts the
+    chip's static key only after passive authentication of DG14), so a CA with it proves nothing.
+    """
+    dg14 = read.files.get(dg_fid(CA_DATA_GROUP))
+    if dg14 is None:
+        return False, []
+    try:
+        announced = ca_info_parse(dg14) is not None
+    except ChipFormatError:
+        return True, [
+            invalid("ca_key_malformed", gettext_noop("DG14's chip authentication key cannot be read"))
+        ]
+    if not announced:
+        return False, []
+    expected = None if sod is None else sod.data_group_hashes.get(CA_DATA_GROUP)
+    if expected is None:
+        return True, [
+            invalid(
+                "ca_key_not_signed",
+                gettext_noop(
+                    "EF.SOD does not cover DG14: the chip authentication key is not vouched for,"
+                    " so the chip cannot be proven genuine"
+                ),
+            )
+        ]
+    return True, []  # a DG14 changed after signing is dg_hash_mismatch already
+
+
+def _ca_failed() -> Reason:
+    return invalid(
+        "ca_failed",
+        gettext_noop("the chip could not prove it holds the chip authentication key of DG14: a cloned chip"),
+    )
+
+
+def _chip_reasons(
+    read: CardRead, sod: Sod | None, memory: AaMemory | None, *, aa_fallback: bool
+) -> list[Reason]:
+    """Chip authentication where DG14 announces it, active authentication otherwise (or as allowed)."""
+    announced, reasons = _ca_announced(read, sod)
+    if not announced:
+        return _aa_reasons(read, sod, memory)
+    if reasons:
+        return reasons
+    if read.chip_auth == "failed":
+        return [_ca_failed()]
+    if read.chip_auth == "ok":
+        # The data came over the channel keyed by the DG14 key. An AA answer, if the reader asked for
+        # one, must still be right: a chip that fails it is not the one the SOD was signed for.
+        if read.aa_signature is None:
+            return []
+        return [r for r in _aa_reasons(read, sod, memory) if r.code != "aa_refused"]
+    if aa_fallback:
+        return _aa_reasons(read, sod, memory)
+    return [
+        reason(
+            "ca_not_performed",
+            Kind.CANNOT_TELL,
+            gettext_noop(
+                "the chip offers chip authentication but it was not performed, and the trust list does not"
+                " accept active authentication alone: read the card with a reader that does chip"
+                " authentication"
+            ),
+        )
+    ]
+
+
 def _card_status_reasons(
     read: CardRead, sod: Sod | None, status: Callable[[str], StatusList | None], now: datetime
 ) -> list[Reason]:
@@ -294,6 +453,7 @@ def chip_verdict(
     now: datetime,
     memory: AaMemory | None = None,
     status: StatusSource = None,
+    aa_fallback: bool = False,
 ) -> Verdict:
     """The verdict on one read, against a trust list already verified with ``root`` (trustlist_verify).
 
@@ -303,9 +463,19 @@ def chip_verdict(
             ``status_list_verify_jwt/cwt``): one list, several (found by the URI in the card's DG13),
             a function from URI to list, or None. A card whose list is not there reads
             ``status_unknown`` (cannot tell), as an e-card does.
+        aa_fallback: whether the trust list accepts active authentication alone from a chip that
+            announces chip authentication in DG14 (a reader without CA). Off by default: an AA answer
+            is not bound to the secure channel, so it does not prove the data came from that chip.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    access = _access_reasons(read)
+    if access:
+        # Nothing (or not all) was read: judging the missing files would only add noise.
+        return verdict_of(access, {}, at=now)
+    if read.chip_auth == "failed" and read.channel_error is not None:
+        # The chip could not key the channel with the DG14 key it gave: a clone, whatever else was read.
+        return verdict_of([_ca_failed()], {}, at=now)
     reasons: list[Reason] = []
     sod, found = _sod(read)
     reasons += found
@@ -321,7 +491,7 @@ def chip_verdict(
             signed_at=sod.signing_time,
             document_type=PARTY_CARD_DOCUMENT_TYPE,
         )
-    reasons += _aa_reasons(read, sod, memory)
+    reasons += _chip_reasons(read, sod, memory, aa_fallback=aa_fallback)
     if trust.stale:
         reasons.append(
             reason(

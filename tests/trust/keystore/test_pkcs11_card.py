@@ -49,3 +49,18 @@ def test_card_signed_in_the_hsm_reads_valid(hsm: Any) -> None:
     assert len(sods) == 50  # ECDSA is randomised: fifty distinct, every one from the cached handle
     with pytest.raises(KeyNotFound):
         hsm.sign("hsm-card-no-such-key", b"x")
+
+
+def test_a_pace_card_with_its_keys_in_the_hsm_reads_valid_over_pace_and_ca(hsm: Any) -> None:
+    """Issue 18: the chip-authentication key generated on the token for key agreement only, the applet's
+    ECDH through CKM_ECDH1_DERIVE: PACE with the CAN, chip authentication, the files over secure
+    messaging, and a valid verdict."""
+    from partycard.chip.reader import card_read
+
+    world = build_world(hsm, "hsm-pace")
+    image = issue_card(world, pace=True)
+    card = card_of(world, image)
+    read = card_read(MemoryTransport(card.applet()), can=image.can)
+    assert (read.pace, read.chip_auth, read.channel_error) == ("ok", "ok", None)
+    verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=status_lists_of(world))
+    assert (verdict.outcome, verdict.codes) == (Outcome.VALID, ())

@@ -1,7 +1,10 @@
 """A case's signed chip image: the files the manufacturer writes to the chip, kept for the production batch.
 
 One per case. The chip's active-authentication private key stays in the key store under
-``chip_key_label``; only public data is stored here (the data groups, EF.COM and the signed EF.SOD).
+``chip_key_label``, its chip-authentication key under ``ca_key_label``; only public data is stored here
+(the data groups, EF.COM and the signed EF.SOD, EF.CardAccess) and the card access number, which is
+printed on the card (chip/can.py: not a secret like a PIN, but never logged nor audited). A record
+signed before PACE (issue 18) has no CAN, EF.CardAccess nor CA key: its chip reads in plain.
 
 The file set is one binary column in this encoding (``chip_files_encode``): for each file, in ascending
 file ID order, its 2-byte file ID, its 4-byte length (both big-endian) and its bytes; nothing else (no
@@ -75,6 +78,9 @@ class ChipImageRecord(models.Model):
     sod_sha256 = models.CharField(_("SHA-256 of EF.SOD"), max_length=64)  # hex
     chip_key_label = models.CharField(_("chip key"), max_length=64)
     files = models.BinaryField(_("chip files"))  # chip_files_encode
+    can = models.CharField(_("card access number"), max_length=6, blank=True, default="")
+    card_access = models.BinaryField(_("EF.CardAccess"), blank=True, default=b"")
+    ca_key_label = models.CharField(_("chip authentication key"), max_length=64, blank=True, default="")
     signed_at = models.DateTimeField(_("signed at"))  # EF.SOD's signingTime
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -94,6 +100,9 @@ class ChipImageRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.card_number} ({self.case_id})"
 
+    def __repr__(self) -> str:  # Django's default repr is str(); spelt out so the CAN never joins it
+        return f"<ChipImageRecord: {self}>"
+
     def file_set(self) -> dict[int, bytes]:
-        """The chip's files by file ID (decoded from ``files``)."""
+        """The chip's application files by file ID (decoded from ``files``)."""
         return chip_files_decode(bytes(self.files))

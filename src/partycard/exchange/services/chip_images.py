@@ -18,6 +18,9 @@ What goes on the chip:
   to a JPEG within ``PHOTO_SIZE``. A member without a photo gets a generated grey silhouette **for the
   demo only**: ``settings.PARTYCARD["CHIP_PLACEHOLDER_PHOTO"]`` allows it (on by default, off in the
   production settings, where a missing photo refuses the case).
+* DG14: active authentication's algorithm and the chip-authentication key (9303-11 §9.2.5-9.2.6); with
+  it, EF.CardAccess announcing PACE with ``settings.PARTYCARD["PACE_PARAMETER_ID"]`` (12, P-256, by
+  default) and the card access number drawn for this card (chip/can.py), printed on the card.
 * DG13: the card's status list reference ``(uri, index)``, so that a reader can tell a revoked card
   offline: the card's own entry in the signing document signer's status list
   (``cards.services.card_status_reserve``; a card not yet handed over reads SUSPENDED until it is), or
@@ -31,7 +34,7 @@ import functools
 import hashlib
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,8 +49,15 @@ from partycard.cards.lifecycle import CardState
 from partycard.cards.models import Card
 from partycard.cards.services import card_chip_record, card_status_reserve
 from partycard.cards.status_lists import status_list_uri
+from partycard.chip.applet import Applet
 from partycard.chip.errors import ChipError, ChipFormatError
-from partycard.chip.image import ChipImage, chip_image_build
+from partycard.chip.image import (
+    DEFAULT_PACE_PARAMETER_ID,
+    ChipImage,
+    chip_applet,
+    chip_image_build,
+    chip_power_on,
+)
 from partycard.chip.lds import FID_DG15, FID_SOD, CardData, face_record_build
 from partycard.core import clock
 from partycard.core.signing import (
@@ -76,6 +86,8 @@ __all__ = [
     "chip_key_labels",
     "chip_photo",
     "photo_placeholder",
+    "record_applet",
+    "record_card",
 ]
 
 MAX_PHOTO_BYTES = 20_000  # a chip's DG2 budget; a larger photo is re-encoded
@@ -225,10 +237,11 @@ def _build(
                 chip_key_label=label,
                 signed_at=at,
                 status=status,
+                pace_parameter_id=settings.PARTYCARD.get("PACE_PARAMETER_ID", DEFAULT_PACE_PARAMETER_ID),
             )
         except KeyExists:
             continue  # an earlier attempt's orphaned key (chip_key_labels): take the next label
-        except (ChipError, TrustError) as e:
+        except (ChipError, TrustError, ValueError) as e:  # ValueError: PACE_PARAMETER_ID not 12 or 13
             raise ChipImageError(
                 [
                     _problem(
@@ -313,6 +326,9 @@ def _sign(
             sod_sha256=sod_sha256,
             chip_key_label=image.chip_key_label,
             files=chip_files_encode(image.files),
+            can=image.can,
+            card_access=image.card_access,
+            ca_key_label=image.ca_key_label,
             signed_at=at,
         )
         record.full_clean()
@@ -337,6 +353,30 @@ def _sign(
             },
         )
     return record
+
+
+def _record_chip(record: ChipImageRecord, store: KeyStore) -> dict[str, Any]:
+    return {
+        "store": store,
+        "files": record.file_set(),
+        "chip_key_label": record.chip_key_label,
+        "can": record.can,
+        "card_access": bytes(record.card_access),
+        "ca_key_label": record.ca_key_label,
+    }
+
+
+def record_applet(record: ChipImageRecord, store: KeyStore) -> Applet:
+    """The chip of ``record`` as an applet whose keys are in ``store`` (the vpcd card, the demo, tests):
+    PACE with the record's CAN and chip authentication when it was signed with them (issue 18), the
+    plain card of before otherwise."""
+    return chip_applet(**_record_chip(record, store))
+
+
+def record_card(record: ChipImageRecord, store: KeyStore) -> Callable[[], Applet]:
+    """:func:`record_applet` as a chip for vpcd: a fresh applet at each power-on that keeps the chip's
+    failed-PACE counter (``chip.image.chip_power_on``)."""
+    return chip_power_on(**_record_chip(record, store))
 
 
 def chip_image_sign(

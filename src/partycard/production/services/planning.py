@@ -63,6 +63,7 @@ def specimen() -> CardPrint:
         issuing_committee="Đảng ủy phường Mẫu",
         issue_date=date(2026, 9, 2),
         photo_jpeg=photo_placeholder(),
+        can="000000",  # a layout with a CAN slot (v2) prints one; never a real card's
     )
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.trust.keystore import BadPassphrase, KeyExists, KeyNotFound, KeyStoreError
 from partycard.trust.keystore._labels import check_label
+from partycard.trust.keystore._points import peer_point_check
 
 __all__ = ["FileKeyStore"]
 
@@ -55,8 +56,11 @@ class FileKeyStore:
     def __repr__(self) -> str:
         return f"FileKeyStore({str(self._dir)!r})"
 
-    def generate(self, label: str) -> ec.EllipticCurvePublicKey:
+    def generate(self, label: str, *, agree: bool = False) -> ec.EllipticCurvePublicKey:
         """Make a P-256 key under ``label`` and write it encrypted; return its public key.
+
+        ``agree`` is accepted for the ``KeyStore`` protocol; a PKCS#8 file has no usage attribute, so
+        this development store cannot restrict a key to signing or to key agreement (an HSM does).
 
         Raises:
             InvalidLabel: ``label`` is not a safe name.
@@ -89,6 +93,15 @@ class FileKeyStore:
             InvalidLabel, KeyNotFound, BadPassphrase.
         """
         return self._private(label).sign(data, _ECDSA_SHA256)
+
+    def derive(self, label: str, peer_public_point: bytes) -> bytes:
+        """ECDH of ``label``'s key with the uncompressed P-256 ``peer_public_point``: the shared x coordinate.
+
+        Raises:
+            InvalidPeerKey, InvalidLabel, KeyNotFound, BadPassphrase.
+        """
+        peer = peer_point_check(peer_public_point)
+        return self._private(label).exchange(ec.ECDH(), peer)
 
     def labels(self) -> list[str]:
         """Every key label in the store, sorted."""

@@ -15,11 +15,12 @@ import pkcs11
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
+from pkcs11 import KDF, Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from partycard.trust.keystore import BadPassphrase, KeyExists, KeyNotFound, KeyStoreError
 from partycard.trust.keystore._labels import check_label
+from partycard.trust.keystore._points import peer_point_check
 
 __all__ = ["Pkcs11KeyStore"]
 
@@ -67,11 +68,13 @@ class Pkcs11KeyStore:
         with self._lock:
             self._session.close()
 
-    def generate(self, label: str) -> ec.EllipticCurvePublicKey:
+    def generate(self, label: str, *, agree: bool = False) -> ec.EllipticCurvePublicKey:
         """Generate a P-256 key pair on the token under ``label``; return its public key.
 
-        The private key is ``TOKEN``, ``PRIVATE``, ``SENSITIVE``, not ``EXTRACTABLE``, ``SIGN`` only;
-        both halves carry ``CKA_LABEL = label`` and ``CKA_ID = label`` (ASCII).
+        The private key is ``TOKEN``, ``PRIVATE``, ``SENSITIVE``, not ``EXTRACTABLE``, and ``SIGN``
+        only — or, with ``agree``, ``DERIVE`` only (a chip-authentication key never signs, and a
+        signing key never takes part in a key agreement); both halves carry ``CKA_LABEL = label`` and
+        ``CKA_ID = label`` (ASCII).
 
         Raises:
             InvalidLabel, KeyExists, KeyStoreError.
@@ -88,16 +91,20 @@ class Pkcs11KeyStore:
                 id=label.encode("ascii"),
                 label=label,
                 store=True,
-                capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
-                public_template={Attribute.TOKEN: True, Attribute.VERIFY: True, Attribute.PRIVATE: False},
+                capabilities=MechanismFlag.DERIVE if agree else MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                public_template={
+                    Attribute.TOKEN: True,
+                    Attribute.VERIFY: not agree,
+                    Attribute.PRIVATE: False,
+                },
                 private_template={
                     Attribute.TOKEN: True,
                     Attribute.PRIVATE: True,
                     Attribute.SENSITIVE: True,
                     Attribute.EXTRACTABLE: False,
-                    Attribute.SIGN: True,
+                    Attribute.SIGN: not agree,
                     Attribute.DECRYPT: False,
-                    Attribute.DERIVE: False,
+                    Attribute.DERIVE: agree,
                     Attribute.UNWRAP: False,
                 },
             )
@@ -138,6 +145,43 @@ class Pkcs11KeyStore:
             if len(raw) != 64:
                 raise KeyStoreError(f"key {label!r} gave a {len(raw)}-byte signature, not P-256 r || s")
             return encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+
+        return self._call(run)
+
+    def derive(self, label: str, peer_public_point: bytes) -> bytes:
+        """ECDH on the token (``CKM_ECDH1_DERIVE``, ``CKD_NULL``: PKCS#11 v2.40 §2.3.15) of ``label``'s
+        key with the uncompressed P-256 ``peer_public_point``: the shared x coordinate, 32 bytes.
+
+        The token derives a session-only generic secret that is neither sensitive nor token-resident
+        (the x coordinate leaves the token by design: chip authentication hashes it into session keys
+        on the host, 9303-11 §9.7.1), reads its value and destroys it.
+
+        Raises:
+            InvalidPeerKey, InvalidLabel, KeyNotFound, KeyStoreError (e.g. a key made without ``agree``).
+        """
+        check_label(label)
+        peer_point_check(peer_public_point)
+
+        def run(session: pkcs11.Session) -> bytes:
+            key = self._get(session, ObjectClass.PRIVATE_KEY, label, pkcs11.types.DeriveMixin)
+            secret = key.derive_key(
+                KeyType.GENERIC_SECRET,
+                256,
+                mechanism=Mechanism.ECDH1_DERIVE,
+                mechanism_param=(KDF.NULL, None, peer_public_point),
+                template={
+                    Attribute.TOKEN: False,
+                    Attribute.SENSITIVE: False,
+                    Attribute.EXTRACTABLE: True,
+                },
+            )
+            try:
+                value = bytes(secret[Attribute.VALUE])
+            finally:
+                secret.destroy()
+            if len(value) != 32:
+                raise KeyStoreError(f"key {label!r} derived {len(value)} bytes, not a P-256 x coordinate")
+            return value
 
         return self._call(run)
 

@@ -6,9 +6,12 @@ Thin glue: :func:`partycard.chip.reader.card_read` over :mod:`partycard.chip.pcs
 holds (``--status-list``, by default every token in ``PARTYCARD_PKI_DIR/status/``, which
 ``partycard status-lists publish`` writes), each verified against the trust list as the e-card verifier
 verifies them; a list that fails is left out with a warning (the cards on it read "cannot tell").
-Exit status: 0 valid, 1 invalid (``card_revoked`` among others), 2 cannot tell, 3 no card or no trust
-data. The card's data is printed only after the verdict, and marked untrusted unless the card is valid.
-Reading a card changes nothing, so nothing is audited.
+``--can NNNNNN`` gives the card access number printed on the card: a card made since issue 18 opens
+its data only after PACE with it (ICAO 9303-11 §4.4), then proves itself with chip authentication;
+without it such a card gives nothing but EF.CardAccess and the verdict is ``pace_required``. The CAN is
+never printed back nor logged. Exit status: 0 valid, 1 invalid (``card_revoked`` among others), 2 cannot
+tell, 3 no card or no trust data. The card's data is printed only after the verdict, and marked
+untrusted unless the card is valid. Reading a card changes nothing, so nothing is audited.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cryptography import x509
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from partycard.chip.can import CAN_DIGITS, can_check
 from partycard.chip.errors import ChipError
 from partycard.chip.reader import card_read
 from partycard.core import clock
@@ -136,6 +140,11 @@ class Command(BaseCommand):
             type=Path,
             help="file of active-authentication answers seen before, to name replays (default: PKI dir)",
         )
+        parser.add_argument(
+            "--can",
+            metavar="NNNNNN",
+            help=f"the card access number printed on the card ({CAN_DIGITS} digits): opens a PACE card",
+        )
         parser.add_argument("--lang", choices=["vi", "en"], default="vi")
         parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
@@ -149,6 +158,13 @@ class Command(BaseCommand):
                 returncode=_EXIT_NO_CARD,
             ) from e
 
+        can = options["can"]
+        if can is not None:
+            try:
+                can_check(can.strip())
+            except ValueError as e:
+                raise CommandError(f"--can: {e}", returncode=_EXIT_NO_CARD) from e
+            can = can.strip()
         directory = _pki_dir()
         trust, root = _load_trust(
             options["trust_list"] or directory / "trustlist.json", options["root"] or directory / "root.pem"
@@ -168,7 +184,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             with pcsc_connect(options["reader"]) as transport:
-                read = card_read(transport)
+                read = card_read(transport, can=can)
         except ChipError as e:
             self.stderr.write(f"read-card: {e}")
             sys.exit(_EXIT_NO_CARD)

@@ -8,7 +8,8 @@ change with who made it and why (dates dd/mm/yyyy, in the project's time zone); 
 one transaction and one audit row per card. ``card insert CARD_NUMBER`` serves that card's chip image
 on vsmartcard's vpcd reader (pcscd must run with ``vsmartcard-vpcd``), so that ``partycard read-card``
 or any PC/SC tool reads it as a real card; the chip answers active authentication with its key in the
-signing authority's store. Ctrl-C removes the card.
+signing authority's store, and (a card made since issue 18) requires PACE with the CAN it prints, then
+answers chip authentication with its CA key there too. Ctrl-C removes the card.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from partycard.cards.card_number import format_number
 from partycard.cards.lifecycle import CardKind
 from partycard.cards.models import Card
 from partycard.cards.selectors import card_history
-from partycard.chip.applet import Applet
-from partycard.chip.lds import AID_LDS1
 from partycard.chip.vpcd import DEFAULT_PORT, VirtualCard
 from partycard.core.signing import SigningUnavailable, pki_keystore_open
 from partycard.exchange.models import ChipImageRecord
-from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign
+from partycard.exchange.services.chip_images import ChipImageError, chip_images_sign, record_card
 
 
 class Command(BaseCommand):
@@ -104,13 +103,15 @@ class Command(BaseCommand):
             store = pki_keystore_open()
         except SigningUnavailable as e:
             raise CommandError(str(e)) from e
-        files, label = record.file_set(), record.chip_key_label
-        card = VirtualCard(
-            lambda: Applet(AID_LDS1, files, lambda m: store.sign(label, m)), host=host, port=port
-        )
+        card = VirtualCard(record_card(record, store), host=host, port=port)
         self.stdout.write(
             f"card {card_number} inserted into the vpcd reader at {host}:{port}; Ctrl-C removes it"
         )
+        if record.can:
+            # What the card's face shows (it opens the chip with PACE); a terminal, not a log.
+            self.stdout.write(
+                f"  CAN printed on the card: {record.can} (partycard read-card --can {record.can})"
+            )
         try:
             card.serve_forever()
         except ConnectionRefusedError as e:

@@ -1,5 +1,6 @@
-"""``partycard meeting checkin --meeting ID [--reader NAME] [--as USERNAME]``: check a member in by the chip
-card on a PC/SC reader.
+"""``partycard meeting checkin --meeting ID [--reader NAME] [--can NNNNNN] [--as USERNAME]``: check a member
+in by the chip card on a PC/SC reader (``--can``: the card access number printed on a card made since
+PACE, issue 18; without it such a card reads ``pace_required``).
 
 Reads the card (``chip.reader.card_read`` over ``chip.pcsc``), verifies it as ``read-card`` does
 (``verify.chip.chip_verdict``: passive and active authentication against this server's trust list) with the
@@ -18,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partycard.accounts.models import User
 from partycard.accounts.roles import Action
+from partycard.chip.can import can_check
 from partycard.chip.errors import ChipError
 from partycard.chip.reader import card_read
 from partycard.core import clock
@@ -41,6 +43,7 @@ class Command(BaseCommand):
         checkin = sub.add_parser("checkin", help="read the chip card and record its holder present")
         checkin.add_argument("--meeting", type=int, required=True, help="the meeting's id")
         checkin.add_argument("--reader", help="a part of the reader's name (default: the first with a card)")
+        checkin.add_argument("--can", metavar="NNNNNN", help="the card access number printed on the card")
         checkin.add_argument(
             "--as", dest="as_user", metavar="USERNAME", help="record as this officer, within their scope"
         )
@@ -69,9 +72,15 @@ class Command(BaseCommand):
             material = trust_material(at=clock.now())
         except SigningUnavailable as e:
             raise CommandError(e.message, returncode=_EXIT_NO_CARD) from e
+        can = options.get("can")
+        if can is not None:
+            try:
+                can = can_check(can.strip())
+            except ValueError as e:
+                raise CommandError(f"--can: {e}", returncode=_EXIT_NO_CARD) from e
         try:
             with pcsc_connect(options["reader"]) as transport:
-                read = card_read(transport)
+                read = card_read(transport, can=can)
         except ChipError as e:
             self.stderr.write(f"meeting checkin: {e}")
             sys.exit(_EXIT_NO_CARD)
