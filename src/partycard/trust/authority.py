@@ -205,7 +205,8 @@ def authority_revoke(
 
 
 def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy: Policy = Policy()) -> bytes:
-    """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``); return it."""
+    """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``) numbered one
+    above the last published (``PkiState.trustlist_sequence``); return it."""
     state = _state(directory)
     root = _load(directory / "root.pem")
     next_update = now + timedelta(days=policy.publish_days)
@@ -218,6 +219,8 @@ def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy
         next_update=next_update,
         crl_number=state.next_crl_number(),
     )
+    sequence = state.next_trustlist_sequence()
+    # The state first: a list whose write fails leaves a gap in the numbers, never a number used twice.
     _write(directory / "state.json", state.to_json().encode())
     _write(directory / "root.crl", crl.public_bytes(Encoding.DER))
     document = trustlist_build(
@@ -228,6 +231,7 @@ def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy
         crl=crl,
         issued_at=now,
         next_update=next_update,
+        sequence=sequence,
     )
     _write(directory / "trustlist.json", document)
     return document

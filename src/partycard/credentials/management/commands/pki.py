@@ -82,6 +82,8 @@ def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]
         changes["revoked"] = [None, revoked]
     if before is None or before.crl_number != after.crl_number:
         changes["crl_number"] = [before.crl_number if before else None, after.crl_number]
+    if before is None or before.trustlist_sequence != after.trustlist_sequence:
+        changes["trustlist_sequence"] = [before.trustlist_sequence if before else None, after.trustlist_sequence]
     return changes
 
 
@@ -200,7 +202,7 @@ class Command(BaseCommand):
         for s in state.signers:
             mark = " REVOKED" if s.serial in revoked else ""
             self.stdout.write(f"{s.role:<16} {s.label:<12} {s.serial}  {s.not_before} → {s.not_after}{mark}")
-        self.stdout.write(f"CRL number {state.crl_number}")
+        self.stdout.write(f"CRL number {state.crl_number}, trust list number {state.trustlist_sequence}")
         try:
             signer = document_signer_current(directory=directory, at=clock.now())
             self.stdout.write(f"signing now: {signer.label} ({signer.serial})")
