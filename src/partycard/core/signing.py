@@ -20,7 +20,7 @@ from partycard.core.errors import DomainError, ErrorCode
 from partycard.trust.authority import MANUFACTURER_ENCRYPTION_ROLE, MANUFACTURER_SIGNING_ROLE
 from partycard.trust.errors import PkiStateMalformed, TrustError
 from partycard.trust.keystore import KeyStoreError
-from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.keystore.file import FileKeyStore, ScryptParams
 from partycard.trust.pki import signer_key_usable
 from partycard.trust.state import PkiState
 from partycard.trust.trustlist import TrustList, trustlist_accept, trustlist_verify
@@ -124,8 +124,12 @@ def pki_keystore_open(directory: Path | None = None) -> FileKeyStore:
             f"set PARTYCARD_PKI_PASSPHRASE ({MIN_PASSPHRASE} characters or more) to open the key store",
             f"Hãy đặt PARTYCARD_PKI_PASSPHRASE (từ {MIN_PASSPHRASE} ký tự trở lên) để mở kho khóa.",
         )
+    # A cheaper scrypt cost for the test settings only (as their PASSWORD_HASHERS): production keeps the
+    # store's measured default (trust/keystore/file.py).
+    cost = settings.PARTYCARD.get("KEYSTORE_SCRYPT")
+    kdf = {} if cost is None else {"kdf": ScryptParams(**cost)}
     try:
-        return FileKeyStore(directory / "keys", passphrase.encode())
+        return FileKeyStore(directory / "keys", passphrase.encode(), **kdf)
     except (KeyStoreError, OSError) as e:
         raise KeyStoreUnavailable(
             f"cannot open the key store in {directory / 'keys'}: {e}",
