@@ -28,6 +28,7 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import core, pem
@@ -327,6 +328,34 @@ class FileKeyStore:
             for p in self._dir.iterdir()
             if p.name.endswith(_SUFFIX) and not p.name.startswith(".")
         )
+
+    def delete(self, label: str) -> None:
+        """Remove the key file of ``label`` for good (an orphaned key no document refers to; the caller
+        decides that and audits it). Its label may be taken again afterwards, by a new key.
+
+        Raises:
+            InvalidLabel, KeyNotFound.
+        """
+        path = self._path(label)
+        with self._lock:
+            try:
+                path.unlink()
+            except FileNotFoundError as e:
+                raise KeyNotFound(f"no key labelled {label!r} in {self._dir}") from e
+            self._keys.pop(label, None)
+        self._sync_dir()
+
+    def created_at(self, label: str) -> datetime:
+        """When the key file was last written (made, or re-encrypted): how young a key is, for a caller
+        that must not touch a key whose write may still be in progress.
+
+        Raises:
+            InvalidLabel, KeyNotFound.
+        """
+        try:
+            return datetime.fromtimestamp(self._path(label).stat().st_mtime, UTC)
+        except FileNotFoundError as e:
+            raise KeyNotFound(f"no key labelled {label!r} in {self._dir}") from e
 
     def upgrade(self) -> list[str]:
         """Re-encrypt now every file still under PBKDF2 or a scrypt weaker than the store's ``kdf`` (what

@@ -37,6 +37,7 @@ from partycard.trust.authority import (
     authority_rollover,
 )
 from partycard.trust.errors import TrustError
+from partycard.trust.keystore.file import FileKeyStore
 from partycard.trust.state import PkiState
 
 
@@ -119,7 +120,7 @@ def _encryption_key(path: Path) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
 class Command(BaseCommand):
     help = (
         "The signing authority: init, publish (CRL + trust list), rollover (next signer), revoke, "
-        "manufacturer (certify the card manufacturer's keys), show."
+        "manufacturer (certify the card manufacturer's keys), show, keys-upgrade (re-encrypt weak key files)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -131,6 +132,10 @@ class Command(BaseCommand):
         revoke.add_argument("serial")
         revoke.add_argument("--reason", choices=[r.name for r in x509.ReasonFlags], default="key_compromise")
         sub.add_parser("show", help="list the signers and revocations")
+        sub.add_parser(
+            "keys-upgrade",
+            help="re-encrypt every key file still under PBKDF2 or a weaker scrypt cost (docs/trust.md)",
+        )
         maker = sub.add_parser(
             "manufacturer", help="issue the card manufacturer's signing and encryption certificates"
         )
@@ -149,6 +154,9 @@ class Command(BaseCommand):
             store = pki_keystore_open(directory)
         except SigningUnavailable as e:
             raise CommandError(e.message_en) from e
+        if action == "keys-upgrade":
+            self._keys_upgrade(store)
+            return
         try:
             with transaction.atomic():
                 before = _state_or_none(directory)
@@ -194,6 +202,22 @@ class Command(BaseCommand):
             self._show(directory)
         except SigningUnavailable as e:
             raise CommandError(e.message_en) from e
+
+    def _keys_upgrade(self, store: FileKeyStore) -> None:
+        """Re-encrypt the store's weaker files now (each is also done at its first unlock); audited."""
+        try:
+            labels = store.upgrade()
+        except TrustError as e:
+            raise CommandError(str(e)) from e
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action="pki.keys_upgrade",
+                object_type="trust.keystore",
+                object_id="keys",
+                changes={"keys_upgraded": [None, labels], "operator": [None, _operator()]},
+            )
+        self.stdout.write(f"pki keys-upgrade: {len(labels)} key file(s) re-encrypted, {len(store.labels())} in all")
 
     def _show(self, directory: Path) -> None:
         """Raises: AuthorityMissing (the caller words it for the command line)."""
