@@ -44,4 +44,8 @@ def test_the_encryption_key_is_scrypt_and_a_pbkdf2_one_is_migrated(tmp_path: Pat
     assert not [p.name for p in directory.iterdir() if "partial" in p.name]
     key = serialization.load_pem_private_key(path.read_bytes(), PASSPHRASE)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
-    assert key.private_numbers() == made.encryption_key.private_numbers() == opened.encryption_key.private_numbers()
+    assert (
+        key.private_numbers()
+        == made.encryption_key.private_numbers()
+        == opened.encryption_key.private_numbers()
+    )

@@ -193,6 +193,10 @@ def test_a_state_from_before_the_number_publishes_number_1(tmp_path: Path) -> No
     assert PkiState.from_json((home / "state.json").read_text()).trustlist_sequence == 0
     authority_publish(store=store, directory=home, now=T0 + timedelta(hours=1))
     root = x509.load_pem_x509_certificate((home / "root.pem").read_bytes())
-    assert trustlist_verify((home / "trustlist.json").read_bytes(), root, T0 + timedelta(hours=1)).sequence == 1
+    assert (
+        trustlist_verify((home / "trustlist.json").read_bytes(), root, T0 + timedelta(hours=1)).sequence == 1
+    )
     authority_publish(store=store, directory=home, now=T0 + timedelta(hours=2))
-    assert trustlist_verify((home / "trustlist.json").read_bytes(), root, T0 + timedelta(hours=2)).sequence == 2
+    assert (
+        trustlist_verify((home / "trustlist.json").read_bytes(), root, T0 + timedelta(hours=2)).sequence == 2
+    )

@@ -22,7 +22,9 @@ def python_outcome(case: dict[str, Any]) -> dict[str, Any]:
     """What the Python verifier does with ``case``, in the vectors' words."""
     root = x509.load_pem_x509_certificate((VECTORS / CASES["root"]).read_bytes())
     try:
-        trust = trustlist_verify((VECTORS / case["list"]).read_bytes(), root, datetime.fromisoformat(CASES["verify_at"]))
+        trust = trustlist_verify(
+            (VECTORS / case["list"]).read_bytes(), root, datetime.fromisoformat(CASES["verify_at"])
+        )
     except TrustError as e:
         return {"outcome": type(e).__name__}
     try:

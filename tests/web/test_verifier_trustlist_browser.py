@@ -120,7 +120,5 @@ def test_the_pwa_refuses_an_older_list_and_keeps_its_own(
     page.wait_for_function(READY)
     expect(page.locator("#data-error")).to_contain_text("trust_list_rollback")
     expect(trust_state).to_have_attribute("data-sequence", "2")
-    kept = page.evaluate(
-        "async () => (await import('/static/verifier/store.js')).trustSequenceGet()"
-    )
+    kept = page.evaluate("async () => (await import('/static/verifier/store.js')).trustSequenceGet()")
     assert kept == 2

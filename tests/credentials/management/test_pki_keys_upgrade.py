@@ -30,14 +30,22 @@ def test_keys_upgrade_reencrypts_pbkdf2_files(authority: Path) -> None:
                 serialization.BestAvailableEncryption(PASSPHRASE.encode()),
             )
         )
-    before = {p.name: serialization.load_pem_private_key(p.read_bytes(), PASSPHRASE.encode()) for p in keys.iterdir()}
+    before = {
+        p.name: serialization.load_pem_private_key(p.read_bytes(), PASSPHRASE.encode())
+        for p in keys.iterdir()
+    }
     out = io.StringIO()
     call_command("pki", "keys-upgrade", stdout=out)
     assert "re-encrypted" in out.getvalue()
     assert all(pkcs8_scrypt(p.read_bytes()) is not None for p in keys.iterdir())
     assert all(oct(os.stat(p).st_mode & 0o777) == "0o600" for p in keys.iterdir())
-    after = {p.name: serialization.load_pem_private_key(p.read_bytes(), PASSPHRASE.encode()) for p in keys.iterdir()}
-    assert {n: k.private_numbers() for n, k in after.items()} == {n: k.private_numbers() for n, k in before.items()}  # type: ignore[union-attr]
+    after = {
+        p.name: serialization.load_pem_private_key(p.read_bytes(), PASSPHRASE.encode())
+        for p in keys.iterdir()
+    }
+    assert {n: k.private_numbers() for n, k in after.items()} == {
+        n: k.private_numbers() for n, k in before.items()
+    }  # type: ignore[union-attr]
     event = AuditEvent.objects.filter(action="pki.keys_upgrade").get()
     upgraded = event.changes["keys_upgraded"][1]
     # The store's first key (ds-1) was already migrated when the command opened the store.

@@ -73,7 +73,7 @@ def test_new_files_are_pbes2_scrypt_with_the_default_parameters(tmp_path: Path) 
     assert oid == SCRYPT
     assert (params["n"], params["r"], params["p"], params["length"]) == (1 << 14, 8, 8, 32)
     assert len(params["salt"]) == 16  # type: ignore[arg-type]
-    assert DEFAULT_SCRYPT == ScryptParams(n=1 << 14, r=8, p=8)
+    assert ScryptParams(n=1 << 14, r=8, p=8) == DEFAULT_SCRYPT
     # A standard file: cryptography and OpenSSL open it with the passphrase alone.
     content = (tmp_path / "root.key.pem").read_bytes()
     key = serialization.load_pem_private_key(content, password=PASS)
@@ -186,7 +186,9 @@ def test_parameters_beyond_the_bounds_are_refused_without_deriving(tmp_path: Pat
     assert time.perf_counter() - started < 1.0  # refused before any derivation
 
 
-@pytest.mark.parametrize("params", [(1, 8, 1), (3 << 10, 8, 1), (1 << 10, 0, 1), (1 << 10, 8, 0), (1 << 24, 64, 1)])
+@pytest.mark.parametrize(
+    "params", [(1, 8, 1), (3 << 10, 8, 1), (1 << 10, 0, 1), (1 << 10, 8, 0), (1 << 24, 64, 1)]
+)
 def test_scrypt_parameters_are_checked(params: tuple[int, int, int]) -> None:
     with pytest.raises(ValueError):
         ScryptParams(*params)

@@ -18,6 +18,7 @@ the store and are not concerned.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterable
@@ -118,7 +119,8 @@ def chip_key_orphans(*, store: KeyStore, now: datetime, min_age: timedelta = MIN
     fingerprints = {label: _fingerprint(store, label) for label in unreferenced}
     carded = _on_cards(fingerprints.values())
     unused = [label for label in unreferenced if fingerprints[label] not in carded]
-    recent, orphans = [], []
+    recent: list[str] = []
+    orphans: list[str] = []
     for label in unused:
         age = _age(store, label, now)
         (recent if age is not None and age < min_age else orphans).append(label)
@@ -150,6 +152,7 @@ def chip_key_orphans_delete(
     deleted: list[str] = []
     for label in found.orphans:
         case_id = _case_id(label)
+        assert case_id is not None  # chip_key_orphans keeps only labels that name a case
         with transaction.atomic():
             # chip_images._sign holds this row while it generates the key and stores the record.
             case = Case.objects.select_for_update().filter(pk=case_id).first()
@@ -172,10 +175,8 @@ def chip_key_orphans_delete(
                     object_id=str(case_id),
                     changes=changes,
                 )
-        try:
+        with contextlib.suppress(KeyNotFound):  # another run deleted it first: gone either way
             store.delete(label)
-        except KeyNotFound:
-            pass  # another run deleted it first: the key is gone either way
         deleted.append(label)
     return ChipKeyOrphans(
         chip_keys=found.chip_keys,

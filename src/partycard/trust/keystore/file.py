@@ -214,7 +214,8 @@ def pkcs8_scrypt(content: bytes) -> ScryptParams | None:
 
 
 def _unseal(sealed: _Sealed, kek: bytes) -> bytes:
-    """The DER PrivateKeyInfo; ValueError if the key does not fit (wrong passphrase) or the file is damaged."""
+    """The DER PrivateKeyInfo; ValueError if the key does not fit (a wrong passphrase) or the file is
+    damaged."""
     if len(sealed.ciphertext) % 16 or not sealed.ciphertext:
         raise ValueError("the encrypted data is not whole AES blocks")
     decryptor = Cipher(algorithms.AES(kek), modes.CBC(sealed.iv)).decryptor()
@@ -236,9 +237,7 @@ def _derive(passphrase: bytes, salt: bytes, params: ScryptParams) -> bytes:
     The cache is keyed by a hash of the passphrase with the salt and parameters: a wrong passphrase misses
     it and is derived (and refused) like any other.
     """
-    key = hashlib.sha256(
-        b"%d:%d:%d:" % (params.n, params.r, params.p) + salt + b":" + passphrase
-    ).digest()
+    key = hashlib.sha256(b"%d:%d:%d:" % (params.n, params.r, params.p) + salt + b":" + passphrase).digest()
     with _derived_lock:
         found = _derived.get(key)
         if found is not None:

@@ -84,7 +84,10 @@ def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]
     if before is None or before.crl_number != after.crl_number:
         changes["crl_number"] = [before.crl_number if before else None, after.crl_number]
     if before is None or before.trustlist_sequence != after.trustlist_sequence:
-        changes["trustlist_sequence"] = [before.trustlist_sequence if before else None, after.trustlist_sequence]
+        changes["trustlist_sequence"] = [
+            before.trustlist_sequence if before else None,
+            after.trustlist_sequence,
+        ]
     return changes
 
 
@@ -217,7 +220,9 @@ class Command(BaseCommand):
                 object_id="keys",
                 changes={"keys_upgraded": [None, labels], "operator": [None, _operator()]},
             )
-        self.stdout.write(f"pki keys-upgrade: {len(labels)} key file(s) re-encrypted, {len(store.labels())} in all")
+        self.stdout.write(
+            f"pki keys-upgrade: {len(labels)} key file(s) re-encrypted, {len(store.labels())} in all"
+        )
 
     def _show(self, directory: Path) -> None:
         """Raises: AuthorityMissing (the caller words it for the command line)."""

@@ -91,7 +91,9 @@ def _load_trust(trust_list: Path, root_path: Path, seen: Path) -> tuple[TrustLis
             returncode=_EXIT_NO_CARD,
         ) from e
     except (TrustError, OSError) as e:
-        raise CommandError(f"cannot keep the trust list's number in {seen}: {e}", returncode=_EXIT_NO_CARD) from e
+        raise CommandError(
+            f"cannot keep the trust list's number in {seen}: {e}", returncode=_EXIT_NO_CARD
+        ) from e
     return trust, root
 
 
