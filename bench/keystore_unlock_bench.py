@@ -89,7 +89,7 @@ def main() -> None:
                 n=params.n,
                 r=params.r,
                 p=params.p,
-                maxmem=params._maxmem(),
+                maxmem=params.maxmem(),
                 dklen=32,
             )
 
@@ -134,7 +134,12 @@ def main() -> None:
         }
 
     result = {
-        "scrypt": {"n": params.n, "r": params.r, "p": params.p, "memory_mib": 128 * params.r * params.n / 2**20},
+        "scrypt": {
+            "n": params.n,
+            "r": params.r,
+            "p": params.p,
+            "memory_mib": 128 * params.r * params.n / 2**20,
+        },
         "keys": keys,
         "repeats": repeats,
         "machine": info,

@@ -82,8 +82,9 @@ class ScryptParams:
         """True if any parameter is below ``other``'s: a file made so is re-encrypted with ``other``."""
         return self.n < other.n or self.r < other.r or self.p < other.p
 
-    def _maxmem(self) -> int:
-        # OpenSSL's EVP_PBE_scrypt needs 128·r·(N + p + 2) bytes (B, V and X); leave a margin.
+    def maxmem(self) -> int:
+        """The ``maxmem`` ``hashlib.scrypt`` needs: OpenSSL's EVP_PBE_scrypt takes 128·r·(N + p + 2) bytes
+        (B, V and X), plus a margin."""
         return 128 * self.r * (self.n + self.p + 2) + (1 << 20)
 
 
@@ -244,7 +245,7 @@ def _derive(passphrase: bytes, salt: bytes, params: ScryptParams) -> bytes:
             _derived.move_to_end(key)
             return found
     derived = hashlib.scrypt(
-        passphrase, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params._maxmem(), dklen=_KEY_LENGTH
+        passphrase, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params.maxmem(), dklen=_KEY_LENGTH
     )
     with _derived_lock:
         _derived[key] = derived
