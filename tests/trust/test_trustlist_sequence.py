@@ -200,3 +200,17 @@ def test_a_state_from_before_the_number_publishes_number_1(tmp_path: Path) -> No
     assert (
         trustlist_verify((home / "trustlist.json").read_bytes(), root, T0 + timedelta(hours=2)).sequence == 2
     )
+
+
+def test_after_a_restore_the_count_can_be_moved_past_what_verifiers_saw(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path / "keys", b"a long test passphrase")
+    home = tmp_path / "pki"
+    authority_init(store=store, directory=home, now=T0)  # number 1; say verifiers have seen up to 40
+    root = x509.load_pem_x509_certificate((home / "root.pem").read_bytes())
+    at = T0 + timedelta(hours=1)
+    authority_publish(store=store, directory=home, now=at, sequence_from=41)
+    assert trustlist_verify((home / "trustlist.json").read_bytes(), root, at).sequence == 41
+    authority_publish(store=store, directory=home, now=at, sequence_from=5)  # never lowers the count
+    assert trustlist_verify((home / "trustlist.json").read_bytes(), root, at).sequence == 42
+    with pytest.raises(PkiParameterError):
+        authority_publish(store=store, directory=home, now=at, sequence_from=0)

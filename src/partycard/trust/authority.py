@@ -204,10 +204,30 @@ def authority_revoke(
     authority_publish(store=store, directory=directory, now=now, policy=policy)
 
 
-def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy: Policy = Policy()) -> bytes:
+def authority_publish(
+    *,
+    store: KeyStore,
+    directory: Path,
+    now: datetime,
+    policy: Policy = Policy(),
+    sequence_from: int | None = None,
+) -> bytes:
     """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``) numbered one
-    above the last published (``PkiState.trustlist_sequence``); return it."""
+    above the last published (``PkiState.trustlist_sequence``); return it.
+
+    Args:
+        sequence_from: number the list at least this: after the authority was restored from a backup,
+            its state's count is behind the lists verifiers already accepted, which would refuse the
+            next ones as rollbacks until the count passed them (docs/operations.md).
+
+    Raises:
+        PkiParameterError: ``sequence_from`` is not a positive integer.
+    """
+    if sequence_from is not None and (isinstance(sequence_from, bool) or sequence_from < 1):
+        raise PkiParameterError("sequence_from must be a positive integer")
     state = _state(directory)
+    if sequence_from is not None:
+        state.trustlist_sequence = max(state.trustlist_sequence, sequence_from - 1)
     root = _load(directory / "root.pem")
     next_update = now + timedelta(days=policy.publish_days)
     crl = crl_issue(

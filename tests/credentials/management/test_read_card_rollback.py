@@ -1,8 +1,10 @@
 """``partycard read-card`` remembers the highest trust list number it accepted (``trustlist-seen.json``
-beside its AA log) and refuses an older list in a later run: exit 3, ``trust_list_rollback``."""
+beside its AA log) and refuses an older list in a later run: exit 3, ``trust_list_rollback``; and
+``pki publish --sequence-from`` moves the authority's count past what verifiers saw (after a restore)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+
+from partycard.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +60,11 @@ def test_an_older_trust_list_is_refused_in_a_later_run(authority: Path, tmp_path
         )
     assert refused.value.returncode == 3
     assert json.loads((station / "trustlist-seen.json").read_text()) == {"highest_sequence": 2}
+
+
+def test_publish_sequence_from_moves_the_count_after_a_restore(authority: Path) -> None:
+    call_command("pki", "publish", "--sequence-from", "40", stdout=io.StringIO())
+    payload = json.loads((authority / "trustlist.json").read_text())["payload"]
+    assert json.loads(base64.b64decode(payload))["sequence"] == 40
+    event = AuditEvent.objects.filter(action="pki.publish").latest("pk")
+    assert event.changes["trustlist_sequence"] == [1, 40]

@@ -129,7 +129,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("init", help="create the root, the trust-list signer and a document signer; publish")
-        sub.add_parser("publish", help="issue a fresh CRL and signed trust list")
+        publish = sub.add_parser("publish", help="issue a fresh CRL and signed trust list")
+        publish.add_argument(
+            "--sequence-from",
+            type=int,
+            metavar="N",
+            help="number the trust list N at least (after a restore: above every number verifiers saw)",
+        )
         sub.add_parser("rollover", help="issue the next document signer and publish")
         revoke = sub.add_parser("revoke", help="revoke a signer by its serial (hex) and publish")
         revoke.add_argument("serial")
@@ -167,7 +173,9 @@ class Command(BaseCommand):
                 if action == "init":
                     authority_init(store=store, directory=directory, now=now)
                 elif action == "publish":
-                    authority_publish(store=store, directory=directory, now=now)
+                    authority_publish(
+                        store=store, directory=directory, now=now, sequence_from=options["sequence_from"]
+                    )
                 elif action == "manufacturer":
                     signing_path, encryption_path = authority_manufacturer(
                         store=store,
