@@ -74,7 +74,8 @@ def test_round_trip(world: Pki, document: bytes) -> None:
     # The signature covers the exact payload bytes.
     envelope = _envelope(document)
     payload = base64.b64decode(envelope["payload"])
-    assert json.loads(payload)["version"] == 1
+    assert json.loads(payload)["version"] == 2
+    assert json.loads(payload)["sequence"] == verified.sequence == 1  # trustlist_build's default
     assert trustlist_verify(document.decode(), world.root, NOW).signers == verified.signers  # str accepted
 
 
@@ -179,6 +180,7 @@ def test_malformed(world: Pki, document: bytes) -> None:
 @pytest.mark.parametrize(
     "content",
     [
+        {"version": 3, "issued_at": "x", "next_update": "x", "signers": [], "crl": ""},
         {"version": 2, "issued_at": "x", "next_update": "x", "signers": [], "crl": ""},
         {"version": True, "issued_at": "x", "next_update": "x", "signers": [], "crl": ""},
         {

@@ -20,10 +20,10 @@ from partycard.core.errors import DomainError, ErrorCode
 from partycard.trust.authority import MANUFACTURER_ENCRYPTION_ROLE, MANUFACTURER_SIGNING_ROLE
 from partycard.trust.errors import PkiStateMalformed, TrustError
 from partycard.trust.keystore import KeyStoreError
-from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.keystore.file import FileKeyStore, ScryptParams
 from partycard.trust.pki import signer_key_usable
 from partycard.trust.state import PkiState
-from partycard.trust.trustlist import TrustList, trustlist_verify
+from partycard.trust.trustlist import TrustList, trustlist_accept, trustlist_verify
 
 __all__ = [
     "DOCUMENT_SIGNER",
@@ -34,6 +34,7 @@ __all__ = [
     "ManufacturerCertificates",
     "NoUsableSigner",
     "SigningUnavailable",
+    "TrustListRolledBack",
     "TrustMaterial",
     "document_signer_current",
     "manufacturer_current",
@@ -78,6 +79,13 @@ class AuthorityMissing(SigningUnavailable):
     reason = "no_authority"
 
 
+class TrustListRolledBack(AuthorityMissing):
+    """The trust list on disk is older than one already published or served (a restored or replayed
+    ``trustlist.json``): refused, as every verifier refuses it (trust/trustlist.py, rollback)."""
+
+    reason = "trust_list_rollback"
+
+
 class NoUsableSigner(SigningUnavailable):
     """No document signer may sign now: every one is past its private key usage period or revoked."""
 
@@ -116,8 +124,12 @@ def pki_keystore_open(directory: Path | None = None) -> FileKeyStore:
             f"set PARTYCARD_PKI_PASSPHRASE ({MIN_PASSPHRASE} characters or more) to open the key store",
             f"Hãy đặt PARTYCARD_PKI_PASSPHRASE (từ {MIN_PASSPHRASE} ký tự trở lên) để mở kho khóa.",
         )
+    # A cheaper scrypt cost for the test settings only (as their PASSWORD_HASHERS): production keeps the
+    # store's measured default (trust/keystore/file.py).
+    cost = settings.PARTYCARD.get("KEYSTORE_SCRYPT")
+    kdf = {} if cost is None else {"kdf": ScryptParams(**cost)}
     try:
-        return FileKeyStore(directory / "keys", passphrase.encode())
+        return FileKeyStore(directory / "keys", passphrase.encode(), **kdf)
     except (KeyStoreError, OSError) as e:
         raise KeyStoreUnavailable(
             f"cannot open the key store in {directory / 'keys'}: {e}",
@@ -235,6 +247,16 @@ class TrustMaterial:
 
 _trust_cache: dict[tuple[str, float, float], tuple[bytes, x509.Certificate, TrustList, datetime]] = {}
 _REVERIFY = timedelta(minutes=5)  # a verified list is reused this long (its validity checks are by day)
+_trust_highest: dict[tuple[str, int], int] = {}  # per directory and root: the highest list number served
+
+
+def _sequence_published(directory: Path) -> int:
+    """The last trust list number the authority in ``directory`` published; 0 without a state (a
+    verifier-only directory holding just ``root.pem`` and ``trustlist.json``)."""
+    path = directory / "state.json"
+    if not path.exists():
+        return 0
+    return pki_state_load(directory).trustlist_sequence
 
 
 def trust_material(*, directory: Path | None = None, at: datetime) -> TrustMaterial:
@@ -244,6 +266,8 @@ def trust_material(*, directory: Path | None = None, at: datetime) -> TrustMater
 
     Raises:
         AuthorityMissing: no root or trust list in the directory, or a list the root does not vouch for.
+        TrustListRolledBack: the list is numbered below the authority's last published list, or below
+            one this process served (a replaced ``trustlist.json``).
     """
     directory = directory or pki_directory()
     root_path, list_path = directory / "root.pem", directory / "trustlist.json"
@@ -266,6 +290,17 @@ def trust_material(*, directory: Path | None = None, at: datetime) -> TrustMater
         raise AuthorityMissing(
             f"the trust list in {directory} does not verify: {e}",
             f"Danh sách tin cậy trong {directory} không hợp lệ.",
+        ) from e
+    # Rollback: never older than what the authority's state says it published, nor than what this
+    # process served before (a state restored together with an old list).
+    seen = (str(directory), root.serial_number)  # a new root (``pki init`` again) starts a new count
+    highest = max(_sequence_published(directory), _trust_highest.get(seen, 0))
+    try:
+        _trust_highest[seen] = trustlist_accept(trust, highest=highest)
+    except TrustError as e:
+        raise TrustListRolledBack(
+            f"the trust list in {directory} is older than one already published (trust_list_rollback): {e}",
+            f"Danh sách tin cậy trong {directory} cũ hơn danh sách đã phát hành (trust_list_rollback).",
         ) from e
     _trust_cache.clear()
     _trust_cache[key] = (document, root, trust, at)

@@ -5,7 +5,8 @@ ledger, and where chips, print files and reports go.
 
     DIR/factory.json            organisation name and format
     DIR/keys/                   the signing key (trust.keystore FileKeyStore, label "signing")
-    DIR/encryption-key.pem      the ECDH key batches are encrypted to (encrypted PKCS#8 PEM)
+    DIR/encryption-key.pem      the ECDH key batches are encrypted to (encrypted PKCS#8 PEM, PBES2 with
+                                scrypt as the key store's files; a PBKDF2 file is migrated when opened)
     DIR/requests/*.pub.pem      both public keys, for ``partycard pki manufacturer`` to certify
     DIR/certs/                  root.pem, signing.pem, encryption.pem (installed by ``trust``)
     DIR/ledger.jsonl            what was done (factory/ledger.py)
@@ -45,7 +46,7 @@ from partycard.factory.errors import (
 )
 from partycard.factory.ledger import Ledger
 from partycard.trust.keystore import BadPassphrase
-from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.keystore.file import FileKeyStore, pkcs8_encrypt, pkcs8_scrypt
 from partycard.trust.pki import MANUFACTURER_ENCRYPTION, MANUFACTURER_SIGNING, manufacturer_role
 
 __all__ = [
@@ -81,6 +82,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, path)
+
+
+def _key_replace(path: Path, data: bytes) -> None:
+    """Replace a private key file: a complete 0600 file, synced, renamed over the old one (atomic)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
 
 
 def _pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
@@ -164,15 +180,10 @@ def factory_init(directory: Path, *, organization: str, passphrase: bytes, at: d
     store = FileKeyStore(directory / "keys", passphrase)
     signing = store.generate(SIGNING_LABEL)
     encryption_key = ec.generate_private_key(ec.SECP256R1())
-    key_pem = encryption_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
-    )
     key_path = directory / "encryption-key.pem"
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key_pem)
+        handle.write(pkcs8_encrypt(encryption_key, passphrase))
     (directory / "requests").mkdir(exist_ok=True)
     (directory / "requests" / "signing.pub.pem").write_bytes(_pem(signing))
     (directory / "requests" / "encryption.pub.pem").write_bytes(_pem(encryption_key.public_key()))
@@ -198,13 +209,17 @@ def factory_open(directory: Path, *, passphrase: bytes) -> Factory:
         raise DirectoryNotInitialised(f"{directory} is not a factory directory: run `partycard-factory init`")
     _check_passphrase(passphrase)
     meta = json.loads(meta_path.read_text())
+    key_path = directory / "encryption-key.pem"
     try:
         store = FileKeyStore(directory / "keys", passphrase)
-        key = serialization.load_pem_private_key((directory / "encryption-key.pem").read_bytes(), passphrase)
+        key_pem = key_path.read_bytes()
+        key = serialization.load_pem_private_key(key_pem, passphrase)
     except (BadPassphrase, ValueError, TypeError) as e:
         raise PassphraseInvalid(f"PARTYCARD_FACTORY_PASSPHRASE does not open the keys in {directory}") from e
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise DirectoryNotInitialised(f"{directory}/encryption-key.pem is not an EC key")
+    if pkcs8_scrypt(key_pem) is None:  # PBKDF2, from before scrypt: re-encrypted once, in place
+        _key_replace(key_path, pkcs8_encrypt(key, passphrase))
     certs = directory / "certs"
     return Factory(
         directory=directory,

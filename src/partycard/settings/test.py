@@ -7,6 +7,9 @@ import dj_database_url
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The authority's key store (core/signing.py) at a cheap scrypt cost: a test makes an authority in a few
+# milliseconds instead of the production unlock time (tests/trust/keystore tests the default itself).
+PARTYCARD["KEYSTORE_SCRYPT"] = {"n": 1 << 10, "r": 8, "p": 1}  # noqa: F405
 if "DATABASE_URL" in os.environ:
     DATABASES = {"default": dj_database_url.config()}
 else:

@@ -204,9 +204,30 @@ def authority_revoke(
     authority_publish(store=store, directory=directory, now=now, policy=policy)
 
 
-def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy: Policy = Policy()) -> bytes:
-    """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``); return it."""
+def authority_publish(
+    *,
+    store: KeyStore,
+    directory: Path,
+    now: datetime,
+    policy: Policy = Policy(),
+    sequence_from: int | None = None,
+) -> bytes:
+    """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``) numbered one
+    above the last published (``PkiState.trustlist_sequence``); return it.
+
+    Args:
+        sequence_from: number the list at least this: after the authority was restored from a backup,
+            its state's count is behind the lists verifiers already accepted, which would refuse the
+            next ones as rollbacks until the count passed them (docs/operations.md).
+
+    Raises:
+        PkiParameterError: ``sequence_from`` is not a positive integer.
+    """
+    if sequence_from is not None and (isinstance(sequence_from, bool) or sequence_from < 1):
+        raise PkiParameterError("sequence_from must be a positive integer")
     state = _state(directory)
+    if sequence_from is not None:
+        state.trustlist_sequence = max(state.trustlist_sequence, sequence_from - 1)
     root = _load(directory / "root.pem")
     next_update = now + timedelta(days=policy.publish_days)
     crl = crl_issue(
@@ -218,6 +239,8 @@ def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy
         next_update=next_update,
         crl_number=state.next_crl_number(),
     )
+    sequence = state.next_trustlist_sequence()
+    # The state first: a list whose write fails leaves a gap in the numbers, never a number used twice.
     _write(directory / "state.json", state.to_json().encode())
     _write(directory / "root.crl", crl.public_bytes(Encoding.DER))
     document = trustlist_build(
@@ -228,6 +251,7 @@ def authority_publish(*, store: KeyStore, directory: Path, now: datetime, policy
         crl=crl,
         issued_at=now,
         next_update=next_update,
+        sequence=sequence,
     )
     _write(directory / "trustlist.json", document)
     return document

@@ -24,6 +24,7 @@ __all__ = [
     "TrustError",
     "TrustListBadSignature",
     "TrustListMalformed",
+    "TrustListRollback",
 ]
 
 
@@ -49,6 +50,11 @@ class TrustListMalformed(TrustError):
 
 class TrustListBadSignature(TrustError):
     """The trust list's signature does not verify over its payload with its signer's key."""
+
+
+class TrustListRollback(TrustError):
+    """The trust list is older (a lower sequence number) than one this verifier already accepted: a
+    replayed list, in which a since-revoked signer is still trusted, is refused."""
 
 
 class CertificateNotIssuedByRoot(TrustError):

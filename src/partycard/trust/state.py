@@ -1,7 +1,8 @@
 """What the PKI has issued and revoked, as a small JSON-serialisable record.
 
 The root is offline, so its operator keeps this file between ceremonies: it lists the signers, the
-revocations and the last CRL number, which :func:`crl_issue` needs to issue the next CRL.
+revocations and the last CRL number, which :func:`crl_issue` needs to issue the next CRL, and the last
+trust list's sequence number, which the next list must exceed (``trust/trustlist.py``, rollback).
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ class RevocationRecord:
 
 @dataclass
 class PkiState:
-    """Issued signers, revocations and the last CRL number of one root."""
+    """Issued signers, revocations, the last CRL number and the last trust list number of one root."""
 
     root_label: str
     signers: list[SignerRecord] = field(default_factory=list)
     revocations: list[RevocationRecord] = field(default_factory=list)
     crl_number: int = 0
+    trustlist_sequence: int = 0  # 0: no numbered list published yet (a state from before the number)
 
     def signer_record(self, *, label: str, certificate: x509.Certificate, role: str) -> SignerRecord:
         """Record a freshly issued signer (a rollover is one more record)."""
@@ -90,6 +92,11 @@ class PkiState:
         self.crl_number += 1
         return self.crl_number
 
+    def next_trustlist_sequence(self) -> int:
+        """Advance and return the trust list's sequence number (monotonic: verifiers refuse a lower one)."""
+        self.trustlist_sequence += 1
+        return self.trustlist_sequence
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
@@ -103,6 +110,7 @@ class PkiState:
                 signers=[SignerRecord(**s) for s in raw["signers"]],
                 revocations=[RevocationRecord(**r) for r in raw["revocations"]],
                 crl_number=int(raw["crl_number"]),
+                trustlist_sequence=int(raw.get("trustlist_sequence", 0)),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise PkiStateMalformed("not a PKI state document") from e

@@ -4,16 +4,28 @@ Wire format (UTF-8 JSON): ``{"payload", "signature", "signer_certificate"}``, ea
 is ECDSA-SHA256 over the exact payload bytes, so no canonicalisation is needed to verify. The signer is
 a root-issued certificate with the trust-list-signing extended key usage (like ICAO's master list
 signer, 9303-12 §7.1.1.2); a verifier trusts only the root certificate it already holds.
+
+Rollback: the payload carries a ``sequence`` number, the authority's count of the lists it published
+(``PkiState.trustlist_sequence``, +1 per list). A verifier remembers the highest it accepted
+(:class:`TrustListMemory`) and refuses a lower one (:class:`TrustListRollback`): an attacker who replays
+an older list, signed and still within its validity, would otherwise un-revoke a signer the newer list's
+CRL revokes (the status list cache refuses an older status list for the same reason). Lists of format
+version 1, made before the number existed, count as sequence 0: accepted only while nothing higher was
+seen.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -33,15 +45,30 @@ from partycard.trust.errors import (
     TrustError,
     TrustListBadSignature,
     TrustListMalformed,
+    TrustListRollback,
 )
 from partycard.trust.keystore import KeyStore
 
-__all__ = ["FORMAT_VERSION", "MAX_DOCUMENT_BYTES", "TrustList", "trustlist_build", "trustlist_verify"]
+__all__ = [
+    "FORMAT_VERSION",
+    "LEGACY_VERSION",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_SEQUENCE",
+    "TrustList",
+    "TrustListMemory",
+    "trustlist_accept",
+    "trustlist_build",
+    "trustlist_verify",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # version 2 adds ``sequence``
+LEGACY_VERSION = 1  # no sequence: read as sequence 0
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # far above any real list; bounds what a verifier will parse
+#: The largest sequence number: JavaScript's largest exact integer, so the PWA reads the same number.
+MAX_SEQUENCE = 2**53 - 1
 _DOCUMENT_KEYS = {"payload", "signature", "signer_certificate"}
-_PAYLOAD_KEYS = {"version", "issued_at", "next_update", "signers", "crl"}
+_LEGACY_PAYLOAD_KEYS = {"version", "issued_at", "next_update", "signers", "crl"}
+_PAYLOAD_KEYS = _LEGACY_PAYLOAD_KEYS | {"sequence"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,7 @@ class TrustList:
     crl: x509.CertificateRevocationList
     signer_certificate: x509.Certificate
     stale: bool
+    sequence: int = 0  # 0: a version 1 list, made before the number existed
 
     def is_revoked(self, certificate: x509.Certificate) -> bool:
         """True if the list's CRL revokes ``certificate`` (matched by serial; one issuer, the root)."""
@@ -95,12 +123,12 @@ def _time_parse(value: Any, field: str) -> datetime:
         raise TrustListMalformed(f"{field} is out of range") from e
 
 
-def _json_object(raw: bytes, keys: set[str], what: str) -> dict[str, Any]:
+def _json_object(raw: bytes, keys: set[str], what: str, *, exact: bool = True) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise TrustListMalformed(f"{what} is not JSON") from e
-    if not isinstance(value, dict) or set(value) != keys:
+    if not isinstance(value, dict) or (set(value) != keys if exact else not set(value) <= keys):
         raise TrustListMalformed(f"{what} must be an object with exactly {sorted(keys)}")
     return value
 
@@ -121,19 +149,29 @@ def trustlist_build(
     crl: x509.CertificateRevocationList,
     issued_at: datetime,
     next_update: datetime,
+    sequence: int = 1,
 ) -> bytes:
     """Sign a trust list with the trust-list signer's key; return the document verifiers download.
 
+    Args:
+        sequence: the list's number, 1 or more, higher than every list published before it
+            (``authority_publish`` takes it from ``PkiState.next_trustlist_sequence``; 1 suits a list
+            made outside an authority, in a test or a bench).
+
     Raises:
-        PkiParameterError: ``next_update`` not after ``issued_at`` or naive datetimes.
+        PkiParameterError: ``next_update`` not after ``issued_at``, naive datetimes, or a sequence that is
+            not an integer in 1..``MAX_SEQUENCE``.
         StoreKeyMismatch: ``signer_label`` does not hold ``signer_certificate``'s key.
     """
     if next_update <= issued_at:
         raise PkiParameterError("next_update must be after issued_at")
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= MAX_SEQUENCE:
+        raise PkiParameterError(f"the sequence must be an integer from 1 to {MAX_SEQUENCE}")
     _der.require_store_key(store, signer_label, signer_certificate)
     payload = json.dumps(
         {
             "version": FORMAT_VERSION,
+            "sequence": sequence,
             "issued_at": _time_text(issued_at),
             "next_update": _time_text(next_update),
             "signers": [_b64(c.public_bytes(serialization.Encoding.DER)) for c in signers],
@@ -196,9 +234,18 @@ def _verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -
     if not _der.verify_with(signer_key, signature, payload):
         raise TrustListBadSignature("the trust list signature does not verify")
 
-    content = _json_object(payload, _PAYLOAD_KEYS, "the payload")
-    if content["version"] != FORMAT_VERSION or isinstance(content["version"], bool):
-        raise TrustListMalformed(f"unsupported trust list version {content['version']!r}")
+    content = _json_object(payload, _PAYLOAD_KEYS | _LEGACY_PAYLOAD_KEYS, "the payload", exact=False)
+    version = content.get("version")
+    if isinstance(version, bool) or version not in (FORMAT_VERSION, LEGACY_VERSION):
+        raise TrustListMalformed(f"unsupported trust list version {version!r}")
+    keys = _PAYLOAD_KEYS if version == FORMAT_VERSION else _LEGACY_PAYLOAD_KEYS
+    if set(content) != keys:
+        raise TrustListMalformed(f"the payload must be an object with exactly {sorted(keys)}")
+    sequence = content.get("sequence", 0)
+    if version == FORMAT_VERSION and (
+        isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= MAX_SEQUENCE
+    ):
+        raise TrustListMalformed(f"sequence must be an integer from 1 to {MAX_SEQUENCE}")
     issued_at = _time_parse(content["issued_at"], "issued_at")
     next_update = _time_parse(content["next_update"], "next_update")
     if not isinstance(content["signers"], list):
@@ -227,6 +274,7 @@ def _verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -
         crl=crl,
         signer_certificate=signer,
         stale=now > next_update,
+        sequence=sequence,
     )
 
 
@@ -252,3 +300,78 @@ def trustlist_verify(document: bytes | str, root_cert: x509.Certificate, now: da
         # Lazily parsed DER (extensions, keys) can still fail deep inside cryptography; a verifier
         # must get one error type for every bad input, never a crash.
         raise TrustListMalformed(f"the trust list cannot be read: {e}") from e
+
+
+def trustlist_accept(trust: TrustList, *, highest: int) -> int:
+    """Whether a verifier that accepted lists up to sequence ``highest`` may take ``trust``; the new
+    highest. A list with the same number is the same list fetched again and is taken.
+
+    Raises:
+        TrustListRollback: ``trust`` is older than a list already accepted.
+    """
+    if trust.sequence < highest:
+        raise TrustListRollback(
+            f"the trust list is number {trust.sequence}, older than number {highest} already accepted"
+        )
+    return trust.sequence
+
+
+class TrustListMemory:
+    """The highest trust list sequence a verifier accepted, kept in a small file between runs.
+
+    ``path`` holds ``{"highest_sequence": N}``, replaced atomically (mode 0600); a missing file is 0 (a
+    verifier that never saw a numbered list). A file that does not parse is refused rather than read as 0,
+    which would re-open the door to the rollback it guards against.
+
+    Args:
+        path: the file; None keeps the number in memory only (one run).
+
+    Raises:
+        TrustListMalformed: the file exists but is not this class's.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._path = None if path is None else Path(path)
+        self._lock = threading.Lock()
+        self._highest = 0
+        if self._path is not None and self._path.exists():
+            try:
+                value = json.loads(self._path.read_text(encoding="utf-8"))["highest_sequence"]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise TrustListMalformed(f"{self._path} is not a trust list memory file") from e
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQUENCE:
+                raise TrustListMalformed(f"{self._path} holds no valid sequence number")
+            self._highest = value
+
+    @property
+    def highest(self) -> int:
+        return self._highest
+
+    def accept(self, trust: TrustList) -> TrustList:
+        """Take ``trust`` (already verified) if it is not older than the highest accepted; remember it.
+
+        Raises:
+            TrustListRollback: see :func:`trustlist_accept`.
+        """
+        with self._lock:
+            highest = trustlist_accept(trust, highest=self._highest)
+            if highest > self._highest:
+                if self._path is not None:
+                    self._write(highest)
+                self._highest = highest
+        return trust
+
+    def _write(self, highest: int) -> None:
+        assert self._path is not None
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"highest_sequence": highest}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self._path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)

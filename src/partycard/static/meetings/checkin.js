@@ -7,7 +7,7 @@
 // (new, duplicate, refused) is kept beside each check-in. Sending twice records nothing twice.
 
 import * as verify from "../verifier/verify.js";
-import { dataGet, dataPut } from "../verifier/store.js";
+import { dataGet, dataPut, trustSequenceGet, trustSequencePut } from "../verifier/store.js";
 import { scanStart } from "../verifier/scan.js";
 
 const $ = (id) => document.getElementById(id);
@@ -106,7 +106,9 @@ async function loadCached() {
   const trust = await dataGet("trust-list");
   if (trust && state.root) {
     try {
-      state.trust = await verify.trustListVerify(trust.text, state.root, new Date());
+      const held = await verify.trustListVerify(trust.text, state.root, new Date());
+      verify.trustListAccept(held, await trustSequenceGet()); // never older than a list seen before
+      state.trust = held;
     } catch (e) {
       // unusable now: the verdicts say so
     }
@@ -137,7 +139,10 @@ export async function refresh() {
   if (state.root) {
     try {
       const text = await fetchText(config.trustListUrl);
-      state.trust = await verify.trustListVerify(text, state.root, new Date());
+      const trust = await verify.trustListVerify(text, state.root, new Date());
+      // Rollback (trust/trustlist.py): an older list than one this device accepted is refused.
+      await trustSequencePut(verify.trustListAccept(trust, await trustSequenceGet()));
+      state.trust = trust;
       await dataPut("trust-list", "", text, { fetchedAt: new Date().toISOString() });
     } catch (e) {
       problems.push(`danh sách tin cậy: ${e.code || e.message}`);

@@ -4,7 +4,7 @@
 
 import * as verify from "./verify.js";
 import * as sdjwt from "./sdjwt.js";
-import { dataGet, dataNames, dataPut } from "./store.js";
+import { dataGet, dataNames, dataPut, trustSequenceGet, trustSequencePut } from "./store.js";
 import { scanStart } from "./scan.js";
 import { oidArcSet } from "./der.js";
 
@@ -17,6 +17,7 @@ const state = {
   root: null,
   trust: null, // trustListVerify's result
   trustFetchedAt: null,
+  trustHighest: 0, // the highest trust list number accepted on this device (store.js)
   statusLists: new Map(), // uri → verified list
   statusFetchedAt: new Map(), // uri → Date
   knownUris: new Set(config.statusListUris || []),
@@ -71,6 +72,8 @@ function statusFetchUrl(uri) {
 
 async function loadTrust(text, fetchedAt) {
   const trust = await verify.trustListVerify(text, state.root, new Date());
+  state.trustHighest = verify.trustListAccept(trust, state.trustHighest); // a kept list older than one seen
+  await trustSequencePut(state.trustHighest);
   state.trust = trust;
   state.trustFetchedAt = fetchedAt;
   return trust;
@@ -84,6 +87,7 @@ async function loadStatus(uri, text, fetchedAt) {
 }
 
 async function loadCached() {
+  state.trustHighest = await trustSequenceGet();
   const held = await dataGet("trust-list");
   if (held) {
     try {
@@ -129,12 +133,21 @@ export async function refresh() {
     const text = await fetchText(config.trustListUrl);
     const fetchedAt = new Date();
     const trust = await verify.trustListVerify(text, state.root, fetchedAt);
-    if (state.trust && trust.issuedAt < state.trust.issuedAt) throw new Error("danh sách cũ hơn danh sách đang giữ");
+    // Rollback: a lower number than any accepted here, or (two lists of one number, e.g. both made
+    // before the number existed) an earlier issue time, is a replayed list; the held one stays.
+    const highest = verify.trustListAccept(trust, state.trustHighest);
+    if (state.trust && trust.sequence === state.trust.sequence && trust.issuedAt < state.trust.issuedAt) {
+      throw new verify.TrustListError("TrustListRollback", "the trust list is older than the one held");
+    }
+    await trustSequencePut(highest);
+    state.trustHighest = highest;
     state.trust = trust;
     state.trustFetchedAt = fetchedAt;
     await dataPut("trust-list", "", text, { fetchedAt: fetchedAt.toISOString() });
   } catch (e) {
-    problems.push(`danh sách tin cậy: ${e.code || e.message}`);
+    problems.push(e.code === "TrustListRollback"
+      ? "danh sách tin cậy: máy chủ gửi danh sách cũ hơn danh sách đã nhận (trust_list_rollback), vẫn dùng danh sách đang giữ"
+      : `danh sách tin cậy: ${e.code || e.message}`);
   }
   if (state.trust) {
     for (const uri of state.knownUris) {
@@ -166,6 +179,7 @@ function showData() {
       trustEl.append(flag);
     }
     trustEl.dataset.fetchedAt = state.trustFetchedAt.toISOString();
+    trustEl.dataset.sequence = String(state.trust.sequence);
     trustEl.dataset.stale = String(stale);
   } else {
     trustEl.textContent = "Chưa có: hãy kết nối mạng và cập nhật dữ liệu";

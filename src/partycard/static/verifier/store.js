@@ -1,6 +1,8 @@
 // Where the verifier keeps its data between visits and without network: the signed trust list and the
 // signed status lists, as downloaded (they are verified again on every load), each with the time it was
-// fetched, in the Cache API (storage the service worker's shell caches do not touch).
+// fetched, in the Cache API (storage the service worker's shell caches do not touch); and the highest
+// trust list number accepted, so that an older list is refused even after the held one was replaced or
+// cleared (trust/trustlist.py, rollback). The offline verifier and the meeting check-in page share it.
 
 const CACHE = "partycard-verifier-data-v1";
 const BASE = "/kiem-tra/_du-lieu/";
@@ -41,4 +43,16 @@ export async function dataNames(kind) {
 export async function dataDelete(kind, name) {
   const cache = await caches.open(CACHE);
   await cache.delete(keyUrl(kind, name));
+}
+
+/** The highest trust list sequence number this device accepted (0: none numbered yet). */
+export async function trustSequenceGet() {
+  const held = await dataGet("trust-list-sequence");
+  const value = held ? Number(held.text) : 0;
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+/** Remember ``sequence`` as the highest accepted, never lowering what is kept. */
+export async function trustSequencePut(sequence) {
+  if (sequence > (await trustSequenceGet())) await dataPut("trust-list-sequence", "", String(sequence), {});
 }

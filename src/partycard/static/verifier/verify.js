@@ -119,7 +119,9 @@ export class TrustListError extends Error {
 }
 
 const TL_DOCUMENT_KEYS = ["payload", "signature", "signer_certificate"];
-const TL_PAYLOAD_KEYS = ["crl", "issued_at", "next_update", "signers", "version"];
+const TL_LEGACY_PAYLOAD_KEYS = ["crl", "issued_at", "next_update", "signers", "version"]; // version 1
+const TL_PAYLOAD_KEYS = [...TL_LEGACY_PAYLOAD_KEYS, "sequence"]; // version 2
+export const TL_MAX_SEQUENCE = Number.MAX_SAFE_INTEGER; // trustlist.py MAX_SEQUENCE, 2**53 - 1
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function exactKeys(value, keys, what) {
@@ -199,8 +201,20 @@ export async function trustListVerify(document, root, now) {
     throw new TrustListError("TrustListBadSignature", "the trust list signature does not verify");
   }
 
-  const content = jsonOf(payload, TL_PAYLOAD_KEYS, "the payload");
-  if (content.version !== 1) throw new TrustListError("TrustListMalformed", `unsupported trust list version ${content.version}`);
+  let content;
+  try {
+    content = JSON.parse(utf8Decode(payload));
+  } catch (e) {
+    throw new TrustListError("TrustListMalformed", "the payload is not JSON");
+  }
+  const version = content !== null && typeof content === "object" && !Array.isArray(content) ? content.version : undefined;
+  if (version !== 1 && version !== 2) throw new TrustListError("TrustListMalformed", `unsupported trust list version ${version}`);
+  exactKeys(content, version === 2 ? TL_PAYLOAD_KEYS : TL_LEGACY_PAYLOAD_KEYS, "the payload");
+  // A version 1 list was made before the number existed: sequence 0 (trustlist.py, rollback).
+  const sequence = version === 2 ? content.sequence : 0;
+  if (version === 2 && !(Number.isSafeInteger(sequence) && sequence >= 1)) {
+    throw new TrustListError("TrustListMalformed", `sequence must be an integer from 1 to ${TL_MAX_SEQUENCE}`);
+  }
   const issuedAt = isoTime(content.issued_at, "issued_at");
   const nextUpdate = isoTime(content.next_update, "next_update");
   if (!Array.isArray(content.signers)) throw new TrustListError("TrustListMalformed", "signers is not a list");
@@ -228,7 +242,26 @@ export async function trustListVerify(document, root, now) {
     cert.key = await importSpki(cert);
     cert.kid = hex(await kidOf(cert.der));
   }
-  return { issuedAt, nextUpdate, signers, revoked: crl.revoked, signerCertificate: signer, stale: now > nextUpdate };
+  return { issuedAt, nextUpdate, sequence, signers, revoked: crl.revoked, signerCertificate: signer, stale: now > nextUpdate };
+}
+
+/** Whether a verifier that accepted trust lists up to number ``highest`` may take ``trust`` (verified);
+ *  returns the new highest (trustlist.py trustlist_accept: the same number is the same list again).
+ *  @throws TrustListError TrustListRollback: an older list, replayed */
+export function trustListAccept(trust, highest) {
+  const held = Number.isSafeInteger(highest) && highest > 0 ? highest : 0;
+  if (trust.sequence < held) {
+    throw new TrustListError("TrustListRollback",
+      `the trust list is number ${trust.sequence}, older than number ${held} already accepted`);
+  }
+  return Math.max(trust.sequence, held);
+}
+
+/** The reason a verdict gives when the trust list offered is older than one already accepted. */
+export function trustListRollbackReason(trust, highest) {
+  return reason("trust_list_rollback", Kind.CANNOT_TELL,
+    `the trust list (number ${trust.sequence}) is older than one this verifier already accepted (number ${highest}): a replayed list; update the data`,
+    "Danh sách tin cậy cũ hơn danh sách thiết bị đã nhận trước đó (có thể bị phát lại): hãy cập nhật dữ liệu");
 }
 
 // --- reasons and the verdict (verify/verdict.py) ------------------------------------------------------------
@@ -728,10 +761,14 @@ export async function qrStatusUri(text) {
 }
 
 /** Everything in one call, for the tests and the console: the pinned root's PEM, the trust list's
- *  JSON text, status list tokens (JWT text, or already verified lists), and the time.
+ *  JSON text, status list tokens (JWT text, or already verified lists), the time, and the highest trust
+ *  list number the verifier accepted before (``highestSequence``; an older list gives "cannot tell" with
+ *  ``trust_list_rollback``).
  *  A trust list that does not verify gives "cannot tell" with ``trust_list_invalid`` (there is no
  *  Python twin: the Python verifier is never handed a list that failed trustlist_verify). */
-export async function verifyAll(text, { now = new Date(), trustList, rootPem, statusLists = [], deviceRequired = true }) {
+export async function verifyAll(text, {
+  now = new Date(), trustList, rootPem, statusLists = [], deviceRequired = true, highestSequence = 0,
+}) {
   now = now instanceof Date ? now : new Date(now);
   const root = await rootLoad(rootPem);
   let trust;
@@ -741,6 +778,11 @@ export async function verifyAll(text, { now = new Date(), trustList, rootPem, st
     const code = e.code || e.name;
     return verdictOf([reason("trust_list_invalid", Kind.CANNOT_TELL, `the trust list does not verify (${code}): ${e.message}`,
       "Danh sách tin cậy không hợp lệ: hãy tải lại danh sách")], {}, now);
+  }
+  try {
+    trustListAccept(trust, highestSequence);
+  } catch (e) {
+    return verdictOf([trustListRollbackReason(trust, highestSequence)], {}, now);
   }
   const lists = new Map();
   for (const item of statusLists) {

@@ -184,6 +184,26 @@ class Pkcs11KeyStore:
             return value
 
         return self._call(run)
+    def delete(self, label: str) -> None:
+        """Destroy the key pair of ``label`` on the token (both halves; an orphaned key no document refers
+        to: the caller decides that and audits it).
+
+        Raises:
+            InvalidLabel, KeyNotFound, KeyStoreError.
+        """
+        check_label(label)
+
+        def run(session: pkcs11.Session) -> None:
+            private = self._find(session, ObjectClass.PRIVATE_KEY, label)
+            if private is None:
+                raise KeyNotFound(f"no key labelled {label!r} on token {self._token_label!r}")
+            public = self._find(session, ObjectClass.PUBLIC_KEY, label)
+            self._signing_keys.pop(label, None)
+            private.destroy()
+            if public is not None:
+                public.destroy()
+
+        self._call(run)
 
     def labels(self) -> list[str]:
         """Labels of every EC private key on the token, sorted."""

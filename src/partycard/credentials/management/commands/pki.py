@@ -37,6 +37,7 @@ from partycard.trust.authority import (
     authority_rollover,
 )
 from partycard.trust.errors import TrustError
+from partycard.trust.keystore.file import FileKeyStore
 from partycard.trust.state import PkiState
 
 
@@ -82,6 +83,11 @@ def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]
         changes["revoked"] = [None, revoked]
     if before is None or before.crl_number != after.crl_number:
         changes["crl_number"] = [before.crl_number if before else None, after.crl_number]
+    if before is None or before.trustlist_sequence != after.trustlist_sequence:
+        changes["trustlist_sequence"] = [
+            before.trustlist_sequence if before else None,
+            after.trustlist_sequence,
+        ]
     return changes
 
 
@@ -117,18 +123,28 @@ def _encryption_key(path: Path) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
 class Command(BaseCommand):
     help = (
         "The signing authority: init, publish (CRL + trust list), rollover (next signer), revoke, "
-        "manufacturer (certify the card manufacturer's keys), show."
+        "manufacturer (certify the card manufacturer's keys), show, keys-upgrade (re-encrypt weak key files)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("init", help="create the root, the trust-list signer and a document signer; publish")
-        sub.add_parser("publish", help="issue a fresh CRL and signed trust list")
+        publish = sub.add_parser("publish", help="issue a fresh CRL and signed trust list")
+        publish.add_argument(
+            "--sequence-from",
+            type=int,
+            metavar="N",
+            help="number the trust list N at least (after a restore: above every number verifiers saw)",
+        )
         sub.add_parser("rollover", help="issue the next document signer and publish")
         revoke = sub.add_parser("revoke", help="revoke a signer by its serial (hex) and publish")
         revoke.add_argument("serial")
         revoke.add_argument("--reason", choices=[r.name for r in x509.ReasonFlags], default="key_compromise")
         sub.add_parser("show", help="list the signers and revocations")
+        sub.add_parser(
+            "keys-upgrade",
+            help="re-encrypt every key file still under PBKDF2 or a weaker scrypt cost (docs/trust.md)",
+        )
         maker = sub.add_parser(
             "manufacturer", help="issue the card manufacturer's signing and encryption certificates"
         )
@@ -147,6 +163,9 @@ class Command(BaseCommand):
             store = pki_keystore_open(directory)
         except SigningUnavailable as e:
             raise CommandError(e.message_en) from e
+        if action == "keys-upgrade":
+            self._keys_upgrade(store)
+            return
         try:
             with transaction.atomic():
                 before = _state_or_none(directory)
@@ -154,7 +173,9 @@ class Command(BaseCommand):
                 if action == "init":
                     authority_init(store=store, directory=directory, now=now)
                 elif action == "publish":
-                    authority_publish(store=store, directory=directory, now=now)
+                    authority_publish(
+                        store=store, directory=directory, now=now, sequence_from=options["sequence_from"]
+                    )
                 elif action == "manufacturer":
                     signing_path, encryption_path = authority_manufacturer(
                         store=store,
@@ -193,6 +214,24 @@ class Command(BaseCommand):
         except SigningUnavailable as e:
             raise CommandError(e.message_en) from e
 
+    def _keys_upgrade(self, store: FileKeyStore) -> None:
+        """Re-encrypt the store's weaker files now (each is also done at its first unlock); audited."""
+        try:
+            labels = store.upgrade()
+        except TrustError as e:
+            raise CommandError(str(e)) from e
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action="pki.keys_upgrade",
+                object_type="trust.keystore",
+                object_id="keys",
+                changes={"keys_upgraded": [None, labels], "operator": [None, _operator()]},
+            )
+        self.stdout.write(
+            f"pki keys-upgrade: {len(labels)} key file(s) re-encrypted, {len(store.labels())} in all"
+        )
+
     def _show(self, directory: Path) -> None:
         """Raises: AuthorityMissing (the caller words it for the command line)."""
         state = pki_state_load(directory)
@@ -200,7 +239,7 @@ class Command(BaseCommand):
         for s in state.signers:
             mark = " REVOKED" if s.serial in revoked else ""
             self.stdout.write(f"{s.role:<16} {s.label:<12} {s.serial}  {s.not_before} → {s.not_after}{mark}")
-        self.stdout.write(f"CRL number {state.crl_number}")
+        self.stdout.write(f"CRL number {state.crl_number}, trust list number {state.trustlist_sequence}")
         try:
             signer = document_signer_current(directory=directory, at=clock.now())
             self.stdout.write(f"signing now: {signer.label} ({signer.serial})")

@@ -5,7 +5,9 @@ Thin glue: :func:`partycard.chip.reader.card_read` over :mod:`partycard.chip.pcs
 (by default those ``partycard pki`` publishes in ``PARTYCARD_PKI_DIR``) and the signed status lists it
 holds (``--status-list``, by default every token in ``PARTYCARD_PKI_DIR/status/``, which
 ``partycard status-lists publish`` writes), each verified against the trust list as the e-card verifier
-verifies them; a list that fails is left out with a warning (the cards on it read "cannot tell").
+verifies them; a list that fails is left out with a warning (the cards on it read "cannot tell"). The
+reader remembers the highest trust list number it accepted (``trustlist-seen.json`` beside the AA log)
+and refuses an older list (``trust_list_rollback``, exit 3).
 ``--can NNNNNN`` gives the card access number printed on the card: a card made since issue 18 opens
 its data only after PACE with it (ICAO 9303-11 §4.4), then proves itself with chip authentication;
 without it such a card gives nothing but EF.CardAccess and the verdict is ``pace_required``. The CAN is
@@ -34,8 +36,8 @@ from partycard.chip.reader import card_read
 from partycard.core import clock
 from partycard.ecard.errors import StatusListError
 from partycard.ecard.status import StatusList
-from partycard.trust.errors import TrustError
-from partycard.trust.trustlist import TrustList, trustlist_verify
+from partycard.trust.errors import TrustError, TrustListRollback
+from partycard.trust.trustlist import TrustList, TrustListMemory, trustlist_verify
 from partycard.verify.chip import AaMemory, chip_verdict
 from partycard.verify.status import StatusListCache
 from partycard.verify.verdict import Outcome, Verdict
@@ -64,10 +66,20 @@ def _pki_dir() -> Path:
     return Path(os.environ.get("PARTYCARD_PKI_DIR") or Path(settings.VAR_DIR) / "pki")
 
 
-def _load_trust(trust_list: Path, root_path: Path) -> tuple[TrustList, x509.Certificate]:
+_TRUSTLIST_SEEN = "trustlist-seen.json"  # beside the AA log: the highest trust list number accepted
+
+
+def _load_trust(trust_list: Path, root_path: Path, seen: Path) -> tuple[TrustList, x509.Certificate]:
+    """The trust list verified against the root and not older than the highest ``seen`` remembers (which
+    it then raises to this list's number).
+
+    Raises:
+        CommandError: exit 3 for a missing file, a list that does not verify, or an older list
+            (``trust_list_rollback``).
+    """
     try:
         root = x509.load_pem_x509_certificate(root_path.read_bytes())
-        return trustlist_verify(trust_list.read_bytes(), root, clock.now()), root
+        trust = trustlist_verify(trust_list.read_bytes(), root, clock.now())
     except FileNotFoundError as e:
         raise CommandError(
             f"missing {e.filename}: run `partycard pki init` or pass --trust-list/--root",
@@ -75,6 +87,18 @@ def _load_trust(trust_list: Path, root_path: Path) -> tuple[TrustList, x509.Cert
         ) from e
     except (TrustError, ValueError) as e:
         raise CommandError(f"the trust list cannot be trusted: {e}", returncode=_EXIT_NO_CARD) from e
+    try:
+        TrustListMemory(seen).accept(trust)
+    except TrustListRollback as e:
+        raise CommandError(
+            f"trust_list_rollback: {e} (remembered in {seen}); copy the current trustlist.json",
+            returncode=_EXIT_NO_CARD,
+        ) from e
+    except (TrustError, OSError) as e:
+        raise CommandError(
+            f"cannot keep the trust list's number in {seen}: {e}", returncode=_EXIT_NO_CARD
+        ) from e
+    return trust, root
 
 
 def _status_files(given: list[Path] | None, directory: Path) -> list[Path]:
@@ -166,8 +190,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--can: {e}", returncode=_EXIT_NO_CARD) from e
             can = can.strip()
         directory = _pki_dir()
+        log_path: Path = options["aa_log"] or directory / "aa-seen.txt"
         trust, root = _load_trust(
-            options["trust_list"] or directory / "trustlist.json", options["root"] or directory / "root.pem"
+            options["trust_list"] or directory / "trustlist.json",
+            options["root"] or directory / "root.pem",
+            log_path.with_name(_TRUSTLIST_SEEN),
         )
         held, refused = _load_status_lists(
             _status_files(options["status_list"], directory / "status"),
@@ -177,7 +204,6 @@ class Command(BaseCommand):
         )
         for line in refused:
             self.stderr.write(f"read-card: status list refused, not used: {line}")
-        log_path: Path = options["aa_log"] or directory / "aa-seen.txt"
         memory = AaMemory()
         if log_path.exists():
             memory.remember(log_path.read_text(encoding="ascii").splitlines())
@@ -251,7 +277,11 @@ class Command(BaseCommand):
                 {"code": r.code, "kind": r.kind.value, "message_en": r.message_en, "message_vi": r.message_vi}
                 for r in verdict.reasons
             ],
-            "trust_list": {"issued_at": trust.issued_at.isoformat(), "stale": trust.stale},
+            "trust_list": {
+                "issued_at": trust.issued_at.isoformat(),
+                "sequence": trust.sequence,
+                "stale": trust.stale,
+            },
             "status_lists": [
                 {"uri": s.uri, "issued_at": s.issued_at.isoformat(), "stale": s.stale(now)} for s in lists
             ],
