@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.ecard.errors import CoseError
-from partycard.trust.ecdsa import der_to_plain, plain_to_der
+from partycard.trust.ecdsa import der_to_plain
 
 __all__ = [
     "ALG_ES256",
@@ -171,12 +171,29 @@ def sign1_verify(message: Sign1, public_key: ec.EllipticCurvePublicKey) -> bool:
     return es256_verify(public_key, message.signature, message.to_be_signed)
 
 
+def _der_integer(value: bytes) -> bytes:
+    # A DER INTEGER's content is the shortest two's complement (X.690 §8.3.2): no leading zero byte
+    # unless the next byte's top bit is set; r and s are positive, so a set top bit gets a zero byte.
+    value = value.lstrip(b"\x00")
+    if not value or value[0] & 0x80:
+        value = b"\x00" + value
+    return bytes((0x02, len(value))) + value
+
+
+def _es256_der(signature: bytes) -> bytes:
+    """A 64-byte r || s as DER ``Ecdsa-Sig-Value`` (RFC 3279 §2.2.3): ``trust.ecdsa.plain_to_der``'s
+    bytes, written directly for P-256's fixed size (each INTEGER ≤ 35 bytes, so one-byte DER lengths),
+    at a third of its cost on the verifier's path."""
+    r, s = _der_integer(signature[:32]), _der_integer(signature[32:])
+    return bytes((0x30, len(r) + len(s))) + r + s
+
+
 def es256_verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
     """Whether ``signature`` (r || s) is ``public_key``'s ECDSA-SHA256 over ``data``. Never raises."""
     if not isinstance(signature, bytes) or len(signature) != 64:
         return False
     try:
-        public_key.verify(plain_to_der(signature), data, _ES256)
+        public_key.verify(_es256_der(signature), data, _ES256)
     except (InvalidSignature, ValueError):
         return False
     return True
