@@ -20,6 +20,13 @@ _ENCODE = ALPHABET.encode("ascii")
 _INVALID = 0xFF
 # byte → its value in the alphabet, 0xFF for every byte outside it
 _DECODE = bytes(ALPHABET.index(chr(i)) if chr(i) in ALPHABET else _INVALID for i in range(256))
+# 0x0000FF in each 24-bit lane, for as many lanes as a QR's text has triples (longer texts build their own)
+_LANES = 8 * 1024 // 3
+_LOW_BYTES = int.from_bytes(b"\x00\x00\xff" * _LANES, "big")
+
+
+def _low_bytes(lanes: int) -> int:
+    return _LOW_BYTES if lanes <= _LANES else int.from_bytes(b"\x00\x00\xff" * lanes, "big")
 
 
 def b45encode(data: bytes) -> str:
@@ -56,24 +63,18 @@ def b45decode(text: str) -> bytes:
     n = len(raw)
     if n % 3 == 1:
         raise Base45Error(f"a Base45 text cannot be {n} characters long (3n+1)")
-    k = n // 3
-    full = 3 * k
-    # Every triple at once, with Python's big integers as wide registers: each triple's three values
-    # go in its own 24-bit lane (c + 45·d + 2025·e ≤ 91,124 < 2**24, so no lane carries into the next),
-    # and slicing does the gathering and scattering. ~3× faster than a loop over triples.
-    lanes = bytearray(full)
-    lanes[2::3] = raw[0:full:3]
-    first = int.from_bytes(lanes, "big")
-    lanes[2::3] = raw[1:full:3]
-    second = int.from_bytes(lanes, "big")
-    lanes[2::3] = raw[2:full:3]
-    third = int.from_bytes(lanes, "big")
-    values = (first + 45 * second + 2025 * third).to_bytes(full, "big")
-    if values[0::3].strip(b"\x00"):  # a lane's top byte set: a triple above 65535 (RFC 9285 §4.2)
+    full = n - n % 3
+    # Every triple at once, with Python's big integers as wide registers: the translated text read as
+    # one integer holds each triple (c, d, e) in its own 24-bit lane as c·2¹⁶ + d·2⁸ + e; shifting and
+    # masking pulls c, d and e out of every lane together, and c + 45·d + 2025·e ≤ 91,124 < 2²⁴ leaves
+    # each lane's value in that lane (no carry into the next). ~5× faster than a loop over triples.
+    lanes = int.from_bytes(raw[:full] if n % 3 else raw, "big")
+    low = _low_bytes(full // 3)
+    values = ((lanes >> 16) & low) + 45 * ((lanes >> 8) & low) + 2025 * (lanes & low)
+    if (values >> 16) & low:  # a lane above 65535: a triple that does not fit two bytes (RFC 9285 §4.2)
         raise Base45Error("a three-character group above 65535")
-    out = bytearray(2 * k)
-    out[0::2] = values[1::3]
-    out[1::2] = values[2::3]
+    out = bytearray(values.to_bytes(full, "big"))
+    del out[::3]  # each lane's top byte (zero), leaving its two bytes in order
     if n % 3 == 2:
         last = raw[-2] + 45 * raw[-1]
         if last > 0xFF:
