@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
@@ -191,11 +193,20 @@ ROLE_PLACE = {
 
 
 @pytest.fixture
-def siblings(tree: TreeFixture, make_member: Any) -> dict[str, dict[str, Any]]:
+def siblings(tree: TreeFixture) -> dict[str, dict[str, Any]]:
     """Hà Nội and Huế, each with its province, grassroots organisation, cell and one member: the two sides
     of the leak matrices."""
-    hn_member = make_member(full_name="Hoàng Văn Hà Nội")
-    hue_member = make_member(org=tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
+    return siblings_build(tree)
+
+
+def siblings_build(tree: TreeFixture) -> dict[str, dict[str, Any]]:
+    """The ``siblings`` fixture's rows, for a module's shared world (:func:`module_world`) too."""
+
+    def make(org: Organisation, **overrides: Any) -> Member:
+        return services.member_create(actor=None, data=member_data(org, **overrides))
+
+    hn_member = make(tree.cell_a, full_name="Hoàng Văn Hà Nội")
+    hue_member = make(tree.hue_cell, full_name="Hoàng Văn Huế", citizen_id="001080099999")
     return {
         "hn": {"province": tree.hanoi, "grassroots": tree.school, "cell": tree.cell_a, "member": hn_member},
         "hue": {
@@ -268,3 +279,71 @@ def side_users(
             else:
                 tokens[(side, role)] = token_issue(actor=None, user=user, name="matrix")[1]
     return users, tokens
+
+
+class ModuleWorld:
+    """Rows built once for a test module, the settings and environment they were built under, and the
+    objects that name them (``module_world``)."""
+
+    def __init__(self, objects: Any, settings: dict[str, Any], environ: dict[str, str]) -> None:
+        self.objects, self.settings, self.environ = objects, settings, environ
+
+    def enter(self, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+        """Apply the world's settings and environment to one test and hand it its own copy of the objects
+        (a test may change an instance in memory; the rows themselves are rolled back after each test)."""
+        for name, value in self.environ.items():
+            monkeypatch.setenv(name, value)
+        for name, value in self.settings.items():
+            setattr(settings, name, value)
+        return copy.deepcopy(self.objects)
+
+
+class _RecordingSettings:
+    """The ``settings`` fixture's interface for a module-scoped builder: each assignment is applied at once
+    (the builder's services read it) and remembered, so every test of the module gets it again."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        object.__setattr__(self, "_stack", stack)
+        object.__setattr__(self, "applied", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        from django.test import override_settings
+
+        self._stack.enter_context(override_settings(**{name: value}))
+        self.applied[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        from django.conf import settings
+
+        return getattr(settings, name)
+
+
+@contextlib.contextmanager
+def module_world(
+    django_db_blocker: Any, tmp_path: Any, build: Callable[[Any, Any, pytest.MonkeyPatch], Any]
+) -> Iterator[ModuleWorld]:
+    """Build a module's world once, in a transaction that stays open for the module and is rolled back at
+    its end. Each test's own transaction (pytest-django's ``db``) is then a savepoint inside it, rolled back
+    after the test as usual, so every test starts from the same world and no row outlives the module.
+
+    Why: the leak and write matrices run some 1,000 tests over the same two provinces; building them for
+    each test (organisations, users, tokens, a card, a job, a sync preview, a review proposal …) took
+    0.7 s a test on PostgreSQL, most of the matrices' time. ``build(tmp_path, settings, monkeypatch)``
+    gets a module temporary directory and the ``settings``/``monkeypatch`` interfaces; what it sets is
+    applied again to each test by :meth:`ModuleWorld.enter`.
+    """
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as monkeypatch:
+        stack.enter_context(django_db_blocker.unblock())
+        atomic = transaction.atomic()
+        # As Django's TestCase marks its own: a durable block inside a test then nests in it as in a TestCase.
+        atomic._from_testcase = True  # type: ignore[attr-defined]
+        atomic.__enter__()
+        try:
+            environ_before = dict(os.environ)
+            settings = _RecordingSettings(stack)
+            objects = build(tmp_path, settings, monkeypatch)
+            environ = {k: v for k, v in os.environ.items() if environ_before.get(k) != v}
+            yield ModuleWorld(objects, dict(settings.applied), environ)
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -43,7 +43,7 @@ from partycard.exchange.services.card_numbers import card_numbers_allocate
 from partycard.exchange.workflow import State, Transition
 from partycard.jobs.models import Job
 from partycard.registry.models import Member, Organisation
-from tests.conftest import side_users
+from tests.conftest import ModuleWorld, TreeFixture, module_world, siblings_build, side_users
 from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -80,13 +80,25 @@ MARKERS = {
 }  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[ModuleWorld]:
+    """Both provinces and everything in them, built once for the module (``module_world``)."""
+    with module_world(django_db_blocker, tmp_path_factory.mktemp("leak-world"), _world_build) as built:
+        yield built
+
+
 @pytest.fixture
-def world(tree, siblings, tmp_path, monkeypatch, settings) -> dict[str, Any]:
+def world(_world: ModuleWorld, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return _world.enter(settings, monkeypatch)
+
+
+def _world_build(tmp_path: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     # A signing authority, so that the e-card's public routes (trust and status lists) answer for real.
     monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
     call_command("pki", "init", stdout=io.StringIO())
-    sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings.items()}
+    tree = TreeFixture()
+    sides = {side: {**objects, "markers": MARKERS[side]} for side, objects in siblings_build(tree).items()}
     users, tokens = side_users(sides, app_labels=("registry",), prefix="")
     for side in sides:  # each side's volunteer, assigned to its cell (issue 17)
         sides[side]["volunteer"] = users[(side, Role.YOUTH_VOLUNTEER)]
@@ -743,30 +755,17 @@ def test_the_matrix_covers_pages_admin_and_api() -> None:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_no_one_sees_a_device_of_the_sibling_province(
-    siblings: dict[str, dict[str, Any]], role: str, login: Any, request: Any
-) -> None:
+def test_no_one_sees_a_device_of_the_sibling_province(world: dict[str, Any], role: str, login: Any) -> None:
     """Every role × the other side's phone: the selector's 404, nothing in the member's API answer, no
     panel line (the other member's page is a 404 already); the own side's phone is seen by the roles that
-    may (the positive control)."""
-    from django.db import transaction
+    may (the positive control). Each side's member registered the phone in the world (``device_objects``)."""
     from django.http import Http404
 
     from partycard.accounts.roles import Action, allowed
     from partycard.memberapp import selectors
-    from partycard.memberapp.services import device_register
-    from tests.factories import card_active
-    from tests.memberapp.conftest import device_key
 
-    request.getfixturevalue("authority")  # an e-card authority on disk
-    users, _tokens = side_users(siblings, app_labels=("registry",), prefix="d-")
-    devices = {}
-    for side in ("hn", "hue"):
-        with transaction.atomic():
-            card_active(siblings[side]["member"])
-        devices[side] = device_register(
-            actor=users[(side, Role.MEMBER)], spki=device_key()[1], label=f"ĐT {side}"
-        )
+    siblings, users = world["sides"], world["users"]
+    devices = {side: siblings[side]["device"] for side in ("hn", "hue")}
     for side, other_side in (("hn", "hue"), ("hue", "hn")):
         actor, target = users[(side, role)], devices[other_side]
         with pytest.raises(Http404):

@@ -8,6 +8,7 @@ message as a missing one.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +19,35 @@ from partycard.accounts.models import User
 from partycard.accounts.roles import ROLE_ACTIONS, Action, Role, allowed
 from partycard.core.scope import get_scoped_or_404
 from partycard.registry.models import Member, Organisation
-from tests.conftest import ROLE_PLACE, volunteer_assign
+from tests.conftest import (
+    ROLE_PLACE,
+    ModuleWorld,
+    TreeFixture,
+    module_world,
+    siblings_build,
+    volunteer_assign,
+)
 
 pytestmark = pytest.mark.django_db
 
 ROLES = list(Role)
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[ModuleWorld]:
+    """Both provinces and every role's user on each side, built once for the module (``module_world``)."""
+    with module_world(django_db_blocker, tmp_path_factory.mktemp("scope-world"), _world_build) as built:
+        yield built
+
+
 @pytest.fixture
-def world(tree, siblings) -> dict[str, Any]:
-    sides = siblings
+def world(_world: ModuleWorld, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return _world.enter(settings, monkeypatch)
+
+
+def _world_build(tmp_path: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    tree = TreeFixture()
+    sides = siblings_build(tree)
     users = {}
     for side, role in itertools.product(sides, ROLES):
         org = sides[side][ROLE_PLACE[role]]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import openpyxl
@@ -45,7 +45,15 @@ from partycard.core.scope import OutOfScope
 from partycard.registry import services
 from partycard.registry.choices import OrgLevel
 from partycard.registry.models import Member, Organisation
-from tests.conftest import ROLE_PLACE, member_data, side_users
+from tests.conftest import (
+    ROLE_PLACE,
+    ModuleWorld,
+    TreeFixture,
+    member_data,
+    module_world,
+    siblings_build,
+    side_users,
+)
 from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 from tests.factories import card_active
 from tests.test_leak_matrix import (
@@ -67,11 +75,29 @@ pytestmark = pytest.mark.django_db
 ROLES = list(Role)
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[ModuleWorld]:
+    """Both provinces and everything in them, built once for the module (``module_world``)."""
+    with module_world(django_db_blocker, tmp_path_factory.mktemp("write-world"), _world_build) as built:
+        yield built
+
+
 @pytest.fixture
-def world(tree: Any, siblings: dict[str, dict[str, Any]], settings: Any, tmp_path: Any) -> dict[str, Any]:
+def world(_world: ModuleWorld, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    return _world.enter(settings, monkeypatch)
+
+
+@pytest.fixture
+def tree(world: dict[str, Any]) -> Any:
+    """The module's tree (its rows are the world's)."""
+    return world["tree"]
+
+
+def _world_build(tmp_path: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Both sides, with every role's user (officers staff with the registry's and accounts' admin rights),
     an API token each, and each side's commune and a second cell on the Hà Nội side for the controls."""
-    sides = siblings
+    tree = TreeFixture()
+    sides = siblings_build(tree)
     sides["hn"]["commune"], sides["hue"]["commune"] = tree.ba_dinh, tree.thuan_hoa
     sides["hn"]["other_cell"] = tree.cell_b
     users, tokens = side_users(sides, app_labels=("registry", "accounts"), prefix="w-")
