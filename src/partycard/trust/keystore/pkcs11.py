@@ -184,6 +184,7 @@ class Pkcs11KeyStore:
             return value
 
         return self._call(run)
+
     def delete(self, label: str) -> None:
         """Destroy the key pair of ``label`` on the token (both halves; an orphaned key no document refers
         to: the caller decides that and audits it).
