@@ -258,6 +258,7 @@ def test_ef_com_must_state_the_lds_version_the_sod_signs(
         verdict = chip_verdict(read, trust=world.trust(), root=world.root, now=NOW, status=held)
         assert (verdict.outcome, verdict.codes) == (Outcome.INVALID, ("lds_version_mismatch",))
         assert "0108/040000" in verdict.reasons[0].message_en
+        assert_vietnamese(verdict.reasons)
 
     # A card signed before issue 18: a v0 SOD signs no version, so EF.COM's is not held against it.
     label, certificate = world.signers["good"]
