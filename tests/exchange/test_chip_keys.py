@@ -72,30 +72,39 @@ def test_a_failed_write_leaves_an_orphan_that_is_listed_then_deleted_and_audited
     orphan, used = chip_key_labels(accepted.pk)[:2]
     assert record.chip_key_label == used
     store = pki_keystore_open()
-    assert store.labels() == sorted([*AUTHORITY_KEYS, orphan, used])
+    # Each attempt made the AA key and, beside it, the chip-authentication key (issue 18: "<label>.ca").
+    assert store.labels() == sorted([*AUTHORITY_KEYS, orphan, f"{orphan}.ca", used, f"{used}.ca"])
     orphan_key = store.public_key(orphan)
 
     found = chip_key_orphans(store=store, now=clock.now(), min_age=timedelta(0))
-    assert (found.chip_keys, found.in_use, found.orphans, found.recent) == (2, 1, (orphan,), ())
+    assert (found.chip_keys, found.in_use, found.orphans, found.recent) == (
+        4,
+        2,
+        (orphan, f"{orphan}.ca"),
+        (),
+    )
     # Just made: with the default age it is too young to judge (its write might still be running).
     young = chip_key_orphans(store=store, now=clock.now())
-    assert (young.orphans, young.recent) == ((), (orphan,))
-    assert "1 too recent to judge, 0 orphaned" in _command()
+    assert (young.orphans, young.recent) == ((), (orphan, f"{orphan}.ca"))
+    assert "2 too recent to judge, 0 orphaned" in _command()
 
     listed = _command("--min-age", "0")
     assert f"orphaned: {orphan}" in listed
-    assert "chip keys: 2 in the store, 1 in use, 0 too recent to judge, 1 orphaned" in listed
+    assert f"orphaned: {orphan}.ca" in listed
+    assert "chip keys: 4 in the store, 2 in use, 0 too recent to judge, 2 orphaned" in listed
     assert orphan in pki_keystore_open().labels()  # listing deletes nothing
     assert not AuditEvent.objects.filter(action="exchange.chip_key_delete").exists()
 
     deleted = _command("--min-age", "0", "--delete")
-    assert f"deleted: {orphan}" in deleted and "1 orphaned, 1 deleted" in deleted
+    assert f"deleted: {orphan}" in deleted and "2 orphaned, 2 deleted" in deleted
     after = pki_keystore_open()
-    assert after.labels() == sorted([*AUTHORITY_KEYS, used])  # the key in use and the authority's stay
-    event = AuditEvent.objects.get(action="exchange.chip_key_delete")
+    # The keys in use (the card's AA and CA keys) and the authority's stay.
+    assert after.labels() == sorted([*AUTHORITY_KEYS, used, f"{used}.ca"])
+    aa_event, ca_event = AuditEvent.objects.filter(action="exchange.chip_key_delete").order_by("seq")
     fingerprint = hashlib.sha256(dg15_build(orphan_key)).hexdigest()
-    assert event.object_id == str(accepted.pk)
-    assert event.changes == {"chip_key_label": [orphan, None], "chip_key_fingerprint": [fingerprint, None]}
+    assert aa_event.object_id == ca_event.object_id == str(accepted.pk)
+    assert aa_event.changes == {"chip_key_label": [orphan, None], "chip_key_fingerprint": [fingerprint, None]}
+    assert ca_event.changes == {"chip_key_label": [f"{orphan}.ca", None]}
     after.sign(used, b"still signs")
     assert "0 orphaned, 0 deleted" in _command("--min-age", "0", "--delete")
 
@@ -111,8 +120,8 @@ def test_a_key_a_card_carries_is_never_deleted_even_without_its_record(
     assert card.chip_key_fingerprint == hashlib.sha256(dg15_build(public)).hexdigest()
     ChipImageRecord.objects.filter(pk=record.pk).delete()  # the record gone: the card still holds the key
     result = chip_key_orphans_delete(actor=None, store=store, now=clock.now() + timedelta(days=1))
-    assert (result.in_use, result.orphans, result.deleted) == (1, (), ())
-    assert record.chip_key_label in store.labels()
+    assert (result.in_use, result.orphans, result.deleted) == (2, (), ())  # the AA key and its CA key
+    assert record.chip_key_label in store.labels() and f"{record.chip_key_label}.ca" in store.labels()
 
 
 def test_only_chip_key_labels_are_considered(authority: Path) -> None:

@@ -8,7 +8,9 @@ retry takes the next label. Such a key was never put on a chip and never signs a
 store (an HSM's slots are counted) and, after ten failures, blocks the case.
 
 A chip key is **in use**, and never deleted, when a chip image record names its label or a card carries
-its fingerprint (``Card.chip_key_fingerprint``, the SHA-256 of the DG15 built from its public key). A key
+its fingerprint (``Card.chip_key_fingerprint``, the SHA-256 of the DG15 built from its public key). A
+card's chip-authentication key (``<label>.ca``, issue 18, :func:`~partycard.chip.image.ca_key_label_of`)
+goes with its AA key: in use when the AA key is, orphaned when it is. A key
 younger than ``min_age`` is left alone too: its write may still be in progress. Deleting locks the case's
 row first, as the signer does while it generates the key and stores the record, so a write in progress
 on PostgreSQL is finished before the key is looked at again; SQLite has no row locks, so there the age is
@@ -39,7 +41,8 @@ __all__ = ["MIN_AGE", "ChipKeyOrphans", "chip_key_orphans", "chip_key_orphans_de
 
 #: How old an unreferenced chip key must be to count as orphaned (a signing takes well under a second).
 MIN_AGE = timedelta(minutes=10)
-_LABEL = re.compile(r"chip-case-([0-9]{1,18})(?:-[0-9]{1,2})?")
+_LABEL = re.compile(r"chip-case-([0-9]{1,18})(?:-[0-9]{1,2})?(?:\.ca)?")
+_CA_SUFFIX = ".ca"  # chip.image.ca_key_label_of
 _CHUNK = 1000  # labels per database query (an HSM may hold millions of chip keys)
 
 
@@ -60,18 +63,34 @@ class ChipKeyOrphans:
     deleted: tuple[str, ...] = field(default=())
 
 
+def _aa_label(label: str) -> str:
+    """The AA key's label a chip key goes with: itself, or the one a CA key was made beside."""
+    return label.removesuffix(_CA_SUFFIX)
+
+
 def _case_id(label: str) -> int | None:
     """The case a chip key label names, if the label is one :func:`chip_key_labels` gives that case."""
     match = _LABEL.fullmatch(label)
     if match is None:
         return None
     case_id = int(match.group(1))
-    return case_id if label in chip_key_labels(case_id) else None
+    return case_id if _aa_label(label) in chip_key_labels(case_id) else None
 
 
 def _fingerprint(store: KeyStore, label: str) -> str:
-    """The card's ``chip_key_fingerprint`` this key would have (chip_images: SHA-256 of DG15)."""
-    return hashlib.sha256(dg15_build(store.public_key(label))).hexdigest()
+    """The card's ``chip_key_fingerprint`` this key (a CA key: its AA key) would have (chip_images:
+    SHA-256 of DG15). Raises KeyNotFound when that AA key is not in the store."""
+    return hashlib.sha256(dg15_build(store.public_key(_aa_label(label)))).hexdigest()
+
+
+def _card_fingerprint(store: KeyStore, label: str) -> str | None:
+    """:func:`_fingerprint`, or None for a CA key whose AA key is gone (deleted as an orphan before it)."""
+    try:
+        return _fingerprint(store, label)
+    except KeyNotFound:
+        if label.endswith(_CA_SUFFIX):
+            return None
+        raise
 
 
 def _recorded(labels: Iterable[str]) -> set[str]:
@@ -114,10 +133,10 @@ def chip_key_orphans(*, store: KeyStore, now: datetime, min_age: timedelta = MIN
         KeyStoreError: the store cannot be read.
     """
     chip = [label for label in store.labels() if _case_id(label) is not None]
-    recorded = _recorded(chip)
-    unreferenced = [label for label in chip if label not in recorded]
-    fingerprints = {label: _fingerprint(store, label) for label in unreferenced}
-    carded = _on_cards(fingerprints.values())
+    recorded = _recorded({_aa_label(label) for label in chip})
+    unreferenced = [label for label in chip if _aa_label(label) not in recorded]
+    fingerprints = {label: _card_fingerprint(store, label) for label in unreferenced}
+    carded = _on_cards(f for f in fingerprints.values() if f is not None)
     unused = [label for label in unreferenced if fingerprints[label] not in carded]
     recent: list[str] = []
     orphans: list[str] = []
@@ -156,15 +175,18 @@ def chip_key_orphans_delete(
         with transaction.atomic():
             # chip_images._sign holds this row while it generates the key and stores the record.
             case = Case.objects.select_for_update().filter(pk=case_id).first()
-            if ChipImageRecord.objects.filter(chip_key_label=label).exists():
+            if ChipImageRecord.objects.filter(chip_key_label=_aa_label(label)).exists():
                 continue
             try:
-                fingerprint = _fingerprint(store, label)
+                store.public_key(label)
+                fingerprint = _card_fingerprint(store, label)
             except KeyNotFound:
                 continue  # deleted meanwhile by another run
-            if Card.objects.filter(chip_key_fingerprint=fingerprint).exists():
+            if fingerprint is not None and Card.objects.filter(chip_key_fingerprint=fingerprint).exists():
                 continue
-            changes = {"chip_key_label": [label, None], "chip_key_fingerprint": [fingerprint, None]}
+            changes: dict[str, Any] = {"chip_key_label": [label, None]}
+            if not label.endswith(_CA_SUFFIX):
+                changes["chip_key_fingerprint"] = [fingerprint, None]
             if case is not None:
                 audit_record(actor=actor, action="exchange.chip_key_delete", obj=case, changes=changes)
             else:
