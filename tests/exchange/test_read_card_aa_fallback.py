@@ -32,7 +32,9 @@ __all__ = ["pcsc_reader", "signed"]
 
 def _without_pace(record: ChipImageRecord) -> Applet:
     """The record's files and AA key, no CAN: read in plain, no channel for chip authentication."""
-    return chip_applet(store=pki_keystore_open(), files=record.file_set(), chip_key_label=record.chip_key_label)
+    return chip_applet(
+        store=pki_keystore_open(), files=record.file_set(), chip_key_label=record.chip_key_label
+    )
 
 
 def _publish(*flag: str) -> str:
@@ -58,8 +60,7 @@ def test_read_card_passes_a_card_read_without_ca_only_when_the_list_allows(
         status, verdict = _read(pcsc_reader, tmp_path)
         assert (status, [r["code"] for r in verdict["reasons"]]) == (2, ["ca_not_performed"]), verdict
     changes = [
-        e.changes.get("aa_fallback")
-        for e in AuditEvent.objects.filter(action="pki.publish").order_by("seq")
+        e.changes.get("aa_fallback") for e in AuditEvent.objects.filter(action="pki.publish").order_by("seq")
     ]
     assert [c for c in changes if c is not None] == [[False, True], [True, False]]
 

@@ -1,5 +1,6 @@
 """The shared trust list vectors (tests/vectors/trustlist/: sequence, rollback, chip policy) through the
-Python verifier; the browser's verify.js runs the same cases (tests/web/test_verifier_trustlist_browser.py)."""
+Python verifier; the browser's verify.js runs the same cases
+(tests/web/test_verifier_trustlist_browser.py)."""
 
 from __future__ import annotations
 

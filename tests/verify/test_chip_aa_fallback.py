@@ -36,7 +36,9 @@ from tests.verify.conftest import NOW, World, card_of, issue_card, read_over
 PREFIX = "w"  # tests/verify/conftest.py's world: its trust-list signer is "w-tl"
 
 
-def _verdict(read: CardRead, trust: TrustList, world: World, held: tuple[StatusList, ...], **kw: object) -> Verdict:
+def _verdict(
+    read: CardRead, trust: TrustList, world: World, held: tuple[StatusList, ...], **kw: object
+) -> Verdict:
     return chip_verdict(read, trust=trust, root=world.root, now=NOW, status=held, **kw)  # type: ignore[arg-type]
 
 
@@ -88,7 +90,11 @@ def _skipped_ca(world: World, image: ChipImage) -> CardRead:
 
 
 def test_the_verifier_takes_the_fallback_from_the_list(
-    world: World, pace_image: ChipImage, held: tuple[StatusList, ...], allowing: TrustList, refusing: TrustList
+    world: World,
+    pace_image: ChipImage,
+    held: tuple[StatusList, ...],
+    allowing: TrustList,
+    refusing: TrustList,
 ) -> None:
     read = _skipped_ca(world, pace_image)
     passed = _verdict(read, allowing, world, held)
@@ -107,7 +113,11 @@ def test_a_version_2_list_allows_no_fallback(
 
 
 def test_the_argument_still_overrides_the_list(
-    world: World, pace_image: ChipImage, held: tuple[StatusList, ...], allowing: TrustList, refusing: TrustList
+    world: World,
+    pace_image: ChipImage,
+    held: tuple[StatusList, ...],
+    allowing: TrustList,
+    refusing: TrustList,
 ) -> None:
     read = _skipped_ca(world, pace_image)
     assert _verdict(read, allowing, world, held, aa_fallback=False).codes == ("ca_not_performed",)

@@ -52,7 +52,8 @@ def _state_or_none(directory: Path) -> PkiState | None:
 def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]]:
     """What one command changed in the authority, for its audit row: the signers it issued (label, role,
     serial, validity), the revocations it added (serial, signer, reason, time), the CRL and trust list
-    numbers, the trust list's chip policy, and the operating-system account that ran it. Certificates are public; no key material is in the state."""
+    numbers, the trust list's chip policy, and the operating-system account that ran it. Certificates are
+    public; no key material is in the state."""
     old_signers = {s.serial for s in before.signers} if before else set()
     old_revoked = {r.serial for r in before.revocations} if before else set()
     labels = {s.serial: s.label for s in after.signers}
@@ -258,7 +259,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{s.role:<16} {s.label:<12} {s.serial}  {s.not_before} → {s.not_after}{mark}")
         self.stdout.write(f"CRL number {state.crl_number}, trust list number {state.trustlist_sequence}")
         fallback = "allowed" if state.aa_fallback else "refused"
-        self.stdout.write(f"active authentication alone from a chip that offers chip authentication: {fallback}")
+        self.stdout.write(
+            f"active authentication alone from a chip that offers chip authentication: {fallback}"
+        )
         try:
             signer = document_signer_current(directory=directory, at=clock.now())
             self.stdout.write(f"signing now: {signer.label} ({signer.serial})")
