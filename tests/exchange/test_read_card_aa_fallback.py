@@ -50,10 +50,12 @@ def test_read_card_passes_a_card_read_without_ca_only_when_the_list_allows(
     with vpcd_inserted(lambda: _without_pace(signed), pcsc_reader):
         status, verdict = _read(pcsc_reader, tmp_path)  # the list of `pki init`: no fallback
         assert (status, [r["code"] for r in verdict["reasons"]]) == (2, ["ca_not_performed"]), verdict
+        assert verdict["trust_list"]["aa_fallback"] is False
         assert "allowed" in _publish("--aa-fallback")  # `pki show` after the publication says so
         status, verdict = _read(pcsc_reader, tmp_path)
         assert (status, verdict["outcome"], verdict["reasons"]) == (0, "valid", []), verdict
         assert verdict["holder"]["full_name"] == "Trịnh Văn Pace"
+        assert verdict["trust_list"]["aa_fallback"] is True
         _publish()  # a later list without the flag keeps the authority's setting
         assert _read(pcsc_reader, tmp_path)[0] == 0
         assert "refused" in _publish("--no-aa-fallback")
