@@ -22,9 +22,9 @@ from cryptography import x509
 
 from partycard.trust import pki
 from partycard.trust.keystore import KeyStore
-from partycard.trust.trustlist import TrustList, trustlist_build, trustlist_verify
+from partycard.trust.trustlist import ChipPolicy, TrustList, trustlist_build, trustlist_verify
 
-__all__ = ["ROOT_CN", "SIGNERS", "T0", "PkiWorld", "build_pki"]
+__all__ = ["ROOT_CN", "SIGNERS", "T0", "PkiWorld", "build_pki", "trust_with_policy"]
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ROOT_CN = "CSCA Dang Cong san Viet Nam"
@@ -120,6 +120,24 @@ def build_pki(
         next_update=T0 + timedelta(days=8),
     )
     return PkiWorld(store=store, root=root, signers=issued, trust_document=document)
+
+
+def trust_with_policy(world: PkiWorld, prefix: str, *, aa_fallback: bool) -> TrustList:
+    """``world``'s trust list signed again by its trust-list signer (``{prefix}-tl``), one number up, with
+    the chip policy ``aa_fallback`` (format version 3), verified at the world's "now"."""
+    held = world.trust()
+    document = trustlist_build(
+        store=world.store,
+        signer_label=f"{prefix}-tl",
+        signer_certificate=held.signer_certificate,
+        signers=list(held.signers),
+        crl=held.crl,
+        issued_at=held.issued_at,
+        next_update=held.next_update,
+        sequence=held.sequence + 1,
+        chip_policy=ChipPolicy(aa_fallback=aa_fallback),
+    )
+    return trustlist_verify(document, world.root, world.now)
 
 
 @dataclass(frozen=True)

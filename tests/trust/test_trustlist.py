@@ -74,7 +74,7 @@ def test_round_trip(world: Pki, document: bytes) -> None:
     # The signature covers the exact payload bytes.
     envelope = _envelope(document)
     payload = base64.b64decode(envelope["payload"])
-    assert json.loads(payload)["version"] == 2
+    assert json.loads(payload)["version"] == 3  # version 3 adds the signed chip_policy
     assert json.loads(payload)["sequence"] == verified.sequence == 1  # trustlist_build's default
     assert trustlist_verify(document.decode(), world.root, NOW).signers == verified.signers  # str accepted
 

@@ -82,7 +82,7 @@ def _legacy(w: Pki) -> str:
 def test_the_sequence_is_signed_and_read_back(world: Pki) -> None:
     document = _build(world, 41)
     payload = json.loads(base64.b64decode(json.loads(document)["payload"]))
-    assert payload["version"] == 2 and payload["sequence"] == 41
+    assert payload["version"] == 3 and payload["sequence"] == 41
     assert trustlist_verify(document, world.root, NOW).sequence == 41
 
 
@@ -104,7 +104,7 @@ def test_the_version_decides_whether_a_sequence_is_there(world: Pki) -> None:
     with pytest.raises(TrustListMalformed):  # version 1 with a number: not a version 1 list
         trustlist_verify(_signed(world, dict(content, version=1)), world.root, NOW)
     del content["sequence"]
-    with pytest.raises(TrustListMalformed):  # version 2 without one
+    with pytest.raises(TrustListMalformed):  # a numbered version without one
         trustlist_verify(_signed(world, content), world.root, NOW)
 
 

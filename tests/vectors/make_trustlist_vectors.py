@@ -1,10 +1,13 @@
-"""Shared vectors for the trust list's sequence number and rollback refusal (tests/vectors/trustlist/).
+"""Shared vectors for the trust list's sequence number, rollback refusal and chip policy
+(tests/vectors/trustlist/).
 
-One root (``root.pem``), one trust-list signer and one document signer; lists numbered 1, 2 and 7, a list
-of format version 1 (made before the number existed: sequence 0), and signed lists whose number breaks
-the format. ``cases.json`` says, for a list and the highest number a verifier accepted before, what it
-must do: ``accepted`` (with the list's number and the new highest), ``trust_list_rollback``, or the
-error a malformed list raises. The Python verifier (tests/trust/test_trustlist_vectors.py) and the
+One root (``root.pem``), one trust-list signer and one document signer; lists of format version 3
+numbered 1, 2 and 7 (chip policy: no AA fallback) and 8 (AA fallback allowed), a list of version 2 (a
+number, no chip policy: no fallback) and one of version 1 (made before the number existed: sequence 0),
+and signed lists whose number or chip policy breaks the format. ``cases.json`` says, for a list and the
+highest number a verifier accepted before, what it must do: ``accepted`` (with the list's number, the new
+highest and whether it allows the AA fallback), ``trust_list_rollback``, or the error a malformed list
+raises. The Python verifier (tests/trust/test_trustlist_vectors.py) and the
 browser's verify.js (tests/web/test_verifier_trustlist_browser.py) run every case. ECDSA signatures are
 random, so the files are committed, not regenerated in CI:
 
@@ -24,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from partycard.trust.keystore.file import FileKeyStore
-from partycard.trust.trustlist import trustlist_build
+from partycard.trust.trustlist import ChipPolicy, trustlist_build
 from tests.pki import T0, build_small_pki
 
 OUT = Path(__file__).parent / "trustlist"
@@ -56,7 +59,12 @@ def main() -> None:
         crl = x509.load_der_x509_crl(base64.b64decode(listed["crl"]))
         OUT.mkdir(exist_ok=True)
         (OUT / "root.pem").write_bytes(small.root.public_bytes(Encoding.PEM))
-        for sequence in (1, 2, 7):
+        for sequence, name, policy in (
+            (1, "sequence-1.json", ChipPolicy()),
+            (2, "sequence-2.json", ChipPolicy()),
+            (7, "sequence-7.json", ChipPolicy()),
+            (8, "aa-fallback-8.json", ChipPolicy(aa_fallback=True)),
+        ):
             document = trustlist_build(
                 store=store,
                 signer_label="tl",
@@ -66,27 +74,37 @@ def main() -> None:
                 issued_at=NOW - timedelta(hours=1),
                 next_update=NOW + timedelta(days=7),
                 sequence=sequence,
+                chip_policy=policy,
             )
-            (OUT / f"sequence-{sequence}.json").write_bytes(document)
-        legacy = {k: v for k, v in listed.items() if k != "sequence"} | {"version": 1}
+            (OUT / name).write_bytes(document)
+        numbered = {k: v for k, v in listed.items() if k != "chip_policy"} | {"version": 2, "sequence": 3}
+        (OUT / "version-2.json").write_bytes(_signed(store, tl, numbered))
+        legacy = {k: v for k, v in numbered.items() if k != "sequence"} | {"version": 1}
         (OUT / "version-1.json").write_bytes(_signed(store, tl, legacy))
         malformed = {
             "sequence-0.json": listed | {"sequence": 0},
             "sequence-text.json": listed | {"sequence": "3"},
             "sequence-true.json": listed | {"sequence": True},
             "sequence-missing.json": {k: v for k, v in listed.items() if k != "sequence"},
-            "version-1-with-sequence.json": listed | {"version": 1},
+            "version-1-with-sequence.json": numbered | {"version": 1},
+            "chip-policy-missing.json": {k: v for k, v in listed.items() if k != "chip_policy"},
+            "chip-policy-text.json": listed | {"chip_policy": {"aa_fallback": "true"}},
+            "chip-policy-number.json": listed | {"chip_policy": {"aa_fallback": 1}},
+            "chip-policy-extra-key.json": listed | {"chip_policy": {"aa_fallback": True, "other": True}},
+            "chip-policy-flat.json": listed | {"chip_policy": True},
+            "version-2-with-chip-policy.json": listed | {"version": 2},
         }
         for name, content in malformed.items():
             (OUT / name).write_bytes(_signed(store, tl, content))
 
-        def accepted(file: str, highest: int, sequence: int) -> dict[str, Any]:
+        def accepted(file: str, highest: int, sequence: int, aa_fallback: bool = False) -> dict[str, Any]:
             return {
                 "list": file,
                 "highest": highest,
                 "outcome": "accepted",
                 "sequence": sequence,
                 "new_highest": max(highest, sequence),
+                "aa_fallback": aa_fallback,
             }
 
         def refused(file: str, highest: int, outcome: str) -> dict[str, Any]:
@@ -94,9 +112,11 @@ def main() -> None:
 
         cases = {
             "about": "trust lists of root.pem verified at verify_at, then offered to a verifier that "
-            "accepted lists up to number `highest`: accepted (the list's sequence and the new highest), "
-            "trust_list_rollback (older than one accepted), or the error a malformed list raises. A "
-            "version 1 list (no sequence) is number 0.",
+            "accepted lists up to number `highest`: accepted (the list's sequence and the new highest, "
+            "with whether it allows active authentication alone from a chip that offers chip "
+            "authentication), trust_list_rollback (older than one accepted), or the error a malformed "
+            "list raises. A version 1 list (no sequence) is number 0; a version 1 or 2 list (no "
+            "chip_policy) allows no AA fallback.",
             "root": "root.pem",
             "verify_at": NOW.isoformat(),
             "cases": [
@@ -108,6 +128,10 @@ def main() -> None:
                 refused("sequence-1.json", 2, "trust_list_rollback"),
                 accepted("sequence-7.json", 2, 7),
                 refused("sequence-2.json", 7, "trust_list_rollback"),
+                accepted("version-2.json", 2, 3),
+                refused("version-2.json", 7, "trust_list_rollback"),
+                accepted("aa-fallback-8.json", 7, 8, aa_fallback=True),
+                refused("sequence-7.json", 8, "trust_list_rollback"),
                 *(refused(name, 0, "TrustListMalformed") for name in malformed),
             ],
         }

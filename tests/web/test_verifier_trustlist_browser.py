@@ -1,8 +1,8 @@
 """Trust list rollback in the browser (static/verifier/verify.js, app.js, store.js), headless Chromium.
 
 - Every case of the shared vectors (tests/vectors/trustlist/cases.json) gives in verify.js what it gives
-  in Python (trustlist_verify + trustlist_accept): accepted with the same number, ``trust_list_rollback``,
-  or the same error.
+  in Python (trustlist_verify + trustlist_accept): accepted with the same number and chip policy (the AA
+  fallback; none for a version 1 or 2 list), ``trust_list_rollback``, or the same error.
 - ``verifyAll`` with the highest number seen gives "cannot tell" with ``trust_list_rollback`` for an
   older list.
 - The PWA: it takes the server's list number 2, keeps the number; a later refresh served list number 1
@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from partycard.trust.trustlist import trustlist_build, trustlist_verify
-from tests.trust.test_trustlist_vectors import CASES, VECTORS, python_outcome
+from tests.trust.test_trustlist_vectors import CASES, OUTCOME_KEYS, VECTORS, python_outcome
 from tests.web.browser import require_chromium
 from tests.web.test_verifier_browser import READY, World, build_world
 
@@ -50,14 +50,17 @@ def test_every_trustlist_vector_gives_the_python_outcome(verifier_page: Any) -> 
                 catch (e) {{ return {{ outcome: e.code || String(e) }}; }}
                 try {{
                     const next = v.trustListAccept(trust, highest);
-                    return {{ outcome: "accepted", sequence: trust.sequence, new_highest: next }};
+                    return {{
+                        outcome: "accepted", sequence: trust.sequence, new_highest: next,
+                        aa_fallback: trust.chipPolicy.aaFallback,
+                    }};
                 }} catch (e) {{
                     return {{ outcome: e.code === "TrustListRollback" ? "trust_list_rollback" : String(e) }};
                 }}
             }}""",
             [text, root_pem, CASES["verify_at"], case["highest"]],
         )
-        expected = {k: v for k, v in case.items() if k in ("outcome", "sequence", "new_highest")}
+        expected = {k: v for k, v in case.items() if k in OUTCOME_KEYS}
         assert browser == python_outcome(case) == expected, case
 
 

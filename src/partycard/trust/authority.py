@@ -30,7 +30,7 @@ from partycard.trust.pki import (
     trustlist_signer_issue,
 )
 from partycard.trust.state import PkiState
-from partycard.trust.trustlist import trustlist_build
+from partycard.trust.trustlist import ChipPolicy, trustlist_build
 
 __all__ = [
     "MANUFACTURER_ENCRYPTION_ROLE",
@@ -211,6 +211,7 @@ def authority_publish(
     now: datetime,
     policy: Policy = Policy(),
     sequence_from: int | None = None,
+    aa_fallback: bool | None = None,
 ) -> bytes:
     """Issue a fresh CRL and sign a fresh trust list (valid until ``now + publish_days``) numbered one
     above the last published (``PkiState.trustlist_sequence``); return it.
@@ -219,6 +220,9 @@ def authority_publish(
         sequence_from: number the list at least this: after the authority was restored from a backup,
             its state's count is behind the lists verifiers already accepted, which would refuse the
             next ones as rollbacks until the count passed them (docs/operations.md).
+        aa_fallback: set the chip policy this list and every later one carry (kept in the state, so a
+            rollover or a revocation publishes it again); None keeps the state's (off for a new
+            authority). See ``trustlist.ChipPolicy``.
 
     Raises:
         PkiParameterError: ``sequence_from`` is not a positive integer.
@@ -228,6 +232,10 @@ def authority_publish(
     state = _state(directory)
     if sequence_from is not None:
         state.trustlist_sequence = max(state.trustlist_sequence, sequence_from - 1)
+    if aa_fallback is not None:
+        if not isinstance(aa_fallback, bool):
+            raise PkiParameterError("aa_fallback must be True, False or None")
+        state.aa_fallback = aa_fallback
     root = _load(directory / "root.pem")
     next_update = now + timedelta(days=policy.publish_days)
     crl = crl_issue(
@@ -252,6 +260,7 @@ def authority_publish(
         issued_at=now,
         next_update=next_update,
         sequence=sequence,
+        chip_policy=ChipPolicy(aa_fallback=state.aa_fallback),
     )
     _write(directory / "trustlist.json", document)
     return document

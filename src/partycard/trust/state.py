@@ -2,7 +2,9 @@
 
 The root is offline, so its operator keeps this file between ceremonies: it lists the signers, the
 revocations and the last CRL number, which :func:`crl_issue` needs to issue the next CRL, and the last
-trust list's sequence number, which the next list must exceed (``trust/trustlist.py``, rollback).
+trust list's sequence number, which the next list must exceed (``trust/trustlist.py``, rollback), and
+the chip policy every list is signed with (``aa_fallback``), so that a rollover or a revocation publishes
+the same rule as the last ``pki publish`` set.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class PkiState:
     revocations: list[RevocationRecord] = field(default_factory=list)
     crl_number: int = 0
     trustlist_sequence: int = 0  # 0: no numbered list published yet (a state from before the number)
+    aa_fallback: bool = False  # the trust list's chip_policy (trustlist.ChipPolicy); a state from before: off
 
     def signer_record(self, *, label: str, certificate: x509.Certificate, role: str) -> SignerRecord:
         """Record a freshly issued signer (a rollover is one more record)."""
@@ -111,6 +114,14 @@ class PkiState:
                 revocations=[RevocationRecord(**r) for r in raw["revocations"]],
                 crl_number=int(raw["crl_number"]),
                 trustlist_sequence=int(raw.get("trustlist_sequence", 0)),
+                aa_fallback=_flag(raw.get("aa_fallback", False)),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise PkiStateMalformed("not a PKI state document") from e
+
+
+def _flag(value: object) -> bool:
+    """A JSON boolean, strictly: a hand-edited "false" (a truthy string) must not switch a policy on."""
+    if not isinstance(value, bool):
+        raise TypeError("aa_fallback must be true or false")
+    return value

@@ -12,6 +12,16 @@ an older list, signed and still within its validity, would otherwise un-revoke a
 CRL revokes (the status list cache refuses an older status list for the same reason). Lists of format
 version 1, made before the number existed, count as sequence 0: accepted only while nothing higher was
 seen.
+
+Chip policy: format version 3 adds ``chip_policy``, ``{"aa_fallback": bool}``, the publisher's rule for a
+chip whose DG14 announces chip authentication but was read without it (``verify/chip.py``): whether
+active authentication alone may then prove the chip (9303-11 §6.2 vs §6.1; an AA answer is not bound to
+the secure channel). It is in the signed payload, so only the authority sets it, and every chip verifier
+takes it from the list it holds. Version 1 and 2 lists, published before the field existed when no
+verifier could fall back, read as ``aa_fallback`` false: an absent permission is no permission. Each
+version has one exact key set (a verifier never ignores a key that could change a verdict), hence a new
+version rather than an optional key in version 2: a version 2 verifier refuses a version 3 list as an
+unsupported version, not as a malformed one.
 """
 
 from __future__ import annotations
@@ -54,6 +64,8 @@ __all__ = [
     "LEGACY_VERSION",
     "MAX_DOCUMENT_BYTES",
     "MAX_SEQUENCE",
+    "SEQUENCE_VERSION",
+    "ChipPolicy",
     "TrustList",
     "TrustListMemory",
     "trustlist_accept",
@@ -61,14 +73,38 @@ __all__ = [
     "trustlist_verify",
 ]
 
-FORMAT_VERSION = 2  # version 2 adds ``sequence``
+FORMAT_VERSION = 3  # version 3 adds ``chip_policy``
+SEQUENCE_VERSION = 2  # version 2 added ``sequence``; no chip policy: read as no AA fallback
 LEGACY_VERSION = 1  # no sequence: read as sequence 0
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # far above any real list; bounds what a verifier will parse
 #: The largest sequence number: JavaScript's largest exact integer, so the PWA reads the same number.
 MAX_SEQUENCE = 2**53 - 1
 _DOCUMENT_KEYS = {"payload", "signature", "signer_certificate"}
 _LEGACY_PAYLOAD_KEYS = {"version", "issued_at", "next_update", "signers", "crl"}
-_PAYLOAD_KEYS = _LEGACY_PAYLOAD_KEYS | {"sequence"}
+_SEQUENCE_PAYLOAD_KEYS = _LEGACY_PAYLOAD_KEYS | {"sequence"}
+_PAYLOAD_KEYS = _SEQUENCE_PAYLOAD_KEYS | {"chip_policy"}
+_VERSION_KEYS = {
+    LEGACY_VERSION: _LEGACY_PAYLOAD_KEYS,
+    SEQUENCE_VERSION: _SEQUENCE_PAYLOAD_KEYS,
+    FORMAT_VERSION: _PAYLOAD_KEYS,
+}
+_CHIP_POLICY_KEYS = {"aa_fallback"}
+
+
+@dataclass(frozen=True)
+class ChipPolicy:
+    """What the authority accepts from a chip, signed in the trust list (format version 3).
+
+    ``aa_fallback``: a chip whose SOD-vouched DG14 announces chip authentication, read without it (a
+    reader that cannot run CA), may still pass on active authentication alone. Off by default: AA proves
+    the chip holds the DG15 key but is not bound to the channel the data came over (9303-11 §6.1), so a
+    relay to a genuine chip passes it; CA keys the channel with the DG14 key itself (§6.2).
+    """
+
+    aa_fallback: bool = False
+
+    def to_json(self) -> dict[str, bool]:
+        return {"aa_fallback": self.aa_fallback}
 
 
 @dataclass(frozen=True)
@@ -83,6 +119,7 @@ class TrustList:
     signer_certificate: x509.Certificate
     stale: bool
     sequence: int = 0  # 0: a version 1 list, made before the number existed
+    chip_policy: ChipPolicy = ChipPolicy()  # a version 1 or 2 list: no AA fallback
 
     def is_revoked(self, certificate: x509.Certificate) -> bool:
         """True if the list's CRL revokes ``certificate`` (matched by serial; one issuer, the root)."""
@@ -150,6 +187,7 @@ def trustlist_build(
     issued_at: datetime,
     next_update: datetime,
     sequence: int = 1,
+    chip_policy: ChipPolicy = ChipPolicy(),
 ) -> bytes:
     """Sign a trust list with the trust-list signer's key; return the document verifiers download.
 
@@ -157,6 +195,8 @@ def trustlist_build(
         sequence: the list's number, 1 or more, higher than every list published before it
             (``authority_publish`` takes it from ``PkiState.next_trustlist_sequence``; 1 suits a list
             made outside an authority, in a test or a bench).
+        chip_policy: the rule chip verifiers take from the list (:class:`ChipPolicy`); the authority's
+            is ``PkiState.aa_fallback``.
 
     Raises:
         PkiParameterError: ``next_update`` not after ``issued_at``, naive datetimes, or a sequence that is
@@ -167,11 +207,14 @@ def trustlist_build(
         raise PkiParameterError("next_update must be after issued_at")
     if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= MAX_SEQUENCE:
         raise PkiParameterError(f"the sequence must be an integer from 1 to {MAX_SEQUENCE}")
+    if not isinstance(chip_policy, ChipPolicy) or not isinstance(chip_policy.aa_fallback, bool):
+        raise PkiParameterError("chip_policy must be a ChipPolicy with a boolean aa_fallback")
     _der.require_store_key(store, signer_label, signer_certificate)
     payload = json.dumps(
         {
             "version": FORMAT_VERSION,
             "sequence": sequence,
+            "chip_policy": chip_policy.to_json(),
             "issued_at": _time_text(issued_at),
             "next_update": _time_text(next_update),
             "signers": [_b64(c.public_bytes(serialization.Encoding.DER)) for c in signers],
@@ -234,18 +277,19 @@ def _verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -
     if not _der.verify_with(signer_key, signature, payload):
         raise TrustListBadSignature("the trust list signature does not verify")
 
-    content = _json_object(payload, _PAYLOAD_KEYS | _LEGACY_PAYLOAD_KEYS, "the payload", exact=False)
+    content = _json_object(payload, _PAYLOAD_KEYS, "the payload", exact=False)
     version = content.get("version")
-    if isinstance(version, bool) or version not in (FORMAT_VERSION, LEGACY_VERSION):
+    if isinstance(version, bool) or version not in _VERSION_KEYS:
         raise TrustListMalformed(f"unsupported trust list version {version!r}")
-    keys = _PAYLOAD_KEYS if version == FORMAT_VERSION else _LEGACY_PAYLOAD_KEYS
+    keys = _VERSION_KEYS[version]
     if set(content) != keys:
         raise TrustListMalformed(f"the payload must be an object with exactly {sorted(keys)}")
     sequence = content.get("sequence", 0)
-    if version == FORMAT_VERSION and (
+    if version >= SEQUENCE_VERSION and (
         isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= MAX_SEQUENCE
     ):
         raise TrustListMalformed(f"sequence must be an integer from 1 to {MAX_SEQUENCE}")
+    chip_policy = _chip_policy(content["chip_policy"]) if version >= FORMAT_VERSION else ChipPolicy()
     issued_at = _time_parse(content["issued_at"], "issued_at")
     next_update = _time_parse(content["next_update"], "next_update")
     if not isinstance(content["signers"], list):
@@ -275,7 +319,17 @@ def _verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -
         signer_certificate=signer,
         stale=now > next_update,
         sequence=sequence,
+        chip_policy=chip_policy,
     )
+
+
+def _chip_policy(value: Any) -> ChipPolicy:
+    """A version 3 list's ``chip_policy``: exactly ``{"aa_fallback": true|false}`` (no 0/1, no text)."""
+    if not isinstance(value, dict) or set(value) != _CHIP_POLICY_KEYS:
+        raise TrustListMalformed(f"chip_policy must be an object with exactly {sorted(_CHIP_POLICY_KEYS)}")
+    if not isinstance(value["aa_fallback"], bool):
+        raise TrustListMalformed("chip_policy.aa_fallback must be true or false")
+    return ChipPolicy(aa_fallback=value["aa_fallback"])
 
 
 def trustlist_verify(document: bytes | str, root_cert: x509.Certificate, now: datetime) -> TrustList:

@@ -19,8 +19,8 @@ chip, and the chip does not say which step failed), and a read whose secure mess
 (``sm_mac``, ``sm_counter``, …) is incomplete: each says so alone and the verdict is "cannot tell".
 A chip whose DG14 (vouched for by the SOD) announces chip authentication must prove possession of that
 key on the channel the data travelled on (``ca_failed`` for a clone: a chip that copied every file but
-not the private key); active authentication replaces it only where the trust list allows it
-(``aa_fallback``), since an AA answer is not bound to the channel.
+not the private key); active authentication replaces it only where the trust list allows it (its signed
+``chip_policy.aa_fallback``, ``trust/trustlist.py``), since an AA answer is not bound to the channel.
 
 Every check runs and adds its reason, each with its own code (docs/trust.md lists them), so one read
 shows a card that is both revoked and cloned. The DS certificate must be on the trust list the reader
@@ -453,7 +453,7 @@ def chip_verdict(
     now: datetime,
     memory: AaMemory | None = None,
     status: StatusSource = None,
-    aa_fallback: bool = False,
+    aa_fallback: bool | None = None,
 ) -> Verdict:
     """The verdict on one read, against a trust list already verified with ``root`` (trustlist_verify).
 
@@ -463,9 +463,11 @@ def chip_verdict(
             ``status_list_verify_jwt/cwt``): one list, several (found by the URI in the card's DG13),
             a function from URI to list, or None. A card whose list is not there reads
             ``status_unknown`` (cannot tell), as an e-card does.
-        aa_fallback: whether the trust list accepts active authentication alone from a chip that
-            announces chip authentication in DG14 (a reader without CA). Off by default: an AA answer
-            is not bound to the secure channel, so it does not prove the data came from that chip.
+        aa_fallback: whether active authentication alone is accepted from a chip that announces chip
+            authentication in DG14 and was read without it (a reader without CA). None (every caller
+            but a test): what ``trust`` says (``trust.chip_policy.aa_fallback``, signed by the
+            authority; off for a list of before the field). Off unless allowed: an AA answer is not
+            bound to the secure channel, so it does not prove the data came from that chip.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -491,7 +493,8 @@ def chip_verdict(
             signed_at=sod.signing_time,
             document_type=PARTY_CARD_DOCUMENT_TYPE,
         )
-    reasons += _chip_reasons(read, sod, memory, aa_fallback=aa_fallback)
+    fallback = trust.chip_policy.aa_fallback if aa_fallback is None else aa_fallback
+    reasons += _chip_reasons(read, sod, memory, aa_fallback=fallback)
     if trust.stale:
         reasons.append(
             reason(

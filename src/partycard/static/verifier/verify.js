@@ -120,7 +120,9 @@ export class TrustListError extends Error {
 
 const TL_DOCUMENT_KEYS = ["payload", "signature", "signer_certificate"];
 const TL_LEGACY_PAYLOAD_KEYS = ["crl", "issued_at", "next_update", "signers", "version"]; // version 1
-const TL_PAYLOAD_KEYS = [...TL_LEGACY_PAYLOAD_KEYS, "sequence"]; // version 2
+const TL_SEQUENCE_PAYLOAD_KEYS = [...TL_LEGACY_PAYLOAD_KEYS, "sequence"]; // version 2
+const TL_PAYLOAD_KEYS = [...TL_SEQUENCE_PAYLOAD_KEYS, "chip_policy"]; // version 3 (trustlist.py ChipPolicy)
+const TL_VERSION_KEYS = new Map([[1, TL_LEGACY_PAYLOAD_KEYS], [2, TL_SEQUENCE_PAYLOAD_KEYS], [3, TL_PAYLOAD_KEYS]]);
 export const TL_MAX_SEQUENCE = Number.MAX_SAFE_INTEGER; // trustlist.py MAX_SEQUENCE, 2**53 - 1
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -208,12 +210,21 @@ export async function trustListVerify(document, root, now) {
     throw new TrustListError("TrustListMalformed", "the payload is not JSON");
   }
   const version = content !== null && typeof content === "object" && !Array.isArray(content) ? content.version : undefined;
-  if (version !== 1 && version !== 2) throw new TrustListError("TrustListMalformed", `unsupported trust list version ${version}`);
-  exactKeys(content, version === 2 ? TL_PAYLOAD_KEYS : TL_LEGACY_PAYLOAD_KEYS, "the payload");
+  if (!TL_VERSION_KEYS.has(version)) throw new TrustListError("TrustListMalformed", `unsupported trust list version ${version}`);
+  exactKeys(content, TL_VERSION_KEYS.get(version), "the payload");
   // A version 1 list was made before the number existed: sequence 0 (trustlist.py, rollback).
-  const sequence = version === 2 ? content.sequence : 0;
-  if (version === 2 && !(Number.isSafeInteger(sequence) && sequence >= 1)) {
+  const sequence = version >= 2 ? content.sequence : 0;
+  if (version >= 2 && !(Number.isSafeInteger(sequence) && sequence >= 1)) {
     throw new TrustListError("TrustListMalformed", `sequence must be an integer from 1 to ${TL_MAX_SEQUENCE}`);
+  }
+  // Version 3's signed chip policy; a list of before it allows no AA fallback (trustlist.py, chip policy).
+  const chipPolicy = { aaFallback: false };
+  if (version >= 3) {
+    exactKeys(content.chip_policy, ["aa_fallback"], "chip_policy");
+    if (typeof content.chip_policy.aa_fallback !== "boolean") {
+      throw new TrustListError("TrustListMalformed", "chip_policy.aa_fallback must be true or false");
+    }
+    chipPolicy.aaFallback = content.chip_policy.aa_fallback;
   }
   const issuedAt = isoTime(content.issued_at, "issued_at");
   const nextUpdate = isoTime(content.next_update, "next_update");
@@ -242,7 +253,10 @@ export async function trustListVerify(document, root, now) {
     cert.key = await importSpki(cert);
     cert.kid = hex(await kidOf(cert.der));
   }
-  return { issuedAt, nextUpdate, sequence, signers, revoked: crl.revoked, signerCertificate: signer, stale: now > nextUpdate };
+  return {
+    issuedAt, nextUpdate, sequence, chipPolicy, signers, revoked: crl.revoked, signerCertificate: signer,
+    stale: now > nextUpdate,
+  };
 }
 
 /** Whether a verifier that accepted trust lists up to number ``highest`` may take ``trust`` (verified);

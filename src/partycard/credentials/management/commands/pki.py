@@ -7,6 +7,7 @@ command is audited.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,9 @@ def _state_or_none(directory: Path) -> PkiState | None:
 
 def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]]:
     """What one command changed in the authority, for its audit row: the signers it issued (label, role,
-    serial, validity), the revocations it added (serial, signer, reason, time), the CRL number, and the
-    operating-system account that ran it. Certificates are public; no key material is in the state."""
+    serial, validity), the revocations it added (serial, signer, reason, time), the CRL and trust list
+    numbers, the trust list's chip policy, and the operating-system account that ran it. Certificates are
+    public; no key material is in the state."""
     old_signers = {s.serial for s in before.signers} if before else set()
     old_revoked = {r.serial for r in before.revocations} if before else set()
     labels = {s.serial: s.label for s in after.signers}
@@ -88,6 +90,8 @@ def pki_changes(before: PkiState | None, after: PkiState) -> dict[str, list[Any]
             before.trustlist_sequence if before else None,
             after.trustlist_sequence,
         ]
+    if before is None or before.aa_fallback != after.aa_fallback:
+        changes["aa_fallback"] = [before.aa_fallback if before else None, after.aa_fallback]
     return changes
 
 
@@ -136,6 +140,16 @@ class Command(BaseCommand):
             metavar="N",
             help="number the trust list N at least (after a restore: above every number verifiers saw)",
         )
+        publish.add_argument(
+            "--aa-fallback",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=(
+                "sign into this and every later trust list whether a chip that offers chip authentication"
+                " may pass on active authentication alone when read without it (default: keep the last"
+                " setting; off for a new authority)"
+            ),
+        )
         sub.add_parser("rollover", help="issue the next document signer and publish")
         revoke = sub.add_parser("revoke", help="revoke a signer by its serial (hex) and publish")
         revoke.add_argument("serial")
@@ -174,7 +188,11 @@ class Command(BaseCommand):
                     authority_init(store=store, directory=directory, now=now)
                 elif action == "publish":
                     authority_publish(
-                        store=store, directory=directory, now=now, sequence_from=options["sequence_from"]
+                        store=store,
+                        directory=directory,
+                        now=now,
+                        sequence_from=options["sequence_from"],
+                        aa_fallback=options["aa_fallback"],
                     )
                 elif action == "manufacturer":
                     signing_path, encryption_path = authority_manufacturer(
@@ -240,6 +258,10 @@ class Command(BaseCommand):
             mark = " REVOKED" if s.serial in revoked else ""
             self.stdout.write(f"{s.role:<16} {s.label:<12} {s.serial}  {s.not_before} → {s.not_after}{mark}")
         self.stdout.write(f"CRL number {state.crl_number}, trust list number {state.trustlist_sequence}")
+        fallback = "allowed" if state.aa_fallback else "refused"
+        self.stdout.write(
+            f"active authentication alone from a chip that offers chip authentication: {fallback}"
+        )
         try:
             signer = document_signer_current(directory=directory, at=clock.now())
             self.stdout.write(f"signing now: {signer.label} ({signer.serial})")

@@ -281,6 +281,7 @@ class Command(BaseCommand):
                 "issued_at": trust.issued_at.isoformat(),
                 "sequence": trust.sequence,
                 "stale": trust.stale,
+                "aa_fallback": trust.chip_policy.aa_fallback,  # the signed chip policy the verdict used
             },
             "status_lists": [
                 {"uri": s.uri, "issued_at": s.issued_at.isoformat(), "stale": s.stale(now)} for s in lists
