@@ -1,7 +1,8 @@
 """AES secure messaging (ICAO 9303-11 §9.8): a reference implementation's vectors byte for byte, both
 sides, and every tamper named by its own error code.
 
-ICAO 9303-11's SM worked example (Appendix D.4) is 3DES/BAC only; the AES vectors are from gmrtd/gmrtd
+ICAO 9303-11's SM worked example (Appendix D.4) is 3DES/BAC only (it runs through the same framing
+code in test_sm_icao_vectors.py); the AES vectors are from gmrtd/gmrtd
 ``pace_test.go`` (TestDoPace_CAM_ECDH): after PACE-CAM with the session keys of 9303-11 Appendix I
 (KS_enc 0A9D…, KS_mac 4B1C…, SSC from 0), SELECT EF.CardSecurity and two READ BINARY, commands and
 responses, ending at SSC 6. They are gmrtd's own encoding under the appendix's keys, not ICAO's.

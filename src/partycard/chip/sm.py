@@ -1,4 +1,8 @@
-"""Secure messaging with AES (ICAO 9303-11 §9.8), both sides: the terminal's and the chip's.
+"""Secure messaging (ICAO 9303-11 §9.8), both sides: the terminal's and the chip's.
+
+The framing below is the same for every cipher; what differs sits in a :class:`CipherSuite`:
+:data:`AES` (the default, and the only suite a party card speaks) and :data:`TDES` (3DES, as after BAC;
+kept only so that 9303-11's own worked example, Appendix D.4, runs through this code byte for byte).
 
 After PACE (and again after chip authentication) both sides hold KS_enc and KS_mac (AES-128) and a
 16-byte send sequence counter SSC, which starts at zero (9303-11 §9.8.2 for AES) and is incremented
@@ -11,8 +15,12 @@ response under the next even one. Each protected APDU carries, in this order (§
 * DO'8E' = the first 8 bytes of AES-CMAC(KS_mac, pad(SSC || [pad(header)] || DO'87' || DO'97'/DO'99'))
   (§9.8.6.2; the header is CLA INS P1 P2 with the SM bits of CLA set, ISO/IEC 7816-4 §5.4.1).
 
-Padding is ISO/IEC 9797-1 method 2 (80 then zeros to a whole block). Only even INS are protected here
-(odd INS would use DO'85'; no command of the party card has one).
+For :data:`TDES` (9303-11 §9.8.6.1, §9.8.6.2, §9.8.2 for 3DES): the SSC is 8 bytes, DO'87' is 3DES-CBC
+(two-key, K1 K2 K1) with IV zero, and DO'8E' is ISO/IEC 9797-1 MAC algorithm 3 (the "retail MAC") with
+DES, 8 bytes; the blocks are 8 bytes.
+
+Padding is ISO/IEC 9797-1 method 2 (80 then zeros to a whole block of the suite). Only even INS are
+protected here (odd INS would use DO'85'; no command of the party card has one).
 
 A check that fails raises a :class:`~partycard.chip.errors.SecureMessagingError` subclass whose
 ``code`` names it. A MAC that fails under the expected counter is tried under the counters around it
@@ -26,7 +34,9 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Protocol
 
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 
@@ -43,48 +53,55 @@ from partycard.chip.errors import (
 from partycard.chip.tlv import tlv_encode
 
 __all__ = [
+    "AES",
     "BLOCK",
     "CLA_SM",
     "COUNTER_WINDOW",
     "MAC_LENGTH",
+    "TDES",
+    "AesSuite",
+    "CipherSuite",
     "SecureMessaging",
     "SessionKeys",
+    "TdesSuite",
     "aes_cmac",
+    "mac_input",
     "pad",
+    "retail_mac",
     "unpad",
 ]
 
-BLOCK = 16  # AES block size
-MAC_LENGTH = 8  # 9303-11 §9.8.6.2: the CMAC is truncated to 8 bytes
+BLOCK = 16  # AES block size (the default suite's)
+MAC_LENGTH = 8  # 9303-11 §9.8.6.2: the CMAC is truncated to 8 bytes; the retail MAC is 8 bytes
 CLA_SM = 0x0C  # ISO/IEC 7816-4 §5.4.1 Table 2: SM, header authenticated (bits 4-3 = 11)
 COUNTER_WINDOW = 16  # how far around the expected SSC a failed MAC is tried, to name replay vs counter
-_SSC_MODULUS = 1 << (8 * BLOCK)
+_DES_BLOCK = 8
 _TAG_DATA, _TAG_LE, _TAG_STATUS, _TAG_MAC = 0x87, 0x97, 0x99, 0x8E
 _PADDING_INDICATOR = 0x01  # DO'87' value starts with 01: "padded as ISO/IEC 9797-1 method 2"
 
 
 @dataclass(frozen=True, slots=True)
 class SessionKeys:
-    """KS_enc and KS_mac of one secure messaging session (AES-128: 16 bytes each)."""
+    """KS_enc and KS_mac of one secure messaging session (16 bytes each: AES-128, or two-key 3DES)."""
 
     enc: bytes
     mac: bytes
 
 
-def pad(data: bytes) -> bytes:
-    """ISO/IEC 9797-1 padding method 2: append 80, then 00 up to a multiple of the AES block."""
+def pad(data: bytes, block: int = BLOCK) -> bytes:
+    """ISO/IEC 9797-1 padding method 2: append 80, then 00 up to a multiple of ``block`` (AES's 16)."""
     padded = data + b"\x80"
-    return padded + bytes(-len(padded) % BLOCK)
+    return padded + bytes(-len(padded) % block)
 
 
-def unpad(data: bytes) -> bytes:
-    """Remove ISO/IEC 9797-1 method 2 padding.
+def unpad(data: bytes, block: int = BLOCK) -> bytes:
+    """Remove ISO/IEC 9797-1 method 2 padding (blocks of ``block`` bytes).
 
     Raises:
         SmFormatError: no 80 marker with only zeros after it, in the last block.
     """
     stripped = data.rstrip(b"\x00")
-    if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= BLOCK:
+    if not stripped or stripped[-1] != 0x80 or len(data) - len(stripped) >= block:
         raise SmFormatError("bad ISO/IEC 9797-1 method 2 padding")
     return stripped[:-1]
 
@@ -94,6 +111,121 @@ def aes_cmac(key: bytes, data: bytes) -> bytes:
     mac = CMAC(algorithms.AES(key))
     mac.update(data)
     return mac.finalize()
+
+
+def _des(key: bytes) -> TripleDES:
+    """3DES EDE: a 16-byte key K1 K2 is two-key 3DES, passed as K1 K2 K1; K K K is single DES."""
+    return TripleDES(key + key[:_DES_BLOCK] if len(key) == 2 * _DES_BLOCK else key)
+
+
+def retail_mac(key: bytes, data: bytes) -> bytes:
+    """ISO/IEC 9797-1 MAC algorithm 3 (the "retail MAC") with DES, of already padded ``data``.
+
+    ISO/IEC 9797-1 MAC algorithm 3, as 9303-11 §9.8.6.2 uses it for 3DES secure messaging (with BAC):
+    key = K || K' (8 bytes each); H_1 = DES(K, D_1), H_i = DES(K, H_(i-1) xor D_i) (initial
+    transformation 1, iteration over every block), then the output transformation 3:
+    G = DES(K, DES^-1(K', H_q)). That is single-DES CBC with IV zero over all blocks but the last, and
+    3DES (K, K', K) of the chaining value xor the last block. No truncation: the block is 8 bytes.
+    The caller pads (method 2) first, as 9303-11 puts the padding in N itself.
+
+    Raises:
+        ValueError: a key that is not 16 bytes, or data that is empty or not whole 8-byte blocks.
+    """
+    if len(key) != 2 * _DES_BLOCK:
+        raise ValueError("the retail MAC takes a 16-byte key K || K'")
+    if not data or len(data) % _DES_BLOCK:
+        raise ValueError("the retail MAC takes data padded to whole 8-byte blocks")
+    k = key[:_DES_BLOCK]
+    head, last = data[:-_DES_BLOCK], data[-_DES_BLOCK:]
+    chain = bytes(_DES_BLOCK)
+    if head:
+        encryptor = Cipher(_des(k * 3), modes.CBC(chain)).encryptor()
+        chain = (encryptor.update(head) + encryptor.finalize())[-_DES_BLOCK:]
+    block = bytes(a ^ b for a, b in zip(chain, last, strict=True))
+    # one block, so ECB is the raw 3DES permutation here: E_K(D_K'(E_K(x)))
+    encryptor = Cipher(_des(key), modes.ECB()).encryptor()  # noqa: S305
+    return encryptor.update(block) + encryptor.finalize()
+
+
+class CipherSuite(Protocol):
+    """What differs between AES and 3DES secure messaging; the framing (DOs, padding, SSC) does not.
+
+    ``block`` is the cipher's block size, which is also the SSC's length in bytes (9303-11 §9.8.2).
+    ``encrypt``/``decrypt`` take whole padded blocks; ``mac`` takes the padded MAC input N and returns
+    the 8 bytes of DO'8E'.
+    """
+
+    name: str
+    block: int
+
+    def encrypt(self, key: bytes, ssc: int, data: bytes) -> bytes: ...
+
+    def decrypt(self, key: bytes, ssc: int, data: bytes) -> bytes: ...
+
+    def mac(self, key: bytes, data: bytes) -> bytes: ...
+
+
+class AesSuite:
+    """AES-128 (9303-11 §9.8.6.1-2): CBC with IV = E(KS_enc, SSC), AES-CMAC truncated to 8 bytes.
+
+    The suite of every party card (PACE and chip authentication both yield AES-128 keys).
+    """
+
+    name = "AES"
+    block = BLOCK
+
+    def _iv(self, key: bytes, ssc: int) -> bytes:
+        # 9303-11 §9.8.6.1: for AES the IV is E(KS_enc, SSC)
+        # one block, so ECB is the raw AES permutation here
+        encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305
+        return encryptor.update(ssc.to_bytes(BLOCK, "big")) + encryptor.finalize()
+
+    def encrypt(self, key: bytes, ssc: int, data: bytes) -> bytes:
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(self._iv(key, ssc))).encryptor()
+        return encryptor.update(data) + encryptor.finalize()
+
+    def decrypt(self, key: bytes, ssc: int, data: bytes) -> bytes:
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(self._iv(key, ssc))).decryptor()
+        return decryptor.update(data) + decryptor.finalize()
+
+    def mac(self, key: bytes, data: bytes) -> bytes:
+        return aes_cmac(key, data)[:MAC_LENGTH]
+
+
+class TdesSuite:
+    """Two-key 3DES (9303-11 §9.8.6.1-2): CBC with IV zero, the retail MAC with DES.
+
+    Not used by party cards: this is BAC's secure messaging, kept so that 9303-11 Appendix D.4 (the only
+    worked example of secure messaging in 9303-11) checks the framing code byte for byte.
+    """
+
+    name = "3DES"
+    block = _DES_BLOCK
+
+    def encrypt(self, key: bytes, ssc: int, data: bytes) -> bytes:
+        # 9303-11 §9.8.6.1: for 3DES the IV is zero; the SSC goes only into the MAC
+        encryptor = Cipher(_des(key), modes.CBC(bytes(_DES_BLOCK))).encryptor()
+        return encryptor.update(data) + encryptor.finalize()
+
+    def decrypt(self, key: bytes, ssc: int, data: bytes) -> bytes:
+        decryptor = Cipher(_des(key), modes.CBC(bytes(_DES_BLOCK))).decryptor()
+        return decryptor.update(data) + decryptor.finalize()
+
+    def mac(self, key: bytes, data: bytes) -> bytes:
+        return retail_mac(key, data)
+
+
+AES: CipherSuite = AesSuite()
+TDES: CipherSuite = TdesSuite()
+
+
+def mac_input(suite: CipherSuite, ssc: int, payload: bytes) -> bytes:
+    """N of 9303-11 §9.8.6.2 (K for a response): pad(SSC || payload), the SSC as one block of the suite.
+
+    ``payload`` is M: for a command pad(header) || [DO'87'] || [DO'97'], for a response
+    [DO'87'] || DO'99'.
+    """
+    return pad(ssc.to_bytes(suite.block, "big") + payload, suite.block)
 
 
 def _objects(body: bytes) -> list[tuple[int, bytes, bytes]]:
@@ -149,17 +281,20 @@ def _arrange(
 
 
 class SecureMessaging:
-    """One side of an AES secure messaging session: keys, the send sequence counter, wrap and unwrap.
+    """One side of a secure messaging session: keys, the send sequence counter, wrap and unwrap.
 
     The terminal calls :meth:`wrap_command` then :meth:`unwrap_response`; the chip calls
     :meth:`unwrap_command` then :meth:`wrap_response`. Each call increments the SSC first.
+    ``suite`` is :data:`AES` unless a test runs 9303-11's 3DES worked example (:data:`TDES`).
     """
 
-    def __init__(self, keys: SessionKeys, ssc: int = 0) -> None:
-        if len(keys.enc) != BLOCK or len(keys.mac) != BLOCK:
-            raise ValueError("AES-128 secure messaging needs 16-byte KS_enc and KS_mac")
+    def __init__(self, keys: SessionKeys, ssc: int = 0, *, suite: CipherSuite = AES) -> None:
+        if len(keys.enc) != 16 or len(keys.mac) != 16:
+            raise ValueError(f"{suite.name} secure messaging needs 16-byte KS_enc and KS_mac")
         self._keys = keys
-        self._ssc = ssc % _SSC_MODULUS
+        self._suite = suite
+        self._modulus = 1 << (8 * suite.block)
+        self._ssc = ssc % self._modulus
         self._broken = False
 
     @property
@@ -171,36 +306,33 @@ class SecureMessaging:
     def keys(self) -> SessionKeys:
         return self._keys
 
+    @property
+    def suite(self) -> CipherSuite:
+        return self._suite
+
     # --- primitives ------------------------------------------------------------------------------------
 
     def _next(self) -> int:
         if self._broken:
             raise SecureMessagingError("this secure messaging session ended with an error; run PACE again")
-        self._ssc = (self._ssc + 1) % _SSC_MODULUS
+        self._ssc = (self._ssc + 1) % self._modulus
         return self._ssc
 
     def _fail(self, error: SecureMessagingError) -> SecureMessagingError:
         self._broken = True
         return error
 
-    def _iv(self, ssc: int) -> bytes:
-        # 9303-11 §9.8.6.1: for AES the IV is E(KS_enc, SSC)
-        # one block, so ECB is the raw AES permutation here
-        encryptor = Cipher(algorithms.AES(self._keys.enc), modes.ECB()).encryptor()  # noqa: S305
-        return encryptor.update(ssc.to_bytes(BLOCK, "big")) + encryptor.finalize()
-
     def _encrypt(self, ssc: int, data: bytes) -> bytes:
-        encryptor = Cipher(algorithms.AES(self._keys.enc), modes.CBC(self._iv(ssc))).encryptor()
-        return encryptor.update(pad(data)) + encryptor.finalize()
+        return self._suite.encrypt(self._keys.enc, ssc, pad(data, self._suite.block))
 
     def _decrypt(self, ssc: int, data: bytes) -> bytes:
-        if not data or len(data) % BLOCK:
-            raise SmFormatError("DO'87' ciphertext is not whole AES blocks")
-        decryptor = Cipher(algorithms.AES(self._keys.enc), modes.CBC(self._iv(ssc))).decryptor()
-        return unpad(decryptor.update(data) + decryptor.finalize())
+        block = self._suite.block
+        if not data or len(data) % block:
+            raise SmFormatError(f"DO'87' ciphertext is not whole {self._suite.name} blocks")
+        return unpad(self._suite.decrypt(self._keys.enc, ssc, data), block)
 
     def _mac(self, ssc: int, payload: bytes) -> bytes:
-        return aes_cmac(self._keys.mac, pad(ssc.to_bytes(BLOCK, "big") + payload))[:MAC_LENGTH]
+        return self._suite.mac(self._keys.mac, mac_input(self._suite, ssc, payload))
 
     def _verify(self, ssc: int, payload: bytes, mac: bytes) -> None:
         if len(mac) != MAC_LENGTH:
@@ -210,7 +342,7 @@ class SecureMessaging:
         for delta in range(1, COUNTER_WINDOW + 1):
             if ssc - delta >= 0 and hmac.compare_digest(self._mac(ssc - delta, payload), mac):
                 raise SmReplayError(f"the MAC is valid {delta} APDUs back: a replayed APDU")
-            if hmac.compare_digest(self._mac((ssc + delta) % _SSC_MODULUS, payload), mac):
+            if hmac.compare_digest(self._mac((ssc + delta) % self._modulus, payload), mac):
                 raise SmCounterError(f"the MAC is valid {delta} APDUs ahead: the counters are out of step")
         raise SmMacError("DO'8E' does not match: the APDU was altered or the keys differ")
 
@@ -233,7 +365,7 @@ class SecureMessaging:
             size = 2 if command.extended else 1
             modulus = MAX_LE_EXTENDED if command.extended else MAX_LE_SHORT
             do97 = tlv_encode(_TAG_LE, (command.le % modulus).to_bytes(size, "big"))
-        mac = self._mac(ssc, pad(header) + do87 + do97)
+        mac = self._mac(ssc, pad(header, self._suite.block) + do87 + do97)
         body = do87 + do97 + tlv_encode(_TAG_MAC, mac)
         extended = command.extended or len(body) > 255
         return CommandApdu(
@@ -298,7 +430,7 @@ class SecureMessaging:
             header = bytes((command.cla, command.ins, command.p1, command.p2))
             data_raw = dos[_TAG_DATA][1] if _TAG_DATA in dos else b""
             le_raw = dos[_TAG_LE][1] if _TAG_LE in dos else b""
-            self._verify(ssc, pad(header) + data_raw + le_raw, dos[_TAG_MAC][0])
+            self._verify(ssc, pad(header, self._suite.block) + data_raw + le_raw, dos[_TAG_MAC][0])
             data = b""
             if _TAG_DATA in dos:
                 value = dos[_TAG_DATA][0]
