@@ -55,11 +55,11 @@ def test_batch_1_is_still_read() -> None:
 def test_batch_2_card_without_a_six_digit_can_is_refused(can: Any) -> None:
     raw = _raw(batch_encode(samples.batch_2(1)))
     raw["cards"][0]["print"]["can"] = can
-    with pytest.raises(BatchFormatError, match="print.can") as caught:
+    with pytest.raises(BatchFormatError, match=r"print\.can") as caught:
         batch_decode(_dump(raw))
     assert (caught.value.field, caught.value.line) == ("print.can", 1)
     card = replace(samples.batch_2(1).cards[0], print=replace(samples.card_2("01.000001").print, can=can))
-    with pytest.raises(BatchFormatError, match="print.can"):
+    with pytest.raises(BatchFormatError, match=r"print\.can"):
         batch_encode(replace(samples.batch_2(1), cards=(card,)))
 
 
