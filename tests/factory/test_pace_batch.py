@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from partycard.batches import key_report_decode, verify_report
+from partycard.batches import KeyReport, key_report_decode, verify_report
 from partycard.chip.perso import LifeCycle, chip_state_load
 from partycard.chip.personalise import AppletTransport
 from partycard.chip.reader import card_read
@@ -19,7 +19,7 @@ from partycard.factory.check import chip_check
 from tests.factory.conftest import NOW, Factory, Party, finish, personalise, report_of
 
 
-def _keys(factory: Factory, code: str):  # type: ignore[no-untyped-def]
+def _keys(factory: Factory, code: str) -> KeyReport:
     data = factory.out(f"{code}.keys.p7s").read_bytes()
     return key_report_decode(verify_report(data, trusted=[factory.signing], at=NOW))
 

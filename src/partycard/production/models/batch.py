@@ -88,7 +88,7 @@ class BatchCard(models.Model):
     # The card access number (6 digits, chip/can.py) drawn for a batch /2 card: printed on it and written
     # to its chip; empty for a batch /1 card (read in plain). Not a secret like a PIN (it is on the
     # card's face), but never logged nor audited.
-    can = models.CharField(max_length=6, blank=True)
+    can = models.CharField(max_length=6, blank=True, default="", db_default="")
     chip_serial = models.CharField(max_length=40, blank=True)
     aa_fingerprint = models.CharField(max_length=64, blank=True)  # SHA-256 hex of the DG15 the chip reported
     dg15 = models.BinaryField(blank=True, default=b"")  # 91 bytes: what the SOD is signed over, pass two
