@@ -8,6 +8,8 @@ from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from partycard.batches import (
     BATCH_FORMAT,
@@ -15,6 +17,7 @@ from partycard.batches import (
     KEYS_FORMAT,
     KEYS_FORMAT_1,
     BatchFormatError,
+    ManifestMismatch,
     batch_decode,
     batch_encode,
     key_report_decode,
@@ -122,3 +125,16 @@ def test_key_report_2_spoiled_line_carries_no_key() -> None:
     raw["lines"][1]["dg14"] = samples.DG14
     with pytest.raises(BatchFormatError, match="dg14' must be empty"):
         key_report_decode(_dump(raw))
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_card_access_bytes_give_a_batch_or_a_format_error(data: bytes) -> None:
+    raw = _raw(batch_encode(samples.batch_2(1)))
+    raw["cards"][0]["card_access"] = data
+    try:
+        batch_decode(_dump(raw))
+    except ManifestMismatch:
+        pass  # the card changed under its digest: refused for that, after its fields were read
+    except BatchFormatError as e:
+        assert e.field == "card_access"
