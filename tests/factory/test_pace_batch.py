@@ -5,6 +5,7 @@ key report /2, and the finishing check reading every chip with its CAN, PACE and
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -48,6 +49,13 @@ def test_a_batch_2_makes_pace_cards_with_the_ca_key_from_the_chip(
         assert chip.ca_public_key.public_numbers() != chip.public_key.public_numbers()
         assert chip.files[0x010E] == line.dg14
         assert chip.card_access == cards[line.number].card_access
+
+    # Each card's CAN is printed on it (layout v2), as pdftotext reads the print file.
+    pdf = factory.directory / "print" / f"{batch.code}.pdf"
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert all(card.print.can in text for card in batch.cards)
 
     sod = party.sod_file(batch, factory.out(f"{batch.code}.keys.p7s"), factory.signing, factory.encryption)
     second = finish(capsys, factory, sod)
