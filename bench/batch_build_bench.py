@@ -35,12 +35,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from partycard.batches import Batch, BatchCard, PrintFields, batch_encode, seal  # noqa: E402
+from partycard.chip.can import can_generate  # noqa: E402
 from partycard.chip.lds import (  # noqa: E402
     DG_TAGS,
     FID_DG1,
     FID_DG2,
     FID_DG13,
-    FID_DG14,
     CardData,
     com_build,
     dg1_build,
@@ -49,6 +49,7 @@ from partycard.chip.lds import (  # noqa: E402
     dg14_build,
     dg15_build,
 )
+from partycard.chip.securityinfos import card_access_build  # noqa: E402
 from partycard.chip.sod import SodSigner  # noqa: E402
 from partycard.trust import pki  # noqa: E402
 from partycard.trust.keystore.file import FileKeyStore  # noqa: E402
@@ -96,7 +97,10 @@ def main() -> None:
     jpeg = photo(15_000)
     dg15 = dg15_build(ec.generate_private_key(ec.SECP256R1()).public_key())
     signer = SodSigner(store=store, signer_label="ds", signer_cert=ds)
-    dg14 = dg14_build()  # the same on every card: production builds it once too
+    # A batch /2 (issue 18): no DG14 in the batch (the factory builds it from the chip's CA key, its hash
+    # is added at the key report); a CAN per card and EF.CardAccess (built once per chunk in production).
+    dg14 = dg14_build(ca_public_key=ec.generate_private_key(ec.SECP256R1()).public_key())
+    card_access = card_access_build(parameter_id=12)
     log(f"{cards:,} cards, photo {len(jpeg):,} bytes, batches of {per_batch:,}")
 
     sealed_bytes = 0
@@ -119,9 +123,9 @@ def main() -> None:
                 1: dg1_build(data),
                 2: dg2_build(jpeg),
                 13: dg13_build(uri="https://x/s/1", index=n),
-                14: dg14,
             }
             hashes = {k: hashlib.sha256(v).digest() for k, v in files.items()}
+            hashes[14] = hashlib.sha256(dg14).digest()
             hashes[15] = hashlib.sha256(dg15).digest()
             signer.build_hashed(hashes, at)  # pass two's SOD for this card
             com_build(tags=tuple(DG_TAGS[k] for k in sorted(hashes)))
@@ -135,13 +139,15 @@ def main() -> None:
                 issuing_committee=data.issuing_committee,
                 issue_date=data.issue_date,
                 photo_jpeg=jpeg,
+                can=can_generate(),
             )
-            fids = {1: FID_DG1, 2: FID_DG2, 13: FID_DG13, 14: FID_DG14}
+            fids = {1: FID_DG1, 2: FID_DG2, 13: FID_DG13}
+            files_by_fid = {fids[k]: v for k, v in files.items()}
             batch_cards.append(
-                BatchCard(number=number, print=fields, files={fids[k]: v for k, v in files.items()})
+                BatchCard(number=number, print=fields, files=files_by_fid, card_access=card_access)
             )
         content = batch_encode(
-            Batch(code=f"B{start}", province="P01", layout="v1", created_at=at, cards=tuple(batch_cards))
+            Batch(code=f"B{start}", province="P01", layout="v2", created_at=at, cards=tuple(batch_cards))
         )
         sealed = seal(content, store=store, signer_label="ds", signer_cert=ds, recipient=encryption, at=at)
         sealed_bytes += len(sealed)

@@ -125,6 +125,7 @@ def main() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     from django.core.management import call_command
     from django.db import transaction
 
@@ -143,7 +144,7 @@ def main() -> None:
     )
     from partycard.cards.models import Card
     from partycard.cards.services import Allocation, cards_allocate
-    from partycard.chip.lds import dg15_build
+    from partycard.chip.lds import dg14_build, dg15_build
     from partycard.core import clock
     from partycard.core.signing import document_signer_current, pki_directory, pki_keystore_open
     from partycard.exchange.services.card_numbers import card_numbers_allocate
@@ -201,11 +202,11 @@ def main() -> None:
                     for n, (pk, path) in zip(numbers, chunk, strict=True)
                 ],
             )
-    call_command("production", "approve-layout", "v1", stdout=io.StringIO())
+    call_command("production", "approve-layout", "v2", stdout=io.StringIO())
 
     timings: dict[str, float] = {}
     with Phase("plan", timings):
-        batches = services.batches_plan(actor=None, layout="v1")
+        batches = services.batches_plan(actor=None, layout="v2")  # batches /2 (issue 18)
     log(f"{len(batches)} batches planned in {timings['plan']:.1f} s")
 
     with Phase("build", timings):
@@ -224,16 +225,21 @@ def main() -> None:
             at=clock.now(),
         )
         decoded = batch_decode(content)
-        lines = tuple(
-            KeyLine(
-                number=c.number,
+
+        def line(n: int, number: str) -> KeyLine:
+            # Key report /2: the chip's CA key and the DG14 the factory builds from it (9303-11 §9.2.6).
+            ca = ec.generate_private_key(ec.SECP256R1()).public_key()
+            return KeyLine(
+                number=number,
                 outcome="personalised",
                 reason="",
                 chip_serial=f"{n:016X}{batch.pk:04X}",
                 dg15=dg15_build(ec.generate_private_key(ec.SECP256R1()).public_key()),
+                ca_key=ca.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint),
+                dg14=dg14_build(ca_public_key=ca),
             )
-            for n, c in enumerate(decoded.cards)
-        )
+
+        lines = tuple(line(n, c.number) for n, c in enumerate(decoded.cards))
         report = KeyReport(
             batch=batch.code,
             batch_sha256=sha256_hex(batch_file_path(batch).read_bytes()),

@@ -52,6 +52,7 @@ def batch(count: int = 3) -> Batch:
         layout="v1",
         created_at=CREATED,
         cards=tuple(card(f"01.{n:06d}", dg13=n % 2 == 0) for n in range(1, count + 1)),
+        version=1,
     )
 
 
@@ -65,6 +66,7 @@ def key_report() -> KeyReport:
             KeyLine("01.000001", "personalised", "", "CHIP-0001", DG15),
             KeyLine("01.000002", "spoiled", "chip failed the ATR test", "CHIP-0002", b""),
         ),
+        version=1,
     )
 
 
@@ -86,5 +88,48 @@ def production_report() -> ProductionReport:
         lines=(
             ReportLine("01.000001", "produced", "", "CHIP-0001", hashlib.sha256(DG15).hexdigest()),
             ReportLine("01.000003", "spoiled", "print smeared", "", ""),
+        ),
+    )
+
+
+def card_access() -> bytes:
+    """EF.CardAccess for PACE on NIST P-256 (9303-11 §9.2.1, parameter ID 12), as the Centre ships it."""
+    from partycard.chip.securityinfos import card_access_build
+
+    return card_access_build(parameter_id=12)
+
+
+def card_2(number: str, *, can: str = "123456", dg13: bool = False) -> BatchCard:
+    """A version-2 card: the CAN in the print fields, EF.CardAccess, no DG14 (the factory builds it)."""
+    from dataclasses import replace
+
+    one = card(number, dg13=dg13)
+    files = {fid: data for fid, data in one.files.items() if fid != 0x010E}
+    return BatchCard(number=number, print=replace(one.print, can=can), files=files, card_access=card_access())
+
+
+def batch_2(count: int = 3) -> Batch:
+    return Batch(
+        code="2026-HN-0002",
+        province="01",
+        layout="v2",
+        created_at=CREATED,
+        cards=tuple(card_2(f"01.{n:06d}", can=f"{n:06d}", dg13=n % 2 == 0) for n in range(1, count + 1)),
+    )
+
+
+CA_KEY = b"\x04" + bytes(range(1, 65))
+DG14 = b"\x6e\x02\x31\x00"
+
+
+def key_report_2() -> KeyReport:
+    return KeyReport(
+        batch="2026-HN-0002",
+        batch_sha256=hashlib.sha256(b"batch 2").hexdigest(),
+        report_id="0123456789abcdef0123456789abcde2",
+        created_at=CREATED,
+        lines=(
+            KeyLine("01.000001", "personalised", "", "CHIP-0001", DG15, CA_KEY, DG14),
+            KeyLine("01.000002", "spoiled", "chip failed the ATR test", "CHIP-0002", b""),
         ),
     )

@@ -34,7 +34,9 @@ from partycard.batches import (
     sod_file_encode,
     verify_report,
 )
+from partycard.chip.can import can_generate
 from partycard.chip.lds import DG_TAGS, CardData, com_build, dg1_build, dg2_build, dg13_build, dg14_build
+from partycard.chip.securityinfos import card_access_build
 from partycard.chip.sod import sod_build
 from partycard.factory.cli import PASSPHRASE_ENV, main
 from partycard.trust import pki
@@ -109,15 +111,26 @@ class Party:
         )
         return data, fields
 
-    def batch(self, code: str, count: int) -> Batch:
+    def batch(self, code: str, count: int, *, version: int = 1) -> Batch:
+        """A batch /1 (plain cards, DG14 from the Party) or /2 (a CAN and EF.CardAccess per card, layout
+        v2, DG14 left to the factory)."""
         cards = []
         for index in range(count):
             number = f"{code[-2:]}.{index + 1:06d}"
             data, fields = self.member(number, index)
-            files = {0x0101: dg1_build(data), 0x0102: dg2_build(PHOTO), 0x010E: dg14_build()}
+            files = {0x0101: dg1_build(data), 0x0102: dg2_build(PHOTO)}
             files[0x010D] = dg13_build(uri=STATUS_URI, index=index)
-            cards.append(BatchCard(number=number, print=fields, files=files))
-        return Batch(code=code, province="01", layout="v1", created_at=NOW, cards=tuple(cards))
+            if version == 1:
+                files[0x010E] = dg14_build()
+                cards.append(BatchCard(number=number, print=fields, files=files))
+            else:
+                fields = replace(fields, can=can_generate())
+                access = card_access_build(parameter_id=12)
+                cards.append(BatchCard(number=number, print=fields, files=files, card_access=access))
+        layout = "v1" if version == 1 else "v2"
+        return Batch(
+            code=code, province="01", layout=layout, created_at=NOW, cards=tuple(cards), version=version
+        )
 
     def seal(self, content: bytes, recipient: x509.Certificate) -> bytes:
         return seal(
@@ -153,6 +166,8 @@ class Party:
             files = by_number[line.number].files
             groups = {int(fid) & 0xFF: content for fid, content in files.items()}
             groups[15] = line.dg15
+            if line.dg14:  # key report /2: DG14 is the chip's (its CA key), as partycard signs it
+                groups[14] = line.dg14
             sod = sod_build(
                 store=self.store,
                 signer_label="ds",

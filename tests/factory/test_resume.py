@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import partycard
 from partycard.batches import key_report_decode, verify_report
@@ -40,10 +41,12 @@ def crash_at(stage: str, number: str):  # type: ignore[no-untyped-def]
     return hook
 
 
+@pytest.mark.parametrize("version", [1, 2])
 def test_a_run_stopped_mid_card_resumes_on_a_new_chip(
-    party: Party, factory: Factory, capsys: pytest.CaptureFixture[str]
+    party: Party, factory: Factory, capsys: pytest.CaptureFixture[str], version: int
 ) -> None:
-    batch = party.batch("2026-HN-10", 5)
+    # Version 2 (issue 18): the redone chip generates its own CA key too; the key report carries it.
+    batch = party.batch(f"2026-HN-1{version - 1}", 5, version=version)
     path = party.batch_file(batch, factory.encryption)
     third = batch.cards[2].number
     opened = factory_open(factory.directory, passphrase=PASSPHRASE.encode())
@@ -75,6 +78,18 @@ def test_a_run_stopped_mid_card_resumes_on_a_new_chip(
     serials = {line.number: line.chip_serial for line in lines}
     assert serials[third] != half["serial"]  # redone on a new chip
     assert all(serials[number] == serial for number, serial in done.items())  # the others untouched
+    if version == 2:
+        for line in lines:
+            chip = chip_state_load(factory.directory / "chips" / f"{line.number}.chip")
+            assert chip.ca_public_key is not None
+            assert line.ca_key == chip.ca_public_key.public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint
+            )
+        sod = party.sod_file(
+            batch, factory.out(f"{batch.code}.keys.p7s"), factory.signing, factory.encryption
+        )
+        assert finish(capsys, factory, sod).status == 0
+        assert {outcome for outcome, *_ in report_of(factory, batch.code).values()} == {"produced"}
 
 
 @pytest.mark.parametrize("stage", ["chip_activated", "chip_saved"])

@@ -2,8 +2,9 @@
 manufacturer → ``partycard-factory personalise`` (chip keys generated on the chip) → the key report
 reconciled → the SODs signed over those keys → ``partycard-factory finish`` → the production report
 reconciled → shipments down the tree, each received by the next level → the hand-over at the cell's
-meeting → the old card recovered and destroyed with its minutes; then ``partycard read-card`` on the
-personalised chip, over pcscd and the virtual reader, reads VALID."""
+meeting → the old card recovered and destroyed with its minutes; then ``partycard read-card --can`` on
+the personalised chip, over pcscd and the virtual reader, reads VALID with PACE and chip authentication
+(layout v2, a batch /2: issue 18); without the CAN it reads nothing but EF.CardAccess."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from partycard.distribution.services import (
 )
 from partycard.exchange.models import Campaign
 from partycard.production import services
-from partycard.production.models import Batch
+from partycard.production.models import Batch, BatchCard
 from tests.cards.test_read_card_expelled import _read
 from tests.pcsc import pcsc_reader, vpcd_inserted
 from tests.production.test_round_trip import approve, build, finish, personalise, sign_sods
@@ -42,8 +43,8 @@ def test_from_the_batch_to_the_members_hand_and_a_valid_read(
 ) -> None:
     publishing.caches_clear()
     Campaign.objects.create(code="dot-2026", name="Đợt đổi thẻ 2026", cut_off=dt.date(2026, 6, 30))
-    approve()
-    hanoi = next(b for b in services.batches_plan(actor=officers.centre, layout="v1") if b.card_count == 3)
+    approve("v2")
+    hanoi = next(b for b in services.batches_plan(actor=officers.centre, layout="v2") if b.card_count == 3)
     build(hanoi)
     services.keys_import(actor=officers.centre, data=personalise(world, hanoi), enqueue=False)
     sign_sods(hanoi)
@@ -86,9 +87,15 @@ def test_from_the_batch_to_the_members_hand_and_a_valid_read(
     assert old_card.state == CardState.DESTROYED
     assert DestroyedCard.objects.filter(record=record, card=old_card).exists()
 
-    # The card the factory made, in the member's hand: read over PC/SC, offline, it is VALID.
+    # The card the factory made, in the member's hand: read over PC/SC, offline, with the CAN printed on
+    # it, PACE and chip authentication (its DG14's key, generated on the chip), it is VALID.
     chip_file = world.factory_dir / "chips" / f"{new_card.number}.chip"
+    can = BatchCard.objects.get(batch=hanoi, card=new_card).can
+    assert len(can) == 6
     with vpcd_inserted(lambda: chip_state_load(chip_file), pcsc_reader):
-        status, verdict = _read(pcsc_reader, tmp_path)
+        status, verdict = _read(pcsc_reader, tmp_path, can=can)
     assert (status, verdict["outcome"], verdict["reasons"]) == (0, "valid", []), verdict
+    with vpcd_inserted(lambda: chip_state_load(chip_file), pcsc_reader):
+        status, closed = _read(pcsc_reader, tmp_path)
+    assert [r["code"] for r in closed["reasons"]] == ["pace_required"], closed
     assert verdict["holder"]["full_name"] == "Nguyễn Thị Thanh Hương"

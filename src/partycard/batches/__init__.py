@@ -23,7 +23,9 @@ from partycard.batches.errors import (
 )
 from partycard.batches.model import (
     BATCH_FORMAT,
+    BATCH_FORMAT_1,
     KEYS_FORMAT,
+    KEYS_FORMAT_1,
     MAX_BATCH_BYTES,
     MAX_CARDS,
     REPORT_FORMAT,
@@ -42,7 +44,9 @@ from partycard.batches.sealing import seal, sign_report, unseal, verify_report
 
 __all__ = [
     "BATCH_FORMAT",
+    "BATCH_FORMAT_1",
     "KEYS_FORMAT",
+    "KEYS_FORMAT_1",
     "MAX_BATCH_BYTES",
     "MAX_CARDS",
     "REPORT_FORMAT",

@@ -18,14 +18,18 @@ from partycard.batches._fields import FieldMap, date_text, datetime_text
 from partycard.batches.errors import BatchFormatError, ManifestMismatch
 from partycard.batches.model import (
     BATCH_FILES,
+    BATCH_FILES_2,
     BATCH_FORMAT,
+    BATCH_FORMAT_1,
     KEY_OUTCOMES,
     KEYS_FORMAT,
+    KEYS_FORMAT_1,
     MAX_BATCH_BYTES,
     MAX_CARDS,
     REPORT_FORMAT,
     REPORT_OUTCOMES,
     REQUIRED_BATCH_FILES,
+    REQUIRED_BATCH_FILES_2,
     SOD_FORMAT,
     Batch,
     BatchCard,
@@ -37,7 +41,10 @@ from partycard.batches.model import (
     SodCard,
     SodFile,
 )
+from partycard.chip.can import can_check
+from partycard.chip.errors import ChipError
 from partycard.chip.lds import DG_TAGS, TAG_COM
+from partycard.chip.securityinfos import card_access_parse
 from partycard.chip.sod import TAG_SOD
 
 __all__ = [
@@ -72,10 +79,17 @@ _PRINT_KEYS = (
     "issue_date",
     "photo_jpeg",
 )
+_PRINT_KEYS_2 = (*_PRINT_KEYS, "can")
 _CARD_KEYS = ("number", "print", "files")
+_CARD_KEYS_2 = (*_CARD_KEYS, "card_access")
 _BATCH_KEYS = ("format", "code", "province", "layout", "created_at", "cards", "manifest")
 _KEYS_KEYS = ("format", "batch", "batch_sha256", "report_id", "created_at", "lines")
 _KEY_LINE_KEYS = ("number", "outcome", "reason", "chip_serial", "dg15")
+_KEY_LINE_KEYS_2 = (*_KEY_LINE_KEYS, "ca_key", "dg14")
+_BATCH_FORMATS = {1: BATCH_FORMAT_1, 2: BATCH_FORMAT}
+_KEYS_FORMATS = {1: KEYS_FORMAT_1, 2: KEYS_FORMAT}
+_TAG_DG14 = DG_TAGS[14]
+_EC_POINT_BYTES = 65  # SEC 1 v2 §2.3.3: 04 || X || Y for a 256-bit curve (the CA key, uncompressed)
 _SOD_KEYS = ("format", "batch", "keys_sha256", "created_at", "cards")
 _SOD_CARD_KEYS = ("number", "chip_serial", "com", "sod")
 _REPORT_KEYS = ("format", "batch", "sod_sha256", "report_id", "created_at", "lines")
@@ -114,6 +128,22 @@ def _top(raw: Any, keys: tuple[str, ...], format_tag: str, section: str) -> Fiel
     return FieldMap.of(raw, keys, section=section)
 
 
+def _version(raw: Any, formats: Mapping[int, str], section: str) -> int:
+    """The format version a file's tag names (the versions still read); the newest for anything else,
+    so that the refusal names the tag expected."""
+    tag = raw.get("format") if isinstance(raw, dict) else None
+    for version, name in formats.items():
+        if tag == name:
+            return version
+    if isinstance(raw, dict):
+        raise BatchFormatError(
+            f"{section}: field 'format' is {str(tag)[:40]!r}, not one of"
+            f" {', '.join(repr(f) for f in sorted(formats.values()))}",
+            field="format",
+        )
+    return max(formats)
+
+
 def _lines(
     fields: FieldMap, name: str, read: Callable[[Any, int], T], *, at_least_one: bool = False
 ) -> tuple[T, ...]:
@@ -142,10 +172,10 @@ def _file_tag(fields: FieldMap, name: str, value: bytes, tag: int) -> None:
 # --- the batch -------------------------------------------------------------------------------------------
 
 
-def _print_obj(fields: PrintFields | Any) -> Any:
+def _print_obj(fields: PrintFields | Any, version: int) -> Any:
     if not isinstance(fields, PrintFields):
         return fields
-    return {
+    obj = {
         "card_number": fields.card_number,
         "full_name": fields.full_name,
         "date_of_birth": date_text(fields.date_of_birth),
@@ -156,18 +186,26 @@ def _print_obj(fields: PrintFields | Any) -> Any:
         "issue_date": date_text(fields.issue_date),
         "photo_jpeg": fields.photo_jpeg,
     }
+    if version >= 2:
+        obj["can"] = fields.can
+    return obj
 
 
-def _card_obj(card: BatchCard | Any) -> Any:
+def _card_obj(card: BatchCard | Any, version: int) -> Any:
     if not isinstance(card, BatchCard):
         return card
     files = dict(card.files) if isinstance(card.files, Mapping) else card.files
-    return {"number": card.number, "print": _print_obj(card.print), "files": files}
+    obj = {"number": card.number, "print": _print_obj(card.print, version), "files": files}
+    if version >= 2:
+        obj["card_access"] = card.card_access
+    return obj
 
 
-def _card_read(raw: Any, line: int) -> BatchCard:
-    card = FieldMap.of(raw, _CARD_KEYS, section="cards", line=line)
-    p = FieldMap.of(raw["print"], _PRINT_KEYS, section="cards", line=line, name="print")
+def _card_read(raw: Any, line: int, version: int = 2) -> BatchCard:
+    card = FieldMap.of(raw, _CARD_KEYS_2 if version >= 2 else _CARD_KEYS, section="cards", line=line)
+    p = FieldMap.of(
+        raw["print"], _PRINT_KEYS_2 if version >= 2 else _PRINT_KEYS, section="cards", line=line, name="print"
+    )
     photo = p.binary("photo_jpeg")
     if not photo.startswith(_JPEG_SOI):
         raise p.fail("photo_jpeg", "must be a JPEG image (FF D8)")
@@ -181,46 +219,70 @@ def _card_read(raw: Any, line: int) -> BatchCard:
         issuing_committee=p.text("issuing_committee"),
         issue_date=p.day("issue_date"),
         photo_jpeg=photo,
+        can=_can_read(p) if version >= 2 else "",
+    )
+    card_access = _card_access_read(card) if version >= 2 else b""
+    allowed, required = (
+        (BATCH_FILES_2, REQUIRED_BATCH_FILES_2) if version >= 2 else (BATCH_FILES, REQUIRED_BATCH_FILES)
     )
     raw_files = raw["files"]
     if not isinstance(raw_files, dict):
         raise card.fail("files", "must be a map of file identifier to bytes")
     files: dict[int, bytes] = {}
     for fid, data in raw_files.items():
-        if not isinstance(fid, int) or isinstance(fid, bool) or fid not in BATCH_FILES:
+        if not isinstance(fid, int) or isinstance(fid, bool) or fid not in allowed:
             shown = (
                 f"{fid:04X}"[:20] if isinstance(fid, int) and not isinstance(fid, bool) else f"{fid!s:.20}"
             )
-            raise card.fail(f"files.{shown}", "is not a pass-1 chip file (DG1, DG2, DG13, DG14)")
+            which = "DG1, DG2, DG13" if version >= 2 else "DG1, DG2, DG13, DG14"
+            raise card.fail(f"files.{shown}", f"is not a pass-1 chip file ({which})")
         name = f"files.{fid:04X}"
         if not isinstance(data, bytes) or not data:
             raise card.fail(name, "must be a non-empty byte string")
         _file_tag(card, name, data, DG_TAGS[_FID_DG[fid]])
         files[fid] = data
-    missing = sorted(REQUIRED_BATCH_FILES - files.keys())
+    missing = sorted(required - files.keys())
     if missing:
         raise card.fail(f"files.{missing[0]:04X}", "is missing")
-    return BatchCard(number=card.text("number"), print=printed, files=files)
+    return BatchCard(number=card.text("number"), print=printed, files=files, card_access=card_access)
 
 
-def _card_bytes(card: BatchCard, line: int) -> bytes:
-    obj = _card_obj(card)
-    _card_read(obj, line)
+def _can_read(p: FieldMap) -> str:
+    value = p.raw["can"]
+    try:
+        return can_check(value)
+    except ValueError:
+        raise p.fail("can", "must be six decimal digits (the card access number)") from None
+
+
+def _card_access_read(card: FieldMap) -> bytes:
+    # 9303-11 §9.2: EF.CardAccess is a SecurityInfos SET announcing PACE (a PACEInfo with its parameters).
+    data = card.binary("card_access")
+    try:
+        card_access_parse(data)
+    except (ChipError, ValueError) as e:
+        raise card.fail("card_access", f"is not an EF.CardAccess announcing PACE: {e}") from None
+    return data
+
+
+def _card_bytes(card: BatchCard, line: int, version: int = 2) -> bytes:
+    obj = _card_obj(card, version)
+    _card_read(obj, line, version)
     return _dumps(obj)
 
 
-def card_encode(card: BatchCard) -> bytes:
-    """Canonical CBOR of one card (what the manifest's digest covers).
+def card_encode(card: BatchCard, *, version: int = 2) -> bytes:
+    """Canonical CBOR of one card (what the manifest's digest covers), in format ``version``.
 
     Raises:
         BatchFormatError: a field has the wrong type or value (named, line 1).
     """
-    return _card_bytes(card, 1)
+    return _card_bytes(card, 1, version)
 
 
-def card_digest(card: BatchCard) -> str:
+def card_digest(card: BatchCard, *, version: int = 2) -> str:
     """SHA-256 hex of :func:`card_encode` (the manifest's entry for the card)."""
-    return sha256_hex(card_encode(card))
+    return sha256_hex(card_encode(card, version=version))
 
 
 def _array_head(count: int) -> bytes:
@@ -248,11 +310,14 @@ def batch_encode(batch: Batch) -> bytes:
         raise BatchFormatError("batch: field 'cards' must be a sequence of BatchCard", field="cards")
     if len(batch.cards) > MAX_CARDS:
         raise BatchFormatError(f"batch: field 'cards' holds more than {MAX_CARDS} cards", field="cards")
-    encoded = [_card_bytes(card, line) for line, card in enumerate(batch.cards, start=1)]
+    version = batch.version
+    if version not in _BATCH_FORMATS:
+        raise BatchFormatError(f"batch: version {version!r} is not 1 or 2", field="format")
+    encoded = [_card_bytes(card, line, version) for line, card in enumerate(batch.cards, start=1)]
     # A placeholder of random bytes (it cannot occur elsewhere by chance) stands for the cards array.
     placeholder = os.urandom(32)
     obj = {
-        "format": BATCH_FORMAT,
+        "format": _BATCH_FORMATS[version],
         "code": batch.code,
         "province": batch.province,
         "layout": batch.layout,
@@ -272,7 +337,7 @@ def batch_encode(batch: Batch) -> bytes:
 
 
 def _batch_fields(raw: Any, *, read_card: Callable[[Any, int], Any]) -> tuple[FieldMap, tuple[Any, ...]]:
-    fields = _top(raw, _BATCH_KEYS, BATCH_FORMAT, "batch")
+    fields = _top(raw, _BATCH_KEYS, _BATCH_FORMATS[_version(raw, _BATCH_FORMATS, "batch")], "batch")
     for name in ("code", "province", "layout"):
         fields.text(name)
     fields.moment("created_at")
@@ -297,7 +362,8 @@ def batch_decode(data: bytes) -> Batch:
         ManifestMismatch: the manifest's count or a card's digest differs from the cards (card named).
     """
     raw = _loads(data, "batch")
-    fields, cards = _batch_fields(raw, read_card=_card_read)
+    version = _version(raw, _BATCH_FORMATS, "batch")
+    fields, cards = _batch_fields(raw, read_card=lambda item, line: _card_read(item, line, version))
     _unique([card.number for card in cards], "cards")
     count, digests = raw["manifest"]["count"], raw["manifest"]["digests"]
     if count != len(cards) or len(digests) != len(cards):
@@ -316,14 +382,15 @@ def batch_decode(data: bytes) -> Batch:
         layout=fields.text("layout"),
         created_at=fields.moment("created_at"),
         cards=cards,
+        version=version,
     )
 
 
 # --- the key report ----------------------------------------------------------------------------------------
 
 
-def _key_line_read(raw: Any, line: int) -> KeyLine:
-    f = FieldMap.of(raw, _KEY_LINE_KEYS, section="lines", line=line)
+def _key_line_read(raw: Any, line: int, version: int = 2) -> KeyLine:
+    f = FieldMap.of(raw, _KEY_LINE_KEYS_2 if version >= 2 else _KEY_LINE_KEYS, section="lines", line=line)
     outcome = f.choice("outcome", KEY_OUTCOMES)
     personalised = outcome == "personalised"
     dg15 = f.binary("dg15", empty=not personalised)
@@ -331,23 +398,36 @@ def _key_line_read(raw: Any, line: int) -> KeyLine:
         _file_tag(f, "dg15", dg15, _TAG_DG15)
     elif dg15:
         raise f.fail("dg15", "must be empty for a spoiled chip")
+    ca_key = dg14 = b""
+    if version >= 2:
+        ca_key, dg14 = f.binary("ca_key", empty=not personalised), f.binary("dg14", empty=not personalised)
+        if personalised:
+            if len(ca_key) != _EC_POINT_BYTES or ca_key[0] != 0x04:
+                raise f.fail("ca_key", f"must be an uncompressed EC point ({_EC_POINT_BYTES} bytes, 04 X Y)")
+            _file_tag(f, "dg14", dg14, _TAG_DG14)
+        elif ca_key or dg14:
+            raise f.fail("ca_key" if ca_key else "dg14", "must be empty for a spoiled chip")
     return KeyLine(
         number=f.text("number"),
         outcome=outcome,
         reason=f.text("reason", empty=personalised),
         chip_serial=f.text("chip_serial", empty=not personalised),
         dg15=dg15,
+        ca_key=ca_key,
+        dg14=dg14,
     )
 
 
 def _key_report_read(raw: Any) -> KeyReport:
-    f = _top(raw, _KEYS_KEYS, KEYS_FORMAT, "key report")
+    version = _version(raw, _KEYS_FORMATS, "key report")
+    f = _top(raw, _KEYS_KEYS, _KEYS_FORMATS[version], "key report")
     return KeyReport(
         batch=f.text("batch"),
         batch_sha256=f.hex("batch_sha256", _SHA256_HEX),
         report_id=f.hex("report_id", _REPORT_ID_HEX),
         created_at=f.moment("created_at"),
-        lines=_lines(f, "lines", _key_line_read),
+        lines=_lines(f, "lines", lambda item, line: _key_line_read(item, line, version)),
+        version=version,
     )
 
 
@@ -357,13 +437,15 @@ def key_report_encode(report: KeyReport) -> bytes:
     Raises:
         BatchFormatError: a field is mistyped or invalid (named, with its line in "lines").
     """
+    if report.version not in _KEYS_FORMATS:
+        raise BatchFormatError(f"key report: version {report.version!r} is not 1 or 2", field="format")
     obj = {
-        "format": KEYS_FORMAT,
+        "format": _KEYS_FORMATS[report.version],
         "batch": report.batch,
         "batch_sha256": report.batch_sha256,
         "report_id": report.report_id,
         "created_at": datetime_text(report.created_at),
-        "lines": _objects(report.lines, KeyLine, _KEY_LINE_KEYS),
+        "lines": _objects(report.lines, KeyLine, _KEY_LINE_KEYS_2 if report.version >= 2 else _KEY_LINE_KEYS),
     }
     _key_report_read(obj)
     return _dumps(obj)

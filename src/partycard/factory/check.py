@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.chip.aa import aa_verify
 from partycard.chip.errors import ChipError
-from partycard.chip.lds import FID_DG15, FID_SOD, dg15_parse
+from partycard.chip.lds import FID_DG14, FID_DG15, FID_SOD, dg15_parse
 from partycard.chip.reader import Transport, card_read, dg_fid
 from partycard.chip.sod import dg_hash, sod_parse
 from partycard.trust.oids import PARTY_CARD_DOCUMENT_TYPE
@@ -82,8 +82,28 @@ def _sod_reasons(files: Mapping[int, bytes], root: x509.Certificate, at: datetim
     return reasons + _signer_reasons(sod.certificate, root, at)
 
 
+def _access_reasons(pace: str, chip_auth: str, channel_error: str | None) -> list[str]:
+    """A PACE card (batch /2) must open with its CAN (9303-11 §4.4) and prove its DG14 key on the
+    channel (chip authentication, §6.2); the CAN itself is never named."""
+    reasons = []
+    if pace != "ok":
+        reasons.append(f"PACE with the card's CAN did not succeed ({pace})")
+    elif chip_auth != "ok":
+        reasons.append(f"chip authentication did not succeed ({chip_auth})")
+    if channel_error is not None:
+        reasons.append(f"secure messaging broke during the read ({channel_error})")
+    return reasons
+
+
 def chip_check(
-    transport: Transport, *, root: x509.Certificate, at: datetime, dg15: bytes, sod: bytes
+    transport: Transport,
+    *,
+    root: x509.Certificate,
+    at: datetime,
+    dg15: bytes,
+    sod: bytes,
+    can: str = "",
+    dg14: bytes = b"",
 ) -> list[str]:
     """Read the chip behind ``transport`` (chip.reader.card_read: the reader's own APDUs and a fresh
     nonce) and return why it fails passive or active authentication; [] for a good card.
@@ -91,12 +111,23 @@ def chip_check(
     Args:
         dg15: the DG15 file this chip reported in pass 1; EF.SOD must sign exactly it.
         sod: the EF.SOD partycard sent for this chip; the chip must carry exactly it.
+        can: a batch /2 card's CAN: the chip is read with PACE, and PACE and chip authentication must
+            both succeed. Empty for a batch /1 card (read in plain, as before).
+        dg14: a batch /2 card's DG14 as reported (with the chip's CA key); the chip must carry it.
     """
     try:
-        read = card_read(transport)
+        read = card_read(transport, can=can or None)
     except ChipError as e:
         return [f"the chip cannot be read: {e}"]
-    reasons = _sod_reasons(read.files, root, at, dg15)
+    if can:
+        access = _access_reasons(read.pace, read.chip_auth, read.channel_error)
+        if read.pace != "ok":
+            return access
+    else:
+        access = []
+    reasons = access + _sod_reasons(read.files, root, at, dg15)
+    if dg14 and read.files.get(FID_DG14) != dg14:
+        reasons.append("DG14 on the chip is not the one it reported")
     if read.files.get(FID_SOD) != sod:
         reasons.append("EF.SOD on the chip is not the one partycard sent")
     on_chip = read.files.get(FID_DG15)

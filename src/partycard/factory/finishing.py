@@ -132,7 +132,15 @@ def batch_finish(
             try:
                 _finish_chip(factory, card, item.com, item.sod, hook)
                 chip = chip_state_load(factory.directory / "chips" / f"{number}.chip")
-                reasons = chip_check(AppletTransport(chip), root=root, at=at, dg15=card.dg15, sod=item.sod)
+                reasons = chip_check(
+                    AppletTransport(chip),
+                    root=root,
+                    at=at,
+                    dg15=card.dg15,
+                    sod=item.sod,
+                    can=card.can,
+                    dg14=card.dg14,
+                )
             except (ChipError, OSError) as e:  # a refused command, a damaged or missing chip file
                 reasons = [f"the chip could not be finished: {e}"]
         fingerprint = sha256_hex(card.dg15)

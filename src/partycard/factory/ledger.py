@@ -13,7 +13,7 @@ Events (``event`` field) and their other fields, besides ``batch`` and ``at``:
 =================  ==============================================================
 batch_opened       sha256 (of the .p7m as received)
 card_started       number, serial
-card_personalised  number, serial, dg15 (hex)
+card_personalised  number, serial, dg15 (hex); for a batch /2 also ca_key, dg14 (hex) and can
 card_spoiled       number, serial, reason, stage (1: personalise, 2: finish)
 chip_discarded     number, serial, reason
 keys_written       report_id, sha256 (of the key report file)
@@ -46,6 +46,9 @@ class CardRecord:
     outcome: str = ""  # "" (not done) | "personalised" | "spoiled" (pass 1)
     reason: str = ""
     dg15: bytes = b""
+    ca_key: bytes = b""  # batch /2: the chip's CA public point (GENERATE ASYMMETRIC KEY PAIR P2 01)
+    dg14: bytes = b""  # batch /2: the DG14 built from it and written
+    can: str = ""  # batch /2: what pass 2's check opens the chip with (printed on the card anyway)
     final: str = ""  # "" | "produced" | "spoiled" (pass 2)
     final_reason: str = ""
     aa_fingerprint: str = ""
@@ -128,6 +131,8 @@ class Ledger:
         elif kind == "card_personalised":
             card = record.card(e["number"])
             card.outcome, card.serial, card.dg15 = "personalised", e["serial"], bytes.fromhex(e["dg15"])
+            card.ca_key, card.dg14 = bytes.fromhex(e.get("ca_key", "")), bytes.fromhex(e.get("dg14", ""))
+            card.can = e.get("can", "")
         elif kind == "card_spoiled":
             card = record.card(e["number"])
             if e["stage"] == 1:

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from cryptography.hazmat.primitives import serialization
+
 from partycard.batches import (
     Batch,
+    BatchCard,
     KeyLine,
     KeyReport,
     batch_decode,
@@ -23,11 +26,13 @@ from partycard.batches import (
     sha256_hex,
 )
 from partycard.chip.errors import ChipError
-from partycard.chip.lds import FID_DG15, dg15_build
-from partycard.chip.perso import PersoApplet, chip_state_save
+from partycard.chip.lds import FID_DG14, FID_DG15, dg14_build, dg15_build
+from partycard.chip.perso import KEY_REF_CA, PersoApplet, chip_state_save
 from partycard.chip.personalise import (
     AppletTransport,
     chip_application_select,
+    chip_can_write,
+    chip_card_access_write,
     chip_file_read,
     chip_file_write,
     chip_key_generate,
@@ -76,20 +81,47 @@ def chip_discard(factory: Factory, number: str, serial: str) -> None:
         source.replace(factory.path("spoiled", f"{serial}.chip"))
 
 
-def _personalise_chip(chip: PersoApplet, files: Mapping[int, bytes], number: str, hook: Hook | None) -> bytes:
+@dataclass(frozen=True)
+class _Made:
+    """What pass 1 wrote on a chip that the key report carries: DG15 and, for a batch /2, the chip's CA
+    public point and the DG14 built from it."""
+
+    dg15: bytes
+    ca_key: bytes = b""
+    dg14: bytes = b""
+
+
+def _written(transport: AppletTransport, fid: int, content: bytes, name: str) -> None:
+    chip_file_write(transport, fid, content)
+    if chip_file_read(transport, fid, len(content)) != content:
+        raise ChipError(f"{name} read back from the chip differs from what was written")
+
+
+def _personalise_chip(chip: PersoApplet, card: BatchCard, version: int, hook: Hook | None) -> _Made:
     """Write the batch's data groups, generate the key on the chip, write DG15 from the public key it
-    returned and read it back; the DG15 file's bytes."""
+    returned and read it back. For a batch /2 (ICAO 9303-11 §4.4, §6.2) also the CAN (PUT DATA DF21),
+    EF.CardAccess in the MF, and the chip-authentication key generated on the chip (P2 01), whose public
+    point goes into DG14 (9303-11 §9.2.5-9.2.6) written and read back; PACE is armed at ACTIVATE FILE."""
     transport = AppletTransport(chip)
     chip_application_select(transport)
-    for fid, content in sorted(files.items()):
+    for fid, content in sorted(card.files.items()):
         chip_file_write(transport, fid, content)
     dg15 = dg15_build(chip_key_generate(transport))
-    chip_file_write(transport, FID_DG15, dg15)
-    if chip_file_read(transport, FID_DG15, len(dg15)) != dg15:
-        raise ChipError("DG15 read back from the chip differs from what was written")
+    _written(transport, FID_DG15, dg15, "DG15")
+    made = _Made(dg15)
+    if version >= 2:
+        chip_can_write(transport, card.print.can)
+        chip_card_access_write(transport, card.card_access)
+        ca_public = chip_key_generate(transport, KEY_REF_CA)
+        dg14 = dg14_build(ca_public_key=ca_public)
+        _written(transport, FID_DG14, dg14, "DG14")
+        point = ca_public.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        made = _Made(dg15, point, dg14)
     if hook is not None:
-        hook("chip_written", number)
-    return dg15
+        hook("chip_written", card.number)
+    return made
 
 
 def _check_names(batch: Batch, name: str) -> None:
@@ -178,9 +210,12 @@ def batch_personalise(
     if unknown:
         raise UsageError(f"--spoil names cards not in batch {batch.code}: {', '.join(unknown)}")
     try:
-        layout_load(batch.layout)
+        layout = layout_load(batch.layout)
     except PrintingError as e:
         raise FileContentInvalid(f"{name}: card layout {batch.layout!r}: {e}") from e
+    if batch.version >= 2 and not layout.prints("can"):
+        # A PACE chip whose CAN is not on the card opens for no reader (ICAO 9303-11 §4.4).
+        raise FileContentInvalid(f"{name}: card layout {batch.layout!r} does not print the CAN")
     record = _opened(ledger, batch, sha, at)
     when, total = _when(at), len(batch.cards)
     resumed = discarded = 0
@@ -218,7 +253,7 @@ def batch_personalise(
         serial = chip_serial_read(_selected(chip))
         ledger.append("card_started", batch.code, when, number=card.number, serial=serial)
         try:
-            dg15 = _personalise_chip(chip, card.files, card.number, hook)
+            made = _personalise_chip(chip, card, batch.version, hook)
         except (ChipError, ValueError) as e:
             chip_state_save(chip, factory.path("spoiled", f"{serial}.chip"))
             ledger.append(
@@ -233,14 +268,30 @@ def batch_personalise(
             progress(f"[{index}/{total}] {card.number}: spoiled (personalisation failed: {e})")
             continue
         chip_state_save(chip, factory.path("chips", f"{card.number}.chip"))
+        extra = (
+            {"ca_key": made.ca_key.hex(), "dg14": made.dg14.hex(), "can": card.print.can}
+            if batch.version >= 2
+            else {}
+        )
         ledger.append(
-            "card_personalised", batch.code, when, number=card.number, serial=serial, dg15=dg15.hex()
+            "card_personalised",
+            batch.code,
+            when,
+            number=card.number,
+            serial=serial,
+            dg15=made.dg15.hex(),
+            **extra,
         )
         progress(f"[{index}/{total}] {card.number}: personalised, chip {serial}")
     print_file = _print(factory, batch, record, ledger, at)
     lines = tuple(_key_line(record, card.number) for card in batch.cards)
     report = KeyReport(
-        batch=batch.code, batch_sha256=sha, report_id=secrets.token_hex(16), created_at=at, lines=lines
+        batch=batch.code,
+        batch_sha256=sha,
+        report_id=secrets.token_hex(16),
+        created_at=at,
+        lines=lines,
+        version=batch.version,  # a key report /2 answers a batch /2, /1 a batch /1
     )
     path = report_write(
         key_report_encode(report),
@@ -275,6 +326,12 @@ def _key_line(record: BatchRecord, number: str) -> KeyLine:
     card = record.card(number)
     if card.outcome == "personalised":
         return KeyLine(
-            number=number, outcome="personalised", reason="", chip_serial=card.serial, dg15=card.dg15
+            number=number,
+            outcome="personalised",
+            reason="",
+            chip_serial=card.serial,
+            dg15=card.dg15,
+            ca_key=card.ca_key,
+            dg14=card.dg14,
         )
     return KeyLine(number=number, outcome="spoiled", reason=card.reason, chip_serial=card.serial, dg15=b"")

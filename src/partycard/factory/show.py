@@ -15,7 +15,9 @@ import cbor2
 
 from partycard.batches import (
     BATCH_FORMAT,
+    BATCH_FORMAT_1,
     KEYS_FORMAT,
+    KEYS_FORMAT_1,
     REPORT_FORMAT,
     SOD_FORMAT,
     batch_decode,
@@ -63,18 +65,19 @@ def file_summary(path: Path, *, factory: Factory, at: datetime) -> list[str]:
         kind: Any = cbor2.loads(content).get("format")
     except Exception:  # decode below names the problem
         kind = None
-    if kind == BATCH_FORMAT:
+    if kind in (BATCH_FORMAT, BATCH_FORMAT_1):
         batch = content_decode(batch_decode, content, name)
         return [
-            f"batch {batch.code} ({batch.province}), layout {batch.layout},"
+            f"batch {batch.code} ({batch.province}), format /{batch.version}, layout {batch.layout},"
             f" created {batch.created_at:%Y-%m-%d %H:%M}",
             f"{len(batch.cards)} cards: {', '.join(c.number for c in batch.cards[:5])}"
             + (" ..." if len(batch.cards) > 5 else ""),
         ]
-    if kind == KEYS_FORMAT:
+    if kind in (KEYS_FORMAT, KEYS_FORMAT_1):
         keys = content_decode(key_report_decode, content, name)
         return [
-            f"key report {keys.report_id} for batch {keys.batch}, created {keys.created_at:%Y-%m-%d %H:%M}",
+            f"key report /{keys.version} {keys.report_id} for batch {keys.batch},"
+            f" created {keys.created_at:%Y-%m-%d %H:%M}",
             f"batch file sha256 {keys.batch_sha256}",
             _counts(line.outcome for line in keys.lines),
             *(

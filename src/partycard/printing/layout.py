@@ -135,6 +135,11 @@ class Layout:
     width_mm: float = ID1_WIDTH_MM
     height_mm: float = ID1_HEIGHT_MM
 
+    def prints(self, field: str) -> bool:
+        """Whether either face prints card field ``field`` (e.g. "can": a PACE card needs its CAN printed,
+        or no reader can open it)."""
+        return any(t.field == field for face in (self.front, self.back) for t in face.texts)
+
 
 def layout_versions(*, directory: Path = LAYOUTS) -> list[str]:
     """The versions in ``directory`` (the shipped ``layouts/`` by default), sorted."""

@@ -25,7 +25,7 @@ from partycard.production.services import layout_approve, layout_proof
 __all__ = ["DEMO_FACTORY_PASSPHRASE", "load_production_demo"]
 
 DEMO_FACTORY_PASSPHRASE = "demo-factory-passphrase-not-for-production"  # noqa: S105 - the demo's, public
-DEMO_LAYOUT = "v1"
+DEMO_LAYOUT = "v2"  # prints the CAN: the demo's batches are PACE cards (partycard-batch/2)
 
 
 def load_production_demo() -> Path | None:

@@ -15,6 +15,9 @@ class PlanForm(forms.Form):
     def __init__(self, *args: object, layouts: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["layout"].choices = [(v, v) for v in layouts]  # type: ignore[attr-defined]
+        # The newest layout first chosen: v2 prints the CAN, so its batches are PACE cards (issue 18).
+        if layouts:
+            self.fields["layout"].initial = max(layouts, key=lambda v: (len(v), v))
 
 
 class ReportUploadForm(forms.Form):

@@ -82,7 +82,13 @@ class BatchCard(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
     reason = models.CharField(max_length=200, blank=True)
     # SHA-256 of DG1, DG2, DG13 (if any) and DG14 as put in the batch: number (1 byte) + hash (32) each.
+    # A batch /2 (issue 18) puts no DG14 in the batch: its hash is added from the key report (the DG14
+    # the factory built from the chip's own chip-authentication key).
     dg_hashes = models.BinaryField(blank=True, default=b"")
+    # The card access number (6 digits, chip/can.py) drawn for a batch /2 card: printed on it and written
+    # to its chip; empty for a batch /1 card (read in plain). Not a secret like a PIN (it is on the
+    # card's face), but never logged nor audited.
+    can = models.CharField(max_length=6, blank=True, default="", db_default="")
     chip_serial = models.CharField(max_length=40, blank=True)
     aa_fingerprint = models.CharField(max_length=64, blank=True)  # SHA-256 hex of the DG15 the chip reported
     dg15 = models.BinaryField(blank=True, default=b"")  # 91 bytes: what the SOD is signed over, pass two

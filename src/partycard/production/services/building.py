@@ -1,12 +1,19 @@
 """Building a released batch's file, a chunk of cards at a time, then sealing it (pass one of two).
 
 Each chunk (one job chunk, one transaction) reads its cards' members, takes each card's status entry
-(the DG13 it will carry), builds DG1, DG2, DG13 and DG14 and the print fields, writes them to the chunk's
-part file, keeps each data group's hash on the card's ``BatchCard`` (what the SOD is signed over in pass
+(the DG13 it will carry), builds DG1, DG2, DG13 and the print fields, writes them to the chunk's part
+file, keeps each data group's hash on the card's ``BatchCard`` (what the SOD is signed over in pass
 two: the photo is not kept in the database) and moves the cards into production. A chunk that re-runs
 after a crash rewrites its part: the database rolled back with it, so no card moves twice. The seal reads
 the parts in order, encodes the batch with its manifest, signs it with the document signer and encrypts
 it to the manufacturer (``batches.seal``), then deletes the parts (docs/production.md).
+
+A batch whose layout prints the CAN (v2) is a ``partycard-batch/2`` (issue 18): each card gets a CAN
+drawn from the OS CSPRNG (chip/can.py), printed and written to the chip, and EF.CardAccess announcing
+PACE with ``PARTYCARD["PACE_PARAMETER_ID"]`` (ICAO 9303-11 §9.2.1); its DG14 is left to the factory,
+which builds it from the chip-authentication key the chip generates (reconciling.py signs over it). A
+batch on a layout without a CAN slot (v1, planned before) is still a ``partycard-batch/1``: plain cards
+with one central DG14, as before — a PACE chip whose CAN is not printed would open for no one.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import cbor2
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -28,6 +36,8 @@ from partycard.batches import PrintFields, batch_encode
 from partycard.cards.lifecycle import CardState, CardTransition
 from partycard.cards.services import cards_move
 from partycard.cards.status_lists import status_list_uri
+from partycard.chip.can import can_generate
+from partycard.chip.image import DEFAULT_PACE_PARAMETER_ID
 from partycard.chip.lds import (
     FID_DG1,
     FID_DG2,
@@ -39,11 +49,13 @@ from partycard.chip.lds import (
     dg13_build,
     dg14_build,
 )
+from partycard.chip.securityinfos import card_access_build
 from partycard.core import clock
 from partycard.core.bulk import rows_update
 from partycard.exchange.services.chip_images import chip_card_data, chip_photo
 from partycard.exchange.workflow import Problem
 from partycard.jobs.kinds import ChunkResult, Failure
+from partycard.printing.layout import layout_load
 from partycard.production.errors import ProductionError
 from partycard.production.models import Batch, BatchCard
 from partycard.production.services.common import (
@@ -55,7 +67,14 @@ from partycard.production.services.common import (
 from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
 from partycard.registry.selectors import issuing_committee_name
 
-__all__ = ["batch_build_chunk", "batch_file_path", "batch_seal", "dg_hashes_decode", "dg_hashes_encode"]
+__all__ = [
+    "batch_build_chunk",
+    "batch_file_path",
+    "batch_format_version",
+    "batch_seal",
+    "dg_hashes_decode",
+    "dg_hashes_encode",
+]
 
 # What a build chunk reads of each card, its member and cell (not the member's whole record).
 _BUILD_FIELDS = (
@@ -63,6 +82,7 @@ _BUILD_FIELDS = (
     "outcome",
     "reason",
     "dg_hashes",
+    "can",
     "card__number",
     "card__state",
     "card__member__full_name",
@@ -81,6 +101,23 @@ _FIDS = {1: FID_DG1, 2: FID_DG2, 13: FID_DG13, 14: FID_DG14}
 @functools.cache
 def _dg14() -> bytes:
     return dg14_build()  # the same SecurityInfos on every card (AA with ECDSA, 9303-11 §6.1)
+
+
+@functools.cache
+def _layout_prints_can(layout: str) -> bool:
+    return layout_load(layout).prints("can")
+
+
+def batch_format_version(batch: Batch) -> int:
+    """2 (PACE cards: a CAN, EF.CardAccess, the CA key on the chip) when the batch's layout prints the
+    CAN, else 1 (plain cards, as before issue 18)."""
+    return 2 if _layout_prints_can(batch.layout) else 1
+
+
+def _card_access() -> bytes:
+    # 9303-11 §9.2.1: one PACEInfo, id-PACE-ECDH-GM-AES-CBC-CMAC-128 v2, the setting's domain parameters.
+    parameter_id = settings.PARTYCARD.get("PACE_PARAMETER_ID", DEFAULT_PACE_PARAMETER_ID)
+    return card_access_build(parameter_id=parameter_id)
 
 
 def dg_hashes_encode(files: dict[int, bytes]) -> bytes:
@@ -124,6 +161,8 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
         .order_by("seq")
     )
     _store, signer = signing_open(at)
+    version = batch_format_version(batch)
+    card_access = _card_access() if version >= 2 else b""
     committees: dict[str, str] = {}
     result = ChunkResult()
     ready: list[tuple[BatchCard, CardData, bytes]] = []
@@ -166,8 +205,11 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
                 1: dg1_build(data),
                 2: dg2_build(photo),
                 13: dg13_build(uri=status_list_uri(list_id), index=status_index),
-                14: _dg14(),
             }
+            if version == 1:
+                files[14] = _dg14()
+            else:
+                row.can = can_generate()  # the OS CSPRNG, one per card (ICAO 9303-11 §4.4)
             row.dg_hashes = dg_hashes_encode(files)
             print_fields = [
                 data.card_number,
@@ -179,12 +221,14 @@ def batch_build_chunk(*, actor: Any, batch_id: int, index: int, size: int) -> Ch
                 data.issuing_committee,
                 data.issue_date.isoformat(),
                 photo,
+                row.can,
             ]
-            part.append([row.seq, data.card_number, print_fields, {_FIDS[n]: files[n] for n in files}])
+            files_by_fid = {_FIDS[n]: files[n] for n in files}
+            part.append([row.seq, data.card_number, print_fields, files_by_fid, card_access])
         rows_update(
             BatchCard,
-            ["outcome", "reason", "dg_hashes"],
-            ((r.pk, r.outcome, r.reason, r.dg_hashes) for r in rows),
+            ["outcome", "reason", "dg_hashes", "can"],
+            ((r.pk, r.outcome, r.reason, r.dg_hashes, r.can) for r in rows),
         )
         file_write(_part_path(batch, index), cbor2.dumps(part))
     result.succeeded = len(ready)
@@ -197,7 +241,7 @@ def _file_cards(batch: Batch, chunks: int) -> list[FileCard]:
     cards: list[FileCard] = []
     for index in range(chunks):
         path = _part_path(batch, index)
-        for _seq, number, p, files in cbor2.loads(path.read_bytes()) if path.exists() else []:
+        for _seq, number, p, files, card_access in cbor2.loads(path.read_bytes()) if path.exists() else []:
             fields = PrintFields(
                 card_number=p[0],
                 full_name=p[1],
@@ -208,8 +252,10 @@ def _file_cards(batch: Batch, chunks: int) -> list[FileCard]:
                 issuing_committee=p[6],
                 issue_date=date.fromisoformat(p[7]),
                 photo_jpeg=p[8],
+                can=p[9],
             )
-            cards.append(FileCard(number=number, print=fields, files={int(k): v for k, v in files.items()}))
+            files = {int(k): v for k, v in files.items()}
+            cards.append(FileCard(number=number, print=fields, files=files, card_access=card_access))
     return cards
 
 
@@ -233,6 +279,7 @@ def batch_seal(*, actor: Any, batch_id: int, chunks: int, at: datetime | None = 
                     layout=batch.layout,
                     created_at=at,
                     cards=tuple(cards),
+                    version=batch_format_version(batch),
                 )
             )
             batch.batch_sha256, batch.signer_label = sealed_write(

@@ -192,8 +192,8 @@ def _batch_cards_insert(batch_id: int, card_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {BatchCard._meta.db_table} (batch_id, card_id, seq, outcome, reason, dg_hashes,"  # noqa: S608 - names from the model
-            " chip_serial, aa_fingerprint, dg15, sod_sha256)"
-            " SELECT %s, c, n - 1, %s, '', ''::bytea, '', '', ''::bytea, ''"
+            " chip_serial, aa_fingerprint, dg15, sod_sha256, can)"
+            " SELECT %s, c, n - 1, %s, '', ''::bytea, '', '', ''::bytea, '', ''"
             " FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(c, n)",
             [batch_id, BatchCard.Outcome.PENDING.value, card_ids],
         )

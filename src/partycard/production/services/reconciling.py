@@ -11,6 +11,12 @@ registered manufacturer, not about a batch waiting for it, about another file th
 that is not in the batch, a key that is not a P-256 point or repeats. What is only incomplete is
 imported and listed: a card missing from the report, or produced on another chip or key than reported,
 is spoiled and made again in a later batch with the same number (``cards.lifecycle`` SPOIL).
+
+A batch /2 (issue 18) is answered by a key report /2: each personalised chip also reports its
+chip-authentication public key (generated on the chip) and the DG14 the factory wrote. partycard signs
+only a DG14 it would have built itself for that key (``lds.dg14_build``: ActiveAuthenticationInfo and
+the key's ChipAuthenticationInfo + ChipAuthenticationPublicKeyInfo, 9303-11 §9.2.5-9.2.6); anything
+else in it (another key, an extra SecurityInfo) refuses the report whole (``dg14_mismatch``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -29,6 +37,7 @@ from partycard.batches import (
     BatchError,
     BatchFormatError,
     BatchSignatureError,
+    KeyLine,
     SodCard,
     SodFile,
     key_report_decode,
@@ -41,7 +50,7 @@ from partycard.cards.lifecycle import CardLevel, CardState, CardTransition
 from partycard.cards.models import Card
 from partycard.cards.services import cards_move
 from partycard.chip.errors import ChipError
-from partycard.chip.lds import DG_TAGS, com_build, dg15_parse
+from partycard.chip.lds import DG_TAGS, com_build, dg14_build, dg15_parse
 from partycard.chip.sod import SodSigner
 from partycard.core import clock
 from partycard.core.bulk import rows_update
@@ -187,6 +196,33 @@ def _record(
     )
 
 
+def _with_dg14(hashes: dict[int, bytes], dg14: bytes) -> bytes:
+    """The stored hashes (building.dg_hashes_encode's layout) with the reported DG14's SHA-256 added."""
+    hashes = {**hashes, 14: hashlib.sha256(dg14).digest()}
+    return b"".join(bytes([n]) + hashes[n] for n in sorted(hashes))
+
+
+def _ca_problems(line: KeyLine, dg15_point: bytes) -> list[ProductionProblem]:
+    """A key report /2 line's chip-authentication key and DG14: a P-256 point (SEC 1 v2 §2.3.4), not the
+    AA key, and DG14 exactly what partycard builds for it (so EF.SOD vouches for that key only)."""
+    try:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), line.ca_key)
+    except ValueError:
+        return [problem("bad_key", _("The chip's chip-authentication key cannot be read."), line.number)]
+    if line.ca_key == dg15_point:
+        # 9303-11 allows one key for both; partycard's chips keep two (docs/trust.md), so this is a fault.
+        return [problem("duplicate_key", _("Two cards report the same chip key."), line.number)]
+    if line.dg14 != dg14_build(ca_public_key=key):
+        return [
+            problem(
+                "dg14_mismatch",
+                _("The DG14 reported does not carry the chip's chip-authentication key."),
+                line.number,
+            )
+        ]
+    return []
+
+
 def keys_import(
     *, actor: Any, data: bytes, at: datetime | None = None, enqueue: bool = True
 ) -> ManufacturerFile:
@@ -204,6 +240,21 @@ def keys_import(
         batch = _batch_for(actor, report.batch, Batch.State.SEALED, report.batch_sha256, "batch_sha256")
         _replayed(report.report_id)
         rows = _rows(batch, BatchCard.Outcome.PENDING)
+        # A batch /2's cards were given a CAN at the build; its key report must be a /2, and a /1's a /1.
+        wanted = 2 if any(row.can for row in rows.values()) else 1
+        if rows and report.version != wanted:
+            raise ProductionError(
+                [
+                    problem(
+                        "format",
+                        _(
+                            "The key report's format (version %(got)s) does not answer"
+                            " this batch (version %(want)s)."
+                        )
+                        % {"got": report.version, "want": wanted},
+                    )
+                ]
+            )
         refused: list[ProductionProblem] = []
         seen: set[str] = set()
         serials: set[str] = set()
@@ -219,12 +270,23 @@ def keys_import(
             if line.outcome != "personalised":
                 continue
             try:
-                dg15_parse(line.dg15)
+                aa_key = dg15_parse(line.dg15).public_key
             except ChipError:
                 refused.append(
                     problem("bad_key", _("The chip's public key (DG15) cannot be read."), line.number)
                 )
                 continue
+            if report.version >= 2:
+                point = aa_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+                ca_problems = _ca_problems(line, point)
+                if ca_problems:
+                    refused += ca_problems
+                    continue
+                if line.ca_key in keys:
+                    refused.append(
+                        problem("duplicate_key", _("Two cards report the same chip key."), line.number)
+                    )
+                keys.add(line.ca_key)
             if not line.chip_serial or line.chip_serial in serials:
                 refused.append(
                     problem("duplicate_serial", _("The chip serial is empty or repeated."), line.number)
@@ -248,6 +310,9 @@ def keys_import(
             if line.outcome == "personalised":
                 row.outcome, row.chip_serial = BatchCard.Outcome.PERSONALISED, line.chip_serial
                 row.dg15, row.aa_fingerprint = line.dg15, hashlib.sha256(line.dg15).hexdigest()
+                if line.dg14:  # key report /2: the SOD will be signed over the chip's DG14 (9303-11 §6.2)
+                    hashes = dg_hashes_decode(row.dg_hashes)
+                    row.dg_hashes = _with_dg14(hashes, line.dg14)
                 personalised.append(row)
             else:
                 row.outcome, row.reason = BatchCard.Outcome.SPOILED, (line.reason or "spoiled")[:200]
@@ -258,9 +323,9 @@ def keys_import(
             spoiled.append(row)
         rows_update(
             BatchCard,
-            ["outcome", "reason", "chip_serial", "dg15", "aa_fingerprint"],
+            ["outcome", "reason", "chip_serial", "dg15", "aa_fingerprint", "dg_hashes"],
             (
-                (r.pk, r.outcome, r.reason, r.chip_serial, r.dg15, r.aa_fingerprint)
+                (r.pk, r.outcome, r.reason, r.chip_serial, r.dg15, r.aa_fingerprint, r.dg_hashes)
                 for r in personalised + spoiled
             ),
         )

@@ -2,7 +2,7 @@
 command line, thin over ``production.services``. The CLI acts as the operator (``actor=None``: "system" in
 the audit log). Bulk steps run as jobs: here with a progress bar, or with ``--no-wait`` on the worker.
 
-    partycard production plan --layout v1 [--size N] [--province CODE]
+    partycard production plan --layout v2 [--size N] [--province CODE]
     partycard production approve-layout v1           (prints the proof's SHA-256 and approves it)
     partycard production release CODE [--no-wait]    (builds and seals the batch file)
     partycard production export CODE --out DIR       (copies the sealed batch / SOD file for the manufacturer)
@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         plan = sub.add_parser("plan", help="group the accepted cards into batches by province")
-        plan.add_argument("--layout", default="v1")
+        plan.add_argument("--layout", default="v2")  # v2 prints the CAN (issue 18)
         plan.add_argument("--size", type=int, default=None)
         plan.add_argument("--province", default="", help="only this province's code")
         approve = sub.add_parser("approve-layout", help="approve a card layout's proof")
