@@ -68,7 +68,9 @@ def test_templates_have_no_inline_script_or_style() -> None:
 def test_check_deploy_is_clean_with_production_settings() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "partycard.settings.prod",
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-           "PARTYCARD_TOTP_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}  # fmt: skip
+           "PARTYCARD_TOTP_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+           # A deployment's own OID arc (issue 18: without it check --deploy warns, tests/core).
+           "PARTYCARD_OID_ARC": "2.999.1"}  # fmt: skip
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
     done = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
