@@ -30,8 +30,9 @@ Also measured per repeat, for the record: ``sod_build`` (the one-shot wrapper: a
 whose probe signature is verified, then ``build(check=True)``); the SHA-256 of the data groups alone;
 the store's own ``sign``; the verification ``build(check=True)`` adds (``sod._check_signature``). Once
 per store: the ``SodSigner`` construction, for the file store the decryption of a key (scrypt since
-issue 18: what a store that decrypted per signature would pay), and a cProfile'd batch of ``build_hashed``. Bar:
-``build_hashed`` ≥ 60% of the raw sign rate. Writes ``bench/results/sod_sign.json`` and prints a table.
+issue 18: what a store that decrypted per signature would pay), and a cProfile'd batch of
+``build_hashed``. Bar: ``build_hashed`` ≥ 60% of the raw sign rate. Writes
+``bench/results/sod_sign.json`` and prints a table.
 
 Environment:
     BENCH_SIGNATURES     signatures and SODs per measurement (default 3,000)
