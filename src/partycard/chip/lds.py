@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from partycard.chip.errors import ChipFormatError
+from partycard.chip.securityinfos import SecurityInfo, SecurityInfos, ca_security_infos
 from partycard.chip.tlv import Tlv, tlv_encode, tlv_parse, tlv_unwrap
 
 __all__ = [
@@ -576,20 +577,6 @@ def dg13_parse(data: bytes) -> StatusReference:
 # --- DG14 ---------------------------------------------------------------------------------------------
 
 
-class _SecurityInfo(core.Sequence):
-    """9303-11 §9.2: SEQUENCE { protocol OID, requiredData ANY, optionalData ANY OPTIONAL }."""
-
-    _fields = [
-        ("protocol", core.ObjectIdentifier),
-        ("required_data", core.Any),
-        ("optional_data", core.Any, {"optional": True}),
-    ]
-
-
-class _SecurityInfos(core.SetOf):
-    _child_spec = _SecurityInfo
-
-
 @dataclass(frozen=True, slots=True)
 class Dg14:
     """DG14: the security protocols the chip supports.
@@ -616,11 +603,8 @@ def dg14_build(
     (9303-11 §6.2: the terminal takes the chip's static key from a DG14 that passive authentication
     checked). The SET OF is DER: asn1crypto sorts its members by encoding (X.690 §11.6).
     """
-    # Imported here so this module's import block stays as it is (h18-lds edits the rest of lds.py).
-    from partycard.chip.securityinfos import ca_security_infos
-
     infos = [
-        _SecurityInfo(
+        SecurityInfo(
             {
                 "protocol": ID_AA,
                 "required_data": core.Integer(1),
@@ -629,8 +613,8 @@ def dg14_build(
         )
     ]
     if ca_public_key is not None:
-        infos += [_SecurityInfo.load(der) for der in ca_security_infos(ca_public_key)]
-    return tlv_encode(DG_TAGS[14], _SecurityInfos(infos).dump(force=True))
+        infos += [SecurityInfo.load(der) for der in ca_security_infos(ca_public_key)]
+    return tlv_encode(DG_TAGS[14], SecurityInfos(infos).dump(force=True))
 
 
 def dg14_parse(data: bytes) -> Dg14:
@@ -641,7 +625,7 @@ def dg14_parse(data: bytes) -> Dg14:
     """
     value = tlv_unwrap(data, DG_TAGS[14])
     try:
-        infos = _SecurityInfos.load(value, strict=True)
+        infos = SecurityInfos.load(value, strict=True)
         protocols: list[str] = []
         algorithm: str | None = None
         for info in infos:

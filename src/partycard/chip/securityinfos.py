@@ -33,6 +33,8 @@ __all__ = [
     "PACE_VERSION",
     "CaInfo",
     "PaceInfo",
+    "SecurityInfo",
+    "SecurityInfos",
     "ca_info_parse",
     "ca_security_infos",
     "card_access_build",
@@ -55,7 +57,7 @@ CA_VERSION = 1  # 9303-11 §9.2.5: ChipAuthenticationInfo version SHALL be 1
 PACE_PARAMETER_IDS: dict[int, ec.EllipticCurve] = {12: ec.SECP256R1(), 13: ec.BrainpoolP256R1()}
 
 
-class _SecurityInfo(core.Sequence):
+class SecurityInfo(core.Sequence):
     """9303-11 §9.2: SEQUENCE { protocol OID, requiredData ANY, optionalData ANY OPTIONAL }."""
 
     _fields = [
@@ -65,8 +67,10 @@ class _SecurityInfo(core.Sequence):
     ]
 
 
-class _SecurityInfos(core.SetOf):
-    _child_spec = _SecurityInfo
+class SecurityInfos(core.SetOf):
+    """9303-11 §9.2: SecurityInfos ::= SET OF SecurityInfo (EF.CardAccess, DG14)."""
+
+    _child_spec = SecurityInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ def security_infos_parse(data: bytes) -> list[tuple[str, bytes, bytes | None]]:
         ChipFormatError: not DER SecurityInfos.
     """
     try:
-        infos = _SecurityInfos.load(bytes(data), strict=True)
+        infos = SecurityInfos.load(bytes(data), strict=True)
         out = []
         for info in infos:
             optional = info["optional_data"]
@@ -128,14 +132,14 @@ def card_access_build(*, parameter_id: int) -> bytes:
         raise ValueError(
             f"parameter ID {parameter_id} is not a supported curve (12 P-256, 13 brainpoolP256r1)"
         )
-    info = _SecurityInfo(
+    info = SecurityInfo(
         {
             "protocol": ID_PACE_ECDH_GM_AES_CBC_CMAC_128,
             "required_data": core.Integer(PACE_VERSION),
             "optional_data": core.Integer(parameter_id),
         }
     )
-    return bytes(_SecurityInfos([info]).dump(force=True))
+    return bytes(SecurityInfos([info]).dump(force=True))
 
 
 def card_access_parse(data: bytes) -> PaceInfo:
@@ -168,8 +172,8 @@ def ca_security_infos(public_key: ec.EllipticCurvePublicKey) -> list[bytes]:
     spki = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    ca = _SecurityInfo({"protocol": ID_CA_ECDH_AES_CBC_CMAC_128, "required_data": core.Integer(CA_VERSION)})
-    pk = _SecurityInfo({"protocol": ID_PK_ECDH, "required_data": core.Any.load(spki)})
+    ca = SecurityInfo({"protocol": ID_CA_ECDH_AES_CBC_CMAC_128, "required_data": core.Integer(CA_VERSION)})
+    pk = SecurityInfo({"protocol": ID_PK_ECDH, "required_data": core.Any.load(spki)})
     return [bytes(ca.dump(force=True)), bytes(pk.dump(force=True))]
 
 
