@@ -204,13 +204,15 @@ class _PaceSide:
         self,
         parameter_id: int,
         password_key: bytes,
-        random: Callable[[int], bytes],
-        private_keys: Iterator[int] | None,
+        *,
+        random: Callable[[int], bytes] = os.urandom,
+        private_keys: Iterator[int] | None = None,
     ) -> None:
         self.curve, self.crypto_curve = _curve(parameter_id)
         self.password_key = password_key
         self._random = random
         self._private_keys = private_keys
+        self._mapping: _Ephemeral | None = None  # this side's mapping key pair (step 2)
         self.nonce: bytes | None = None
         self.mapped: Point = None
         self.key_agreement: _Ephemeral | None = None
@@ -252,17 +254,6 @@ class PaceTerminal(_PaceSide):
         private_keys: fixed ephemeral private keys (mapping, then key agreement), for the worked example.
     """
 
-    def __init__(
-        self,
-        parameter_id: int,
-        password_key: bytes,
-        *,
-        random: Callable[[int], bytes] = os.urandom,
-        private_keys: Iterator[int] | None = None,
-    ) -> None:
-        super().__init__(parameter_id, password_key, random, private_keys)
-        self._mapping: _Ephemeral | None = None
-
     def map_nonce(self, encrypted_nonce: bytes) -> bytes:
         """Step 2 (after receiving z): decrypt s; returns PK_map,IFD to send in DO'81'."""
         self.nonce = nonce_decrypt(self.password_key, encrypted_nonce)
@@ -299,17 +290,6 @@ class PaceTerminal(_PaceSide):
 
 class PaceChip(_PaceSide):
     """The chip's side of PACE (the ICC), step by step; every failure raises :class:`PaceError`."""
-
-    def __init__(
-        self,
-        parameter_id: int,
-        password_key: bytes,
-        *,
-        random: Callable[[int], bytes] = os.urandom,
-        private_keys: Iterator[int] | None = None,
-    ) -> None:
-        super().__init__(parameter_id, password_key, random, private_keys)
-        self._mapping: _Ephemeral | None = None
 
     def encrypted_nonce(self) -> bytes:
         """Step 1: draw s, return z = E(K_pi, s) for DO'80'."""
