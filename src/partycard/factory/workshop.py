@@ -46,7 +46,7 @@ from partycard.factory.errors import (
 )
 from partycard.factory.ledger import Ledger
 from partycard.trust.keystore import BadPassphrase
-from partycard.trust.keystore.file import FileKeyStore, pkcs8_encrypt, pkcs8_scrypt
+from partycard.trust.keystore.file import FileKeyStore, pkcs8_encrypt, pkcs8_scrypt, private_file_replace
 from partycard.trust.pki import MANUFACTURER_ENCRYPTION, MANUFACTURER_SIGNING, manufacturer_role
 
 __all__ = [
@@ -82,21 +82,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, path)
-
-
-def _key_replace(path: Path, data: bytes) -> None:
-    """Replace a private key file: a complete 0600 file, synced, renamed over the old one (atomic)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
 
 
 def _pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
@@ -219,7 +204,7 @@ def factory_open(directory: Path, *, passphrase: bytes) -> Factory:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise DirectoryNotInitialised(f"{directory}/encryption-key.pem is not an EC key")
     if pkcs8_scrypt(key_pem) is None:  # PBKDF2, from before scrypt: re-encrypted once, in place
-        _key_replace(key_path, pkcs8_encrypt(key, passphrase))
+        private_file_replace(key_path, pkcs8_encrypt(key, passphrase))
     certs = directory / "certs"
     return Factory(
         directory=directory,

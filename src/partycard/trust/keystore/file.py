@@ -40,7 +40,14 @@ from partycard.trust.keystore import BadPassphrase, KeyExists, KeyNotFound, KeyS
 from partycard.trust.keystore._labels import check_label
 from partycard.trust.keystore._points import peer_point_check
 
-__all__ = ["DEFAULT_SCRYPT", "FileKeyStore", "ScryptParams", "pkcs8_encrypt", "pkcs8_scrypt"]
+__all__ = [
+    "DEFAULT_SCRYPT",
+    "FileKeyStore",
+    "ScryptParams",
+    "pkcs8_encrypt",
+    "pkcs8_scrypt",
+    "private_file_replace",
+]
 
 _SUFFIX = ".key.pem"
 _PEM_LABEL = "ENCRYPTED PRIVATE KEY"
@@ -482,16 +489,28 @@ class FileKeyStore:
         self._sync_dir()
 
     def _replace(self, path: Path, content: bytes) -> None:
-        """Re-encrypt in place: a complete 0600 file, synced, then renamed over the old one (rename is
-        atomic, so a reader or a crash sees the old file or the new one, never half of either)."""
-        tmp, fd = self._temporary(path)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(content)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        self._sync_dir()
+        """Re-encrypt in place (:func:`private_file_replace`)."""
+        private_file_replace(path, content)
+
+
+def private_file_replace(path: Path, content: bytes) -> None:
+    """Replace the private key file ``path``: a complete 0600 file (created exclusively, never through a
+    symlink), synced, then renamed over the old one and the directory synced. Rename is atomic, so a reader
+    or a crash sees the old file or the new one, never half of either. The file store's migration and the
+    manufacturer's workshop both write their keys this way."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
