@@ -93,25 +93,13 @@ def _card_fingerprint(store: KeyStore, label: str) -> str | None:
         raise
 
 
-def _recorded(labels: Iterable[str]) -> set[str]:
-    pending = list(labels)
+def _existing(model: Any, field_name: str, values: Iterable[str]) -> set[str]:
+    """Which of ``values`` some row of ``model`` holds in ``field_name``, asked ``_CHUNK`` at a time."""
+    pending = list(values)
     found: set[str] = set()
     for start in range(0, len(pending), _CHUNK):
         chunk = pending[start : start + _CHUNK]
-        found.update(
-            ChipImageRecord.objects.filter(chip_key_label__in=chunk).values_list("chip_key_label", flat=True)
-        )
-    return found
-
-
-def _on_cards(fingerprints: Iterable[str]) -> set[str]:
-    pending = list(fingerprints)
-    found: set[str] = set()
-    for start in range(0, len(pending), _CHUNK):
-        chunk = pending[start : start + _CHUNK]
-        found.update(
-            Card.objects.filter(chip_key_fingerprint__in=chunk).values_list("chip_key_fingerprint", flat=True)
-        )
+        found.update(model.objects.filter(**{f"{field_name}__in": chunk}).values_list(field_name, flat=True))
     return found
 
 
@@ -133,10 +121,10 @@ def chip_key_orphans(*, store: KeyStore, now: datetime, min_age: timedelta = MIN
         KeyStoreError: the store cannot be read.
     """
     chip = [label for label in store.labels() if _case_id(label) is not None]
-    recorded = _recorded({_aa_label(label) for label in chip})
+    recorded = _existing(ChipImageRecord, "chip_key_label", {_aa_label(label) for label in chip})
     unreferenced = [label for label in chip if _aa_label(label) not in recorded]
     fingerprints = {label: _card_fingerprint(store, label) for label in unreferenced}
-    carded = _on_cards(f for f in fingerprints.values() if f is not None)
+    carded = _existing(Card, "chip_key_fingerprint", (f for f in fingerprints.values() if f is not None))
     unused = [label for label in unreferenced if fingerprints[label] not in carded]
     recent: list[str] = []
     orphans: list[str] = []
