@@ -55,6 +55,7 @@ urlpatterns = [
     path("dong-bo/", include("partycard.partysync.urls")),  # sync with the party member database
     path("ra-soat/", include("partycard.review.urls")),  # offline review workbooks, volunteers, completeness
     path("api/v1/", api_v1.urls()),
+    path("", include("partycard.ops.urls")),  # /healthz, /readyz, /metrics (docs/observability.md)
 ]
 
 # Vietnamese error pages (templates/4xx.html, 500.html), problem+json under /api/ (error_views.py).

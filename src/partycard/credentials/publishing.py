@@ -27,6 +27,7 @@ from partycard.core.signing import (
 from partycard.credentials.models import StatusListRecord
 from partycard.credentials.services import status_list_current, status_list_uri
 from partycard.ecard.status import StatusList
+from partycard.ops.metrics import verdict_count
 from partycard.verify.qr import QrVerifier
 from partycard.verify.verdict import Verdict
 
@@ -210,9 +211,11 @@ def verdict_for(
         return status_list_lookup(uri, at=at)
 
     if qr is not None:
-        return _qr_verifier(material).verdict(qr, now=at)
+        verdict = _qr_verifier(material).verdict(qr, now=at)
+        verdict_count(verdict, channel="qr")
+        return verdict
     assert sd_jwt is not None and audience is not None and nonce is not None
-    return sdjwt_verify.sdjwt_verdict(
+    verdict = sdjwt_verify.sdjwt_verdict(
         sd_jwt,
         trust=material.trust,
         root=material.root,
@@ -221,3 +224,5 @@ def verdict_for(
         audience=audience,
         nonce=nonce,
     )
+    verdict_count(verdict, channel="sd_jwt")
+    return verdict

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Count, Sum
+
 from partycard.jobs.kinds import file_in_scope
 from partycard.jobs.models import Job, JobFile
 
-__all__ = ["job_file_get", "job_file_of"]
+__all__ = ["job_file_get", "job_file_of", "job_stats"]
 
 
 def job_file_get(actor: Any, *, job_id: int, at: dt.datetime) -> JobFile | None:
@@ -44,3 +46,15 @@ def job_file_get(actor: Any, *, job_id: int, at: dt.datetime) -> JobFile | None:
 def job_file_of(viewer: Any, job: Job, *, at: dt.datetime) -> JobFile | None:
     """What the job page offers ``viewer`` to download: the same rule as ``job_file_get``."""
     return job_file_get(viewer, job_id=job.pk, at=at)
+
+
+def job_stats() -> list[dict[str, Any]]:
+    """Every job counted by (kind, status), with the sums of their items, succeeded and failed: one
+    aggregated query, for the metrics (``jobs.metrics``). Machine figures of no one's scope: ids and
+    counts only, never a target or a message."""
+    rows = (
+        Job.objects.order_by()
+        .values("kind", "status")
+        .annotate(jobs=Count("id"), items=Sum("total"), succeeded=Sum("succeeded"), failed=Sum("failed"))
+    )
+    return list(rows)

@@ -5,17 +5,27 @@ django-tasks-db's worker has no hook for periodic work, so the sweep runs in a d
 process (``partycard db_worker``, ``management/commands/db_worker.py``), with its own database connection.
 Any number of workers may sweep at once: ``services.jobs_reclaim`` queues a job only through an update
 conditional on the lease it saw, so one sweep wins.
+
+The same thread beats the worker's heartbeat (``ops.services.heartbeat_beat``) when it starts and after
+each sweep, and removes it when the worker stops: readiness (``/readyz``) knows from it that some worker
+is alive, whatever the task backend the worker runs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import secrets
+import socket
 import threading
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 
 from partycard.core import clock
 from partycard.jobs.services import job_files_expire, jobs_reclaim
+from partycard.ops.services import heartbeat_beat, heartbeat_end
 
 __all__ = ["LeaseSweeper", "sweep_once"]
 
@@ -42,11 +52,27 @@ def sweep_once() -> list[int]:
     return reclaimed
 
 
-class LeaseSweeper:
-    """Sweep every ``period`` seconds in a daemon thread until ``stop()``."""
+def _backend_name() -> str:
+    """The task backend this worker runs, for its heartbeat: "database" (django-tasks-db), "rq", or the
+    backend's class path."""
+    path = str(settings.TASKS["default"]["BACKEND"])
+    if path.startswith("django_tasks_db."):
+        return "database"
+    return "rq" if "rq" in path.lower() else path[-50:]
 
-    def __init__(self, period: float) -> None:
+
+class LeaseSweeper:
+    """Sweep every ``period`` seconds in a daemon thread until ``stop()``, beating the worker's heartbeat
+    on start and after each sweep.
+
+    Args:
+        backend: the task backend named in the heartbeat (default: from ``TASKS``).
+    """
+
+    def __init__(self, period: float, *, backend: str | None = None) -> None:
         self.period = period
+        self.backend = backend or _backend_name()
+        self.worker = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="partycard-job-lease-sweep", daemon=True)
 
@@ -58,9 +84,35 @@ class LeaseSweeper:
         if self._thread.is_alive():
             self._thread.join(timeout=self.period + 5)
 
+    def beat(self) -> None:
+        """One heartbeat now; a database error is logged and left to the next beat."""
+        try:
+            heartbeat_beat(
+                worker=self.worker,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+                backend=self.backend,
+                at=clock.now(),
+                keep=dt.timedelta(seconds=float(settings.PARTYCARD["HEARTBEAT_KEEP_SECONDS"])),
+            )
+        except DatabaseError as e:
+            logger.warning("worker heartbeat failed, retrying at the next sweep: %s", type(e).__name__)
+
     def _loop(self) -> None:
+        self._tick(sweep=False)  # the first beat at once: the worker's start sweeps in its own thread
         while not self._stop.wait(self.period):
-            try:
+            self._tick(sweep=True)
+        try:
+            heartbeat_end(worker=self.worker)
+        except DatabaseError as e:
+            logger.warning("worker heartbeat not removed at stop: %s", type(e).__name__)
+        finally:
+            connections.close_all()
+
+    def _tick(self, *, sweep: bool) -> None:
+        try:
+            if sweep:
                 sweep_once()
-            finally:
-                connections.close_all()  # this thread's own connections (Django's are per thread)
+            self.beat()
+        finally:
+            connections.close_all()  # this thread's own connections (Django's are per thread)

@@ -33,6 +33,7 @@ from partycard.meetings.checkin import Refusal, refusal, scan_time_refusal
 from partycard.meetings.choices import CheckinMethod, MeetingKind, MeetingState
 from partycard.meetings.errors import MeetingClosed, MonthNotOver, NotACell, NotInTheCell
 from partycard.meetings.models import Attendance, Excuse, Meeting, MonthClose
+from partycard.ops.metrics import verdict_count
 from partycard.registry.choices import ACTIVE_STATUSES, MEMBER_HOLDING_LEVELS
 from partycard.registry.models import Member, Organisation
 from partycard.registry.services import member_update
@@ -242,6 +243,7 @@ def _sync_one(
         return SyncResult(item.client_uuid, "refused", item.member_id, reasons=[problem])
     # Re-verified as of the scan: the rotating QR's window is judged against the moment it was shown.
     verdict = verifier.verdict(item.qr, now=scanned_at)
+    verdict_count(verdict, channel="qr")
     if not verdict.ok:
         return SyncResult(item.client_uuid, "refused", item.member_id, reasons=_verdict_refusals(verdict))
     member = card_member(verdict.holder.get("card_number", ""))

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "partycard.core",
     "partycard.registry",
     "partycard.audit",
+    "partycard.ops",  # health, readiness, metrics, worker heartbeats, JSON logs (docs/observability.md)
     "partycard.jobs",
     "partycard.cards",
     "partycard.exchange",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "partycard.ops.middleware.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "partycard.ops.middleware.RequestMetricsMiddleware",  # the latency histogram, around everything below
+    "partycard.ops.middleware.ProbeMiddleware",  # /healthz /readyz /metrics before redirects and hosts
     "django.middleware.security.SecurityMiddleware",
     "partycard.core.middleware.RequestGuardMiddleware",  # NUL in the URL → 400; a refused write → 4xx page
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -336,12 +340,42 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # web app enqueues jobs, ``partycard db_worker`` runs them (``make run`` starts one; docs/exchange.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # Log messages carry ids and counts, never personal data (names, citizen IDs, phones).
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# LOGGING: built at the end of this file (the observability block).
+
+# --- issue 19: observability (partycard.ops, docs/observability.md) ---
+from partycard.ops.logs import logging_config  # noqa: E402 - the standard library only, no Django
+
+
+def _csv(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+PARTYCARD.update(
+    {
+        # /readyz: the longest the answer waits for its checks (seconds), the database check's statement
+        # timeout (ms), and the checks whose failure makes it 503 (the others are only reported).
+        "READY_TIMEOUT": float(os.environ.get("PARTYCARD_READY_TIMEOUT", "2")),
+        "READY_DB_STATEMENT_MS": int(os.environ.get("PARTYCARD_READY_DB_STATEMENT_MS", "500")),
+        "READY_REQUIRED": _csv("PARTYCARD_READY_REQUIRED", "database,worker,trust_list,key_store"),
+        # A worker is alive if it beat within this many sweep periods (JOB_SWEEP_SECONDS); a silent worker's
+        # heartbeat row is deleted after HEARTBEAT_KEEP_SECONDS.
+        "HEARTBEAT_STALE_PERIODS": float(os.environ.get("PARTYCARD_HEARTBEAT_STALE_PERIODS", "3")),
+        "HEARTBEAT_KEEP_SECONDS": float(os.environ.get("PARTYCARD_HEARTBEAT_KEEP_SECONDS", str(24 * 3600))),
+        # The trust list is also "not ready" once older than this (seconds since issued; 0: only its own
+        # next update counts).
+        "TRUST_LIST_MAX_AGE_SECONDS": float(os.environ.get("PARTYCARD_TRUST_LIST_MAX_AGE_SECONDS", "0")),
+        # /metrics: the client networks allowed (the real client's address, core.client_address), and a
+        # bearer token that is allowed from anywhere (empty: none).
+        "METRICS_ALLOW": _csv("PARTYCARD_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "METRICS_TOKEN": os.environ.get("PARTYCARD_METRICS_TOKEN", ""),
+    }
+)
+# The probes stay on plain HTTP under SECURE_SSL_REDIRECT (prod.py): a load balancer probes the app server
+# on the loopback. (ops.middleware.ProbeMiddleware answers them before SecurityMiddleware anyway.)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Logs: plain text here, JSON lines with PARTYCARD_LOG_FORMAT=json (prod.py's default); PARTYCARD_LOG_DIR
+# adds a JSON file per process there (the test run's personal-data check, tests/logcheck.py).
+LOGGING = logging_config(
+    log_format=os.environ.get("PARTYCARD_LOG_FORMAT", "plain"),
+    log_dir=os.environ.get("PARTYCARD_LOG_DIR", ""),
+)

@@ -5,6 +5,7 @@ import os
 from partycard.accounts.totp_key import fernet_keys_check
 
 from .base import *  # noqa: F403
+from .base import logging_config
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -21,3 +22,7 @@ PARTYCARD["TOTP_KEYS"] = fernet_keys_check(os.environ.get("PARTYCARD_TOTP_KEYS",
 # Reset links go out by e-mail through the mail relay (EMAIL_HOST, DEFAULT_FROM_EMAIL), or through an SMS
 # gateway's sender class; never the console sender (accounts/checks.py refuses it under --deploy).
 PARTYCARD_MESSAGE_SENDER = os.environ.get("PARTYCARD_MESSAGE_SENDER", "partycard.accounts.sender.EmailSender")
+# Logs as JSON lines (docs/observability.md), unless PARTYCARD_LOG_FORMAT says otherwise.
+LOGGING = logging_config(
+    log_format=os.environ.get("PARTYCARD_LOG_FORMAT", "json"), log_dir=os.environ.get("PARTYCARD_LOG_DIR", "")
+)

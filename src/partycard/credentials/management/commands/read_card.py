@@ -36,6 +36,7 @@ from partycard.chip.reader import card_read
 from partycard.core import clock
 from partycard.ecard.errors import StatusListError
 from partycard.ecard.status import StatusList
+from partycard.ops.metrics import verdict_count
 from partycard.trust.errors import TrustError, TrustListRollback
 from partycard.trust.trustlist import TrustList, TrustListMemory, trustlist_verify
 from partycard.verify.chip import AaMemory, chip_verdict
@@ -216,6 +217,7 @@ class Command(BaseCommand):
             sys.exit(_EXIT_NO_CARD)
         now = clock.now()
         verdict = chip_verdict(read, trust=trust, root=root, now=now, memory=memory, status=held.values())
+        verdict_count(verdict, channel="chip")
         elapsed_ms = (time.perf_counter() - started) * 1000
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text("\n".join(memory.fingerprints) + "\n", encoding="ascii")

@@ -29,6 +29,7 @@ from partycard.credentials.publishing import status_list_lookup
 from partycard.meetings.choices import CheckinMethod
 from partycard.meetings.models import Meeting
 from partycard.meetings.services import attendance_record, card_member
+from partycard.ops.metrics import verdict_count
 from partycard.verify.chip import chip_verdict
 
 _EXIT_REFUSED = 1
@@ -89,6 +90,7 @@ class Command(BaseCommand):
             read, trust=material.trust, root=material.root, now=now,
             status=lambda uri: status_list_lookup(uri, at=now),
         )  # fmt: skip
+        verdict_count(verdict, channel="chip")
         if not verdict.ok:
             self.stdout.write(f"THẺ KHÔNG HỢP LỆ ({verdict.outcome.value}): {', '.join(verdict.codes)}")
             sys.exit(_EXIT_REFUSED)
