@@ -19,6 +19,13 @@ from partycard.registry.models import Member, Organisation
 from partycard.registry.seeding.loader import ensure_ethnicities
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The personal-data check of the run's logs (tests/logcheck.py)."""
+    from tests import logcheck
+
+    logcheck.pytest_configure(config)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests say why they are skipped on SQLite; in CI's PostgreSQL run nothing is skipped."""
     from django.conf import settings

@@ -48,6 +48,7 @@ _PHONE = re.compile(r"(?<![\d+])(?:\+84|84|0)[\s.-]?[235789](?:[\s.-]?\d){8}(?!\
 
 # The LogRecord attributes of the standard library; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_PLAIN = (str, int, float, bool)
 
 
 def request_id() -> str:
@@ -63,8 +64,8 @@ def pii_redact(text: str) -> str:
 
 
 class PiiRedactionFilter(logging.Filter):
-    """Masks citizen IDs and phone numbers in a record's message, arguments and traceback (set on the
-    handlers, so that it sees the records of every logger). Never drops a record."""
+    """Masks citizen IDs and phone numbers in a record's message, arguments, traceback and text extras
+    (set on the handlers, so that it sees the records of every logger). Never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -78,13 +79,16 @@ class PiiRedactionFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = pii_redact(record.exc_text)
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and isinstance(value, str):
+                record.__dict__[key] = pii_redact(value)
         return True
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: ``time`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger``,
     ``message``, ``request_id`` (when in a request), ``process``, ``exc_info`` (the traceback text) and
-    whatever the call passed in ``extra=`` (kept only if it serialises as JSON)."""
+    the plain values (text, numbers, booleans) the call passed in ``extra=``."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -104,12 +108,11 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack_info"] = self.formatStack(record.stack_info)
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and key not in entry and not key.startswith("_"):
+            # Plain values only: an object's text is not ours to vouch for (Django's ``request`` extra
+            # prints the full path with its query string, where a search may carry a name).
+            if key not in _STANDARD and key not in entry and isinstance(value, _PLAIN):
                 entry[key] = value
-        try:
-            return json.dumps(entry, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):  # a circular extra: drop the extras, keep the line
-            return json.dumps({k: entry[k] for k in list(entry)[:8]}, ensure_ascii=False, default=str)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class PidFileHandler(logging.Handler):
@@ -184,5 +187,6 @@ def logging_config(*, log_format: str, log_dir: str = "") -> dict[str, Any]:
             "directory": log_dir,
             "formatter": "json",
         }
-        config["root"]["handlers"].append("log_dir")
+        # Before the console: its redaction filter rewrites the record in place for every later handler.
+        config["root"]["handlers"].insert(0, "log_dir")
     return config

@@ -27,9 +27,10 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from partycard.audit.checkpoint import Checkpoint, checkpoint_path
@@ -50,7 +51,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format every Prometheus reads (2.x and 3.x, and the other scrapers): what generate_latest writes.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 # Buckets around the targets: the verify endpoint's p99 < 20 ms (issue 19), pages in a few hundred ms.
 REQUEST_LATENCY = Histogram(

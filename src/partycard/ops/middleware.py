@@ -48,11 +48,10 @@ class RequestIdMiddleware:
         trusted = settings.PARTYCARD["TRUSTED_PROXIES"] > 0 and _REQUEST_ID.fullmatch(incoming)
         rid = incoming if trusted else uuid.uuid4().hex
         request.request_id = rid  # type: ignore[attr-defined]
-        token = request_id_var.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx response ("Not Found: …") after the middleware
+        # has returned; ``request_finished`` clears it once the response is closed (ops/apps.py).
+        request_id_var.set(rid)
+        response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
 
