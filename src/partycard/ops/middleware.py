@@ -8,10 +8,11 @@ probes the app server over plain HTTP on its own address, as django-alive's midd
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -46,7 +47,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         trusted = settings.PARTYCARD["TRUSTED_PROXIES"] > 0 and _REQUEST_ID.fullmatch(incoming)
-        rid = incoming if trusted else uuid.uuid4().hex
+        rid = incoming if trusted else os.urandom(16).hex()  # as random as uuid4, without the object
         request.request_id = rid  # type: ignore[attr-defined]
         # Not reset on the way out: Django logs a 4xx/5xx response ("Not Found: …") after the middleware
         # has returned; ``request_finished`` clears it once the response is closed (ops/apps.py).
@@ -54,6 +55,9 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+
+_children: dict[tuple[str, str, int], Any] = {}  # (route, method, status class) → its histogram child
 
 
 class RequestMetricsMiddleware:
@@ -75,7 +79,11 @@ class RequestMetricsMiddleware:
         else:
             route = request.path_info[1:] if request.path_info in PROBES else "<unmatched>"
         method = request.method if request.method in _METHODS else "other"
-        REQUEST_LATENCY.labels(route, method, f"{response.status_code // 100}xx").observe(elapsed)
+        key = (route, method, response.status_code // 100)
+        child = _children.get(key)
+        if child is None:  # labels() validates and locks: once per series, not per request
+            child = _children.setdefault(key, REQUEST_LATENCY.labels(route, method, f"{key[2]}xx"))
+        child.observe(elapsed)
         return response
 
 
