@@ -125,7 +125,7 @@ def jobs_reclaim(*, at: dt.datetime) -> list[int]:
         with transaction.atomic():
             moved = Job.objects.filter(
                 pk=pk, status=Job.Status.RUNNING, lease_owner=owner, lease_expires_at=expires
-            ).update(status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None)
+            ).update(status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None, enqueued_at=at)
             if not moved:
                 continue  # another sweep, or its runner, was first
             audit_record(

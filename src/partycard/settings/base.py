@@ -376,4 +376,5 @@ else:
     raise ImproperlyConfigured(f"PARTYCARD_TASKS_BACKEND must be 'db' or 'rq', not {TASKS_BACKEND!r}")
 # django-rq's queues (read only with the "rq" backend). No RQ time limit on a job (-1): a job is as long as
 # its chunks, hours for a national batch, and its lease (not RQ) tells a dead runner from a slow one.
-RQ_QUEUES = {TASKS_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1}}
+# "default" too, whatever the queue's name: django-tasks-rq looks a task up through that queue's connection.
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in {"default", TASKS_QUEUE}}

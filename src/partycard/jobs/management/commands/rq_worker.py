@@ -100,19 +100,22 @@ class Command(BaseCommand):
         stopping = threading.Event()
         backoff = 1.0
         while True:
-            worker = get_worker(
-                options["queue"],
-                job_class=JOB_CLASS,
-                worker_class=options["worker_class"],
-                name=options["name"],
-            )
-            connections.close_all()  # nothing of the sweep on start carried into the tasks
             started = time.monotonic()
+            worked = False
+            worker: Any = None
             try:
+                worker = get_worker(  # connects to Redis already
+                    options["queue"],
+                    job_class=JOB_CLASS,
+                    worker_class=options["worker_class"],
+                    name=options["name"],
+                )
+                connections.close_all()  # nothing of the sweep on start carried into the tasks
                 worker.work(burst=options["burst"], logging_level=level)
-            except Exception as e:  # Redis refused the worker's registration, or its bookkeeping after a task
+                worked = True
+            except Exception as e:  # Redis refused the worker, its registration, or its bookkeeping of a task
                 logger.warning("RQ worker stopped: %s: %s", type(e).__name__, e)
-            if getattr(worker, "_shutdown_requested_date", None) is not None or options["burst"]:
+            if getattr(worker, "_shutdown_requested_date", None) is not None or (worked and options["burst"]):
                 return  # SIGTERM or SIGINT (RQ's own handlers), or a burst that emptied the queue
             if time.monotonic() - started > 60:
                 backoff = 1.0  # it had been working: a new outage starts from a short wait
