@@ -58,7 +58,7 @@ def test_an_enqueue_the_broker_refuses_is_recorded_and_not_raised(
     assert f"job {job.pk}: the task queue refused it (ConnectionError)" in caplog.text
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the resume's enqueue runs when its transaction commits, as live
 def test_the_officer_is_told_the_queue_is_not_answering(
     client: Client,
     login: Any,
@@ -66,19 +66,27 @@ def test_the_officer_is_told_the_queue_is_not_answering(
     campaign: Any,
     make_member: Any,
     broker_down: None,
-    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
     """Continuing a stopped job while the broker is down: an error message and the job's page, not a 500;
     the page says so while the job waits for the queue."""
     job = _stopped_job(officers, campaign, make_member)
     login(client, officers.grassroots)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/tac-vu/{job.pk}/tiep-tuc/", follow=True)
+    response = client.post(f"/tac-vu/{job.pk}/tiep-tuc/", follow=True)
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert AuditEvent.objects.filter(action="job.resume", object_id=str(job.pk)).exists()
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)  # as the sweep leaves it once reclaimed
     page = client.get(f"/tac-vu/{job.pk}/").content.decode()
-    assert 'id="job-undelivered"' in page
+    assert 'id="job-undelivered"' in page, (
+        Job.objects.filter(pk=job.pk).values("status", "task_id", "enqueued_at").get()
+    )
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    response = client.post(f"/tac-vu/{job.pk}/tiep-tuc/", follow=True)  # the queue is back
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    assert 'id="job-undelivered"' not in response.content.decode()
 
 
 @pytest.mark.django_db

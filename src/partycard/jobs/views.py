@@ -35,10 +35,6 @@ from partycard.jobs.models import Job
 __all__ = ["FAILURES_SHOWN", "job_detail", "job_download", "job_progress", "job_resume"]
 
 FAILURES_SHOWN = 500
-UNDELIVERED = _(
-    "The task queue is not answering right now. The job is recorded and will start by itself once the "
-    "queue is back; there is no need to start it again."
-)
 
 
 @dataclass(frozen=True)
@@ -102,8 +98,10 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("No such record."))
     services.job_resume(actor=request.user, job=job)
     job.refresh_from_db(fields=["task_id", "enqueued_at"])
-    if not job.task_id:
-        messages.error(request, UNDELIVERED)
+    if not job.task_id:  # the broker refused it: nothing is lost, the officer tries again later
+        messages.error(
+            request, _("The task queue is not answering right now. Continue the job again in a few minutes.")
+        )
     else:
         messages.success(request, _("The job will continue where it stopped; finished parts are not redone."))
     return redirect("jobs:job_detail", pk=job.pk)
