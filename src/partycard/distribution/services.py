@@ -93,9 +93,9 @@ def _start(job: Job, *, run: bool | None, defer: bool = False) -> Job:
         run = job.total <= _inline()
     if run:
         return job_run(job.pk)
-    from partycard.jobs.tasks import run_job
+    from partycard.jobs.tasks import job_enqueue
 
-    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
 
 

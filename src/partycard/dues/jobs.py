@@ -98,9 +98,9 @@ def month_close_start(
     with transaction.atomic():
         job = job_create(actor=actor, kind=CLOSE_MONTH, params=params)
         if enqueue:
-            from partycard.jobs.tasks import run_job
+            from partycard.jobs.tasks import job_enqueue
 
-            transaction.on_commit(lambda: run_job.enqueue(job.pk))
+            transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
 
 

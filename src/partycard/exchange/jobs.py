@@ -131,9 +131,9 @@ def register_kinds() -> None:
 
 def _enqueue(job: Job, enqueue: bool) -> Job:
     if enqueue:
-        from partycard.jobs.tasks import run_job
+        from partycard.jobs.tasks import job_enqueue
 
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
 
 

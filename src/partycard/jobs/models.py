@@ -46,6 +46,10 @@ class Job(models.Model):
     # Which runner (host:pid:random) holds the running job, and until when: renewed after each chunk.
     lease_owner = models.CharField(_("runner"), max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    # The task that carries the job to a worker (the backend's result id; empty: the broker refused it) and
+    # when it was last enqueued: the sweep sends a queued job again when its broker lost it (jobs_redeliver).
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
 
     objects = ScopedManager["Job"]()
     scope_path = "path"
@@ -59,6 +63,8 @@ class Job(models.Model):
             # The sweep's query (running, lease expired) and the per-user bound (queued or running).
             models.Index(fields=["status", "lease_expires_at"], name="jobs_status_lease"),
             models.Index(fields=["actor", "status"], name="jobs_actor_status"),
+            # The redelivery sweep's query (queued, last enqueued long ago).
+            models.Index(fields=["status", "enqueued_at"], name="jobs_status_enqueued"),
         ]
 
     def __str__(self) -> str:

@@ -38,7 +38,7 @@ from partycard.jobs.errors import TooManyJobs
 from partycard.jobs.kinds import ChunkResult, Failure, Kind, kind_of, register
 from partycard.jobs.models import Job, JobFile
 from partycard.jobs.runner import job_run, runner_id
-from partycard.jobs.tasks import run_job
+from partycard.jobs.tasks import job_enqueue, task_waiting
 
 __all__ = [
     "ChunkResult",
@@ -51,6 +51,7 @@ __all__ = [
     "job_resume",
     "job_run",
     "jobs_reclaim",
+    "jobs_redeliver",
     "kind_of",
     "register",
     "runner_id",
@@ -104,7 +105,7 @@ def job_resume(*, actor: Any, job: Job) -> None:
         raise ValueError("the job is done")
     with transaction.atomic():
         audit_record(actor=actor, action="job.resume", obj=job, changes={"chunks_done": job.chunks_done})
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
 
 
 def jobs_reclaim(*, at: dt.datetime) -> list[int]:
@@ -124,7 +125,7 @@ def jobs_reclaim(*, at: dt.datetime) -> list[int]:
         with transaction.atomic():
             moved = Job.objects.filter(
                 pk=pk, status=Job.Status.RUNNING, lease_owner=owner, lease_expires_at=expires
-            ).update(status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None)
+            ).update(status=Job.Status.QUEUED, lease_owner="", lease_expires_at=None, enqueued_at=at)
             if not moved:
                 continue  # another sweep, or its runner, was first
             audit_record(
@@ -137,9 +138,47 @@ def jobs_reclaim(*, at: dt.datetime) -> list[int]:
                     "chunks_done": chunks_done,
                 },
             )
-            transaction.on_commit(functools.partial(run_job.enqueue, pk))
+            transaction.on_commit(functools.partial(job_enqueue, pk))
         reclaimed.append(pk)
     return reclaimed
+
+
+def jobs_redeliver(*, at: dt.datetime) -> list[int]:
+    """Enqueue again every queued job whose task its broker no longer holds; their ids.
+
+    A job waits in the queue as a task that says only "run job N". The broker may never have taken it
+    (Redis was down when the job was made: ``job_enqueue`` left no task) or may have lost it (Redis
+    restarted without its data), or the task may have ended without running the job (the database was
+    down when the worker took it). Such a job would wait forever: once ``JOB_REDELIVER_SECONDS`` have
+    passed since its last enqueue, it is sent again. Each candidate is first stamped with a new enqueue
+    time, conditionally on the one seen, so that of several sweeps (several workers, several hosts) one
+    sends it; a second task of one job is harmless anyway (``job_run`` leaves a leased or done job alone).
+
+    Raises:
+        one of BROKER_ERRORS: the broker cannot say what it holds (the sweep logs it and tries later).
+    """
+    grace = dt.timedelta(seconds=float(settings.PARTYCARD["JOB_REDELIVER_SECONDS"]))
+    waiting = Job.objects.filter(status=Job.Status.QUEUED).filter(
+        Q(enqueued_at__lte=at - grace) | Q(enqueued_at__isnull=True, created_at__lte=at - grace)
+    )
+    sent: list[int] = []
+    for pk, task_id, enqueued_at in waiting.values_list("pk", "task_id", "enqueued_at").order_by("pk")[:100]:
+        if task_waiting(task_id):
+            continue  # still in line, or being run
+        if not Job.objects.filter(
+            pk=pk, status=Job.Status.QUEUED, task_id=task_id, enqueued_at=enqueued_at
+        ).update(enqueued_at=at):
+            continue  # another sweep was first, or a worker took the job
+        if job_enqueue(pk):
+            with transaction.atomic():
+                audit_record(
+                    actor=None,
+                    action="job.redeliver",
+                    obj=Job.objects.get(pk=pk),
+                    changes={"lost_task": task_id or None},
+                )
+            sent.append(pk)
+    return sent
 
 
 def _digest(path: Any) -> tuple[int, str]:

@@ -1,8 +1,10 @@
 """The lease sweep inside every worker: jobs whose runner died are queued again, on start and periodically;
-the same sweep deletes the jobs' result files past their expiry (``services.job_files_expire``).
+queued jobs whose task the broker lost are sent again (``services.jobs_redeliver``); the same sweep deletes
+the jobs' result files past their expiry (``services.job_files_expire``).
 
 django-tasks-db's worker has no hook for periodic work, so the sweep runs in a daemon thread of the worker
-process (``partycard db_worker``, ``management/commands/db_worker.py``), with its own database connection.
+process (``partycard db_worker``, ``management/commands/db_worker.py``; ``partycard rq_worker`` likewise),
+with its own database connection.
 Any number of workers may sweep at once: ``services.jobs_reclaim`` queues a job only through an update
 conditional on the lease it saw, so one sweep wins.
 
@@ -24,7 +26,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 
 from partycard.core import clock
-from partycard.jobs.services import job_files_expire, jobs_reclaim
+from partycard.jobs.services import job_files_expire, jobs_reclaim, jobs_redeliver
+from partycard.jobs.tasks import BROKER_ERRORS
 from partycard.ops.services import heartbeat_beat, heartbeat_end
 
 __all__ = ["LeaseSweeper", "sweep_once"]
@@ -42,6 +45,15 @@ def sweep_once() -> list[int]:
         return []
     if reclaimed:
         logger.warning("jobs whose worker was lost were queued again: %s", ", ".join(map(str, reclaimed)))
+    try:
+        redelivered = jobs_redeliver(at=clock.now())
+    except BROKER_ERRORS as e:
+        logger.warning("job redelivery sweep failed, retrying at the next one: %s", type(e).__name__)
+    else:
+        if redelivered:
+            logger.warning(
+                "queued jobs whose task was lost were sent again: %s", ", ".join(map(str, redelivered))
+            )
     try:
         expired = job_files_expire(at=clock.now())
     except (DatabaseError, OSError) as e:

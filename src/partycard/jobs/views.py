@@ -57,6 +57,9 @@ def _context(actor: Any, job: Job) -> dict[str, Any]:
         "page": page,
         "kind_label": kind_label(job.kind),
         "running": job.status in (Job.Status.QUEUED, Job.Status.RUNNING),
+        # The task queue refused the job (Redis down): it is recorded and the sweep sends it once the queue
+        # is back (services.jobs_redeliver); the officer is told so instead of an error page.
+        "undelivered": job.status == Job.Status.QUEUED and not job.task_id and job.enqueued_at is not None,
         "failures": rows,
         "more_failures": max(job.failed - len(failures), 0),
         "back_url": page.back_url or reverse("home"),
@@ -94,7 +97,13 @@ def job_resume(request: HttpRequest, pk: int) -> HttpResponse:
     if not _can_resume(request.user, job):
         raise Http404(_("No such record."))
     services.job_resume(actor=request.user, job=job)
-    messages.success(request, _("The job will continue where it stopped; finished parts are not redone."))
+    job.refresh_from_db(fields=["task_id", "enqueued_at"])
+    if not job.task_id:  # the broker refused it: nothing is lost, the officer tries again later
+        messages.error(
+            request, _("The task queue is not answering right now. Continue the job again in a few minutes.")
+        )
+    else:
+        messages.success(request, _("The job will continue where it stopped; finished parts are not redone."))
     return redirect("jobs:job_detail", pk=job.pk)
 
 

@@ -89,9 +89,9 @@ def register_kinds() -> None:
 
 
 def _enqueue(job: Job) -> None:
-    from partycard.jobs.tasks import run_job
+    from partycard.jobs.tasks import job_enqueue
 
-    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    transaction.on_commit(lambda: job_enqueue(job.pk))
 
 
 @transaction.atomic

@@ -71,9 +71,9 @@ def check_start(
         changes={"organisation": root.code, "members": count, "job": job.pk},
     )
     if enqueue:
-        from partycard.jobs.tasks import run_job
+        from partycard.jobs.tasks import job_enqueue
 
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     return run
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from partycard.jobs.models import Job
 from partycard.jobs.services import job_create
-from partycard.jobs.tasks import run_job
+from partycard.jobs.tasks import job_enqueue
 from partycard.production.models import Batch
 
 __all__ = ["BUILD", "SOD", "job_start"]
@@ -27,5 +27,5 @@ def job_start(*, actor: Any, kind: str, batch: Batch, enqueue: bool = True) -> J
     }
     job = job_create(actor=actor, kind=kind, params=params)
     if enqueue:
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     return job

@@ -264,9 +264,9 @@ def start_export(*, actor: Any, root: Organisation, enqueue: bool = True) -> Job
     params = {"organisation": root.pk, "code": root.code, "members": plan.members, "bounds": plan.bounds}
     job = job_create(actor=actor, kind=EXPORT, params=params)
     if enqueue:
-        from partycard.jobs.tasks import run_job
+        from partycard.jobs.tasks import job_enqueue
 
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
 
 
@@ -278,7 +278,7 @@ def start_import(
     params = {"file": Path(file).name, "name": name[:200], "scope": scope.pk, "write": write}
     job = job_create(actor=actor, kind=IMPORT, params=params)
     if enqueue:
-        from partycard.jobs.tasks import run_job
+        from partycard.jobs.tasks import job_enqueue
 
-        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+        transaction.on_commit(lambda: job_enqueue(job.pk))
     return job

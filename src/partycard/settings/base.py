@@ -379,3 +379,36 @@ LOGGING = logging_config(
     log_format=os.environ.get("PARTYCARD_LOG_FORMAT", "plain"),
     log_dir=os.environ.get("PARTYCARD_LOG_DIR", ""),
 )
+
+# --- issue 19: tasks on a broker ---
+# Where the jobs' tasks wait for a worker (docs/operations.md, "Tasks on a broker (RQ on Redis)"):
+# "db" (the default): django-tasks-db, in the database itself, run by ``partycard db_worker``; nothing else
+# to run. "rq": RQ on Redis (django-tasks-rq), run by ``partycard rq_worker`` on any number of hosts. Either
+# way the database stays the truth of a job (its chunks and lease, jobs/runner.py): the broker only carries
+# "run job N", and the sweep every worker runs sends again what the broker lost (jobs_redeliver).
+TASKS_BACKEND = os.environ.get("PARTYCARD_TASKS_BACKEND", "db")
+# The queue the tasks go to (a Redis list ``rq:queue:<name>`` on RQ); each worker listens to it.
+TASKS_QUEUE = os.environ.get("PARTYCARD_TASKS_QUEUE", "default")
+# The Redis the broker lives in. A connect timeout, so that an enqueue while Redis is unreachable fails in
+# seconds (and the page says so) instead of hanging the request.
+REDIS_URL = os.environ.get("PARTYCARD_REDIS_URL", "redis://127.0.0.1:6379/0")
+if "socket_connect_timeout" not in REDIS_URL:
+    REDIS_URL += ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=5"
+PARTYCARD["TASKS_BACKEND"] = TASKS_BACKEND
+PARTYCARD["TASKS_QUEUE"] = TASKS_QUEUE
+# A queued job whose task the broker no longer holds (Redis restarted without its data, or down when the job
+# was made) is enqueued again by the sweep once it has waited this long since its last enqueue.
+PARTYCARD["JOB_REDELIVER_SECONDS"] = float(os.environ.get("PARTYCARD_JOB_REDELIVER_SECONDS", "60"))
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [TASKS_QUEUE]}}
+elif TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": [TASKS_QUEUE]}}
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PARTYCARD_TASKS_BACKEND must be 'db' or 'rq', not {TASKS_BACKEND!r}")
+# django-rq's queues (read only with the "rq" backend). No RQ time limit on a job (-1): a job is as long as
+# its chunks, hours for a national batch, and its lease (not RQ) tells a dead runner from a slow one.
+# "default" too, whatever the queue's name: django-tasks-rq looks a task up through that queue's connection.
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in {"default", TASKS_QUEUE}}

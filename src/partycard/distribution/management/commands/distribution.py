@@ -90,9 +90,9 @@ class Command(BaseCommand):
         if job is None:
             return
         if options["no_wait"]:
-            from partycard.jobs.tasks import run_job
+            from partycard.jobs.tasks import job_enqueue
 
-            run_job.enqueue(job.pk)
+            job_enqueue(job.pk)
             self.stdout.write(f"Job #{job.pk} enqueued. Follow it with: partycard job show {job.pk}")
             return
         job = run_with_bar(job, stderr=self.stderr, progress=not options["no_progress"])

@@ -34,6 +34,8 @@ class Command(WorkerCommand):
             help="Seconds between two sweeps for jobs whose lease ran out (default: %(default)s; 0: only "
             "on start).",
         )
+        # The queue the jobs' tasks go to (settings TASKS_QUEUE), unless told otherwise.
+        parser.set_defaults(queue_name=settings.PARTYCARD["TASKS_QUEUE"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         period = options.pop("lease_sweep")
