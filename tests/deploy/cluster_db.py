@@ -72,8 +72,10 @@ def pointed_at(
     port: int | None = None,
     replica: bool = True,
     options: dict[str, Any] | None = None,
+    pgbouncer: bool = False,
 ) -> Iterator[None]:
-    """``default`` on the cluster's primary (or ``port``: PgBouncer's), ``replica`` on its standby."""
+    """``default`` on the cluster's primary (or ``port``: PgBouncer's, with ``pgbouncer`` its options as
+    settings/base.py sets them), ``replica`` on its standby."""
     default = connections.settings["default"]
     keys = ("HOST", "PORT", "NAME", "USER", "PASSWORD", "OPTIONS", "DISABLE_SERVER_SIDE_CURSORS")
     saved = {k: copy.deepcopy(default.get(k)) for k in keys}
@@ -86,6 +88,9 @@ def pointed_at(
         PASSWORD="",
         OPTIONS={**(default.get("OPTIONS") or {}), **(options or {})},
     )
+    if pgbouncer:
+        default["DISABLE_SERVER_SIDE_CURSORS"] = True
+        default["OPTIONS"]["prepare_threshold"] = None
     if replica and cluster.replica is not None:
         standby = copy.deepcopy(default)
         standby.update(PORT=str(cluster.replica.port), TEST={**standby["TEST"], "MIRROR": "default"})

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -239,6 +239,7 @@ class PgBouncer:
     port: int
     pool: int
     directory: Path
+    env: dict[str, str] = field(default_factory=dict)  # the environment of the processes a test starts
 
     def url(self, dbname: str = DBNAME) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
