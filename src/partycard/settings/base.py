@@ -357,6 +357,9 @@ if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # failure to reach it the replica is left alone this long before it is tried again.
 PARTYCARD["REPLICA_MAX_LAG_SECONDS"] = float(os.environ.get("PARTYCARD_REPLICA_MAX_LAG_SECONDS", "30"))
 PARTYCARD["REPLICA_RETRY_SECONDS"] = float(os.environ.get("PARTYCARD_REPLICA_RETRY_SECONDS", "5"))
+# A job's runner that loses the database mid-chunk reconnects and retries the chunk this long (seconds)
+# before it leaves the job to the lease sweep (jobs/runner.py); less than JOB_LEASE_SECONDS.
+PARTYCARD["JOB_RECONNECT_SECONDS"] = float(os.environ.get("PARTYCARD_JOB_RECONNECT_SECONDS", "60"))
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A hot standby (pg_basebackup -R): reports, lists and verification look-ups read from it
     # (core/db_router.py); writes, and the officer who just wrote, stay on the primary.
