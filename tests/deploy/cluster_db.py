@@ -62,7 +62,7 @@ def clone_test_database(cluster: PgCluster) -> None:
 
 def _forget(alias: str) -> None:
     with contextlib.suppress(AttributeError):
-        delattr(connections._connections, alias)  # this thread's wrapper of the alias
+        delattr(connections._connections, alias)  # type: ignore[attr-defined]  # this thread's wrapper
 
 
 @contextlib.contextmanager
