@@ -4,11 +4,20 @@ Django calls these for an exception no view handled (``handler400`` … in ``url
 routes map their errors themselves (``api/problems.py``), so here the API only meets what happens before
 its routes run (a NUL in the URL, ``core.middleware``). A request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
 (Django raises ``RequestDataTooBig`` as it is read, a 400 by default) is answered 413, Payload Too Large.
+
+The database lost mid-request (PostgreSQL restarted, a fail-over: an ``OperationalError`` or
+``InterfaceError`` from the driver) is a 503 with ``Retry-After`` (``DatabaseUnavailableMiddleware``), not a
+500: the request's transaction was rolled back, nothing of it was kept, and the next request reconnects
+(``CONN_HEALTH_CHECKS``, settings/base.py). docs/operations.md, "Read replicas and PgBouncer".
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext
@@ -16,7 +25,17 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from partycard.api.problems import problem_response
 
-__all__ = ["bad_request", "csrf_failure", "page_not_found", "permission_denied", "server_error"]
+__all__ = [
+    "DatabaseUnavailableMiddleware",
+    "bad_request",
+    "csrf_failure",
+    "page_not_found",
+    "permission_denied",
+    "server_error",
+]
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 API_PREFIX = "/api/"
 
@@ -64,3 +83,24 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
     return _answer(request, 500, "An unexpected error occurred. It has been logged.", use_request=False)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that lost the database (see the module) answers 503, the page or problem+json, and says when
+    to try again; the error is logged by its class only (its text may quote the statement's values)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        match = request.resolver_match  # the route's name: a path may carry an identifier
+        view = match.view_name if match else "?"
+        logger.warning("database unavailable in %s %s: %s", request.method, view, type(exception).__name__)
+        response = _answer(request, 503, "The database is unavailable; try again shortly.", use_request=False)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

@@ -14,12 +14,18 @@ renewing, its heartbeat with it; once the lease has run out, ``services.jobs_rec
 and a live worker resumes it from its last committed chunk. A runner whose lease was taken over cannot
 commit another chunk: the renewal is the chunk's last write and rolls the chunk back when the lease is no
 longer its own (a fencing token).
+
+A database that goes away mid-chunk (PostgreSQL restarted, a fail-over) rolls the chunk back; the runner
+reconnects and does the chunk again, for up to ``JOB_RECONNECT_SECONDS``, unless it finds the chunk's row
+(the commit got through before the connection was lost). Only then does it give up, leaving the job to the
+sweep once its lease has run out, never marked failed for an outage (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import secrets
 import socket
@@ -29,7 +35,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
@@ -38,6 +52,12 @@ from partycard.jobs.kinds import Kind, kind_of
 from partycard.jobs.models import Job, JobChunk, JobFailure
 
 __all__ = ["ProgressFn", "job_run", "lease_duration", "runner_id"]
+
+logger = logging.getLogger(__name__)
+
+# The database connection lost (server restarted, network): the statement never ran, or its transaction
+# rolled back. Not the chunk's fault.
+_CONNECTION_LOST = (OperationalError, InterfaceError)
 
 
 def lease_duration() -> dt.timedelta:
@@ -108,7 +128,8 @@ def job_run(
         job.refresh_from_db()
         return job
     except BaseException:
-        _lease_release(job, owner)  # e.g. a worker told to stop at once: the sweep hands the job on now
+        with contextlib.suppress(DatabaseError):  # the database is gone: the lease runs out instead
+            _lease_release(job, owner)  # e.g. a worker told to stop at once: the sweep hands the job on now
         raise
     if finished:
         Job.objects.filter(pk=job.pk, chunks_done=job.chunk_count).update(
@@ -132,10 +153,9 @@ def _run_chunks(
         if stop_after is not None and ran >= stop_after:
             return False
         try:
-            with _heartbeat(job.pk, owner):
-                _run_one(job, kind, index, owner)
-        except _LeaseLost:
-            raise
+            _run_one_reconnecting(job, kind, index, owner)
+        except (_LeaseLost, *_CONNECTION_LOST):
+            raise  # a lost lease stops quietly; an outage longer than the retries leaves the job to the sweep
         except Exception as e:
             if isinstance(e, IntegrityError) and JobChunk.objects.filter(job=job, index=index).exists():
                 continue  # another runner committed this chunk first: its work stands, ours rolled back
@@ -149,6 +169,35 @@ def _run_chunks(
         if pause:
             time.sleep(pause)
     return True
+
+
+def _run_one_reconnecting(job: Job, kind: Kind, index: int, owner: str) -> None:
+    """``_run_one``, again after a lost connection (reconnecting, backing off) until it commits, its row is
+    found (the commit went through before the connection was lost), or ``JOB_RECONNECT_SECONDS`` pass."""
+    deadline = time.monotonic() + float(settings.PARTYCARD.get("JOB_RECONNECT_SECONDS", 60))
+    delay = 0.2
+    while True:
+        try:
+            with _heartbeat(job.pk, owner):
+                _run_one(job, kind, index, owner)
+            return
+        except _CONNECTION_LOST as e:
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning(
+                "job %s chunk %s: database connection lost (%s), retrying", job.pk, index, type(e).__name__
+            )
+        while True:
+            connection.close()  # a broken connection is not reopened by itself outside a request
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            try:
+                if JobChunk.objects.filter(job=job, index=index).exists():
+                    return  # committed before the connection was lost: done once, not again
+                break
+            except _CONNECTION_LOST:
+                if time.monotonic() >= deadline:
+                    raise
 
 
 @contextlib.contextmanager

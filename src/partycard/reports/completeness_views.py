@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from partycard.accounts.roles import Action
 from partycard.core import clock
+from partycard.core.db_router import replica_reads
 from partycard.core.scope import actor_may
 from partycard.reports import completeness as selectors
 from partycard.reports.completeness_export import completeness_export
@@ -39,6 +40,7 @@ def _crumbs(request: HttpRequest, code: str) -> list[tuple[str, str, str]]:
 
 
 @login_required
+@replica_reads()
 def completeness(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """The figures of ``code`` (None: the actor's own organisation) and of each organisation under it."""
     _refuse_unless_reader(request)
@@ -56,6 +58,7 @@ def completeness(request: HttpRequest, code: str | None = None) -> HttpResponse:
 
 
 @login_required
+@replica_reads()
 def completeness_list(request: HttpRequest, code: str, problem: str) -> HttpResponse:
     """The members of ``code``'s subtree lacking ``problem``, by cell and name, a page at a time."""
     _refuse_unless_reader(request)

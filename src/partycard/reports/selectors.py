@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Max, Sum
 
 from partycard.accounts.roles import Action
@@ -107,6 +107,8 @@ def _figures(
         )
         params = [on]
     campaigns = _campaigns(campaign_id)
+    # The database the ORM would read the counters from: the replica in a report view (core/db_router.py).
+    connection = connections[router.db_for_read(Tally)]
     if connection.vendor == "postgresql":
         # One array parameter per list: a province's ~300 children are bound as one value, not 300.
         sql = sql.format(

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
+from partycard.core.db_router import replica_reads
 from partycard.core.scope import OutOfScope, role_of, scope_path
 from partycard.inspections.choices import FindingKind
 from partycard.inspections.selectors import inspection_summary
@@ -111,18 +112,21 @@ def _attendance(actor: Any, code: str, end: dt.date) -> dict[str, Any] | None:
 
 
 @login_required
+@replica_reads()
 def overview(request: HttpRequest) -> HttpResponse:
     """The report of the actor's own organisation (their scope's root)."""
     return _report(request, None)
 
 
 @login_required
+@replica_reads()
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     """The report of one organisation in the actor's subtree: its figures, and its children to go down."""
     return _report(request, code.strip().upper())
 
 
 @login_required
+@replica_reads()
 def lagging(request: HttpRequest, code: str) -> HttpResponse:
     """The slowest organisations under ``code`` first, and the step where their members wait."""
     actor = request.user
@@ -193,6 +197,7 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads()
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page. An officer who may read reports sees the headline progress of their organisation
     (a few figures and the funnel, with the way to the full report) and its organisations and members by

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "partycard.ops.middleware.ProbeMiddleware",  # /healthz /readyz /metrics before redirects and hosts
     "django.middleware.security.SecurityMiddleware",
     "partycard.core.middleware.RequestGuardMiddleware",  # NUL in the URL → 400; a refused write → 4xx page
+    "partycard.error_views.DatabaseUnavailableMiddleware",  # the database lost mid-request → 503, not 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -412,3 +413,41 @@ else:
 # its chunks, hours for a national batch, and its lease (not RQ) tells a dead runner from a slow one.
 # "default" too, whatever the queue's name: django-tasks-rq looks a task up through that queue's connection.
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in {"default", TASKS_QUEUE}}
+
+# --- issue 19: read replicas and PgBouncer ---
+# docs/operations.md, "Read replicas and PgBouncer". A connection kept across requests (CONN_MAX_AGE) is
+# checked before a new request reuses it: the first request after a PostgreSQL restart reconnects instead
+# of failing on the dead connection.
+if not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Reads the replica may serve fall back to the primary when it is this far behind (seconds), and after a
+# failure to reach it the replica is left alone this long before it is tried again.
+PARTYCARD["REPLICA_MAX_LAG_SECONDS"] = float(os.environ.get("PARTYCARD_REPLICA_MAX_LAG_SECONDS", "30"))
+PARTYCARD["REPLICA_RETRY_SECONDS"] = float(os.environ.get("PARTYCARD_REPLICA_RETRY_SECONDS", "5"))
+# A job's runner that loses the database mid-chunk reconnects and retries the chunk this long (seconds)
+# before it leaves the job to the lease sweep (jobs/runner.py); less than JOB_LEASE_SECONDS.
+PARTYCARD["JOB_RECONNECT_SECONDS"] = float(os.environ.get("PARTYCARD_JOB_RECONNECT_SECONDS", "60"))
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A hot standby (pg_basebackup -R): reports, lists and verification look-ups read from it
+    # (core/db_router.py); writes, and the officer who just wrote, stay on the primary.
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("PARTYCARD_REPLICA_CONNECT_TIMEOUT", "2")
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the test runner makes no database on a standby
+    DATABASE_ROUTERS = ["partycard.core.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "partycard.core.db_router.ReplicaMiddleware",  # read-your-writes: the primary's WAL position
+    )
+if os.environ.get("PARTYCARD_PGBOUNCER") == "1":
+    # The database URLs point at PgBouncer in transaction mode: a server connection is the client's for one
+    # transaction only. So no server-side cursors (a WITH HOLD cursor outlives the transaction: the next one
+    # may run on another server connection, where it does not exist), and no prepared statements (psycopg
+    # prepares a query on its 5th run; the next transaction's server connection has no such statement;
+    # PgBouncer >= 1.21 can track them with max_prepared_statements, Debian 12 ships 1.18).
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _alias.setdefault("OPTIONS", {})["prepare_threshold"] = None

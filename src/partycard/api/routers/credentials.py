@@ -18,6 +18,7 @@ from partycard.api.errors import ApiProblem
 from partycard.api.schemas.exchange import MAX_ID
 from partycard.api.schemas.problems import problems
 from partycard.core import clock
+from partycard.core.db_router import replica_reads
 from partycard.core.signing import SigningUnavailable, trust_material
 from partycard.credentials import publishing
 
@@ -64,7 +65,8 @@ def _no_trust(e: SigningUnavailable) -> ApiProblem:
 )
 def trust_list_get(request: HttpRequest) -> HttpResponse:
     try:
-        material = trust_material(at=clock.now())
+        with replica_reads():
+            material = trust_material(at=clock.now())
     except SigningUnavailable as e:
         raise _no_trust(e) from e
     response = HttpResponse(material.document, content_type="application/json")
@@ -84,7 +86,8 @@ def status_list_get(request: HttpRequest, list_id: Path[int]) -> HttpResponse:
         raise ApiProblem(404, "No such status list.")
     cwt = "application/statuslist+cwt" in request.headers.get("Accept", "")
     try:
-        token = publishing.status_list_token(list_id, cwt=cwt)
+        with replica_reads():
+            token = publishing.status_list_token(list_id, cwt=cwt)
     except publishing.StatusListMissing as e:
         raise ApiProblem(404, "No such status list.") from e
     except SigningUnavailable as e:
@@ -109,9 +112,10 @@ def verify(request: HttpRequest, body: VerifyIn) -> dict[str, Any]:
             422, "An SD-JWT presentation is checked against the audience and nonce you asked for."
         )
     try:
-        verdict = publishing.verdict_for(
-            qr=body.qr, sd_jwt=body.sd_jwt, audience=body.audience, nonce=body.nonce, at=clock.now()
-        )
+        with replica_reads():  # look-ups only: verification never writes
+            verdict = publishing.verdict_for(
+                qr=body.qr, sd_jwt=body.sd_jwt, audience=body.audience, nonce=body.nonce, at=clock.now()
+            )
     except SigningUnavailable as e:
         raise _no_trust(e) from e
     return {

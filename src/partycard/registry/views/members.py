@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from partycard.accounts.roles import Action, allowed
 from partycard.core import clock
+from partycard.core.db_router import replica_reads
 from partycard.core.scope import get_scoped_or_404, role_of
 from partycard.registry import selectors, services
 from partycard.registry.choices import Gender, MemberStatus
@@ -54,6 +55,7 @@ def _filters(request: HttpRequest) -> tuple[selectors.MemberFilters, list[str]]:
 
 
 @login_required
+@replica_reads()
 def member_list_page(request: HttpRequest) -> HttpResponse:
     """One page of the list (``?page=N``, 50 members) with the number of matches and page links. Any page
     costs about what the first costs (``selectors.member_page``). An htmx request gets the results only."""
