@@ -77,6 +77,7 @@ class _ReadState:
     usable: bool | None = None
     wrote: bool = False
     status: tuple[int, float] | None = field(default=None)
+    primary: Any = None  # the primary's connection wrapper of this thread, once asked
 
 
 _eligible: ContextVar[bool] = ContextVar("partycard_replica_eligible", default=False)
@@ -151,9 +152,13 @@ class ReplicaRouter:
         if not _eligible.get() or model._meta.app_label in PRIMARY_ONLY_APPS:
             return DEFAULT_DB_ALIAS
         state = _state.get()
-        if state is None or state.wrote or not _replica_configured():
+        if state is None or state.wrote or state.usable is False:
             return DEFAULT_DB_ALIAS
-        if connections[DEFAULT_DB_ALIAS].in_atomic_block:  # a transaction on the primary sees its own writes
+        if state.primary is None:
+            if not _replica_configured():
+                return DEFAULT_DB_ALIAS
+            state.primary = connections[DEFAULT_DB_ALIAS]  # this thread's: looked up once per request
+        if state.primary.in_atomic_block:  # a transaction on the primary sees its own writes
             return DEFAULT_DB_ALIAS
         return REPLICA if _replica_usable(state) else DEFAULT_DB_ALIAS
 
