@@ -38,7 +38,7 @@ from partycard.core.signing import SigningUnavailable, pki_directory, pki_keysto
 from partycard.ops.selectors import heartbeat_latest
 from partycard.trust.errors import TrustError
 
-__all__ = ["CHECKS", "CheckResult", "Readiness", "readiness"]
+__all__ = ["CHECKS", "CheckResult", "Readiness", "readiness", "readiness_connections_close"]
 
 logger = logging.getLogger(__name__)
 
@@ -209,3 +209,10 @@ def readiness(*, at: dt.datetime | None = None, names: Iterable[str] | None = No
             CheckResult(result.name, result.ok, result.reason, result.seconds, required=name in required)
         )
     return Readiness(tuple(results))
+
+
+def readiness_connections_close() -> None:
+    """Close the database connection the checks' thread keeps (at shutdown; a test dropping its database)."""
+    pools = _pools.get(os.getpid())
+    if pools is not None:
+        pools[0].submit(connections.close_all).result(timeout=10)
