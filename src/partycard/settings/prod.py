@@ -21,3 +21,32 @@ PARTYCARD["TOTP_KEYS"] = fernet_keys_check(os.environ.get("PARTYCARD_TOTP_KEYS",
 # Reset links go out by e-mail through the mail relay (EMAIL_HOST, DEFAULT_FROM_EMAIL), or through an SMS
 # gateway's sender class; never the console sender (accounts/checks.py refuses it under --deploy).
 PARTYCARD_MESSAGE_SENDER = os.environ.get("PARTYCARD_MESSAGE_SENDER", "partycard.accounts.sender.EmailSender")
+# Static files under content-hashed names (site.3f2a….css; ES module imports rewritten as well,
+# core/staticfiles.py), listed in STATIC_ROOT/staticfiles.json by
+# `partycard collectstatic`: nginx serves them with a year's immutable caching (deploy/nginx/partycard.conf),
+# safe because a changed file gets a new name, so no browser keeps an old script or style after an upgrade.
+# Strict (Django's default): a page naming a file the manifest lacks fails instead of falling back to the
+# unhashed name that browsers would cache for a year; run collectstatic at every install and upgrade.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "partycard.core.staticfiles.HashedStaticFilesStorage"},
+}
+# The mail relay the reset links go through (EmailSender above; docs/operations.md, "Configure").
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "0") == "1"  # STARTTLS on EMAIL_PORT (587)
+EMAIL_TIMEOUT = 10  # a relay that does not answer must not hold a web thread for long
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The cache that the API's rate limit and the password-reset limits count in. Unset: each server process
+# counts alone (Django's local-memory cache), so a limit is multiplied by the number of processes; with
+# several processes or hosts, point it at Redis (redis://host:6379/1) so that they count together.
+if os.environ.get("PARTYCARD_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["PARTYCARD_CACHE_URL"],
+        }
+    }
