@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -56,7 +57,12 @@ def free_port() -> int:
 
 
 def request(
-    port: int, method: str, path: str, cookies: dict[str, str], body: str | bytes | None = None, **headers: str
+    port: int,
+    method: str,
+    path: str,
+    cookies: dict[str, str],
+    body: str | bytes | None = None,
+    **headers: str,
 ) -> tuple[int, dict[str, str], str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     all_headers = {**HEADERS, **headers}
@@ -116,7 +122,9 @@ from partycard.credentials.services import credential_issue
 from partycard.ecard.qr import qr_parse
 member = User.objects.get(username="dangvien").member
 device = ec.generate_private_key(ec.SECP256R1())
-spki = device.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+spki = device.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+)
 credential = credential_issue(actor=None, member=member, device_key=spki)
 print(json.dumps({
     "qr": credential.qr,
@@ -128,7 +136,9 @@ print(json.dumps({
 """
 
 
-def wrk(port: int, path: str, *, cookie: str | None, lua: Path | None, seconds: int, connections: int) -> dict[str, Any]:
+def wrk(
+    port: int, path: str, *, cookie: str | None, lua: Path | None, seconds: int, connections: int
+) -> dict[str, Any]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     for k, v in HEADERS.items():
         command += ["-H", f"{k}: {v}"]
@@ -232,17 +242,26 @@ def main() -> None:
                     .split("\n")[0]), **{"Content-Type": "application/json"})  # fmt: skip
                 assert status == 200 and '"outcome":"valid"' in body.replace(" ", ""), (status, body[:300])
                 wrk(port, "/dang-vien/", cookie=cookie, lua=None, seconds=3, connections=connections)
-                officer = wrk(port, "/dang-vien/", cookie=cookie, lua=None, seconds=seconds, connections=connections)
+                officer = wrk(
+                    port, "/dang-vien/", cookie=cookie, lua=None, seconds=seconds, connections=connections
+                )
                 wrk(port, "/api/v1/verify", cookie=None, lua=lua, seconds=3, connections=connections)
-                verify = wrk(port, "/api/v1/verify", cookie=None, lua=lua, seconds=seconds, connections=connections)
+                verify = wrk(
+                    port, "/api/v1/verify", cookie=None, lua=lua, seconds=seconds, connections=connections
+                )
             finally:
-                os.killpg(server.pid, 15)
-                server.wait(timeout=30)
+                os.killpg(server.pid, signal.SIGTERM)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait(timeout=30)
                 log_file.close()
             run = {"workers": workers, "threads": threads, "officer_page": officer, "verify": verify}
             result["runs"].append(run)
             log(
-                f"{workers}x{threads}: /dang-vien/ {officer['rps']:.0f}/s p50 {officer['p50']} p99 {officer['p99']}"
+                f"{workers}x{threads}: /dang-vien/ {officer['rps']:.0f}/s"
+                f" p50 {officer['p50']} p99 {officer['p99']}"
                 f" non2xx {officer['non_2xx']} | verify {verify['rps']:.0f}/s p50 {verify['p50']}"
                 f" p99 {verify['p99']} non2xx {verify['non_2xx']} | load {verify['loadavg_after']}"
             )

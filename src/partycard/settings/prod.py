@@ -8,6 +8,11 @@ from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+# Earlier secret keys, comma-separated, still accepted (not used to sign) while a rotation runs out: the
+# sessions and reset links they signed stay valid until dropped (docs/operations.md, "Rotate keys").
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = True
