@@ -224,7 +224,7 @@ def main() -> None:
                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
             try:
-                for _ in range(300):
+                for _ in range(1200):  # 4 workers starting on a loaded machine: a minute or more
                     if server.poll() is not None:
                         raise RuntimeError(f"the server exited: {log_file.name}")
                     try:
