@@ -39,7 +39,13 @@ def _constants() -> dict[str, str]:
 
 
 def _is_environ(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ"
+    """``os.environ`` (not a WSGI request's ``environ``, whose keys are not settings)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    )
 
 
 def variables_read() -> dict[str, set[str]]:
