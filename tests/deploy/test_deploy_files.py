@@ -291,6 +291,8 @@ def test_web_and_workers_start_after_the_migrations_with_fresh_metrics() -> None
         (True, False, False), (False, True, False), (False, False, True),
     ]  # fmt: skip
     assert "EnvironmentFile=/etc/partycard/owner.env" in migrate
+    # collectstatic's directories readable by nginx's user (the last UMask= wins).
+    assert [line for line in migrate if line.startswith("UMask=")][-1] == "UMask=0022"
 
 
 def test_every_timer_has_its_service() -> None:
