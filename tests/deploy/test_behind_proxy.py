@@ -39,6 +39,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     var.mkdir()
     env = production_env(var, PARTYCARD_TRUSTED_PROXIES="1")
     partycard(env, "migrate", "--no-input", "-v", "0")
+    partycard(env, "collectstatic", "--no-input", "-v", "0")  # the pages name the manifest's hashed files
     partycard(env, "shell", "-c", (
         "from partycard.accounts.models import Role, User; "
         f"User.objects.create_user('tinh', password='{PASSWORD}', role=Role.COMMITTEE_OFFICER)"
