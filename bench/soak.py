@@ -86,6 +86,8 @@ from soak_checks import LEAK_MIB_PER_10_MIN, ErrorCount, latency_summary, leak_v
 PASSWORD = "soak-mat-khau-" + "dai-1"
 SEARCHES = ["nguyen van", "tran thi", "le minh", "pham", "hoang anh", "vu thi", "dang", "bui van hung"]
 BULK_CASES = 3
+# A client closes a kept-alive connection idle this long (nginx's keepalive_timeout is 75 s).
+IDLE_SECONDS = 20.0
 EXPORT_INLINE_MEMBERS = 100
 
 
@@ -260,14 +262,21 @@ class Session:
     def __init__(self, port: int, context: ssl.SSLContext, source: str) -> None:
         self.port, self.context, self.source = port, context, source
         self.cookies: dict[str, str] = {}
-        self._idle: list[http.client.HTTPSConnection] = []
+        self._idle: list[tuple[http.client.HTTPSConnection, float]] = []  # (connection, idle since)
         self._lock = threading.Lock()
         self.csrf = ""
 
-    def _connection(self) -> tuple[http.client.HTTPSConnection, bool]:
+    def _connection(self, fresh: bool) -> tuple[http.client.HTTPSConnection, bool]:
+        """The most recently used idle connection (True), or a new one (False). Connections idle longer
+        than IDLE_SECONDS are closed, as browsers do, well before nginx's keepalive_timeout (75 s) closes
+        them under the client's feet."""
         with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
+            now = time.monotonic()
+            while self._idle and not fresh:
+                connection, since = self._idle.pop()
+                if now - since < IDLE_SECONDS:
+                    return connection, True
+                connection.close()
         connection = http.client.HTTPSConnection(
             "127.0.0.1", self.port, timeout=120, source_address=(self.source, 0), context=self.context
         )
@@ -291,13 +300,14 @@ class Session:
             if self.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in (1, 2):
-            connection, reused = self._connection()
+            connection, reused = self._connection(fresh=attempt == 2)
             started = time.perf_counter()
             try:
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.RemoteDisconnected, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                # The server closed a kept-alive connection before answering: nothing reached the app.
                 connection.close()
                 if reused and attempt == 1:
                     continue
@@ -314,7 +324,7 @@ class Session:
                 if response.will_close:
                     connection.close()
                 else:
-                    self._idle.append(connection)
+                    self._idle.append((connection, time.monotonic()))
             token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', data)
             if token:
                 self.csrf = token.group(1).decode()
