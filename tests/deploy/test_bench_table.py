@@ -86,6 +86,20 @@ def test_figures_from_output_when_a_bench_writes_no_json() -> None:
     assert missing.status == "FAIL"
 
 
+def test_completeness_lines_but_not_its_explain() -> None:
+    out = (
+        "centre    TW           members   200,000  incomplete    12,345  "
+        "get     12.3 ms  children (40)     45.6 ms\n"
+        "member list (province, mismatch, first 100): 7.8 ms, 100 rows\n"
+        "Execution Time: 999.9 ms\n"
+    )
+    rows = rows_of(BENCHES["completeness"], None, out)
+    assert [(r.figure, r.value) for r in rows] == [
+        ("centre TW: report, children (40)", "12.3 ms, 45.6 ms"),
+        ("member list (province, mismatch, first 100)", "7.8 ms"),
+    ]
+
+
 def test_a_result_the_runner_does_not_understand_is_a_fail_row_not_a_crash() -> None:
     (row,) = rows_of(BENCHES["qr_verify"], {"unexpected": 1}, "")
     assert row.status == "FAIL" and "not understood" in row.figure
