@@ -7,7 +7,7 @@ PORT   ?= 8000
 POPULATION_PORT ?= 8790
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck contracts check bench messages clean
+.PHONY: run test install lint typecheck contracts check bench soak messages clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "partycard needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -73,9 +73,17 @@ contracts: install
 
 check: lint typecheck contracts
 
-## make bench: the registry benchmarks on PostgreSQL (BENCH_DATABASE_URL, BENCH_MEMBERS).
+## make bench: every benchmark in bench/, ONE table (bench/results/table.md and .json) with each figure's raw
+# limit from the same run, its bar and the machine (bench/run_all.py). Quick sizes by default (~1 h on 2
+# cores); BENCH_SCALE=national for 5.6 M members (hours); BENCH_ONLY=name,name for some benches.
 bench: install
-	$(BIN)/python bench/registry_bench.py
+	$(BIN)/python bench/run_all.py
+
+## make soak: officers' and verifiers' traffic against the production deployment on loopback (nginx TLS,
+# granian, a task worker, a PostgreSQL database of its own) for SOAK_SECONDS (600); fails on any error or
+# memory growth; writes bench/results/soak.json (bench/soak.py says every knob).
+soak: install
+	$(BIN)/python bench/soak.py
 
 ## make messages: compile the Vietnamese translations (the .mo is committed, so no gettext is needed to run).
 messages: install

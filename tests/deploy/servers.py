@@ -141,7 +141,7 @@ worker_processes 1;
 {user}
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
     access_log off;
     client_body_temp_path {dir}/body;
@@ -163,10 +163,13 @@ http {{
 
 
 @contextmanager
-def nginx_in_front(*, app_port: int, directory: Path) -> Iterator[tuple[int, Path]]:
+def nginx_in_front(
+    *, app_port: int, directory: Path, worker_connections: int = 64
+) -> Iterator[tuple[int, Path]]:
     """nginx terminating TLS on a free port and proxying to ``app_port`` with deploy/nginx/proxy.conf.
 
-    Yields the port and the certificate (to trust). nginx is stopped on exit.
+    Yields the port and the certificate (to trust). nginx is stopped on exit. ``worker_connections``
+    counts both sides of each proxied request (the soak, bench/soak.py, keeps dozens open).
     """
     binary = nginx_binary()
     directory.mkdir(parents=True, exist_ok=True)
@@ -177,7 +180,14 @@ def nginx_in_front(*, app_port: int, directory: Path) -> Iterator[tuple[int, Pat
     conf = directory / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
-            user=user, dir=directory, port=port, cert=cert, key=key, app_port=app_port, snippet=PROXY_SNIPPET
+            user=user,
+            dir=directory,
+            port=port,
+            cert=cert,
+            key=key,
+            app_port=app_port,
+            snippet=PROXY_SNIPPET,
+            worker_connections=worker_connections,
         )
     )
     log = directory / "error.log"
@@ -198,12 +208,16 @@ def nginx_in_front(*, app_port: int, directory: Path) -> Iterator[tuple[int, Pat
 
 
 @contextmanager
-def app_server(*, env: dict[str, str], log: Path) -> Iterator[int]:
-    """The WSGI app under granian, the production server (docs/operations.md), on a free loopback port."""
+def app_server(
+    *, env: dict[str, str], log: Path, workers: int = 1, blocking_threads: int = 2
+) -> Iterator[int]:
+    """The WSGI app under granian, the production server (docs/operations.md), on a free loopback port
+    (one worker by default; the soak, bench/soak.py, runs more)."""
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--blocking-threads", "2", "--no-ws", "partycard.wsgi:application"],
+         "--workers", str(workers), "--blocking-threads", str(blocking_threads), "--no-ws",
+         "partycard.wsgi:application"],
         env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:

@@ -1,0 +1,131 @@
+"""``make bench``'s one table (bench/run_all.py) from sample result files: each bench's JSON becomes rows
+with its figure, the raw limit of the same run, the ratio, the bar and PASS/FAIL; a result the runner
+does not understand, and a bench that gave no figure, are rows that say so. No bench runs here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import run_all
+from run_all import Row, markdown_table, rows_of
+
+BENCHES = {b.name: b for b in run_all.BENCHES}
+
+QR_VERIFY = {
+    "bar": {"ratio": 0.7, "measure": "session"},
+    "per_call_us_median": {"raw": 48.4, "session": 66.3, "rotating": 127.4},
+    "ratio_session": {"median": 0.73},
+    "ratio_rotating": {"median": 0.382},
+    "pass": True,
+}
+VERIFY_LOAD = {
+    "run_all": {
+        "settings": {"rate": 1000},
+        "as_is": {
+            "open_loop_noop": {"latency_ms": {"p99": 7.35}},
+            "saturation": {"verify_median_rps": 1020.0, "noop_median_rps": 3391.7},
+        },
+        "bars": {
+            "fixed_rate": {"p99_ms": 28.5, "errors": 0, "achieved_rate": 998.0, "pass": False},
+            "saturation": {"ratio": 0.301, "pass": False},
+        },
+    }
+}
+REGISTRY = {
+    "table": [
+        ["measure", "result", "bar", ""],
+        ["raw COPY, no indexes (baseline)", "340,828 rows/s", "", ""],
+        ["seed --workers 2: member load", "189,189 rows/s = 56% of COPY", "≥ 50 % of raw COPY", "PASS"],
+        ["subtree_member_count(P01) p50 / p95", "10.88 / 11.71 ms", "< 20 ms", "PASS"],
+    ]
+}
+
+
+def test_a_passing_ratio_bench_gives_its_figure_raw_ratio_and_bar() -> None:
+    rows = rows_of(BENCHES["qr_verify"], QR_VERIFY, "")
+    session = next(r for r in rows if "session" in r.figure)
+    assert (session.value, session.ratio, session.bar, session.status) == (
+        "66.3 µs",
+        "73%",
+        "≥ 70% of raw",
+        "PASS",
+    )
+    assert "48.4" in session.raw
+    rotating = next(r for r in rows if "rotating" in r.figure)
+    assert rotating.status == "info" and rotating.bar == ""  # held to no bar: said, not failed
+
+
+def test_a_missed_bar_is_a_fail_row() -> None:
+    rows = rows_of(BENCHES["verify_load"], VERIFY_LOAD, "")
+    assert [r.status for r in rows] == ["FAIL", "FAIL"]
+    assert rows[0].value.startswith("28.5 ms") and rows[0].bar == "< 20 ms, no error"
+    assert rows[1].ratio == "30%" and "3,392" in rows[1].raw
+
+
+def test_a_table_bench_keeps_its_rows_with_a_bar_and_names_the_raw_one() -> None:
+    rows = rows_of(BENCHES["registry"], REGISTRY, "")
+    assert [r.figure for r in rows] == [
+        "seed --workers 2: member load",
+        "subtree_member_count(P01) p50 / p95",
+    ]
+    assert all("340,828" in r.raw for r in rows)
+    assert all(r.status == "PASS" for r in rows)
+
+
+def test_figures_from_output_when_a_bench_writes_no_json() -> None:
+    out = (
+        "plain write   mean 0.412 ms  p50 0.400 ms\n"
+        "audit append overhead per write: 0.310 ms (bar < 2 ms: PASS)\n"
+    )
+    (row,) = rows_of(BENCHES["audit"], None, out)
+    assert (row.value, row.raw, row.bar, row.status) == ("0.310 ms", "plain write 0.412 ms", "< 2 ms", "PASS")
+    (missing,) = rows_of(BENCHES["audit"], None, "Traceback …")
+    assert missing.status == "FAIL"
+
+
+def test_completeness_lines_but_not_its_explain() -> None:
+    out = (
+        "centre    TW           members   200,000  incomplete    12,345  "
+        "get     12.3 ms  children (40)     45.6 ms\n"
+        "member list (province, mismatch, first 100): 7.8 ms, 100 rows\n"
+        "Execution Time: 999.9 ms\n"
+    )
+    rows = rows_of(BENCHES["completeness"], None, out)
+    assert [(r.figure, r.value) for r in rows] == [
+        ("centre TW: report, children (40)", "12.3 ms, 45.6 ms"),
+        ("member list (province, mismatch, first 100)", "7.8 ms"),
+    ]
+
+
+def test_a_result_the_runner_does_not_understand_is_a_fail_row_not_a_crash() -> None:
+    (row,) = rows_of(BENCHES["qr_verify"], {"unexpected": 1}, "")
+    assert row.status == "FAIL" and "not understood" in row.figure
+
+
+def test_the_markdown_table_has_the_machine_every_row_and_a_count() -> None:
+    rows = [
+        *rows_of(BENCHES["qr_verify"], QR_VERIFY, ""),
+        Row("read_card", "read_card_bench.py", status="SKIPPED: no pcscd on this machine"),
+    ]
+    info = {
+        "cpu": "Test CPU",
+        "cores": 2,
+        "ram_gib": 7.8,
+        "python": "3.11.2",
+        "postgres": "15.5",
+        "loadavg_start": "1.0 0.5 0.2",
+        "loadavg_end": "2.0 1.0 0.5",
+        "git_commit": "abc1234",
+    }
+    table = markdown_table(rows, info)
+    lines = table.splitlines()
+    assert "Test CPU, 2 cores, 7.8 GiB RAM, Python 3.11.2, PostgreSQL 15.5" in table
+    assert "1.0 0.5 0.2 at the start, 2.0 1.0 0.5 at the end" in table and "git abc1234" in table
+    header = lines.index("| benchmark | figure | value | raw limit (same run) | ratio | bar | result |")
+    body = [line for line in lines[header + 2 :] if line.startswith("| ")]
+    assert len(body) == len(rows)
+    assert body[-1].endswith("| SKIPPED: no pcscd on this machine |")  # not dropped
+    assert "1 figures pass their bar; 1 rows fail or gave no figure." in table
