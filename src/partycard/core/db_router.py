@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +40,6 @@ __all__ = [
     "ReplicaRouter",
     "lsn_parse",
     "replica_reads",
-    "replica_state",
 ]
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,6 @@ class _ReadState:
     min_lsn: Callable[[], int | None] = lambda: None
     usable: bool | None = None
     wrote: bool = False
-    status: tuple[int, float] | None = field(default=None)
     primary: Any = None  # the primary's connection wrapper of this thread, once asked
 
 
@@ -90,11 +88,6 @@ _down_lock = threading.Lock()
 
 def _replica_configured() -> bool:
     return REPLICA in connections.settings
-
-
-def replica_state() -> _ReadState | None:
-    """The current request's (or block's) state: the tests' and the benchmark's window on the router."""
-    return _state.get()
 
 
 @contextlib.contextmanager
@@ -137,7 +130,6 @@ def _replica_usable(state: _ReadState) -> bool:
         logger.warning("the read replica is not in recovery, reading from the primary")
         return False
     replayed = lsn_parse(lsn_text)
-    state.status = (replayed, float(lag))
     if float(lag) > float(options.get("REPLICA_MAX_LAG_SECONDS", 30)):
         return False
     wanted = state.min_lsn()
