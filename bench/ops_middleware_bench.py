@@ -52,7 +52,7 @@ def main() -> None:
         full.append(per_request_us(wrapped, requests))
     mode = "multiprocess" if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else "single process"
     b, f = statistics.median(bare), statistics.median(full)
-    print(f"{mode}: view alone {b:.2f} µs, with the three middleware {f:.2f} µs: overhead {f - b:.2f} µs/request")
+    print(f"{mode}: view alone {b:.2f} µs, with the middleware {f:.2f} µs: overhead {f - b:.2f} µs/request")
 
 
 if __name__ == "__main__":

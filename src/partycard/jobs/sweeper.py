@@ -105,7 +105,7 @@ class LeaseSweeper:
                 pid=os.getpid(),
                 backend=self.backend,
                 at=clock.now(),
-                keep=dt.timedelta(seconds=float(settings.PARTYCARD["HEARTBEAT_KEEP_SECONDS"])),
+                keep=dt.timedelta(seconds=float(settings.PARTYCARD.get("HEARTBEAT_KEEP_SECONDS", 86400))),
             )
         except DatabaseError as e:
             logger.warning("worker heartbeat failed, retrying at the next sweep: %s", type(e).__name__)

@@ -46,7 +46,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        trusted = settings.PARTYCARD["TRUSTED_PROXIES"] > 0 and _REQUEST_ID.fullmatch(incoming)
+        trusted = int(settings.PARTYCARD.get("TRUSTED_PROXIES", 0)) > 0 and _REQUEST_ID.fullmatch(incoming)
         rid = incoming if trusted else os.urandom(16).hex()  # as random as uuid4, without the object
         request.request_id = rid  # type: ignore[attr-defined]
         # Not reset on the way out: Django logs a 4xx/5xx response ("Not Found: …") after the middleware

@@ -73,8 +73,18 @@ class _Failed(Exception):
         self.reason = reason
 
 
+_DEFAULTS: dict[str, Any] = {  # settings/base.py's, for a settings override that leaves them out
+    "READY_TIMEOUT": 2.0,
+    "READY_DB_STATEMENT_MS": 500,
+    "READY_REQUIRED": ["database", "worker", "trust_list", "key_store"],
+    "HEARTBEAT_STALE_PERIODS": 3.0,
+    "JOB_SWEEP_SECONDS": 15.0,
+    "TRUST_LIST_MAX_AGE_SECONDS": 0.0,
+}
+
+
 def _settings() -> dict[str, Any]:
-    return settings.PARTYCARD
+    return {**_DEFAULTS, **settings.PARTYCARD}
 
 
 @contextlib.contextmanager

@@ -21,6 +21,8 @@ from partycard.ops.readiness import readiness
 
 __all__ = ["healthz", "metrics", "metrics_allowed", "readyz"]
 
+_LOOPBACK = ("127.0.0.1/32", "::1/128")  # METRICS_ALLOW's default (settings/base.py)
+
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -52,7 +54,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
     """Whether ``request`` may read the metrics: it carries the bearer token ``METRICS_TOKEN`` (when one is
     set), or comes from an address in ``METRICS_ALLOW`` (the real client's address behind the trusted
     proxies, ``core.client_address``: a request relayed by nginx counts as its client's, not nginx's)."""
-    token = str(settings.PARTYCARD["METRICS_TOKEN"])
+    token = str(settings.PARTYCARD.get("METRICS_TOKEN", ""))
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True
@@ -63,9 +65,8 @@ def metrics_allowed(request: HttpRequest) -> bool:
         client = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(
-        client in ipaddress.ip_network(net, strict=False) for net in settings.PARTYCARD["METRICS_ALLOW"]
-    )
+    allowed = settings.PARTYCARD.get("METRICS_ALLOW", _LOOPBACK)
+    return any(client in ipaddress.ip_network(net, strict=False) for net in allowed)
 
 
 @never_cache
