@@ -347,8 +347,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 from partycard.ops.logs import logging_config  # noqa: E402 - the standard library only, no Django
 
 
-def _csv(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+def _csv(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 PARTYCARD.update(
@@ -357,7 +357,7 @@ PARTYCARD.update(
         # timeout (ms), and the checks whose failure makes it 503 (the others are only reported).
         "READY_TIMEOUT": float(os.environ.get("PARTYCARD_READY_TIMEOUT", "2")),
         "READY_DB_STATEMENT_MS": int(os.environ.get("PARTYCARD_READY_DB_STATEMENT_MS", "500")),
-        "READY_REQUIRED": _csv("PARTYCARD_READY_REQUIRED", "database,worker,trust_list,key_store"),
+        "READY_REQUIRED": _csv(os.environ.get("PARTYCARD_READY_REQUIRED", "database,worker,trust_list,key_store")),
         # A worker is alive if it beat within this many sweep periods (JOB_SWEEP_SECONDS); a silent worker's
         # heartbeat row is deleted after HEARTBEAT_KEEP_SECONDS.
         "HEARTBEAT_STALE_PERIODS": float(os.environ.get("PARTYCARD_HEARTBEAT_STALE_PERIODS", "3")),
@@ -367,7 +367,7 @@ PARTYCARD.update(
         "TRUST_LIST_MAX_AGE_SECONDS": float(os.environ.get("PARTYCARD_TRUST_LIST_MAX_AGE_SECONDS", "0")),
         # /metrics: the client networks allowed (the real client's address, core.client_address), and a
         # bearer token that is allowed from anywhere (empty: none).
-        "METRICS_ALLOW": _csv("PARTYCARD_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "METRICS_ALLOW": _csv(os.environ.get("PARTYCARD_METRICS_ALLOW", "127.0.0.1/32,::1/128")),
         "METRICS_TOKEN": os.environ.get("PARTYCARD_METRICS_TOKEN", ""),
     }
 )
