@@ -339,7 +339,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Django's Tasks framework (the django-tasks backport on Django 5.2) with the database-backed queue: the
 # web app enqueues jobs, ``partycard db_worker`` runs them (``make run`` starts one; docs/exchange.md).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS: dict[str, dict[str, object]] = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # LOGGING: built at the end of this file (the observability block).
 
@@ -357,7 +357,9 @@ PARTYCARD.update(
         # timeout (ms), and the checks whose failure makes it 503 (the others are only reported).
         "READY_TIMEOUT": float(os.environ.get("PARTYCARD_READY_TIMEOUT", "2")),
         "READY_DB_STATEMENT_MS": int(os.environ.get("PARTYCARD_READY_DB_STATEMENT_MS", "500")),
-        "READY_REQUIRED": _csv(os.environ.get("PARTYCARD_READY_REQUIRED", "database,worker,trust_list,key_store")),
+        "READY_REQUIRED": _csv(
+            os.environ.get("PARTYCARD_READY_REQUIRED", "database,worker,trust_list,key_store")
+        ),
         # A worker is alive if it beat within this many sweep periods (JOB_SWEEP_SECONDS); a silent worker's
         # heartbeat row is deleted after HEARTBEAT_KEEP_SECONDS.
         "HEARTBEAT_STALE_PERIODS": float(os.environ.get("PARTYCARD_HEARTBEAT_STALE_PERIODS", "3")),
