@@ -59,7 +59,7 @@ def _stopped_on_a_full_disk(client: Client, job: Job, disk: Path) -> None:
     assert progress.status_code == 200 and 'id="job-disk-full"' in progress.content.decode()
 
 
-def _resumes_once(client: Client, job: Job, filler: Path, roster: list[Member]) -> None:
+def _resumes_once(client: Client, job: Job, filler: Path, members: list[Member]) -> None:
     filler.unlink()  # the operator frees space
     done = job_run(job.pk)
     assert (done.status, done.succeeded, done.error) == (Job.Status.DONE, MEMBERS, "")
@@ -68,14 +68,17 @@ def _resumes_once(client: Client, job: Job, filler: Path, roster: list[Member]) 
     assert AuditEvent.objects.filter(action="export").count() == 1
     content = b"".join(client.get(f"/tac-vu/{job.pk}/tai-ve/").streaming_content)  # type: ignore[attr-defined]
     ids = _citizen_ids(content)
-    assert sorted(ids) == sorted(m.citizen_id for m in roster)  # every member once
+    assert sorted(ids) == sorted(m.citizen_id for m in members)  # every member once
     assert job_run(job.pk).status == Job.Status.DONE  # a second run changes nothing
     assert AuditEvent.objects.filter(action="export").count() == 1
     assert audit_verify().ok
 
 
 def test_a_disk_full_before_the_first_part_stops_the_job_cleanly_and_it_resumes_once(
-    tree: Any, roster: list[Member], login: Any, small_disk: Path
+    tree: Any,
+    roster: list[Member],  # noqa: F811 - the fixture imported above
+    login: Any,
+    small_disk: Path,
 ) -> None:
     client, job = _start(login, _officer("tinh", tree.hanoi), "HN")
     filler = disk_fill(small_disk)
@@ -88,7 +91,10 @@ def test_a_disk_full_before_the_first_part_stops_the_job_cleanly_and_it_resumes_
 
 
 def test_a_disk_full_while_sealing_keeps_the_parts_and_records_no_file(
-    tree: Any, roster: list[Member], login: Any, small_disk: Path
+    tree: Any,
+    roster: list[Member],  # noqa: F811 - the fixture imported above
+    login: Any,
+    small_disk: Path,
 ) -> None:
     client, job = _start(login, _officer("tinh", tree.hanoi), "HN")
     job_run(job.pk, stop_after=job.chunk_count - 1)  # every part written; only the seal is left

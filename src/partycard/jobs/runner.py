@@ -67,7 +67,7 @@ def failure_text(index: int, e: BaseException) -> str:
     """
     if isinstance(e, OSError) and e.errno in _DISK_FULL_ERRNOS:
         code = errno.errorcode.get(e.errno or 0, "ENOSPC")
-        return f"chunk {index}: {DISK_FULL} ({code}): no space left for the job's files; free space, then resume"
+        return f"chunk {index}: {DISK_FULL} ({code}): no space left for the job's files; free it, then resume"
     return f"chunk {index}: {e}"
 
 
