@@ -140,16 +140,16 @@ def pki_keystore_open(
         return hsm_store_open(
             module, os.environ.get(PKI_PKCS11_TOKEN_ENV, ""), os.environ.get(PKI_PKCS11_PIN_ENV, "")
         )
-    if not create and not (directory / "keys").is_dir():
-        raise KeyStoreUnavailable(
-            f"the key store {directory / 'keys'} is missing (moved, or its volume is not mounted)",
-            f"Không thấy kho khóa {directory / 'keys'} (đã bị chuyển đi, hoặc ổ đĩa chứa nó chưa được gắn).",
-        )
     passphrase = os.environ.get("PARTYCARD_PKI_PASSPHRASE", "")
     if len(passphrase) < MIN_PASSPHRASE:
         raise KeyStoreUnavailable(
             f"set PARTYCARD_PKI_PASSPHRASE ({MIN_PASSPHRASE} characters or more) to open the key store",
             f"Hãy đặt PARTYCARD_PKI_PASSPHRASE (từ {MIN_PASSPHRASE} ký tự trở lên) để mở kho khóa.",
+        )
+    if not create and not (directory / "keys").is_dir():
+        raise KeyStoreUnavailable(
+            f"the key store {directory / 'keys'} is missing (moved, or its volume is not mounted)",
+            f"Không thấy kho khóa {directory / 'keys'} (đã bị chuyển đi, hoặc ổ đĩa chứa nó chưa được gắn).",
         )
     # A cheaper scrypt cost for the test settings only (as their PASSWORD_HASHERS): production keeps the
     # store's measured default (trust/keystore/file.py).
