@@ -16,6 +16,8 @@ from django.core.management.base import CommandError
 @pytest.fixture
 def no_pyscard(monkeypatch: pytest.MonkeyPatch) -> None:
     """``import smartcard`` fails, as where the pcsc extra was not installed."""
+    for name in [n for n in sys.modules if n.startswith("smartcard.")]:  # loaded by an earlier test
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "smartcard", None)
     monkeypatch.delitem(sys.modules, "partycard.chip.pcsc", raising=False)
 
