@@ -27,8 +27,7 @@ from partycard.exchange.workflow import Level
 from partycard.production.errors import ProductionError, ProductionProblem
 from partycard.production.models import Batch
 from partycard.production.storage import file_write
-from partycard.trust.errors import TrustError
-from partycard.trust.keystore import KeyStore
+from partycard.trust.keystore import KeyNotFound, KeyStore, KeyStoreError
 
 __all__ = [
     "batch_close_empty",
@@ -85,7 +84,7 @@ def signing_guard(store: KeyStore) -> Iterator[None]:
     """
     try:
         yield
-    except (TrustError, OSError) as e:
+    except (KeyStoreError, KeyNotFound, OSError) as e:  # not a refusal of the data (those stay as they are)
         keystore_failed(store)
         raise ProductionError(
             [
