@@ -364,13 +364,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process started by a test is still alive, naming it, and kill it (CI must not
     hang on it)."""
-    from tests.process_leaks import MARKER, processes_kill, processes_marked
+    from tests.process_leaks import MARKER, interpreter_helpers_drop, processes_kill, processes_marked
 
     config = session.config
     value = os.environ.get(MARKER)
     if hasattr(config, "workerinput") or not value or not value.startswith(f"{os.getpid()}-"):
         return
     leaks = processes_marked(value, exclude={os.getpid()}, root=os.getpid())
+    leaks = interpreter_helpers_drop(leaks, parent=os.getpid())  # they end with this process
     if not leaks:
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")

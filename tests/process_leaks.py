@@ -15,7 +15,7 @@ import os
 import signal
 from pathlib import Path
 
-__all__ = ["MARKER", "Leak", "processes_kill", "processes_marked"]
+__all__ = ["MARKER", "Leak", "interpreter_helpers_drop", "processes_kill", "processes_marked"]
 
 MARKER = "PARTYCARD_TEST_SESSION"
 
@@ -63,6 +63,23 @@ def processes_marked(value: str, *, exclude: set[int], root: int | None = None) 
         command = _read(Path(f"/proc/{pid}/cmdline")).replace(b"\0", b" ").strip()
         found.append((pid, command.decode(errors="replace")[:160]))
     return found
+
+
+#: What multiprocessing starts beside the interpreter that uses it (a seed run in-process with a "spawn"
+#: pool): each waits on a pipe from its parent and ends when that interpreter does, so not a leak of it.
+_HELPERS = (
+    "from multiprocessing.resource_tracker import main",
+    "from multiprocessing.forkserver import main",
+)
+
+
+def interpreter_helpers_drop(leaks: list[Leak], *, parent: int) -> list[Leak]:
+    """``leaks`` without ``parent``'s own multiprocessing helpers (its direct children only)."""
+    return [
+        (pid, command)
+        for pid, command in leaks
+        if not (_state_and_parent(pid)[1] == parent and any(helper in command for helper in _HELPERS))
+    ]
 
 
 def processes_kill(leaks: list[Leak]) -> None:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from tests.process_leaks import MARKER, processes_kill, processes_marked
+from tests.process_leaks import MARKER, interpreter_helpers_drop, processes_kill, processes_marked
 
 
 def _wait_found(value: str, count: int) -> list[tuple[int, str]]:
@@ -59,3 +59,19 @@ def test_a_child_started_without_the_environment_is_found_by_descent() -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_this_interpreters_own_resource_tracker_is_not_a_leak() -> None:
+    """A "spawn" pool run in-process (the seed's) starts multiprocessing's resource tracker as a child of
+    pytest; it ends when pytest does, so the session check leaves it alone (a tracker orphaned by a killed
+    child process is another matter: its parent is not this process)."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    value = f"unit-{os.getpid()}-{time.monotonic_ns()}"
+    children = processes_marked(value, exclude={os.getpid()}, root=os.getpid())
+    assert any("multiprocessing.resource_tracker" in command for _pid, command in children)
+    assert not any(
+        "multiprocessing.resource_tracker" in command
+        for _pid, command in interpreter_helpers_drop(children, parent=os.getpid())
+    )
