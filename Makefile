@@ -15,11 +15,22 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The pcsc extra (pyscard, for `partycard read-card`) compiles against pcsc-lite: only where its headers
-# and swig are (apt-get install libpcsclite-dev swig pcscd vsmartcard-vpcd; then rm $(STAMP) and re-run).
-$(STAMP): pyproject.toml | $(BIN)/python
+# and swig are (apt-get install libpcsclite-dev swig pcscd vsmartcard-vpcd). $(EXTRAS) names the extras this
+# machine can have: worked out at every make run, rewritten only when that changes, so the next `make test`
+# after installing those packages installs the pcsc extra by itself (tests/test_makefile.py).
+PCSC_HEADER ?= /usr/include/PCSC/winscard.h
+EXTRAS := $(VENV)/.extras
+
+.PHONY: FORCE
+$(EXTRAS): FORCE | $(BIN)/python
 	@extras=dev; \
-	if [ -e /usr/include/PCSC/winscard.h ] && command -v swig >/dev/null 2>&1; then extras=dev,pcsc; \
-	else echo "note: no pcsc-lite headers or swig: installing without PC/SC (read-card and its tests need it)"; fi; \
+	if [ -e "$(PCSC_HEADER)" ] && command -v swig >/dev/null 2>&1; then extras=dev,pcsc; fi; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$extras" ]; then echo "$$extras" >$@; fi
+
+$(STAMP): pyproject.toml $(EXTRAS) | $(BIN)/python
+	@extras=$$(cat $(EXTRAS)); \
+	case "$$extras" in *pcsc*) ;; \
+	*) echo "note: no pcsc-lite headers or swig: installing without PC/SC (read-card and its tests need it)";; esac; \
 	$(BIN)/python -m pip install --quiet -e ".[$$extras]"
 	@touch $(STAMP)
 

@@ -354,3 +354,42 @@ def module_world(
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+# --- issue 19: no test may leave a process running (tests/process_leaks.py) ---
+def pytest_configure(config: pytest.Config) -> None:
+    """Mark the session's environment before any test starts a process (xdist workers inherit it)."""
+    import secrets
+
+    from tests.process_leaks import MARKER
+
+    if not hasattr(config, "workerinput"):
+        os.environ[MARKER] = f"{os.getpid()}-{secrets.token_hex(8)}"
+
+
+@pytest.hookimpl(trylast=True)  # after xdist has stopped its workers
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process started by a test is still alive, naming it, and kill it (CI must not
+    hang on it)."""
+    from tests.process_leaks import MARKER, interpreter_helpers_drop, processes_kill, processes_marked
+
+    config = session.config
+    value = os.environ.get(MARKER)
+    if hasattr(config, "workerinput") or not value or not value.startswith(f"{os.getpid()}-"):
+        return
+    leaks = processes_marked(value, exclude={os.getpid()}, root=os.getpid())
+    leaks = interpreter_helpers_drop(leaks, parent=os.getpid())  # they end with this process
+    if not leaks:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    title = f"{len(leaks)} process(es) left running by the tests (killed now)"
+    lines = [f"pid {pid}: {command}" for pid, command in leaks]
+    if reporter is not None:
+        reporter.line("")
+        reporter.write_sep("=", title, red=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print(title, *lines, sep="\n")
+    processes_kill(leaks)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -17,7 +17,6 @@ import base64
 import datetime as dt
 import json
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
-from partycard.core.signing import SigningUnavailable, pki_keystore_open
+from partycard.core.signing import SigningUnavailable, hsm_store_open, hsm_stores_close, pki_keystore_open
 from partycard.trust.errors import TrustError
 from partycard.trust.keystore import KeyNotFound, KeyStore
 
@@ -110,46 +109,33 @@ def checkpoint_key_label() -> str:
     return os.environ.get("PARTYCARD_AUDIT_KEY_LABEL") or DEFAULT_KEY_LABEL
 
 
-_pkcs11_stores: dict[tuple[str, str], KeyStore] = {}
-_pkcs11_lock = threading.Lock()
-
-
 def audit_keystore_open() -> KeyStore:
     """The key store that holds the audit key.
 
     With ``PARTYCARD_AUDIT_PKCS11_MODULE`` set, the HSM token ``PARTYCARD_AUDIT_PKCS11_TOKEN`` opened with
-    ``PARTYCARD_AUDIT_PKCS11_PIN`` (one session per token per process, kept open); otherwise the
-    authority's encrypted file store (``core.signing.pki_keystore_open``).
+    ``PARTYCARD_AUDIT_PKCS11_PIN`` (one session per token per process, kept open, shared with the
+    authority's own: ``core.signing.hsm_store_open``); otherwise the authority's key store
+    (``core.signing.pki_keystore_open``; the audit key is made there on first use).
 
     Raises:
         SigningUnavailable: the store cannot be opened.
     """
     module = os.environ.get("PARTYCARD_AUDIT_PKCS11_MODULE")
     if not module:
-        return pki_keystore_open()
+        return pki_keystore_open(create=True)
     token = os.environ.get("PARTYCARD_AUDIT_PKCS11_TOKEN", "")
-    with _pkcs11_lock:
-        store = _pkcs11_stores.get((module, token))
-        if store is None:
-            from partycard.trust.keystore.pkcs11 import Pkcs11KeyStore
-
-            try:
-                store = Pkcs11KeyStore(module, token, os.environ.get("PARTYCARD_AUDIT_PKCS11_PIN", ""))
-            except TrustError as e:
-                raise SigningUnavailable(
-                    f"cannot open the audit key's HSM token {token!r}: {e}",
-                    f"Không mở được token HSM {token!r} chứa khóa ký nhật ký kiểm toán.",
-                ) from e
-            _pkcs11_stores[(module, token)] = store
-        return store
+    try:
+        return hsm_store_open(module, token, os.environ.get("PARTYCARD_AUDIT_PKCS11_PIN", ""))
+    except SigningUnavailable as e:
+        raise SigningUnavailable(
+            f"cannot open the audit key's HSM token {token!r}: {e}",
+            f"Không mở được token HSM {token!r} chứa khóa ký nhật ký kiểm toán.",
+        ) from e
 
 
 def audit_keystores_close() -> None:
     """Close the HSM sessions ``audit_keystore_open`` keeps (at shutdown; a test that opened one)."""
-    with _pkcs11_lock:
-        for store in _pkcs11_stores.values():
-            store.close()  # type: ignore[attr-defined]  # only Pkcs11KeyStore is cached here
-        _pkcs11_stores.clear()
+    hsm_stores_close()
 
 
 def checkpoint_sign(*, store: KeyStore, label: str, seq: int, hash: str, at: dt.datetime) -> Checkpoint:

@@ -7,10 +7,13 @@ with ``PARTYCARD_PKI_PASSPHRASE`` (docs/trust.md). Production swaps the file sto
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from django.conf import settings
@@ -19,11 +22,14 @@ from django.utils import translation
 from partycard.core.errors import DomainError, ErrorCode
 from partycard.trust.authority import MANUFACTURER_ENCRYPTION_ROLE, MANUFACTURER_SIGNING_ROLE
 from partycard.trust.errors import PkiStateMalformed, TrustError
-from partycard.trust.keystore import KeyStoreError
+from partycard.trust.keystore import KeyStore, KeyStoreError
 from partycard.trust.keystore.file import FileKeyStore, ScryptParams
 from partycard.trust.pki import signer_key_usable
 from partycard.trust.state import PkiState
 from partycard.trust.trustlist import TrustList, trustlist_accept, trustlist_verify
+
+if TYPE_CHECKING:
+    from partycard.trust.keystore.pkcs11 import Pkcs11KeyStore
 
 __all__ = [
     "DOCUMENT_SIGNER",
@@ -37,6 +43,9 @@ __all__ = [
     "TrustListRolledBack",
     "TrustMaterial",
     "document_signer_current",
+    "hsm_store_open",
+    "hsm_stores_close",
+    "keystore_failed",
     "manufacturer_current",
     "pki_directory",
     "pki_keystore_open",
@@ -110,19 +119,37 @@ def pki_directory() -> Path:
     return Path(os.environ.get("PARTYCARD_PKI_DIR") or Path(settings.VAR_DIR) / "pki")
 
 
-def pki_keystore_open(directory: Path | None = None) -> FileKeyStore:
-    """The encrypted file store under ``directory/keys``, opened with ``PARTYCARD_PKI_PASSPHRASE``.
+def pki_keystore_open(
+    directory: Path | None = None, *, create: bool = False
+) -> FileKeyStore | Pkcs11KeyStore:
+    """The authority's key store: the HSM token of ``PARTYCARD_PKI_PKCS11_MODULE`` when set
+    (:func:`hsm_store_open`), else the encrypted file store under ``directory/keys``, opened with
+    ``PARTYCARD_PKI_PASSPHRASE``.
+
+    Only ``create`` (``partycard pki init``, the audit key's first use) makes a missing ``keys`` directory:
+    otherwise a store moved away or on a volume not mounted is an error naming it, not an empty store
+    made in its place (which would then hide the real one when it comes back).
 
     Raises:
         KeyStoreUnavailable: the passphrase is unset or shorter than 12 characters, or does not open the
-            keys already in the store.
+            keys already in the store; the store's directory is missing; the HSM token cannot be opened.
     """
     directory = directory or pki_directory()
+    module = os.environ.get(PKI_PKCS11_MODULE_ENV)
+    if module:
+        return hsm_store_open(
+            module, os.environ.get(PKI_PKCS11_TOKEN_ENV, ""), os.environ.get(PKI_PKCS11_PIN_ENV, "")
+        )
     passphrase = os.environ.get("PARTYCARD_PKI_PASSPHRASE", "")
     if len(passphrase) < MIN_PASSPHRASE:
         raise KeyStoreUnavailable(
             f"set PARTYCARD_PKI_PASSPHRASE ({MIN_PASSPHRASE} characters or more) to open the key store",
             f"Hãy đặt PARTYCARD_PKI_PASSPHRASE (từ {MIN_PASSPHRASE} ký tự trở lên) để mở kho khóa.",
+        )
+    if not create and not (directory / "keys").is_dir():
+        raise KeyStoreUnavailable(
+            f"the key store {directory / 'keys'} is missing (moved, or its volume is not mounted)",
+            f"Không thấy kho khóa {directory / 'keys'} (đã bị chuyển đi, hoặc ổ đĩa chứa nó chưa được gắn).",
         )
     # A cheaper scrypt cost for the test settings only (as their PASSWORD_HASHERS): production keeps the
     # store's measured default (trust/keystore/file.py).
@@ -305,3 +332,80 @@ def trust_material(*, directory: Path | None = None, at: datetime) -> TrustMater
     _trust_cache.clear()
     _trust_cache[key] = (document, root, trust, at)
     return TrustMaterial(root=root, document=document, trust=trust)
+
+
+# --- issue 19: the key store unavailable during signing ---
+# The authority's keys in an HSM: one PKCS#11 session per token per process (a second login to the same
+# token is refused by ``Pkcs11KeyStore``), shared with the audit key's store (``audit.checkpoint``).
+PKI_PKCS11_MODULE_ENV = "PARTYCARD_PKI_PKCS11_MODULE"
+PKI_PKCS11_TOKEN_ENV = "PARTYCARD_PKI_PKCS11_TOKEN"  # noqa: S105 - a variable's name
+PKI_PKCS11_PIN_ENV = "PARTYCARD_PKI_PKCS11_PIN"
+_hsm_stores: dict[tuple[str, str], Pkcs11KeyStore] = {}
+_hsm_lock = threading.Lock()
+
+
+def hsm_store_open(module: str, token: str, pin: str) -> Pkcs11KeyStore:
+    """The process's store on HSM token ``token`` of the PKCS#11 ``module``, opened (logged in) once.
+
+    A token not found is looked for once more after re-initialising the module (a module lists its
+    tokens when it is initialised: one that came back since is seen only then); a token that still cannot
+    be opened leaves nothing cached.
+
+    Raises:
+        KeyStoreUnavailable: the module cannot be loaded, the token is not there, or the PIN is refused.
+    """
+    with _hsm_lock:
+        store = _hsm_stores.get((module, token))
+        if store is not None:
+            return store
+        from partycard.trust.keystore.pkcs11 import Pkcs11KeyStore  # loads python-pkcs11 only when used
+
+        try:
+            try:
+                store = Pkcs11KeyStore(module, token, pin)
+            except TrustError:
+                _hsm_module_reset(module)
+                store = Pkcs11KeyStore(module, token, pin)
+        except TrustError as e:
+            raise KeyStoreUnavailable(
+                f"cannot open the HSM token {token!r} (key store): {e}",
+                f"Không mở được token HSM {token!r} (kho khóa).",
+            ) from e
+        _hsm_stores[(module, token)] = store
+        return store
+
+
+def hsm_stores_close() -> None:
+    """Close every HSM session :func:`hsm_store_open` keeps (at shutdown; a test that opened one)."""
+    with _hsm_lock:
+        for store in _hsm_stores.values():
+            _close_quietly(store)
+        _hsm_stores.clear()
+
+
+def keystore_failed(store: KeyStore) -> None:
+    """Forget ``store`` after it failed mid-use (a token removed, a session the module dropped), so that
+    the next :func:`pki_keystore_open` opens the token afresh once it is back, without a restart.
+
+    A PKCS#11 module keeps a token's state for the whole process: the module is re-initialised, which ends
+    every session of that module here (each is dropped from the cache with it). A file store needs nothing:
+    each open reads the directory again.
+    """
+    with _hsm_lock:
+        for module, _token in [key for key, cached in _hsm_stores.items() if cached is store]:
+            _hsm_module_reset(module)
+
+
+def _close_quietly(store: Pkcs11KeyStore) -> None:
+    with contextlib.suppress(Exception):  # a session the module already dropped: nothing left to close
+        store.close()
+
+
+def _hsm_module_reset(module: str) -> None:
+    """Re-initialise ``module`` (under ``_hsm_lock``): its sessions here end, so its stores are dropped."""
+    import pkcs11
+
+    for key in [k for k in _hsm_stores if k[0] == module]:
+        _close_quietly(_hsm_stores.pop(key))
+    with contextlib.suppress(Exception):  # a module that cannot even load: the next open says so
+        pkcs11.lib(module).reinitialize()

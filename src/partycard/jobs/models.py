@@ -74,6 +74,11 @@ class Job(models.Model):
     def percent(self) -> int:
         return 100 if not self.chunk_count else int(100 * self.chunks_done / self.chunk_count)
 
+    @property
+    def disk_full(self) -> bool:
+        """Whether the job stopped because the server's disk was full (``runner.failure_text``)."""
+        return self.status == self.Status.FAILED and ": disk full (" in self.error
+
 
 class JobChunk(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import logging
 import os
 import secrets
@@ -51,7 +52,11 @@ from partycard.core import clock
 from partycard.jobs.kinds import Kind, kind_of
 from partycard.jobs.models import Job, JobChunk, JobFailure
 
-__all__ = ["ProgressFn", "job_run", "lease_duration", "runner_id"]
+__all__ = ["DISK_FULL", "ProgressFn", "failure_text", "job_run", "lease_duration", "runner_id"]
+
+#: What a job's ``error`` starts its reason with when a chunk found the disk full (``Job.disk_full``).
+DISK_FULL = "disk full"
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,19 @@ def runner_id() -> str:
 
 
 ProgressFn = Callable[[Job], None]
+
+
+def failure_text(index: int, e: BaseException) -> str:
+    """The ``error`` a job that stopped at chunk ``index`` keeps, for the operator (English, no data).
+
+    A full disk (ENOSPC, or a quota: EDQUOT) is named as such, whatever file it hit: the chunk rolled back
+    and its file was never renamed into place (``storage.file_write``), so once space is freed, resuming
+    the job redoes that chunk and finishes it once.
+    """
+    if isinstance(e, OSError) and e.errno in _DISK_FULL_ERRNOS:
+        code = errno.errorcode.get(e.errno or 0, "ENOSPC")
+        return f"chunk {index}: {DISK_FULL} ({code}): no space left for the job's files; free it, then resume"
+    return f"chunk {index}: {e}"
 
 
 class _LeaseLost(Exception):
@@ -160,7 +178,7 @@ def _run_chunks(
             if isinstance(e, IntegrityError) and JobChunk.objects.filter(job=job, index=index).exists():
                 continue  # another runner committed this chunk first: its work stands, ours rolled back
             # Any other error, a constraint the chunk's own work broke included, stops the job.
-            _lease_release(job, owner, status=Job.Status.FAILED, error=f"chunk {index}: {e}")
+            _lease_release(job, owner, status=Job.Status.FAILED, error=failure_text(index, e))
             raise
         ran += 1
         if progress is not None:

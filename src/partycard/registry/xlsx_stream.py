@@ -344,7 +344,11 @@ class WorkbookWriter:
         self._buffered = 0
         self._sheet_bytes = 0
         self._sheet_rows = 0
-        self._open_sheet()
+        try:
+            self._open_sheet()  # writes already: on a full disk it fails here, before any ``with`` holds it
+        except BaseException:
+            self.abort()
+            raise
 
     def _open_sheet(self) -> None:
         self._sheets += 1
@@ -398,8 +402,13 @@ class WorkbookWriter:
         self._sheet_rows, self._sheet_bytes, self.rows = sheet_rows, sheet_bytes, written
 
     def close(self, *, at: dt.datetime | None = None) -> None:
-        """Write the workbook's other parts, flush it to disk and rename it to ``path``."""
-        self._close_sheet()
+        """Write the workbook's other parts, flush it to disk and rename it to ``path``; on any error
+        (a full disk) the temporary file is removed and ``path`` untouched."""
+        try:
+            self._close_sheet()
+        except BaseException:
+            self.abort()
+            raise
         n = range(1, self._sheets + 1)
         name = _escape(self._sheet_name)[:31]
         sheets = "".join(
@@ -438,8 +447,12 @@ class WorkbookWriter:
                 self._entry = None
         with contextlib.suppress(Exception):
             self._zip.close()
-        self._file.close()
-        self._temporary.unlink(missing_ok=True)
+        try:
+            # Closing flushes what is buffered: on a full disk that fails too, and the file must still go.
+            with contextlib.suppress(OSError):
+                self._file.close()
+        finally:
+            self._temporary.unlink(missing_ok=True)
 
     def __enter__(self) -> WorkbookWriter:
         return self

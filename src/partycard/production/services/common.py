@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from partycard.core.signing import (
     DocumentSigner,
     SigningUnavailable,
     document_signer_current,
+    keystore_failed,
     pki_directory,
     pki_keystore_open,
 )
@@ -24,7 +27,7 @@ from partycard.exchange.workflow import Level
 from partycard.production.errors import ProductionError, ProductionProblem
 from partycard.production.models import Batch
 from partycard.production.storage import file_write
-from partycard.trust.keystore import KeyStore
+from partycard.trust.keystore import KeyNotFound, KeyStore, KeyStoreError
 
 __all__ = [
     "batch_close_empty",
@@ -33,6 +36,7 @@ __all__ = [
     "manufacturer_open",
     "problem",
     "sealed_write",
+    "signing_guard",
     "signing_open",
 ]
 
@@ -68,6 +72,34 @@ def signing_open(at: datetime) -> tuple[KeyStore, DocumentSigner]:
         raise ProductionError([problem(e.reason, str(e.message))]) from e
 
 
+@contextlib.contextmanager
+def signing_guard(store: KeyStore) -> Iterator[None]:
+    """Turn the key store failing while the block signs (a token removed, an HSM session dropped, a key
+    file gone) into the production error that names the store. The caller's transaction rolls back with
+    it, so no card is left half-signed; the store is forgotten (``keystore_failed``) so that resuming the
+    job once it is back opens it afresh.
+
+    Raises:
+        ProductionError: ``key_store_unavailable``.
+    """
+    try:
+        yield
+    except (KeyStoreError, KeyNotFound, OSError) as e:  # not a refusal of the data (those stay as they are)
+        keystore_failed(store)
+        raise ProductionError(
+            [
+                problem(
+                    "key_store_unavailable",
+                    _(
+                        "The key store %(store)s stopped answering while signing; nothing of this step "
+                        "was kept. Once it is back, resume the job."
+                    )
+                    % {"store": repr(store)},
+                )
+            ]
+        ) from e
+
+
 def manufacturer_open(at: datetime) -> tuple[Any, Any]:
     """The manufacturer's signing and encryption certificates that are valid at ``at``.
 
@@ -94,14 +126,15 @@ def sealed_write(*, content: bytes, path: Path, at: datetime) -> tuple[str, str]
     manufacturer (``batches.seal``) and write it to ``path``; the file's SHA-256 and the signer's label."""
     store, signer = signing_open(at)
     _signing, encryption = manufacturer_open(at)
-    sealed = seal(
-        content,
-        store=store,
-        signer_label=signer.label,
-        signer_cert=signer.certificate,
-        recipient=encryption,
-        at=at,
-    )
+    with signing_guard(store):
+        sealed = seal(
+            content,
+            store=store,
+            signer_label=signer.label,
+            signer_cert=signer.certificate,
+            recipient=encryption,
+            at=at,
+        )
     file_write(path, sealed)
     return sha256_hex(sealed), signer.label
 

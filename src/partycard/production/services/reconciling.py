@@ -66,6 +66,7 @@ from partycard.production.services.common import (
     manufacturer_open,
     problem,
     sealed_write,
+    signing_guard,
     signing_open,
 )
 from partycard.production.storage import batch_dir, file_write, parts_dir, parts_remove
@@ -383,15 +384,16 @@ def sod_chunk(*, actor: Any, batch_id: int, index: int, size: int, at: datetime 
         .order_by("seq")
     )
     store, ds = signing_open(at)
-    signer = SodSigner(store=store, signer_label=ds.label, signer_cert=ds.certificate)
     part: list[list[Any]] = []
-    for row in rows:
-        hashes = dg_hashes_decode(row.dg_hashes)
-        hashes[15] = hashlib.sha256(bytes(row.dg15)).digest()
-        sod = signer.build_hashed(hashes, at)
-        com = com_build(tags=tuple(DG_TAGS[n] for n in sorted(hashes)))
-        part.append([row.card.number, row.chip_serial, com, sod])
-        row.sod_sha256 = hashlib.sha256(sod).hexdigest()
+    with signing_guard(store):  # every card of the chunk signed, or none recorded
+        signer = SodSigner(store=store, signer_label=ds.label, signer_cert=ds.certificate)
+        for row in rows:
+            hashes = dg_hashes_decode(row.dg_hashes)
+            hashes[15] = hashlib.sha256(bytes(row.dg15)).digest()
+            sod = signer.build_hashed(hashes, at)
+            com = com_build(tags=tuple(DG_TAGS[n] for n in sorted(hashes)))
+            part.append([row.card.number, row.chip_serial, com, sod])
+            row.sod_sha256 = hashlib.sha256(sod).hexdigest()
     with transaction.atomic():
         # The card records its chip once it is produced (report_import); the batch keeps the SOD's hash.
         rows_update(BatchCard, ["sod_sha256"], ((r.pk, r.sod_sha256) for r in rows))

@@ -174,10 +174,12 @@ class Command(BaseCommand):
             if action == "show":
                 self._show(directory)
                 return
-            store = pki_keystore_open(directory)
+            store = pki_keystore_open(directory, create=action == "init")
         except SigningUnavailable as e:
             raise CommandError(e.message_en) from e
         if action == "keys-upgrade":
+            if not isinstance(store, FileKeyStore):
+                raise CommandError("keys-upgrade re-encrypts the file key store; an HSM keeps its own keys")
             self._keys_upgrade(store)
             return
         try:

@@ -174,15 +174,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
-        except ImportError as e:
-            raise CommandError(
-                "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
-                "then pip install 'partycard[pcsc]'",
-                returncode=_EXIT_NO_CARD,
-            ) from e
-
         can = options["can"]
         if can is not None:
             try:
@@ -208,6 +199,17 @@ class Command(BaseCommand):
         memory = AaMemory()
         if log_path.exists():
             memory.remember(log_path.read_text(encoding="ascii").splitlines())
+        # Only now: what the operator typed and the trust data are checked first, reader or not (a machine
+        # without the pcsc extra still says what is wrong with them).
+        try:
+            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
+        except ImportError as e:
+            raise CommandError(
+                "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
+                "then pip install 'partycard[pcsc]'",
+                returncode=_EXIT_NO_CARD,
+            ) from e
+
         started = time.perf_counter()
         try:
             with pcsc_connect(options["reader"]) as transport:
