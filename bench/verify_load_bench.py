@@ -288,6 +288,25 @@ def setup(out: Path) -> None:
             "old_card_number": "40000001",
         },
     )
+    # An e-card is issued only for the member's new card in use (docs/ecard.md): allocate and produce it
+    # through cards.services, then put it in the member's hands as tests/factories.card_active does (the
+    # way down the tree is not what this bench measures).
+    from django.db import transaction
+
+    from partycard.cards.lifecycle import CardState, CardTransition
+    from partycard.cards.models import Card
+    from partycard.cards.services import Allocation, card_transition, cards_allocate
+    from partycard.exchange.services.card_numbers import card_numbers_allocate
+
+    (number,) = card_numbers_allocate(1)
+    with transaction.atomic():
+        (card,) = cards_allocate(
+            actor=None,
+            allocations=[Allocation(number=number, case_id=None, member_id=member.pk, path=cell.path)],
+        )
+    for transition in (CardTransition.START_PRODUCTION, CardTransition.MARK_PRODUCED):
+        card = card_transition(actor=None, card=card, transition=transition, system=True)
+    Card.objects.filter(pk=card.pk).update(state=CardState.ACTIVE, level="", holder=None)
     device = ec.generate_private_key(ec.SECP256R1())
     spki = device.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
