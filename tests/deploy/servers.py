@@ -282,7 +282,7 @@ class Client:
         )
 
 
-# --- issue 19: several app servers behind one nginx (the stateless verifier test, bench/verify_nginx_bench.py)
+# --- issue 19: several app servers behind one nginx (tests/deploy/test_stateless_verifier.py, the bench)
 
 NGINX_POOL_CONF = """\
 worker_processes {worker_processes};

@@ -67,7 +67,7 @@ def _rotating_qr(phone: dict[str, Any]) -> str:
 
 
 def _copy_published(primary_pki: Path, verifier_pki: Path) -> None:
-    """What a deployment's sync does (rsync, a shared volume): each file replaced whole, never half-written."""
+    """What a deployment's sync does (rsync, a shared volume): each file replaced whole, never half-read."""
     (verifier_pki / "status").mkdir(parents=True, exist_ok=True)
     for name in (
         "root.pem",

@@ -43,6 +43,7 @@ def seed(out: Path, holders: int = 3) -> None:
     ):
         parent = org(actor=None, code=code, name=f"Tổ chức {code}", level=level, parent=parent)
     cell = parent
+    assert cell is not None
     phones = []
     for i in range(holders):
         member = services.member_create(
