@@ -312,6 +312,7 @@ http {{
             include {snippet};
             {served_by}
         }}
+        {extra_locations}
     }}
 }}
 """
@@ -330,6 +331,7 @@ def nginx_pool_conf(
     access_log: bool = False,
     ssl_session_cache: bool = False,
     served_by: bool = False,
+    extra_locations: str = "",
 ) -> str:
     """nginx's configuration for a pool of app servers: TLS, an upstream with ``keepalive`` idle connections
     (as deploy/nginx/partycard.conf), deploy/nginx/proxy.conf; ``served_by`` adds ``X-Served-By`` (the
@@ -349,6 +351,7 @@ def nginx_pool_conf(
         ssl_session_cache="ssl_session_cache shared:SSL:10m;" if ssl_session_cache else "",
         snippet=PROXY_SNIPPET,
         served_by="add_header X-Served-By $upstream_addr always;" if served_by else "",
+        extra_locations=extra_locations,
     )
 
 
