@@ -299,7 +299,7 @@ http {{
     scgi_temp_path {dir}/scgi;
     upstream partycard_app {{
         {servers}
-        keepalive {keepalive};
+        {keepalive}
     }}
     server {{
         listen 127.0.0.1:{port} ssl;
@@ -344,7 +344,7 @@ def nginx_pool_conf(
         dir=directory,
         access_log=f"access_log {directory}/access.log;" if access_log else "access_log off;",
         servers="\n        ".join(f"server 127.0.0.1:{p};" for p in app_ports),
-        keepalive=keepalive,
+        keepalive=f"keepalive {keepalive};" if keepalive else "",  # 0: a new connection per request
         port=port,
         cert=cert,
         key=key,
