@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from partycard.accounts.models import User
@@ -41,9 +42,17 @@ def _call(
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         started.update(status=status, headers=dict(headers))
 
-    result = app(environ, start_response)
-    body_out = b"".join(result)
-    result.close()
+    # As Django's test client does: the handler must not close the test's connection (its transaction)
+    # at the end of the request, which it does on PostgreSQL inside a transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        result = app(environ, start_response)
+        body_out = b"".join(result)
+        result.close()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return started["status"], started["headers"], body_out
 
 
