@@ -59,6 +59,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -122,7 +123,14 @@ class Phone:
 
 
 async def _open_loop(
-    port: int, path: str, phone: Phone | None, rate: int, warmup: float, duration: float, connections: int
+    port: int,
+    path: str,
+    phone: Phone | None,
+    rate: int,
+    warmup: float,
+    duration: float,
+    connections: int,
+    tls: ssl.SSLContext | None = None,
 ) -> dict[str, Any]:
     queue: asyncio.Queue[float | None] = asyncio.Queue()
     latencies: list[float] = []
@@ -144,7 +152,7 @@ async def _open_loop(
         ).encode() + body
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
         while True:
             scheduled = await queue.get()
             if scheduled is None:
@@ -160,8 +168,11 @@ async def _open_loop(
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
                 if scheduled >= measure_from:
                     error(type(e).__name__)
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
                 continue
+            if b"connection: close" in head.lower():  # nginx ends a connection after keepalive_requests
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
             if scheduled < measure_from:
                 continue
             latencies.append(done - scheduled)
@@ -227,8 +238,9 @@ async def _open_loop(
 
 def generate(args: argparse.Namespace) -> None:
     phone = Phone(json.loads(Path(args.material).read_text())) if args.material else None
+    tls = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
     result = asyncio.run(
-        _open_loop(args.port, args.path, phone, args.rate, args.warmup, args.duration, args.connections)
+        _open_loop(args.port, args.path, phone, args.rate, args.warmup, args.duration, args.connections, tls)
     )
     print(json.dumps(result))
 
@@ -288,6 +300,25 @@ def setup(out: Path) -> None:
             "old_card_number": "40000001",
         },
     )
+    # An e-card is issued only for the member's new card in use (docs/ecard.md): allocate and produce it
+    # through cards.services, then put it in the member's hands as tests/factories.card_active does (the
+    # way down the tree is not what this bench measures).
+    from django.db import transaction
+
+    from partycard.cards.lifecycle import CardState, CardTransition
+    from partycard.cards.models import Card
+    from partycard.cards.services import Allocation, card_transition, cards_allocate
+    from partycard.exchange.services.card_numbers import card_numbers_allocate
+
+    (number,) = card_numbers_allocate(1)
+    with transaction.atomic():
+        (card,) = cards_allocate(
+            actor=None,
+            allocations=[Allocation(number=number, case_id=None, member_id=member.pk, path=cell.path)],
+        )
+    for transition in (CardTransition.START_PRODUCTION, CardTransition.MARK_PRODUCED):
+        card = card_transition(actor=None, card=card, transition=transition, system=True)
+    Card.objects.filter(pk=card.pk).update(state=CardState.ACTIVE, level="", holder=None)
     device = ec.generate_private_key(ec.SECP256R1())
     spki = device.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -604,6 +635,7 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=25)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--cafile", help="speak HTTPS trusting this certificate (verify_nginx_bench.py)")
     arguments = parser.parse_args()
     if arguments.generate:
         sys.path[:0] = [str(ROOT / "src")]

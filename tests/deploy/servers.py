@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -293,3 +294,108 @@ class Client:
                 **extra,
             },
         )
+
+
+# --- issue 19: several app servers behind one nginx (tests/deploy/test_stateless_verifier.py, the bench)
+
+NGINX_POOL_CONF = """\
+worker_processes {worker_processes};
+{user}
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    {access_log}
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream partycard_app {{
+        {servers}
+        {keepalive}
+    }}
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        {ssl_session_cache}
+        location / {{
+            proxy_pass http://partycard_app;
+            include {snippet};
+            {served_by}
+        }}
+        {extra_locations}
+    }}
+}}
+"""
+
+
+def nginx_pool_conf(
+    *,
+    directory: Path,
+    port: int,
+    app_ports: list[int],
+    cert: Path,
+    key: Path,
+    keepalive: int = 16,
+    worker_processes: str = "1",
+    worker_connections: int = 256,
+    access_log: bool = False,
+    ssl_session_cache: bool = False,
+    served_by: bool = False,
+    extra_locations: str = "",
+) -> str:
+    """nginx's configuration for a pool of app servers: TLS, an upstream with ``keepalive`` idle connections
+    (as deploy/nginx/partycard.conf), deploy/nginx/proxy.conf; ``served_by`` adds ``X-Served-By`` (the
+    upstream's address) to each answer, so a test can tell which server answered."""
+    user = "user root;" if os.geteuid() == 0 else ""
+    return NGINX_POOL_CONF.format(
+        worker_processes=worker_processes,
+        worker_connections=worker_connections,
+        user=user,
+        dir=directory,
+        access_log=f"access_log {directory}/access.log;" if access_log else "access_log off;",
+        servers="\n        ".join(f"server 127.0.0.1:{p};" for p in app_ports),
+        keepalive=f"keepalive {keepalive};" if keepalive else "",  # 0: a new connection per request
+        port=port,
+        cert=cert,
+        key=key,
+        ssl_session_cache="ssl_session_cache shared:SSL:10m;" if ssl_session_cache else "",
+        snippet=PROXY_SNIPPET,
+        served_by="add_header X-Served-By $upstream_addr always;" if served_by else "",
+        extra_locations=extra_locations,
+    )
+
+
+@contextmanager
+def nginx_in_front_of_pool(
+    *, app_ports: list[int], directory: Path, **options: Any
+) -> Iterator[tuple[int, Path]]:
+    """nginx terminating TLS on a free port in front of the app servers on ``app_ports`` (round robin, with
+    keep-alive upstream connections); ``options`` as :func:`nginx_pool_conf`. Yields the port and the
+    certificate (to trust); nginx is stopped on exit."""
+    binary = nginx_binary()
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = self_signed(directory)
+    port = free_port()
+    conf = directory / "nginx.conf"
+    conf.write_text(
+        nginx_pool_conf(directory=directory, port=port, app_ports=app_ports, cert=cert, key=key, **options)
+    )
+    log = directory / "error.log"
+    test = subprocess.run(
+        [binary, "-t", "-p", str(directory), "-e", str(log), "-c", str(conf)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert test.returncode == 0, test.stderr
+    process = subprocess.Popen(
+        [binary, "-p", str(directory), "-e", str(log), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, log)
+        yield port, cert
+    finally:
+        stop(process)

@@ -4,7 +4,9 @@ tokens written as files for offline readers (:func:`status_lists_publish`).
 
 A status list token is signed on the first fetch of each version and kept in memory, so a burst of
 verifiers costs one signature per revocation, not one per request. The server's own verifier uses the
-lists straight from the database (fresher than any token) through a short in-process cache.
+lists straight from the database (fresher than any token) through a short in-process cache; or, with
+``PARTYCARD_VERIFY_STATUS_SOURCE=files`` (a verifier host without the database: docs/ecard.md, "The
+stateless verifier"), the signed tokens published in ``PARTYCARD_PKI_DIR/status/``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
+
 from partycard.core import clock
 from partycard.core.signing import (
     TrustMaterial,
@@ -26,6 +30,7 @@ from partycard.core.signing import (
 )
 from partycard.credentials.models import StatusListRecord
 from partycard.credentials.services import status_list_current, status_list_uri
+from partycard.credentials.status_files import StatusFolder
 from partycard.ecard.status import StatusList
 from partycard.ops.metrics import verdict_count
 from partycard.verify.qr import QrVerifier
@@ -64,11 +69,12 @@ _lock = threading.Lock()
 
 def caches_clear() -> None:
     """Forget every cached token and list (tests; a restored database)."""
-    global _verifier
+    global _verifier, _folder
     with _lock:
         _tokens.clear()
         _lists.clear()
         _verifier = None
+        _folder = None
 
 
 def _token_sign(record: StatusListRecord, *, cwt: bool, now: datetime) -> StatusToken:
@@ -174,6 +180,27 @@ def status_list_lookup(uri: str, *, at: datetime) -> StatusList | None:
 
 
 _verifier: QrVerifier | None = None
+_folder: StatusFolder | None = None  # the "files" source's lists, for the PKI directory it reads
+
+
+def _status_folder() -> StatusFolder:
+    global _folder
+    folder, directory = _folder, pki_directory() / "status"
+    if folder is None or folder.directory != directory:
+        with _lock:
+            folder = _folder = StatusFolder(
+                directory, check_seconds=settings.PARTYCARD["VERIFY_STATUS_FILES_CHECK"]
+            )
+    return folder
+
+
+def _status(uri: str, *, material: TrustMaterial, at: datetime) -> StatusList | None:
+    """The verifier's status list at ``uri``, from the source ``PARTYCARD["VERIFY_STATUS_SOURCE"]`` names:
+    the database (authoritative, never stale, re-read at most every 2 s) or the published files
+    (verified with ``material``; stale past their time-to-live)."""
+    if settings.PARTYCARD["VERIFY_STATUS_SOURCE"] == "files":
+        return _status_folder().lookup(uri, material=material, at=at)
+    return status_list_lookup(uri, at=at)
 
 
 def _qr_verifier(material: TrustMaterial) -> QrVerifier:
@@ -185,11 +212,12 @@ def _qr_verifier(material: TrustMaterial) -> QrVerifier:
     verifier = _verifier
     if verifier is None or verifier.trust is not material.trust or verifier.root is not material.root:
         # The lookup must not close over one request's time: the verifier outlives it. The server's own
-        # lists are never stale, so the time only dates them.
+        # lists are never stale, so the time only dates them; a published file's staleness is judged by
+        # the verdict at the request's time.
         verifier = QrVerifier(
             trust=material.trust,
             root=material.root,
-            status=lambda uri: status_list_lookup(uri, at=clock.now()),
+            status=lambda uri: _status(uri, material=material, at=clock.now()),
         )
         _verifier = verifier
     return verifier
@@ -208,7 +236,7 @@ def verdict_for(
     material = trust_material(at=at)
 
     def lookup(uri: str) -> StatusList | None:
-        return status_list_lookup(uri, at=at)
+        return _status(uri, material=material, at=at)
 
     if qr is not None:
         verdict = _qr_verifier(material).verdict(qr, now=at)

@@ -453,3 +453,16 @@ if os.environ.get("PARTYCARD_PGBOUNCER") == "1":
     for _alias in DATABASES.values():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
         _alias.setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# --- issue 19: the stateless verifier ---
+# Where the verify endpoint's verifier reads the revocation status lists (docs/ecard.md, "The stateless
+# verifier"): "database" (the authoritative lists, each list's version re-read at most every 2 s) or
+# "files" (the signed tokens `partycard status-lists publish` writes into PARTYCARD_PKI_DIR/status/,
+# verified like an offline reader's, re-read when a file changes): a verifier host without the database.
+PARTYCARD["VERIFY_STATUS_SOURCE"] = os.environ.get("PARTYCARD_VERIFY_STATUS_SOURCE", "database")
+# How often (seconds) the "files" source looks at the folder for a changed token (one scandir).
+PARTYCARD["VERIFY_STATUS_FILES_CHECK"] = float(os.environ.get("PARTYCARD_VERIFY_STATUS_FILES_CHECK", "1"))
+# The public verifier routes (no cookie, no login): partycard.wsgi serves these exact paths through the
+# middleware minus the browser's (partycard.core.handlers), with the URLconf below.
+PARTYCARD["STATELESS_ROUTES"] = r"/api/v1/(?:verify|trust-list|status-lists/[0-9]{1,10})"
+PARTYCARD["STATELESS_URLCONF"] = "partycard.api.stateless_urls"
