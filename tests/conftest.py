@@ -20,10 +20,16 @@ from partycard.registry.seeding.loader import ensure_ethnicities
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The personal-data check of the run's logs (tests/logcheck.py)."""
+    """The personal-data check of the run's logs (tests/logcheck.py), and the session's marker in the
+    environment before any test starts a process (tests/process_leaks.py; xdist workers inherit it)."""
+    import secrets
+
     from tests import logcheck
+    from tests.process_leaks import MARKER
 
     logcheck.pytest_configure(config)
+    if not hasattr(config, "workerinput"):
+        os.environ[MARKER] = f"{os.getpid()}-{secrets.token_hex(8)}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -356,17 +362,7 @@ def module_world(
             atomic.__exit__(None, None, None)
 
 
-# --- issue 19: no test may leave a process running (tests/process_leaks.py) ---
-def pytest_configure(config: pytest.Config) -> None:
-    """Mark the session's environment before any test starts a process (xdist workers inherit it)."""
-    import secrets
-
-    from tests.process_leaks import MARKER
-
-    if not hasattr(config, "workerinput"):
-        os.environ[MARKER] = f"{os.getpid()}-{secrets.token_hex(8)}"
-
-
+# --- issue 19: no test may leave a process running (tests/process_leaks.py; marked in pytest_configure) ---
 @pytest.hookimpl(trylast=True)  # after xdist has stopped its workers
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process started by a test is still alive, naming it, and kill it (CI must not
