@@ -52,6 +52,9 @@ ROLES = list(Role)
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Django's own pages that hold no registry data and need no probing by role.
 SKIP_NAMES = {"jsi18n", "set_language", "view_on_site"}
+# Readiness answers 503 while one of its checks fails (no worker beats in a test): its designed answer to a
+# load balancer, not a crash. It is still probed for the other province's data like every route.
+NOT_READY_503 = {"readyz"}
 
 
 def patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -729,7 +732,8 @@ def test_no_route_leaks_the_sibling_province(world: dict[str, Any], role: str, l
                     calls.append((method, response))
             for method, response in calls:
                 where = f"{role} of {side}: {method.upper()} {url} → {response.status_code}"
-                assert response.status_code < 500, where
+                expected_503 = pattern.name in NOT_READY_503 and response.status_code == 503
+                assert response.status_code < 500 or expected_503, where
                 shown = text_of(response)
                 for marker in other["markers"]:
                     assert marker not in shown, f"{where} shows {marker!r}"

@@ -70,7 +70,9 @@ def test_the_key_store_opens_only_with_its_passphrase(
     with pytest.raises(KeyStoreUnavailable, match="PARTYCARD_PKI_PASSPHRASE"):
         pki_keystore_open()
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "a long test passphrase")
-    pki_keystore_open().generate("k")
+    with pytest.raises(KeyStoreUnavailable, match="missing"):
+        pki_keystore_open()  # no store yet, and only `pki init` (create=True) makes one
+    pki_keystore_open(create=True).generate("k")
     monkeypatch.setenv("PARTYCARD_PKI_PASSPHRASE", "another long passphrase")
     with pytest.raises(KeyStoreUnavailable, match="cannot open"):
         pki_keystore_open()
