@@ -191,21 +191,8 @@ def nginx_in_front(
             worker_connections=worker_connections,
         )
     )
-    log = directory / "error.log"
-    test = subprocess.run(
-        [binary, "-t", "-p", str(directory), "-e", str(log), "-c", str(conf)],
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    assert test.returncode == 0, test.stderr
-    process = subprocess.Popen(
-        [binary, "-p", str(directory), "-e", str(log), "-c", str(conf), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process, log)
+    with _nginx_run(binary, directory, conf, port):
         yield port, cert
-    finally:
-        stop(process)
 
 
 @contextmanager
@@ -384,6 +371,13 @@ def nginx_in_front_of_pool(
     conf.write_text(
         nginx_pool_conf(directory=directory, port=port, app_ports=app_ports, cert=cert, key=key, **options)
     )
+    with _nginx_run(binary, directory, conf, port):
+        yield port, cert
+
+
+@contextmanager
+def _nginx_run(binary: str, directory: Path, conf: Path, port: int) -> Iterator[None]:
+    """nginx on ``conf``, checked with ``-t`` first, listening on ``port`` until the block ends."""
     log = directory / "error.log"
     test = subprocess.run(
         [binary, "-t", "-p", str(directory), "-e", str(log), "-c", str(conf)],
@@ -396,6 +390,6 @@ def nginx_in_front_of_pool(
     )  # fmt: skip
     try:
         wait_for_port(port, process, log)
-        yield port, cert
+        yield
     finally:
         stop(process)
