@@ -26,8 +26,9 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def machine_info(url: str, settings: Sequence[str]) -> dict[str, Any]:
-    """CPU, memory, Python, and the PostgreSQL version and ``settings`` (SHOW) of the server at ``url``."""
+def machine_info(url: str | None = None, settings: Sequence[str] = ()) -> dict[str, Any]:
+    """CPU, memory, Python, and the PostgreSQL version and ``settings`` (SHOW) of the server at ``url``
+    (none without a URL: benches that need no database)."""
     info: dict[str, Any] = {
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
@@ -40,6 +41,8 @@ def machine_info(url: str, settings: Sequence[str]) -> dict[str, Any]:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal"):
             info["mem_total_gib"] = round(int(line.split()[1]) * 1024 / GIB, 1)
+    if url is None:
+        return info
     with psycopg.connect(url, autocommit=True) as conn:
         info["postgres"] = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
         for name in settings:

@@ -23,15 +23,15 @@ Environment:
                         (quick 1,800; national 14,400)
     BENCH_PG_ADMIN_URL  default postgres://postgres@127.0.0.1:5432/postgres
 
-Writes bench/results/table.md and bench/results/table.json, and prints the table. Exit status 1 when a
-bench failed or a figure misses its bar.
+Writes bench/results/table.md and bench/results/table.json, and prints the table. Each bench's fresh JSON
+goes to bench/results/table-inputs/; the file it replaced in bench/results/ (a documented run) is put back.
+Exit status 1 when a bench failed or a figure misses its bar.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -47,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 LOGS = RESULTS / "logs"
+INPUTS = RESULTS / "table-inputs"  # the JSON each bench wrote in the last make bench
 
 __all__ = ["Bench", "Row", "machine", "markdown_table", "rows_of"]
 
@@ -429,6 +430,127 @@ def x_report(d: Any, _out: str) -> list[Row]:
     ]
 
 
+def x_verify_nginx(d: Any, _out: str) -> list[Row]:
+    """Issue 19's two bars for each status list source, through nginx with TLS as deployed."""
+    run = d.get("run_all") or d[list(d)[-1]]
+    rows = []
+    for source in ("files", "database"):
+        if source not in run:
+            continue
+        r = run[source]
+        fixed, sat = r["bars"]["fixed_rate"], r["bars"]["saturation"]
+        floor = r["open_loop"]["noop"]["latency_ms"]["p99"]
+        medians = r["saturation"]["median_rps"]
+        rows += [
+            Row(
+                "verify_nginx",
+                f"{source} status lists: POST /api/v1/verify through nginx TLS, p99 at"
+                f" {run['settings']['BENCH_RATE']:,}/s open loop",
+                f"{fixed['p99_ms']:.1f} ms ({fixed['achieved_rate']}/s, {fixed['errors']} errors)",
+                f"no-op view through nginx p99 {floor} ms",
+                "",
+                "< 20 ms, no error",
+                _status(fixed["pass"]),
+            ),
+            Row(
+                "verify_nginx",
+                f"{source} status lists: verify saturation through nginx, requests/s (wrk)",
+                _n(medians["verify"]),
+                f"no-op view {_n(medians['noop'])}/s (nginx alone {_n(medians['nginx_noop'])}/s)",
+                f"{sat['ratio']:.0%}",
+                "≥ 40 % of no-op",
+                _status(sat["pass"]),
+            ),
+        ]
+    return rows
+
+
+def x_soak(d: Any, _out: str) -> list[Row]:
+    """Zero errors and flat memory are the bar; the routes' latencies are figures with no bar."""
+    load = d.get("load") or {}
+    rows = [
+        Row(
+            "soak",
+            f"{d['settings']['seconds']} s of officers' and verifiers' traffic: requests, errors",
+            f"{load.get('requests', 0):,} requests, {load.get('errors', {}).get('total', '?')} errors",
+            "",
+            "",
+            "0 errors, counts agree with the database",
+            _status(bool(d["pass"])),
+        )
+    ]
+    rows += [
+        Row(
+            "soak",
+            f"RSS slope, {m['name']}",
+            f"{m['slope_mib_per_10_min']} MiB/10 min",
+            "",
+            "",
+            f"< {m['threshold_mib_per_10_min']} MiB/10 min",
+            _status(bool(m["ok"])),
+        )
+        for m in d.get("memory", [])
+    ]
+    rows += [
+        Row("soak", f"{route}, p50 / p95 / p99", f"{s['p50_ms']} / {s['p95_ms']} / {s['p99_ms']} ms")
+        for route, s in load.get("routes", {}).items()
+        if s["count"] >= 100
+    ]
+    return rows
+
+
+def x_deploy_sizing(d: Any, _out: str) -> list[Row]:
+    """Requests/s per granian workers × blocking threads; the ratio is to the best combination."""
+    runs = d["runs"]
+    best_page = max(r["officer_page"]["rps"] for r in runs)
+    best_verify = max(r["verify"]["rps"] for r in runs)
+    return [
+        Row(
+            "deploy_sizing",
+            f"granian {r['workers']} × {r['threads']}: officer page / verify, requests/s (wrk)",
+            f"{_n(r['officer_page']['rps'])} / {_n(r['verify']['rps'])}",
+            f"best {_n(best_page)} / {_n(best_verify)}",
+            f"{r['officer_page']['rps'] / best_page:.0%} / {r['verify']['rps'] / best_verify:.0%}",
+        )
+        for r in runs
+    ]
+
+
+def x_replica_router(_d: Any, out: str) -> list[Row]:
+    primary = _last(r"\| GET /dang-vien/, no router \(primary\) \| ([\d.]+) \| ([\d.]+) \|", out)
+    replica = _last(r"\| GET /dang-vien/, router → replica \| ([\d.]+) \| ([\d.]+) \|", out)
+    decision = _last(r"`db_for_read`, inside \(state cached\) \| ([\d.]+) µs", out)
+    if primary is None or replica is None:
+        return [Row("replica_router", "no page timing line in the output", status="FAIL")]
+    rows = [
+        Row(
+            "replica_router",
+            "member list read from the replica through the router, median / p95",
+            f"{replica[1]} / {replica[2]} ms",
+            f"the same page from the primary, no router {primary[1]} / {primary[2]} ms",
+            f"{float(primary[1]) / float(replica[1]):.0%}",
+        )
+    ]
+    if decision:
+        rows.append(Row("replica_router", "one routing decision (db_for_read)", f"{decision[1]} µs"))
+    return rows
+
+
+def x_ops_middleware(_d: Any, out: str) -> list[Row]:
+    found = _last(r"view alone ([\d.]+) µs, with the middleware ([\d.]+) µs: overhead ([\d.]+) µs", out)
+    if found is None:
+        return [Row("ops_middleware", "no overhead line in the output", status="FAIL")]
+    return [
+        Row(
+            "ops_middleware",
+            "request id + latency histogram + probes, per request",
+            f"{found[3]} µs",
+            f"the view alone {found[1]} µs",
+            f"{float(found[1]) / float(found[2]):.0%}",
+        )
+    ]
+
+
 def _last(pattern: str, out: str) -> re.Match[str] | None:
     found = list(re.finditer(pattern, out))
     return found[-1] if found else None
@@ -599,6 +721,35 @@ BENCHES: list[Bench] = [
         minutes=(3, 5),
     ),
     Bench(
+        "verify_nginx",
+        "verify_nginx_bench.py",
+        "verify_nginx.json",
+        x_verify_nginx,
+        {"BENCH_LABEL": "run_all"},
+        needs=("wrk", "nginx"),
+        minutes=(7, 7),
+    ),
+    Bench("ops_middleware", "ops_middleware_bench.py", None, x_ops_middleware, minutes=(1, 1)),
+    Bench(
+        "replica_router",
+        "replica_router_bench.py",
+        None,
+        x_replica_router,
+        {"BENCH_RUNS": "100"},
+        {"BENCH_RUNS": "300"},
+        needs=("pg_basebackup",),
+        minutes=(4, 6),
+    ),
+    Bench(
+        "deploy_sizing",
+        "deploy_sizing_bench.py",
+        "deploy_sizing.json",
+        x_deploy_sizing,
+        needs=("wrk",),
+        minutes=(6, 6),
+    ),
+    Bench("soak", "soak.py", "soak.json", x_soak, needs=("nginx",), minutes=(13, 13)),
+    Bench(
         "member_list",
         "member_list_bench.py",
         None,
@@ -695,18 +846,10 @@ def rows_of(bench: Bench, data: Any, output: str) -> list[Row]:
 
 
 def machine(pg_admin_url: str | None = None) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            info["cpu"] = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            info["ram_gib"] = round(int(line.split()[1]) / 1024**2, 1)
+    from common import machine_info  # bench/common.py
+
+    found = machine_info()
+    info: dict[str, Any] = {"cores": found.pop("nproc"), "ram_gib": found.pop("mem_total_gib"), **found}
     git = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     )
@@ -797,6 +940,20 @@ def _run(bench: Bench, env: dict[str, str], timeout: float) -> tuple[int | None,
     return rc, log_path.read_text(errors="replace"), time.monotonic() - started
 
 
+def _set_aside(target: Path, kept: bytes | None) -> Path:
+    """Move a bench's fresh JSON to bench/results/table-inputs/ and put back the one it replaced: the
+    files in bench/results/ are the runs docs/performance.md cites (many at national scale), which a quick
+    ``make bench`` must not overwrite. Returns where the fresh one now is."""
+    INPUTS.mkdir(parents=True, exist_ok=True)
+    moved = INPUTS / target.name
+    moved.write_bytes(target.read_bytes())
+    if kept is None:
+        target.unlink()
+    else:
+        target.write_bytes(kept)
+    return moved
+
+
 def _drop(admin: str, name: str) -> None:
     import psycopg
 
@@ -873,11 +1030,14 @@ def main() -> int:
             name = result_name(bench, members)
             target = RESULTS / name if name else None
             before = target.stat().st_mtime if target and target.exists() else 0.0
+            kept = target.read_bytes() if target and target.exists() else None
             print(f"{bench.name}: running ({bench.script}) …", flush=True)
             rc, output, seconds = _run(bench, env, timeout)
             if not bench.seeded:
                 _drop(admin, f"partycard_bench_{bench.name}")
             fresh = target is not None and target.exists() and target.stat().st_mtime > before
+            if target is not None and fresh:
+                target = _set_aside(target, kept)
             if rc is None:
                 rows.append(Row(bench.name, bench.script, status=f"FAILED: stopped after {timeout:.0f} s"))
             elif rc != 0 and not fresh:

@@ -58,7 +58,6 @@ import hmac
 import http.client
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -81,6 +80,7 @@ ROOT = HERE.parent
 RESULT = HERE / "results" / "soak.json"
 sys.path[:0] = [str(HERE), str(ROOT / "src")]
 
+from common import machine_info  # noqa: E402
 from soak_checks import LEAK_MIB_PER_10_MIN, ErrorCount, latency_summary, leak_verdict  # noqa: E402
 
 PASSWORD = "soak-mat-khau-" + "dai-1"
@@ -773,18 +773,6 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"nproc": os.cpu_count(), "python": platform.python_version()}
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            info["cpu"] = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            info["mem_total_gib"] = round(int(line.split()[1]) / 1024**2, 1)
-    return info
-
-
 @contextlib.contextmanager
 def database(admin_url: str) -> Iterator[str]:
     import psycopg
@@ -824,7 +812,7 @@ def main() -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "make soak "
         + " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("SOAK_")),
-        "machine": machine(),
+        "machine": machine_info(),
         "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
         "settings": {
             "seconds": seconds,

@@ -505,21 +505,10 @@ def measure(
 
 
 def machine() -> dict[str, Any]:
-    import platform
+    from common import machine_info  # bench/common.py
 
-    info: dict[str, Any] = {
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
+    info = machine_info()
     info["loadavg_at_start"] = Path("/proc/loadavg").read_text().split()[:3]
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            info["cpu"] = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            info["mem_total_gib"] = round(int(line.split()[1]) / 1024**2, 1)
     info["granian"] = subprocess.run(
         [str(VENV_BIN / "granian"), "--version"], capture_output=True, text=True
     ).stdout.strip()

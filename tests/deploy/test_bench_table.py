@@ -129,3 +129,90 @@ def test_the_markdown_table_has_the_machine_every_row_and_a_count() -> None:
     assert len(body) == len(rows)
     assert body[-1].endswith("| SKIPPED: no pcscd on this machine |")  # not dropped
     assert "1 figures pass their bar; 1 rows fail or gave no figure." in table
+
+
+def _nginx_source(p99: float, verify_rps: float, noop_rps: float) -> dict[str, object]:
+    ratio = round(verify_rps / noop_rps, 3)
+    return {
+        "open_loop": {"noop": {"latency_ms": {"p99": 3.3}}},
+        "saturation": {"median_rps": {"verify": verify_rps, "noop": noop_rps, "nginx_noop": 9000.0}},
+        "bars": {
+            "fixed_rate": {"p99_ms": p99, "errors": 0, "achieved_rate": 999.9, "pass": p99 < 20},
+            "saturation": {"ratio": ratio, "pass": ratio >= 0.4},
+        },
+    }
+
+
+def test_the_verify_endpoint_through_nginx_gives_both_bars_per_status_source() -> None:
+    data = {
+        "run_all": {
+            "settings": {"BENCH_RATE": 1000},
+            "files": _nginx_source(6.0, 2178.0, 3473.0),
+            "database": _nginx_source(25.0, 1000.0, 3500.0),
+        }
+    }
+    rows = rows_of(BENCHES["verify_nginx"], data, "")
+    assert [(r.figure.split(":")[0], r.status) for r in rows] == [
+        ("files status lists", "PASS"),
+        ("files status lists", "PASS"),
+        ("database status lists", "FAIL"),
+        ("database status lists", "FAIL"),
+    ]
+    assert rows[0].value.startswith("6.0 ms (999.9/s, 0 errors)") and "3.3 ms" in rows[0].raw
+    assert rows[1].ratio == "63%" and "3,473" in rows[1].raw and "9,000" in rows[1].raw
+
+
+def test_the_soak_fails_on_a_leaking_process_and_lists_busy_routes_only() -> None:
+    data = {
+        "settings": {"seconds": 600},
+        "pass": False,
+        "load": {
+            "requests": 15555,
+            "errors": {"total": 0},
+            "routes": {
+                "POST /api/v1/verify (valid)": {
+                    "count": 12000, "p50_ms": 28, "p95_ms": 90, "p99_ms": 150
+                },
+                "GET /dang-nhap/": {"count": 8, "p50_ms": 5, "p95_ms": 9, "p99_ms": 9},
+            },
+        },
+        "memory": [
+            {"name": "granian-1", "slope_mib_per_10_min": 5.2, "threshold_mib_per_10_min": 10, "ok": True},
+            {"name": "worker", "slope_mib_per_10_min": 14.0, "threshold_mib_per_10_min": 10, "ok": False},
+        ],
+    }  # fmt: skip
+    rows = rows_of(BENCHES["soak"], data, "")
+    assert [r.status for r in rows] == ["FAIL", "PASS", "FAIL", "info"]
+    assert rows[0].value == "15,555 requests, 0 errors"
+    assert rows[-1].figure.startswith("POST /api/v1/verify") and rows[-1].value == "28 / 90 / 150 ms"
+
+
+def test_sizing_rows_are_ratios_to_the_best_combination() -> None:
+    data = {
+        "runs": [
+            {"workers": 2, "threads": 4, "officer_page": {"rps": 50.0}, "verify": {"rps": 2000.0}},
+            {"workers": 1, "threads": 1, "officer_page": {"rps": 25.0}, "verify": {"rps": 1500.0}},
+        ]
+    }
+    rows = rows_of(BENCHES["deploy_sizing"], data, "")
+    assert [r.ratio for r in rows] == ["100% / 100%", "50% / 75%"]
+    assert all(r.status == "info" for r in rows)
+
+
+def test_router_and_middleware_figures_come_from_their_printed_lines() -> None:
+    out = (
+        "| GET /dang-vien/, no router (primary) | 152.60 | 265.50 |\n"
+        "| GET /dang-vien/, router → replica | 149.80 | 296.50 |\n"
+        "| `db_for_read`, inside (state cached) | 2.50 µs | |\n"
+    )
+    page, decision = rows_of(BENCHES["replica_router"], None, out)
+    assert page.value == "149.80 / 296.50 ms" and "152.60" in page.raw and page.ratio == "102%"
+    assert decision.value == "2.50 µs"
+    (middleware,) = rows_of(
+        BENCHES["ops_middleware"],
+        None,
+        "single process: view alone 10.00 µs, with the middleware 42.00 µs: overhead 32.00 µs/request\n",
+    )
+    assert (middleware.value, middleware.ratio) == ("32.00 µs", "24%")
+    (missing,) = rows_of(BENCHES["replica_router"], None, "Traceback …")
+    assert missing.status == "FAIL"
