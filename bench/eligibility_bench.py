@@ -128,12 +128,14 @@ def copy_in_baseline(url: str, members: int) -> dict[str, Any]:
 def rules_baseline(sample: int) -> dict[str, Any]:
     """The rules alone, in memory: ``facts_from_values`` + ``evaluate`` per member, ``evaluate`` alone on
     prebuilt ``Facts``, and the bulk path's ``verdicts_from_values`` (the day and settings read once)."""
+    from partycard.core import clock
     from partycard.exchange.eligibility import Rules, evaluate
     from partycard.exchange.services import evaluation
     from partycard.registry.models import Member
 
     rows = list(Member.objects.order_by("pk").values(*evaluation.FACT_FIELDS)[:sample])
     rules = Rules(cut_off=dt.date(2026, 6, 30))
+    today = clock.today()  # conduct is judged over the year to the day of evaluation, as the job does
     best: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], Any]) -> None:
@@ -145,7 +147,7 @@ def rules_baseline(sample: int) -> dict[str, Any]:
     facts = [evaluation.facts_from_values(v) for v in rows]
     for _ in range(3):
         timed("facts_from_values", lambda: [evaluation.facts_from_values(v) for v in rows])
-        timed("evaluate", lambda: [evaluate(f, rules) for f in facts])
+        timed("evaluate", lambda: [evaluate(f, rules, today=today) for f in facts])
         timed("bulk_judge", lambda: evaluation.verdicts_from_values(rows, rules))
     n = len(rows)
     return {

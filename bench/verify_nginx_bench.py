@@ -1,5 +1,5 @@
 """Load benchmark of the verify endpoint (POST /api/v1/verify) through nginx as deployed: TLS at nginx,
-keep-alive upstream connections to granian (2 workers × 4 blocking threads, as deploy/bin/partycard-web), the
+keep-alive upstream connections to granian (2 workers × 1 blocking thread, as deploy/bin/partycard-web), the
 production settings (HTTPS redirect on, PARTYCARD_TRUSTED_PROXIES=1). Issue 19's bars, through nginx:
 
 1. fixed rate: p99 < 20 ms at an open-loop 1,000 requests/s with no errors;
@@ -32,7 +32,7 @@ Everything — nginx, granian's 2 workers, the generator or wrk, PostgreSQL — 
 floors are measured in the same run for that reason. Writes bench/results/verify_nginx.json (key BENCH_LABEL).
 
 Environment: BENCH_RATE (1000), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_CONNECTIONS (32),
-BENCH_WRK_SECONDS (15), BENCH_WRK_ROUNDS (3), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_SOURCES, BENCH_LABEL
+BENCH_WRK_SECONDS (15), BENCH_WRK_ROUNDS (3), BENCH_WORKERS (2), BENCH_THREADS (1), BENCH_SOURCES, BENCH_LABEL
 ("default"), BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres).
 """
 
@@ -77,7 +77,7 @@ def granian(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes
     port = free_port()
     command = [
         str(VENV_BIN / "granian"), "--interface", "wsgi", "partycard.wsgi:application",
-        "--workers", str(env_int("BENCH_WORKERS", 2)), "--blocking-threads", str(env_int("BENCH_THREADS", 4)),
+        "--workers", str(env_int("BENCH_WORKERS", 2)), "--blocking-threads", str(env_int("BENCH_THREADS", 1)),
         "--no-ws", "--http", "1", "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -267,7 +267,7 @@ def main() -> None:
             for k, d in (
                 ("BENCH_RATE", 1000), ("BENCH_DURATION", 20), ("BENCH_WARMUP", 3),
                 ("BENCH_CONNECTIONS", 32), ("BENCH_WRK_SECONDS", 15), ("BENCH_WRK_ROUNDS", 3),
-                ("BENCH_WORKERS", 2), ("BENCH_THREADS", 4),
+                ("BENCH_WORKERS", 2), ("BENCH_THREADS", 1),
             )
         }  # fmt: skip
         for source in os.environ.get("BENCH_SOURCES", "files,database").split(","):

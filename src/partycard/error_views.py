@@ -5,15 +5,17 @@ routes map their errors themselves (``api/problems.py``), so here the API only m
 its routes run (a NUL in the URL, ``core.middleware``). A request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
 (Django raises ``RequestDataTooBig`` as it is read, a 400 by default) is answered 413, Payload Too Large.
 
-The database lost mid-request (PostgreSQL restarted, a fail-over: an ``OperationalError`` or
-``InterfaceError`` from the driver) is a 503 with ``Retry-After`` (``DatabaseUnavailableMiddleware``), not a
-500: the request's transaction was rolled back, nothing of it was kept, and the next request reconnects
+The database lost mid-request (PostgreSQL restarted or down, a fail-over: an ``OperationalError`` or
+``InterfaceError`` from the driver) is a 503 with ``Retry-After``, not a 500 — from a view,
+``DatabaseUnavailableMiddleware``; from a middleware (the session loaded before any view), ``server_error``.
+The request's transaction was rolled back, nothing of it was kept, and the next request reconnects
 (``CONN_HEALTH_CHECKS``, settings/base.py). docs/operations.md, "Read replicas and PgBouncer".
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
@@ -82,7 +84,19 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except``: the exception is at hand. The database lost in a middleware
+    # (the session or the user loaded before any view: PostgreSQL down) never reaches
+    # DatabaseUnavailableMiddleware's ``process_exception``, which sees views' exceptions only; it is the
+    # same 503 here.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return _database_unavailable(request)
     return _answer(request, 500, "An unexpected error occurred. It has been logged.", use_request=False)
+
+
+def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    response = _answer(request, 503, "The database is unavailable; try again shortly.", use_request=False)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class DatabaseUnavailableMiddleware:
@@ -101,6 +115,4 @@ class DatabaseUnavailableMiddleware:
         match = request.resolver_match  # the route's name: a path may carry an identifier
         view = match.view_name if match else "?"
         logger.warning("database unavailable in %s %s: %s", request.method, view, type(exception).__name__)
-        response = _answer(request, 503, "The database is unavailable; try again shortly.", use_request=False)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return _database_unavailable(request)

@@ -144,3 +144,30 @@ def test_a_new_e_card_supersedes_the_earlier_one(authority: Path, make_member: A
     first.refresh_from_db()
     assert (first.status, first.status_reason) == (CredentialStatus.REVOKED, "superseded")
     assert second.status == CredentialStatus.VALID and second.status_index != first.status_index
+
+
+def test_the_key_store_gone_mid_issue_is_named_and_nothing_is_kept(authority: Path, make_member: Any) -> None:
+    """Issue 19's fault (the key store unavailable during signing), for e-cards: the store was open when
+    its key files went away. The error names the store; the member's earlier e-card stays valid (the
+    superseding rolls back with the issue), no status index is taken, no audit row; once the keys are
+    back, issuing works without a restart."""
+    from partycard.core.signing import pki_keystore_open
+
+    member = _in_use(make_member)
+    earlier = credential_issue(actor=None, member=member)
+    store = pki_keystore_open()
+    keys, hidden = authority / "keys", authority / "keys.away"
+    keys.rename(hidden)
+    try:
+        with pytest.raises(CredentialError, match="stopped answering while signing") as e:
+            credential_issue(actor=None, member=member, store=store)
+    finally:
+        hidden.rename(keys)
+    assert str(keys) in str(e.value)
+    assert list(Credential.objects.values_list("pk", "status")) == [(earlier.pk, CredentialStatus.VALID)]
+    assert AuditEvent.objects.filter(action="credentials.issue").count() == 1
+    again = credential_issue(actor=None, member=member)
+    assert (again.status_index, Credential.objects.get(pk=earlier.pk).status) == (
+        earlier.status_index + 1,
+        CredentialStatus.REVOKED,
+    )

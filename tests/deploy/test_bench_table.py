@@ -216,3 +216,29 @@ def test_router_and_middleware_figures_come_from_their_printed_lines() -> None:
     assert (middleware.value, middleware.ratio) == ("32.00 µs", "24%")
     (missing,) = rows_of(BENCHES["replica_router"], None, "Traceback …")
     assert missing.status == "FAIL"
+
+
+def test_a_merged_re_run_replaces_only_its_benches_rows_and_says_so() -> None:
+    previous = {
+        "machine": {"cpu": "Test CPU", "started": "2026-12-07 18:07 UTC", "git_commit": "aaa1111"},
+        "rows": [
+            {"bench": "qr_verify", "figure": "old qr", "status": "PASS"},
+            {"bench": "verify_nginx", "figure": "old nginx", "status": "FAIL"},
+            {"bench": "soak", "figure": "old soak", "status": "PASS"},
+        ],
+    }
+    new = [Row("verify_nginx", "new nginx", status="PASS")]
+    info = {
+        "started": "2026-12-07 19:40 UTC",
+        "finished": "2026-12-07 19:49 UTC",
+        "git_commit": "bbb2222",
+        "loadavg_start": "0.5",
+        "loadavg_end": "3.0",
+    }
+    rows, kept = run_all.merged(previous, new, info, [BENCHES["verify_nginx"]])
+    assert [r.figure for r in rows] == ["old qr", "new nginx", "old soak"]  # the runner's order
+    assert kept["git_commit"] == "aaa1111" and kept["cpu"] == "Test CPU"  # the whole run's machine line
+    (rerun,) = kept["reruns"]
+    assert "verify_nginx re-run 2026-12-07 19:40 UTC → 2026-12-07 19:49 UTC at git bbb2222" in rerun
+    table = markdown_table(rows, kept)
+    assert "Re-run since (`BENCH_MERGE=1`): verify_nginx re-run" in table

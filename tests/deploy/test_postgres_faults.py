@@ -165,3 +165,30 @@ def test_a_page_s_write_cut_by_a_restart_answers_503_and_the_next_request_reconn
     assert Member.objects.filter(citizen_id="001080055555").count() == 1
     assert client.get("/dang-vien/").status_code == 200
     assert audit_verify().ok
+
+
+def test_postgresql_down_before_any_view_answers_503_not_500(
+    cluster: PgCluster, tree: Any, login: Any
+) -> None:
+    """PostgreSQL stopped: a signed-in officer's page fails already in the middleware (the session and the
+    user are loaded before any view), where DatabaseUnavailableMiddleware does not see it. The answer is
+    still the 503 page with ``Retry-After`` (and problem+json under /api/), never the 500; when PostgreSQL
+    is back, the same session works without anyone's help."""
+    officer = User.objects.create_user(
+        "bd-down", password="x", role=Role.COMMITTEE_OFFICER, organisation=tree.ba_dinh
+    )
+    client = Client(raise_request_exception=False)  # what a server answers, not the test client's re-raise
+    login(client, officer)
+    assert client.get("/dang-vien/").status_code == 200
+    cluster.stop(cluster.primary, "fast")
+    try:
+        page = client.get("/dang-vien/")
+        api = client.get("/api/v1/members", HTTP_AUTHORIZATION="Bearer not-a-token")
+    finally:
+        cluster.start(cluster.primary)
+    assert page.status_code == 503, page.status_code
+    assert page["Retry-After"] == "5" and "Traceback" not in page.text
+    assert "<html" in page.text and 'lang="vi"' in page.text
+    assert api.status_code == 503 and api["Content-Type"].startswith("application/problem+json")
+    connections.close_all()
+    assert client.get("/dang-vien/").status_code == 200

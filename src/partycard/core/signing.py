@@ -23,7 +23,7 @@ from partycard.core.errors import DomainError, ErrorCode
 from partycard.trust.authority import MANUFACTURER_ENCRYPTION_ROLE, MANUFACTURER_SIGNING_ROLE
 from partycard.trust.errors import PkiStateMalformed, TrustError
 from partycard.trust.keystore import KeyStore, KeyStoreError
-from partycard.trust.keystore.file import FileKeyStore, ScryptParams
+from partycard.trust.keystore.file import DEFAULT_SCRYPT, FileKeyStore, ScryptParams
 from partycard.trust.pki import signer_key_usable
 from partycard.trust.state import PkiState
 from partycard.trust.trustlist import TrustList, trustlist_accept, trustlist_verify
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DOCUMENT_SIGNER",
     "MIN_PASSPHRASE",
+    "PKI_PKCS11_MODULE_ENV",
     "AuthorityMissing",
     "DocumentSigner",
     "KeyStoreUnavailable",
@@ -48,6 +49,7 @@ __all__ = [
     "keystore_failed",
     "manufacturer_current",
     "pki_directory",
+    "pki_keystore_kdf",
     "pki_keystore_open",
     "pki_state_load",
     "trust_material",
@@ -119,6 +121,13 @@ def pki_directory() -> Path:
     return Path(os.environ.get("PARTYCARD_PKI_DIR") or Path(settings.VAR_DIR) / "pki")
 
 
+def pki_keystore_kdf() -> ScryptParams:
+    """The scrypt cost the file store writes new files with: the store's measured default
+    (trust/keystore/file.py), or a cheaper one the test settings set (as their PASSWORD_HASHERS)."""
+    cost = settings.PARTYCARD.get("KEYSTORE_SCRYPT")
+    return DEFAULT_SCRYPT if cost is None else ScryptParams(**cost)
+
+
 def pki_keystore_open(
     directory: Path | None = None, *, create: bool = False
 ) -> FileKeyStore | Pkcs11KeyStore:
@@ -151,12 +160,8 @@ def pki_keystore_open(
             f"the key store {directory / 'keys'} is missing (moved, or its volume is not mounted)",
             f"Không thấy kho khóa {directory / 'keys'} (đã bị chuyển đi, hoặc ổ đĩa chứa nó chưa được gắn).",
         )
-    # A cheaper scrypt cost for the test settings only (as their PASSWORD_HASHERS): production keeps the
-    # store's measured default (trust/keystore/file.py).
-    cost = settings.PARTYCARD.get("KEYSTORE_SCRYPT")
-    kdf = {} if cost is None else {"kdf": ScryptParams(**cost)}
     try:
-        return FileKeyStore(directory / "keys", passphrase.encode(), **kdf)
+        return FileKeyStore(directory / "keys", passphrase.encode(), kdf=pki_keystore_kdf())
     except (KeyStoreError, OSError) as e:
         raise KeyStoreUnavailable(
             f"cannot open the key store in {directory / 'keys'}: {e}",

@@ -33,6 +33,7 @@ from partycard.core.signing import (
     DocumentSigner,
     SigningUnavailable,
     document_signer_current,
+    keystore_failed,
     pki_directory,
     pki_keystore_open,
 )
@@ -43,7 +44,7 @@ from partycard.ecard.keys import kid_of
 from partycard.registry.choices import MemberStatus
 from partycard.registry.models import Member
 from partycard.registry.selectors import issuing_committee_name
-from partycard.trust.keystore import KeyStore
+from partycard.trust.keystore import KeyNotFound, KeyStore, KeyStoreError
 
 __all__ = [
     "CredentialError",
@@ -139,18 +140,28 @@ def credential_issue(
             )
         status = STATUS_OF[CardState(card.state)]  # the e-card's entry says what its card's does
         list_id, index = status_index_take(signing.signer.label, value=status)
-        qr, sd_jwt = formats.credential_sign(
-            member=member,
-            card_number=card_number,
-            store=signing.store,
-            signer=signing.signer,
-            status_uri=status_list_uri(list_id),
-            status_index=index,
-            issued_at=at,
-            expires_at=expires_at,
-            device_key=device_key,
-            issuing_committee=issuing_committee_name(member.organisation),
-        )
+        try:
+            qr, sd_jwt = formats.credential_sign(
+                member=member,
+                card_number=card_number,
+                store=signing.store,
+                signer=signing.signer,
+                status_uri=status_list_uri(list_id),
+                status_index=index,
+                issued_at=at,
+                expires_at=expires_at,
+                device_key=device_key,
+                issuing_committee=issuing_committee_name(member.organisation),
+            )
+        except (KeyStoreError, KeyNotFound, OSError) as e:
+            # The store stopped answering mid-signing (a token removed, an HSM session dropped, a key file
+            # gone): said with the store's name; the transaction rolls back (the earlier e-cards stay
+            # valid, no status index is taken), and the store is forgotten so the next try opens it afresh.
+            keystore_failed(signing.store)
+            raise CredentialError(
+                _("The key store %(store)s stopped answering while signing; no e-card was issued. Try again.")
+                % {"store": repr(signing.store)}
+            ) from e
         credential = Credential.objects.create(
             member=member,
             card_number=card_number,

@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_SCRYPT",
     "FileKeyStore",
     "ScryptParams",
+    "passphrase_change",
     "pkcs8_encrypt",
     "pkcs8_scrypt",
     "private_file_replace",
@@ -514,3 +515,73 @@ def private_file_replace(path: Path, content: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def passphrase_change(
+    directory: str | os.PathLike[str], old: bytes, new: bytes, *, kdf: ScryptParams = DEFAULT_SCRYPT
+) -> tuple[list[str], list[str]]:
+    """Re-encrypt every key file of the store in ``directory`` from passphrase ``old`` to ``new`` (scrypt
+    with ``kdf`` and one fresh salt shared by the new files); returns (labels re-encrypted now, labels
+    already under ``new``).
+
+    Each file is replaced atomically (:func:`private_file_replace`), one after the other, so a crash
+    between two leaves some files under each passphrase; running it again with the same two passphrases
+    finishes the work (a file that ``new`` opens is left alone). Nothing is written until every file has
+    been opened: a file neither passphrase opens stops it before any change. The caller stops the
+    processes that sign while it runs (one opening the store mid-change finds a mixed directory).
+
+    Raises:
+        ValueError: a passphrase is empty, or the two are the same.
+        BadPassphrase: a file that neither passphrase opens (nothing was changed), or a damaged one.
+        KeyStoreError: a key that is not ECDSA P-256.
+    """
+    if not old or not new or not isinstance(old, bytes) or not isinstance(new, bytes):
+        raise ValueError("both passphrases must be non-empty bytes")
+    if old == new:
+        raise ValueError("the new passphrase is the old one")
+    directory = Path(directory)
+    already: list[str] = []
+    todo: list[tuple[str, Path, ec.EllipticCurvePrivateKey]] = []
+    salt: bytes | None = None
+    for path in sorted(directory.glob(f"*{_SUFFIX}")):
+        if path.name.startswith("."):
+            continue
+        label = path.name.removesuffix(_SUFFIX)
+        content = path.read_bytes()
+        try:
+            sealed = _parse(content)
+        except ValueError as e:
+            raise BadPassphrase(f"key {label!r} in {directory} is damaged") from e
+        if sealed.params is not None:
+            try:  # the key itself, not only the padding: a wrong key passes PKCS#7 unpadding 1 time in ~256
+                serialization.load_der_private_key(
+                    _unseal(sealed, _derive(new, sealed.salt, sealed.params)), password=None
+                )
+            except (ValueError, TypeError):
+                pass
+            else:  # done by an earlier run that stopped: its salt is the new files' salt too
+                already.append(label)
+                salt = salt or (sealed.salt if sealed.params == kdf else None)
+                continue
+        try:
+            if sealed.params is None:  # PBKDF2, from before scrypt
+                key = serialization.load_pem_private_key(content, password=old)
+            else:
+                key = serialization.load_der_private_key(
+                    _unseal(sealed, _derive(old, sealed.salt, sealed.params)), password=None
+                )
+        except (ValueError, TypeError) as e:
+            raise BadPassphrase(
+                f"key {label!r} in {directory} opens with neither passphrase; nothing was changed"
+            ) from e
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+            raise KeyStoreError(f"key {label!r} in {directory} is not an ECDSA P-256 key")
+        todo.append((label, path, key))
+    salt = salt or os.urandom(_SALT_LENGTH)
+    kek = _derive(new, salt, kdf)
+    for _label, path, key in todo:
+        plain = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        private_file_replace(path, _seal(plain, kek=kek, salt=salt, params=kdf))
+    return [label for label, _path, _key in todo], already

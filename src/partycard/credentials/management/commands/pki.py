@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,15 @@ from django.db import transaction
 from partycard.audit.services import audit_record
 from partycard.core import clock
 from partycard.core.signing import (
+    MIN_PASSPHRASE,
+    PKI_PKCS11_MODULE_ENV,
     AuthorityMissing,
     NoUsableSigner,
     SigningUnavailable,
     document_signer_current,
     manufacturer_current,
     pki_directory,
+    pki_keystore_kdf,
     pki_keystore_open,
     pki_state_load,
 )
@@ -38,8 +43,10 @@ from partycard.trust.authority import (
     authority_rollover,
 )
 from partycard.trust.errors import TrustError
-from partycard.trust.keystore.file import FileKeyStore
+from partycard.trust.keystore.file import FileKeyStore, passphrase_change
 from partycard.trust.state import PkiState
+
+NEW_PASSPHRASE_ENV = "PARTYCARD_PKI_NEW_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 
 
 def _state_or_none(directory: Path) -> PkiState | None:
@@ -103,6 +110,21 @@ def _operator() -> str:
         return ""
 
 
+def _new_passphrase() -> str:
+    """From ``PARTYCARD_PKI_NEW_PASSPHRASE``, or typed twice at a terminal (never an argument: it would be
+    in the shell's history and every process listing)."""
+    new = os.environ.get(NEW_PASSPHRASE_ENV)
+    if new is None:
+        if not sys.stdin.isatty():
+            raise CommandError(f"set {NEW_PASSPHRASE_ENV}, or run at a terminal to type the new passphrase")
+        new = getpass.getpass("New passphrase: ")
+        if getpass.getpass("The new passphrase again: ") != new:
+            raise CommandError("the two new passphrases differ; nothing was changed")
+    if len(new) < MIN_PASSPHRASE:
+        raise CommandError(f"the new passphrase must have {MIN_PASSPHRASE} characters or more")
+    return new
+
+
 def _public_key(path: Path) -> Any:
     try:
         return load_pem_public_key(path.read_bytes())
@@ -127,7 +149,8 @@ def _encryption_key(path: Path) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
 class Command(BaseCommand):
     help = (
         "The signing authority: init, publish (CRL + trust list), rollover (next signer), revoke, "
-        "manufacturer (certify the card manufacturer's keys), show, keys-upgrade (re-encrypt weak key files)."
+        "manufacturer (certify the card manufacturer's keys), show, keys-upgrade (re-encrypt weak key "
+        "files), passphrase-change (re-encrypt the file key store under a new passphrase)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -159,6 +182,13 @@ class Command(BaseCommand):
             "keys-upgrade",
             help="re-encrypt every key file still under PBKDF2 or a weaker scrypt cost (docs/trust.md)",
         )
+        sub.add_parser(
+            "passphrase-change",
+            help=(
+                f"re-encrypt every key file under a new passphrase: from {NEW_PASSPHRASE_ENV}, or typed "
+                "twice at the terminal (stop the workers first; run again to finish after an interruption)"
+            ),
+        )
         maker = sub.add_parser(
             "manufacturer", help="issue the card manufacturer's signing and encryption certificates"
         )
@@ -170,6 +200,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory, action, now = pki_directory(), options["action"], clock.now()
+        if action == "passphrase-change":  # before the store opens: after an interruption its files are mixed
+            self._passphrase_change(directory)
+            return
         try:
             if action == "show":
                 self._show(directory)
@@ -250,6 +283,42 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"pki keys-upgrade: {len(labels)} key file(s) re-encrypted, {len(store.labels())} in all"
+        )
+
+    def _passphrase_change(self, directory: Path) -> None:
+        """Re-encrypt the file store under the new passphrase (``passphrase_change``); audited, no secret in
+        the audit row. The services and the secret store get the new passphrase after it."""
+        if os.environ.get(PKI_PKCS11_MODULE_ENV):
+            raise CommandError(
+                "passphrase-change re-encrypts the file key store; an HSM's PIN is changed with its own tool"
+            )
+        old = os.environ.get("PARTYCARD_PKI_PASSPHRASE", "")
+        if len(old) < MIN_PASSPHRASE:
+            raise CommandError(f"set PARTYCARD_PKI_PASSPHRASE to the current passphrase ({MIN_PASSPHRASE}+)")
+        new = _new_passphrase()
+        keys = directory / "keys"
+        if not keys.is_dir():
+            raise CommandError(f"the key store {keys} is missing (moved, or its volume is not mounted)")
+        try:
+            changed, already = passphrase_change(keys, old.encode(), new.encode(), kdf=pki_keystore_kdf())
+        except (TrustError, ValueError, OSError) as e:
+            raise CommandError(f"passphrase-change: {e}") from e
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action="pki.passphrase_change",
+                object_type="trust.keystore",
+                object_id="keys",
+                changes={
+                    "keys_reencrypted": [None, changed],
+                    "keys_already_new": [None, already],
+                    "operator": [None, _operator()],
+                },
+            )
+        self.stdout.write(
+            f"pki passphrase-change: {len(changed)} key file(s) re-encrypted"
+            + (f", {len(already)} already under the new passphrase" if already else "")
+            + ". Put the new passphrase in PARTYCARD_PKI_PASSPHRASE of every service, then restart them."
         )
 
     def _show(self, directory: Path) -> None:

@@ -58,10 +58,6 @@ class Command(BaseCommand):
         return user
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
-        except ImportError as e:
-            raise CommandError("PC/SC support is not installed", returncode=_EXIT_NO_CARD) from e
         actor = self._actor(options["as_user"])
         meetings = (
             Meeting.objects.all() if actor is None else Meeting.objects.scoped(actor, Action.CHANGE_MEETING)
@@ -79,6 +75,16 @@ class Command(BaseCommand):
                 can = can_check(can.strip())
             except ValueError as e:
                 raise CommandError(f"--can: {e}", returncode=_EXIT_NO_CARD) from e
+        # The reader last, after every argument was checked: a wrong meeting or CAN is said as such on a
+        # station without the optional PC/SC extra too.
+        try:
+            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
+        except ImportError as e:
+            raise CommandError(
+                "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
+                "then pip install 'partycard[pcsc]'",
+                returncode=_EXIT_NO_CARD,
+            ) from e
         try:
             with pcsc_connect(options["reader"]) as transport:
                 read = card_read(transport, can=can)
