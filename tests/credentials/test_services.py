@@ -30,6 +30,7 @@ from partycard.registry.choices import MemberStatus
 from partycard.verify.verdict import Outcome
 from tests.exchange.conftest import card_holder
 from tests.factories import card_active
+from tests.trust.keystore.conftest import softhsm  # noqa: F401 - a fixture (SoftHSM2, or a skip saying why)
 
 pytestmark = pytest.mark.django_db
 
@@ -146,28 +147,43 @@ def test_a_new_e_card_supersedes_the_earlier_one(authority: Path, make_member: A
     assert second.status == CredentialStatus.VALID and second.status_index != first.status_index
 
 
-def test_the_key_store_gone_mid_issue_is_named_and_nothing_is_kept(authority: Path, make_member: Any) -> None:
-    """Issue 19's fault (the key store unavailable during signing), for e-cards: the store was open when
-    its key files went away. The error names the store; the member's earlier e-card stays valid (the
-    superseding rolls back with the issue), no status index is taken, no audit row; once the keys are
-    back, issuing works without a restart."""
-    from partycard.core.signing import pki_keystore_open
+def test_the_key_store_gone_mid_issue_is_named_and_nothing_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, make_member: Any
+) -> None:
+    """Issue 19's fault (the key store unavailable during signing), for e-cards: the authority's keys on a
+    SoftHSM2 token that goes away under its open session. The error names the token; the member's earlier
+    e-card stays valid (the superseding rolls back with the issue), no status index is taken, no audit
+    row; once the token is back, issuing works without a restart."""
+    import io
 
-    member = _in_use(make_member)
-    earlier = credential_issue(actor=None, member=member)
-    store = pki_keystore_open()
-    keys, hidden = authority / "keys", authority / "keys.away"
-    keys.rename(hidden)
+    from django.core.management import call_command
+
+    from partycard.core import signing
+    from partycard.credentials import publishing
+    from tests.production.test_key_store_fault import _hsm_token
+
+    monkeypatch.setenv("PARTYCARD_PKI_DIR", str(tmp_path))
+    signing._trust_cache.clear()
+    publishing.caches_clear()
+    outages = _hsm_token(request, monkeypatch)
+    outage = next(outages)
     try:
-        with pytest.raises(CredentialError, match="stopped answering while signing") as e:
-            credential_issue(actor=None, member=member, store=store)
+        call_command("pki", "init", stdout=io.StringIO())
+        member = _in_use(make_member)
+        earlier = credential_issue(actor=None, member=member)
+        outage.away()
+        try:
+            with pytest.raises(CredentialError, match="stopped answering while signing") as e:
+                credential_issue(actor=None, member=member)
+        finally:
+            outage.back()
+        assert outage.named in str(e.value)
+        assert list(Credential.objects.values_list("pk", "status")) == [(earlier.pk, CredentialStatus.VALID)]
+        assert AuditEvent.objects.filter(action="credentials.issue").count() == 1
+        again = credential_issue(actor=None, member=member)
+        assert (again.status_index, Credential.objects.get(pk=earlier.pk).status) == (
+            earlier.status_index + 1,
+            CredentialStatus.REVOKED,
+        )
     finally:
-        hidden.rename(keys)
-    assert str(keys) in str(e.value)
-    assert list(Credential.objects.values_list("pk", "status")) == [(earlier.pk, CredentialStatus.VALID)]
-    assert AuditEvent.objects.filter(action="credentials.issue").count() == 1
-    again = credential_issue(actor=None, member=member)
-    assert (again.status_index, Credential.objects.get(pk=earlier.pk).status) == (
-        earlier.status_index + 1,
-        CredentialStatus.REVOKED,
-    )
+        next(outages, None)

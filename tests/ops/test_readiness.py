@@ -23,7 +23,6 @@ from partycard.ops.models import WorkerHeartbeat
 from partycard.ops.services import heartbeat_beat
 from tests.credentials.conftest import authority  # noqa: F401 - a fixture
 from tests.logcheck import REPO
-from tests.trust.keystore.conftest import softhsm  # noqa: F401 - a fixture (SoftHSM2, or a skip saying why)
 
 ALL = {"database", "worker", "trust_list", "key_store"}
 
@@ -235,30 +234,3 @@ def test_probes_are_neither_redirected_to_https_nor_refused_for_their_host(
     assert (
         client.get("/dang-nhap/", HTTP_HOST="partycard.example.vn").status_code == 301
     )  # the rest redirects
-
-
-@pytest.mark.django_db(transaction=True)
-def test_readiness_recovers_by_itself_when_the_hsm_token_comes_back(
-    client: Client,
-    authority: Path,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The authority's keys on SoftHSM2: the token goes away under the open session (503 naming the key
-    store), then comes back: the next probe is ready again, without restarting the process (the dead
-    session was forgotten, not kept)."""
-    from tests.production.test_key_store_fault import _hsm_token
-
-    _beat()
-    outages = _hsm_token(request, monkeypatch)
-    outage = next(outages)
-    try:
-        assert _ready(client)[0] == 200
-        outage.away()
-        status, body = _ready(client)
-        assert (status, set(_failing(body))) == (503, {"key_store"}), body
-        outage.back()
-        status, body = _ready(client)
-        assert status == 200, body
-    finally:
-        next(outages, None)

@@ -34,16 +34,9 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from partycard.audit.checkpoint import audit_keystore_open
 from partycard.core import clock
-from partycard.core.signing import (
-    SigningUnavailable,
-    keystore_failed,
-    pki_directory,
-    pki_keystore_open,
-    trust_material,
-)
+from partycard.core.signing import SigningUnavailable, pki_directory, pki_keystore_open, trust_material
 from partycard.ops.selectors import heartbeat_latest
 from partycard.trust.errors import TrustError
-from partycard.trust.keystore import KeyStore
 
 __all__ = ["CHECKS", "CheckResult", "Readiness", "readiness", "readiness_connections_close"]
 
@@ -150,23 +143,14 @@ def _key_store_check(at: dt.datetime) -> None:
     keys = pki_directory() / "keys"
     if not keys.is_dir():  # pki_keystore_open would create it: a probe changes nothing
         raise _Failed("key_store_missing")
-    stores: list[Callable[[], KeyStore]] = [pki_keystore_open]
-    if os.environ.get("PARTYCARD_AUDIT_PKCS11_MODULE"):
-        stores.append(audit_keystore_open)
-    for store_open in stores:
-        try:
-            store = store_open()
-        except SigningUnavailable as e:
-            raise _Failed(e.reason) from e
-        except (TrustError, OSError) as e:
-            raise _Failed("key_store_unreachable") from e
-        try:
-            store.labels()  # an HSM: one call on its session, no signature
-        except (TrustError, OSError) as e:
-            # A dead session (the token removed, the HSM restarted) is forgotten, so that the probe after
-            # the token is back opens it afresh and readiness recovers without a restart.
-            keystore_failed(store)
-            raise _Failed("key_store_unreachable") from e
+    try:
+        pki_keystore_open().labels()
+        if os.environ.get("PARTYCARD_AUDIT_PKCS11_MODULE"):
+            audit_keystore_open().labels()  # the HSM session: one call on it, no signature
+    except SigningUnavailable as e:
+        raise _Failed(e.reason) from e
+    except (TrustError, OSError) as e:
+        raise _Failed("key_store_unreachable") from e
 
 
 #: name → (check, runs on the database thread)

@@ -112,8 +112,8 @@ def _figures(
     if connection.vendor == "postgresql":
         # One array parameter per list: a province's ~300 children are bound as one value, not 300.
         sql = sql.format(
-            orgs="= ANY(%s)",
-            campaigns="= ANY(%s)",
+            orgs="= ANY(%s::bigint[])",  # typed: a list of small ints binds as integer[] (evaluation._stored)
+            campaigns="= ANY(%s::bigint[])",
             keys=" AND key = ANY(%s)" if keys else "",
         )
         values = [*params, list(out), campaigns, *([list(keys)] if keys else [])]

@@ -78,7 +78,7 @@ def ancestors_of(org_ids: Iterable[int], *, lock: bool = True) -> dict[int, list
         # a rewrite of the path (a unique key) waits for it.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, path FROM {Organisation._meta.db_table} WHERE id = ANY(%s) "  # noqa: S608
+                f"SELECT id, path FROM {Organisation._meta.db_table} WHERE id = ANY(%s::bigint[]) "  # noqa: S608
                 "ORDER BY id FOR KEY SHARE",
                 [ids],
             )

@@ -183,7 +183,10 @@ def _stored(campaign_id: int, member_ids: Sequence[int]) -> dict[int, Stored]:
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT member_id, eligible, postponed, codes FROM {table} "  # noqa: S608
-            "WHERE campaign_id = %s AND member_id = ANY(%s) ORDER BY member_id FOR UPDATE"
+            # ::bigint[]: psycopg binds a list of small ints as integer[]; against the bigint column that
+            # kept member_id out of the index condition, so each chunk filtered every verdict of the
+            # campaign stored so far through a 5,000-id list (1.8 s a chunk at 200,000 members: O(n²)).
+            "WHERE campaign_id = %s AND member_id = ANY(%s::bigint[]) ORDER BY member_id FOR UPDATE"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [campaign_id, list(member_ids)])
