@@ -9,6 +9,7 @@ one card at a time into the first reader.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import pytest
 from partycard.chip.reader import Transport
 from partycard.chip.vpcd import CardApplet
 
-__all__ = ["VPCD_READER", "pcsc_inserted", "pcsc_reader", "vpcd_inserted"]
+__all__ = ["VPCD_READER", "no_pyscard", "pcsc_inserted", "pcsc_reader", "vpcd_inserted"]
 
 VPCD_READER = "Virtual PCD 00 00"  # vpcd's first reader, port 35963
 _WAIT_SECONDS = 10
@@ -66,3 +67,12 @@ def pcsc_inserted(applet_factory: Callable[[], CardApplet], reader: str = VPCD_R
 
     with vpcd_inserted(applet_factory, reader), pcsc_connect(reader) as transport:
         yield transport
+
+
+@pytest.fixture
+def no_pyscard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import smartcard`` fails, as where the pcsc extra was not installed."""
+    for name in [n for n in sys.modules if n.startswith("smartcard.")]:  # loaded by an earlier test
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "smartcard", None)
+    monkeypatch.delitem(sys.modules, "partycard.chip.pcsc", raising=False)

@@ -5,7 +5,6 @@ how to install PC/SC (issue 19's fresh machine, as ``read-card`` does)."""
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,10 @@ from partycard.core import clock
 from partycard.credentials import publishing
 from partycard.meetings.services import meeting_open
 from tests.exchange.conftest import Officers, officers
+from tests.pcsc import no_pyscard  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 __all__ = ["officers"]
-
-
-@pytest.fixture
-def no_pyscard(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``import smartcard`` fails, as where the pcsc extra was not installed."""
-    for name in [n for n in sys.modules if n.startswith("smartcard.")]:  # loaded by an earlier test
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "smartcard", None)
-    monkeypatch.delitem(sys.modules, "partycard.chip.pcsc", raising=False)
 
 
 @pytest.mark.usefixtures("no_pyscard")

@@ -5,21 +5,13 @@ typed and the trust data first, then says how to install PC/SC (issue 19, the fr
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-
-@pytest.fixture
-def no_pyscard(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``import smartcard`` fails, as where the pcsc extra was not installed."""
-    for name in [n for n in sys.modules if n.startswith("smartcard.")]:  # loaded by an earlier test
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "smartcard", None)
-    monkeypatch.delitem(sys.modules, "partycard.chip.pcsc", raising=False)
+from tests.pcsc import no_pyscard  # noqa: F401 - a fixture
 
 
 @pytest.mark.usefixtures("no_pyscard")

@@ -34,6 +34,7 @@ from partycard.chip.can import CAN_DIGITS, can_check
 from partycard.chip.errors import ChipError
 from partycard.chip.reader import card_read
 from partycard.core import clock
+from partycard.core.pcsc import pcsc_connector
 from partycard.ecard.errors import StatusListError
 from partycard.ecard.status import StatusList
 from partycard.ops.metrics import verdict_count
@@ -201,14 +202,7 @@ class Command(BaseCommand):
             memory.remember(log_path.read_text(encoding="ascii").splitlines())
         # Only now: what the operator typed and the trust data are checked first, reader or not (a machine
         # without the pcsc extra still says what is wrong with them).
-        try:
-            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
-        except ImportError as e:
-            raise CommandError(
-                "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
-                "then pip install 'partycard[pcsc]'",
-                returncode=_EXIT_NO_CARD,
-            ) from e
+        pcsc_connect = pcsc_connector(_EXIT_NO_CARD)  # pyscard: the optional "pcsc" extra
 
         started = time.perf_counter()
         try:

@@ -24,6 +24,7 @@ from partycard.chip.errors import ChipError
 from partycard.chip.reader import card_read
 from partycard.core import clock
 from partycard.core.errors import DomainError
+from partycard.core.pcsc import pcsc_connector
 from partycard.core.signing import SigningUnavailable, trust_material
 from partycard.credentials.publishing import status_list_lookup
 from partycard.meetings.choices import CheckinMethod
@@ -77,14 +78,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--can: {e}", returncode=_EXIT_NO_CARD) from e
         # The reader last, after every argument was checked: a wrong meeting or CAN is said as such on a
         # station without the optional PC/SC extra too.
-        try:
-            from partycard.chip.pcsc import pcsc_connect  # pyscard: the optional "pcsc" extra
-        except ImportError as e:
-            raise CommandError(
-                "PC/SC support is not installed: apt-get install libpcsclite-dev swig pcscd, "
-                "then pip install 'partycard[pcsc]'",
-                returncode=_EXIT_NO_CARD,
-            ) from e
+        pcsc_connect = pcsc_connector(_EXIT_NO_CARD)  # pyscard: the optional "pcsc" extra
         try:
             with pcsc_connect(options["reader"]) as transport:
                 read = card_read(transport, can=can)
