@@ -88,7 +88,14 @@ def office(tree: Any, make_member: Any, officers: Officers, campaign: Campaign) 
 
 
 def sign_in(page: Any, base_url: str, user: Any, login: Any) -> None:
-    """Put a signed-in (and, for an officer, OTP-verified) session of ``user`` into the browser."""
+    """Put a signed-in (and, for an officer, OTP-verified) session of ``user`` into the browser.
+
+    The page the browser is on is left first, once its requests are done: a page still fetching (the
+    check-in page loads its roster and lists) writes the session on the live server's thread while this
+    one inserts the new session, and SQLite's shared in-memory test database refuses one of the two
+    ("database table is locked") instead of waiting."""
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
     client = Client()
     login(client, user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
