@@ -202,7 +202,7 @@ def _stored(campaign_id: int, member_ids: Sequence[int]) -> dict[int, Stored]:
 def _cells(member_ids: Sequence[int]) -> dict[int, int]:
     """Member id → cell id, read after :func:`_stored` has locked the verdicts (a member moved by a
     transaction that committed meanwhile is seen in their new cell, where their counts went)."""
-    if connection.vendor == "postgresql":  # one array parameter, not an IN list of 5,000 (42 → ~5 ms a chunk)
+    if connection.vendor == "postgresql":  # one array parameter, not an IN list of 5,000 (42 → 12 ms a chunk)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, organisation_id FROM {Member._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608
